@@ -1,0 +1,36 @@
+# Two commands from a fresh clone: `make build` and `make test`.
+# Both create .venv (pinned by constraints.txt) on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: build test check-system clean
+
+build: $(STAMP) check-system
+	$(BIN)/pipeline build manuscripts --out dist
+
+test: $(STAMP) check-system
+	$(BIN)/python -m pytest -q
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+# WeasyPrint subsets fonts with HarfBuzz's subsetter when present, else with
+# fontTools (with a warning, and different bytes). We choose HarfBuzz; this
+# installs Debian's package where we can (root + apt) and says so otherwise.
+check-system:
+	@$(BIN)/python -m pipeline.system || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing libharfbuzz-subset0 (Debian)"; \
+	    (apt-get install -y -q libharfbuzz-subset0 >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q libharfbuzz-subset0 >/dev/null 2>&1)) \
+	    && $(BIN)/python -m pipeline.system; \
+	  else echo "warning: install HarfBuzz's subsetter (Debian: libharfbuzz-subset0) for warning-free, reproducible PDFs"; fi; }
+
+clean:
+	rm -rf dist .pytest_cache
