@@ -1,0 +1,16 @@
+"""pipeline: Markdown articles -> a typeset PDF booklet and an EPUB 3.
+
+The flow is load -> render -> export; see README.md ("How it works").
+Library use:
+
+    from pipeline import build
+    result = build("manuscripts", "dist")
+    for d in result.diagnostics: print(d.format())
+"""
+
+__version__ = "0.1.0"
+
+from .build import BuildResult, build  # noqa: E402
+from .diagnostics import CODES, Diagnostic, Severity  # noqa: E402
+
+__all__ = ["CODES", "BuildResult", "Diagnostic", "Severity", "__version__", "build"]

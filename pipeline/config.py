@@ -1,0 +1,147 @@
+"""book.toml: one schema table, strict validation, located messages.
+
+Every option is declared once in `SCHEMA` (key, type, default, description).
+Validation, the README's reference table and `pipeline new`'s commented
+book.toml all come from it. Unknown keys are errors that name the key, its
+line and the valid keys (after mdBook), and every problem is collected before
+returning (after MkDocs).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, error, warning
+from .model import BookConfig
+
+PAGE_SIZES = ("A5", "A4", "Letter", "6in 9in")
+
+
+@dataclass(frozen=True)
+class Option:
+    table: str
+    key: str
+    kind: str  # "str", "list", "bool" or "choice"
+    field: str  # BookConfig field it fills
+    doc: str
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+
+SCHEMA: tuple[Option, ...] = (
+    Option("book", "title", "str", "title", "Book title (cover, title page, metadata).", required=True),
+    Option("book", "subtitle", "str", "subtitle", "Subtitle, shown under the title."),
+    Option("book", "authors", "list", "authors", "List of author names."),
+    Option("book", "publisher", "str", "publisher", "Publisher name (title page, metadata)."),
+    Option("book", "language", "str", "language", "BCP 47 language tag, e.g. \"en\" or \"en-GB\" (hyphenation, metadata)."),
+    Option("book", "identifier", "str", "identifier", "Stable identifier, e.g. \"urn:uuid:…\" or \"urn:isbn:…\"; derived from the title if absent."),
+    Option("book", "date", "str", "date", "Publication date, YYYY-MM-DD; also the timestamp of reproducible builds."),
+    Option("book", "description", "str", "description", "One-paragraph description (PDF subject, EPUB description)."),
+    Option("book", "keywords", "list", "keywords", "List of keywords (PDF keywords, EPUB subjects)."),
+    Option("book", "notice", "str", "notice", "Text of the notice page (disclaimer)."),
+    Option("book", "rights", "str", "rights", "Copyright line for the notice page and metadata."),
+    Option("book", "articles", "list", "articles", "Manuscript file names in reading order; default: every *.md in file-name order."),
+    Option("pdf", "page-size", "choice", "pdf_page_size", "Page size of the PDF booklet.", choices=PAGE_SIZES),
+    Option("epub", "embed-fonts", "bool", "epub_embed_fonts", "Embed the book's fonts in the EPUB."),
+)
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def load_config(path: Path, fallback_title: str) -> tuple[BookConfig, list[Diagnostic]]:
+    """Read and validate book.toml; a missing file gives defaults and a warning."""
+    if not path.exists():
+        return BookConfig(title=fallback_title), [warning(
+            "C004", "no book.toml; the title is taken from the folder name and the language is 'en'",
+            hint="create book.toml with a [book] table (see README, 'book.toml reference')",
+            path=path)]
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, col = _toml_error_position(str(exc))
+        return BookConfig(title=fallback_title), [error(
+            "C001", f"invalid TOML: {re.sub(r' [(]at .*[)]$', '', str(exc))}",
+            hint="check quotes, brackets and '=' signs on this line", path=path, line=line, column=col)]
+    return _validate(data, text, path, fallback_title)
+
+
+def _validate(data: dict[str, Any], text: str, path: Path,
+              fallback_title: str) -> tuple[BookConfig, list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    values: dict[str, Any] = {}
+    tables = sorted({o.table for o in SCHEMA})
+    for table, content in data.items():
+        if table not in tables or not isinstance(content, dict):
+            diagnostics.append(error(
+                "C002", f"unknown table or key '{table}'",
+                hint=f"valid tables: {', '.join(f'[{t}]' for t in tables)}",
+                path=path, line=_find_line(text, None, table)))
+            continue
+        options = {o.key: o for o in SCHEMA if o.table == table}
+        for key, value in content.items():
+            option = options.get(key)
+            line = _find_line(text, table, key)
+            if option is None:
+                diagnostics.append(error(
+                    "C002", f"unknown key '{key}' in [{table}]",
+                    hint=f"valid keys in [{table}]: {', '.join(options)}", path=path, line=line))
+                continue
+            problem = _check(option, value)
+            if problem:
+                diagnostics.append(error("C003", f"[{table}] {key}: {problem}", path=path, line=line,
+                                         hint=option.doc))
+                continue
+            values[option.field] = tuple(value) if option.kind == "list" else value
+    for option in SCHEMA:
+        if option.required and option.field not in values:
+            diagnostics.append(error("C003", f"[{option.table}] {option.key} is required",
+                                     hint=option.doc, path=path, line=1))
+    values.setdefault("title", fallback_title)
+    return BookConfig(**values), diagnostics
+
+
+def _check(option: Option, value: Any) -> str:
+    """Return a description of what is wrong with `value`, or ''."""
+    if option.kind == "str":
+        if not isinstance(value, str):
+            return f"expected a string, got {type(value).__name__}"
+        if option.key == "date" and not _DATE.match(value):
+            return f"expected a date as YYYY-MM-DD, got {value!r}"
+        if option.required and not value.strip():
+            return "must not be empty"
+    elif option.kind == "list":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "expected a list of strings, e.g. [\"a\", \"b\"]"
+    elif option.kind == "bool":
+        if not isinstance(value, bool):
+            return "expected true or false"
+    elif option.kind == "choice":
+        if value not in option.choices:
+            return f"expected one of {', '.join(repr(c) for c in option.choices)}, got {value!r}"
+    return ""
+
+
+def _find_line(text: str, table: str | None, key: str) -> int:
+    """1-based line where `key` is set in `[table]` (tomllib keeps no positions)."""
+    current: str | None = None
+    key_re = re.compile(rf'^\s*(?:"{re.escape(key)}"|{re.escape(key)})\s*=')
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
+        if header:
+            current = header.group(1)
+            if table is None and current == key:
+                return number
+            continue
+        if current == table and key_re.match(line):
+            return number
+    return 1
+
+
+def _toml_error_position(message: str) -> tuple[int, int]:
+    match = re.search(r"at line (\d+), column (\d+)", message)
+    return (int(match.group(1)), int(match.group(2))) if match else (1, 1)

@@ -1,0 +1,101 @@
+"""Diagnostics: every problem the pipeline reports is a value, not an exception.
+
+Each stage returns the diagnostics it found next to its result, so a build can
+report all problems of a book at once (like a compiler) instead of stopping at
+the first. `CODES` is the single table of every code the pipeline can emit;
+README.md documents it and a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class Severity(enum.Enum):
+    WARNING = "warning"
+    ERROR = "error"
+
+
+# Code -> one-line description. Prefixes group codes by stage, after
+# Standard Ebooks' lint codes: C config, M manuscript, R render, X export, O output.
+CODES: dict[str, str] = {
+    "C001": "book.toml is not valid TOML",
+    "C002": "unknown key in book.toml",
+    "C003": "a book.toml value has the wrong type or an invalid value",
+    "C004": "book.toml is missing; defaults are used",
+    "C005": "an article listed in book.toml does not exist",
+    "C006": "the book folder does not exist or holds no manuscripts",
+    "M001": "front matter is not valid YAML",
+    "M002": "a front-matter value has the wrong type",
+    "M003": "unknown front-matter key",
+    "M004": "front matter is missing; the title comes from a heading or the file name",
+    "M005": "manuscript is not valid UTF-8",
+    "M006": "front matter is not closed by a '---' line",
+    "M007": "two articles have the same slug",
+    "R001": "a character XML forbids was removed",
+    "R002": "an image or resource is missing or outside the book folder",
+    "X001": "the PDF renderer reported a problem",
+    "X002": "the EPUB could not be written",
+    "O001": "the output folder is the book folder or inside it",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem, located in a source file where possible."""
+
+    code: str
+    severity: Severity
+    message: str
+    hint: str = ""
+    path: Path | None = None
+    line: int = 0
+    column: int = 0
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unregistered diagnostic code {self.code}")
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def format(self, relative_to: Path | None = None) -> str:
+        """Render as `path:line:col: error[CODE]: message`, hint on the next line."""
+        where = ""
+        if self.path is not None:
+            path = self.path
+            if relative_to is not None:
+                try:
+                    path = path.resolve().relative_to(relative_to.resolve())
+                except ValueError:
+                    pass
+            where = f"{path}:{self.line or 1}:{self.column or 1}: "
+        text = f"{where}{self.severity.value}[{self.code}]: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+def error(code: str, message: str, hint: str = "", path: Path | None = None,
+          line: int = 0, column: int = 0) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, message, hint, path, line, column)
+
+
+def warning(code: str, message: str, hint: str = "", path: Path | None = None,
+            line: int = 0, column: int = 0) -> Diagnostic:
+    return Diagnostic(code, Severity.WARNING, message, hint, path, line, column)
+
+
+def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+class BuildFailed(Exception):
+    """Raised by `build` when errors were found; carries every diagnostic."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__(f"{sum(d.is_error for d in diagnostics)} error(s)")
+        self.diagnostics = diagnostics

@@ -1,0 +1,58 @@
+"""Exporters: one small interface, registered by name (like mdBook's renderers).
+
+An exporter turns a `RenderedBook` into one file. It never parses Markdown and
+never writes to the final output path itself: `build` hands it a temporary path
+and moves the result into place atomically. Exporters are imported only when
+used, so an EPUB-only build never imports WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+from ..diagnostics import Diagnostic
+from ..model import BookConfig, RenderedBook
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What every exporter needs besides the book."""
+
+    timestamp: datetime  # the build's only notion of "now" (reproducible builds)
+    version: str
+
+
+class Exporter(Protocol):
+    name: str
+    suffix: str
+
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> list[Diagnostic]:
+        """Write the output to `target`; return what went wrong or deserves a warning."""
+        ...
+
+
+# Format name -> "module:Class", imported lazily.
+REGISTRY: dict[str, str] = {
+    "pdf": "pipeline.export.pdf:PdfExporter",
+    "epub": "pipeline.export.epub:EpubExporter",
+}
+
+
+def get_exporter(name: str) -> Exporter:
+    module_name, class_name = REGISTRY[name].split(":")
+    return getattr(importlib.import_module(module_name), class_name)()
+
+
+def build_timestamp(config: BookConfig) -> datetime:
+    """SOURCE_DATE_EPOCH, else the book's date, else the zip epoch; never the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    if config.date:
+        return datetime.fromisoformat(config.date).replace(tzinfo=timezone.utc)
+    return datetime(1980, 1, 1, tzinfo=timezone.utc)

@@ -1,0 +1,192 @@
+"""PDF booklet exporter: the rendered book in one HTML document, laid out by
+WeasyPrint with `styles/print.css`.
+
+Python here only fills the template and does what CSS cannot: it moves each
+footnote to its call (so CSS `float: footnote` can set it at the foot of the
+page), restricts what WeasyPrint may read, and writes the PDF's page labels
+(which WeasyPrint does not emit) so a viewer's page box shows the folio.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+
+import pydyf
+from lxml import etree
+from markupsafe import Markup
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from ..diagnostics import Diagnostic, error, warning
+from ..model import BookConfig, RenderedArticle, RenderedBook
+from ..resources import ResourceRefused, resolve_url
+from ..styles import labels, render_template, styles_dir
+from ..xhtml import parse_fragment, serialize_children
+from . import ExportContext
+
+PAGE_SIZES = {"A5": "A5", "A4": "A4", "Letter": "letter", "6in 9in": "6in 9in"}
+
+
+class PdfExporter:
+    name = "pdf"
+    suffix = ".pdf"
+
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> list[Diagnostic]:
+        config = book.book.config
+        html = render_template(
+            "booklet.html",
+            book=config,
+            articles=[_with_footnotes_at_calls(item) for item in book.articles],
+            meta=_meta(config, context),
+            labels=labels(config.language),
+        )
+        fetcher = BookFetcher((book.book.root, styles_dir()))
+        fonts = FontConfiguration()
+        stylesheets = [
+            CSS(filename=str(styles_dir() / "print.css"), url_fetcher=fetcher, font_config=fonts),
+            CSS(string=f"@page {{ size: {PAGE_SIZES[config.pdf_page_size]}; }}", font_config=fonts),
+        ]
+        with _captured_warnings() as messages:
+            try:
+                document = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/",
+                                url_fetcher=fetcher).render(stylesheets=stylesheets, font_config=fonts)
+                document.write_pdf(target, finisher=_PageLabels(_front_page_count(document, book)),
+                                   pdf_identifier=_identifier(config, context))
+            except FatalURLFetchingError as exc:
+                return [error("R002", f"resource refused: {exc}", path=book.book.config_path)]
+        return [warning("X001", f"WeasyPrint: {message}") for message in messages]
+
+
+class BookFetcher(URLFetcher):
+    """Serves only files inside the allowed folders; refuses everything else."""
+
+    def __init__(self, allowed: tuple[Path, ...]):
+        super().__init__(allowed_protocols={"file"})
+        self.allowed = allowed
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        try:
+            path = resolve_url(url, self.allowed)
+        except ResourceRefused as exc:
+            raise FatalURLFetchingError(str(exc)) from None
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": _content_type(path)})
+
+
+def _content_type(path: Path) -> str:
+    return {".css": "text/css", ".ttf": "font/ttf", ".otf": "font/otf", ".png": "image/png",
+            ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+            ".svg": "image/svg+xml", ".webp": "image/webp"}.get(path.suffix.lower(),
+                                                                  "application/octet-stream")
+
+
+def _meta(config: BookConfig, context: ExportContext) -> dict[str, str]:
+    return {
+        "generator": f"pipeline {context.version}",
+        "timestamp": context.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "identifier": config.identifier or "",
+    }
+
+
+def _identifier(config: BookConfig, context: ExportContext) -> bytes:
+    """A stable /ID: the same book and version give the same file identifier."""
+    seed = f"{config.identifier or config.title}|{context.version}".encode()
+    return hashlib.md5(seed, usedforsecurity=False).hexdigest().encode()
+
+
+def _with_footnotes_at_calls(item: RenderedArticle) -> RenderedArticle:
+    """Move each footnote next to its call, as a `float: footnote` span.
+
+    The call keeps its link to the note and the note its link back, so links
+    work both ways in the PDF.
+    """
+    if "footnote-ref" not in item.body_html:
+        return item
+    root = parse_fragment(item.body_html)
+    notes = {li.get("id"): li for li in root.iterfind(".//div[@class='footnote']/ol/li")}
+    for call in root.iterfind(".//sup"):
+        link = call.find("a[@class='footnote-ref']")
+        note = notes.get((link.get("href") or "")[1:]) if link is not None else None
+        if note is None:
+            continue
+        span = etree.Element("span", {"class": "footnote-note", "id": note.get("id")})
+        number = etree.SubElement(span, "span", {"class": "footnote-number"})
+        number.text = link.text
+        _move_inline(note, span)
+        call.addnext(span)
+        span.tail, call.tail = call.tail, None
+    for block in root.iterfind(".//div[@class='footnote']"):
+        block.getparent().remove(block)
+    return replace(item, body_html=Markup(serialize_children(root)))
+
+
+def _move_inline(note: etree._Element, span: etree._Element) -> None:
+    """Move a note's paragraphs into `span` as inline content (a span holds no <p>)."""
+    for index, block in enumerate(list(note)):
+        if index:
+            _append_text(span, " ")
+        if block.tag == "p":
+            _append_text(span, block.text or "")
+            for child in list(block):
+                span.append(child)
+        else:
+            span.append(block)
+
+
+def _append_text(parent: etree._Element, text: str) -> None:
+    if len(parent):
+        parent[-1].tail = (parent[-1].tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+def _front_page_count(document, book: RenderedBook) -> int:
+    """Index of the page where the first article starts (front matter before it)."""
+    if not book.articles:
+        return len(document.pages)
+    first = book.articles[0].anchor
+    for index, page in enumerate(document.pages):
+        if first in page.anchors:
+            return index
+    return 0
+
+
+class _PageLabels:
+    """Finisher writing /PageLabels: roman for the front matter, arabic from 1."""
+
+    def __init__(self, front_pages: int):
+        self.front_pages = front_pages
+
+    def __call__(self, document, pdf: pydyf.PDF) -> None:
+        nums = pydyf.Array()
+        if self.front_pages:
+            nums.extend([0, pydyf.Dictionary({"S": "/r"})])
+        nums.extend([self.front_pages, pydyf.Dictionary({"S": "/D", "St": 1})])
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
+
+
+@contextmanager
+def _captured_warnings():
+    """Collect WeasyPrint's log warnings: in our build, each one is a bug to report."""
+    messages: list[str] = []
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                messages.append(record.getMessage())
+
+    logger = logging.getLogger("weasyprint")
+    handler = Handler()
+    previous = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = previous

@@ -1,0 +1,113 @@
+"""Split and validate a manuscript's YAML front matter.
+
+YAML error marks are relative to the front-matter block; we add the block's
+offset so every message names the real line of the manuscript. Only plain
+YAML is accepted (`yaml.SafeLoader`): tags that construct objects are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, error, warning
+
+# Key -> (expected Python type, description). Values are type-checked, so that
+# `title: no` is an error to fix rather than the title "False".
+FIELDS: dict[str, tuple[type, str]] = {
+    "title": (str, "the article's title"),
+    "subtitle": (str, "a subtitle shown under the title"),
+    "summary": (str, "a one-paragraph summary, shown as 'In brief'"),
+    "blurb": (str, "a quoted paragraph, shown as a pull quote"),
+    "authors": (list, "the article's authors, if not the book's"),
+    "slug": (str, "the article's id in links and file names"),
+}
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    values: dict[str, Any]
+    body: str
+    body_line: int  # 1-based line where the body starts
+    present: bool
+
+
+def split(text: str, path: Path) -> tuple[FrontMatter, list[Diagnostic]]:
+    """Separate `---`-delimited front matter from the Markdown body."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return FrontMatter({}, text, 1, False), []
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            block = "\n".join(lines[1:index])
+            body = "\n".join(lines[index + 1:])
+            values, diagnostics = _parse(block, path)
+            return FrontMatter(values, body, index + 2, True), diagnostics
+    return FrontMatter({}, text, 1, False), [error(
+        "M006", "front matter opened with '---' is never closed",
+        hint="add a line '---' after the last front-matter key", path=path, line=1, column=1)]
+
+
+def _parse(block: str, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+    try:
+        data = yaml.safe_load(block)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 2) if mark else 1  # +1 for 1-based, +1 for the '---' line
+        column = (mark.column + 1) if mark else 1
+        problem = exc.problem or str(exc)
+        hint = "quote values that contain ': ' or start with a special character"
+        if "could not determine a constructor" in str(exc):
+            problem, hint = "YAML tags such as '!!python/...' are not allowed", "remove the tag"
+        return {}, [error("M001", f"invalid YAML front matter: {problem}", hint=hint,
+                          path=path, line=line, column=column)]
+    except yaml.YAMLError as exc:
+        return {}, [error("M001", f"invalid YAML front matter: {exc}", path=path, line=1)]
+    if data is None:
+        return {}, []
+    if not isinstance(data, dict):
+        return {}, [error("M001", "front matter must be a mapping of 'key: value' lines",
+                          path=path, line=2, column=1)]
+    return _check(data, block, path)
+
+
+def _check(data: dict[Any, Any], block: str, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        line = _key_line(block, str(key))
+        if key not in FIELDS:
+            diagnostics.append(warning(
+                "M003", f"unknown front-matter key '{key}' is ignored",
+                hint=f"known keys: {', '.join(FIELDS)}", path=path, line=line, column=1))
+            continue
+        expected, doc = FIELDS[key]
+        if expected is list:
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                diagnostics.append(error("M002", f"'{key}' must be a list of strings",
+                                         hint=f"{key}: {doc}", path=path, line=line, column=1))
+                continue
+        elif not isinstance(value, expected):
+            diagnostics.append(error(
+                "M002", f"'{key}' must be text, not {_yaml_type(value)} ({value!r})",
+                hint=f"quote the value: {key}: \"{value}\"", path=path, line=line, column=1))
+            continue
+        values[key] = value
+    return values, diagnostics
+
+
+def _yaml_type(value: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", list: "a list",
+            dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _key_line(block: str, key: str) -> int:
+    for number, line in enumerate(block.split("\n"), start=2):
+        if line.startswith(f"{key}:") or line.startswith(f'"{key}":'):
+            return number
+    return 2

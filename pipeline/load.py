@@ -1,0 +1,140 @@
+"""Load stage: a book folder -> a `Book` of `Article`s, plus diagnostics.
+
+Reads only book.toml and the manuscripts of the folder; never imports a
+renderer. Text is normalised here once (BOM, CRLF/CR line ends) so later
+stages see one form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from .config import load_config
+from .diagnostics import Diagnostic, error, warning
+from .frontmatter import split
+from .model import Article, Book
+
+_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
+
+
+def slugify(text: str) -> str:
+    """ASCII slug for file names and ids: 'Ça va, Zoë?' -> 'ca-va-zoe'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or "untitled"
+
+
+def load_book(root: Path) -> tuple[Book | None, list[Diagnostic]]:
+    """Read book.toml and every manuscript; return the book and all diagnostics."""
+    if not root.is_dir():
+        return None, [error("C006", f"book folder '{root}' does not exist",
+                            hint="pass the folder that holds book.toml and the *.md manuscripts")]
+    config_path = root / "book.toml"
+    config, diagnostics = load_config(config_path, fallback_title=_title_from_name(root.resolve().name))
+    paths, found = _manuscript_paths(root, config.articles, config_path)
+    diagnostics += found
+    if not paths and not found:
+        diagnostics.append(error("C006", f"no manuscripts (*.md) in '{root}'",
+                                 hint="add one Markdown file per article", path=config_path))
+    articles = []
+    for path in paths:
+        article, found = load_article(path)
+        diagnostics += found
+        if article is not None:
+            articles.append(article)
+    diagnostics += _duplicate_slugs(articles)
+    book = Book(root=root, slug=slugify(config.title), config=config, articles=tuple(articles),
+                config_path=config_path if config_path.exists() else None)
+    return book, diagnostics
+
+
+def _manuscript_paths(root: Path, listed: tuple[str, ...],
+                      config_path: Path) -> tuple[list[Path], list[Diagnostic]]:
+    if not listed:
+        return sorted(root.glob("*.md")), []
+    paths, diagnostics = [], []
+    for name in listed:
+        path = root / name
+        if not path.is_file():
+            diagnostics.append(error("C005", f"article '{name}' listed in book.toml does not exist",
+                                     hint="fix the name in [book] articles or add the file",
+                                     path=config_path, line=_line_of(config_path, name)))
+        else:
+            paths.append(path)
+    return paths, diagnostics
+
+
+def load_article(path: Path) -> tuple[Article | None, list[Diagnostic]]:
+    """Read one manuscript: decode, normalise line ends, split front matter."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [error("M005", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                            hint="save the file as UTF-8", path=path, line=line, column=column)]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    front, diagnostics = split(text, path)
+    values = front.values
+    title = values.get("title") or ""
+    body = front.body
+    if not title:
+        title, body = _title_from_body(body, path)
+        if not front.present:
+            diagnostics.append(warning(
+                "M004", f"no front matter; the title '{title}' is taken from "
+                        f"{'the first heading' if body is not front.body else 'the file name'}",
+                hint="start the file with '---', a 'title:' line and '---'", path=path, line=1, column=1))
+    article = Article(
+        slug=slugify(values.get("slug") or title),
+        title=title.strip(),
+        source_path=path,
+        body=body,
+        body_line=front.body_line,
+        summary=values.get("summary", "").strip(),
+        blurb=values.get("blurb", "").strip(),
+        subtitle=values.get("subtitle", "").strip(),
+        authors=tuple(values.get("authors", ())),
+    )
+    return article, diagnostics
+
+
+def _title_from_body(body: str, path: Path) -> tuple[str, str]:
+    """Use the first level-1 heading as the title (and drop it from the body)."""
+    lines = body.split("\n")
+    for index, line in enumerate(lines):
+        match = _H1.match(line)
+        if match:
+            return match.group(1), "\n".join(lines[:index] + [""] + lines[index + 1:])
+    return _title_from_name(path.stem), body
+
+
+def _title_from_name(name: str) -> str:
+    words = re.sub(r"^[0-9]+[-_ ]*", "", name).replace("-", " ").replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else name
+
+
+def _duplicate_slugs(articles: list[Article]) -> list[Diagnostic]:
+    seen: dict[str, Article] = {}
+    diagnostics = []
+    for article in articles:
+        if article.slug in seen:
+            diagnostics.append(error(
+                "M007", f"slug '{article.slug}' is also used by {seen[article.slug].source_path.name}",
+                hint="give one of them a different title or a 'slug:' in its front matter",
+                path=article.source_path, line=1))
+        seen[article.slug] = article
+    return diagnostics
+
+
+def _line_of(path: Path, needle: str) -> int:
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+            if needle in line:
+                return number
+    except OSError:
+        pass
+    return 1

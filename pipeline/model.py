@@ -1,0 +1,84 @@
+"""The book model: plain frozen values passed from stage to stage.
+
+load -> `Book` (config + `Article`s with their source locations)
+render -> `RenderedBook` (each article as a well-formed XHTML fragment)
+export -> files, from the `RenderedBook` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BookConfig:
+    """The `[book]`, `[pdf]` and `[epub]` tables of book.toml, validated."""
+
+    title: str
+    language: str = "en"
+    subtitle: str = ""
+    authors: tuple[str, ...] = ()
+    publisher: str = ""
+    identifier: str = ""
+    date: str = ""
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    notice: str = ""
+    rights: str = ""
+    articles: tuple[str, ...] = ()
+    pdf_page_size: str = "A5"
+    epub_embed_fonts: bool = True
+
+
+@dataclass(frozen=True)
+class Article:
+    """One manuscript, as loaded: front matter split off, body untouched."""
+
+    slug: str
+    title: str
+    source_path: Path
+    body: str
+    # 1-based line in the source file where `body` starts, so that renderer
+    # diagnostics can point at the real line.
+    body_line: int
+    summary: str = ""
+    blurb: str = ""
+    subtitle: str = ""
+    authors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Book:
+    root: Path
+    slug: str
+    config: BookConfig
+    articles: tuple[Article, ...]
+    config_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    id: str
+
+
+@dataclass(frozen=True)
+class RenderedArticle:
+    """An article as XHTML fragments; ids are prefixed with the article slug."""
+
+    article: Article
+    number: int
+    anchor: str  # id of the article's own element in the joined booklet
+    body_html: str
+    summary_html: str
+    blurb_html: str
+    headings: tuple[Heading, ...]
+    resources: tuple[Path, ...] = field(default=())  # files the body uses (images)
+
+
+@dataclass(frozen=True)
+class RenderedBook:
+    book: Book
+    articles: tuple[RenderedArticle, ...]

@@ -1,0 +1,44 @@
+"""Writing outputs without ever losing the previous ones.
+
+Exporters write to temporary files in the output folder; only when every
+output of the build is complete are they renamed over their final names
+(`os.replace` is atomic within one file system). A failed, interrupted or
+killed build leaves the previous outputs byte-for-byte intact and no
+half-written file under a final name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class StagedOutputs:
+    """Temporary files staged for final names, committed all together."""
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+
+    def stage(self, final: Path) -> Path:
+        """A fresh temporary path beside `final`, to write the output to."""
+        final.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        os.close(handle)
+        self._staged.append((Path(name), final))
+        return Path(name)
+
+    def commit(self) -> tuple[Path, ...]:
+        for temporary, final in self._staged:
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, final)
+        finals = tuple(final for _, final in self._staged)
+        self._staged.clear()
+        return finals
+
+    def __enter__(self) -> "StagedOutputs":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for temporary, _ in self._staged:  # anything not committed is discarded
+            temporary.unlink(missing_ok=True)

@@ -1,0 +1,52 @@
+"""Where the book's styles, templates and fonts come from.
+
+The designer's files live in the top-level `styles/` folder of the source
+tree. A wheel carries them as `pipeline/styles/` (see pyproject.toml), so an
+installed `pipeline` finds its defaults without a checkout.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def styles_dir() -> Path:
+    """The folder holding CSS, templates and fonts."""
+    installed = _PACKAGE / "styles"
+    return installed if installed.is_dir() else _PACKAGE.parent / "styles"
+
+
+@lru_cache(maxsize=4)
+def _environment(root: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(root / "templates"),
+        autoescape=True,  # text from book.toml is escaped; sanitized XHTML is passed as Markup
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_template(name: str, **context: object) -> str:
+    return _environment(styles_dir()).get_template(name).render(**context)
+
+
+def font_files() -> list[Path]:
+    """Every font the styles ship, in a stable order (reproducible packaging)."""
+    return sorted((styles_dir() / "fonts").glob("*.ttf"))
+
+
+@lru_cache(maxsize=8)
+def labels(language: str) -> dict[str, str]:
+    """The fixed words of the book (\"Contents\", \"In brief\"...) in its language."""
+    import tomllib
+
+    table = tomllib.loads((styles_dir() / "labels.toml").read_text(encoding="utf-8"))
+    primary = language.split("-")[0].lower()
+    return {**table["en"], **table.get(primary, {}), **table.get(language, {})}

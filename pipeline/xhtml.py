@@ -1,0 +1,86 @@
+"""Sanitize rendered HTML and serialize it as well-formed XHTML.
+
+Python-Markdown passes raw HTML through untouched, so its output is neither
+safe nor well-formed. We clean it with an allowlist (nh3), then let an HTML
+parser build a tree and serialize that tree as XML: unclosed tags get closed,
+named entities become characters, void elements self-close. EPUB has no DTD,
+so `&nbsp;` must not survive, and WeasyPrint reads the same XHTML.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+import nh3
+from lxml import etree
+
+# What manuscripts may contain. Obsolete tags (center, tt, strike, acronym)
+# are left out: EPUBCheck rejects them; their text is kept.
+TAGS = {
+    "a", "abbr", "article", "aside", "b", "bdi", "bdo", "blockquote", "br", "caption",
+    "cite", "code", "col", "colgroup", "data", "dd", "del", "details", "dfn", "div", "dl",
+    "dt", "em", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hr", "i", "img", "ins", "kbd", "li", "mark", "nav", "ol", "p", "pre", "q",
+    "rp", "rt", "ruby", "s", "samp", "section", "small", "span", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u",
+    "ul", "var", "wbr",
+}
+ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"style", "colspan", "rowspan"},
+    "th": {"style", "colspan", "rowspan", "scope"},
+    "ol": {"start", "reversed"},
+    "abbr": {"title"},
+    "time": {"datetime"},
+    "data": {"value"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+# Characters XML 1.0 forbids (C0 controls other than tab/newline/CR, lone
+# surrogates, U+FFFE/U+FFFF).
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def sanitize(html: str) -> str:
+    """Allowlist-clean an HTML fragment; scripts, handlers and unsafe URLs go."""
+    return nh3.clean(
+        html,
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+        clean_content_tags={"script", "style", "noscript", "template", "iframe", "object",
+                            "embed", "form", "textarea", "select", "svg", "math"},
+        filter_style_properties={"text-align"},
+    )
+
+
+def to_xhtml(html: str) -> str:
+    """Parse an HTML fragment and serialize it as an XHTML fragment."""
+    if not html.strip():
+        return ""
+    container = lxml.html.fragment_fromstring(html, create_parent="div")
+    return serialize_children(container)
+
+
+def serialize_children(element: etree._Element) -> str:
+    """The XML serialization of an element's content (text and children)."""
+    parts = [_escape(element.text or "")]
+    for child in element:
+        parts.append(etree.tostring(child, method="xml", encoding="unicode", with_tail=True))
+    return "".join(parts)
+
+
+def parse_fragment(xhtml: str) -> etree._Element:
+    """Parse an XHTML fragment (as made by `to_xhtml`) into a <div> element."""
+    return etree.fromstring(f"<div>{xhtml}</div>")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
