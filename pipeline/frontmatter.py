@@ -93,9 +93,10 @@ def _check(data: dict[Any, Any], block: str, path: Path) -> tuple[dict[str, Any]
                                          hint=f"{key}: {doc}", path=path, line=line, column=1))
                 continue
         elif not isinstance(value, expected):
+            raw = _raw_value(block, line)
             diagnostics.append(error(
-                "M002", f"'{key}' must be text, not {_yaml_type(value)} ({value!r})",
-                hint=f"quote the value: {key}: \"{value}\"", path=path, line=line, column=1))
+                "M002", f"'{key}' must be text, not {_yaml_type(value)} (YAML reads {raw} as {value!r})",
+                hint=f"quote the value: {key}: \"{raw}\"", path=path, line=line, column=len(key) + 3))
             continue
         values[key] = value
     return values, diagnostics
@@ -104,6 +105,13 @@ def _check(data: dict[Any, Any], block: str, path: Path) -> tuple[dict[str, Any]
 def _yaml_type(value: Any) -> str:
     return {bool: "a boolean", int: "a number", float: "a number", list: "a list",
             dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _raw_value(block: str, line: int) -> str:
+    """The value as the author wrote it on `line` (YAML would turn `no` into False)."""
+    lines = block.split("\n")
+    text = lines[line - 2] if 0 <= line - 2 < len(lines) else ""
+    return text.partition(":")[2].strip() or "..."
 
 
 def _key_line(block: str, key: str) -> int:

@@ -1,0 +1,123 @@
+"""The command line as a user runs it: exit codes, messages, and outputs that
+are never lost or half-written."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline.cli import main
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_usage_error_exits_2():
+    assert _run("build", "--format", "docx")[0] == 2
+    assert _run()[0] == 2
+
+
+def test_bad_book_exits_1_with_every_problem_located(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "T"\ncolour = "red"\n', encoding="utf-8")
+    (book / "a.md").write_text("---\ntitle: no\n---\nText\n", encoding="utf-8")
+    code, _, err = _run("build", str(book), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert "book.toml:3:1: error[C002]" in err
+    assert "a.md:2:8: error[M002]" in err and 'hint: quote the value: title: "no"' in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_failed_build_leaves_previous_outputs_byte_for_byte(book_dir, tmp_path, built_book):
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = {path.name: path.read_bytes() for path in built_book}
+    for name, data in previous.items():
+        (out / name).write_bytes(data)
+    (book_dir / "01-kratom-prolactin-and-muscle-soreness.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    code, _, err = _run("build", str(book_dir), "--out", str(out))
+    assert code == 1 and "error[M001]" in err and "previous outputs left unchanged" in err
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == previous
+
+
+def test_strict_turns_warnings_into_errors(tmp_path):
+    book = tmp_path / "notes"
+    book.mkdir()
+    (book / "a.md").write_text("# A title\n\nText.\n", encoding="utf-8")
+    code, _, err = _run("build", str(book), "--out", str(tmp_path / "out"), "--format", "epub", "--strict")
+    assert code == 1 and "error[C004]" in err and "error[M004]" in err
+    assert not (tmp_path / "out" / "notes.epub").exists()
+
+
+def test_without_strict_warnings_still_build(tmp_path):
+    book = tmp_path / "notes"
+    book.mkdir()
+    (book / "a.md").write_text("# A title\n\nText.\n", encoding="utf-8")
+    code, out, err = _run("build", str(book), "--out", str(tmp_path / "out"), "--format", "epub")
+    assert code == 0 and "warning[M004]" in err and (tmp_path / "out" / "notes.epub").is_file()
+    assert "wrote" in out
+
+
+def test_output_inside_the_book_is_refused(book_dir):
+    code, _, err = _run("build", str(book_dir), "--out", str(book_dir / "dist"))
+    assert code == 1 and "error[O001]" in err and not (book_dir / "dist").exists()
+
+
+def test_missing_book_folder_is_reported(tmp_path):
+    code, _, err = _run("build", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
+    assert code == 1 and "error[C006]" in err
+
+
+def test_sources_are_never_modified(book_dir, tmp_path):
+    before = {p.name: p.read_bytes() for p in book_dir.iterdir()}
+    assert _run("build", str(book_dir), "--out", str(tmp_path / "out"), "--format", "epub")[0] == 0
+    assert {p.name: p.read_bytes() for p in book_dir.iterdir()} == before
+
+
+def test_epub_only_build_never_imports_weasyprint(tmp_path):
+    script = ("import sys; from pipeline.cli import main; code = main(['build', 'manuscripts', '--out', "
+              f"{str(tmp_path)!r}, '--format', 'epub']); "
+              "assert 'weasyprint' not in sys.modules, 'weasyprint imported'; sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parent.parent,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["kratom-and-muscle-soreness.epub"]
+
+
+def test_python_dash_m_runs_the_cli(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pipeline", "--version"], capture_output=True, text=True,
+                          cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0 and done.stdout.startswith("pipeline ")
+
+
+def test_two_builds_give_identical_bytes(tmp_path, built_book):
+    from pipeline import build
+
+    result = build(Path(__file__).parent.parent / "manuscripts", tmp_path)
+    assert result.ok
+    assert [p.read_bytes() for p in result.outputs] == [p.read_bytes() for p in built_book]
+
+
+def test_source_date_epoch_sets_the_dates(tmp_path, monkeypatch):
+    from pypdf import PdfReader
+
+    from pipeline import build
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14
+    result = build(Path(__file__).parent.parent / "manuscripts", tmp_path)
+    pdf, epub = result.outputs
+    assert PdfReader(pdf).metadata.creation_date.year == 2023
+    import zipfile
+
+    with zipfile.ZipFile(epub) as archive:
+        assert "2023-11-14T22:13:20Z" in archive.read("EPUB/content.opf").decode()
+        assert {info.date_time[:3] for info in archive.infolist()} == {(2023, 11, 14)}
+    assert os.environ["SOURCE_DATE_EPOCH"] == "1700000000"

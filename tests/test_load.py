@@ -1,0 +1,167 @@
+"""The load stage: book.toml and front matter, judged by the diagnostics a
+user would read (code, file, line, column, hint)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import SCHEMA, load_config
+from pipeline.load import load_article, load_book, slugify
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_real_book_loads_without_diagnostics():
+    book, diagnostics = load_book(Path(__file__).parent.parent / "manuscripts")
+    assert diagnostics == []
+    assert [a.title for a in book.articles] == [
+        "How Kratom May Ease Muscle Soreness: The Prolactin Connection",
+        "Kratom for Muscle Soreness: Relief, Dopamine and Safe Dosage"]
+    assert book.config.language == "en" and book.config.identifier.startswith("urn:uuid:")
+    assert all(a.summary and a.blurb for a in book.articles)
+
+
+def test_unknown_book_key_names_key_line_and_valid_keys(tmp_path):
+    path = _write(tmp_path / "book.toml", '[book]\ntitle = "T"\n\ncolour = "red"\n')
+    _, diagnostics = load_config(path, "fallback")
+    [d] = diagnostics
+    assert (d.code, d.line, d.is_error) == ("C002", 4, True)
+    assert "colour" in d.message and "subtitle" in d.hint and "authors" in d.hint
+
+
+def test_unknown_table_is_an_error(tmp_path):
+    path = _write(tmp_path / "book.toml", '[book]\ntitle = "T"\n[printing]\nx = 1\n')
+    _, diagnostics = load_config(path, "fallback")
+    assert [d.code for d in diagnostics] == ["C002"]
+    assert diagnostics[0].line == 3
+
+
+def test_invalid_toml_is_located(tmp_path):
+    path = _write(tmp_path / "book.toml", '[book]\ntitle = "T\n')
+    _, [d] = load_config(path, "fallback")
+    assert d.code == "C001" and d.line == 2
+
+
+@pytest.mark.parametrize("line, code", [
+    ('authors = "Me"', "C003"),
+    ('page-size = "B5"', "C003"),
+    ('date = "23/11/2026"', "C003"),
+])
+def test_wrong_values_are_type_errors(tmp_path, line, code):
+    table = "[pdf]\n" if "page-size" in line else ""
+    text = f'[book]\ntitle = "T"\n{line}\n' if not table else f'[book]\ntitle = "T"\n{table}{line}\n'
+    path = _write(tmp_path / "book.toml", text)
+    _, diagnostics = load_config(path, "fallback")
+    assert [d.code for d in diagnostics] == [code]
+    assert diagnostics[0].line == text.split("\n").index(line) + 1
+
+
+def test_every_schema_option_is_in_the_readme():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for option in SCHEMA:
+        assert f"| `[{option.table}]` | `{option.key}` |" in readme, option.key
+
+
+def test_every_diagnostic_code_is_in_the_readme():
+    from pipeline import CODES
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for code in CODES:
+        assert f"| {code} |" in readme, code
+
+
+def test_missing_book_toml_warns_and_uses_folder_name(tmp_path):
+    _write(tmp_path / "My Essays" / "a.md", "---\ntitle: A\n---\n\nText.\n")
+    book, diagnostics = load_book(tmp_path / "My Essays")
+    assert [d.code for d in diagnostics] == ["C004"]
+    assert book.config.title == "My Essays" and book.config.language == "en"
+
+
+def test_articles_listed_in_book_toml_set_the_order(tmp_path):
+    _write(tmp_path / "book.toml", '[book]\ntitle = "T"\narticles = ["b.md", "a.md"]\n')
+    _write(tmp_path / "a.md", "---\ntitle: A\n---\n")
+    _write(tmp_path / "b.md", "---\ntitle: B\n---\n")
+    book, diagnostics = load_book(tmp_path)
+    assert diagnostics == [] and [a.title for a in book.articles] == ["B", "A"]
+
+
+def test_listed_article_that_does_not_exist_is_located(tmp_path):
+    _write(tmp_path / "book.toml", '[book]\ntitle = "T"\narticles = [\n  "a.md",\n  "gone.md",\n]\n')
+    _write(tmp_path / "a.md", "---\ntitle: A\n---\n")
+    _, diagnostics = load_book(tmp_path)
+    [d] = diagnostics
+    assert d.code == "C005" and d.line == 5 and "gone.md" in d.message
+
+
+def test_title_from_first_heading_with_warning(tmp_path):
+    article, diagnostics = load_article(_write(tmp_path / "03-notes.md", "Intro.\n\n# Real Title\n\nText.\n"))
+    assert article.title == "Real Title" and "# Real Title" not in article.body
+    [d] = diagnostics
+    assert d.code == "M004" and d.path.name == "03-notes.md" and not d.is_error
+
+
+def test_title_from_file_name_with_warning(tmp_path):
+    article, [d] = load_article(_write(tmp_path / "03-field-notes.md", "Just text.\n"))
+    assert article.title == "Field notes" and d.code == "M004" and "file name" in d.message
+
+
+def test_boolean_title_is_a_type_error_at_its_line(tmp_path):
+    _, diagnostics = load_article(_write(tmp_path / "a.md", "---\nsummary: fine\ntitle: no\n---\nText\n"))
+    [d] = diagnostics
+    assert (d.code, d.line) == ("M002", 3) and "boolean" in d.message and d.hint == 'quote the value: title: "no"' and d.column == 8
+
+
+def test_yaml_error_points_at_the_manuscript_line(tmp_path):
+    _, diagnostics = load_article(_write(tmp_path / "a.md", "---\ntitle: A\nsummary: [unclosed\nblurb: x\n---\n"))
+    [d] = diagnostics
+    assert d.code == "M001" and d.line >= 3 and d.path.name == "a.md"
+
+
+def test_yaml_object_tags_are_refused(tmp_path):
+    text = "---\ntitle: !!python/object/apply:os.system ['echo hi']\n---\n"
+    _, diagnostics = load_article(_write(tmp_path / "a.md", text))
+    assert [d.code for d in diagnostics] == ["M001"] and "tags" in diagnostics[0].message
+
+
+def test_unknown_front_matter_key_is_a_warning(tmp_path):
+    article, [d] = load_article(_write(tmp_path / "a.md", "---\ntitle: A\ntags: [x]\n---\n"))
+    assert article is not None and d.code == "M003" and not d.is_error and d.line == 3
+
+
+def test_unclosed_front_matter_is_an_error(tmp_path):
+    _, diagnostics = load_article(_write(tmp_path / "a.md", "---\ntitle: A\n\nText\n"))
+    assert "M006" in [d.code for d in diagnostics]
+
+
+def test_invalid_utf8_is_located(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_bytes(b"---\ntitle: A\n---\n\nCaf\xe9 au lait\n")
+    _, [d] = load_article(path)
+    assert (d.code, d.line, d.column) == ("M005", 5, 4)
+
+
+def test_bom_and_crlf_are_accepted(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_bytes("\ufeff---\r\ntitle: A\r\n---\r\n\r\nText.\r\n".encode())
+    article, diagnostics = load_article(path)
+    assert diagnostics == [] and article.title == "A" and "\r" not in article.body
+
+
+def test_duplicate_slugs_are_errors(tmp_path):
+    _write(tmp_path / "book.toml", '[book]\ntitle = "T"\n')
+    _write(tmp_path / "a.md", "---\ntitle: Same\n---\n")
+    _write(tmp_path / "b.md", "---\ntitle: same\n---\n")
+    _, diagnostics = load_book(tmp_path)
+    assert [d.code for d in diagnostics] == ["M007"]
+
+
+def test_slugify_keeps_words_and_drops_punctuation():
+    assert slugify("How Kratom May Ease: The “Prolactin” Connection!") == \
+        "how-kratom-may-ease-the-prolactin-connection"
+    assert slugify("Café déjà vu") == "cafe-deja-vu"
