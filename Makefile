@@ -14,6 +14,14 @@ build: $(STAMP) check-system
 test: $(STAMP) check-system
 	$(BIN)/python -m pytest -q
 
+# Build-time benchmark (benchmarks/README.md); writes benchmarks/out/results.md.
+.PHONY: bench bench-quick
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run.py --sizes 2,20 --runs 1
+
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip

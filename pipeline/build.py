@@ -13,6 +13,7 @@ from . import __version__
 from .diagnostics import Diagnostic, Severity, error, has_errors
 from .export import REGISTRY, ExportContext, build_timestamp, get_exporter
 from .load import load_book
+from .model import Book, RenderedBook
 from .output import StagedOutputs
 from .render import render_book
 
@@ -30,37 +31,68 @@ class BuildResult:
 
 
 def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
-          formats: tuple[str, ...] = DEFAULT_FORMATS, strict: bool = False) -> BuildResult:
+          formats: tuple[str, ...] = DEFAULT_FORMATS, strict: bool = False,
+          pdf_variant: str | None = None, impose: bool | None = None) -> BuildResult:
     """Build `book_dir` into `out_dir`; return the written paths and all diagnostics.
 
     Never raises for a problem in the book: problems come back as diagnostics.
-    With `strict`, warnings count as errors.
+    With `strict`, warnings count as errors. `pdf_variant` and `impose`
+    override book.toml's `[pdf]` settings when given.
     """
     book_dir, out_dir = Path(book_dir), Path(out_dir)
     unknown = [name for name in formats if name not in REGISTRY]
     if unknown:
         raise ValueError(f"unknown format(s): {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
-    diagnostics: list[Diagnostic] = []
     if _is_inside(out_dir, book_dir):
         return BuildResult((), (error("O001", f"output folder '{out_dir}' is inside the book folder",
                                       hint="choose an output folder outside the book, e.g. --out dist"),))
+    diagnostics: list[Diagnostic] = []
     book, found = load_book(book_dir)
     diagnostics += found
     if book is None or _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
+    book = _with_overrides(book, pdf_variant, impose)
     rendered, found = render_book(book)
     diagnostics += found
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
+    return _export(rendered, out_dir, _in_layout_order(formats), diagnostics, strict)
+
+
+def _export(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...],
+            diagnostics: list[Diagnostic], strict: bool) -> BuildResult:
+    """Run the exporters into staged files; commit them only if all succeeded."""
+    book = rendered.book
     context = ExportContext(timestamp=build_timestamp(book.config), version=__version__)
     with StagedOutputs() as staged:
         for name in formats:
             exporter = get_exporter(name)
-            diagnostics += exporter.export(rendered, staged.stage(out_dir / f"{book.slug}{exporter.suffix}"),
-                                           context)
+            target = staged.stage(out_dir / f"{book.slug}{exporter.suffix}")
+            exported = exporter.export(rendered, target, context)
+            diagnostics += exported.diagnostics
+            if exported.pagination:
+                context = replace(context, pagination=exported.pagination)
+            if name == "pdf" and book.config.pdf_impose and not has_errors(exported.diagnostics):
+                from .impose import impose_booklet
+
+                diagnostics += impose_booklet(target, staged.stage(out_dir / f"{book.slug}-imposed.pdf"))
         if _failed(diagnostics, strict):
             return BuildResult((), tuple(_strict(diagnostics, strict)))
         return BuildResult(staged.commit(), tuple(_strict(diagnostics, strict)))
+
+
+def _in_layout_order(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The PDF first: its pagination feeds the EPUB's page-list."""
+    return tuple(sorted(dict.fromkeys(formats), key=lambda name: name != "pdf"))
+
+
+def _with_overrides(book: Book, pdf_variant: str | None, impose: bool | None) -> Book:
+    changes = {}
+    if pdf_variant is not None:
+        changes["pdf_variant"] = pdf_variant
+    if impose is not None:
+        changes["pdf_impose"] = impose
+    return replace(book, config=replace(book.config, **changes)) if changes else book
 
 
 def _failed(diagnostics: list[Diagnostic], strict: bool) -> bool:

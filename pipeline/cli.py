@@ -1,4 +1,4 @@
-"""Command line: `pipeline build [BOOK_DIR] [--out OUT_DIR] [--format pdf|epub]...`.
+"""Command line: `pipeline build [BOOK_DIR] ...` and `pipeline import FILE... --into BOOK_DIR`.
 
 Exit status: 0 success, 1 the build failed (diagnostics on stderr),
 2 usage error. No traceback reaches a user for a problem in their book.
@@ -13,6 +13,7 @@ from typing import TextIO
 
 from . import __version__
 from .build import DEFAULT_FORMATS, build
+from .config import PDF_VARIANTS
 from .export import REGISTRY
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -30,6 +31,13 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--format", action="append", choices=sorted(REGISTRY), dest="formats",
                            help="output format; repeat for several (default: pdf and epub)")
     build_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build_cmd.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None,
+                           help="PDF standard: pdf/ua-1 (tagged, accessible) or pdf/a-3b (archival)")
+    build_cmd.add_argument("--impose", action=argparse.BooleanOptionalAction, default=None,
+                           help="also write <slug>-imposed.pdf for saddle-stitch printing")
+    from .importer import add_command
+
+    add_command(commands)
     return parser
 
 
@@ -39,14 +47,34 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         args = _parser().parse_args(argv)
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else EXIT_OK
+    if args.command == "import":
+        return _import(args, stdout, stderr)
+    return _build(args, stdout, stderr)
+
+
+def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     formats = tuple(dict.fromkeys(args.formats or DEFAULT_FORMATS))
-    result = build(args.book_dir, args.out, formats=formats, strict=args.strict)
-    for diagnostic in result.diagnostics:
+    result = build(args.book_dir, args.out, formats=formats, strict=args.strict,
+                   pdf_variant=args.pdf_variant, impose=args.impose)
+    return _report(result.outputs, result.diagnostics, stdout, stderr,
+                   "build failed: {errors} error(s); previous outputs left unchanged")
+
+
+def _import(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from . import importer
+
+    written, diagnostics = importer.run(args)
+    return _report(written, diagnostics, stdout, stderr, "import failed: {errors} error(s); nothing written")
+
+
+def _report(outputs, diagnostics, stdout: TextIO, stderr: TextIO, failure: str) -> int:
+    """Diagnostics to stderr (all of them), written paths to stdout, exit status."""
+    for diagnostic in diagnostics:
         print(diagnostic.format(relative_to=Path.cwd()), file=stderr)
-    if not result.ok:
-        errors = sum(d.is_error for d in result.diagnostics)
-        print(f"build failed: {errors} error(s); previous outputs left unchanged", file=stderr)
+    errors = sum(d.is_error for d in diagnostics)
+    if errors:
+        print(failure.format(errors=errors), file=stderr)
         return EXIT_FAILED
-    for path in result.outputs:
+    for path in outputs:
         print(f"wrote {path}", file=stdout)
     return EXIT_OK

@@ -19,6 +19,7 @@ from .diagnostics import Diagnostic, error, warning
 from .model import BookConfig
 
 PAGE_SIZES = ("A5", "A4", "Letter", "6in 9in")
+PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,11 @@ SCHEMA: tuple[Option, ...] = (
     Option("book", "keywords", "list", "keywords", "List of keywords (PDF keywords, EPUB subjects)."),
     Option("book", "notice", "str", "notice", "Text of the notice page (disclaimer)."),
     Option("book", "rights", "str", "rights", "Copyright line for the notice page and metadata."),
+    Option("book", "cover", "str", "cover", "Cover image (PNG or JPEG inside the book folder); default: a typographic cover."),
     Option("book", "articles", "list", "articles", "Manuscript file names in reading order; default: every *.md in file-name order."),
     Option("pdf", "page-size", "choice", "pdf_page_size", "Page size of the PDF booklet.", choices=PAGE_SIZES),
+    Option("pdf", "variant", "choice", "pdf_variant", "PDF standard to follow: tagged and accessible (pdf/ua-1) or archival (pdf/a-3b).", choices=PDF_VARIANTS),
+    Option("pdf", "impose", "bool", "pdf_impose", "Also write <slug>-imposed.pdf: two pages per sheet in saddle-stitch order."),
     Option("epub", "embed-fonts", "bool", "epub_embed_fonts", "Embed the book's fonts in the EPUB."),
 )
 

@@ -19,7 +19,7 @@ class Severity(enum.Enum):
 
 
 # Code -> one-line description. Prefixes group codes by stage, after
-# Standard Ebooks' lint codes: C config, M manuscript, R render, X export, O output.
+# Standard Ebooks' lint codes: C config, M manuscript, R render, X export, O output, I import.
 CODES: dict[str, str] = {
     "C001": "book.toml is not valid TOML",
     "C002": "unknown key in book.toml",
@@ -39,6 +39,14 @@ CODES: dict[str, str] = {
     "X001": "the PDF renderer reported a problem",
     "X002": "the EPUB could not be written",
     "O001": "the output folder is the book folder or inside it",
+    "I001": "a file to import is not valid UTF-8",
+    "I002": "a file to import is empty",
+    "I003": "the text does not follow the layout of an article; it is imported as plain paragraphs",
+    "I004": "no title was given; a provisional title was derived from the text",
+    "I005": "the imported manuscript would replace an existing one (pass --force) or another imported file",
+    "I006": "--title was given with more than one file",
+    "I007": "a file to import cannot be read, or the book folder cannot be written",
+    "I008": "book.toml lists its articles and does not list the imported manuscript",
 }
 
 

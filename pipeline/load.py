@@ -14,7 +14,9 @@ from pathlib import Path
 from .config import load_config
 from .diagnostics import Diagnostic, error, warning
 from .frontmatter import split
+from .images import ImageRejected, inspect_image
 from .model import Article, Book
+from .resources import ResourceRefused, resolve_path
 
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
@@ -45,9 +47,25 @@ def load_book(root: Path) -> tuple[Book | None, list[Diagnostic]]:
         if article is not None:
             articles.append(article)
     diagnostics += _duplicate_slugs(articles)
+    cover, found = _cover(root, config.cover, config_path)
+    diagnostics += found
     book = Book(root=root, slug=slugify(config.title), config=config, articles=tuple(articles),
-                config_path=config_path if config_path.exists() else None)
+                config_path=config_path if config_path.exists() else None, cover=cover)
     return book, diagnostics
+
+
+def _cover(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[Diagnostic]]:
+    """The cover image named in book.toml, checked like any image of the book."""
+    if not name:
+        return None, []
+    line = _line_of(config_path, "cover")
+    try:
+        path = resolve_path(root / name, (root,))
+        inspect_image(path)
+    except (ResourceRefused, ImageRejected) as exc:
+        return None, [error("R002", f"cover image: {exc}", path=config_path, line=line,
+                            hint="name a PNG or JPEG file inside the book folder, e.g. cover = \"cover.png\"")]
+    return path, []
 
 
 def _manuscript_paths(root: Path, listed: tuple[str, ...],

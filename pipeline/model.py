@@ -27,7 +27,10 @@ class BookConfig:
     notice: str = ""
     rights: str = ""
     articles: tuple[str, ...] = ()
+    cover: str = ""
     pdf_page_size: str = "A5"
+    pdf_variant: str = "none"
+    pdf_impose: bool = False
     epub_embed_fonts: bool = True
 
 
@@ -55,6 +58,7 @@ class Book:
     config: BookConfig
     articles: tuple[Article, ...]
     config_path: Path | None = None
+    cover: Path | None = None  # resolved cover image, if book.toml names one
 
 
 @dataclass(frozen=True)
@@ -82,3 +86,14 @@ class RenderedArticle:
 class RenderedBook:
     book: Book
     articles: tuple[RenderedArticle, ...]
+
+
+@dataclass(frozen=True)
+class PageBreak:
+    """Where a printed page of the PDF begins, in terms any export can find:
+    see `pipeline.pagebreaks`."""
+
+    label: str  # the printed page number ("7")
+    article: int  # index of the article in the book
+    block: int  # ordinal of the block element within the article
+    offset: int  # letters and digits of that block before the break

@@ -22,6 +22,7 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from .diagnostics import Diagnostic, error, warning
+from .images import ImageRejected, inspect_image
 from .model import Article, Book, Heading, RenderedArticle, RenderedBook
 from .xhtml import XML_FORBIDDEN, sanitize, to_xhtml
 
@@ -157,6 +158,12 @@ class _BookTreeprocessor(Treeprocessor):
             self._drop(image, parent, f"image '{src}' does not exist", line, column,
                        "check the file name and its folder, relative to the manuscript")
         else:
+            try:
+                inspect_image(target)
+            except ImageRejected as exc:
+                self._drop(image, parent, f"image '{src}' refused: {exc}", line, column,
+                           "convert it to a PNG, JPEG or self-contained SVG within the size limits")
+                return
             image.set("src", relative)
             self.resources.append(target)
 

@@ -153,7 +153,7 @@ def test_epub_has_one_document_per_article_in_reading_order(built_book):
     with zipfile.ZipFile(epub) as archive:
         opf = archive.read("EPUB/content.opf").decode()
     spine = re.findall(r'<itemref idref="([^"]+)"', opf)
-    assert spine == ["title-page", "notice", "nav",
+    assert spine == ["cover", "title-page", "notice", "nav",
                      "how-kratom-may-ease-muscle-soreness-the-prolactin-connection",
                      "kratom-for-muscle-soreness-relief-dopamine-and-safe-dosage"]
     assert "<dc:language>en</dc:language>" in opf

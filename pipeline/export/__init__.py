@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..diagnostics import Diagnostic
-from ..model import BookConfig, RenderedBook
+from ..model import BookConfig, PageBreak, RenderedBook
 
 
 @dataclass(frozen=True)
@@ -25,14 +25,25 @@ class ExportContext:
 
     timestamp: datetime  # the build's only notion of "now" (reproducible builds)
     version: str
+    # Where the PDF's printed pages begin, when the PDF was laid out first in
+    # this build (the EPUB's page-list is made from it).
+    pagination: tuple[PageBreak, ...] = ()
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What an exporter reports back: problems, and facts later exports use."""
+
+    diagnostics: tuple[Diagnostic, ...] = ()
+    pagination: tuple[PageBreak, ...] = ()
 
 
 class Exporter(Protocol):
     name: str
     suffix: str
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> list[Diagnostic]:
-        """Write the output to `target`; return what went wrong or deserves a warning."""
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        """Write the output to `target`; report what went wrong or deserves a warning."""
         ...
 
 

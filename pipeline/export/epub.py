@@ -10,6 +10,7 @@ zips (entries get the build timestamp, `mimetype` first and stored).
 from __future__ import annotations
 
 import io
+import re
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -18,16 +19,18 @@ from pathlib import Path
 from ebooklib import epub
 from lxml import etree
 
-from ..diagnostics import Diagnostic, error
-from ..model import BookConfig, RenderedArticle, RenderedBook
-from ..styles import font_files, labels, render_template, styles_dir
+from ..diagnostics import error
+from ..images import inspect_image
+from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
+from ..pagebreaks import block_elements, insert_markers
+from ..styles import labels, render_template, styles_dir
 from ..xhtml import parse_fragment, serialize_children
-from . import ExportContext
+from . import ExportContext, Exported
+from .cover import cover_png
 
 EPUB_NS = "http://www.idpf.org/2007/ops"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 TEXT_DIR = "text"
-MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 
 
 @dataclass(frozen=True)
@@ -41,57 +44,166 @@ class EpubExporter:
     name = "epub"
     suffix = ".epub"
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> list[Diagnostic]:
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
         words = labels(config.language)
         package = epub.EpubBook()
-        _metadata(package, config, context)
         page = {"book": config, "labels": words, "css_href": "../style/book.css"}
+        package.add_item(epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css",
+                                       content=(styles_dir() / "epub.css").read_bytes()))
 
-        css = epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css",
-                            content=(styles_dir() / "epub.css").read_bytes())
-        package.add_item(css)
-        if config.epub_embed_fonts:
-            for font in font_files():
-                package.add_item(epub.EpubItem(uid=f"font-{font.stem}", file_name=f"fonts/{font.name}",
-                                               media_type="font/ttf", content=font.read_bytes()))
-
+        cover_image, cover_page = _cover(book, page)
         title = _document("title-page", "title", words["title_page"],
                           render_template("epub/title.xhtml", **page))
         notice = _document("notice", "notice", words["notice"], render_template(
             "epub/notice.xhtml", identifier=_identifier(config), generator=f"pipeline {context.version}",
             **page))
+        breaks = _breaks_by_article(context.pagination)
         chapters = [
-            _document(item.anchor, item.anchor, item.article.title,
-                      render_template("epub/article.xhtml", item=item, body=_epub_body(item, words), **page))
-            for item in book.articles
+            _document(item.anchor, item.anchor, item.article.title, _with_page_breaks(
+                render_template("epub/article.xhtml", item=item, body=_epub_body(item, words), **page),
+                item.anchor, breaks.get(index, []), words))
+            for index, item in enumerate(book.articles)
         ]
-        toc = [TocEntry(item.article.title, f"{chapter.file_name.split('/')[-1]}#{item.anchor}", tuple(
-            TocEntry(h.text, f"{chapter.file_name.split('/')[-1]}#{h.id}")
-            for h in item.headings if h.level == 2)) for item, chapter in zip(book.articles, chapters)]
-        landmarks = [{"type": "toc", "href": "nav.xhtml#toc", "title": words["contents"]}]
-        if chapters:
-            landmarks.append({"type": "bodymatter", "href": chapters[0].file_name.split("/")[-1],
-                              "title": book.articles[0].article.title})
+        toc = _toc(book, chapters)
         nav = _Nav(file_name=f"{TEXT_DIR}/nav.xhtml", uid="nav", title=words["contents"])
-        nav.content = render_template("epub/nav.xhtml", toc=toc, landmarks=landmarks, **page).encode()
+        nav.content = render_template(
+            "epub/nav.xhtml", toc=toc, landmarks=_landmarks(book, chapters, words),
+            pages=_page_list(book, chapters, context.pagination), **page).encode()
 
-        for document in (title, notice, nav, *chapters):
-            package.add_item(document)
-        for resource in sorted({r for item in book.articles for r in item.resources}):
-            relative = resource.relative_to(book.book.root.resolve()).as_posix()
-            package.add_item(epub.EpubItem(uid=f"img-{len(package.items)}", file_name=f"{TEXT_DIR}/{relative}",
-                                           media_type=MEDIA_TYPES.get(resource.suffix.lower(),
-                                                                      "application/octet-stream"),
-                                           content=resource.read_bytes()))
+        documents = [cover_page, title, notice, nav, *chapters]
+        for item in (cover_image, *documents):
+            package.add_item(item)
+        images = _add_images(package, book)
+        if config.epub_embed_fonts:
+            _add_fonts(package, documents)
+        _metadata(package, config, context)
+        _accessibility(package, book, documents, images, bool(context.pagination), words)
         package.add_item(epub.EpubNcx())
         package.toc = [_ncx_entry(entry, TEXT_DIR) for entry in toc]
-        package.spine = [title, notice, nav, *chapters]
+        package.spine = documents
         try:
             target.write_bytes(_write(package, context))
         except Exception as exc:  # ebooklib raises bare exceptions on bad packages
-            return [error("X002", f"could not write the EPUB: {exc}")]
-        return []
+            return Exported((error("X002", f"could not write the EPUB: {exc}"),))
+        return Exported()
+
+
+def _cover(book: RenderedBook, page: dict) -> tuple[epub.EpubCover, "_Document"]:
+    """The cover image (book.toml's, else drawn like the PDF's) and its page."""
+    if book.book.cover is not None:
+        path = book.book.cover
+        content, media_type = path.read_bytes(), inspect_image(path).media_type
+        name = f"images/cover{path.suffix.lower()}"
+    else:
+        content, media_type, name = cover_png(book.book.config), "image/png", "images/cover.png"
+    image = epub.EpubCover(uid="cover-image", file_name=name)
+    image.media_type, image.content = media_type, content
+    words = page["labels"]
+    alt = f"{words['cover_alt']}: {book.book.config.title}"
+    document = _document("cover", "cover", words["cover"], render_template(
+        "epub/cover.xhtml", cover_href=f"../{name}", cover_alt=alt, **page))
+    return image, document
+
+
+def _toc(book: RenderedBook, chapters: list["_Document"]) -> list[TocEntry]:
+    toc = []
+    for item, chapter in zip(book.articles, chapters):
+        name = chapter.file_name.split("/")[-1]
+        sections = tuple(TocEntry(h.text, f"{name}#{h.id}") for h in item.headings if h.level == 2)
+        toc.append(TocEntry(item.article.title, f"{name}#{item.anchor}", sections))
+    return toc
+
+
+def _landmarks(book: RenderedBook, chapters: list["_Document"], words: dict[str, str]) -> list[dict[str, str]]:
+    marks = [{"type": "cover", "href": "cover.xhtml", "title": words["cover"]},
+             {"type": "toc", "href": "nav.xhtml#toc", "title": words["contents"]}]
+    if chapters:
+        marks.append({"type": "bodymatter", "href": chapters[0].file_name.split("/")[-1],
+                      "title": book.articles[0].article.title})
+    return marks
+
+
+def _breaks_by_article(pagination: tuple[PageBreak, ...]) -> dict[int, list[PageBreak]]:
+    grouped: dict[int, list[PageBreak]] = {}
+    for page_break in pagination:
+        grouped.setdefault(page_break.article, []).append(page_break)
+    return grouped
+
+
+def _page_list(book: RenderedBook, chapters: list["_Document"],
+               pagination: tuple[PageBreak, ...]) -> list[dict[str, str]]:
+    return [{"label": b.label, "href": f"{chapters[b.article].file_name.split('/')[-1]}#page-{b.label}"}
+            for b in pagination]
+
+
+def _with_page_breaks(xhtml: str, anchor: str, breaks: list[PageBreak], words: dict[str, str]) -> str:
+    """Put the PDF's page-break markers into an article document."""
+    if not breaks:
+        return xhtml
+    root = etree.fromstring(xhtml.encode("utf-8"))
+    container = root.find(f".//*[@id='{anchor}']")
+    blocks = block_elements(container, "footnotes")
+    by_block: dict[int, list[PageBreak]] = {}
+    for page_break in breaks:
+        by_block.setdefault(page_break.block, []).append(page_break)
+    for ordinal, block_breaks in by_block.items():
+        target = blocks[ordinal] if ordinal < len(blocks) else container
+        insert_markers(target, block_breaks, _marker)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8",
+                          doctype="<!DOCTYPE html>").decode("utf-8")
+
+
+def _marker(page_break: PageBreak) -> etree._Element:
+    marker = etree.Element(f"{{{XHTML_NS}}}span", {"id": f"page-{page_break.label}", "role": "doc-pagebreak",
+                                                   "aria-label": page_break.label})
+    marker.set(f"{{{EPUB_NS}}}type", "pagebreak")
+    return marker
+
+
+def _add_images(package: epub.EpubBook, book: RenderedBook) -> list[Path]:
+    images = sorted({r for item in book.articles for r in item.resources})
+    root = book.book.root.resolve()
+    for number, resource in enumerate(images, start=1):
+        relative = resource.relative_to(root).as_posix()
+        package.add_item(epub.EpubItem(uid=f"image-{number}", file_name=f"{TEXT_DIR}/{relative}",
+                                       media_type=inspect_image(resource).media_type,
+                                       content=resource.read_bytes()))
+    return images
+
+
+def _add_fonts(package: epub.EpubBook, documents: list["_Document"]) -> None:
+    """The fonts epub.css uses, subset to the characters of the book."""
+    css = (styles_dir() / "epub.css").read_text(encoding="utf-8")
+    used = sorted(set(re.findall(r"url\(\.\./fonts/([^)]+)\)", css)))
+    text = "".join("".join(etree.fromstring(d.content).itertext()) for d in documents)
+    for name in used:
+        package.add_item(epub.EpubItem(uid=f"font-{Path(name).stem}", file_name=f"fonts/{name}",
+                                       media_type="font/ttf",
+                                       content=subset_font(styles_dir() / "fonts" / name, text)))
+
+
+def subset_font(path: Path, text: str) -> bytes:
+    """The font reduced to the glyphs `text` needs (deterministic bytes)."""
+    import logging
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # "FFTM NOT subset" is expected
+
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    options.hinting = False
+    font = TTFont(path, recalcTimestamp=False)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=text + " ")
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
 
 
 class _Document(epub.EpubHtml):
@@ -175,6 +287,36 @@ def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext
             package.add_metadata("DC", name, value)
     for keyword in config.keywords:
         package.add_metadata("DC", "subject", keyword)
+
+
+def _accessibility(package: epub.EpubBook, book: RenderedBook, documents: list["_Document"],
+                   images: list[Path], has_pages: bool, words: dict[str, str]) -> None:
+    """EPUB Accessibility 1.1 metadata, derived from what the book holds."""
+    all_alt = all(image.get("alt") for document in documents
+                  for image in etree.fromstring(document.content).iter(f"{{{XHTML_NS}}}img"))
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
+    if all_alt:
+        features.append("alternativeText")
+    if has_pages:
+        features += ["printPageNumbers", "pageNavigation"]
+    summary = words["accessibility_summary"]
+    if has_pages:
+        summary += words["accessibility_pages"]
+    if all_alt:
+        summary += words["accessibility_images"]
+    properties = [("schema:accessMode", "textual"), ("schema:accessMode", "visual"),
+                  ("schema:accessModeSufficient", "textual,visual")]
+    if all_alt:
+        properties.append(("schema:accessModeSufficient", "textual"))
+    properties += [("schema:accessibilityFeature", feature) for feature in features]
+    properties += [("schema:accessibilityHazard", "none"), ("schema:accessibilitySummary", summary)]
+    if all_alt:
+        properties.append(("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"))
+    for name, value in properties:
+        package.add_metadata(None, "meta", value, {"property": name})
+    if has_pages:
+        config = book.book.config
+        package.add_metadata("DC", "source", f"{config.title}, PDF booklet ({config.pdf_page_size})")
 
 
 def _write(package: epub.EpubBook, context: ExportContext) -> bytes:

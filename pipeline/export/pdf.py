@@ -24,11 +24,12 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ..diagnostics import Diagnostic, error, warning
-from ..model import BookConfig, RenderedArticle, RenderedBook
+from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
+from ..pagebreaks import block_elements, letters
 from ..resources import ResourceRefused, resolve_url
 from ..styles import labels, render_template, styles_dir
 from ..xhtml import parse_fragment, serialize_children
-from . import ExportContext
+from . import ExportContext, Exported
 
 PAGE_SIZES = {"A5": "A5", "A4": "A4", "Letter": "letter", "6in 9in": "6in 9in"}
 
@@ -37,14 +38,16 @@ class PdfExporter:
     name = "pdf"
     suffix = ".pdf"
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> list[Diagnostic]:
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
+        root = book.book.root.resolve()
         html = render_template(
             "booklet.html",
             book=config,
             articles=[_with_footnotes_at_calls(item) for item in book.articles],
             meta=_meta(config, context),
             labels=labels(config.language),
+            cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
         )
         fetcher = BookFetcher((book.book.root, styles_dir()))
         fonts = FontConfiguration()
@@ -52,15 +55,18 @@ class PdfExporter:
             CSS(filename=str(styles_dir() / "print.css"), url_fetcher=fetcher, font_config=fonts),
             CSS(string=f"@page {{ size: {PAGE_SIZES[config.pdf_page_size]}; }}", font_config=fonts),
         ]
+        variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         with _captured_warnings() as messages:
             try:
-                document = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/",
-                                url_fetcher=fetcher).render(stylesheets=stylesheets, font_config=fonts)
-                document.write_pdf(target, finisher=_PageLabels(_front_page_count(document, book)),
-                                   pdf_identifier=_identifier(config, context))
+                source = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
+                document = source.render(stylesheets=stylesheets, font_config=fonts, **variant)
+                front = _front_page_count(document, book)
+                document.write_pdf(target, finisher=_PageLabels(front),
+                                   pdf_identifier=_identifier(config, context), **variant)
             except FatalURLFetchingError as exc:
-                return [error("R002", f"resource refused: {exc}", path=book.book.config_path)]
-        return [warning("X001", f"WeasyPrint: {message}") for message in messages]
+                return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
+        return Exported(tuple(warning("X001", f"WeasyPrint: {message}") for message in messages),
+                        pagination=page_breaks(document, source.etree_element, book, front))
 
 
 class BookFetcher(URLFetcher):
@@ -154,6 +160,61 @@ def _front_page_count(document, book: RenderedBook) -> int:
         if first in page.anchors:
             return index
     return 0
+
+
+def page_breaks(document, root, book: RenderedBook, front: int) -> tuple[PageBreak, ...]:
+    """Where each printed body page begins (see `pipeline.pagebreaks`).
+
+    A page's start is its first laid-out text inside an article, running
+    heads, folios and footnotes aside. A blank page takes the position of the
+    page after it.
+    """
+    from weasyprint.formatting_structure import boxes
+
+    anchors = {item.anchor: index for index, item in enumerate(book.articles)}
+    parents = {child: parent for parent in root.iter() for child in parent}
+    block_ids = {}
+    for element in root.iter():
+        if element.get("id") in anchors:
+            for ordinal, block in enumerate(block_elements(element, "footnote-note")):
+                block_ids[block] = (anchors[element.get("id")], ordinal)
+    laid_out: dict[tuple[int, int], int] = {}
+    breaks, waiting = [], []
+    for index, page in enumerate(document.pages[front:]):
+        label, start = str(index + 1), None
+        for box in _text_boxes(page._page_box, boxes):
+            block = _enclosing_block(box.element, block_ids, parents)
+            if block is None:
+                continue
+            if start is None:
+                start = (block, laid_out.get(block, 0))
+            laid_out[block] = laid_out.get(block, 0) + letters(box.text)
+        waiting.append(label)
+        if start is not None:
+            breaks += [PageBreak(waiting_label, *start[0], start[1]) for waiting_label in waiting]
+            waiting = []
+    return tuple(breaks)
+
+
+def _text_boxes(box, boxes):
+    """Text boxes of the page body, in order; margin boxes and footnote area skipped."""
+    for child in getattr(box, "children", ()):
+        if isinstance(child, (boxes.MarginBox, boxes.FootnoteAreaBox)) or "::" in (child.element_tag or ""):
+            continue
+        if isinstance(child, boxes.TextBox):
+            yield child
+        else:
+            yield from _text_boxes(child, boxes)
+
+
+def _enclosing_block(element, block_ids, parents):
+    while element is not None:
+        if element in block_ids:
+            return block_ids[element]
+        if "footnote-note" in (element.get("class") or "").split():
+            return None
+        element = parents.get(element)
+    return None
 
 
 class _PageLabels:

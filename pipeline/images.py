@@ -1,0 +1,98 @@
+"""Image checks for untrusted manuscripts: type by content, size caps, safe SVG.
+
+An image's name says nothing about what it holds, and a small file can
+decompress to gigabytes of pixels. Every image a book uses (article images
+and the cover) is checked here before any renderer sees it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_BYTES = 20 * 1024 * 1024  # 20 MiB per image file
+MAX_PIXELS = 40_000_000  # e.g. 8000 × 5000; beyond this a booklet gains nothing
+
+# Media type by the format Pillow detects from the content.
+_EXTERNAL_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
+
+RASTER_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    media_type: str
+    width: int
+    height: int
+
+
+class ImageRejected(Exception):
+    """The file is not an image we accept; the message says why and what to do."""
+
+
+def inspect_image(path: Path) -> ImageInfo:
+    """Identify `path` by its content and check it against the caps."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ImageRejected(f"image is {size / 1048576:.1f} MiB; the limit is {MAX_BYTES // 1048576} MiB")
+    head = path.read_bytes()[:512]
+    if _looks_like_svg(head):
+        return _inspect_svg(path)
+    return _inspect_raster(path)
+
+
+def _looks_like_svg(head: bytes) -> bool:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith(b"<?xml") or text.startswith(b"<svg") or text.startswith(b"<!doctype svg")
+
+
+def _inspect_raster(path: Path) -> ImageInfo:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        # Image.open reads only the header: the pixel count is known before
+        # anything is decompressed.
+        with Image.open(path) as image:
+            kind, (width, height) = image.format, image.size
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ImageRejected(f"not a PNG, JPEG, GIF, WebP or SVG image ({exc.__class__.__name__})") from None
+    if kind not in RASTER_TYPES:
+        raise ImageRejected(f"{kind} images are not supported; use PNG, JPEG, GIF, WebP or SVG")
+    if width * height > MAX_PIXELS:
+        raise ImageRejected(f"image is {width}×{height} pixels; the limit is {MAX_PIXELS:,} pixels")
+    return ImageInfo(RASTER_TYPES[kind], width, height)
+
+
+def _inspect_svg(path: Path) -> ImageInfo:
+    """Parse without entities, DTDs or network; refuse external references."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, dtd_validation=False)
+    try:
+        root = etree.fromstring(path.read_bytes(), parser)
+    except etree.XMLSyntaxError as exc:
+        raise ImageRejected(f"SVG is not well-formed XML: {exc}") from None
+    tree = root.getroottree()
+    if tree.docinfo.internalDTD is not None or "<!ENTITY" in path.read_text("utf-8", "replace"):
+        raise ImageRejected("SVG declares entities in a DOCTYPE; remove the DOCTYPE")
+    if etree.QName(root).localname != "svg":
+        raise ImageRejected("XML file is not an SVG image")
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        name = etree.QName(element).localname
+        if name in ("script", "foreignObject"):
+            raise ImageRejected(f"SVG contains <{name}>; remove it")
+        for attribute, value in element.attrib.items():
+            local = etree.QName(attribute).localname
+            if local.startswith("on"):
+                raise ImageRejected(f"SVG has an event handler ({local}); remove it")
+            if local == "href" and not value.startswith("#"):
+                raise ImageRejected(f"SVG refers to '{value}'; SVG images must be self-contained")
+            if _EXTERNAL_URL.search(value):
+                raise ImageRejected("SVG style refers to an external url(); SVG images must be self-contained")
+        if name == "style" and _EXTERNAL_URL.search(element.text or ""):
+            raise ImageRejected("SVG <style> refers to an external url(); SVG images must be self-contained")
+    return ImageInfo("image/svg+xml", 0, 0)

@@ -1,0 +1,262 @@
+"""`pipeline import`: plain-text articles in the seeds' layout -> manuscripts
+that load like the hand-made ones, every sentence kept, nothing overwritten
+or half-written by surprise."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import MANUSCRIPTS, SEEDS, normalize
+from lxml import html
+
+from pipeline import diagnostics as diagnostics_module
+from pipeline.importer import add_command, import_files, import_text, run
+from pipeline.load import load_article, load_book
+from pipeline.render import render_article
+
+NEW_CODES = {
+    "I001": "a file to import is not valid UTF-8",
+    "I002": "a file to import is empty",
+    "I003": "the text does not follow the layout of an article; it is imported as plain paragraphs",
+    "I004": "no title was given; a provisional title was derived from the text",
+    "I005": "the imported manuscript would replace an existing one (pass --force) or another imported file",
+    "I006": "--title was given with more than one file",
+    "I007": "a file to import cannot be read, or the book folder cannot be written",
+    "I008": "book.toml lists its articles and does not list the imported manuscript",
+}
+
+NO_LIST = """A summary of the article. It has two sentences.
+“A quoted blurb.”
+First Section
+Text of the first section. More text.
+"""
+
+
+@pytest.fixture(autouse=True)
+def import_codes(monkeypatch):
+    """Register the importer's codes for these tests only, if the table lacks them."""
+    for code, description in NEW_CODES.items():
+        if code not in diagnostics_module.CODES:
+            monkeypatch.setitem(diagnostics_module.CODES, code, description)
+
+
+@pytest.fixture
+def seeds() -> list[Path]:
+    if not SEEDS.is_dir():
+        pytest.skip("../shared/seeds is not available")
+    return sorted(SEEDS.glob("*.txt"))
+
+
+def _codes(diagnostics) -> list[str]:
+    return [d.code for d in diagnostics]
+
+
+def _headings(body: str) -> list[str]:
+    return re.findall(r"^## (.+)$", body, flags=re.MULTILINE)
+
+
+def _without_title(text: str) -> str:
+    return re.sub(r"^title: .*$", "title: ...", text, count=1, flags=re.MULTILINE)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def test_seeds_import_like_the_hand_made_manuscripts(seeds, tmp_path):
+    written, diagnostics = import_files(seeds, tmp_path, None, force=False)
+    assert not any(d.is_error for d in diagnostics)
+    book, found = load_book(tmp_path)
+    assert not any(d.is_error for d in found), [d.format() for d in found]
+    hand_made, _ = load_book(MANUSCRIPTS)
+    assert len(book.articles) == len(hand_made.articles) == 2
+    for new, old in zip(book.articles, hand_made.articles):
+        assert new.summary == old.summary and new.blurb == old.blurb
+        assert _headings(new.body) == _headings(old.body)
+        assert normalize(new.body) == normalize(old.body)
+    for new_path, old_path in zip(written, sorted(MANUSCRIPTS.glob("*.md"))):
+        assert _without_title(new_path.read_text("utf-8")) == _without_title(old_path.read_text("utf-8"))
+
+
+def test_file_names_and_provisional_titles_are_reported(seeds, tmp_path):
+    written, diagnostics = import_files(seeds, tmp_path, None, force=False)
+    assert [p.name for p in written] == ["01-prolactin-and-kratom-the-science-behind-the-relief.md",
+                                         "02-dosage-and-safety-considerations-for-optimal-results.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in written]  # no temp files left
+    warnings = [d for d in diagnostics if d.code == "I004"]
+    assert [d.path for d in warnings] == seeds and all(d.line == 12 and not d.is_error for d in warnings)
+    assert "Prolactin and Kratom: The Science Behind the Relief" in warnings[0].message
+    assert "--title" in warnings[0].hint
+
+
+def test_front_matter_reads_back_the_exact_paragraphs(seeds):
+    lines = seeds[0].read_text("utf-8").split("\n")
+    text, diagnostics = import_text("\n".join(lines), seeds[0], "A Title: With Colon")
+    assert diagnostics == []
+    front = yaml.safe_load(text.split("---\n")[1])
+    assert front == {"title": "A Title: With Colon", "summary": lines[0], "blurb": lines[1]}
+    assert all(len(line) <= 78 for line in text.split("\n"))
+    assert "- Understanding" not in text  # the list of titles is not copied
+
+
+def test_numbers_continue_after_the_existing_manuscripts(seeds, tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(MANUSCRIPTS, book)
+    written, diagnostics = import_files(seeds[:1], book, "Kratom and Sleep", force=False)
+    assert [p.name for p in written] == ["03-kratom-and-sleep.md"] and diagnostics == []
+    _, found = load_book(book)
+    assert not any(d.is_error for d in found)
+
+
+def test_refuses_to_overwrite_without_force(seeds, tmp_path):
+    (first,), _ = import_files(seeds[:1], tmp_path, None, force=False)
+    first.write_text("edited by hand\n", encoding="utf-8")
+    written, diagnostics = import_files(seeds[:1], tmp_path, None, force=False)
+    assert written == [] and _codes(diagnostics) == ["I004", "I005"]
+    refusal = diagnostics[1]
+    assert refusal.is_error and refusal.path == first and first.name in refusal.message
+    assert "--force" in refusal.hint
+    assert first.read_text(encoding="utf-8") == "edited by hand\n"
+    assert [p.name for p in tmp_path.iterdir()] == [first.name]
+
+    written, diagnostics = import_files(seeds[:1], tmp_path, None, force=True)
+    assert written == [first] and not any(d.is_error for d in diagnostics)
+    assert first.read_text(encoding="utf-8").startswith("---\ntitle:")
+    assert [p.name for p in tmp_path.iterdir()] == [first.name]
+
+
+def test_an_article_already_in_the_book_under_another_file_name_is_refused(seeds, tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(MANUSCRIPTS, book)
+    title = load_article(min(book.glob("*.md")))[0].title
+    written, diagnostics = import_files(seeds[:1], book, title, force=False)
+    assert written == [] and _codes(diagnostics) == ["I005"]
+    assert diagnostics[0].path.name.startswith("01-")
+
+
+def test_title_with_two_files_is_an_error(seeds, tmp_path):
+    written, diagnostics = import_files(seeds, tmp_path / "book", "One Title", force=False)
+    assert written == [] and _codes(diagnostics) == ["I006"] and diagnostics[0].is_error
+    assert not (tmp_path / "book").exists()
+
+
+def test_two_files_with_the_same_title_are_an_error(seeds, tmp_path):
+    written, diagnostics = import_files([seeds[0], seeds[0]], tmp_path, None, force=True)
+    assert written == [] and "I005" in _codes(diagnostics)
+
+
+def test_text_without_a_bulleted_list_imports_with_a_located_warning(tmp_path):
+    source = _write(tmp_path / "plain.txt", NO_LIST)
+    (path,), diagnostics = import_files([source], tmp_path / "book", None, force=False)
+    assert _codes(diagnostics) == ["I003", "I004"]
+    assert "no bulleted list" in diagnostics[0].message and diagnostics[0].line == 3
+    assert "A summary of the article" in diagnostics[1].message
+    article, found = load_article(path)
+    assert found == []
+    assert normalize(article.body) == normalize(NO_LIST)  # every sentence kept, in order
+    assert article.summary == "" and _headings(article.body) == []
+
+
+def test_a_missing_heading_is_named_with_its_line(tmp_path):
+    text = "Summary.\n“Blurb.”\n- One\n- Two\nOne\nText one.\nTwo is not a heading line.\nEnd.\n"
+    manuscript, diagnostics = import_text(text, tmp_path / "a.txt", "T")
+    assert _codes(diagnostics) == ["I003"]
+    assert "'Two'" in diagnostics[0].message and diagnostics[0].line == 4
+    assert normalize(manuscript.split("---\n")[2]).replace("\\", "") == normalize(text)
+
+
+def test_an_unquoted_blurb_is_reported_on_its_line(tmp_path):
+    text = "Summary.\nNot quoted.\n- One\nOne\nText.\n"
+    _, diagnostics = import_text(text, tmp_path / "a.txt", "T")
+    assert _codes(diagnostics) == ["I003"] and diagnostics[0].line == 2
+
+
+def test_input_files_are_unchanged(seeds, tmp_path):
+    copies = [Path(shutil.copy(seed, tmp_path / seed.name)) for seed in seeds]
+    before = [(p.read_bytes(), p.stat().st_mtime_ns) for p in copies]
+    import_files(copies, tmp_path / "book", None, force=False)
+    import_files(copies, tmp_path / "book", None, force=True)
+    assert [(p.read_bytes(), p.stat().st_mtime_ns) for p in copies] == before
+
+
+def test_imported_manuscripts_load_without_errors(seeds, tmp_path):
+    written, _ = import_files(seeds, tmp_path, None, force=False)
+    for path in written:
+        article, diagnostics = load_article(path)
+        assert article is not None and not any(d.is_error for d in diagnostics)
+        assert diagnostics == []
+
+
+def test_empty_and_undecodable_input_are_located_errors_and_nothing_is_written(seeds, tmp_path):
+    empty = _write(tmp_path / "empty.txt", " \n\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes("Summary line.\nsecond \xff line\n".encode("latin-1"))
+    written, diagnostics = import_files([*seeds, empty, bad], tmp_path / "book", None, force=False)
+    assert written == [] and not (tmp_path / "book").exists()
+    errors = [d for d in diagnostics if d.is_error]
+    assert [(d.code, d.path, d.line, d.column) for d in errors] == [("I002", empty, 1, 1), ("I001", bad, 2, 8)]
+    assert import_text("", tmp_path / "x.txt", "T")[0] is None
+
+
+def test_a_missing_input_file_is_an_error(tmp_path):
+    written, diagnostics = import_files([tmp_path / "nope.txt"], tmp_path, None, force=False)
+    assert written == [] and _codes(diagnostics) == ["I007"]
+
+
+def test_bom_crlf_and_blank_line_paragraphs(tmp_path):
+    text = ("\ufeffThe summary,\r\nwrapped by hand.\r\n\r\n“The blurb.”\r\n\r\n- Alpha\r\n- Beta\r\n\r\n"
+            "Alpha\r\nFirst paragraph,\r\nwrapped.\r\n\r\nSecond paragraph.\r\n\r\nBeta\r\nLast one.\r\n")
+    manuscript, diagnostics = import_text(text, tmp_path / "a.txt", "T")
+    assert diagnostics == []
+    assert manuscript.endswith("## Alpha\n\nFirst paragraph, wrapped.\n\nSecond paragraph.\n\n"
+                               "## Beta\n\nLast one.\n")
+    assert yaml.safe_load(manuscript.split("---\n")[1])["summary"] == "The summary, wrapped by hand."
+
+
+@pytest.mark.parametrize("token", ["#1 item", "> quote", ": colon", "---", "***", "- - -", "===",
+                                   "[1]: http://x", "*[HTML]: x", "[^1]: note"])
+def test_wrapping_never_starts_markdown_block_syntax(tmp_path, token):
+    for words in range(15, 45):
+        _assert_renders_as_text(tmp_path, "ab " * words + token + " and more words" * 8)
+
+
+@pytest.mark.parametrize("start", ["- item", "1. one", "12) x", "# x", "> x", "+ x", "* x", "---",
+                                   "[a]: b", "|a|b|", "*[A]: b", ": def", "_ _ _"])
+def test_a_paragraph_starting_like_markdown_syntax_stays_text(tmp_path, start):
+    _assert_renders_as_text(tmp_path, start + " tail words" * 10)
+
+
+def _assert_renders_as_text(tmp_path: Path, paragraph: str) -> None:
+    """The paragraph, after a first one, renders as one <p> holding exactly its text."""
+    manuscript, _ = import_text(f"First.\n{paragraph}\n", tmp_path / "a.txt", "T")
+    path = _write(tmp_path / "a.md", manuscript)
+    article, _ = load_article(path)
+    rendered, _ = render_article(article, 1, tmp_path)
+    tree = html.fragment_fromstring(rendered.body_html, create_parent="div")
+    assert [child.tag for child in tree] == ["p", "p"], rendered.body_html
+    assert normalize(tree[1].text_content()) == paragraph
+
+
+def test_book_toml_listing_articles_warns_about_the_new_file(seeds, tmp_path):
+    _write(tmp_path / "book.toml", '[book]\ntitle = "B"\narticles = ["01-a.md"]\n')
+    written, diagnostics = import_files(seeds[:1], tmp_path, "New", force=False)
+    assert _codes(diagnostics) == ["I008"] and written[0].name in diagnostics[0].message
+
+
+def test_command_line_arguments(seeds, tmp_path):
+    parser = argparse.ArgumentParser(prog="pipeline")
+    add_command(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["import", *map(str, seeds), "--into", str(tmp_path)])
+    assert (args.command, args.title, args.force) == ("import", None, False)
+    written, diagnostics = run(args)
+    assert len(written) == 2 and not any(d.is_error for d in diagnostics)
+    args = parser.parse_args(["import", str(seeds[0]), "--into", str(tmp_path), "--title", "T", "--force"])
+    assert (args.title, args.force) == ("T", True)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["import", str(seeds[0])])  # --into is required
