@@ -140,7 +140,7 @@ class _BookTreeprocessor(Treeprocessor):
         line, column = self._locate(src)
         if not image.get("alt"):
             self.diagnostics.append(warning(
-                "R002", f"image '{src}' has no alt text",
+                "R003", f"image '{src}' has no alt text",
                 hint="describe the image: ![what it shows](path)",
                 path=self.article.source_path, line=line, column=column))
         parts = urlsplit(src)

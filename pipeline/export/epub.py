@@ -50,7 +50,7 @@ class EpubExporter:
         package = epub.EpubBook()
         page = {"book": config, "labels": words, "css_href": "../style/book.css"}
         package.add_item(epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css",
-                                       content=(styles_dir() / "epub.css").read_bytes()))
+                                       content=_stylesheet(config.epub_embed_fonts)))
 
         cover_image, cover_page = _cover(book, page)
         title = _document("title-page", "title", words["title_page"],
@@ -170,6 +170,14 @@ def _add_images(package: epub.EpubBook, book: RenderedBook) -> list[Path]:
                                        media_type=inspect_image(resource).media_type,
                                        content=resource.read_bytes()))
     return images
+
+
+def _stylesheet(embed_fonts: bool) -> bytes:
+    """epub.css; without embedded fonts, without its @font-face rules too."""
+    css = (styles_dir() / "epub.css").read_text(encoding="utf-8")
+    if not embed_fonts:
+        css = re.sub(r"@font-face\s*\{[^}]*\}\s*", "", css)
+    return css.encode("utf-8")
 
 
 def _add_fonts(package: epub.EpubBook, documents: list["_Document"]) -> None:
