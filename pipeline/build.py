@@ -32,12 +32,14 @@ class BuildResult:
 
 def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
           formats: tuple[str, ...] = DEFAULT_FORMATS, strict: bool = False,
-          pdf_variant: str | None = None, impose: bool | None = None) -> BuildResult:
+          pdf_variant: str | None = None, impose: bool | None = None,
+          time_limit: float = 300.0) -> BuildResult:
     """Build `book_dir` into `out_dir`; return the written paths and all diagnostics.
 
     Never raises for a problem in the book: problems come back as diagnostics.
     With `strict`, warnings count as errors. `pdf_variant` and `impose`
-    override book.toml's `[pdf]` settings when given.
+    override book.toml's `[pdf]` settings when given. `time_limit` bounds the
+    PDF layout in seconds (main thread only; 0 for none).
     """
     book_dir, out_dir = Path(book_dir), Path(out_dir)
     unknown = [name for name in formats if name not in REGISTRY]
@@ -56,14 +58,14 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     diagnostics += found
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
-    return _export(rendered, out_dir, _in_layout_order(formats), diagnostics, strict)
+    context = ExportContext(timestamp=build_timestamp(book.config), version=__version__, time_limit=time_limit)
+    return _export(rendered, out_dir, _in_layout_order(formats), context, diagnostics, strict)
 
 
-def _export(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...],
+def _export(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], context: ExportContext,
             diagnostics: list[Diagnostic], strict: bool) -> BuildResult:
     """Run the exporters into staged files; commit them only if all succeeded."""
     book = rendered.book
-    context = ExportContext(timestamp=build_timestamp(book.config), version=__version__)
     with StagedOutputs() as staged:
         for name in formats:
             exporter = get_exporter(name)

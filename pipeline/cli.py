@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build_cmd.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None,
                            help="PDF standard: pdf/ua-1 (tagged, accessible) or pdf/a-3b (archival)")
+    build_cmd.add_argument("--time-limit", type=float, default=300.0, metavar="SECONDS",
+                           help="abandon a PDF layout that takes longer (default: 300; 0: no limit)")
     build_cmd.add_argument("--impose", action=argparse.BooleanOptionalAction, default=None,
                            help="also write <slug>-imposed.pdf for saddle-stitch printing")
     from .importer import add_command
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
 def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     formats = tuple(dict.fromkeys(args.formats or DEFAULT_FORMATS))
     result = build(args.book_dir, args.out, formats=formats, strict=args.strict,
-                   pdf_variant=args.pdf_variant, impose=args.impose)
+                   pdf_variant=args.pdf_variant, impose=args.impose, time_limit=args.time_limit)
     return _report(result.outputs, result.diagnostics, stdout, stderr,
                    "build failed: {errors} error(s); previous outputs left unchanged")
 

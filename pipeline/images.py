@@ -50,11 +50,14 @@ def _looks_like_svg(head: bytes) -> bool:
 def _inspect_raster(path: Path) -> ImageInfo:
     from PIL import Image, UnidentifiedImageError
 
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard, at our limit
     try:
         # Image.open reads only the header: the pixel count is known before
         # anything is decompressed.
         with Image.open(path) as image:
             kind, (width, height) = image.format, image.size
+    except Image.DecompressionBombError:
+        raise ImageRejected(f"image has more pixels than the limit of {MAX_PIXELS:,}") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise ImageRejected(f"not a PNG, JPEG, GIF, WebP or SVG image ({exc.__class__.__name__})") from None
     if kind not in RASTER_TYPES:

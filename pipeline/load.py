@@ -18,6 +18,7 @@ from .images import ImageRejected, inspect_image
 from .model import Article, Book
 from .resources import ResourceRefused, resolve_path
 
+MAX_MANUSCRIPT_BYTES = 2 * 1024 * 1024  # about 300,000 words: far beyond an article
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
 
@@ -86,6 +87,10 @@ def _manuscript_paths(root: Path, listed: tuple[str, ...],
 
 def load_article(path: Path) -> tuple[Article | None, list[Diagnostic]]:
     """Read one manuscript: decode, normalise line ends, split front matter."""
+    if path.stat().st_size > MAX_MANUSCRIPT_BYTES:
+        return None, [error("M008", f"manuscript is {path.stat().st_size / 1048576:.1f} MiB; the limit is "
+                                    f"{MAX_MANUSCRIPT_BYTES // 1048576} MiB", path=path, line=1,
+                            hint="split it into several articles")]
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

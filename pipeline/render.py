@@ -1,30 +1,34 @@
 """Render stage: Markdown -> sanitized, well-formed XHTML fragments.
 
 One fresh `markdown.Markdown` per article (no state leaks between articles,
-as in MkDocs). A small treeprocessor, running after the built-in ones, does
-the book-specific work on the ElementTree rather than with regexes:
+as in MkDocs). Python-Markdown does not sanitize, so its HTML is cleaned first
+(`xhtml.sanitize`); the book-specific work is then done on the cleaned tree,
+where raw HTML from the manuscript and Markdown's own output look the same:
 - prefixes every id (and every `#fragment` link) with the article's slug, so
   articles joined into one booklet keep unique ids (the mdBook print problem);
 - collects the section headings for the contents and the bookmarks;
 - turns a paragraph holding only an image into a figure with a caption;
-- records the images the article uses, relative to the book folder.
+- checks every image (inside the book, an image by content, within limits)
+  and every internal link, and records the images the article uses.
 """
 
 from __future__ import annotations
 
 import posixpath
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import lxml.html
 import markdown
-from markdown.extensions import Extension
-from markdown.treeprocessors import Treeprocessor
+from lxml import etree
 
 from .diagnostics import Diagnostic, error, warning
 from .images import ImageRejected, inspect_image
 from .model import Article, Book, Heading, RenderedArticle, RenderedBook
-from .xhtml import XML_FORBIDDEN, sanitize, to_xhtml
+from .xhtml import XML_FORBIDDEN, sanitize, serialize_children, to_xhtml
+
+MAX_DEPTH = 48  # nested elements; deeper structures are not a booklet's
+
 
 EXTENSIONS = ["extra", "sane_lists", "toc"]
 EXTENSION_CONFIGS = {
@@ -45,20 +49,28 @@ def render_book(book: Book) -> tuple[RenderedBook, list[Diagnostic]]:
 
 def render_article(article: Article, number: int, root: Path) -> tuple[RenderedArticle, list[Diagnostic]]:
     body, diagnostics = _strip_forbidden(article.body, article)
-    collector = _BookTreeprocessor(article, root)
-    md = markdown.Markdown(extensions=[*EXTENSIONS, _BookExtension(collector)],
-                           extension_configs=EXTENSION_CONFIGS, output_format="xhtml")
-    body_html = to_xhtml(sanitize(md.convert(body)))
-    diagnostics += collector.diagnostics
+    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="xhtml")
+    try:
+        html = sanitize(md.convert(body))
+        container = lxml.html.fragment_fromstring(html, create_parent="div") if html.strip() else None
+    except (RecursionError, etree.ParserError):
+        container = None
+        diagnostics.append(error("R005", "the manuscript nests lists or quotes too deeply to render",
+                                 hint=f"keep nesting under {MAX_DEPTH} levels",
+                                 path=article.source_path, line=article.body_line))
+    processor = _ArticleProcessor(article, root)
+    if container is not None:
+        processor.run(container)
+    diagnostics += processor.diagnostics
     return RenderedArticle(
         article=article,
         number=number,
         anchor=article.slug,
-        body_html=body_html,
+        body_html=serialize_children(container) if container is not None else "",
         summary_html=render_inline(article.summary),
         blurb_html=render_inline(article.blurb),
-        headings=tuple(collector.headings),
-        resources=tuple(collector.resources),
+        headings=tuple(processor.headings),
+        resources=tuple(processor.resources),
     ), diagnostics
 
 
@@ -82,20 +94,10 @@ def _strip_forbidden(body: str, article: Article) -> tuple[str, list[Diagnostic]
     return XML_FORBIDDEN.sub("", body), diagnostics
 
 
-class _BookExtension(Extension):
-    def __init__(self, processor: "_BookTreeprocessor"):
-        super().__init__()
-        self.processor = processor
+class _ArticleProcessor:
+    """The book-specific pass over one article's sanitized tree (see module doc)."""
 
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
-        self.processor.md = md
-        # After 'toc' (5) has made heading ids, before 'unescape' (0).
-        md.treeprocessors.register(self.processor, "book", 3)
-
-
-class _BookTreeprocessor(Treeprocessor):
     def __init__(self, article: Article, root: Path):
-        super().__init__()
         self.article = article
         self.root = root
         self.prefix = f"{article.slug}--"
@@ -103,80 +105,99 @@ class _BookTreeprocessor(Treeprocessor):
         self.resources: list[Path] = []
         self.diagnostics: list[Diagnostic] = []
 
-    def run(self, root: ET.Element) -> None:
+    def run(self, root: etree._Element) -> None:
+        if _depth(root) > MAX_DEPTH:
+            self.diagnostics.append(error(
+                "R005", f"the manuscript nests elements more than {MAX_DEPTH} levels deep",
+                hint="flatten the nested lists or quotes", path=self.article.source_path,
+                line=self.article.body_line))
+            for child in list(root):
+                root.remove(child)
+            root.text = None
+            return
         self._make_figures(root)
-        parents = {child: parent for parent in root.iter() for child in parent}
+        ids = {element.get("id") for element in root.iter() if element.get("id")}
         for element in list(root.iter()):
             if element.get("id"):
                 element.set("id", self.prefix + element.get("id"))
             href = element.get("href")
             if element.tag == "a" and href and href.startswith("#") and len(href) > 1:
+                self._check_anchor(unquote(href[1:]), ids)
                 element.set("href", "#" + self.prefix + href[1:])
             if element.tag in ("h2", "h3") and element.get("id"):
-                text = _heading_text(element)
-                self.headings.append(Heading(int(element.tag[1]), text, element.get("id")))
+                self.headings.append(Heading(int(element.tag[1]), _heading_text(element), element.get("id")))
             if element.tag == "img":
-                self._check_image(element, parents[element])
+                self._check_image(element)
 
-    def _make_figures(self, root: ET.Element) -> None:
+    def _check_anchor(self, target: str, ids: set[str]) -> None:
+        if target not in ids:
+            line, column = self._locate(f"#{target}")
+            self.diagnostics.append(warning(
+                "R004", f"link to '#{target}', which no heading or element of this article has",
+                hint="link to a heading by its id (e.g. #my-section for '## My section')",
+                path=self.article.source_path, line=line, column=column))
+
+    def _make_figures(self, root: etree._Element) -> None:
         """<p><img alt title></p> -> <figure><img/><figcaption/></figure>."""
-        for parent in root.iter():
-            for index, child in enumerate(list(parent)):
-                if (child.tag == "p" and len(child) == 1 and child[0].tag == "img"
-                        and not (child.text or "").strip() and not (child[0].tail or "").strip()):
-                    image = child[0]
-                    caption = image.get("title") or image.get("alt") or ""
-                    figure = ET.Element("figure")
-                    figure.tail = child.tail
-                    image.tail = None
-                    figure.append(image)
-                    if caption:
-                        ET.SubElement(figure, "figcaption").text = caption
-                    parent.remove(child)
-                    parent.insert(index, figure)
+        for paragraph in list(root.iter("p")):
+            if (len(paragraph) == 1 and paragraph[0].tag == "img"
+                    and not (paragraph.text or "").strip() and not (paragraph[0].tail or "").strip()):
+                image = paragraph[0]
+                caption = image.get("title") or image.get("alt") or ""
+                image.attrib.pop("title", None)
+                figure = etree.Element("figure")
+                figure.tail = paragraph.tail
+                image.tail = None
+                figure.append(image)
+                if caption:
+                    etree.SubElement(figure, "figcaption").text = caption
+                paragraph.getparent().replace(paragraph, figure)
 
-    def _check_image(self, image: ET.Element, parent: ET.Element) -> None:
+    def _check_image(self, image: etree._Element) -> None:
         src = image.get("src") or ""
-        line, column = self._locate(src)
+        # The sanitizer empties unsafe URLs (file:, data:): then find the image by its alt text.
+        line, column = self._locate(src) if src else self._locate(image.get("alt") or "<img")
         if not image.get("alt"):
             self.diagnostics.append(warning(
                 "R003", f"image '{src}' has no alt text",
                 hint="describe the image: ![what it shows](path)",
                 path=self.article.source_path, line=line, column=column))
         parts = urlsplit(src)
+        if not src:
+            self._drop(image, "image address is empty or unsafe (file:, data: and script URLs are removed)",
+                       line, column, "copy the image into the book folder and link it with a relative path")
+            return
         if parts.scheme or parts.netloc or not parts.path:
-            self._drop(image, parent, f"image '{src}' is not a file in the book folder", line, column,
+            self._drop(image, f"image '{src}' is not a file in the book folder", line, column,
                        "remote and absolute images are not fetched; copy the image into the book folder")
             return
         relative = posixpath.normpath(posixpath.join(
             self.article.source_path.parent.relative_to(self.root).as_posix(), unquote(parts.path)))
         target = (self.root / relative).resolve()
         if relative.startswith("../") or posixpath.isabs(relative) or not target.is_relative_to(self.root.resolve()):
-            self._drop(image, parent, f"image '{src}' is outside the book folder", line, column,
+            self._drop(image, f"image '{src}' is outside the book folder", line, column,
                        "move the image into the book folder and link it with a relative path")
         elif not target.is_file():
-            self._drop(image, parent, f"image '{src}' does not exist", line, column,
+            self._drop(image, f"image '{src}' does not exist", line, column,
                        "check the file name and its folder, relative to the manuscript")
         else:
             try:
                 inspect_image(target)
             except ImageRejected as exc:
-                self._drop(image, parent, f"image '{src}' refused: {exc}", line, column,
+                self._drop(image, f"image '{src}' refused: {exc}", line, column,
                            "convert it to a PNG, JPEG or self-contained SVG within the size limits")
                 return
             image.set("src", relative)
             self.resources.append(target)
 
-    def _drop(self, image: ET.Element, parent: ET.Element, message: str, line: int, column: int,
-              hint: str) -> None:
+    def _drop(self, image: etree._Element, message: str, line: int, column: int, hint: str) -> None:
         """Report the image and put its alt text in its place, so the build can go on."""
         self.diagnostics.append(error("R002", message, hint=hint, path=self.article.source_path,
                                       line=line, column=column))
-        stand_in = ET.Element("span", {"class": "missing-image"})
+        stand_in = etree.Element("span", {"class": "missing-image"})
         stand_in.text = f"[{image.get('alt') or 'image'}]"
         stand_in.tail = image.tail
-        parent.insert(list(parent).index(image), stand_in)
-        parent.remove(image)
+        image.getparent().replace(image, stand_in)
 
     def _locate(self, needle: str) -> tuple[int, int]:
         """Line and column of `needle` in the manuscript (Markdown keeps no positions)."""
@@ -187,11 +208,21 @@ class _BookTreeprocessor(Treeprocessor):
         return self.article.body_line, 1
 
 
-def _heading_text(element: ET.Element) -> str:
+def _depth(element: etree._Element) -> int:
+    """Deepest nesting below `element`, without recursion (the input is hostile)."""
+    deepest, stack = 0, [(element, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def _heading_text(element: etree._Element) -> str:
     """Heading text for contents and bookmarks, without footnote calls."""
     parts = [element.text or ""]
     for child in element:
-        if child.tag != "sup":
+        if child.tag != "sup" and isinstance(child.tag, str):
             parts.append(_heading_text(child))
         parts.append(child.tail or "")
     return " ".join("".join(parts).split())

@@ -28,6 +28,9 @@ class ExportContext:
     # Where the PDF's printed pages begin, when the PDF was laid out first in
     # this build (the EPUB's page-list is made from it).
     pagination: tuple[PageBreak, ...] = ()
+    # Seconds a layout may take before it is abandoned (hostile input can make
+    # WeasyPrint's layout very slow); 0 for no limit.
+    time_limit: float = 300.0
 
 
 @dataclass(frozen=True)

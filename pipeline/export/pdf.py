@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import signal
+import threading
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -49,24 +51,34 @@ class PdfExporter:
             labels=labels(config.language),
             cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
         )
-        fetcher = BookFetcher((book.book.root, styles_dir()))
-        fonts = FontConfiguration()
-        stylesheets = [
-            CSS(filename=str(styles_dir() / "print.css"), url_fetcher=fetcher, font_config=fonts),
-            CSS(string=f"@page {{ size: {PAGE_SIZES[config.pdf_page_size]}; }}", font_config=fonts),
-        ]
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         with _captured_warnings() as messages:
             try:
-                source = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher)
-                document = source.render(stylesheets=stylesheets, font_config=fonts, **variant)
-                front = _front_page_count(document, book)
-                document.write_pdf(target, finisher=_PageLabels(front),
-                                   pdf_identifier=_identifier(config, context), **variant)
+                with _time_limit(context.time_limit):
+                    source, document = _layout(html, book, variant)
+                    front = _front_page_count(document, book)
+                    document.write_pdf(target, finisher=_PageLabels(front),
+                                       pdf_identifier=_identifier(config, context), **variant)
+            except _TimeLimit:
+                return Exported((error("X003", f"laying out the PDF took more than {context.time_limit:g} s",
+                                       hint="look for very long tables or lines; or raise --time-limit"),))
             except FatalURLFetchingError as exc:
                 return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
         return Exported(tuple(warning("X001", f"WeasyPrint: {message}") for message in messages),
                         pagination=page_breaks(document, source.etree_element, book, front))
+
+
+def _layout(html: str, book: RenderedBook, variant: dict[str, str]):
+    """Parse and lay out the booklet; every file read goes through BookFetcher."""
+    fetcher = BookFetcher((book.book.root, styles_dir()))
+    fonts = FontConfiguration()
+    size = PAGE_SIZES[book.book.config.pdf_page_size]
+    stylesheets = [
+        CSS(filename=str(styles_dir() / "print.css"), url_fetcher=fetcher, font_config=fonts),
+        CSS(string=f"@page {{ size: {size}; }}", font_config=fonts),
+    ]
+    source = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/", url_fetcher=fetcher)
+    return source, source.render(stylesheets=stylesheets, font_config=fonts, **variant)
 
 
 class BookFetcher(URLFetcher):
@@ -229,6 +241,34 @@ class _PageLabels:
             nums.extend([0, pydyf.Dictionary({"S": "/r"})])
         nums.extend([self.front_pages, pydyf.Dictionary({"S": "/D", "St": 1})])
         pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
+
+
+class _TimeLimit(Exception):
+    """The layout ran past ExportContext.time_limit."""
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the layout after `seconds`, with SIGALRM.
+
+    Signals only reach the main thread; a library caller in another thread
+    (a web back end) should bound builds by running them in a process.
+    """
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _TimeLimit()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @contextmanager

@@ -1,0 +1,230 @@
+"""Hostile and broken manuscripts: a clean book or located errors; nothing
+read outside the book, nothing fetched, nothing lost."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED, epubcheck_messages
+from pipeline import build
+from pipeline.cli import main
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Any attempt to open a connection fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def _book(tmp_path: Path, body: str, extra: dict[str, bytes] | None = None) -> Path:
+    book = tmp_path / "book"
+    book.mkdir(exist_ok=True)
+    (book / "book.toml").write_text('[book]\ntitle = "Hostile"\n', encoding="utf-8")
+    (book / "a.md").write_text(f"---\ntitle: A\n---\n{body}", encoding="utf-8")
+    for name, data in (extra or {}).items():
+        (book / name).parent.mkdir(parents=True, exist_ok=True)
+        (book / name).write_bytes(data)
+    return book
+
+
+def _texts(epub: Path) -> str:
+    with zipfile.ZipFile(epub) as archive:
+        return "".join(archive.read(n).decode() for n in archive.namelist() if n.endswith(".xhtml"))
+
+
+def test_scripts_handlers_and_unsafe_urls_never_reach_the_outputs(tmp_path):
+    body = """
+<script>alert("x")</script>
+<p onclick="steal()">Click <a href="javascript:steal()">here</a> or
+<a href="vbscript:msgbox">there</a>.</p>
+<iframe src="https://evil.example/"></iframe>
+<form action="https://evil.example/"><input name="q"></form>
+<object data="x.swf"></object>
+<style>body { background: url(https://evil.example/track.png) }</style>
+<link rel="stylesheet" href="https://evil.example/x.css">
+<p style="background: url(https://evil.example/t.png)">Styled &nbsp;text &copy; 2026 <b>unclosed
+<!-- a comment -- with double hyphens -->
+<svg><script>alert(1)</script></svg>
+
+Plain *Markdown* after the HTML.
+"""
+    result = build(_book(tmp_path, body), tmp_path / "out")
+    assert result.ok, [d.format() for d in result.diagnostics]
+    pdf, epub = result.outputs
+    text = _texts(epub)
+    for needle in ("<script", "onclick", "javascript:", "vbscript:", "<iframe", "<form", "<object",
+                   "evil.example", "<style>body", "<svg", "&nbsp;", "<!--"):
+        assert needle not in text, needle
+    assert "Styled \u00a0text © 2026" in text and "Plain" in text
+    assert epubcheck_messages(epub) == []
+    assert b"evil.example" not in pdf.read_bytes()
+
+
+@pytest.mark.parametrize("markdown, expected", [
+    ("![secret](/etc/hostname)", "outside the book folder"),
+    ("![secret](../outside.png)", "outside the book folder"),
+    ("![remote](https://example.org/a.png)", "not a file in the book folder"),
+    ("![file](file:///etc/hostname)", "empty or unsafe"),
+    ('<img src="../outside.png" alt="raw">', "outside the book folder"),
+    ("![missing](images/nothing.png)", "does not exist"),
+])
+def test_images_outside_the_book_are_located_errors(tmp_path, markdown, expected):
+    (tmp_path / "outside.png").write_bytes(_png(4, 4))
+    book = _book(tmp_path, f"\nIntro.\n\n{markdown}\n")
+    result = build(book, tmp_path / "out")
+    errors = [d for d in result.diagnostics if d.is_error]
+    assert not result.ok and len(errors) == 1
+    assert errors[0].code == "R002" and expected in errors[0].message
+    assert (errors[0].path.name, errors[0].line) == ("a.md", 7)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_a_symlink_out_of_the_book_is_refused(tmp_path):
+    (tmp_path / "secret.png").write_bytes(_png(4, 4))
+    book = _book(tmp_path, "\n![x](images/link.png)\n")
+    (book / "images").mkdir()
+    (book / "images" / "link.png").symlink_to(tmp_path / "secret.png")
+    result = build(book, tmp_path / "out")
+    assert [d.code for d in result.diagnostics if d.is_error] == ["R002"]
+
+
+def _png(width: int, height: int) -> bytes:
+    """A PNG header claiming `width` × `height` (no need for the pixels)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\0" + b"\0\0\0" * width for _ in range(min(height, 4))))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("name, data, expected", [
+    ("images/bomb.png", _png(30000, 30000), "pixels"),
+    ("images/fake.png", b"this is text, not an image", "not a PNG"),
+    ("images/laughs.svg", b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>'
+                          b'<svg xmlns="http://www.w3.org/2000/svg">&b;</svg>', "entities"),
+    ("images/remote.svg", b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+                          b'<image xlink:href="https://example.org/x.png"/></svg>', "self-contained"),
+    ("images/local.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>',
+     "self-contained"),
+    ("images/script.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "script"),
+    ("images/style.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><style>rect{fill:url(http://x/y)}</style></svg>',
+     "external url"),
+])
+def test_hostile_images_are_refused_by_content(tmp_path, name, data, expected):
+    book = _book(tmp_path, f"\n![picture]({name})\n", {name: data})
+    result = build(book, tmp_path / "out", formats=("epub",))
+    [problem] = [d for d in result.diagnostics if d.is_error]
+    assert problem.code == "R002" and expected in problem.message and problem.line == 5
+
+
+def test_a_safe_svg_is_accepted(tmp_path):
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20"/></svg>'
+    result = build(_book(tmp_path, "\n![a black box](images/box.svg)\n", {"images/box.svg": svg}), tmp_path / "out")
+    assert result.diagnostics == (), [d.format() for d in result.diagnostics]
+    assert epubcheck_messages(result.outputs[1]) == []
+
+
+def test_forbidden_characters_are_dropped_with_a_located_warning(tmp_path):
+    result = build(_book(tmp_path, "\nBell\x07 and form\x0cfeed.\n"), tmp_path / "out", formats=("epub",))
+    assert [(d.code, d.line, d.column) for d in result.diagnostics] == [("R001", 5, 5), ("R001", 5, 15)]
+    assert epubcheck_messages(result.outputs[0]) == []
+
+
+def test_link_to_a_missing_anchor_is_located(tmp_path):
+    result = build(_book(tmp_path, "\n## Real\n\nSee [below](#real) and [nowhere](#gone).\n"), tmp_path / "out",
+                   formats=("epub",))
+    [d] = result.diagnostics
+    assert (d.code, d.line, d.column) == ("R004", 7, 34) and "#gone" in d.message
+
+
+@pytest.mark.parametrize("body", ["\n" + ">" * 3000 + " deep\n", "\n" + "".join(
+    "    " * level + "- item\n" for level in range(200))])
+def test_absurd_nesting_is_an_error_not_a_crash(tmp_path, body):
+    result = build(_book(tmp_path, body), tmp_path / "out", formats=("epub",))
+    assert [d.code for d in result.diagnostics if d.is_error] in (["R005"], [])
+    if result.ok:
+        assert epubcheck_messages(result.outputs[0]) == []
+
+
+def test_oversized_manuscript_is_refused(tmp_path):
+    book = _book(tmp_path, "\n" + ("word " * 20 + "\n") * 25000)
+    result = build(book, tmp_path / "out", formats=("epub",))
+    assert [d.code for d in result.diagnostics] == ["M008"]
+
+
+def test_layout_time_limit(tmp_path):
+    book = _book(tmp_path, "\n" + "\n\n".join(f"Paragraph {n} " + "text " * 80 for n in range(400)) + "\n")
+    result = build(book, tmp_path / "out", formats=("pdf",), time_limit=0.5)
+    assert [d.code for d in result.diagnostics] == ["X003"]
+
+
+def test_interrupted_build_leaves_previous_outputs_and_no_temporary_files(tmp_path, monkeypatch, built_book):
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = {path.name: path.read_bytes() for path in built_book}
+    for name, data in previous.items():
+        (out / name).write_bytes(data)
+    from pipeline.export import epub as epub_module
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(epub_module, "_write", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        build(Path(__file__).parent.parent / "manuscripts", out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == previous
+
+
+def test_two_concurrent_builds_into_one_folder_both_succeed(tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "pipeline", "build", "manuscripts", "--out", str(out)]
+    root = Path(__file__).parent.parent
+    runs = [subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    assert [run.wait(timeout=300) for run in runs] == [0, 0]
+    assert sorted(p.name for p in out.iterdir()) == ["kratom-and-muscle-soreness.epub",
+                                                     "kratom-and-muscle-soreness.pdf"]
+    assert epubcheck_messages(out / "kratom-and-muscle-soreness.epub") == []
+    assert (out / "kratom-and-muscle-soreness.pdf").read_bytes().startswith(b"%PDF")
+
+
+CORPUS = SHARED / "corpus"
+
+
+def _corpus_files() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.rglob("*") if p.suffix in (".md", ".text", ".txt", ".markdown")
+                  and p.is_file() and "LICENSE" not in p.name and p.name != "SOURCES.txt")
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not available")
+def test_the_public_markdown_corpus_builds_or_fails_cleanly(tmp_path, capsys):
+    """Every corpus file as an article of one book: never a traceback; EPUBCheck-clean EPUB."""
+    book = tmp_path / "corpus"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Corpus"\n', encoding="utf-8")
+    files = _corpus_files()
+    assert files
+    for number, source in enumerate(files):
+        (book / f"{number:04d}.md").write_bytes(source.read_bytes())
+    code = main(["build", str(book), "--out", str(tmp_path / "out"), "--format", "epub"])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if "error[" in line]
+    assert all(line.split("error[")[1][:4] in ("R002", "M001", "M002", "M005", "M006", "M008", "R005")
+               for line in errors), errors
+    if code == 0:
+        assert epubcheck_messages(tmp_path / "out" / "corpus.epub") == []
