@@ -195,6 +195,13 @@ def git_revision(source: Path) -> str:
     return revision + (" +changes" if dirty else "")
 
 
+def imported_pipeline(env: dict[str, str]) -> Path | None:
+    """The pipeline/ folder the builds will import, to check it is the one asked for
+    (an installed copy would otherwise stand in, silently, for a wrong --source)."""
+    location = command_output([sys.executable, "-c", "import pipeline; print(pipeline.__file__)"], env=env)
+    return Path(location).resolve().parent if location else None
+
+
 def machine_info(env: dict[str, str], source: Path, pandoc: str | None) -> dict[str, object]:
     """What a reader needs to compare these numbers with another machine's."""
     version = command_output([sys.executable, "-m", "pipeline", "--version"], env=env)
@@ -446,6 +453,11 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     env = build_environment(args.source)
+    if imported_pipeline(env) != (args.source / "pipeline").resolve():
+        print(f"benchmark not started: the builds would not import {args.source / 'pipeline'} "
+              f"(they import {imported_pipeline(env) or 'nothing'}); --source must be a checkout",
+              file=sys.stderr)
+        return 2
     pandoc = find_pandoc()
     machine = machine_info(env, args.source, pandoc)
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")

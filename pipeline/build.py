@@ -12,6 +12,7 @@ from pathlib import Path
 from . import __version__
 from .diagnostics import Diagnostic, Severity, error, has_errors
 from .export import REGISTRY, ExportContext, build_timestamp, get_exporter
+from .articles import split_articles, write_manifest
 from .load import load_book
 from .model import Book, RenderedBook
 from .output import StagedOutputs
@@ -33,13 +34,15 @@ class BuildResult:
 def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
           formats: tuple[str, ...] = DEFAULT_FORMATS, strict: bool = False,
           pdf_variant: str | None = None, impose: bool | None = None,
-          time_limit: float = 300.0) -> BuildResult:
+          time_limit: float = 300.0, per_article: bool = False, jobs: int = 1) -> BuildResult:
     """Build `book_dir` into `out_dir`; return the written paths and all diagnostics.
 
     Never raises for a problem in the book: problems come back as diagnostics.
     With `strict`, warnings count as errors. `pdf_variant` and `impose`
     override book.toml's `[pdf]` settings when given. `time_limit` bounds the
-    PDF layout in seconds (main thread only; 0 for none).
+    PDF layout in seconds (0 for none). `per_article` also writes one small
+    booklet per article under `out_dir/articles/` and a `manifest.json`;
+    `jobs` > 1 exports those booklets in that many worker processes.
     """
     book_dir, out_dir = Path(book_dir), Path(out_dir)
     unknown = [name for name in formats if name not in REGISTRY]
@@ -59,28 +62,67 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
     context = ExportContext(timestamp=build_timestamp(book.config), version=__version__, time_limit=time_limit)
-    return _export(rendered, out_dir, _in_layout_order(formats), context, diagnostics, strict)
+    return _export(rendered, out_dir, _in_layout_order(formats), context, diagnostics, strict,
+                   per_article, jobs)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One booklet to export: the whole book, or one article of it."""
+
+    rendered: RenderedBook
+    targets: tuple[tuple[str, Path], ...]  # (format, staged path), PDF first
+    imposed: Path | None  # staged path of the imposed PDF, if wanted
 
 
 def _export(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], context: ExportContext,
-            diagnostics: list[Diagnostic], strict: bool) -> BuildResult:
+            diagnostics: list[Diagnostic], strict: bool, per_article: bool = False,
+            jobs: int = 1) -> BuildResult:
     """Run the exporters into staged files; commit them only if all succeeded."""
-    book = rendered.book
     with StagedOutputs() as staged:
-        for name in formats:
-            exporter = get_exporter(name)
-            target = staged.stage(out_dir / f"{book.slug}{exporter.suffix}")
-            exported = exporter.export(rendered, target, context)
-            diagnostics += exported.diagnostics
-            if exported.pagination:
-                context = replace(context, pagination=exported.pagination)
-            if name == "pdf" and book.config.pdf_impose and not has_errors(exported.diagnostics):
-                from .impose import impose_booklet
-
-                diagnostics += impose_booklet(target, staged.stage(out_dir / f"{book.slug}-imposed.pdf"))
+        work = [_job(rendered, out_dir, formats, staged)]
+        if per_article:
+            work += [_job(single, out_dir / "articles", formats, staged) for single in split_articles(rendered)]
+        for found in _run_all(work, context, jobs):
+            diagnostics += found
+        if per_article and not _failed(diagnostics, strict):
+            write_manifest(staged, out_dir, staged.stage(out_dir / "manifest.json"))
         if _failed(diagnostics, strict):
             return BuildResult((), tuple(_strict(diagnostics, strict)))
         return BuildResult(staged.commit(), tuple(_strict(diagnostics, strict)))
+
+
+def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged: StagedOutputs) -> _Job:
+    slug = rendered.book.slug
+    targets = tuple((name, staged.stage(out_dir / f"{slug}{get_exporter(name).suffix}")) for name in formats)
+    imposed = None
+    if "pdf" in formats and rendered.book.config.pdf_impose:
+        imposed = staged.stage(out_dir / f"{slug}-imposed.pdf")
+    return _Job(rendered, targets, imposed)
+
+
+def _run_all(work: list[_Job], context: ExportContext, jobs: int) -> list[list[Diagnostic]]:
+    """Export every job, in worker processes when there are several and `jobs` > 1."""
+    if jobs <= 1 or len(work) <= 1:
+        return [_run(job, context) for job in work]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
+        return list(pool.map(_run, work, [context] * len(work)))
+
+
+def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    for name, target in job.targets:
+        exported = get_exporter(name).export(job.rendered, target, context)
+        diagnostics += exported.diagnostics
+        if exported.pagination:
+            context = replace(context, pagination=exported.pagination)
+        if name == "pdf" and job.imposed and not has_errors(exported.diagnostics):
+            from .impose import impose_booklet
+
+            diagnostics += impose_booklet(target, job.imposed)
+    return diagnostics
 
 
 def _in_layout_order(formats: tuple[str, ...]) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ Exit status: 0 success, 1 the build failed (diagnostics on stderr),
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -35,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
                            help="PDF standard: pdf/ua-1 (tagged, accessible) or pdf/a-3b (archival)")
     build_cmd.add_argument("--time-limit", type=float, default=300.0, metavar="SECONDS",
                            help="abandon a PDF layout that takes longer (default: 300; 0: no limit)")
+    build_cmd.add_argument("--per-article", action="store_true",
+                           help="also write OUT_DIR/articles/<slug>.pdf/.epub per article and OUT_DIR/manifest.json")
+    build_cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+                           help="worker processes for per-article booklets (default: number of CPUs)")
     build_cmd.add_argument("--impose", action=argparse.BooleanOptionalAction, default=None,
                            help="also write <slug>-imposed.pdf for saddle-stitch printing")
     from .importer import add_command
@@ -57,7 +62,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
 def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     formats = tuple(dict.fromkeys(args.formats or DEFAULT_FORMATS))
     result = build(args.book_dir, args.out, formats=formats, strict=args.strict,
-                   pdf_variant=args.pdf_variant, impose=args.impose, time_limit=args.time_limit)
+                   pdf_variant=args.pdf_variant, impose=args.impose, time_limit=args.time_limit,
+                   per_article=args.per_article, jobs=args.jobs)
     return _report(result.outputs, result.diagnostics, stdout, stderr,
                    "build failed: {errors} error(s); previous outputs left unchanged")
 

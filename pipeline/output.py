@@ -28,6 +28,10 @@ class StagedOutputs:
         self._staged.append((Path(name), final))
         return Path(name)
 
+    def pending(self) -> tuple[tuple[Path, Path], ...]:
+        """(temporary, final) pairs staged so far, not yet committed."""
+        return tuple(self._staged)
+
     def commit(self) -> tuple[Path, ...]:
         for temporary, final in self._staged:
             os.chmod(temporary, 0o644)

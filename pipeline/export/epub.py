@@ -48,7 +48,7 @@ class EpubExporter:
         config = book.book.config
         words = labels(config.language)
         package = epub.EpubBook()
-        page = {"book": config, "labels": words, "css_href": "../style/book.css"}
+        page = {"book": config, "labels": words, "css_href": "../style/book.css", "articles": book.articles}
         package.add_item(epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css",
                                        content=_stylesheet(config.epub_embed_fonts)))
 
