@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
                            help="worker processes for per-article booklets (default: number of CPUs)")
     build_cmd.add_argument("--impose", action=argparse.BooleanOptionalAction, default=None,
                            help="also write <slug>-imposed.pdf for saddle-stitch printing")
+    check_cmd = commands.add_parser("check", help="lint the book without building the PDF")
+    check_cmd.add_argument("book_dir", nargs="?", default="manuscripts", type=Path, metavar="BOOK_DIR")
+    check_cmd.add_argument("--outputs", type=Path, nargs="?", const=Path("dist"), default=None, metavar="OUT_DIR",
+                           help="also validate the built outputs in OUT_DIR (default: dist): EPUBCheck, PDF layout")
+    check_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    new_cmd = commands.add_parser("new", help="create a new book folder with an example article")
+    new_cmd.add_argument("folder", type=Path, metavar="DIR")
     from .importer import add_command
 
     add_command(commands)
@@ -54,9 +61,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         args = _parser().parse_args(argv)
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else EXIT_OK
-    if args.command == "import":
-        return _import(args, stdout, stderr)
-    return _build(args, stdout, stderr)
+    commands = {"import": _import, "check": _check, "new": _new, "build": _build}
+    return commands[args.command](args, stdout, stderr)
 
 
 def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -73,6 +79,28 @@ def _import(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     written, diagnostics = importer.run(args)
     return _report(written, diagnostics, stdout, stderr, "import failed: {errors} error(s); nothing written")
+
+
+def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from dataclasses import replace
+
+    from .check import check_book
+    from .diagnostics import Severity
+
+    diagnostics = check_book(args.book_dir, args.outputs)
+    if args.strict:
+        diagnostics = [replace(d, severity=Severity.ERROR) for d in diagnostics]
+    code = _report((), diagnostics, stdout, stderr, "check failed: {errors} error(s)")
+    if code == EXIT_OK:
+        print(f"checked {args.book_dir}: {len(diagnostics)} warning(s)", file=stdout)
+    return code
+
+
+def _new(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from .scaffold import new_book
+
+    written, diagnostics = new_book(args.folder)
+    return _report(written, diagnostics, stdout, stderr, "new failed: {errors} error(s)")
 
 
 def _report(outputs, diagnostics, stdout: TextIO, stderr: TextIO, failure: str) -> int:

@@ -1,0 +1,72 @@
+"""`pipeline new` and `pipeline check`, run as a user runs them."""
+
+from __future__ import annotations
+
+import io
+import tomllib
+
+from conftest import epubcheck_messages
+from pipeline.check import check_book
+from pipeline.cli import main
+from pipeline.config import SCHEMA
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    return main(list(argv), stdout=out, stderr=err), out.getvalue(), err.getvalue()
+
+
+def test_new_scaffolds_a_book_that_builds_cleanly(tmp_path):
+    folder = tmp_path / "field-notes"
+    code, out, _ = _run("new", str(folder))
+    assert code == 0 and "book.toml" in out
+    text = (folder / "book.toml").read_text(encoding="utf-8")
+    assert tomllib.loads(text) == {"book": {"title": "Field notes"}, "pdf": {}, "epub": {}}
+    for option in SCHEMA:  # every key is there, commented, ready to use
+        assert f"{option.key} = " in text, option.key
+    uncommented = "\n".join(line.removeprefix("# ") for line in text.splitlines()
+                            if not line.startswith("# ") or " = " in line)
+    assert set(tomllib.loads(uncommented)["book"]) == {o.key for o in SCHEMA if o.table == "book"}
+    code, _, err = _run("build", str(folder), "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    assert err == ""  # no warning at all for the example
+    assert epubcheck_messages(tmp_path / "out" / "field-notes.epub") == []
+
+
+def test_new_refuses_a_folder_with_files(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "keep.md").write_text("mine", encoding="utf-8")
+    code, _, err = _run("new", str(tmp_path / "book"))
+    assert code == 1 and "error[O004]" in err
+    assert (tmp_path / "book" / "keep.md").read_text(encoding="utf-8") == "mine"
+
+
+def test_check_finds_print_problems_with_locations(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "T"\n', encoding="utf-8")
+    (book / "01-a.md").write_text("---\ntitle: Same\n---\n\n## One\n\n#### Too deep\n\nA 中 character"
+                                  " and [a link](#nowhere).\n", encoding="utf-8")
+    (book / "02-b.md").write_text("---\ntitle: same\nslug: other\n---\n\nText.\n", encoding="utf-8")
+    found = {(d.code, d.path.name, d.line, d.column) for d in check_book(book)}
+    assert ("R006", "01-a.md", 7, 1) in found
+    assert ("R007", "01-a.md", 9, 3) in found
+    assert ("R004", "01-a.md", 9, 0) in {(c, p, line, 0) for c, p, line, _ in found}
+    assert ("M009", "02-b.md", 1, 0) in {(c, p, line, 0) for c, p, line, _ in found}
+    code, _, err = _run("check", str(book), "--strict")
+    assert code == 1 and "error[R006]" in err
+
+
+def test_check_of_the_real_book_and_its_outputs_is_clean(built_book):
+    out = built_book[0].parent
+    assert check_book(built_book[0].parent.parent / "nowhere") != []  # a missing book is reported
+    from conftest import MANUSCRIPTS
+
+    assert check_book(MANUSCRIPTS, out) == []
+
+
+def test_check_reports_missing_outputs(tmp_path):
+    from conftest import MANUSCRIPTS
+
+    codes = [d.code for d in check_book(MANUSCRIPTS, tmp_path)]
+    assert codes == ["O002", "O002"]
