@@ -22,6 +22,20 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --sizes 2,20 --runs 1
 
+# Accessibility: DAISY Ace on the book's EPUB; fails on any critical, serious
+# or moderate violation (tools/ace_report.py prints them all). tools/ace.sh
+# installs Ace into .tools/ from the npm registry and, as root with apt,
+# Debian's chromium. Reports: dist/ace/<book>/report.html.
+.PHONY: check-a11y
+check-a11y: build
+	@set -e; reports=; for epub in dist/*.epub; do [ -e "$$epub" ] || continue; \
+	  out="dist/ace/$$(basename "$$epub" .epub)"; \
+	  tools/ace.sh --outdir "$$out" "$$epub"; \
+	  reports="$$reports $$out"; \
+	done; \
+	[ -n "$$reports" ] || { echo "check-a11y: no EPUB in dist/"; exit 1; }; \
+	$(BIN)/python tools/ace_report.py $$reports
+
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip

@@ -12,11 +12,9 @@ from pathlib import Path
 from . import __version__
 from .diagnostics import Diagnostic, Severity, error, has_errors
 from .export import REGISTRY, ExportContext, build_timestamp, get_exporter
-from .articles import split_articles, write_manifest
-from .load import load_book
+from .cache import fingerprint, record, up_to_date
 from .model import Book, RenderedBook
 from .output import StagedOutputs
-from .render import render_book
 
 DEFAULT_FORMATS = ("pdf", "epub")
 
@@ -34,7 +32,8 @@ class BuildResult:
 def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
           formats: tuple[str, ...] = DEFAULT_FORMATS, strict: bool = False,
           pdf_variant: str | None = None, impose: bool | None = None,
-          time_limit: float = 300.0, per_article: bool = False, jobs: int = 1) -> BuildResult:
+          time_limit: float = 300.0, per_article: bool = False, jobs: int = 1,
+          cache: bool = True) -> BuildResult:
     """Build `book_dir` into `out_dir`; return the written paths and all diagnostics.
 
     Never raises for a problem in the book: problems come back as diagnostics.
@@ -43,6 +42,8 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     PDF layout in seconds (0 for none). `per_article` also writes one small
     booklet per article under `out_dir/articles/` and a `manifest.json`;
     `jobs` > 1 exports those booklets in that many worker processes.
+    With `cache`, a build whose inputs and outputs are unchanged since the
+    last one returns at once (see `pipeline.cache`).
     """
     book_dir, out_dir = Path(book_dir), Path(out_dir)
     unknown = [name for name in formats if name not in REGISTRY]
@@ -51,6 +52,26 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     if _is_inside(out_dir, book_dir):
         return BuildResult((), (error("O001", f"output folder '{out_dir}' is inside the book folder",
                                       hint="choose an output folder outside the book, e.g. --out dist"),))
+    key = None
+    if cache and book_dir.is_dir():
+        options = {"formats": sorted(formats), "strict": strict, "pdf_variant": pdf_variant, "impose": impose,
+                   "per_article": per_article, "book": str(book_dir.resolve())}
+        key = fingerprint(book_dir, options)
+        previous = up_to_date(out_dir, key)
+        if previous is not None:
+            return BuildResult(*previous)
+    result = _build(book_dir, out_dir, formats, strict, pdf_variant, impose, time_limit, per_article, jobs)
+    if key is not None and result.ok:
+        record(out_dir, key, result.outputs, result.diagnostics)
+    return result
+
+
+def _build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool, pdf_variant: str | None,
+           impose: bool | None, time_limit: float, per_article: bool, jobs: int) -> BuildResult:
+    # Imported here, not at the top: a no-op rebuild needs none of them.
+    from .load import load_book
+    from .render import render_book
+
     diagnostics: list[Diagnostic] = []
     book, found = load_book(book_dir)
     diagnostics += found
@@ -79,6 +100,8 @@ def _export(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], con
             diagnostics: list[Diagnostic], strict: bool, per_article: bool = False,
             jobs: int = 1) -> BuildResult:
     """Run the exporters into staged files; commit them only if all succeeded."""
+    from .articles import split_articles, write_manifest
+
     with StagedOutputs() as staged:
         work = [_job(rendered, out_dir, formats, staged)]
         if per_article:

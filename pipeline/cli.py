@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                            help="also write OUT_DIR/articles/<slug>.pdf/.epub per article and OUT_DIR/manifest.json")
     build_cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                            help="worker processes for per-article booklets (default: number of CPUs)")
+    build_cmd.add_argument("--no-cache", dest="cache", action="store_false",
+                           help="rebuild even if nothing changed since the last build")
     build_cmd.add_argument("--impose", action=argparse.BooleanOptionalAction, default=None,
                            help="also write <slug>-imposed.pdf for saddle-stitch printing")
     check_cmd = commands.add_parser("check", help="lint the book without building the PDF")
@@ -69,7 +71,7 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     formats = tuple(dict.fromkeys(args.formats or DEFAULT_FORMATS))
     result = build(args.book_dir, args.out, formats=formats, strict=args.strict,
                    pdf_variant=args.pdf_variant, impose=args.impose, time_limit=args.time_limit,
-                   per_article=args.per_article, jobs=args.jobs)
+                   per_article=args.per_article, jobs=args.jobs, cache=args.cache)
     return _report(result.outputs, result.diagnostics, stdout, stderr,
                    "build failed: {errors} error(s); previous outputs left unchanged")
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -22,7 +24,9 @@ def styles_dir() -> Path:
 
 
 @lru_cache(maxsize=4)
-def _environment(root: Path) -> jinja2.Environment:
+def _environment(root: Path) -> "jinja2.Environment":
+    import jinja2  # here, not at the top: a no-op rebuild never renders
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / "templates"),
         autoescape=True,  # text from book.toml is escaped; sanitized XHTML is passed as Markup

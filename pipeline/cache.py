@@ -1,0 +1,76 @@
+"""The no-op rebuild: when nothing a build depends on has changed and its
+outputs are still the files it wrote, the build is skipped entirely (nothing
+is parsed, WeasyPrint is not imported).
+
+The fingerprint covers everything an output depends on: every file in the
+book folder, every file in the styles folder, the tool's version, the build
+options and SOURCE_DATE_EPOCH. It is stored with the sha256 of each output
+in `OUT_DIR/.pipeline-cache/state.json`, which is safe to delete; a corrupt
+or stale state is ignored and the book is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from . import __version__
+from .diagnostics import Diagnostic, Severity
+from .styles import styles_dir
+
+STATE = Path(".pipeline-cache") / "state.json"
+
+
+def fingerprint(book_dir: Path, options: dict[str, object]) -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"version": __version__, "options": options,
+                              "epoch": os.environ.get("SOURCE_DATE_EPOCH", "")}, sort_keys=True).encode())
+    for root in (book_dir, styles_dir()):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def up_to_date(out_dir: Path, key: str) -> tuple[tuple[Path, ...], tuple[Diagnostic, ...]] | None:
+    """The previous build's outputs and diagnostics, if it can stand for this one."""
+    try:
+        state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
+        if state["fingerprint"] != key:
+            return None
+        outputs = tuple(out_dir / name for name in state["outputs"])
+        for path, digest in zip(outputs, state["outputs"].values()):
+            if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                return None
+        diagnostics = tuple(_diagnostic(d) for d in state["diagnostics"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no state, or a corrupt one: rebuild
+    return outputs, diagnostics
+
+
+def record(out_dir: Path, key: str, outputs: tuple[Path, ...], diagnostics: tuple[Diagnostic, ...]) -> None:
+    """Remember a successful build (written atomically; failures to write are harmless)."""
+    state = {"fingerprint": key,
+             "outputs": {p.relative_to(out_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                         for p in outputs},
+             "diagnostics": [_plain(d) for d in diagnostics]}
+    target = out_dir / STATE
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".state.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(state, indent=1), encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError:
+        pass
+
+
+def _plain(d: Diagnostic) -> dict[str, object]:
+    return {"code": d.code, "severity": d.severity.value, "message": d.message, "hint": d.hint,
+            "path": str(d.path) if d.path else None, "line": d.line, "column": d.column}
+
+
+def _diagnostic(data: dict) -> Diagnostic:
+    return Diagnostic(data["code"], Severity(data["severity"]), data["message"], data["hint"],
+                      Path(data["path"]) if data["path"] else None, data["line"], data["column"])

@@ -1,0 +1,75 @@
+"""The no-op rebuild: skipped when nothing changed, never trusted otherwise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline import build
+from pipeline.cache import STATE
+
+
+def _epub_only(book: Path, out: Path, **options):
+    return build(book, out, formats=("epub",), **options)
+
+
+def test_unchanged_book_is_not_rebuilt_and_weasyprint_not_imported(book_dir, tmp_path):
+    out = tmp_path / "out"
+    assert build(book_dir, out).ok
+    script = (f"import sys; from pipeline import build; r = build({str(book_dir)!r}, {str(out)!r}); "
+              "assert r.ok; assert 'weasyprint' not in sys.modules; assert 'markdown' not in sys.modules")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_any_change_rebuilds(book_dir, tmp_path):
+    out = tmp_path / "out"
+    first = _epub_only(book_dir, out)
+    [epub] = first.outputs
+    before = epub.read_bytes()
+    manuscript = book_dir / "02-kratom-dosage-and-safety-for-muscle-soreness.md"
+    manuscript.write_text(manuscript.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    _epub_only(book_dir, out)
+    assert epub.read_bytes() != before
+    assert b"One more sentence." in __import__("zipfile").ZipFile(epub).read(
+        "EPUB/text/kratom-for-muscle-soreness-relief-dopamine-and-safe-dosage.xhtml")
+
+
+def test_changed_output_or_corrupt_state_rebuilds(book_dir, tmp_path):
+    out = tmp_path / "out"
+    [epub] = _epub_only(book_dir, out).outputs
+    good = epub.read_bytes()
+    epub.write_bytes(b"tampered")
+    _epub_only(book_dir, out)
+    assert epub.read_bytes() == good
+    (out / STATE).write_text("{not json", encoding="utf-8")
+    epub.write_bytes(b"tampered")
+    result = _epub_only(book_dir, out)
+    assert result.ok and epub.read_bytes() == good
+
+
+def test_no_cache_forces_a_build(book_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    _epub_only(book_dir, out)
+    calls = []
+    build_module = sys.modules["pipeline.build"]  # `pipeline.build` is also the function's name
+
+    real = build_module._build
+    monkeypatch.setattr(build_module, "_build", lambda *a: calls.append(1) or real(*a))
+    _epub_only(book_dir, out)
+    assert calls == []
+    _epub_only(book_dir, out, cache=False)
+    assert calls == [1]
+    _epub_only(book_dir, out, strict=True)  # other options: another fingerprint
+    assert calls == [1, 1]
+
+
+def test_warnings_of_the_skipped_build_are_reported_again(tmp_path):
+    book = tmp_path / "notes"
+    book.mkdir()
+    (book / "a.md").write_text("# Title\n\nText.\n", encoding="utf-8")
+    first = _epub_only(book, tmp_path / "out")
+    second = _epub_only(book, tmp_path / "out")
+    assert [d.code for d in first.diagnostics] == ["C004", "M004"]
+    assert second.diagnostics == first.diagnostics and second.outputs == first.outputs
