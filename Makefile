@@ -30,7 +30,7 @@ bench-quick: $(STAMP)
 check-a11y: build
 	@set -e; reports=; for epub in dist/*.epub; do [ -e "$$epub" ] || continue; \
 	  out="dist/ace/$$(basename "$$epub" .epub)"; \
-	  tools/ace.sh --outdir "$$out" "$$epub"; \
+	  bash tools/ace.sh --outdir "$$out" "$$epub"; \
 	  reports="$$reports $$out"; \
 	done; \
 	[ -n "$$reports" ] || { echo "check-a11y: no EPUB in dist/"; exit 1; }; \

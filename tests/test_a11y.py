@@ -41,8 +41,8 @@ def _ace_report():
 
 
 def _check(epub: Path, out: Path) -> None:
-    run = subprocess.run([str(ACE_SH), "--silent", "--outdir", str(out), str(epub)],
-                         capture_output=True, text=True, timeout=900)
+    run = subprocess.run(["bash", str(ACE_SH), "--silent", "--outdir", str(out), str(epub)],
+                         check=False, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0 and (out / "report.json").exists(), \
         f"Ace failed on {epub.name} (exit {run.returncode}):\n{run.stdout}\n{run.stderr}"
     ace_report = _ace_report()

@@ -140,7 +140,7 @@ def test_pdf_fonts_are_embedded(built_book):
     assert any("Book-Serif" in name for name in fonts)
 
 
-@pytest.mark.parametrize("name", ["text/title.xhtml", "text/notice.xhtml", "text/nav.xhtml"])
+@pytest.mark.parametrize("name", ["text/front_title.xhtml", "text/front_notice.xhtml", "text/front_nav.xhtml"])
 def test_epub_front_matter_documents_exist(built_book, name):
     _, epub = built_book
     assert f"EPUB/{name}" in epub_documents(epub)
@@ -154,7 +154,7 @@ def test_epub_has_one_document_per_article_in_reading_order(built_book):
         opf = archive.read("EPUB/content.opf").decode()
     spine = re.findall(r'<itemref idref="([^"]+)"', opf)
     assert spine == ["cover", "title-page", "notice", "nav",
-                     "how-kratom-may-ease-muscle-soreness-the-prolactin-connection",
-                     "kratom-for-muscle-soreness-relief-dopamine-and-safe-dosage"]
+                     "a-how-kratom-may-ease-muscle-soreness-the-prolactin-connection",
+                     "a-kratom-for-muscle-soreness-relief-dopamine-and-safe-dosage"]
     assert "<dc:language>en</dc:language>" in opf
     assert "dcterms:modified" in opf and "<dc:creator" in opf and "<dc:description" in opf

@@ -74,7 +74,7 @@ def test_page_list_numbers_are_the_pdfs_printed_pages(which, built_book, tmp_pat
         first_words = " ".join(following.split()[:4])
         assert pages[label].startswith(first_words) or f" {first_words}" in pages[label][:200], \
             (label, first_words, pages[label][:120])
-    nav = epub_documents(epub)["EPUB/text/nav.xhtml"]
+    nav = epub_documents(epub)["EPUB/text/front_nav.xhtml"]
     listed = [a.text for a in nav.iterfind(".//x:nav[@epub:type='page-list']//x:a", NS)]
     assert listed == body_labels
 
@@ -102,16 +102,16 @@ def test_cover_title_notice_and_landmarks(built_book):
         image = Image.open(io.BytesIO(archive.read("EPUB/" + cover.get("href"))))
         assert image.size[1] > image.size[0] > 1000
     documents = epub_documents(epub)
-    assert documents["EPUB/text/cover.xhtml"].find(".//x:img", NS).get("alt")
-    nav = documents["EPUB/text/nav.xhtml"]
+    assert documents["EPUB/text/front_cover.xhtml"].find(".//x:img", NS).get("alt")
+    nav = documents["EPUB/text/front_nav.xhtml"]
     landmarks = [a.get(EPUB_TYPE) for a in nav.iterfind(".//x:nav[@epub:type='landmarks']//x:a", NS)]
     assert landmarks == ["cover", "toc", "bodymatter"]
     toc = nav.find(".//x:nav[@epub:type='toc']", NS)
     assert len(toc.findall("x:ol/x:li", NS)) == 2 and len(toc.findall("x:ol/x:li/x:ol/x:li", NS)) == 6
     for name, root in documents.items():
         assert root.get("lang") == "en", name
-    assert documents["EPUB/text/title.xhtml"].find(".//*[@epub:type='titlepage']", NS) is not None
-    assert documents["EPUB/text/notice.xhtml"].find(".//*[@epub:type='copyright-page']", NS) is not None
+    assert documents["EPUB/text/front_title.xhtml"].find(".//*[@epub:type='titlepage']", NS) is not None
+    assert documents["EPUB/text/front_notice.xhtml"].find(".//*[@epub:type='copyright-page']", NS) is not None
     chapters = [r for n, r in documents.items() if r.find(".//*[@role='doc-chapter']", NS) is not None]
     assert len(chapters) == 2
 
@@ -147,7 +147,7 @@ def test_fixture_epub_passes_epubcheck_with_notes_as_popups(tmp_path):
     opf = _opf(epub)
     assert "printPageNumbers" not in _meta(opf, "schema:accessibilityFeature")
     assert opf.find(".//dc:source", NS) is None
-    assert documents["EPUB/text/nav.xhtml"].find(".//x:nav[@epub:type='page-list']", NS) is None
+    assert documents["EPUB/text/front_nav.xhtml"].find(".//x:nav[@epub:type='page-list']", NS) is None
     figure = article.find(".//x:figure", NS)
     assert figure.find("x:img", NS).get("alt") and figure.find("x:figcaption", NS).text
 
@@ -176,3 +176,22 @@ def test_every_seed_sentence_is_in_the_epub_text_once_markers_are_in(built_book)
     documents = epub_documents(built_book[1])
     text = normalize(" ".join(" ".join(root.itertext()) for root in documents.values()))
     assert "It’s the body’s natural response to stress on muscles" in text.replace("body’s  natural", "body’s natural")
+
+
+def test_articles_named_like_front_matter_or_starting_with_digits(tmp_path):
+    """Slugs such as 'title', 'contents' or '2026-report' collide with nothing."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Names"\n', encoding="utf-8")
+    for number, title in enumerate(["Title", "Contents", "Cover", "Notice", "Nav", "2026 Report"]):
+        (book / f"{number:02d}.md").write_text(f"---\ntitle: {title!r}\n---\n\n## Section\n\nText.\n",
+                                               encoding="utf-8")
+    result = build(book, tmp_path / "out")
+    assert result.diagnostics == (), [d.format() for d in result.diagnostics]
+    pdf, epub = result.outputs
+    assert epubcheck_messages(epub) == []
+    reader = PdfReader(pdf)
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert titles[-6:] == ["Title", "Contents", "Cover", "Notice", "Nav", "2026 Report"]
+    pages = [reader.get_destination_page_number(item) for item in reader.outline if not isinstance(item, list)]
+    assert len(set(pages[-6:])) == 6  # each bookmark reaches its own article

@@ -23,8 +23,8 @@ def fixture_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("features")
     result = build(FIXTURE, out, impose=True)
     assert result.diagnostics == (), [d.format() for d in result.diagnostics]
-    pdf, imposed, epub = result.outputs
-    return pdf, imposed, epub
+    by_name = {path.name: path for path in result.outputs}
+    return by_name["features-fixture.pdf"], by_name["features-fixture-imposed.pdf"], by_name["features-fixture.epub"]
 
 
 def _link_targets(reader: PdfReader):

@@ -64,8 +64,8 @@ def failing(found: list[dict]) -> list[dict]:
 
 
 def describe(violation: dict) -> str:
-    lines = [f"{violation['impact'].upper()} {violation['rule']} in {violation['file']} "
-             f"(by {violation['by']}): {violation['test']}"]
+    lines = [(f"{violation['impact'].upper()} {violation['rule']} in {violation['file']} "
+              f"(by {violation['by']}): {violation['test']}")]
     for text in (violation["result"], violation["fix"] and f"fix: {violation['fix']}"):
         if text:
             lines += [f"    {line}" for line in text.splitlines()]

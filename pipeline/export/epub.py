@@ -31,6 +31,9 @@ from .cover import cover_png
 EPUB_NS = "http://www.idpf.org/2007/ops"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 TEXT_DIR = "text"
+# Front-matter documents have an underscore in their names, which article
+# slugs never have: no article can collide with them. Manifest ids of
+# articles start with "a-", as XML ids must not start with a digit.
 
 
 @dataclass(frozen=True)
@@ -53,20 +56,20 @@ class EpubExporter:
                                        content=_stylesheet(config.epub_embed_fonts)))
 
         cover_image, cover_page = _cover(book, page)
-        title = _document("title-page", "title", words["title_page"],
+        title = _document("title-page", "front_title", words["title_page"],
                           render_template("epub/title.xhtml", **page))
-        notice = _document("notice", "notice", words["notice"], render_template(
+        notice = _document("notice", "front_notice", words["notice"], render_template(
             "epub/notice.xhtml", identifier=_identifier(config), generator=f"pipeline {context.version}",
             **page))
         breaks = _breaks_by_article(context.pagination)
         chapters = [
-            _document(item.anchor, item.anchor, item.article.title, _with_page_breaks(
+            _document(f"a-{item.anchor}", item.anchor, item.article.title, _with_page_breaks(
                 render_template("epub/article.xhtml", item=item, body=_epub_body(item, words), **page),
                 item.anchor, breaks.get(index, []), words))
             for index, item in enumerate(book.articles)
         ]
         toc = _toc(book, chapters)
-        nav = _Nav(file_name=f"{TEXT_DIR}/nav.xhtml", uid="nav", title=words["contents"])
+        nav = _Nav(file_name=f"{TEXT_DIR}/front_nav.xhtml", uid="nav", title=words["contents"])
         nav.content = render_template(
             "epub/nav.xhtml", toc=toc, landmarks=_landmarks(book, chapters, words),
             pages=_page_list(book, chapters, context.pagination), **page).encode()
@@ -101,7 +104,7 @@ def _cover(book: RenderedBook, page: dict) -> tuple[epub.EpubCover, "_Document"]
     image.media_type, image.content = media_type, content
     words = page["labels"]
     alt = f"{words['cover_alt']}: {book.book.config.title}"
-    document = _document("cover", "cover", words["cover"], render_template(
+    document = _document("cover", "front_cover", words["cover"], render_template(
         "epub/cover.xhtml", cover_href=f"../{name}", cover_alt=alt, **page))
     return image, document
 
@@ -116,8 +119,8 @@ def _toc(book: RenderedBook, chapters: list["_Document"]) -> list[TocEntry]:
 
 
 def _landmarks(book: RenderedBook, chapters: list["_Document"], words: dict[str, str]) -> list[dict[str, str]]:
-    marks = [{"type": "cover", "href": "cover.xhtml", "title": words["cover"]},
-             {"type": "toc", "href": "nav.xhtml#toc", "title": words["contents"]}]
+    marks = [{"type": "cover", "href": "front_cover.xhtml", "title": words["cover"]},
+             {"type": "toc", "href": "front_nav.xhtml#toc", "title": words["contents"]}]
     if chapters:
         marks.append({"type": "bodymatter", "href": chapters[0].file_name.split("/")[-1],
                       "title": book.articles[0].article.title})
@@ -266,7 +269,7 @@ def _epub_body(item: RenderedArticle, words: dict[str, str]) -> str:
 
 
 def _ncx_entry(entry: TocEntry, folder: str):
-    link = epub.Link(f"{folder}/{entry.href}", entry.title, entry.href.replace("#", "-").replace(".", "-"))
+    link = epub.Link(f"{folder}/{entry.href}", entry.title, "np-" + entry.href.replace("#", "-").replace(".", "-"))
     if not entry.children:
         return link
     return (epub.Section(entry.title, f"{folder}/{entry.href}"), [_ncx_entry(c, folder) for c in entry.children])
@@ -324,7 +327,9 @@ def _accessibility(package: epub.EpubBook, book: RenderedBook, documents: list["
         package.add_metadata(None, "meta", value, {"property": name})
     if has_pages:
         config = book.book.config
-        package.add_metadata("DC", "source", f"{config.title}, PDF booklet ({config.pdf_page_size})")
+        package.add_metadata("DC", "source", f"{config.title}, PDF booklet ({config.pdf_page_size})",
+                             {"id": "print-source"})
+        package.add_metadata(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
 
 
 def _write(package: epub.EpubBook, context: ExportContext) -> bytes:
@@ -334,10 +339,17 @@ def _write(package: epub.EpubBook, context: ExportContext) -> bytes:
                                    "mtime": context.timestamp, "raise_exceptions": True})
     writer.process()
     writer.write()
-    return _reproducible_zip(raw.getvalue(), context.timestamp.timetuple()[:6])
+    return _reproducible_zip(raw.getvalue(), context.timestamp.timetuple()[:6],
+                             lambda name, data: _with_package_lang(data, package.language)
+                             if name.endswith(".opf") else data)
 
 
-def _reproducible_zip(data: bytes, date_time: tuple[int, ...]) -> bytes:
+def _with_package_lang(opf: bytes, language: str) -> bytes:
+    """Declare the package document's own language (ebooklib does not)."""
+    return opf.replace(b"<package ", f'<package xml:lang="{language}" '.encode(), 1)
+
+
+def _reproducible_zip(data: bytes, date_time: tuple[int, ...], transform) -> bytes:
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
@@ -346,5 +358,5 @@ def _reproducible_zip(data: bytes, date_time: tuple[int, ...]) -> bytes:
             info = zipfile.ZipInfo(name, date_time=max(date_time, (1980, 1, 1, 0, 0, 0)))
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            target.writestr(info, source.read(name), compresslevel=9)
+            target.writestr(info, transform(name, source.read(name)), compresslevel=9)
     return out.getvalue()
