@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--outputs", type=Path, nargs="?", const=Path("dist"), default=None, metavar="OUT_DIR",
                            help="also validate the built outputs in OUT_DIR (default: dist): EPUBCheck, PDF layout")
     check_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    serve_cmd = commands.add_parser("serve", help="live preview of the book on 127.0.0.1")
+    serve_cmd.add_argument("book_dir", nargs="?", default="manuscripts", type=Path, metavar="BOOK_DIR")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    serve_cmd.add_argument("--out", default=Path("dist"), type=Path, metavar="OUT_DIR",
+                           help="where the downloadable PDF and EPUB are built (default: dist)")
     new_cmd = commands.add_parser("new", help="create a new book folder with an example article")
     new_cmd.add_argument("folder", type=Path, metavar="DIR")
     from .importer import add_command
@@ -63,7 +68,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         args = _parser().parse_args(argv)
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else EXIT_OK
-    commands = {"import": _import, "check": _check, "new": _new, "build": _build}
+    commands = {"import": _import, "check": _check, "new": _new, "build": _build, "serve": _serve}
     return commands[args.command](args, stdout, stderr)
 
 
@@ -96,6 +101,29 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if code == EXIT_OK:
         print(f"checked {args.book_dir}: {len(diagnostics)} warning(s)", file=stdout)
     return code
+
+
+def _serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    import time
+
+    from .serve import start
+
+    if not args.book_dir.is_dir():
+        print(f"error: book folder '{args.book_dir}' does not exist", file=stderr)
+        return EXIT_FAILED
+    try:
+        server, stop = start(args.book_dir, args.out, args.port)
+    except OSError as exc:
+        print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; try --port", file=stderr)
+        return EXIT_FAILED
+    print(f"serving {args.book_dir} at http://127.0.0.1:{args.port}/ (Ctrl-C to stop)", file=stdout)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        stop.set()
+        server.shutdown()
+    return EXIT_OK
 
 
 def _new(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -55,10 +55,14 @@ def _parse(block: str, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
     try:
         data = yaml.safe_load(block)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # Point at where the construct YAML could not finish begins (an
+        # unclosed '[' on the title line), not where YAML noticed (a later line).
+        mark = exc.context_mark or exc.problem_mark
         line = (mark.line + 2) if mark else 1  # +1 for 1-based, +1 for the '---' line
         column = (mark.column + 1) if mark else 1
         problem = exc.problem or str(exc)
+        if exc.context_mark and exc.problem_mark and exc.problem_mark.line != exc.context_mark.line:
+            problem += f" (noticed on line {exc.problem_mark.line + 2})"
         hint = "quote values that contain ': ' or start with a special character"
         if "could not determine a constructor" in str(exc):
             problem, hint = "YAML tags such as '!!python/...' are not allowed", "remove the tag"

@@ -1,0 +1,149 @@
+"""`pipeline serve`: a live preview on 127.0.0.1 (after mdBook and Quarto).
+
+`/` is the whole book as one reading page with screen styles. A watcher
+(watchfiles) re-renders it when any file of the book or the styles changes;
+the open page learns of it through server-sent events (`/events`) and
+reloads. A book with errors keeps showing its last good version under an
+overlay that lists the problems with file and line; the server never dies
+of a bad manuscript. The PDF and EPUB are rebuilt in the background and
+linked from the page (`/download/<name>`).
+"""
+
+from __future__ import annotations
+
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .diagnostics import has_errors
+from .resources import ResourceRefused, resolve_path
+from .styles import labels, render_template, styles_dir
+
+TYPES = {".css": "text/css", ".ttf": "font/ttf", ".png": "image/png", ".jpg": "image/jpeg",
+         ".jpeg": "image/jpeg", ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp",
+         ".pdf": "application/pdf", ".epub": "application/epub+zip"}
+
+
+class Preview:
+    """The current page and its version; waiters are woken on every change."""
+
+    def __init__(self, book_dir: Path, out_dir: Path):
+        self.book_dir, self.out_dir = book_dir, out_dir
+        self.version = 0
+        self.page = ""
+        self.articles: tuple = ()
+        self.changed = threading.Condition()
+        self.downloads: list[str] = []
+        self._build_lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Re-render the reading page (fast: no PDF); keep the last good text on errors."""
+        from .load import load_book
+        from .render import render_book
+
+        book, problems = load_book(self.book_dir)
+        if book is not None:
+            rendered, found = render_book(book)
+            problems += found
+            if not has_errors(problems) or not self.articles:
+                self.articles, self.config = rendered.articles, book.config
+        shown = [p.format(relative_to=Path.cwd()) for p in problems if p.is_error]
+        with self.changed:
+            self.version += 1
+            self.page = render_template("preview.html", book=self.config, articles=self.articles,
+                                        labels=labels(self.config.language), problems=shown,
+                                        version=self.version, downloads=self.downloads)
+            self.changed.notify_all()
+
+    def build_outputs(self) -> None:
+        """Rebuild the PDF and EPUB in the background; link them once done."""
+        from .build import build
+
+        with self._build_lock:
+            result = build(self.book_dir, self.out_dir)
+        if result.ok:
+            self.downloads = [path.name for path in result.outputs]
+            self.refresh()
+
+    def wait_for_change(self, seen: int, timeout: float) -> int:
+        with self.changed:
+            self.changed.wait_for(lambda: self.version != seen, timeout=timeout)
+            return self.version
+
+
+def make_handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's API)
+            path = unquote(urlsplit(self.path).path)
+            if path == "/":
+                self._send(preview.page.encode("utf-8"), "text/html; charset=utf-8")
+            elif path == "/events":
+                self._events()
+            elif path.startswith("/style/"):
+                self._file(path.removeprefix("/style/"), styles_dir())
+            elif path.startswith("/fonts/"):
+                self._file(path.removeprefix("/fonts/"), styles_dir() / "fonts")
+            elif path.startswith("/download/"):
+                self._file(path.removeprefix("/download/"), preview.out_dir)
+            else:
+                self._file(path.lstrip("/"), preview.book_dir)  # the book's images
+
+        def _file(self, name: str, folder: Path) -> None:
+            name = "epub.css" if (folder == styles_dir() and name == "book.css") else name
+            try:
+                path = resolve_path(folder / name, (folder,))
+            except ResourceRefused:
+                self.send_error(HTTPStatus.NOT_FOUND)
+                return
+            self._send(path.read_bytes(), TYPES.get(path.suffix.lower(), "application/octet-stream"))
+
+        def _send(self, body: bytes, content_type: str) -> None:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _events(self) -> None:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            seen = -1
+            try:
+                while True:
+                    seen = preview.wait_for_change(seen, timeout=15) if seen >= 0 else preview.version
+                    self.wfile.write(f"data: {seen}\n\n".encode())
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # quiet: the terminal shows builds, not requests
+
+    return Handler
+
+
+def watch(preview: Preview, stop: threading.Event) -> None:
+    """Re-render on every change of the book or the styles."""
+    from watchfiles import watch as watch_files
+
+    for _changes in watch_files(preview.book_dir, styles_dir(), stop_event=stop, debounce=200):
+        preview.refresh()
+        threading.Thread(target=preview.build_outputs, daemon=True).start()
+
+
+def start(book_dir: Path, out_dir: Path, port: int) -> tuple[ThreadingHTTPServer, threading.Event]:
+    """Start serving in background threads; return the server and the stop switch."""
+    preview = Preview(book_dir, out_dir)
+    preview.refresh()
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(preview))
+    server.daemon_threads = True
+    stop = threading.Event()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=watch, args=(preview, stop), daemon=True).start()
+    threading.Thread(target=preview.build_outputs, daemon=True).start()
+    return server, stop

@@ -1,0 +1,64 @@
+"""The live preview in a real browser: Debian's chromium, driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import urllib.request
+
+import pytest
+
+from pipeline.serve import start
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(book_dir, tmp_path):
+    port = _free_port()
+    httpd, stop = start(book_dir, tmp_path / "out", port)
+    yield f"http://127.0.0.1:{port}/", book_dir
+    stop.set()
+    httpd.shutdown()
+
+
+def test_preview_serves_the_book_and_nothing_outside_it(server):
+    url, _ = server
+    page = urllib.request.urlopen(url).read().decode()
+    assert "How Kratom May Ease Muscle Soreness" in page and "In brief" in page
+    for probe in ("%2e%2e/%2e%2e/etc/passwd", "../book.toml/../../etc/hostname", "fonts/../../pyproject.toml"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url + probe)
+        assert refused.value.code == 404
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt install chromium)")
+def test_page_reloads_on_edit_and_shows_errors_as_an_overlay(server):
+    playwright = pytest.importorskip("playwright.sync_api")
+    url, book = server
+    manuscript = book / "01-kratom-prolactin-and-muscle-soreness.md"
+    original = manuscript.read_text(encoding="utf-8")
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(url)
+        assert page.locator("h1.article-title").first.inner_text().startswith("How Kratom May Ease")
+        manuscript.write_text(original + "\nA sentence added while the preview is open.\n", encoding="utf-8")
+        page.get_by_text("A sentence added while the preview is open.").wait_for(timeout=15000)
+        manuscript.write_text(original.replace('title: "How', 'title: [How', 1), encoding="utf-8")
+        overlay = page.locator(".preview-errors")
+        overlay.wait_for(timeout=15000)
+        assert "01-kratom-prolactin-and-muscle-soreness.md:2:" in overlay.inner_text()
+        assert "error[M001]" in overlay.inner_text()
+        manuscript.write_text(original, encoding="utf-8")
+        overlay.wait_for(state="detached", timeout=15000)
+        page.locator(".downloads a").first.wait_for(timeout=120000)  # PDF and EPUB built in the background
+        links = page.locator(".downloads a").all_inner_texts()
+        assert links == ["kratom-and-muscle-soreness.pdf", "kratom-and-muscle-soreness.epub"]
+        browser.close()
