@@ -17,6 +17,7 @@ from .model import Book, RenderedBook
 from .output import StagedOutputs
 
 DEFAULT_FORMATS = ("pdf", "epub")
+DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,15 @@ class BuildResult:
 def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
           formats: tuple[str, ...] = DEFAULT_FORMATS, strict: bool = False,
           pdf_variant: str | None = None, impose: bool | None = None,
-          time_limit: float = 300.0, per_article: bool = False, jobs: int = 1,
+          time_limit: float | None = None, per_article: bool = False, jobs: int = 1,
           cache: bool = True) -> BuildResult:
     """Build `book_dir` into `out_dir`; return the written paths and all diagnostics.
 
     Never raises for a problem in the book: problems come back as diagnostics.
     With `strict`, warnings count as errors. `pdf_variant` and `impose`
     override book.toml's `[pdf]` settings when given. `time_limit` bounds the
-    PDF layout in seconds (0 for none). `per_article` also writes one small
+    PDF layout in seconds (0 for none; default: 120 s plus 5 s per article,
+    as WeasyPrint's layout time grows faster than the book). `per_article` also writes one small
     booklet per article under `out_dir/articles/` and a `manifest.json`;
     `jobs` > 1 exports those booklets in that many worker processes.
     With `cache`, a build whose inputs and outputs are unchanged since the
@@ -67,7 +69,7 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
 
 
 def _build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool, pdf_variant: str | None,
-           impose: bool | None, time_limit: float, per_article: bool, jobs: int) -> BuildResult:
+           impose: bool | None, time_limit: float | None, per_article: bool, jobs: int) -> BuildResult:
     # Imported here, not at the top: a no-op rebuild needs none of them.
     from .load import load_book
     from .render import render_book
@@ -82,6 +84,8 @@ def _build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool
     diagnostics += found
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
+    if time_limit is None:
+        time_limit = DEFAULT_TIME_LIMIT + TIME_LIMIT_PER_ARTICLE * len(book.articles)
     context = ExportContext(timestamp=build_timestamp(book.config), version=__version__, time_limit=time_limit)
     return _export(rendered, out_dir, _in_layout_order(formats), context, diagnostics, strict,
                    per_article, jobs)

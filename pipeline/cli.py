@@ -34,8 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build_cmd.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None,
                            help="PDF standard: pdf/ua-1 (tagged, accessible) or pdf/a-3b (archival)")
-    build_cmd.add_argument("--time-limit", type=float, default=300.0, metavar="SECONDS",
-                           help="abandon a PDF layout that takes longer (default: 300; 0: no limit)")
+    build_cmd.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                           help="abandon a PDF layout that takes longer (default: 120 + 5 per article; 0: no limit)")
     build_cmd.add_argument("--per-article", action="store_true",
                            help="also write OUT_DIR/articles/<slug>.pdf/.epub per article and OUT_DIR/manifest.json")
     build_cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",

@@ -58,7 +58,8 @@ def test_page_reloads_on_edit_and_shows_errors_as_an_overlay(server):
         assert "error[M001]" in overlay.inner_text()
         manuscript.write_text(original, encoding="utf-8")
         overlay.wait_for(state="detached", timeout=15000)
-        page.locator(".downloads a").first.wait_for(timeout=120000)  # PDF and EPUB built in the background
-        links = page.locator(".downloads a").all_inner_texts()
-        assert links == ["kratom-and-muscle-soreness.pdf", "kratom-and-muscle-soreness.epub"]
+        # The PDF and EPUB are built in the background; the page reloads to link them.
+        # `expect` retries across those reloads.
+        playwright.expect(page.locator(".downloads a")).to_have_text(
+            ["kratom-and-muscle-soreness.pdf", "kratom-and-muscle-soreness.epub"], timeout=120000)
         browser.close()
