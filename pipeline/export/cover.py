@@ -47,7 +47,7 @@ def cover_png(config: BookConfig) -> bytes:
         authors = ImageFont.truetype(str(fonts / "SourceSansPro-Regular.ttf"), _pt(12))
         _paragraph(draw, " · ".join(config.authors), authors, left, right, y + _px(26), 1.3)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG", compress_level=6)
     return out.getvalue()
 
 
