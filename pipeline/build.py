@@ -12,7 +12,7 @@ from pathlib import Path
 from . import __version__
 from .diagnostics import Diagnostic, Severity, error, has_errors
 from .export import REGISTRY, ExportContext, build_timestamp, get_exporter
-from .cache import fingerprint, record, up_to_date
+from .cache import CACHE_DIR, fingerprint, read_guess, record, up_to_date, write_guess
 from .model import Book, RenderedBook
 from .output import StagedOutputs
 
@@ -98,6 +98,7 @@ class _Job:
     rendered: RenderedBook
     targets: tuple[tuple[str, Path], ...]  # (format, staged path), PDF first
     imposed: Path | None  # staged path of the imposed PDF, if wanted
+    pages_file: Path  # the page numbers of the last layout, the next one's guess
 
 
 def _export(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], context: ExportContext,
@@ -125,7 +126,7 @@ def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged
     imposed = None
     if "pdf" in formats and rendered.book.config.pdf_impose:
         imposed = staged.stage(out_dir / f"{slug}-imposed.pdf")
-    return _Job(rendered, targets, imposed)
+    return _Job(rendered, targets, imposed, out_dir / CACHE_DIR / f"pages-{slug}.json")
 
 
 def _run_all(work: list[_Job], context: ExportContext, jobs: int) -> list[list[Diagnostic]]:
@@ -140,9 +141,12 @@ def _run_all(work: list[_Job], context: ExportContext, jobs: int) -> list[list[D
 
 def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
+    context = replace(context, page_guess=read_guess(job.pages_file))
     for name, target in job.targets:
         exported = get_exporter(name).export(job.rendered, target, context)
         diagnostics += exported.diagnostics
+        if exported.page_numbers:
+            write_guess(job.pages_file, exported.page_numbers)
         if exported.pagination:
             context = replace(context, pagination=exported.pagination)
         if name == "pdf" and job.imposed and not has_errors(exported.diagnostics):

@@ -20,7 +20,8 @@ from . import __version__
 from .diagnostics import Diagnostic, Severity
 from .styles import styles_dir
 
-STATE = Path(".pipeline-cache") / "state.json"
+CACHE_DIR = Path(".pipeline-cache")
+STATE = CACHE_DIR / "state.json"
 
 
 def fingerprint(book_dir: Path, options: dict[str, object]) -> str:
@@ -62,6 +63,25 @@ def record(out_dir: Path, key: str, outputs: tuple[Path, ...], diagnostics: tupl
         temporary = target.with_name(f".state.{os.getpid()}.tmp")
         temporary.write_text(json.dumps(state, indent=1), encoding="utf-8")
         os.replace(temporary, target)
+    except OSError:
+        pass
+
+
+def read_guess(path: Path) -> dict[str, str]:
+    """Page numbers remembered from the last layout (a guess: always verified)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def write_guess(path: Path, pages: dict[str, str]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(pages, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, path)
     except OSError:
         pass
 

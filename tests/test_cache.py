@@ -73,3 +73,24 @@ def test_warnings_of_the_skipped_build_are_reported_again(tmp_path):
     second = _epub_only(book, tmp_path / "out")
     assert [d.code for d in first.diagnostics] == ["C004", "M004"]
     assert second.diagnostics == first.diagnostics and second.outputs == first.outputs
+
+
+def test_a_wrong_page_number_guess_is_corrected(tmp_path):
+    """The previous build's page numbers are only a first guess: a stale or
+    absurd guess still gives the same booklet as a cold build."""
+    import json
+
+    from conftest import MANUSCRIPTS
+
+    cold = build(MANUSCRIPTS, tmp_path / "cold", formats=("pdf",))
+    guessed = tmp_path / "guessed"
+    pages_file = guessed / ".pipeline-cache" / "pages-kratom-and-muscle-soreness.json"
+    pages_file.parent.mkdir(parents=True)
+    pages_file.write_text(json.dumps({"how-kratom-may-ease-muscle-soreness-the-prolactin-connection": "99",
+                                      "kratom-for-muscle-soreness-relief-dopamine-and-safe-dosage": "1"}),
+                          encoding="utf-8")
+    warm = build(MANUSCRIPTS, guessed, formats=("pdf",))
+    assert warm.diagnostics == ()
+    assert warm.outputs[0].read_bytes() == cold.outputs[0].read_bytes()
+    assert json.loads(pages_file.read_text(encoding="utf-8"))[
+        "kratom-for-muscle-soreness-relief-dopamine-and-safe-dosage"] == "5"

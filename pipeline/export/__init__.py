@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
@@ -31,6 +31,9 @@ class ExportContext:
     # Seconds a layout may take before it is abandoned (hostile input can make
     # WeasyPrint's layout very slow); 0 for no limit.
     time_limit: float = 300.0
+    # Printed page numbers of articles and sections from the previous build:
+    # the PDF exporter's first guess for its contents (see pdf.py).
+    page_guess: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Exported:
 
     diagnostics: tuple[Diagnostic, ...] = ()
     pagination: tuple[PageBreak, ...] = ()
+    page_numbers: dict[str, str] = field(default_factory=dict)
 
 
 class Exporter(Protocol):

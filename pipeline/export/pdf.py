@@ -42,21 +42,11 @@ class PdfExporter:
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
-        root = book.book.root.resolve()
-        html = render_template(
-            "booklet.html",
-            book=config,
-            articles=[_with_footnotes_at_calls(item) for item in book.articles],
-            meta=_meta(config, context),
-            labels=labels(config.language),
-            cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
-        )
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         with _captured_warnings() as messages:
             try:
                 with _time_limit(context.time_limit):
-                    source, document = _layout(html, book, variant)
-                    front = _front_page_count(document, book)
+                    source, document, front, pages = _layout_with_page_numbers(book, context, variant, messages)
                     document.write_pdf(target, finisher=_PageLabels(front),
                                        pdf_identifier=_identifier(config, context), **variant)
             except _TimeLimit:
@@ -65,7 +55,57 @@ class PdfExporter:
             except FatalURLFetchingError as exc:
                 return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
         return Exported(tuple(warning("X001", f"WeasyPrint: {message}") for message in messages),
-                        pagination=page_breaks(document, source.etree_element, book, front))
+                        pagination=page_breaks(document, source.etree_element, book, front),
+                        page_numbers=pages)
+
+
+MAX_LAYOUTS = 4
+
+
+def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant: dict[str, str],
+                              messages: list[str]):
+    """Lay out with the printed page numbers of the contents filled in as text.
+
+    The numbers start from a guess (the previous build's, else none), are
+    read back from the laid-out pages, and the book is laid out again until
+    they hold: usually once on a rebuild, twice on a first build.
+    """
+    pages = dict(context.page_guess)
+    for _ in range(MAX_LAYOUTS):
+        source, document = _layout(_html(book, context, pages), book, variant)
+        front = _front_page_count(document, book)
+        actual = _target_pages(document, book, front)
+        if actual == pages:
+            break
+        pages = actual
+    else:
+        messages.append("contents page numbers did not settle; some may be off by a page")
+    return source, document, front, pages
+
+
+def _html(book: RenderedBook, context: ExportContext, pages: dict[str, str]) -> str:
+    config = book.book.config
+    root = book.book.root.resolve()
+    return render_template(
+        "booklet.html",
+        book=config,
+        articles=[_with_footnotes_at_calls(item) for item in book.articles],
+        meta=_meta(config, context),
+        labels=labels(config.language),
+        cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
+        pages=pages,
+    )
+
+
+def _target_pages(document, book: RenderedBook, front: int) -> dict[str, str]:
+    """Printed page number of each article and section start."""
+    wanted = {item.anchor for item in book.articles} | {h.id for item in book.articles for h in item.headings}
+    found = {}
+    for index, page in enumerate(document.pages[front:]):
+        for anchor in page.anchors:
+            if anchor in wanted and anchor not in found:
+                found[anchor] = str(index + 1)
+    return found
 
 
 def _layout(html: str, book: RenderedBook, variant: dict[str, str]):
