@@ -228,3 +228,16 @@ def _furniture_free_texts(pdf: Path) -> list[str]:
         texts.append(page.get_textpage().get_text_bounded(0, 21 * MM, width, height - 19 * MM)
                      .replace("\r", ""))
     return [re.sub(r"\n\d+\s*$", "", text) for text in texts]
+
+
+def test_a_note_called_on_the_last_line_of_a_full_page_stays_with_its_call(tmp_path):
+    """Regression: see tests/fixtures/footnote-drift/book.toml."""
+    result = build(Path(__file__).parent / "fixtures" / "footnote-drift", tmp_path, formats=("pdf",))
+    assert result.diagnostics == (), [d.format() for d in result.diagnostics]
+    reader = PdfReader(result.outputs[0])
+    links = [(page, name, target) for page, name, target in _link_targets(reader) if "--fn" in name]
+    assert len(links) == 4
+    assert all(page == target for page, _, target in links), links
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert text.count("Long sound interest safety state shape.") == 1
+    assert text.count("Single worker winter sample space pleasure.") == 1
