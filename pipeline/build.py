@@ -86,7 +86,8 @@ def _build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool
         return BuildResult((), tuple(_strict(diagnostics, strict)))
     if time_limit is None:
         time_limit = DEFAULT_TIME_LIMIT + TIME_LIMIT_PER_ARTICLE * len(book.articles)
-    context = ExportContext(timestamp=build_timestamp(book.config), version=__version__, time_limit=time_limit)
+    context = ExportContext(timestamp=build_timestamp(book.config), version=__version__, time_limit=time_limit,
+                            jobs=1 if per_article else jobs)
     return _export(rendered, out_dir, _in_layout_order(formats), context, diagnostics, strict,
                    per_article, jobs)
 

@@ -34,6 +34,8 @@ class ExportContext:
     # Printed page numbers of articles and sections from the previous build:
     # the PDF exporter's first guess for its contents (see pdf.py).
     page_guess: dict[str, str] = field(default_factory=dict)
+    # Worker processes the PDF layout may use (long booklets, pdf_chunks.py).
+    jobs: int = 1
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,13 @@ class PdfExporter:
         with _captured_warnings() as messages:
             try:
                 with _time_limit(context.time_limit):
+                    if _chunked(book, context, variant):
+                        from .pdf_chunks import export_chunked
+
+                        front, pages, breaks, found = export_chunked(book, target, context, variant, context.jobs)
+                        messages += found
+                        return Exported(tuple(warning("X001", f"WeasyPrint: {m}") for m in messages),
+                                        pagination=breaks, page_numbers=pages)
                     source, document, front, pages = _layout_with_page_numbers(book, context, variant, messages)
                     document.write_pdf(target, finisher=_PageLabels(front),
                                        pdf_identifier=_identifier(config, context), **variant)
@@ -60,6 +67,13 @@ class PdfExporter:
 
 
 MAX_LAYOUTS = 4
+MIN_ARTICLES_PER_CHUNK = 8  # below this, starting processes costs more than it saves
+
+
+def _chunked(book: RenderedBook, context: ExportContext, variant: dict[str, str]) -> bool:
+    """Lay out in parallel chunks? Not for tagged or archival PDFs, whose
+    structure a merge would break, nor for short books."""
+    return context.jobs > 1 and not variant and len(book.articles) >= MIN_ARTICLES_PER_CHUNK * context.jobs
 
 
 def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant: dict[str, str],
@@ -83,13 +97,16 @@ def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, varian
     return source, document, front, pages
 
 
-def _html(book: RenderedBook, context: ExportContext, pages: dict[str, str]) -> str:
+def _html(book: RenderedBook, context: ExportContext, pages: dict[str, str], part: str = "all",
+          articles: tuple[RenderedArticle, ...] | None = None, link_base: str = "") -> str:
     config = book.book.config
     root = book.book.root.resolve()
     return render_template(
         "booklet.html",
         book=config,
-        articles=[_with_footnotes_at_calls(item) for item in book.articles],
+        part=part,
+        link_base=link_base,
+        articles=[_with_footnotes_at_calls(item) for item in (book.articles if articles is None else articles)],
         meta=_meta(config, context),
         labels=labels(config.language),
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
@@ -108,14 +125,21 @@ def _target_pages(document, book: RenderedBook, front: int) -> dict[str, str]:
     return found
 
 
-def _layout(html: str, book: RenderedBook, variant: dict[str, str]):
-    """Parse and lay out the booklet; every file read goes through BookFetcher."""
+def _layout(html: str, book: RenderedBook, variant: dict[str, str], first_page: int = 1):
+    """Parse and lay out the booklet; every file read goes through BookFetcher.
+
+    `first_page` is the folio of the first article's opener (a chunk of a
+    booklet laid out in parallel starts further on).
+    """
     fetcher = BookFetcher((book.book.root, styles_dir()))
     fonts = FontConfiguration()
     size = PAGE_SIZES[book.book.config.pdf_page_size]
+    settings = f"@page {{ size: {size}; }}"
+    if first_page != 1:
+        settings += f"@page chapter-one:nth(1 of chapter-one) {{ counter-reset: page {first_page}; }}"
     stylesheets = [
         CSS(filename=str(styles_dir() / "print.css"), url_fetcher=fetcher, font_config=fonts),
-        CSS(string=f"@page {{ size: {size}; }}", font_config=fonts),
+        CSS(string=settings, font_config=fonts),
     ]
     source = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/", url_fetcher=fetcher)
     return source, source.render(stylesheets=stylesheets, font_config=fonts, **variant)
