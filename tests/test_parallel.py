@@ -104,4 +104,4 @@ def test_the_epub_page_list_is_the_same(both):
 def test_merged_pdf_size_stays_reasonable(both):
     (serial_pdf, _), (parallel_pdf, _) = both
     # Each part embeds its own font subsets; a long book dilutes that.
-    assert parallel_pdf.stat().st_size < 2 * serial_pdf.stat().st_size
+    assert parallel_pdf.stat().st_size < 1.3 * serial_pdf.stat().st_size
