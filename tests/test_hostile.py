@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED, epubcheck_messages
+from conftest import SHARED, epubcheck_messages, previous_outputs
 from pipeline import build
 from pipeline.cli import main
 
@@ -173,10 +173,7 @@ def test_layout_time_limit(tmp_path):
 
 def test_interrupted_build_leaves_previous_outputs_and_no_temporary_files(tmp_path, monkeypatch, built_book):
     out = tmp_path / "out"
-    out.mkdir()
-    previous = {path.name: path.read_bytes() for path in built_book}
-    for name, data in previous.items():
-        (out / name).write_bytes(data)
+    previous = previous_outputs(out, built_book)
     from pipeline.export import epub as epub_module
 
     def interrupt(*args, **kwargs):

@@ -14,35 +14,15 @@ import yaml
 from conftest import MANUSCRIPTS, SEEDS, normalize
 from lxml import html
 
-from pipeline import diagnostics as diagnostics_module
 from pipeline.importer import add_command, import_files, import_text, run
 from pipeline.load import load_article, load_book
 from pipeline.render import render_article
-
-NEW_CODES = {
-    "I001": "a file to import is not valid UTF-8",
-    "I002": "a file to import is empty",
-    "I003": "the text does not follow the layout of an article; it is imported as plain paragraphs",
-    "I004": "no title was given; a provisional title was derived from the text",
-    "I005": "the imported manuscript would replace an existing one (pass --force) or another imported file",
-    "I006": "--title was given with more than one file",
-    "I007": "a file to import cannot be read, or the book folder cannot be written",
-    "I008": "book.toml lists its articles and does not list the imported manuscript",
-}
 
 NO_LIST = """A summary of the article. It has two sentences.
 “A quoted blurb.”
 First Section
 Text of the first section. More text.
 """
-
-
-@pytest.fixture(autouse=True)
-def import_codes(monkeypatch):
-    """Register the importer's codes for these tests only, if the table lacks them."""
-    for code, description in NEW_CODES.items():
-        if code not in diagnostics_module.CODES:
-            monkeypatch.setitem(diagnostics_module.CODES, code, description)
 
 
 @pytest.fixture

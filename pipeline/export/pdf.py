@@ -28,7 +28,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from ..diagnostics import Diagnostic, error, warning
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, letters
-from ..resources import ResourceRefused, resolve_url
+from ..resources import ResourceRefused, media_type, resolve_url
 from ..styles import labels, render_template, styles_dir
 from ..xhtml import parse_fragment, serialize_children
 from . import ExportContext, Exported
@@ -42,6 +42,8 @@ class PdfExporter:
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
+        # Once per export, not per layout pass: every pass and chunk reuses it.
+        book = replace(book, articles=tuple(_with_footnotes_at_calls(item) for item in book.articles))
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         with _captured_warnings() as messages:
             try:
@@ -106,7 +108,7 @@ def _html(book: RenderedBook, context: ExportContext, pages: dict[str, str], par
         book=config,
         part=part,
         link_base=link_base,
-        articles=[_with_footnotes_at_calls(item) for item in (book.articles if articles is None else articles)],
+        articles=book.articles if articles is None else articles,  # notes already at their calls
         meta=_meta(config, context),
         labels=labels(config.language),
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
@@ -116,12 +118,18 @@ def _html(book: RenderedBook, context: ExportContext, pages: dict[str, str], par
 
 def _target_pages(document, book: RenderedBook, front: int) -> dict[str, str]:
     """Printed page number of each article and section start."""
-    wanted = {item.anchor for item in book.articles} | {h.id for item in book.articles for h in item.headings}
-    found = {}
-    for index, page in enumerate(document.pages[front:]):
-        for anchor in page.anchors:
+    return {anchor: str(index - front + 1)
+            for anchor, index in anchor_pages(document, book.articles, front).items()}
+
+
+def anchor_pages(document, articles, first: int = 0) -> dict[str, int]:
+    """Index of the page (from `first` on) where each article and section starts."""
+    wanted = {item.anchor for item in articles} | {h.id for item in articles for h in item.headings}
+    found: dict[str, int] = {}
+    for index in range(first, len(document.pages)):
+        for anchor in document.pages[index].anchors:
             if anchor in wanted and anchor not in found:
-                found[anchor] = str(index + 1)
+                found[anchor] = index
     return found
 
 
@@ -157,14 +165,7 @@ class BookFetcher(URLFetcher):
             path = resolve_url(url, self.allowed)
         except ResourceRefused as exc:
             raise FatalURLFetchingError(str(exc)) from None
-        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": _content_type(path)})
-
-
-def _content_type(path: Path) -> str:
-    return {".css": "text/css", ".ttf": "font/ttf", ".otf": "font/otf", ".png": "image/png",
-            ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-            ".svg": "image/svg+xml", ".webp": "image/webp"}.get(path.suffix.lower(),
-                                                                  "application/octet-stream")
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": media_type(path)})
 
 
 def _meta(config: BookConfig, context: ExportContext) -> dict[str, str]:

@@ -60,19 +60,14 @@ def partition(articles: tuple[RenderedArticle, ...], parts: int) -> list[tuple[R
 def layout_chunk(book: RenderedBook, chunk: tuple[RenderedArticle, ...], first_page: int,
                  pages: dict[str, str], context: ExportContext, variant: dict[str, str]) -> ChunkResult:
     """Lay out one chunk (in a worker process) and report what the merge needs."""
-    from .pdf import _captured_warnings, _html, _layout, page_breaks
+    from .pdf import _captured_warnings, _html, _layout, anchor_pages, page_breaks
 
     with _captured_warnings() as messages:
         html = _html(book, context, pages, part="body", articles=chunk)
         source, document = _layout(html, book, variant, first_page=first_page)
         out = io.BytesIO()
         document.write_pdf(out, **variant)
-    wanted = {item.anchor for item in chunk} | {h.id for item in chunk for h in item.headings}
-    local = {}
-    for index, page in enumerate(document.pages):
-        for anchor in page.anchors:
-            if anchor in wanted and anchor not in local:
-                local[anchor] = index
+    local = anchor_pages(document, chunk)
     sub_book = replace(book, articles=chunk)
     return ChunkResult(out.getvalue(), len(document.pages), local,
                        page_breaks(document, source.etree_element, sub_book, 0), tuple(messages))
