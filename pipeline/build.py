@@ -12,9 +12,10 @@ from pathlib import Path
 from . import __version__
 from .diagnostics import Diagnostic, Severity, error, has_errors
 from .export import REGISTRY, ExportContext, build_timestamp, get_exporter
-from .cache import CACHE_DIR, fingerprint, read_guess, record, up_to_date, write_guess
+from .cache import CACHE_DIR, LAYOUT_CACHE, fingerprint, read_guess, record, up_to_date, write_guess
 from .model import Book, RenderedBook
 from .output import StagedOutputs
+from .progress import Progress
 
 DEFAULT_FORMATS = ("pdf", "epub")
 DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
@@ -34,7 +35,7 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
           formats: tuple[str, ...] = DEFAULT_FORMATS, strict: bool = False,
           pdf_variant: str | None = None, impose: bool | None = None,
           time_limit: float | None = None, per_article: bool = False, jobs: int = 1,
-          cache: bool = True) -> BuildResult:
+          cache: bool = True, progress: Progress | None = None) -> BuildResult:
     """Build `book_dir` into `out_dir`; return the written paths and all diagnostics.
 
     Never raises for a problem in the book: problems come back as diagnostics.
@@ -43,9 +44,11 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     PDF layout in seconds (0 for none; default: 120 s plus 5 s per article,
     as WeasyPrint's layout time grows faster than the book). `per_article` also writes one small
     booklet per article under `out_dir/articles/` and a `manifest.json`;
-    `jobs` > 1 exports those booklets in that many worker processes.
+    `jobs` > 1 lays a long book out in that many worker processes, and
+    exports the per-article booklets in parallel.
     With `cache`, a build whose inputs and outputs are unchanged since the
-    last one returns at once (see `pipeline.cache`).
+    last one returns at once (see `pipeline.cache`). `progress` is told
+    each stage and step as it happens (`pipeline.progress`; default: silent).
     """
     book_dir, out_dir = Path(book_dir), Path(out_dir)
     unknown = [name for name in formats if name not in REGISTRY]
@@ -62,32 +65,40 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
         previous = up_to_date(out_dir, key)
         if previous is not None:
             return BuildResult(*previous)
-    result = _build(book_dir, out_dir, formats, strict, pdf_variant, impose, time_limit, per_article, jobs)
+    progress = progress or Progress()
+    try:
+        result = _build(book_dir, out_dir, formats, strict, pdf_variant, impose, time_limit, per_article, jobs,
+                        progress, cache)
+    finally:
+        progress.close()
     if key is not None and result.ok:
         record(out_dir, key, result.outputs, result.diagnostics)
     return result
 
 
 def _build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool, pdf_variant: str | None,
-           impose: bool | None, time_limit: float | None, per_article: bool, jobs: int) -> BuildResult:
+           impose: bool | None, time_limit: float | None, per_article: bool, jobs: int,
+           progress: Progress, cache: bool) -> BuildResult:
     # Imported here, not at the top: a no-op rebuild needs none of them.
     from .load import load_book
     from .render import render_book
 
     diagnostics: list[Diagnostic] = []
+    progress.start("loading the book")
     book, found = load_book(book_dir)
     diagnostics += found
     if book is None or _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
     book = _with_overrides(book, pdf_variant, impose)
-    rendered, found = render_book(book)
+    progress.start("rendering articles", total=len(book.articles))
+    rendered, found = render_book(book, on_article=progress.advance)
     diagnostics += found
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
     if time_limit is None:
         time_limit = DEFAULT_TIME_LIMIT + TIME_LIMIT_PER_ARTICLE * len(book.articles)
     context = ExportContext(timestamp=build_timestamp(book.config), version=__version__, time_limit=time_limit,
-                            jobs=1 if per_article else jobs)
+                            jobs=jobs, progress=progress, cache_dir=out_dir / LAYOUT_CACHE if cache else None)
     return _export(rendered, out_dir, _in_layout_order(formats), context, diagnostics, strict,
                    per_article, jobs)
 
@@ -131,22 +142,37 @@ def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged
 
 
 def _run_all(work: list[_Job], context: ExportContext, jobs: int) -> list[list[Diagnostic]]:
-    """Export every job, in worker processes when there are several and `jobs` > 1."""
-    if jobs <= 1 or len(work) <= 1:
-        return [_run(job, context) for job in work]
+    """Export every job (the book, then any per-article booklets), in worker
+    processes when there are several and `jobs` > 1."""
+    results = [_run(work[0], context)]
+    singles, progress = work[1:], context.progress
+    if not singles:
+        return results
+    progress.start("per-article booklets", total=len(singles))
+    quiet = replace(context.for_worker(), jobs=1)  # one process per booklet, no pool within
+    if jobs <= 1:
+        for job in singles:
+            results.append(_run(job, quiet))
+            progress.advance()
+        return results
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-        return list(pool.map(_run, work, [context] * len(work)))
+    with ProcessPoolExecutor(max_workers=min(jobs, len(singles))) as pool:
+        for found in pool.map(_run, singles, [quiet] * len(singles)):
+            results.append(found)
+            progress.advance()
+    return results
 
 
 def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
-    context = replace(context, page_guess=read_guess(job.pages_file))
+    if context.cache_dir is not None:  # --no-cache: a cold build, no guess either
+        context = replace(context, page_guess=read_guess(job.pages_file))
     for name, target in job.targets:
+        context.progress.start(f"writing the {name.upper()}")
         exported = get_exporter(name).export(job.rendered, target, context)
         diagnostics += exported.diagnostics
-        if exported.page_numbers:
+        if exported.page_numbers and context.cache_dir is not None:
             write_guess(job.pages_file, exported.page_numbers)
         if exported.pagination:
             context = replace(context, pagination=exported.pagination)

@@ -22,6 +22,7 @@ from .styles import styles_dir
 
 CACHE_DIR = Path(".pipeline-cache")
 STATE = CACHE_DIR / "state.json"
+LAYOUT_CACHE = CACHE_DIR / "layout"  # laid-out parts of long PDFs (Store)
 
 
 def fingerprint(book_dir: Path, options: dict[str, object]) -> str:
@@ -94,3 +95,47 @@ def _plain(d: Diagnostic) -> dict[str, object]:
 def _diagnostic(data: dict) -> Diagnostic:
     return Diagnostic(data["code"], Severity(data["severity"]), data["message"], data["hint"],
                       Path(data["path"]) if data["path"] else None, data["line"], data["column"])
+
+
+class Store:
+    """Content-addressed files: a key (a hash of everything that made the
+    data) names an entry of bytes and a small JSON record. Used for laid-out
+    chunks of a long PDF (`export/pdf_chunks.py`), under
+    `OUT_DIR/.pipeline-cache/layout/`. An entry is never trusted beyond its
+    own checksum: a damaged or partial one reads as missing, and is rebuilt.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def get(self, key: str) -> tuple[bytes, dict] | None:
+        try:
+            record = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            data = (self.folder / f"{key}.bin").read_bytes()
+            if not isinstance(record, dict) or record.get("sha256") != hashlib.sha256(data).hexdigest():
+                return None
+            return data, record["value"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def put(self, key: str, data: bytes, value: dict) -> None:
+        """Store an entry (atomically, data first); failing to is harmless."""
+        record = {"sha256": hashlib.sha256(data).hexdigest(), "value": value}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for name, content in ((f"{key}.bin", data), (f"{key}.json", json.dumps(record).encode())):
+                temporary = self.folder / f".{name}.{os.getpid()}.tmp"
+                temporary.write_bytes(content)
+                os.replace(temporary, self.folder / name)
+        except OSError:
+            pass
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Delete entries other than `keys` (so the cache holds one build's worth)."""
+        try:
+            paths = list(self.folder.iterdir())
+        except OSError:
+            return
+        for path in paths:
+            if path.stem not in keys and path.suffix in (".bin", ".json"):
+                path.unlink(missing_ok=True)

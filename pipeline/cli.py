@@ -39,9 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--per-article", action="store_true",
                            help="also write OUT_DIR/articles/<slug>.pdf/.epub per article and OUT_DIR/manifest.json")
     build_cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
-                           help="worker processes for per-article booklets (default: number of CPUs)")
+                           help="worker processes for the PDF layout and per-article booklets (default: number of CPUs)")
     build_cmd.add_argument("--no-cache", dest="cache", action="store_false",
                            help="rebuild even if nothing changed since the last build")
+    build_cmd.add_argument("--quiet", "-q", action="store_true",
+                           help="no progress display (bars on a terminal, else one line per step, on stderr)")
     build_cmd.add_argument("--impose", action=argparse.BooleanOptionalAction, default=None,
                            help="also write <slug>-imposed.pdf for saddle-stitch printing")
     check_cmd = commands.add_parser("check", help="lint the book without building the PDF")
@@ -73,10 +75,13 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
 
 
 def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from .progress import for_stream
+
     formats = tuple(dict.fromkeys(args.formats or DEFAULT_FORMATS))
     result = build(args.book_dir, args.out, formats=formats, strict=args.strict,
                    pdf_variant=args.pdf_variant, impose=args.impose, time_limit=args.time_limit,
-                   per_article=args.per_article, jobs=args.jobs, cache=args.cache)
+                   per_article=args.per_article, jobs=args.jobs, cache=args.cache,
+                   progress=for_stream(stderr, quiet=args.quiet))
     return _report(result.outputs, result.diagnostics, stdout, stderr,
                    "build failed: {errors} error(s); previous outputs left unchanged")
 

@@ -15,6 +15,7 @@ where raw HTML from the manuscript and Markdown's own output look the same:
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -37,13 +38,16 @@ EXTENSION_CONFIGS = {
 }
 
 
-def render_book(book: Book) -> tuple[RenderedBook, list[Diagnostic]]:
+def render_book(book: Book, on_article: Callable[[], object] = lambda: None
+                ) -> tuple[RenderedBook, list[Diagnostic]]:
+    """Render every article; `on_article` is called after each (progress)."""
     diagnostics: list[Diagnostic] = []
     rendered = []
     for number, article in enumerate(book.articles, start=1):
         result, found = render_article(article, number, book.root)
         rendered.append(result)
         diagnostics += found
+        on_article()
     return RenderedBook(book=book, articles=tuple(rendered)), diagnostics
 
 

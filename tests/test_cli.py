@@ -119,3 +119,26 @@ def test_source_date_epoch_sets_the_dates(tmp_path, monkeypatch):
         assert "2023-11-14T22:13:20Z" in archive.read("EPUB/content.opf").decode()
         assert {info.date_time[:3] for info in archive.infolist()} == {(2023, 11, 14)}
     assert os.environ["SOURCE_DATE_EPOCH"] == "1700000000"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_shown_as_lines_in_a_log_as_bars_on_a_terminal_and_not_when_quiet(book_dir, tmp_path):
+    code, _, err = _run("build", str(book_dir), "--out", str(tmp_path / "log"), "--format", "epub")
+    assert code == 0
+    lines = err.splitlines()
+    assert any(line.endswith("rendering articles (2/2)") for line in lines), err
+    assert any(line.endswith("writing the EPUB") for line in lines), err
+
+    terminal = _Terminal()
+    assert main(["build", str(book_dir), "--out", str(tmp_path / "tty"), "--format", "epub"],
+                stdout=io.StringIO(), stderr=terminal) == 0
+    shown = terminal.getvalue()
+    assert "writing the EPUB" in shown and "━" in shown  # a rich bar, not log lines
+    assert "rendering articles (2/2)" not in shown
+
+    code, _, err = _run("build", str(book_dir), "--out", str(tmp_path / "quiet"), "--format", "epub", "--quiet")
+    assert code == 0 and err == ""

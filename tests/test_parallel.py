@@ -34,23 +34,33 @@ def _article(number: int) -> str:
             + f"\n\n[^1]: A note for article {number}.\n")
 
 
-@pytest.fixture(scope="module")
-def both(tmp_path_factory):
-    root = tmp_path_factory.mktemp("parallel")
+def _book(root: Path, count: int = 18) -> Path:
     book = root / "book"
     book.mkdir()
     (book / "book.toml").write_text('[book]\ntitle = "Parallel"\ndate = "2026-01-01"\n', encoding="utf-8")
-    for number in range(1, 19):
+    for number in range(1, count + 1):
         (book / f"{number:02d}.md").write_text(_article(number), encoding="utf-8")
+    return book
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """(one-piece outputs, chunked outputs): the same book laid out both ways."""
+    root = tmp_path_factory.mktemp("parallel")
+    book = _book(root)
     from unittest import mock
 
-    from pipeline.export import pdf_chunks
+    from pipeline.export import pdf, pdf_chunks
 
-    serial = build(book, root / "serial", jobs=1)
+    with mock.patch.object(pdf, "_chunked", return_value=False):
+        serial = build(book, root / "serial", jobs=1)
     with mock.patch.object(pdf_chunks, "export_chunked", wraps=pdf_chunks.export_chunked) as spy:
         parallel = build(book, root / "parallel", jobs=2)
-    assert spy.call_count == 1  # the parallel path was taken
-    assert serial.diagnostics == () and parallel.diagnostics == (), parallel.diagnostics
+        one_job = build(book, root / "one-job", jobs=1)
+    assert spy.call_count == 2  # the chunked path was taken, with and without workers
+    assert serial.diagnostics == () and parallel.diagnostics == () == one_job.diagnostics, parallel.diagnostics
+    # The chunks do not depend on --jobs, so neither does the PDF.
+    assert parallel.outputs[0].read_bytes() == one_job.outputs[0].read_bytes()
     return serial.outputs, parallel.outputs
 
 
@@ -105,3 +115,41 @@ def test_merged_pdf_size_stays_reasonable(both):
     (serial_pdf, _), (parallel_pdf, _) = both
     # Each part embeds its own font subsets; a long book dilutes that.
     assert parallel_pdf.stat().st_size < 1.3 * serial_pdf.stat().st_size
+
+
+def _laid_out(calls) -> list[str]:
+    """Kinds of the parts a build laid out (not taken from the cache)."""
+    return sorted(call.args[0].kind for call in calls)
+
+
+def test_an_edit_lays_out_only_its_chunk_and_gives_a_cold_builds_bytes(tmp_path):
+    from unittest import mock
+
+    from pipeline.export import pdf_chunks
+
+    book = _book(tmp_path)
+    with mock.patch.object(pdf_chunks, "lay_out", wraps=pdf_chunks.lay_out) as spy:
+        assert build(book, tmp_path / "out", jobs=1).ok
+        assert _laid_out(spy.call_args_list).count("body") >= 2  # two chunks, at least once each
+        spy.reset_mock()
+        last = book / "18.md"
+        last.write_text(last.read_text(encoding="utf-8") + "\nOne more sentence at the end.\n", encoding="utf-8")
+        edited = build(book, tmp_path / "out", jobs=1)
+        assert edited.ok
+        assert _laid_out(spy.call_args_list).count("body") == 1  # the last chunk only
+    cold = build(book, tmp_path / "cold", jobs=1, cache=False)
+    assert edited.outputs[0].read_bytes() == cold.outputs[0].read_bytes()
+    assert not (tmp_path / "cold" / ".pipeline-cache").exists()  # --no-cache writes no cache either
+
+
+def test_a_damaged_layout_cache_is_ignored(tmp_path):
+    book = _book(tmp_path)
+    assert build(book, tmp_path / "out", jobs=1).ok
+    entries = sorted((tmp_path / "out" / ".pipeline-cache" / "layout").glob("*.bin"))
+    assert len(entries) >= 3  # two chunks and the front matter
+    entries[0].write_bytes(b"%PDF-1.7 truncated")
+    entries[1].unlink()
+    (tmp_path / "out" / ".pipeline-cache" / "state.json").unlink()  # force a rebuild
+    again = build(book, tmp_path / "out", jobs=1)
+    cold = build(book, tmp_path / "cold", jobs=1, cache=False)
+    assert again.ok and again.outputs[0].read_bytes() == cold.outputs[0].read_bytes()

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
 from ..diagnostics import Diagnostic
 from ..model import BookConfig, PageBreak, RenderedBook
+from ..progress import Progress
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,14 @@ class ExportContext:
     page_guess: dict[str, str] = field(default_factory=dict)
     # Worker processes the PDF layout may use (long booklets, pdf_chunks.py).
     jobs: int = 1
+    # Where laid-out parts of a long PDF are cached (cache.Store); None: no cache.
+    cache_dir: Path | None = None
+    # Where stages and steps are reported (pipeline.progress); never sent to a worker.
+    progress: Progress = field(default_factory=Progress, compare=False, repr=False)
+
+    def for_worker(self) -> "ExportContext":
+        """This context without its progress display (which holds the terminal)."""
+        return replace(self, progress=Progress())
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ class PdfExporter:
                     if _chunked(book, context, variant):
                         from .pdf_chunks import export_chunked
 
-                        front, pages, breaks, found = export_chunked(book, target, context, variant, context.jobs)
+                        front, pages, breaks, found = export_chunked(book, target, context, variant)
                         messages += found
                         return Exported(tuple(warning("X001", f"WeasyPrint: {m}") for m in messages),
                                         pagination=breaks, page_numbers=pages)
@@ -69,13 +69,13 @@ class PdfExporter:
 
 
 MAX_LAYOUTS = 4
-MIN_ARTICLES_PER_CHUNK = 8  # below this, starting processes costs more than it saves
+MIN_ARTICLES_FOR_CHUNKS = 16  # below this, one document is as quick, and one layout pass cheap
 
 
 def _chunked(book: RenderedBook, context: ExportContext, variant: dict[str, str]) -> bool:
-    """Lay out in parallel chunks? Not for tagged or archival PDFs, whose
-    structure a merge would break, nor for short books."""
-    return context.jobs > 1 and not variant and len(book.articles) >= MIN_ARTICLES_PER_CHUNK * context.jobs
+    """Lay out in chunks (pdf_chunks.py)? Not tagged or archival PDFs, whose
+    structure a join would break, nor short books."""
+    return not variant and len(book.articles) >= MIN_ARTICLES_FOR_CHUNKS
 
 
 def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant: dict[str, str],

@@ -1,45 +1,77 @@
-"""Parallel layout of a long booklet: chunks of articles in worker processes.
+"""A long booklet laid out in parts: chunks of articles, then the front matter.
 
-WeasyPrint lays a document out in one thread, at a cost that grows with the
-document. A long booklet is therefore cut at article boundaries into one
-chunk per worker, and each chunk is laid out as a document of its own:
+WeasyPrint lays a document out in one thread, with memory and time that grow
+with the document, and a laid-out page cannot be reused. A long booklet is
+therefore cut at article boundaries into chunks of about a dozen articles
+(at most MAX_CHUNKS), each laid out as a document of its own, in worker
+processes when `--jobs` allows, and the parts are joined (`pdf_merge.py`):
 
-- every article opens on a right-hand page, so each chunk starts on one;
-  a chunk with an odd page count gets a blank verso, as in one document;
-- a chunk's folios start at its first article's page number, and its
-  openers print the page numbers of its sections: both come from the pages
-  dict (the previous build's numbers, else a first pass without numbers),
-  and the chunks are laid out again until the numbers hold, as in pdf.py;
-- the front matter (cover, title, notice, contents) is laid out last, with
-  the final numbers; its contents links point at a placeholder URL that the
-  merge turns into links to the articles' named destinations;
-- pypdf joins the parts, keeping each part's bookmarks and destinations, and
-  the page labels are written for the whole; pikepdf packs the result.
+- every article opens on a right-hand page, so each chunk starts on one; a
+  chunk with an odd page count is followed by a blank verso, as in one
+  document. A chunk's layout therefore depends only on its own articles, its
+  first folio and the page numbers its openers print;
+- those numbers come from a guess (the previous build's, else none) and
+  the chunks are laid out again until they hold, as in pdf.py. A chunk that
+  finds its own openers' numbers wrong does not draw its PDF (the costly
+  half of WeasyPrint's work): it is laid out again anyway;
+- the front matter (cover, title, notice, contents) is a part of its own,
+  laid out with the numbers of the previous pass alongside the chunks (and
+  again at the end only if they moved); its contents links point at a
+  placeholder URL that the join turns into links to the articles;
+- every laid-out part is kept in a content-addressed cache (`cache.Store`):
+  the key hashes the part's HTML (which holds its numbers), first folio,
+  images, the styles and the tool's version. Editing one article lays out
+  again only its chunk (and the ones after it, if its page count changed).
+
+The chunks are the same whatever `--jobs` is, so the PDF is too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+import math
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, replace
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
-
+from ..cache import Store
 from ..model import PageBreak, RenderedArticle, RenderedBook
+from ..styles import styles_dir
 from . import ExportContext
 
 LINK_BASE = "https://pipeline.invalid/chunk"
 MAX_PASSES = 4
+ARTICLES_PER_CHUNK = 12  # small enough that one edit re-lays out little
+MAX_CHUNKS = 8  # each chunk embeds its own font subsets: more would grow the PDF
+LAYOUT_FORMAT = "1"  # bump when a cached part's meaning changes
 
 
 @dataclass(frozen=True)
-class ChunkResult:
-    pdf: bytes
+class Part:
+    """One document to lay out: the front matter or a chunk of articles."""
+
+    kind: str  # "front" or "body"
+    book: RenderedBook  # for a chunk, only its own articles
+    html: str
+    first_page: int  # folio of the first article's opener
+    expected: dict[str, int]  # anchor -> page index in the part that its printed numbers assume
+    key: str  # cache key
+
+
+@dataclass(frozen=True)
+class Laid:
+    """A laid-out part, or, with `pdf` None, one whose printed numbers proved wrong."""
+
+    pdf: bytes | None
     page_count: int
-    local_pages: dict[str, int]  # anchor -> page index within the chunk
-    breaks: tuple[PageBreak, ...]  # labels relative to the chunk's first page (1, 2, ...)
+    local_pages: dict[str, int]  # anchor -> page index within the part
+    breaks: tuple[PageBreak, ...]  # labels relative to the part's first page (1, 2, ...)
     warnings: tuple[str, ...]
+
+
+def chunk_count(articles: int) -> int:
+    return max(1, min(math.ceil(articles / ARTICLES_PER_CHUNK), MAX_CHUNKS))
 
 
 def partition(articles: tuple[RenderedArticle, ...], parts: int) -> list[tuple[RenderedArticle, ...]]:
@@ -57,23 +89,83 @@ def partition(articles: tuple[RenderedArticle, ...], parts: int) -> list[tuple[R
     return chunks
 
 
-def layout_chunk(book: RenderedBook, chunk: tuple[RenderedArticle, ...], first_page: int,
-                 pages: dict[str, str], context: ExportContext, variant: dict[str, str]) -> ChunkResult:
-    """Lay out one chunk (in a worker process) and report what the merge needs."""
-    from .pdf import _captured_warnings, _html, _layout, anchor_pages, page_breaks
+def lay_out(part: Part, variant: dict[str, str]) -> Laid:
+    """Lay out one part (in a worker process) and report what the join needs."""
+    from .pdf import _captured_warnings, _layout, anchor_pages, page_breaks
 
     with _captured_warnings() as messages:
-        html = _html(book, context, pages, part="body", articles=chunk)
-        source, document = _layout(html, book, variant, first_page=first_page)
-        out = io.BytesIO()
-        document.write_pdf(out, **variant)
-    local = anchor_pages(document, chunk)
-    sub_book = replace(book, articles=chunk)
-    return ChunkResult(out.getvalue(), len(document.pages), local,
-                       page_breaks(document, source.etree_element, sub_book, 0), tuple(messages))
+        source, document = _layout(part.html, part.book, variant, first_page=part.first_page)
+        local = anchor_pages(document, part.book.articles) if part.kind == "body" else {}
+        pdf = None
+        if all(local.get(anchor) == index for anchor, index in part.expected.items()):
+            out = io.BytesIO()
+            document.write_pdf(out, **variant)
+            pdf = out.getvalue()
+    breaks = page_breaks(document, source.etree_element, part.book, 0) if part.kind == "body" else ()
+    return Laid(pdf, len(document.pages), local, breaks, tuple(messages))
 
 
-def _numbers(chunks, results: list[ChunkResult]) -> tuple[dict[str, str], list[int]]:
+def export_chunked(book: RenderedBook, target, context: ExportContext, variant: dict[str, str]):
+    """Lay out `book` in parts and write the joined PDF to `target`.
+
+    Returns (front page count, page numbers, page breaks, warnings).
+    """
+    chunks = partition(book.articles, chunk_count(len(book.articles)))
+    keys = _Keys(book, context, variant)
+    store = Store(context.cache_dir) if context.cache_dir else None
+    pages, warnings, front = dict(context.page_guess), [], None
+    with _Runner(context, variant, store) as run:
+        for attempt in range(1, MAX_PASSES + 1):
+            starts = _starts(chunks, pages)
+            last = attempt == MAX_PASSES  # then keep what comes, settled or not
+            parts = [_chunk_part(book, chunk, start, pages, context, keys, last) for chunk, start in zip(chunks, starts)]
+            if pages:  # numbers from a guess or the last pass: the front matter may as well be laid out now
+                parts.insert(0, _front_part(book, pages, context, keys))  # first: it is the longest part
+            results = run(parts, f"laying out the PDF, pass {attempt}")
+            if pages:
+                front = (pages, results.pop(0))
+            actual, real_starts = _numbers(results)
+            if actual == pages and real_starts == starts and all(r.pdf is not None for r in results):
+                break
+            pages = actual
+        else:
+            warnings.append("contents page numbers did not settle; some may be off by a page")
+        if front is None or front[0] != pages:
+            front = (pages, run([_front_part(book, pages, context, keys)], "laying out the front matter")[0])
+        context.progress.start("joining the PDF")
+        front_laid = front[1]
+        front_count = front_laid.page_count + front_laid.page_count % 2
+        _join(book, context, front_laid, results, front_count, target)
+        if store is not None:
+            store.keep_only(run.used)
+    warnings += [m for laid in (front_laid, *results) for m in laid.warnings]
+    return front_count, pages, _global_breaks(chunks, results, real_starts, book), warnings
+
+
+def _starts(chunks, pages: dict[str, str]) -> list[int]:
+    """Each chunk's first folio as the numbers say (1 where they say nothing)."""
+    return [int(pages.get(chunk[0].anchor) or 1) for chunk in chunks]
+
+
+def _chunk_part(book: RenderedBook, chunk, start: int, pages: dict[str, str], context: ExportContext,
+                keys: "_Keys", last: bool = False) -> Part:
+    from .pdf import _html
+
+    html = _html(book, context, pages, part="body", articles=chunk)
+    anchors = [item.anchor for item in chunk] + [h.id for item in chunk for h in item.headings]
+    expected = {} if last else {anchor: int(pages.get(anchor) or 0) - start for anchor in anchors}
+    return Part("body", replace(book, articles=chunk), html, start, expected,
+                keys.of("body", html, start, [p for item in chunk for p in item.resources]))
+
+
+def _front_part(book: RenderedBook, pages: dict[str, str], context: ExportContext, keys: "_Keys") -> Part:
+    from .pdf import _html
+
+    html = _html(book, context, pages, part="front", link_base=LINK_BASE)
+    return Part("front", book, html, 1, {}, keys.of("front", html, 1, [book.book.cover] if book.book.cover else []))
+
+
+def _numbers(results: list[Laid]) -> tuple[dict[str, str], list[int]]:
     """Printed page numbers from the chunks' own pages, and each chunk's first page."""
     pages, starts, next_page = {}, [], 1
     for index, result in enumerate(results):
@@ -87,41 +179,90 @@ def _numbers(chunks, results: list[ChunkResult]) -> tuple[dict[str, str], list[i
     return pages, starts
 
 
-def export_chunked(book: RenderedBook, target, context: ExportContext, variant: dict[str, str], jobs: int):
-    """Lay out `book` in parallel chunks and write the joined PDF to `target`.
+class _Keys:
+    """Cache keys: what a part's layout depends on besides its HTML."""
 
-    Returns (front page count, page numbers, page breaks, warnings).
-    """
-    chunks = partition(book.articles, jobs)
-    pages = dict(context.page_guess)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for _ in range(MAX_PASSES):
-            starts = [int(pages.get(chunk[0].anchor, "1") or 1) for chunk in chunks]
-            results = list(pool.map(layout_chunk, [book] * len(chunks), chunks, starts,
-                                    [pages] * len(chunks), [context] * len(chunks), [variant] * len(chunks)))
-            actual, real_starts = _numbers(chunks, results)
-            if actual == pages and real_starts == starts:
-                break
-            pages = actual
-    front_pdf, front_count, warnings = _layout_front(book, context, pages, variant)
-    breaks = _global_breaks(chunks, results, real_starts, book)
-    _merge(front_pdf, results, target, front_count, book, context)
-    warnings += [message for result in results for message in result.warnings]
-    return front_count, pages, breaks, warnings
+    def __init__(self, book: RenderedBook, context: ExportContext, variant: dict[str, str]):
+        digest = hashlib.sha256(f"{LAYOUT_FORMAT}|{context.version}|{sorted(variant.items())}|"
+                                f"{book.book.config.pdf_page_size}".encode())
+        for path in sorted(p for p in styles_dir().rglob("*") if p.is_file()):
+            digest.update(path.relative_to(styles_dir()).as_posix().encode() + b"\0" + path.read_bytes())
+        self.salt = digest.digest()
+
+    def of(self, kind: str, html: str, first_page: int, resources) -> str:
+        digest = hashlib.sha256(self.salt + f"|{kind}|{first_page}|".encode() + html.encode())
+        for path in resources:
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                digest.update(b"missing")
+        return digest.hexdigest()
 
 
-def _layout_front(book: RenderedBook, context: ExportContext, pages: dict[str, str], variant):
-    from .pdf import _captured_warnings, _html, _layout
+class _Runner:
+    """Lays out parts: from the cache, else in worker processes (or here, with one job)."""
 
-    with _captured_warnings() as messages:
-        source, document = _layout(_html(book, context, pages, part="front", link_base=LINK_BASE), book, variant)
-        out = io.BytesIO()
-        document.write_pdf(out, **variant)
-    count = len(document.pages)
-    return out.getvalue(), count + count % 2, list(messages)
+    def __init__(self, context: ExportContext, variant: dict[str, str], store: Store | None):
+        self.context, self.variant, self.store = context, variant, store
+        self.pool: Executor | None = None
+        self.used: set[str] = set()
+
+    def __enter__(self) -> Callable[[list[Part], str], list[Laid]]:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if self.pool is None:
+            return
+        if kind is not None:  # e.g. the time limit: stop the workers' layouts too
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=kind is None, cancel_futures=True)
+
+    def __call__(self, parts: list[Part], stage: str) -> list[Laid]:
+        results: list[Laid | None] = [self._cached(part) for part in parts]
+        todo = [index for index, laid in enumerate(results) if laid is None]
+        progress = self.context.progress
+        progress.start(stage, total=len(todo))
+        for index, laid in self._lay_out([parts[i] for i in todo], todo):
+            results[index] = laid
+            self._store(parts[index], laid)
+            progress.advance()
+        return results
+
+    def _lay_out(self, parts: list[Part], indexes: list[int]):
+        if self.context.jobs <= 1 or len(parts) <= 1:
+            for index, part in zip(indexes, parts):
+                yield index, lay_out(part, self.variant)
+            return
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.context.jobs)
+        futures = {self.pool.submit(lay_out, part, self.variant): index for index, part in zip(indexes, parts)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def _cached(self, part: Part) -> Laid | None:
+        found = self.store.get(part.key) if self.store is not None else None
+        if found is None:
+            return None
+        data, value = found
+        try:
+            laid = Laid(data, int(value["page_count"]), {str(k): int(v) for k, v in value["local_pages"].items()},
+                        tuple(PageBreak(**b) for b in value["breaks"]), tuple(map(str, value["warnings"])))
+        except (KeyError, TypeError, ValueError):
+            return None
+        self.used.add(part.key)
+        return laid
+
+    def _store(self, part: Part, laid: Laid) -> None:
+        if self.store is None or laid.pdf is None:
+            return
+        self.store.put(part.key, laid.pdf, {"page_count": laid.page_count, "local_pages": laid.local_pages,
+                                            "breaks": [asdict(b) for b in laid.breaks],
+                                            "warnings": list(laid.warnings)})
+        self.used.add(part.key)
 
 
-def _global_breaks(chunks, results: list[ChunkResult], starts: list[int], book: RenderedBook):
+def _global_breaks(chunks, results: list[Laid], starts: list[int], book: RenderedBook):
     """The chunks' page breaks in the book's numbering and article indexes."""
     index_of = {item.anchor: number for number, item in enumerate(book.articles)}
     breaks: list[PageBreak] = []
@@ -134,52 +275,13 @@ def _global_breaks(chunks, results: list[ChunkResult], starts: list[int], book: 
     return tuple(breaks)
 
 
-def _merge(front_pdf: bytes, results: list[ChunkResult], target, front_count: int,
-           book: RenderedBook, context: ExportContext) -> None:
+def _join(book: RenderedBook, context: ExportContext, front: Laid, results: list[Laid], front_count: int,
+          target) -> None:
     from .pdf import _identifier
+    from .pdf_merge import join
 
-    writer = PdfWriter()
-    front = PdfReader(io.BytesIO(front_pdf))
-    writer.append(front, import_outline=True)
-    width, height = front.pages[0].mediabox.width, front.pages[0].mediabox.height
-    if len(front.pages) % 2:
-        writer.add_blank_page(width, height)
-    for index, result in enumerate(results):
-        writer.append(PdfReader(io.BytesIO(result.pdf)), import_outline=True)
-        if index < len(results) - 1 and result.page_count % 2:
-            writer.add_blank_page(width, height)
-    _resolve_contents_links(writer, front_count)
-    writer.add_metadata({k: v for k, v in (front.metadata or {}).items()})
-    _page_labels(writer, front_count)
-    writer._root_object[NameObject("/Lang")] = TextStringObject(book.book.config.language)
-    identifier = ByteStringObject(_identifier(book.book.config, context))
-    writer._ID = ArrayObject([identifier, identifier])  # as the one-piece PDF: stable, not random
-    merged = io.BytesIO()
-    writer.write(merged)
-    _pack(merged, target)
-
-
-def _pack(merged: io.BytesIO, target) -> None:
-    """Save with object streams, as WeasyPrint does: pypdf writes thousands of
-    links, bookmarks and destinations as separate objects (+60 % in size)."""
-    import pikepdf
-
-    with pikepdf.open(merged) as pdf:
-        pdf.save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate, deterministic_id=True)
-
-
-def _resolve_contents_links(writer: PdfWriter, front_count: int) -> None:
-    """Contents links (placeholder URLs) become links to the named destinations."""
-    for page in writer.pages[:front_count]:
-        for annotation in page.get("/Annots") or []:
-            annotation = annotation.get_object()
-            action = annotation.get("/A")
-            uri = str(action.get("/URI", "")) if action is not None else ""
-            if uri.startswith(LINK_BASE + "#"):
-                del annotation["/A"]
-                annotation[NameObject("/Dest")] = TextStringObject(uri.split("#", 1)[1])
-
-
-def _page_labels(writer: PdfWriter, front_count: int) -> None:
-    writer.set_page_label(0, front_count - 1, style="/r")
-    writer.set_page_label(front_count, len(writer.pages) - 1, style="/D", start=1)
+    parts = [front.pdf, *(laid.pdf for laid in results)]
+    blank_after = [front.page_count % 2 == 1] + [i < len(results) - 1 and laid.page_count % 2 == 1
+                                                 for i, laid in enumerate(results)]
+    join(parts, blank_after, front_count, book.book.config.language, LINK_BASE,
+         _identifier(book.book.config, context), target)

@@ -1,0 +1,76 @@
+"""Join a booklet laid out in parts (front matter, chunks of articles) into one PDF.
+
+pikepdf (qpdf) does the copying: pages with their annotations, bookmarks
+and the fonts they use, without holding the documents as Python objects.
+What a merge cannot know is added here: every part's named destinations
+(links and bookmarks jump to them), the contents' links turned from
+placeholder URLs into links to those names, the page labels of the whole
+book, its language, and a stable file identifier.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, NameTree, String
+
+
+def join(parts: list[bytes], blank_after: list[bool], front_count: int, language: str,
+         link_base: str, identifier: bytes, target: Path) -> None:
+    """Write `parts` in order to `target`, a blank page after each part so marked.
+
+    The first part is the front matter: its document information is the
+    book's; its links to `link_base#name` become links to the name.
+    """
+    pdf = pikepdf.Pdf.new()
+    sources = [pikepdf.open(io.BytesIO(data)) for data in parts]  # open until saved: qpdf copies lazily
+    destinations: dict[str, Array] = {}
+    for source, blank in zip(sources, blank_after):
+        first = len(pdf.pages)
+        pdf.add_pages_from(source)  # pages, annotations, bookmarks
+        destinations.update(_destinations(pdf, source, first))
+        if blank:
+            box = source.pages[0].mediabox
+            pdf.add_blank_page(page_size=(float(box[2]), float(box[3])))
+    names = NameTree.new(pdf)
+    for name in sorted(destinations):
+        names[name] = destinations[name]
+    pdf.Root.Names = Dictionary(Dests=names.obj)
+    _link_contents(pdf.pages[:front_count], link_base)
+    pdf.docinfo = pdf.copy_foreign(sources[0].docinfo)
+    pdf.Root.Lang = String(language)
+    pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.r), front_count,
+                                                 Dictionary(S=Name.D, St=1)]))
+    pdf.trailer.ID = Array([String(identifier), String(identifier)])
+    pdf.save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate, deterministic_id=True)
+    for source in sources:
+        source.close()
+
+
+def _destinations(pdf: pikepdf.Pdf, source: pikepdf.Pdf, first: int) -> dict[str, Array]:
+    """`source`'s named destinations, pointing at its pages' copies (from `first` on)."""
+    if "/Names" not in source.Root or "/Dests" not in source.Root.Names:
+        return {}
+    index_of = {page.obj.objgen: index for index, page in enumerate(source.pages)}
+    found = {}
+    for name, target in NameTree(source.Root.Names.Dests).items():
+        if isinstance(target, Dictionary):
+            target = target.D
+        page = index_of.get(target[0].objgen)
+        if page is not None:
+            found[name] = Array([pdf.pages[first + page].obj, *target[1:]])
+    return found
+
+
+def _link_contents(pages, link_base: str) -> None:
+    """Contents links (placeholder URLs) become links to named destinations."""
+    prefix = link_base + "#"
+    for page in pages:
+        for annotation in page.obj.get("/Annots", []):
+            action = annotation.get("/A")
+            uri = str(action.get("/URI", "")) if action is not None else ""
+            if uri.startswith(prefix):
+                del annotation["/A"]
+                annotation.Dest = String(uri[len(prefix):])

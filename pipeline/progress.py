@@ -1,0 +1,93 @@
+"""Progress of a build: which stage it is in and how far along.
+
+A long book takes minutes to lay out, so the CLI shows where the time goes:
+one rich progress bar per stage (and per chunk of a parallel layout) on a
+terminal, one plain line per step when the output is a log, nothing with
+`--quiet`. The build only calls `start` and `advance`; how that is shown is
+decided here, once. The library default (`Progress`) shows nothing.
+
+Progress never reaches a worker process (it holds a terminal); workers'
+steps are reported by the parent as their results come back.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TextIO
+
+
+class Progress:
+    """Shows nothing: the library default and `--quiet`."""
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        """A new stage begins; `total` steps if known (e.g. chunks to lay out)."""
+
+    def advance(self, steps: int = 1) -> None:
+        """`steps` more steps of the current stage are done."""
+
+    def close(self) -> None:
+        """The build is over: finish the display."""
+
+
+class LineProgress(Progress):
+    """One line per stage and per step, with the seconds since the build began:
+    readable in a CI log or a file, where a redrawn bar would be noise."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.began = time.monotonic()
+        self.stage, self.total, self.done = "", None, 0
+
+    def _line(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.began:6.1f} s] {text}", file=self.stream, flush=True)
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        self.stage, self.total, self.done = stage, total, 0
+        self._line(stage if total is None else f"{stage} (0/{total})")
+
+    def advance(self, steps: int = 1) -> None:
+        before, self.done = self.done, self.done + steps
+        if not self.total:
+            self._line(f"{self.stage}: step {self.done}")
+        elif self.total <= 20 or self.done * 10 // self.total > before * 10 // self.total:
+            self._line(f"{self.stage} ({self.done}/{self.total})")  # long stages: every tenth
+
+
+class RichProgress(Progress):
+    """A rich progress bar per stage, on a terminal."""
+
+    def __init__(self, stream: TextIO):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, SpinnerColumn, \
+            TextColumn, TimeElapsedColumn
+
+        self.bars = Bars(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                         TimeElapsedColumn(), console=Console(file=stream), transient=False)
+        self.task = None
+        self.bars.start()
+
+    def _finish_task(self) -> None:
+        if self.task is not None:
+            task = self.bars.tasks[-1]
+            self.bars.update(self.task, total=task.total or 1, completed=task.total or 1)
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        self._finish_task()
+        self.task = self.bars.add_task(stage, total=total)
+
+    def advance(self, steps: int = 1) -> None:
+        if self.task is not None:
+            self.bars.advance(self.task, steps)
+
+    def close(self) -> None:
+        self._finish_task()
+        self.bars.stop()
+
+
+def for_stream(stream: TextIO, quiet: bool = False) -> Progress:
+    """Bars on a terminal, lines elsewhere, nothing when quiet."""
+    if quiet:
+        return Progress()
+    if stream.isatty():
+        return RichProgress(stream)
+    return LineProgress(stream)
