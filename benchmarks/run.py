@@ -6,7 +6,8 @@ For each size it generates a book (benchmarks/generate.py) and measures,
 as the median of several runs, each build as a user runs it (a fresh
 `python -m pipeline build` process, so start-up and imports count):
 
-- cold: PDF + EPUB into a fresh output folder;
+- cold: PDF + EPUB into a fresh output folder (`--jobs` at its default,
+  the CPU count), and again with `--jobs 1`;
 - no-op: the same command again into the same folder;
 - edit: again, after appending a sentence to one manuscript;
 - epub: `--format epub` into a fresh folder;
@@ -55,6 +56,7 @@ LAYOUT_TIME_LIMIT = 7200  # seconds; see build_options()
 # Metric key -> column heading, in the order they are measured and shown.
 OURS = {
     "cold": "Cold build, PDF+EPUB (s)",
+    "cold_jobs1": "Cold, `--jobs 1` (s)",
     "noop": "No-op rebuild (s)",
     "edit": "Rebuild after 1 edit (s)",
     "epub": "EPUB only (s)",
@@ -106,10 +108,11 @@ class SizeResult:
         values = [s.max_rss_kib / MIB for s in self.samples.get(metric, [])]
         return statistics.median(values) if values else None
 
-    def paired_ratio(self, ours: str, theirs: str) -> float | None:
-        """Median of per-run ratios: each pair ran back to back, under the same load."""
-        pairs = zip(self.samples.get(ours, []), self.samples.get(theirs, []))
-        ratios = [a.seconds / b.seconds for a, b in pairs if b.seconds > 0]
+    def paired_ratio(self, ours: str, *theirs: str) -> float | None:
+        """Median of per-run ratios of `ours` to the sum of `theirs`: each run's
+        measurements ran back to back, under the same load."""
+        runs = zip(self.samples.get(ours, []), *(self.samples.get(name, []) for name in theirs))
+        ratios = [a.seconds / total for a, *others in runs if (total := sum(b.seconds for b in others)) > 0]
         return statistics.median(ratios) if ratios else None
 
 
@@ -257,10 +260,13 @@ def measured(command: list[str], env: dict[str, str], cwd: Path) -> Sample:
     return Sample(seconds=report["seconds"], max_rss_kib=report["max_rss_kib"])
 
 
-def ours(setup: Setup, book: Path, out: Path, *formats: str) -> list[str]:
+def ours(setup: Setup, book: Path, out: Path, *formats: str, jobs: int | None = None) -> list[str]:
+    """Our build as a user runs it; `--jobs` left to its default (the CPU count) unless given."""
     command = [sys.executable, "-m", "pipeline", "build", str(book), "--out", str(out), *setup.build_options]
     for name in formats:
         command += ["--format", name]
+    if jobs is not None:
+        command += ["--jobs", str(jobs)]
     return command
 
 
@@ -310,6 +316,7 @@ def one_run(result: SizeResult, book: Path, manuscripts: list[Path], run: int, s
     result.output_bytes = output_sizes(full)
     if set(result.output_bytes) != {"pdf", "epub"}:
         raise BenchmarkError(f"cold build did not write a PDF and an EPUB into {full}")
+    record("cold_jobs1", ours(setup, book, fresh_dir(work / "out-jobs1"), jobs=1))
     record("noop", ours(setup, book, full))
     edited = manuscripts[len(manuscripts) // 2]
     with appended(edited, f"\nOne more sentence, added by the benchmark in run {run}.\n"):
@@ -348,9 +355,12 @@ def markdown_table(headings: list[str], rows: list[list[str]]) -> str:
 
 
 def main_table(results: list[SizeResult]) -> str:
-    headings = ["Articles", "Words", *OURS.values(), "Peak RSS, cold (MiB)", "Peak RSS, EPUB only (MiB)",
+    headings = ["Articles", "Words", *OURS.values(), "Cold / `--jobs 1`", "Edit / cold", "No-op / cold",
+                "EPUB only / cold", "Peak RSS, cold (MiB)", "Peak RSS, EPUB only (MiB)",
                 "PDF (MB)", "EPUB (MB)", "Runs"]
     rows = [[str(r.articles), str(r.words), *(fmt(r.median_seconds(key)) for key in OURS),
+             fmt(r.paired_ratio("cold", "cold_jobs1")), fmt(r.paired_ratio("edit", "cold")),
+             fmt(r.paired_ratio("noop", "cold"), 3), fmt(r.paired_ratio("epub", "cold")),
              fmt(r.median_rss_mib("cold"), 0), fmt(r.median_rss_mib("epub"), 0),
              fmt(r.output_bytes.get("pdf", 0) / 1e6), fmt(r.output_bytes.get("epub", 0) / 1e6),
              str(len(r.samples["cold"]))] for r in results]
@@ -358,14 +368,23 @@ def main_table(results: list[SizeResult]) -> str:
 
 
 def pandoc_table(results: list[SizeResult]) -> str:
-    headings = ["Articles", "Ours PDF (s)", "pandoc PDF (s)", "PDF ratio ours/pandoc",
+    headings = ["Articles", "Ours PDF+EPUB (s)", "pandoc PDF+EPUB (s)", "PDF+EPUB ratio ours/pandoc",
+                "Ours PDF (s)", "pandoc PDF (s)", "PDF ratio ours/pandoc",
                 "Ours EPUB (s)", "pandoc EPUB (s)", "EPUB ratio ours/pandoc",
                 "Ours PDF peak (MiB)", "pandoc PDF peak (MiB)"]
-    rows = [[str(r.articles), fmt(r.median_seconds("pdf")), fmt(r.median_seconds("pandoc_pdf")),
+    rows = [[str(r.articles), fmt(r.median_seconds("cold")), fmt(_median_sum(r, "pandoc_pdf", "pandoc_epub")),
+             fmt(r.paired_ratio("cold", "pandoc_pdf", "pandoc_epub")),
+             fmt(r.median_seconds("pdf")), fmt(r.median_seconds("pandoc_pdf")),
              fmt(r.paired_ratio("pdf", "pandoc_pdf")), fmt(r.median_seconds("epub")),
              fmt(r.median_seconds("pandoc_epub")), fmt(r.paired_ratio("epub", "pandoc_epub")),
              fmt(r.median_rss_mib("pdf"), 0), fmt(r.median_rss_mib("pandoc_pdf"), 0)] for r in results]
     return markdown_table(headings, rows)
+
+
+def _median_sum(result: SizeResult, *metrics: str) -> float | None:
+    """Median over runs of the sum of `metrics` measured in the same run."""
+    runs = list(zip(*(result.samples.get(name, []) for name in metrics)))
+    return statistics.median(sum(s.seconds for s in run) for run in runs) if runs else None
 
 
 def machine_lines(machine: dict[str, object]) -> list[str]:
@@ -401,7 +420,7 @@ def report(results: list[SizeResult], machine: dict[str, object], when: str) -> 
         "",
         main_table(results),
         "",
-        ("- cold: PDF + EPUB into a fresh output folder; no-op: the same command again into the same "
+        ("- cold: PDF + EPUB into a fresh output folder (`--jobs` = CPU count; and with `--jobs 1`); no-op: the same command again into the same "
          "folder; edit: again after appending one sentence to one article; EPUB only: `--format epub` "
          "into a fresh folder."),
         "",

@@ -24,7 +24,7 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
     singles = []
     for item in rendered.articles:
         article = item.article
-        identity = config.identifier or config.title
+        identity = config.identifier
         single_config = replace(
             config, title=article.title, subtitle=article.subtitle or config.title,
             authors=article.authors or config.authors, articles=(article.source_path.name,),

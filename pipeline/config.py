@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def load_config(path: Path, fallback_title: str) -> tuple[BookConfig, list[Diagnostic]]:
     """Read and validate book.toml; a missing file gives defaults and a warning."""
     if not path.exists():
-        return BookConfig(title=fallback_title), [warning(
+        return _with_identifier(BookConfig(title=fallback_title)), [warning(
             "C004", "no book.toml; the title is taken from the folder name and the language is 'en'",
             hint="create book.toml with a [book] table (see README, 'book.toml reference')",
             path=path)]
@@ -106,7 +107,16 @@ def _validate(data: dict[str, Any], text: str, path: Path,
             diagnostics.append(error("C003", f"[{option.table}] {option.key} is required",
                                      hint=option.doc, path=path, line=1))
     values.setdefault("title", fallback_title)
-    return BookConfig(**values), diagnostics
+    return _with_identifier(BookConfig(**values)), diagnostics
+
+
+def _with_identifier(config: BookConfig) -> BookConfig:
+    """Every book has an identifier (the EPUB requires one, the notice page
+    prints it): book.toml's, else one derived from the title, the same on
+    every build."""
+    if config.identifier:
+        return config
+    return replace(config, identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'pipeline:' + config.title)}")
 
 
 def _check(option: Option, value: Any) -> str:

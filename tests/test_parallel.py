@@ -153,3 +153,14 @@ def test_a_damaged_layout_cache_is_ignored(tmp_path):
     again = build(book, tmp_path / "out", jobs=1)
     cold = build(book, tmp_path / "cold", jobs=1, cache=False)
     assert again.ok and again.outputs[0].read_bytes() == cold.outputs[0].read_bytes()
+
+
+def test_a_book_without_identifier_prints_the_epubs_derived_one(both):
+    (serial_pdf, _), (parallel_pdf, epub) = both  # book.toml names no identifier
+    with zipfile.ZipFile(epub) as archive:
+        opf = archive.read("EPUB/content.opf").decode()
+    identifier = opf.split('<dc:identifier id="id">')[1].split("<")[0]
+    assert identifier.startswith("urn:uuid:")
+    front = [page.extract_text() for page in PdfReader(parallel_pdf).pages[:6]]
+    notice = next(text for text in front if "Identifier" in text)
+    assert identifier in notice.replace("\n", ""), notice

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -264,8 +263,8 @@ def _ncx_entry(entry: TocEntry, folder: str):
 
 
 def _identifier(config: BookConfig) -> str:
-    """The book's identifier, or one derived from its title (stable across builds)."""
-    return config.identifier or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'pipeline:' + config.title)}"
+    """The book's identifier (config.py derives one from the title if book.toml has none)."""
+    return config.identifier
 
 
 def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext) -> None:

@@ -172,7 +172,7 @@ def _meta(config: BookConfig, context: ExportContext) -> dict[str, str]:
     return {
         "generator": f"pipeline {context.version}",
         "timestamp": context.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "identifier": config.identifier or "",
+        "identifier": config.identifier,
     }
 
 
