@@ -24,12 +24,17 @@ def join(parts: list[bytes], blank_after: list[bool], front_count: int, language
     The first part is the front matter: its document information is the
     book's; its links to `link_base#name` become links to the name.
     """
-    pdf = pikepdf.Pdf.new()
-    sources = [pikepdf.open(io.BytesIO(data)) for data in parts]  # open until saved: qpdf copies lazily
+    # The front matter is the base document (copying it would duplicate what
+    # its pages share); the other parts are copied in after it.
+    pdf = pikepdf.open(io.BytesIO(parts[0]))
+    sources = [pdf] + [pikepdf.open(io.BytesIO(data)) for data in parts[1:]]  # open until saved
     destinations: dict[str, Array] = {}
     for source, blank in zip(sources, blank_after):
         first = len(pdf.pages)
-        pdf.add_pages_from(source)  # pages, annotations, bookmarks
+        if source is not pdf:
+            pdf.add_pages_from(source)  # pages, annotations, bookmarks
+        else:
+            first = 0
         destinations.update(_destinations(pdf, source, first))
         if blank:
             box = source.pages[0].mediabox
@@ -39,7 +44,6 @@ def join(parts: list[bytes], blank_after: list[bool], front_count: int, language
         names[name] = destinations[name]
     pdf.Root.Names = Dictionary(Dests=names.obj)
     _link_contents(pdf.pages[:front_count], link_base)
-    pdf.docinfo = pdf.copy_foreign(sources[0].docinfo)
     pdf.Root.Lang = String(language)
     pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.r), front_count,
                                                  Dictionary(S=Name.D, St=1)]))
