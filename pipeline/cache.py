@@ -72,7 +72,9 @@ def read_guess(path: Path) -> dict[str, str]:
     """Page numbers remembered from the last layout (a guess: always verified)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): str(v) for k, v in data.items() if str(v).isdigit()}  # page numbers only
     except (OSError, ValueError):
         return {}
 

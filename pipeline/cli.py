@@ -58,9 +58,15 @@ def _parser() -> argparse.ArgumentParser:
                            help="where the downloadable PDF and EPUB are built (default: dist)")
     new_cmd = commands.add_parser("new", help="create a new book folder with an example article")
     new_cmd.add_argument("folder", type=Path, metavar="DIR")
-    from .importer import add_command
-
-    add_command(commands)
+    import_cmd = commands.add_parser(
+        "import", help="turn plain-text articles into manuscripts",
+        description="Turn plain-text articles (summary, quoted blurb, '- Title' list, sections) "
+                    "into numbered Markdown manuscripts of a book folder.")
+    import_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE", help="plain-text article (UTF-8)")
+    import_cmd.add_argument("--into", required=True, type=Path, metavar="BOOK_DIR",
+                            help="book folder to write NN-<slug>.md into (created if missing)")
+    import_cmd.add_argument("--title", help="the article's title (one FILE only); default: a provisional title")
+    import_cmd.add_argument("--force", action="store_true", help="replace a manuscript of the same article")
     return parser
 
 

@@ -441,20 +441,6 @@ def _unlisted(into: Path, written: list[Path]) -> list[Diagnostic]:
 # --- command line ----------------------------------------------------------------------------
 
 
-def add_command(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register `import FILE... --into BOOK_DIR [--title T] [--force]`."""
-    parser = subparsers.add_parser(
-        "import", help="turn plain-text articles into manuscripts",
-        description="Turn plain-text articles (summary, quoted blurb, '- Title' list, sections) "
-                    "into numbered Markdown manuscripts of a book folder.")
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="plain-text article (UTF-8)")
-    parser.add_argument("--into", required=True, type=Path, metavar="BOOK_DIR",
-                        help="book folder to write NN-<slug>.md into (created if missing)")
-    parser.add_argument("--title", help="the article's title (one FILE only); default: a provisional title")
-    parser.add_argument("--force", action="store_true", help="replace a manuscript of the same article")
-    return parser
-
-
 def run(args: argparse.Namespace) -> tuple[list[Path], list[Diagnostic]]:
     """Run `pipeline import` from parsed arguments: the written paths and every diagnostic."""
     return import_files(list(args.files), args.into, args.title, args.force)

@@ -4,7 +4,6 @@ or half-written by surprise."""
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 from pathlib import Path
@@ -14,7 +13,8 @@ import yaml
 from conftest import MANUSCRIPTS, SEEDS, normalize
 from lxml import html
 
-from pipeline.importer import add_command, import_files, import_text, run
+from pipeline.cli import _parser
+from pipeline.importer import import_files, import_text, run
 from pipeline.load import load_article, load_book
 from pipeline.render import render_article
 
@@ -230,8 +230,7 @@ def test_book_toml_listing_articles_warns_about_the_new_file(seeds, tmp_path):
 
 
 def test_command_line_arguments(seeds, tmp_path):
-    parser = argparse.ArgumentParser(prog="pipeline")
-    add_command(parser.add_subparsers(dest="command"))
+    parser = _parser()
     args = parser.parse_args(["import", *map(str, seeds), "--into", str(tmp_path)])
     assert (args.command, args.title, args.force) == ("import", None, False)
     written, diagnostics = run(args)

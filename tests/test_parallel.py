@@ -164,3 +164,17 @@ def test_a_book_without_identifier_prints_the_epubs_derived_one(both):
     front = [page.extract_text() for page in PdfReader(parallel_pdf).pages[:6]]
     notice = next(text for text in front if "Identifier" in text)
     assert identifier in notice.replace("\n", ""), notice
+
+
+def test_a_garbled_page_number_guess_gives_a_cold_builds_bytes(tmp_path):
+    import json
+
+    book = _book(tmp_path)
+    cold = build(book, tmp_path / "cold", jobs=1, cache=False)
+    out = tmp_path / "out"
+    guess = out / ".pipeline-cache" / "pages-parallel.json"
+    guess.parent.mkdir(parents=True)
+    guess.write_text(json.dumps({"article-2": "abc", "article-10": "-3", "article-11": "", "article-12": "999",
+                                 "article-13": {"x": 1}}), encoding="utf-8")
+    again = build(book, out, jobs=1)
+    assert again.ok and again.outputs[0].read_bytes() == cold.outputs[0].read_bytes()
