@@ -136,6 +136,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="folder for results and scratch books (default: benchmarks/out)")
     parser.add_argument("--source", type=Path, default=REPO,
                         help="checkout whose pipeline/ is benchmarked (default: this one)")
+    parser.add_argument("--report-from", type=Path, default=None, metavar="RESULTS_JSON",
+                        help="measure nothing: rewrite results.md and results.png into --out from a "
+                             "results.json written earlier (e.g. after installing matplotlib)")
     args = parser.parse_args(argv)
     if args.runs is not None and args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -470,7 +473,7 @@ def plot(results: list[SizeResult], path: Path) -> bool:
     for metric, label in labels.items():
         values = [r.median_seconds(metric) for r in results]
         if all(v is not None for v in values):
-            times.plot(counts, values, marker="o", label=label.removesuffix(" (s)"))
+            times.plot(counts, values, marker="o", label=label.removesuffix(" (s)").replace("`", ""))
     for metric in ("cold", "epub", "pdf", "pandoc_pdf", "pandoc_epub"):
         values = [r.median_rss_mib(metric) for r in results]
         if all(v is not None for v in values):
@@ -488,10 +491,35 @@ def plot(results: list[SizeResult], path: Path) -> bool:
 
 # --- main -------------------------------------------------------------------------------------
 
+def load_results(path: Path) -> tuple[list[SizeResult], dict[str, object], str]:
+    """The samples, machine and date of an earlier run, from its results.json."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    results = []
+    for entry in data["results"]:
+        result = SizeResult(articles=entry["articles"], words=entry["words"],
+                            output_bytes=entry["output_bytes"])
+        for metric, samples in entry["samples"].items():
+            for sample in samples:
+                result.add(metric, Sample(**sample))
+        results.append(result)
+    return results, data["machine"], data["measured_at"]
+
+
+def write_report(results: list[SizeResult], machine: dict[str, object], when: str, out: Path) -> list[str]:
+    text = report(results, machine, when)
+    (out / "results.md").write_text(text, encoding="utf-8")
+    print(text)
+    return ["results.md"] + (["results.png"] if plot(results, out / "results.png") else [])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    if args.report_from:
+        written = write_report(*load_results(args.report_from), out)
+        print(f"wrote {', '.join(str(out / name) for name in written)}")
+        return 0
     env = build_environment(args.source)
     # Every Python command runs in the scratch folder: `python -m`/`-c` put the current folder
     # first on sys.path, and a pipeline/ there (e.g. run from the repo) would beat --source.
@@ -516,12 +544,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmark stopped: {problem}", file=sys.stderr)
         return 1
     machine["load_average_at_end"] = os.getloadavg()
-    text = report(results, machine, when)
-    (out / "results.md").write_text(text, encoding="utf-8")
     (out / "results.json").write_text(raw_json(results, machine, when, args), encoding="utf-8")
-    written = ["results.md", "results.json"] + (["results.png"] if plot(results, out / "results.png") else [])
     print()
-    print(text)
+    written = ["results.json", *write_report(results, machine, when, out)]
     print(f"wrote {', '.join(str(out / name) for name in written)}")
     return 0
 

@@ -2,7 +2,7 @@
 
 WeasyPrint lays a document out in one thread, with memory and time that grow
 with the document, and a laid-out page cannot be reused. A long booklet is
-therefore cut at article boundaries into chunks of about a dozen articles
+therefore cut at article boundaries into chunks of about six articles
 (at most MAX_CHUNKS), each laid out as a document of its own, in worker
 processes when `--jobs` allows, and the parts are joined (`pdf_merge.py`):
 
@@ -42,7 +42,7 @@ from . import ExportContext
 
 LINK_BASE = "https://pipeline.invalid/chunk"
 MAX_PASSES = 4
-ARTICLES_PER_CHUNK = 12  # small enough that one edit re-lays out little
+ARTICLES_PER_CHUNK = 6  # small enough that one edit re-lays out little
 MAX_CHUNKS = 8  # each chunk embeds its own font subsets: more would grow the PDF
 LAYOUT_FORMAT = "1"  # bump when a cached part's meaning changes
 
