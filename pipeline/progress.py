@@ -67,9 +67,10 @@ class RichProgress(Progress):
         self.bars.start()
 
     def _finish_task(self) -> None:
+        """Show the current stage as complete (a stage without a total, as one step)."""
         if self.task is not None:
-            task = self.bars.tasks[-1]
-            self.bars.update(self.task, total=task.total or 1, completed=task.total or 1)
+            total = next(task.total for task in self.bars.tasks if task.id == self.task) or 1
+            self.bars.update(self.task, total=total, completed=total)
 
     def start(self, stage: str, total: int | None = None) -> None:
         self._finish_task()
