@@ -74,7 +74,8 @@ def read_guess(path: Path) -> dict[str, str]:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             return {}
-        return {str(k): str(v) for k, v in data.items() if str(v).isdigit()}  # page numbers only
+        return {str(k): str(v) for k, v in data.items()
+                if str(v).isascii() and str(v).isdigit()}  # page numbers only ("²" is a digit too)
     except (OSError, ValueError):
         return {}
 

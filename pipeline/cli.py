@@ -84,10 +84,13 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from .progress import for_stream
 
     formats = tuple(dict.fromkeys(args.formats or DEFAULT_FORMATS))
-    result = build(args.book_dir, args.out, formats=formats, strict=args.strict,
-                   pdf_variant=args.pdf_variant, impose=args.impose, time_limit=args.time_limit,
-                   per_article=args.per_article, jobs=args.jobs, cache=args.cache,
-                   progress=for_stream(stderr, quiet=args.quiet))
+    progress = for_stream(stderr, quiet=args.quiet)
+    try:
+        result = build(args.book_dir, args.out, formats=formats, strict=args.strict,
+                       pdf_variant=args.pdf_variant, impose=args.impose, time_limit=args.time_limit,
+                       per_article=args.per_article, jobs=args.jobs, cache=args.cache, progress=progress)
+    finally:
+        progress.close()  # the terminal gets its cursor back, whatever happened
     return _report(result.outputs, result.diagnostics, stdout, stderr,
                    "build failed: {errors} error(s); previous outputs left unchanged")
 

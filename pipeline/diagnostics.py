@@ -47,6 +47,7 @@ CODES: dict[str, str] = {
     "X002": "the EPUB could not be written",
     "X003": "laying out the PDF took longer than the time limit",
     "X004": "a heading is left alone at the foot of a PDF page",
+    "X005": "a PDF layout worker process died",
     "O001": "the output folder is the book folder or inside it",
     "O002": "an output to check has not been built",
     "O003": "EPUBCheck reported a problem in the EPUB (or is not installed)",

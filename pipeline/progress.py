@@ -61,10 +61,12 @@ class RichProgress(Progress):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, SpinnerColumn, \
             TextColumn, TimeElapsedColumn
 
+        # No redirection of stdout/stderr: worker processes are forked from
+        # this one and must not write through rich's (possibly locked) proxy.
         self.bars = Bars(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                         TimeElapsedColumn(), console=Console(file=stream), transient=False)
+                         TimeElapsedColumn(), console=Console(file=stream), transient=False,
+                         redirect_stdout=False, redirect_stderr=False)
         self.task = None
-        self.bars.start()
 
     def _finish_task(self) -> None:
         """Show the current stage as complete (a stage without a total, as one step)."""
@@ -73,6 +75,8 @@ class RichProgress(Progress):
             self.bars.update(self.task, total=total, completed=total)
 
     def start(self, stage: str, total: int | None = None) -> None:
+        if self.task is None:
+            self.bars.start()  # only now: a no-op rebuild shows (and hides the cursor) nothing
         self._finish_task()
         self.task = self.bars.add_task(stage, total=total)
 
@@ -81,8 +85,10 @@ class RichProgress(Progress):
             self.bars.advance(self.task, steps)
 
     def close(self) -> None:
-        self._finish_task()
-        self.bars.stop()
+        if self.task is not None:
+            self._finish_task()
+            self.bars.stop()
+            self.task = None
 
 
 def for_stream(stream: TextIO, quiet: bool = False) -> Progress:

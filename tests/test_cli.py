@@ -139,6 +139,10 @@ def test_progress_is_shown_as_lines_in_a_log_as_bars_on_a_terminal_and_not_when_
     shown = terminal.getvalue()
     assert "writing the EPUB" in shown and "━" in shown  # a rich bar, not log lines
     assert "rendering articles (2/2)" not in shown
+    again = _Terminal()  # a no-op rebuild: no stage, so no display (nor a hidden cursor) at all
+    assert main(["build", str(book_dir), "--out", str(tmp_path / "tty"), "--format", "epub"],
+                stdout=io.StringIO(), stderr=again) == 0
+    assert again.getvalue() == ""
 
     code, _, err = _run("build", str(book_dir), "--out", str(tmp_path / "quiet"), "--format", "epub", "--quiet")
     assert code == 0 and err == ""

@@ -178,3 +178,19 @@ def test_a_garbled_page_number_guess_gives_a_cold_builds_bytes(tmp_path):
                                  "article-13": {"x": 1}}), encoding="utf-8")
     again = build(book, out, jobs=1)
     assert again.ok and again.outputs[0].read_bytes() == cold.outputs[0].read_bytes()
+
+
+def test_chunks_are_cut_by_article_count_and_still_number_their_articles(tmp_path):
+    from pipeline.export import ExportContext, build_timestamp
+    from pipeline.export.pdf import _html
+    from pipeline.export.pdf_chunks import partition
+    from pipeline.load import load_book
+    from pipeline.render import render_book
+
+    book, _ = load_book(_book(tmp_path))
+    rendered, _ = render_book(book)
+    chunks = partition(rendered.articles)
+    assert [len(chunk) for chunk in chunks] == [6, 6, 6]  # whatever the articles' lengths
+    context = ExportContext(timestamp=build_timestamp(book.config), version="test")
+    alone = _html(rendered, context, {}, part="body", articles=rendered.articles[4:5])
+    assert '<p class="article-number">Article 5</p>' in alone  # a one-article chunk of a longer book

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import signal
 import threading
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -63,6 +64,9 @@ class PdfExporter:
                                        hint="look for very long tables or lines; or raise --time-limit"),))
             except FatalURLFetchingError as exc:
                 return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
+            except BrokenProcessPool:
+                return Exported((error("X005", "a layout worker process died (out of memory?)",
+                                       hint="try --jobs 1, or free memory"),))
         return Exported(tuple(warning("X001", f"WeasyPrint: {message}") for message in messages),
                         pagination=page_breaks(document, source.etree_element, book, front),
                         page_numbers=pages)
@@ -109,6 +113,7 @@ def _html(book: RenderedBook, context: ExportContext, pages: dict[str, str], par
         part=part,
         link_base=link_base,
         articles=book.articles if articles is None else articles,  # notes already at their calls
+        numbered=len(book.articles) > 1,  # the book's count, not the chunk's
         meta=_meta(config, context),
         labels=labels(config.language),
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
@@ -178,7 +183,7 @@ def _meta(config: BookConfig, context: ExportContext) -> dict[str, str]:
 
 def _identifier(config: BookConfig, context: ExportContext) -> bytes:
     """A stable /ID: the same book and version give the same file identifier."""
-    seed = f"{config.identifier or config.title}|{context.version}".encode()
+    seed = f"{config.identifier}|{context.version}".encode()
     return hashlib.md5(seed, usedforsecurity=False).hexdigest().encode()
 
 

@@ -20,8 +20,10 @@ processes when `--jobs` allows, and the parts are joined (`pdf_merge.py`):
   placeholder URL that the join turns into links to the articles;
 - every laid-out part is kept in a content-addressed cache (`cache.Store`):
   the key hashes the part's HTML (which holds its numbers), first folio,
-  images, the styles and the tool's version. Editing one article lays out
-  again only its chunk (and the ones after it, if its page count changed).
+  images, the styles, the layout engine's and code's versions. Chunk
+  boundaries depend only on the number of articles, so editing one article
+  lays out again only its chunk (and the ones after it, if its page count
+  changed).
 
 The chunks are the same whatever `--jobs` is, so the PDF is too.
 """
@@ -34,6 +36,7 @@ import math
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 from ..cache import Store
 from ..model import PageBreak, RenderedArticle, RenderedBook
@@ -70,23 +73,15 @@ class Laid:
     warnings: tuple[str, ...]
 
 
-def chunk_count(articles: int) -> int:
-    return max(1, min(math.ceil(articles / ARTICLES_PER_CHUNK), MAX_CHUNKS))
+def partition(articles: tuple[RenderedArticle, ...]) -> list[tuple[RenderedArticle, ...]]:
+    """Contiguous chunks of a fixed number of articles (at most MAX_CHUNKS chunks).
 
-
-def partition(articles: tuple[RenderedArticle, ...], parts: int) -> list[tuple[RenderedArticle, ...]]:
-    """Contiguous chunks of about equal text length."""
-    sizes = [len(item.body_html) + 2000 for item in articles]
-    total, chunks, current, filled = sum(sizes), [], [], 0
-    for item, size in zip(articles, sizes):
-        current.append(item)
-        filled += size
-        if filled >= total * (len(chunks) + 1) / parts and len(chunks) < parts - 1:
-            chunks.append(tuple(current))
-            current = []
-    if current:
-        chunks.append(tuple(current))
-    return chunks
+    The boundaries depend on the number of articles only, not on their
+    length: editing an article never moves them, so the other chunks stay
+    in the cache.
+    """
+    size = max(ARTICLES_PER_CHUNK, math.ceil(len(articles) / MAX_CHUNKS))
+    return [articles[start:start + size] for start in range(0, len(articles), size)]
 
 
 def lay_out(part: Part, variant: dict[str, str]) -> Laid:
@@ -110,7 +105,7 @@ def export_chunked(book: RenderedBook, target, context: ExportContext, variant: 
 
     Returns (front page count, page numbers, page breaks, warnings).
     """
-    chunks = partition(book.articles, chunk_count(len(book.articles)))
+    chunks = partition(book.articles)
     keys = _Keys(book, context, variant)
     store = Store(context.cache_dir) if context.cache_dir else None
     pages, warnings, front = dict(context.page_guess), [], None
@@ -179,14 +174,29 @@ def _numbers(results: list[Laid]) -> tuple[dict[str, str], list[int]]:
     return pages, starts
 
 
+ENGINE = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5")  # lay the parts out
+LAYOUT_CODE = ("pdf.py", "pdf_chunks.py", "../pagebreaks.py")  # ours, beside this file
+
+
 class _Keys:
-    """Cache keys: what a part's layout depends on besides its HTML."""
+    """Cache keys: what a part's layout depends on besides its HTML: the
+    styles, the layout engine's versions and our own layout code (so an
+    upgrade or a change never mixes old and new parts), the variant and the
+    page size."""
 
     def __init__(self, book: RenderedBook, context: ExportContext, variant: dict[str, str]):
+        from importlib.metadata import PackageNotFoundError, version
+
         digest = hashlib.sha256(f"{LAYOUT_FORMAT}|{context.version}|{sorted(variant.items())}|"
                                 f"{book.book.config.pdf_page_size}".encode())
-        for path in sorted(p for p in styles_dir().rglob("*") if p.is_file()):
-            digest.update(path.relative_to(styles_dir()).as_posix().encode() + b"\0" + path.read_bytes())
+        for name in ENGINE:
+            try:
+                digest.update(f"|{name}={version(name)}".encode())
+            except PackageNotFoundError:
+                digest.update(f"|{name}=?".encode())
+        here = Path(__file__).parent
+        for path in [here / name for name in LAYOUT_CODE] + sorted(p for p in styles_dir().rglob("*") if p.is_file()):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
         self.salt = digest.digest()
 
     def of(self, kind: str, html: str, first_page: int, resources) -> str:

@@ -11,6 +11,7 @@ book, its language, and a stable file identifier.
 from __future__ import annotations
 
 import io
+from contextlib import ExitStack
 from pathlib import Path
 
 import pikepdf
@@ -24,10 +25,16 @@ def join(parts: list[bytes], blank_after: list[bool], front_count: int, language
     The first part is the front matter: its document information is the
     book's; its links to `link_base#name` become links to the name.
     """
-    # The front matter is the base document (copying it would duplicate what
-    # its pages share); the other parts are copied in after it.
-    pdf = pikepdf.open(io.BytesIO(parts[0]))
-    sources = [pdf] + [pikepdf.open(io.BytesIO(data)) for data in parts[1:]]  # open until saved
+    with ExitStack() as opened:  # every part stays open until saved: qpdf copies lazily
+        # The front matter is the base document (copying it would duplicate
+        # what its pages share); the other parts are copied in after it.
+        sources = [opened.enter_context(pikepdf.open(io.BytesIO(data))) for data in parts]
+        _join(sources, blank_after, front_count, language, link_base, identifier, target)
+
+
+def _join(sources: list[pikepdf.Pdf], blank_after: list[bool], front_count: int, language: str,
+          link_base: str, identifier: bytes, target: Path) -> None:
+    pdf = sources[0]
     destinations: dict[str, Array] = {}
     for source, blank in zip(sources, blank_after):
         first = len(pdf.pages)
@@ -48,9 +55,8 @@ def join(parts: list[bytes], blank_after: list[bool], front_count: int, language
     pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.r), front_count,
                                                  Dictionary(S=Name.D, St=1)]))
     pdf.trailer.ID = Array([String(identifier), String(identifier)])
+    # /ID[0] stays the book's identifier; qpdf makes /ID[1] a hash of the content.
     pdf.save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate, deterministic_id=True)
-    for source in sources:
-        source.close()
 
 
 def _destinations(pdf: pikepdf.Pdf, source: pikepdf.Pdf, first: int) -> dict[str, Array]:
