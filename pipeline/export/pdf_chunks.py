@@ -74,14 +74,21 @@ class Laid:
 
 
 def partition(articles: tuple[RenderedArticle, ...]) -> list[tuple[RenderedArticle, ...]]:
-    """Contiguous chunks of a fixed number of articles (at most MAX_CHUNKS chunks).
+    """Contiguous chunks of about ARTICLES_PER_CHUNK articles (at most
+    MAX_CHUNKS chunks), their sizes differing by one at most.
 
     The boundaries depend on the number of articles only, not on their
     length: editing an article never moves them, so the other chunks stay
     in the cache.
     """
-    size = max(ARTICLES_PER_CHUNK, math.ceil(len(articles) / MAX_CHUNKS))
-    return [articles[start:start + size] for start in range(0, len(articles), size)]
+    count = max(1, min(math.ceil(len(articles) / ARTICLES_PER_CHUNK), MAX_CHUNKS))
+    size, larger = divmod(len(articles), count)
+    chunks, start = [], 0
+    for index in range(count):
+        end = start + size + (index < larger)
+        chunks.append(articles[start:end])
+        start = end
+    return chunks
 
 
 def lay_out(part: Part, variant: dict[str, str]) -> Laid:
