@@ -30,10 +30,28 @@ def fingerprint(book_dir: Path, options: dict[str, object]) -> str:
     digest.update(json.dumps({"version": __version__, "options": options,
                               "epoch": os.environ.get("SOURCE_DATE_EPOCH", "")}, sort_keys=True).encode())
     for root in (book_dir, styles_dir()):
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(folder_digest(root))
     return digest.hexdigest()
+
+
+def folder_digest(root: Path) -> bytes:
+    """A hash of every file under `root`: names and contents."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.digest()
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """Write `path` whole or not at all; a cache that cannot be written is harmless."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(content)
+        os.replace(temporary, path)
+    except OSError:
+        pass
 
 
 def up_to_date(out_dir: Path, key: str) -> tuple[tuple[Path, ...], tuple[Diagnostic, ...]] | None:
@@ -58,14 +76,7 @@ def record(out_dir: Path, key: str, outputs: tuple[Path, ...], diagnostics: tupl
              "outputs": {p.relative_to(out_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
                          for p in outputs},
              "diagnostics": [_plain(d) for d in diagnostics]}
-    target = out_dir / STATE
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".state.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(state, indent=1), encoding="utf-8")
-        os.replace(temporary, target)
-    except OSError:
-        pass
+    _write_atomically(out_dir / STATE, json.dumps(state, indent=1).encode())
 
 
 def read_guess(path: Path) -> dict[str, str]:
@@ -81,13 +92,7 @@ def read_guess(path: Path) -> dict[str, str]:
 
 
 def write_guess(path: Path, pages: dict[str, str]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(pages, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError:
-        pass
+    _write_atomically(path, json.dumps(pages, sort_keys=True).encode())
 
 
 def _plain(d: Diagnostic) -> dict[str, object]:
@@ -124,14 +129,8 @@ class Store:
     def put(self, key: str, data: bytes, value: dict) -> None:
         """Store an entry (atomically, data first); failing to is harmless."""
         record = {"sha256": hashlib.sha256(data).hexdigest(), "value": value}
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            for name, content in ((f"{key}.bin", data), (f"{key}.json", json.dumps(record).encode())):
-                temporary = self.folder / f".{name}.{os.getpid()}.tmp"
-                temporary.write_bytes(content)
-                os.replace(temporary, self.folder / name)
-        except OSError:
-            pass
+        _write_atomically(self.folder / f"{key}.bin", data)
+        _write_atomically(self.folder / f"{key}.json", json.dumps(record).encode())
 
     def keep_only(self, keys: set[str]) -> None:
         """Delete entries other than `keys` (so the cache holds one build's worth)."""

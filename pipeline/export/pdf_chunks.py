@@ -38,7 +38,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from ..cache import Store
+from ..cache import Store, folder_digest
 from ..model import PageBreak, RenderedArticle, RenderedBook
 from ..styles import styles_dir
 from . import ExportContext
@@ -202,8 +202,9 @@ class _Keys:
             except PackageNotFoundError:
                 digest.update(f"|{name}=?".encode())
         here = Path(__file__).parent
-        for path in [here / name for name in LAYOUT_CODE] + sorted(p for p in styles_dir().rglob("*") if p.is_file()):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for name in LAYOUT_CODE:
+            digest.update(name.encode() + b"\0" + (here / name).read_bytes())
+        digest.update(folder_digest(styles_dir()))
         self.salt = digest.digest()
 
     def of(self, kind: str, html: str, first_page: int, resources) -> str:
