@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .diagnostics import Diagnostic, Severity
+from .resources import ResourceRefused, read_bytes
 from .styles import styles_dir
 
 CACHE_DIR = Path(".pipeline-cache")
@@ -35,11 +36,16 @@ def fingerprint(book_dir: Path, options: dict[str, object]) -> str:
 
 
 def folder_digest(root: Path) -> bytes:
-    """A hash of every file under `root`: names and contents."""
+    """A hash of every file under `root`: names and contents. A link that
+    leads outside `root` is hashed by where it points, never read (the
+    build refuses it anyway; see `resources`)."""
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        try:
+            digest.update(hashlib.sha256(read_bytes(path, (root,))).digest())
+        except ResourceRefused:
+            digest.update(b"refused:" + os.fsencode(os.path.realpath(path)))
     return digest.digest()
 
 

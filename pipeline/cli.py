@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser("serve", help="live preview of the book on 127.0.0.1")
     serve_cmd.add_argument("book_dir", nargs="?", default="manuscripts", type=Path, metavar="BOOK_DIR")
     serve_cmd.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    serve_cmd.add_argument("--host", action="append", default=[], metavar="NAME",
+                           help="another Host name to answer to, e.g. a local alias of 127.0.0.1 "
+                                "(repeatable); the preview still listens on 127.0.0.1 only")
     serve_cmd.add_argument("--out", default=Path("dist"), type=Path, metavar="OUT_DIR",
                            help="where the downloadable PDF and EPUB are built (default: dist)")
     new_cmd = commands.add_parser("new", help="create a new book folder with an example article")
@@ -126,7 +129,7 @@ def _serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         print(f"error: book folder '{args.book_dir}' does not exist", file=stderr)
         return EXIT_FAILED
     try:
-        server, stop = start(args.book_dir, args.out, args.port)
+        server, stop = start(args.book_dir, args.out, args.port, tuple(args.host))
     except OSError as exc:
         print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; try --port", file=stderr)
         return EXIT_FAILED

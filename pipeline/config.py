@@ -18,6 +18,8 @@ from typing import Any
 
 from .diagnostics import Diagnostic, error, warning
 from .model import BookConfig
+from .resources import OutsideBook, ResourceRefused, read_bytes
+from .sourcetext import NotUtf8, decode
 
 PAGE_SIZES = ("A5", "A4", "Letter", "6in 9in")
 PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
@@ -64,7 +66,19 @@ def load_config(path: Path, fallback_title: str) -> tuple[BookConfig, list[Diagn
             "C004", "no book.toml; the title is taken from the folder name and the language is 'en'",
             hint="create book.toml with a [book] table (see README, 'book.toml reference')",
             path=path)]
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = decode(read_bytes(path, (path.parent,)))
+    except OutsideBook as exc:
+        return BookConfig(title=fallback_title), [error(
+            "C007", f"book.toml is a link to '{exc.target}', outside the book folder; it was not read",
+            hint="replace the link by the book's own book.toml", path=path)]
+    except ResourceRefused as exc:
+        return BookConfig(title=fallback_title), [error(
+            "C007", f"book.toml cannot be read: {exc}", hint="make book.toml a plain file", path=path)]
+    except NotUtf8 as exc:
+        return BookConfig(title=fallback_title), [error(
+            "C001", f"book.toml is {exc}", hint="save book.toml as UTF-8",
+            path=path, line=exc.line, column=exc.column)]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

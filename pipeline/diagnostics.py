@@ -9,6 +9,7 @@ README.md documents it and a test checks the two agree.
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ CODES: dict[str, str] = {
     "C004": "book.toml is missing; defaults are used",
     "C005": "an article listed in book.toml does not exist",
     "C006": "the book folder does not exist or holds no manuscripts",
+    "C007": "book.toml, or an article it lists, is outside the book folder (by its path or a link)",
     "M001": "front matter is not valid YAML",
     "M002": "a front-matter value has the wrong type",
     "M003": "unknown front-matter key",
@@ -36,6 +38,7 @@ CODES: dict[str, str] = {
     "M007": "two articles have the same slug",
     "M008": "the manuscript is larger than the size limit",
     "M009": "two articles have the same title",
+    "M010": "a manuscript is a link to a file outside the book folder, or cannot be read",
     "R001": "a character XML forbids was removed",
     "R002": "an image or resource is missing, outside the book folder, or refused",
     "R003": "an image has no alt text (its EPUB cannot claim accessibility conformance)",
@@ -89,8 +92,8 @@ class Diagnostic:
         if self.path is not None:
             path = self.path
             if relative_to is not None:
-                try:
-                    path = path.resolve().relative_to(relative_to.resolve())
+                try:  # absolute, not resolved: a link is named as the link, not as its target
+                    path = Path(os.path.abspath(path)).relative_to(os.path.abspath(relative_to))
                 except ValueError:
                     pass
             where = f"{path}:{self.line or 1}:{self.column or 1}: "

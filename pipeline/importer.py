@@ -34,6 +34,8 @@ import yaml
 from .diagnostics import Diagnostic, error, has_errors, warning
 from .frontmatter import split
 from .load import load_article, slugify
+from .resources import ResourceRefused, read_bytes
+from .sourcetext import NotUtf8, decode
 
 WIDTH = 78
 _BULLET = re.compile(r"^[-*•]\s+(?P<title>\S.*)$")
@@ -344,19 +346,20 @@ def _clash(plan: _Plan, existing: dict[Path, tuple[str, str]], plans: list[_Plan
 
 
 def _read(file: Path) -> tuple[str | None, list[Diagnostic]]:
-    """Read and decode one input file, locating a bad byte by line and column."""
+    """Read and decode one input file, locating a bad byte by line and column.
+
+    The files to import are the ones the user names on the command line, so
+    they are read wherever they are: this is the one read outside a book."""
     try:
         raw = file.read_bytes()
     except OSError as exc:
         return None, [error("I007", f"cannot read '{file}': {exc.strerror or exc}", path=file,
                             hint="check the file name and that the file is readable")]
     try:
-        return raw.decode("utf-8-sig"), []
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return None, [error("I001", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", path=file,
-                            line=line, column=column, hint="save the text file as UTF-8 and import it again")]
+        return decode(raw), []
+    except NotUtf8 as exc:
+        return None, [error("I001", str(exc), path=file, line=exc.line, column=exc.column,
+                            hint="save the text file as UTF-8 and import it again")]
 
 
 def _write(plans: list[_Plan], into: Path) -> tuple[list[Path], list[Diagnostic]]:
@@ -428,8 +431,8 @@ def _unlisted(into: Path, written: list[Path]) -> list[Diagnostic]:
     """Warn when book.toml names its articles: a new manuscript is built only once listed."""
     config = into / "book.toml"
     try:
-        listed = tomllib.loads(config.read_text(encoding="utf-8-sig")).get("book", {}).get("articles")
-    except (OSError, tomllib.TOMLDecodeError, AttributeError):
+        listed = tomllib.loads(decode(read_bytes(config, (into,)))).get("book", {}).get("articles")
+    except (OSError, ResourceRefused, NotUtf8, tomllib.TOMLDecodeError, AttributeError):
         return []
     if not isinstance(listed, list):
         return []

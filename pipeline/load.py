@@ -7,6 +7,7 @@ stages see one form.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -16,7 +17,8 @@ from .diagnostics import Diagnostic, error, warning
 from .frontmatter import split
 from .images import ImageRejected, inspect_image
 from .model import Article, Book
-from .resources import ResourceRefused, resolve_path
+from .resources import OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
+from .sourcetext import NotUtf8, decode, position
 
 MAX_MANUSCRIPT_BYTES = 2 * 1024 * 1024  # about 300,000 words: far beyond an article
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
@@ -43,7 +45,7 @@ def load_book(root: Path) -> tuple[Book | None, list[Diagnostic]]:
                                  hint="add one Markdown file per article", path=config_path))
     articles = []
     for path in paths:
-        article, found = load_article(path)
+        article, found = load_article(path, root)
         diagnostics += found
         if article is not None:
             articles.append(article)
@@ -59,47 +61,76 @@ def _cover(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[
     """The cover image named in book.toml, checked like any image of the book."""
     if not name:
         return None, []
-    line = _line_of(config_path, "cover")
+    line, column = position(_config_text(root, config_path), "cover")
     try:
         path = resolve_path(root / name, (root,))
         inspect_image(path)
     except (ResourceRefused, ImageRejected) as exc:
-        return None, [error("R002", f"cover image: {exc}", path=config_path, line=line,
+        return None, [error("R002", f"cover image: {exc}", path=config_path, line=line, column=column,
                             hint="name a PNG or JPEG file inside the book folder, e.g. cover = \"cover.png\"")]
     return path, []
 
 
 def _manuscript_paths(root: Path, listed: tuple[str, ...],
                       config_path: Path) -> tuple[list[Path], list[Diagnostic]]:
+    """The manuscripts in reading order, each checked by the read gate: an
+    entry of `articles` or a `*.md` link whose real path is outside the book
+    is refused (located, naming the target, never opened)."""
     if not listed:
-        return sorted(root.glob("*.md")), []
+        return _found_manuscripts(root)
     paths, diagnostics = [], []
+    config_text = _config_text(root, config_path)
     for name in listed:
-        path = root / name
-        if not path.is_file():
+        line, column = position(config_text, _toml_string(name), start_line=_articles_line(config_text))
+        try:
+            inside(root / name, (root,))
+        except ResourceRefused as exc:
+            target = f" ('{exc.target}')" if isinstance(exc, OutsideBook) else ""
+            diagnostics.append(error(
+                "C007", f"article '{name}' listed in book.toml is outside the book folder{target}; it was not read",
+                hint="list manuscripts by their path inside the book folder, e.g. \"01-intro.md\"",
+                path=config_path, line=line, column=column))
+            continue
+        if not (root / name).is_file():
             diagnostics.append(error("C005", f"article '{name}' listed in book.toml does not exist",
                                      hint="fix the name in [book] articles or add the file",
-                                     path=config_path, line=_line_of(config_path, name)))
+                                     path=config_path, line=line, column=column))
         else:
+            paths.append(root / name)
+    return paths, diagnostics
+
+
+def _found_manuscripts(root: Path) -> tuple[list[Path], list[Diagnostic]]:
+    """Every `*.md` file of the book folder, in file-name order; links that
+    lead outside the book are refused."""
+    paths, diagnostics = [], []
+    for path in sorted(root.glob("*.md")):
+        try:
+            resolved = inside(path, (root,))
+        except ResourceRefused as exc:
+            diagnostics.append(_refused_manuscript(path, exc))
+            continue
+        if resolved.is_file():
             paths.append(path)
     return paths, diagnostics
 
 
-def load_article(path: Path) -> tuple[Article | None, list[Diagnostic]]:
-    """Read one manuscript: decode, normalise line ends, split front matter."""
-    if path.stat().st_size > MAX_MANUSCRIPT_BYTES:
-        return None, [error("M008", f"manuscript is {path.stat().st_size / 1048576:.1f} MiB; the limit is "
-                                    f"{MAX_MANUSCRIPT_BYTES // 1048576} MiB", path=path, line=1,
-                            hint="split it into several articles")]
-    raw = path.read_bytes()
+def load_article(path: Path, root: Path | None = None) -> tuple[Article | None, list[Diagnostic]]:
+    """Read one manuscript through the read gate (inside `root`, default its
+    own folder): decode, normalise line ends, split front matter."""
+    allowed = (root or path.parent,)
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return None, [error("M005", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
-                            hint="save the file as UTF-8", path=path, line=line, column=column)]
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+        size = resolve_path(path, allowed).stat().st_size
+        if size > MAX_MANUSCRIPT_BYTES:
+            return None, [error("M008", f"manuscript is {size / 1048576:.1f} MiB; the limit is "
+                                        f"{MAX_MANUSCRIPT_BYTES // 1048576} MiB", path=path, line=1,
+                                hint="split it into several articles")]
+        text = decode(read_bytes(path, allowed))
+    except ResourceRefused as exc:
+        return None, [_refused_manuscript(path, exc)]
+    except NotUtf8 as exc:
+        return None, [error("M005", str(exc), hint="save the file as UTF-8", path=path,
+                            line=exc.line, column=exc.column)]
     front, diagnostics = split(text, path)
     values = front.values
     title = values.get("title") or ""
@@ -153,11 +184,24 @@ def _duplicate_slugs(articles: list[Article]) -> list[Diagnostic]:
     return diagnostics
 
 
-def _line_of(path: Path, needle: str) -> int:
+def _refused_manuscript(path: Path, exc: ResourceRefused) -> Diagnostic:
+    where = f"a link to '{exc.target}', outside the book folder" if isinstance(exc, OutsideBook) else str(exc)
+    return error("M010", f"manuscript is {where}; it was not read", path=path,
+                 hint="copy the file into the book folder instead of linking to it")
+
+
+def _config_text(root: Path, config_path: Path) -> str:
+    """book.toml's text, read through the gate, to locate values in messages."""
     try:
-        for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
-            if needle in line:
-                return number
-    except OSError:
-        pass
-    return 1
+        return decode(read_bytes(config_path, (root,)))
+    except (ResourceRefused, NotUtf8):
+        return ""
+
+
+def _articles_line(config_text: str) -> int:
+    return position(config_text, "articles")[0]
+
+
+def _toml_string(value: str) -> str:
+    """How `value` is most likely written in TOML (a basic string)."""
+    return json.dumps(value, ensure_ascii=False)

@@ -26,6 +26,7 @@ from lxml import etree
 from .diagnostics import Diagnostic, error, warning
 from .images import ImageRejected, inspect_image
 from .model import Article, Book, Heading, RenderedArticle, RenderedBook
+from .resources import ResourceRefused, inside
 from .xhtml import XML_FORBIDDEN, sanitize, serialize_children, to_xhtml
 
 MAX_DEPTH = 48  # nested elements; deeper structures are not a booklet's
@@ -177,11 +178,13 @@ class _ArticleProcessor:
             return
         relative = posixpath.normpath(posixpath.join(
             self.article.source_path.parent.relative_to(self.root).as_posix(), unquote(parts.path)))
-        target = (self.root / relative).resolve()
-        if relative.startswith("../") or posixpath.isabs(relative) or not target.is_relative_to(self.root.resolve()):
+        try:
+            target = inside(self.root / relative, (self.root,))
+        except ResourceRefused:
             self._drop(image, f"image '{src}' is outside the book folder", line, column,
                        "move the image into the book folder and link it with a relative path")
-        elif not target.is_file():
+            return
+        if not target.is_file():
             self._drop(image, f"image '{src}' does not exist", line, column,
                        "check the file name and its folder, relative to the manuscript")
         else:

@@ -7,6 +7,12 @@ reloads. A book with errors keeps showing its last good version under an
 overlay that lists the problems with file and line; the server never dies
 of a bad manuscript. The PDF and EPUB are rebuilt in the background and
 linked from the page (`/download/<name>`).
+
+The server listens on 127.0.0.1 only, and answers only requests addressed to
+a loopback name (`Host: 127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`) or
+to a name the user gave with `--host`. Any other Host gets 421: a web page
+the author visits cannot read the unpublished book through DNS rebinding
+(the check webpack-dev-server, Vite and Jupyter make).
 """
 
 from __future__ import annotations
@@ -20,6 +26,28 @@ from urllib.parse import unquote, urlsplit
 from .diagnostics import has_errors
 from .resources import ResourceRefused, media_type, resolve_path
 from .styles import labels, render_template, styles_dir
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def host_allowed(header: str | None, port: int, names: tuple[str, ...] = ()) -> bool:
+    """Whether a request's Host header names this server: a loopback name or
+    one of `names`, with this server's port or none."""
+    if not header:
+        return False
+    host = header.strip().lower()
+    if host.startswith("["):
+        name, _, rest = host.partition("]")
+        name, given_port = name + "]", rest.removeprefix(":") if rest.startswith(":") else None
+        if rest and given_port is None:
+            return False
+    else:
+        name, colon, given_port = host.partition(":")
+        given_port = given_port if colon else None
+    if given_port is not None and given_port != str(port):
+        return False
+    return name in LOOPBACK_NAMES or name in {n.strip().lower() for n in names}
+
 
 class Preview:
     """The current page and its version; waiters are woken on every change."""
@@ -68,9 +96,12 @@ class Preview:
             return self.version
 
 
-def make_handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
+def make_handler(preview: Preview, names: tuple[str, ...] = ()) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's API)
+            if not host_allowed(self.headers.get("Host"), self.server.server_address[1], names):
+                self._refuse_host()
+                return
             path = unquote(urlsplit(self.path).path)
             if path == "/":
                 self._send(preview.page.encode("utf-8"), "text/html; charset=utf-8")
@@ -93,6 +124,15 @@ def make_handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return
             self._send(path.read_bytes(), media_type(path))
+
+        def _refuse_host(self) -> None:
+            body = (b"This preview answers only to 127.0.0.1, localhost and [::1] on its port, "
+                    b"and to names given with --host.\n")
+            self.send_response(HTTPStatus.MISDIRECTED_REQUEST)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def _send(self, body: bytes, content_type: str) -> None:
             self.send_response(HTTPStatus.OK)
@@ -131,11 +171,14 @@ def watch(preview: Preview, stop: threading.Event) -> None:
         threading.Thread(target=preview.build_outputs, daemon=True).start()
 
 
-def start(book_dir: Path, out_dir: Path, port: int) -> tuple[ThreadingHTTPServer, threading.Event]:
-    """Start serving in background threads; return the server and the stop switch."""
+def start(book_dir: Path, out_dir: Path, port: int,
+          names: tuple[str, ...] = ()) -> tuple[ThreadingHTTPServer, threading.Event]:
+    """Start serving in background threads; return the server and the stop switch.
+
+    `names` are Host names the preview answers to besides the loopback ones."""
     preview = Preview(book_dir, out_dir)
     preview.refresh()
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(preview))
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(preview, names))
     server.daemon_threads = True
     stop = threading.Event()
     threading.Thread(target=server.serve_forever, daemon=True).start()
