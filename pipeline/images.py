@@ -36,7 +36,8 @@ def inspect_image(path: Path) -> ImageInfo:
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise ImageRejected(f"image is {size / 1048576:.1f} MiB; the limit is {MAX_BYTES // 1048576} MiB")
-    head = path.read_bytes()[:512]
+    with open(path, "rb") as stream:
+        head = stream.read(512)
     if _looks_like_svg(head):
         return _inspect_svg(path)
     return _inspect_raster(path)
@@ -50,10 +51,11 @@ def _looks_like_svg(head: bytes) -> bool:
 def _inspect_raster(path: Path) -> ImageInfo:
     from PIL import Image, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own guard, at our limit
     try:
-        # Image.open reads only the header: the pixel count is known before
-        # anything is decompressed.
+        # Image.open reads only the header: the pixel count is known, and
+        # checked against our limit below, before anything is decompressed.
+        # (Pillow's own guard, Image.MAX_IMAGE_PIXELS, is process-wide: a
+        # library leaves it as it is; it raises only far above our limit.)
         with Image.open(path) as image:
             kind, (width, height) = image.format, image.size
     except Image.DecompressionBombError:
@@ -73,12 +75,13 @@ def _inspect_svg(path: Path) -> ImageInfo:
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False, dtd_validation=False)
+    data = path.read_bytes()  # at most MAX_BYTES, checked by the caller
     try:
-        root = etree.fromstring(path.read_bytes(), parser)
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise ImageRejected(f"SVG is not well-formed XML: {exc}") from None
     tree = root.getroottree()
-    if tree.docinfo.internalDTD is not None or "<!ENTITY" in path.read_text("utf-8", "replace"):
+    if tree.docinfo.internalDTD is not None or b"<!ENTITY" in data:
         raise ImageRejected("SVG declares entities in a DOCTYPE; remove the DOCTYPE")
     if etree.QName(root).localname != "svg":
         raise ImageRejected("XML file is not an SVG image")

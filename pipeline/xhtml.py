@@ -77,6 +77,16 @@ def serialize_children(element: etree._Element) -> str:
     return "".join(parts)
 
 
+def serialize_content(element: etree._Element) -> str:
+    """Like `serialize_children`, but namespace prefixes (epub:type) are
+    declared once, on `element`, and leave with its tags: the serializer
+    writes them, never a text replacement that could touch the author's words."""
+    whole = etree.tostring(element, method="xml", encoding="unicode", with_tail=False)
+    if whole.endswith("/>"):
+        return ""
+    return whole[whole.index(">") + 1: whole.rindex("</")]
+
+
 def parse_fragment(xhtml: str) -> etree._Element:
     """Parse an XHTML fragment (as made by `to_xhtml`) into a <div> element."""
     return etree.fromstring(f"<div>{xhtml}</div>")

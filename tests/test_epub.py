@@ -195,3 +195,19 @@ def test_articles_named_like_front_matter_or_starting_with_digits(tmp_path):
     assert titles[-6:] == ["Title", "Contents", "Cover", "Notice", "Nav", "2026 Report"]
     pages = [reader.get_destination_page_number(item) for item in reader.outline if not isinstance(item, list)]
     assert len(set(pages[-6:])) == 6  # each bookmark reaches its own article
+
+
+def test_author_text_that_looks_like_a_namespace_prefix_survives(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Prefixes"\n', encoding="utf-8")
+    (book / "01-a.md").write_text("---\ntitle: A\n---\n\nThe tag ns0:thing and xmlns:ns0 stay as written.[^1]\n\n"
+                                  "[^1]: A note about ns0:other.\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", formats=("epub",))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    [document] = [d for name, d in epub_documents(result.outputs[0]).items() if "a.xhtml" in name]
+    text = normalize("".join(document.itertext()))
+    assert "The tag ns0:thing and xmlns:ns0 stay as written." in text and "A note about ns0:other." in text
+    assert document.find(".//x:a[@epub:type='noteref']", NS) is not None
+    assert document.find(".//x:aside[@epub:type='footnote']", NS) is not None
+    assert epubcheck_messages(result.outputs[0]) == []

@@ -112,6 +112,7 @@ def _png(width: int, height: int) -> bytes:
 
 @pytest.mark.parametrize("name, data, expected", [
     ("images/bomb.png", _png(30000, 30000), "pixels"),
+    ("images/big.png", _png(8000, 6000), "pixels"),  # over our limit, under Pillow's own
     ("images/fake.png", b"this is text, not an image", "not a PNG"),
     ("images/laughs.svg", b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>'
                           b'<svg xmlns="http://www.w3.org/2000/svg">&b;</svg>', "entities"),
@@ -135,6 +136,15 @@ def test_a_safe_svg_is_accepted(tmp_path):
     result = build(_book(tmp_path, "\n![a black box](images/box.svg)\n", {"images/box.svg": svg}), tmp_path / "out")
     assert result.diagnostics == (), [d.format() for d in result.diagnostics]
     assert epubcheck_messages(result.outputs[1]) == []
+
+
+def test_a_build_leaves_pillows_process_wide_limit_as_it_found_it(tmp_path):
+    from PIL import Image
+
+    before = Image.MAX_IMAGE_PIXELS
+    book = _book(tmp_path, "\n![a pixel](images/p.png)\n", {"images/p.png": _png(4, 4)})
+    assert build(book, tmp_path / "out", formats=("epub",)).ok
+    assert Image.MAX_IMAGE_PIXELS == before
 
 
 def test_forbidden_characters_are_dropped_with_a_located_warning(tmp_path):

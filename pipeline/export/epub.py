@@ -23,7 +23,7 @@ from ..images import inspect_image
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, insert_markers
 from ..styles import labels, render_template, styles_dir
-from ..xhtml import parse_fragment, serialize_children
+from ..xhtml import serialize_content
 from . import ExportContext, Exported
 from .cover import cover_png
 
@@ -233,7 +233,7 @@ def _epub_body(item: RenderedArticle, words: dict[str, str]) -> str:
     """Mark footnotes up as EPUB pop-up notes: noterefs and <aside> footnotes."""
     if "footnote-ref" not in item.body_html:
         return item.body_html
-    root = parse_fragment(item.body_html)
+    root = etree.fromstring(f'<div xmlns:epub="{EPUB_NS}">{item.body_html}</div>')
     for link in root.iterfind(".//a[@class='footnote-ref']"):
         link.set(f"{{{EPUB_NS}}}type", "noteref")
         link.set("role", "doc-noteref")
@@ -252,7 +252,7 @@ def _epub_body(item: RenderedArticle, words: dict[str, str]) -> str:
             back.attrib.pop("title", None)
         section.tail = block.tail
         block.getparent().replace(block, section)
-    return serialize_children(root).replace(f' xmlns:ns0="{EPUB_NS}"', "").replace("ns0:", "epub:")
+    return serialize_content(root)
 
 
 def _ncx_entry(entry: TocEntry, folder: str):
