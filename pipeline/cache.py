@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .diagnostics import Diagnostic, Severity
+from .output import write_atomically
 from .resources import ResourceRefused, read_bytes
 from .styles import styles_dir
 
@@ -50,12 +51,9 @@ def folder_digest(root: Path) -> bytes:
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
-    """Write `path` whole or not at all; a cache that cannot be written is harmless."""
+    """`output.write_atomically`, but a cache that cannot be written is harmless."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(content)
-        os.replace(temporary, path)
+        write_atomically(path, content)
     except OSError:
         pass
 

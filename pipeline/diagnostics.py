@@ -115,11 +115,3 @@ def warning(code: str, message: str, hint: str = "", path: Path | None = None,
 
 def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:
     return any(d.is_error for d in diagnostics)
-
-
-class BuildFailed(Exception):
-    """Raised by `build` when errors were found; carries every diagnostic."""
-
-    def __init__(self, diagnostics: list[Diagnostic]):
-        super().__init__(f"{sum(d.is_error for d in diagnostics)} error(s)")
-        self.diagnostics = diagnostics

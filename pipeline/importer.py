@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import tempfile
 import textwrap
 import tomllib
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ import yaml
 from .diagnostics import Diagnostic, error, has_errors, warning
 from .frontmatter import split
 from .load import load_article, slugify
+from .output import write_atomically
 from .resources import ResourceRefused, read_bytes
 from .sourcetext import NotUtf8, decode
 
@@ -372,25 +371,12 @@ def _write(plans: list[_Plan], into: Path) -> tuple[list[Path], list[Diagnostic]
                           path=into)]
     for plan in plans:
         try:
-            _atomic_write(plan.target, plan.text)
+            write_atomically(plan.target, plan.text.encode("utf-8"))
         except OSError as exc:
             return written, [error("I007", f"cannot write '{plan.target}': {exc.strerror or exc}",
                                    path=plan.target, hint="check that the book folder is writable")]
         written.append(plan.target)
     return written, []
-
-
-def _atomic_write(target: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _existing(into: Path) -> dict[Path, tuple[str, str]]:

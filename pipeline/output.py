@@ -14,6 +14,23 @@ import tempfile
 from pathlib import Path
 
 
+def write_atomically(path: Path, content: bytes) -> None:
+    """Write `path` whole or not at all: a reader sees the old file or the
+    new one, never half of one (temporary file beside it, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
 class StagedOutputs:
     """Temporary files staged for final names, committed all together."""
 

@@ -16,7 +16,6 @@ import os
 import socket
 import sys
 import tempfile
-import threading
 import urllib.request
 import zipfile
 from pathlib import Path
