@@ -343,21 +343,23 @@ def _time_limit(seconds: float):
 
 @contextmanager
 def _captured_warnings():
-    """Collect WeasyPrint's log warnings: in our build, each one is a bug to report."""
+    """Collect WeasyPrint's log warnings: in our build, each one is a bug to report.
+
+    Scoped to this build: only records logged by this thread are taken (two
+    builds in two threads keep their own), and the logger's settings are
+    left as they are (an application's own logging still sees them)."""
     messages: list[str] = []
+    thread = threading.get_ident()
 
     class Handler(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.WARNING:
+            if record.levelno >= logging.WARNING and record.thread == thread:
                 messages.append(record.getMessage())
 
     logger = logging.getLogger("weasyprint")
     handler = Handler()
-    previous = logger.propagate
     logger.addHandler(handler)
-    logger.propagate = False
     try:
         yield messages
     finally:
         logger.removeHandler(handler)
-        logger.propagate = previous

@@ -1,0 +1,37 @@
+"""A library leaves the process it runs in as it found it: a build changes no
+global logger setting, and builds in threads keep their own warnings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from pipeline import build
+from pipeline.export.pdf import _captured_warnings
+
+
+def test_a_pdf_build_leaves_the_weasyprint_logger_as_it_found_it(tmp_path, book_dir):
+    logger = logging.getLogger("weasyprint")
+    before = (logger.propagate, logger.level, list(logger.handlers), logger.disabled)
+    assert build(book_dir, tmp_path / "out", formats=("pdf",)).ok
+    assert (logger.propagate, logger.level, list(logger.handlers), logger.disabled) == before
+
+
+def test_warnings_are_captured_per_thread():
+    logger = logging.getLogger("weasyprint")
+    captured: dict[str, list[str]] = {}
+    both_in = threading.Barrier(2)
+
+    def run(name: str) -> None:
+        with _captured_warnings() as messages:
+            both_in.wait()
+            logger.warning("warning of %s", name)
+            both_in.wait()
+        captured[name] = list(messages)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert captured == {"first": ["warning of first"], "second": ["warning of second"]}
