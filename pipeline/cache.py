@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .diagnostics import Diagnostic, Severity
+from .export import source_date_epoch
 from .output import write_atomically
 from .resources import ResourceRefused, read_bytes
 from .styles import styles_dir
@@ -30,7 +31,7 @@ LAYOUT_CACHE = CACHE_DIR / "layout"  # laid-out parts of long PDFs (Store)
 def fingerprint(book_dir: Path, options: dict[str, object]) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps({"version": __version__, "options": options,
-                              "epoch": os.environ.get("SOURCE_DATE_EPOCH", "")}, sort_keys=True).encode())
+                              "epoch": source_date_epoch()}, sort_keys=True).encode())
     for root in (book_dir, styles_dir()):
         digest.update(folder_digest(root))
     return digest.hexdigest()

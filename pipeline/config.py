@@ -21,7 +21,8 @@ from .model import BookConfig
 from .resources import OutsideBook, ResourceRefused, read_bytes
 from .sourcetext import NotUtf8, decode
 
-PAGE_SIZES = ("A5", "A4", "Letter", "6in 9in")
+# Page-size name in book.toml -> CSS `size` of the booklet's pages.
+PAGE_SIZES = {"A5": "A5", "A4": "A4", "Letter": "letter", "6in 9in": "6in 9in"}
 PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
 
 
@@ -50,7 +51,7 @@ SCHEMA: tuple[Option, ...] = (
     Option("book", "rights", "str", "rights", "Copyright line for the notice page and metadata."),
     Option("book", "cover", "str", "cover", "Cover image (PNG or JPEG inside the book folder); default: a typographic cover."),
     Option("book", "articles", "list", "articles", "Manuscript file names in reading order; default: every *.md in file-name order."),
-    Option("pdf", "page-size", "choice", "pdf_page_size", "Page size of the PDF booklet.", choices=PAGE_SIZES),
+    Option("pdf", "page-size", "choice", "pdf_page_size", "Page size of the PDF booklet.", choices=tuple(PAGE_SIZES)),
     Option("pdf", "variant", "choice", "pdf_variant", "PDF standard to follow: tagged and accessible (pdf/ua-1) or archival (pdf/a-3b).", choices=PDF_VARIANTS),
     Option("pdf", "impose", "bool", "pdf_impose", "Also write <slug>-imposed.pdf: two pages per sheet in saddle-stitch order."),
     Option("epub", "embed-fonts", "bool", "epub_embed_fonts", "Embed the book's fonts in the EPUB."),

@@ -77,9 +77,14 @@ def get_exporter(name: str) -> Exporter:
     return getattr(importlib.import_module(module_name), class_name)()
 
 
+def source_date_epoch() -> str:
+    """The SOURCE_DATE_EPOCH of reproducible builds, as given ('' if unset)."""
+    return os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+
+
 def build_timestamp(config: BookConfig) -> datetime:
     """SOURCE_DATE_EPOCH, else the book's date, else the zip epoch; never the clock."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    epoch = source_date_epoch()
     if epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
     if config.date:

@@ -26,6 +26,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from ..config import PAGE_SIZES
 from ..diagnostics import Diagnostic, error, warning
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, letters
@@ -34,7 +35,6 @@ from ..styles import labels, render_template, styles_dir
 from ..xhtml import parse_fragment, serialize_children
 from . import ExportContext, Exported
 
-PAGE_SIZES = {"A5": "A5", "A4": "A4", "Letter": "letter", "6in 9in": "6in 9in"}
 
 
 class PdfExporter:
