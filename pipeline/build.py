@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import __version__
-from .diagnostics import Diagnostic, Severity, error, has_errors
+from .diagnostics import Diagnostic, as_errors, error, has_errors
 from .export import REGISTRY, ExportContext, build_timestamp, get_exporter
 from .cache import CACHE_DIR, LAYOUT_CACHE, fingerprint, read_guess, record, up_to_date, write_guess
 from .model import Book, RenderedBook
@@ -203,9 +203,7 @@ def _failed(diagnostics: list[Diagnostic], strict: bool) -> bool:
 
 def _strict(diagnostics: list[Diagnostic], strict: bool) -> list[Diagnostic]:
     """Under --strict, warnings are reported (and count) as errors."""
-    if not strict:
-        return diagnostics
-    return [replace(d, severity=Severity.ERROR) for d in diagnostics]
+    return as_errors(diagnostics) if strict else diagnostics
 
 
 def _is_inside(out_dir: Path, book_dir: Path) -> bool:

@@ -106,14 +106,12 @@ def _import(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from dataclasses import replace
-
     from .check import check_book
-    from .diagnostics import Severity
+    from .diagnostics import as_errors
 
     diagnostics = check_book(args.book_dir, args.outputs)
     if args.strict:
-        diagnostics = [replace(d, severity=Severity.ERROR) for d in diagnostics]
+        diagnostics = as_errors(diagnostics)
     code = _report((), diagnostics, stdout, stderr, "check failed: {errors} error(s)")
     if code == EXIT_OK:
         print(f"checked {args.book_dir}: {len(diagnostics)} warning(s)", file=stdout)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -115,3 +115,8 @@ def warning(code: str, message: str, hint: str = "", path: Path | None = None,
 
 def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:
     return any(d.is_error for d in diagnostics)
+
+
+def as_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> list[Diagnostic]:
+    """--strict: every warning reported (and counted) as an error."""
+    return [replace(d, severity=Severity.ERROR) for d in diagnostics]

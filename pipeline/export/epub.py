@@ -58,7 +58,7 @@ class EpubExporter:
         title = _document("title-page", "front_title", words["title_page"],
                           render_template("epub/title.xhtml", **page))
         notice = _document("notice", "front_notice", words["notice"], render_template(
-            "epub/notice.xhtml", identifier=_identifier(config), generator=f"pipeline {context.version}",
+            "epub/notice.xhtml", identifier=config.identifier, generator=f"pipeline {context.version}",
             **page))
         breaks = _breaks_by_article(context.pagination)
         chapters = [
@@ -262,13 +262,8 @@ def _ncx_entry(entry: TocEntry, folder: str):
     return (epub.Section(entry.title, f"{folder}/{entry.href}"), [_ncx_entry(c, folder) for c in entry.children])
 
 
-def _identifier(config: BookConfig) -> str:
-    """The book's identifier (config.py derives one from the title if book.toml has none)."""
-    return config.identifier
-
-
 def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext) -> None:
-    package.set_identifier(_identifier(config))
+    package.set_identifier(config.identifier)  # config.py derives one if book.toml has none
     package.set_language(config.language)
     package.add_metadata("DC", "title", config.title, {"id": "title"})
     package.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})

@@ -27,7 +27,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ..config import PAGE_SIZES
-from ..diagnostics import Diagnostic, error, warning
+from ..diagnostics import error, warning
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, letters
 from ..resources import ResourceRefused, media_type, resolve_url
@@ -49,7 +49,7 @@ class PdfExporter:
         with _captured_warnings() as messages:
             try:
                 with _time_limit(context.time_limit):
-                    if _chunked(book, context, variant):
+                    if _chunked(book, variant):
                         from .pdf_chunks import export_chunked
 
                         front, pages, breaks, found = export_chunked(book, target, context, variant)
@@ -76,7 +76,7 @@ MAX_LAYOUTS = 4
 MIN_ARTICLES_FOR_CHUNKS = 16  # below this, one document is as quick, and one layout pass cheap
 
 
-def _chunked(book: RenderedBook, context: ExportContext, variant: dict[str, str]) -> bool:
+def _chunked(book: RenderedBook, variant: dict[str, str]) -> bool:
     """Lay out in chunks (pdf_chunks.py)? Not tagged or archival PDFs, whose
     structure a join would break, nor short books."""
     return not variant and len(book.articles) >= MIN_ARTICLES_FOR_CHUNKS
