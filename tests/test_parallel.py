@@ -4,6 +4,7 @@ page-list, and every page's rendering."""
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -64,6 +65,15 @@ def both(tmp_path_factory):
     return serial.outputs, parallel.outputs
 
 
+@pytest.fixture(scope="module")
+def cold(both):
+    """(the book, a cold chunked build's folder with its layout cache): tests
+    that need a first build start from a copy of it instead of building."""
+    (_, _), (parallel_pdf, _) = both
+    root = parallel_pdf.parent.parent
+    return root / "book", root / "one-job"
+
+
 def _outline(reader: PdfReader, items=None, depth=0):
     found = []
     for item in reader.outline if items is None else items:
@@ -122,37 +132,38 @@ def _laid_out(calls) -> list[str]:
     return sorted(call.args[0].kind for call in calls)
 
 
-def test_an_edit_lays_out_only_its_chunk_and_gives_a_cold_builds_bytes(tmp_path):
+def test_an_edit_lays_out_only_its_chunk_and_gives_a_cold_builds_bytes(tmp_path, cold):
     from unittest import mock
 
     from pipeline.export import pdf_chunks
 
-    book = _book(tmp_path)
+    reference_book, reference_out = cold
+    book, out = tmp_path / "book", tmp_path / "out"
+    shutil.copytree(reference_book, book)
+    shutil.copytree(reference_out, out)  # a first build's outputs and layout cache
     with mock.patch.object(pdf_chunks, "lay_out", wraps=pdf_chunks.lay_out) as spy:
-        assert build(book, tmp_path / "out", jobs=1).ok
-        assert _laid_out(spy.call_args_list).count("body") >= 2  # two chunks, at least once each
-        spy.reset_mock()
         last = book / "18.md"
         last.write_text(last.read_text(encoding="utf-8") + "\nOne more sentence at the end.\n", encoding="utf-8")
-        edited = build(book, tmp_path / "out", jobs=1)
+        edited = build(book, out, jobs=1)
         assert edited.ok
         assert _laid_out(spy.call_args_list).count("body") == 1  # the last chunk only
-    cold = build(book, tmp_path / "cold", jobs=1, cache=False)
-    assert edited.outputs[0].read_bytes() == cold.outputs[0].read_bytes()
+    cold_edit = build(book, tmp_path / "cold", jobs=1, cache=False)
+    assert edited.outputs[0].read_bytes() == cold_edit.outputs[0].read_bytes()
     assert not (tmp_path / "cold" / ".pipeline-cache").exists()  # --no-cache writes no cache either
 
 
-def test_a_damaged_layout_cache_is_ignored(tmp_path):
-    book = _book(tmp_path)
-    assert build(book, tmp_path / "out", jobs=1).ok
-    entries = sorted((tmp_path / "out" / ".pipeline-cache" / "layout").glob("*.bin"))
+def test_a_damaged_layout_cache_is_ignored(tmp_path, cold):
+    book, reference_out = cold
+    out = tmp_path / "out"
+    shutil.copytree(reference_out, out)
+    entries = sorted((out / ".pipeline-cache" / "layout").glob("*.bin"))
     assert len(entries) >= 3  # two chunks and the front matter
     entries[0].write_bytes(b"%PDF-1.7 truncated")
     entries[1].unlink()
-    (tmp_path / "out" / ".pipeline-cache" / "state.json").unlink()  # force a rebuild
-    again = build(book, tmp_path / "out", jobs=1)
-    cold = build(book, tmp_path / "cold", jobs=1, cache=False)
-    assert again.ok and again.outputs[0].read_bytes() == cold.outputs[0].read_bytes()
+    (out / ".pipeline-cache" / "state.json").unlink()  # force a rebuild
+    again = build(book, out, jobs=1)
+    reference = next(reference_out.glob("*.pdf"))
+    assert again.ok and again.outputs[0].read_bytes() == reference.read_bytes()
 
 
 def test_a_book_without_identifier_prints_the_epubs_derived_one(both):
@@ -166,18 +177,17 @@ def test_a_book_without_identifier_prints_the_epubs_derived_one(both):
     assert identifier in notice.replace("\n", ""), notice
 
 
-def test_a_garbled_page_number_guess_gives_a_cold_builds_bytes(tmp_path):
+def test_a_garbled_page_number_guess_gives_a_cold_builds_bytes(tmp_path, cold):
     import json
 
-    book = _book(tmp_path)
-    cold = build(book, tmp_path / "cold", jobs=1, cache=False)
+    book, reference_out = cold
     out = tmp_path / "out"
     guess = out / ".pipeline-cache" / "pages-parallel.json"
     guess.parent.mkdir(parents=True)
     guess.write_text(json.dumps({"article-2": "abc", "article-10": "-3", "article-11": "", "article-12": "999",
                                  "article-13": {"x": 1}}), encoding="utf-8")
     again = build(book, out, jobs=1)
-    assert again.ok and again.outputs[0].read_bytes() == cold.outputs[0].read_bytes()
+    assert again.ok and again.outputs[0].read_bytes() == next(reference_out.glob("*.pdf")).read_bytes()
 
 
 def test_chunks_are_cut_by_article_count_and_still_number_their_articles(tmp_path):
