@@ -10,7 +10,7 @@ Library use:
 
 __version__ = "0.1.0"
 
-from .build import BuildResult, build  # noqa: E402
+from .build import BuildOptions, BuildResult, build  # noqa: E402
 from .diagnostics import CODES, Diagnostic, Severity  # noqa: E402
 
-__all__ = ["CODES", "BuildResult", "Diagnostic", "Severity", "__version__", "build"]
+__all__ = ["CODES", "BuildOptions", "BuildResult", "Diagnostic", "Severity", "__version__", "build"]

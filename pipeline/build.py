@@ -22,6 +22,37 @@ DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
 
 
 @dataclass(frozen=True)
+class BuildOptions:
+    """How to build, decided once (by the CLI or a library caller) and passed
+    whole down to the exporters. What changes the outputs also keys the
+    no-op fingerprint (`fingerprint`)."""
+
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    strict: bool = False  # warnings count as errors
+    pdf_variant: str | None = None  # overrides book.toml's [pdf] variant
+    impose: bool | None = None  # overrides book.toml's [pdf] impose
+    time_limit: float | None = None  # seconds of PDF layout; 0: none; None: by the book's length
+    per_article: bool = False  # also one booklet per article, and manifest.json
+    jobs: int = 1  # worker processes for long booklets and per-article booklets
+    cache: bool = True  # no-op rebuilds, layout cache, page-number guesses
+
+    def __post_init__(self) -> None:
+        unknown = [name for name in self.formats if name not in REGISTRY]
+        if unknown:
+            raise ValueError(f"unknown format(s): {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
+
+    def fingerprint(self) -> dict[str, object]:
+        """The options that change what a build writes."""
+        return {"formats": sorted(self.formats), "strict": self.strict, "pdf_variant": self.pdf_variant,
+                "impose": self.impose, "per_article": self.per_article}
+
+    def layout_time_limit(self, articles: int) -> float:
+        if self.time_limit is None:
+            return DEFAULT_TIME_LIMIT + TIME_LIMIT_PER_ARTICLE * articles
+        return self.time_limit
+
+
+@dataclass(frozen=True)
 class BuildResult:
     outputs: tuple[Path, ...]
     diagnostics: tuple[Diagnostic, ...]
@@ -32,43 +63,31 @@ class BuildResult:
 
 
 def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
-          formats: tuple[str, ...] = DEFAULT_FORMATS, strict: bool = False,
-          pdf_variant: str | None = None, impose: bool | None = None,
-          time_limit: float | None = None, per_article: bool = False, jobs: int = 1,
-          cache: bool = True, progress: Progress | None = None) -> BuildResult:
+          options: BuildOptions | None = None, *, progress: Progress | None = None,
+          **values: object) -> BuildResult:
     """Build `book_dir` into `out_dir`; return the written paths and all diagnostics.
 
     Never raises for a problem in the book: problems come back as diagnostics.
-    With `strict`, warnings count as errors. `pdf_variant` and `impose`
-    override book.toml's `[pdf]` settings when given. `time_limit` bounds the
-    PDF layout in seconds (0 for none; default: 120 s plus 5 s per article,
-    as WeasyPrint's layout time grows faster than the book). `per_article` also writes one small
-    booklet per article under `out_dir/articles/` and a `manifest.json`;
-    `jobs` > 1 lays a long book out in that many worker processes, and
-    exports the per-article booklets in parallel.
-    With `cache`, a build whose inputs and outputs are unchanged since the
-    last one returns at once (see `pipeline.cache`). `progress` is told
-    each stage and step as it happens (`pipeline.progress`; default: silent).
+    `options` (a `BuildOptions`), or its fields as keywords
+    (`build(book, out, formats=("epub",), strict=True)`), say how; see
+    `BuildOptions` for each. A build whose inputs and outputs are unchanged
+    since the last one returns at once (see `pipeline.cache`). `progress` is
+    told each stage and step as it happens (`pipeline.progress`; default: silent).
     """
+    options = replace(options or BuildOptions(), **values)
     book_dir, out_dir = Path(book_dir), Path(out_dir)
-    unknown = [name for name in formats if name not in REGISTRY]
-    if unknown:
-        raise ValueError(f"unknown format(s): {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
     if _is_inside(out_dir, book_dir):
         return BuildResult((), (error("O001", f"output folder '{out_dir}' is inside the book folder",
                                       hint="choose an output folder outside the book, e.g. --out dist"),))
     key = None
-    if cache and book_dir.is_dir():
-        options = {"formats": sorted(formats), "strict": strict, "pdf_variant": pdf_variant, "impose": impose,
-                   "per_article": per_article, "book": str(book_dir.resolve())}
-        key = fingerprint(book_dir, options)
+    if options.cache and book_dir.is_dir():
+        key = fingerprint(book_dir, {**options.fingerprint(), "book": str(book_dir.resolve())})
         previous = up_to_date(out_dir, key)
         if previous is not None:
             return BuildResult(*previous)
     progress = progress or Progress()
     try:
-        result = _build(book_dir, out_dir, formats, strict, pdf_variant, impose, time_limit, per_article, jobs,
-                        progress, cache)
+        result = _build(book_dir, out_dir, options, progress)
     finally:
         progress.close()
     if key is not None and result.ok:
@@ -76,31 +95,28 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     return result
 
 
-def _build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool, pdf_variant: str | None,
-           impose: bool | None, time_limit: float | None, per_article: bool, jobs: int,
-           progress: Progress, cache: bool) -> BuildResult:
+def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress) -> BuildResult:
     # Imported here, not at the top: a no-op rebuild needs none of them.
     from .load import load_book
     from .render import render_book
 
+    strict = options.strict
     diagnostics: list[Diagnostic] = []
     progress.start("loading the book")
     book, found = load_book(book_dir)
     diagnostics += found
     if book is None or _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
-    book = _with_overrides(book, pdf_variant, impose)
+    book = _with_overrides(book, options.pdf_variant, options.impose)
     progress.start("rendering articles", total=len(book.articles))
     rendered, found = render_book(book, on_article=progress.advance)
     diagnostics += found
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
-    if time_limit is None:
-        time_limit = DEFAULT_TIME_LIMIT + TIME_LIMIT_PER_ARTICLE * len(book.articles)
-    context = ExportContext(timestamp=build_timestamp(book.config), version=__version__, time_limit=time_limit,
-                            jobs=jobs, progress=progress, cache_dir=out_dir / LAYOUT_CACHE if cache else None)
-    return _export(rendered, out_dir, _in_layout_order(formats), context, diagnostics, strict,
-                   per_article, jobs)
+    context = ExportContext(timestamp=build_timestamp(book.config), version=__version__,
+                            time_limit=options.layout_time_limit(len(book.articles)), jobs=options.jobs,
+                            progress=progress, cache_dir=out_dir / LAYOUT_CACHE if options.cache else None)
+    return _export(rendered, out_dir, context, diagnostics, options)
 
 
 @dataclass(frozen=True)
@@ -113,19 +129,19 @@ class _Job:
     pages_file: Path  # the page numbers of the last layout, the next one's guess
 
 
-def _export(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], context: ExportContext,
-            diagnostics: list[Diagnostic], strict: bool, per_article: bool = False,
-            jobs: int = 1) -> BuildResult:
+def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
+            diagnostics: list[Diagnostic], options: BuildOptions) -> BuildResult:
     """Run the exporters into staged files; commit them only if all succeeded."""
     from .articles import split_articles, write_manifest
 
+    formats, strict = _in_layout_order(options.formats), options.strict
     with StagedOutputs() as staged:
         work = [_job(rendered, out_dir, formats, staged)]
-        if per_article:
+        if options.per_article:
             work += [_job(single, out_dir / "articles", formats, staged) for single in split_articles(rendered)]
-        for found in _run_all(work, context, jobs):
+        for found in _run_all(work, context):
             diagnostics += found
-        if per_article and not _failed(diagnostics, strict):
+        if options.per_article and not _failed(diagnostics, strict):
             write_manifest(staged, out_dir, staged.stage(out_dir / "manifest.json"))
         if _failed(diagnostics, strict):
             return BuildResult((), tuple(_strict(diagnostics, strict)))
@@ -141,9 +157,10 @@ def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged
     return _Job(rendered, targets, imposed, out_dir / CACHE_DIR / f"pages-{slug}.json")
 
 
-def _run_all(work: list[_Job], context: ExportContext, jobs: int) -> list[list[Diagnostic]]:
+def _run_all(work: list[_Job], context: ExportContext) -> list[list[Diagnostic]]:
     """Export every job (the book, then any per-article booklets), in worker
-    processes when there are several and `jobs` > 1."""
+    processes when there are several and `context.jobs` > 1."""
+    jobs = context.jobs
     results = [_run(work[0], context)]
     singles, progress = work[1:], context.progress
     if not singles:

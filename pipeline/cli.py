@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import __version__
-from .build import DEFAULT_FORMATS, build
+from .build import DEFAULT_FORMATS, BuildOptions, build
 from .config import PDF_VARIANTS
 from .export import REGISTRY
 
@@ -89,9 +89,10 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     formats = tuple(dict.fromkeys(args.formats or DEFAULT_FORMATS))
     progress = for_stream(stderr, quiet=args.quiet)
     try:
-        result = build(args.book_dir, args.out, formats=formats, strict=args.strict,
-                       pdf_variant=args.pdf_variant, impose=args.impose, time_limit=args.time_limit,
-                       per_article=args.per_article, jobs=args.jobs, cache=args.cache, progress=progress)
+        options = BuildOptions(formats=formats, strict=args.strict, pdf_variant=args.pdf_variant,
+                               impose=args.impose, time_limit=args.time_limit, per_article=args.per_article,
+                               jobs=args.jobs, cache=args.cache)
+        result = build(args.book_dir, args.out, options, progress=progress)
     finally:
         progress.close()  # the terminal gets its cursor back, whatever happened
     return _report(result.outputs, result.diagnostics, stdout, stderr,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline import build
 from pipeline.cache import STATE
+from pipeline.progress import Progress
 
 
 def _epub_only(book: Path, out: Path, **options):
@@ -49,20 +50,23 @@ def test_changed_output_or_corrupt_state_rebuilds(book_dir, tmp_path):
     assert result.ok and epub.read_bytes() == good
 
 
-def test_no_cache_forces_a_build(book_dir, tmp_path, monkeypatch):
+class _Stages(Progress):
+    """Records the stages a build goes through (a skipped build starts none)."""
+
+    def __init__(self) -> None:
+        self.stages: list[str] = []
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        self.stages.append(stage)
+
+
+def test_no_cache_forces_a_build(book_dir, tmp_path):
     out = tmp_path / "out"
     _epub_only(book_dir, out)
-    calls = []
-    build_module = sys.modules["pipeline.build"]  # `pipeline.build` is also the function's name
-
-    real = build_module._build
-    monkeypatch.setattr(build_module, "_build", lambda *a: calls.append(1) or real(*a))
-    _epub_only(book_dir, out)
-    assert calls == []
-    _epub_only(book_dir, out, cache=False)
-    assert calls == [1]
-    _epub_only(book_dir, out, strict=True)  # other options: another fingerprint
-    assert calls == [1, 1]
+    for options, built in (({}, False), ({"cache": False}, True), ({"strict": True}, True)):
+        seen = _Stages()  # strict: other options, another fingerprint
+        build(book_dir, out, formats=("epub",), progress=seen, **options)
+        assert ("loading the book" in seen.stages) is built, (options, seen.stages)
 
 
 def test_warnings_of_the_skipped_build_are_reported_again(tmp_path):
