@@ -80,8 +80,10 @@ def _build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool
            impose: bool | None, time_limit: float | None, per_article: bool, jobs: int,
            progress: Progress, cache: bool) -> BuildResult:
     # Imported here, not at the top: a no-op rebuild needs none of them.
+    from .fonts import font_diagnostics
     from .load import load_book
     from .render import render_book
+    from .styles import labels
 
     diagnostics: list[Diagnostic] = []
     progress.start("loading the book")
@@ -92,7 +94,7 @@ def _build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool
     book = _with_overrides(book, pdf_variant, impose)
     progress.start("rendering articles", total=len(book.articles))
     rendered, found = render_book(book, on_article=progress.advance)
-    diagnostics += found
+    diagnostics += found + font_diagnostics(book, labels(book.config.language))
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
     if time_limit is None:
@@ -179,7 +181,9 @@ def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
         if name == "pdf" and job.imposed and not has_errors(exported.diagnostics):
             from .impose import impose_booklet
 
-            diagnostics += impose_booklet(target, job.imposed)
+            from .languages import is_rtl
+
+            diagnostics += impose_booklet(target, job.imposed, is_rtl(job.rendered.book.config.language))
     return diagnostics
 
 

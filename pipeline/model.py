@@ -49,6 +49,7 @@ class Article:
     blurb: str = ""
     subtitle: str = ""
     authors: tuple[str, ...] = ()
+    slug_given: bool = False  # the front matter names the slug (else it is derived from the title)
 
 
 @dataclass(frozen=True)

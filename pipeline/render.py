@@ -128,7 +128,8 @@ class _ArticleProcessor:
             if element.tag == "a" and href and href.startswith("#") and len(href) > 1:
                 self._check_anchor(unquote(href[1:]), ids)
                 element.set("href", "#" + self.prefix + href[1:])
-            if element.tag in ("h2", "h3") and element.get("id"):
+            # An empty heading (a page separator in some manuscripts) has no place in the contents.
+            if element.tag in ("h2", "h3") and element.get("id") and _heading_text(element):
                 self.headings.append(Heading(int(element.tag[1]), _heading_text(element), element.get("id")))
             if element.tag == "img":
                 self._check_image(element)

@@ -153,12 +153,36 @@ def test_bom_and_crlf_are_accepted(tmp_path):
     assert diagnostics == [] and article.title == "A" and "\r" not in article.body
 
 
-def test_duplicate_slugs_are_errors(tmp_path):
+def test_equal_given_slugs_are_errors_and_derived_ones_get_numbers(tmp_path):
     _write(tmp_path / "book.toml", '[book]\ntitle = "T"\n')
     _write(tmp_path / "a.md", "---\ntitle: Same\n---\n")
     _write(tmp_path / "b.md", "---\ntitle: same\n---\n")
-    _, diagnostics = load_book(tmp_path)
-    assert [d.code for d in diagnostics] == ["M007"]
+    _write(tmp_path / "c.md", "---\ntitle: Same\n---\n")
+    book, diagnostics = load_book(tmp_path)
+    assert [a.slug for a in book.articles] == ["same", "same-2", "same-3"]
+    assert [(d.code, d.severity.value, d.path.name) for d in diagnostics] == \
+        [("M010", "warning", "b.md"), ("M010", "warning", "c.md")]
+    _write(tmp_path / "d.md", "---\ntitle: Other\nslug: same-2\n---\n")
+    _write(tmp_path / "e.md", "---\ntitle: Third\n\nslug: same-2\n---\n")
+    book, diagnostics = load_book(tmp_path)
+    # a given slug keeps its name; the derived one that took it moves on
+    assert [a.slug for a in book.articles] == ["same", "same-3", "same-4", "same-2", "same-2"]
+    assert [(d.code, d.path.name, d.line) for d in diagnostics if d.is_error] == [("M007", "e.md", 4)]
+
+
+def test_slugs_of_every_script_are_ascii_never_untitled_and_stable(tmp_path):
+    _write(tmp_path / "book.toml", '[book]\ntitle = "كتاب صغير"\nlanguage = "ar"\n')
+    titles = ["قطة في البيت", "猫が好きです", "我喜欢猫", "작은 고양이", "छोटी बिल्ली", "?!", "؟", "Кошка"]
+    for number, title in enumerate(titles, start=1):
+        _write(tmp_path / f"{number:02d}.md", f"---\ntitle: \"{title}\"\n---\n\nText.\n")
+    book, diagnostics = load_book(tmp_path)
+    slugs = [a.slug for a in book.articles]
+    assert diagnostics == []
+    assert slugs == ["qth-fy-lbyt", "mao-ga-hao-ki-de-su", "wo-xi-huan-mao", "jag-eun-go-yang-i",
+                     "choti-billi", "article-6", "article-7", "koshka"], slugs
+    assert book.slug == "ktb-sghyr"
+    assert [a.slug for a in load_book(tmp_path)[0].articles] == slugs
+    assert all(slug.isascii() and "untitled" not in slug for slug in slugs)
 
 
 def test_slugify_keeps_words_and_drops_punctuation():

@@ -17,6 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 import pydyf
@@ -27,6 +28,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ..diagnostics import Diagnostic, error, warning
+from ..languages import direction, is_rtl
+from ..fonts import FONT_DIRS, book_text, face_bytes, pdf_css, plan_fonts
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, letters
 from ..resources import ResourceRefused, media_type, resolve_url
@@ -57,7 +60,7 @@ class PdfExporter:
                         return Exported(tuple(warning("X001", f"WeasyPrint: {m}") for m in messages),
                                         pagination=breaks, page_numbers=pages)
                     source, document, front, pages = _layout_with_page_numbers(book, context, variant, messages)
-                    document.write_pdf(target, finisher=_PageLabels(front),
+                    document.write_pdf(target, finisher=_PageLabels(front, is_rtl(config.language)),
                                        pdf_identifier=_identifier(config, context), **variant)
             except _TimeLimit:
                 return Exported((error("X003", f"laying out the PDF took more than {context.time_limit:g} s",
@@ -107,6 +110,7 @@ def _html(book: RenderedBook, context: ExportContext, pages: dict[str, str], par
           articles: tuple[RenderedArticle, ...] | None = None, link_base: str = "") -> str:
     config = book.book.config
     root = book.book.root.resolve()
+    words = labels(config.language)
     return render_template(
         "booklet.html",
         book=config,
@@ -115,7 +119,9 @@ def _html(book: RenderedBook, context: ExportContext, pages: dict[str, str], par
         articles=book.articles if articles is None else articles,  # notes already at their calls
         numbered=len(book.articles) > 1,  # the book's count, not the chunk's
         meta=_meta(config, context),
-        labels=labels(config.language),
+        labels=words,
+        direction=direction(config.language),
+        font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language))),
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
         pages=pages,
     )
@@ -144,7 +150,7 @@ def _layout(html: str, book: RenderedBook, variant: dict[str, str], first_page: 
     `first_page` is the folio of the first article's opener (a chunk of a
     booklet laid out in parallel starts further on).
     """
-    fetcher = BookFetcher((book.book.root, styles_dir()))
+    fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS))
     fonts = FontConfiguration()
     size = PAGE_SIZES[book.book.config.pdf_page_size]
     settings = f"@page {{ size: {size}; }}"
@@ -154,6 +160,9 @@ def _layout(html: str, book: RenderedBook, variant: dict[str, str], first_page: 
         CSS(filename=str(styles_dir() / "print.css"), url_fetcher=fetcher, font_config=fonts),
         CSS(string=settings, font_config=fonts),
     ]
+    if is_rtl(book.book.config.language):  # the booklet mirrored, bound on the right
+        stylesheets.insert(1, CSS(filename=str(styles_dir() / "print-rtl.css"), url_fetcher=fetcher,
+                                  font_config=fonts))
     source = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/", url_fetcher=fetcher)
     return source, source.render(stylesheets=stylesheets, font_config=fonts, **variant)
 
@@ -170,6 +179,10 @@ class BookFetcher(URLFetcher):
             path = resolve_url(url, self.allowed)
         except ResourceRefused as exc:
             raise FatalURLFetchingError(str(exc)) from None
+        if path.suffix == ".ttc":  # a face of a collection, by its index (pipeline/fonts.py)
+            index = urlsplit(url).fragment
+            return URLFetcherResponse(url, face_bytes(path, int(index) if index.isdigit() else 0),
+                                      {"Content-Type": "font/otf"})
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": media_type(path)})
 
 
@@ -300,10 +313,13 @@ def _enclosing_block(element, block_ids, parents):
 
 
 class _PageLabels:
-    """Finisher writing /PageLabels: roman for the front matter, arabic from 1."""
+    """Finisher writing /PageLabels: roman for the front matter, arabic from
+    1; and, for a right-to-left book, the viewer preference that shows its
+    spreads bound on the right."""
 
-    def __init__(self, front_pages: int):
+    def __init__(self, front_pages: int, rtl: bool = False):
         self.front_pages = front_pages
+        self.rtl = rtl
 
     def __call__(self, document, pdf: pydyf.PDF) -> None:
         nums = pydyf.Array()
@@ -311,6 +327,8 @@ class _PageLabels:
             nums.extend([0, pydyf.Dictionary({"S": "/r"})])
         nums.extend([self.front_pages, pydyf.Dictionary({"S": "/D", "St": 1})])
         pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
+        if self.rtl:
+            pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"Direction": "/R2L"})
 
 
 class _TimeLimit(Exception):
