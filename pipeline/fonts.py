@@ -268,7 +268,13 @@ def missing_locations(missing: Missing, sources: list[tuple[Path, str]]) -> tupl
 
 
 def family(role: str, group: ScriptGroup) -> str:
-    return f"Book {role.capitalize()} {group.key}"
+    """The PDF's family name for a group's faces in a role.
+
+    Emoji are "emoji": Pango tags emoji runs with the language und-Zsye, for
+    which Fontconfig's own rules put the family "emoji" first; named so, our
+    face is that family, and the machine's emoji font is never used instead.
+    """
+    return "emoji" if group.key == "emoji" else f"Book {role.capitalize()} {group.key}"
 
 
 @lru_cache(maxsize=4)
@@ -309,7 +315,7 @@ def face_bytes(path: Path, index: int) -> bytes:
     """One face of a collection as a font file of its own (its tables copied as they are)."""
     from fontTools.ttLib import TTFont
 
-    font = TTFont(path, fontNumber=index, lazy=True)
+    font = TTFont(path, fontNumber=index, lazy=True, recalcTimestamp=False, recalcBBoxes=False)
     out = io.BytesIO()
     font.save(out, reorderTables=False)
     return out.getvalue()
@@ -376,13 +382,14 @@ def font_diagnostics(book: "Book", words: dict[str, str]) -> list["Diagnostic"]:
     found = []
     for missing in plan.missing:
         count, places = missing_locations(missing, sources)
-        sample = "".join(missing.characters[:5])
+        sample = ", ".join(f"'{c}' U+{ord(c):04X}" for c in missing.characters[:3]) + \
+            (", …" if len(missing.characters) > 3 else "")
         where = ", ".join(f"{path.name}:{line}:{column}" for path, line, column in places)
         path, line, column = places[0] if places else (book.config_path, 1, 1)
         hint = (f"install the Debian package {missing.package} (apt install {missing.package})"
                 if missing.package else "no font of the project draws this script: add one to "
                                         "pipeline/fonts.py (GROUPS), or remove the characters")
-        found.append(warning("R007", f"{count} character(s) of {missing.script} script ('{sample}') "
+        found.append(warning("R007", f"{count} character(s) of {missing.script} script ({sample}) "
                                      f"cannot be drawn by any font of the book; first at {where or 'the labels'}",
                              hint=hint, path=path, line=line, column=column))
     return found

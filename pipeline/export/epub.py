@@ -202,7 +202,7 @@ def _add_fonts(package: epub.EpubBook, documents: list["_Document"], script_font
                                        media_type="font/ttf",
                                        content=subset_font(styles_dir() / "fonts" / name, text)))
     points = {ord(character) for character in text}
-    for font in script_fonts:
+    for font in {font.name: font for font in script_fonts}.values():  # one file may serve two families
         wanted = {p for p in points if any(a <= p <= b for a, b in font.runs)}
         package.add_item(epub.EpubItem(uid=f"font-{Path(font.name).stem}", file_name=f"fonts/{font.name}",
                                        media_type="font/otf" if font.name.endswith(".otf") else "font/ttf",

@@ -49,7 +49,7 @@ class PdfExporter:
         # Once per export, not per layout pass: every pass and chunk reuses it.
         book = replace(book, articles=tuple(_with_footnotes_at_calls(item) for item in book.articles))
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
-        with _captured_warnings() as messages:
+        with _captured_warnings() as messages, _source_date(context):
             try:
                 with _time_limit(context.time_limit):
                     if _chunked(book, context, variant):
@@ -151,7 +151,7 @@ def _layout(html: str, book: RenderedBook, variant: dict[str, str], first_page: 
     booklet laid out in parallel starts further on).
     """
     fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS))
-    fonts = FontConfiguration()
+    fonts = ProjectFonts()
     size = PAGE_SIZES[book.book.config.pdf_page_size]
     settings = f"@page {{ size: {size}; }}"
     if first_page != 1:
@@ -165,6 +165,42 @@ def _layout(html: str, book: RenderedBook, variant: dict[str, str], first_page: 
                                   font_config=fonts))
     source = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/", url_fetcher=fetcher)
     return source, source.render(stylesheets=stylesheets, font_config=fonts, **variant)
+
+
+class ProjectFonts(FontConfiguration):
+    """WeasyPrint's font configuration without the machine's fonts: Fontconfig's
+    rules are loaded, its font folders are not scanned. Only the faces our
+    @font-face rules name (print.css, pipeline/fonts.py) can draw, so what
+    else is installed never changes a book; a character none of them has
+    is a box, which build and check report (R007) before layout.
+
+    (WeasyPrint's own __init__, but FcInitLoadConfig for
+    FcInitLoadConfigAndFonts.)
+    """
+
+    def __init__(self):
+        from weasyprint.text.ffi import ffi, fontconfig, gobject, pangoft2
+
+        self._config = ffi.cast("FcConfig *", _config_without_fonts())
+        self.font_map = ffi.gc(pangoft2.pango_ft2_font_map_new(), gobject.g_object_unref)
+        pangoft2.pango_fc_font_map_set_config(ffi.cast("PangoFcFontMap *", self.font_map), self._config)
+        fontconfig.FcConfigDestroy(self._config)  # the font map keeps a reference
+        self._folder = None
+        self.strut_layouts = {}
+        self.font_features = {}
+
+
+def _config_without_fonts() -> int:
+    """FcInitLoadConfig(), which WeasyPrint's bindings do not declare: the
+    configuration (rules, synthetic styles) without scanning any font folder."""
+    import ctypes.util
+
+    import cffi
+
+    bindings = cffi.FFI()
+    bindings.cdef("void *FcInitLoadConfig(void);")
+    library = bindings.dlopen(ctypes.util.find_library("fontconfig") or "libfontconfig.so.1")
+    return int(bindings.cast("uintptr_t", library.FcInitLoadConfig()))
 
 
 class BookFetcher(URLFetcher):
@@ -360,13 +396,31 @@ def _time_limit(seconds: float):
 
 
 @contextmanager
+def _source_date(context: ExportContext):
+    """SOURCE_DATE_EPOCH set to the build's timestamp while the PDF is made:
+    WeasyPrint rewrites some fonts (colour emoji) with fontTools, which
+    stamps them with the current time unless this says otherwise."""
+    import os
+
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = previous or str(int(context.timestamp.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+
+
+@contextmanager
 def _captured_warnings():
     """Collect WeasyPrint's log warnings: in our build, each one is a bug to report."""
     messages: list[str] = []
 
     class Handler(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.WARNING:
+            # A character no font draws is reported before layout, once per
+            # script with its places (R007, pipeline/fonts.py), not per glyph here.
+            if record.levelno >= logging.WARNING and not record.getMessage().startswith(".notdef glyph"):
                 messages.append(record.getMessage())
 
     logger = logging.getLogger("weasyprint")
