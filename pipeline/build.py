@@ -83,7 +83,7 @@ def _build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool
     from .fonts import font_diagnostics
     from .load import load_book
     from .render import render_book
-    from .styles import labels
+    from .styles import book_labels
 
     diagnostics: list[Diagnostic] = []
     progress.start("loading the book")
@@ -94,7 +94,7 @@ def _build(book_dir: Path, out_dir: Path, formats: tuple[str, ...], strict: bool
     book = _with_overrides(book, pdf_variant, impose)
     progress.start("rendering articles", total=len(book.articles))
     rendered, found = render_book(book, on_article=progress.advance)
-    diagnostics += found + font_diagnostics(book, labels(book.config.language))
+    diagnostics += found + font_diagnostics(book, book_labels(book.config))
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
     if time_limit is None:

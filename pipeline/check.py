@@ -18,7 +18,7 @@ from .load import load_book
 from .model import Article, RenderedBook
 from .render import render_book
 from .fonts import font_diagnostics
-from .styles import labels
+from .styles import book_labels
 
 _HEADING = re.compile(r"^(#{1,6})\s+\S")
 
@@ -32,7 +32,7 @@ def check_book(book_dir: Path, outputs: Path | None = None) -> list[Diagnostic]:
     diagnostics += found
     for article in book.articles:
         diagnostics += heading_skips(article)
-    diagnostics += font_diagnostics(book, labels(book.config.language))
+    diagnostics += font_diagnostics(book, book_labels(book.config))
     diagnostics += duplicate_titles(book.articles)
     if outputs is not None:
         diagnostics += check_outputs(rendered, outputs)

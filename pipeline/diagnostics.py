@@ -27,6 +27,7 @@ CODES: dict[str, str] = {
     "C004": "book.toml is missing; defaults are used",
     "C005": "an article listed in book.toml does not exist",
     "C006": "the book folder does not exist or holds no manuscripts",
+    "C007": "the book's language has no words in labels.toml; English words are printed",
     "M001": "front matter is not valid YAML",
     "M002": "a front-matter value has the wrong type",
     "M003": "unknown front-matter key",

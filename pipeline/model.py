@@ -32,6 +32,7 @@ class BookConfig:
     pdf_variant: str = "none"
     pdf_impose: bool = False
     epub_embed_fonts: bool = True
+    labels: tuple[tuple[str, str], ...] = ()  # book.toml's [labels]: words that replace the language's
 
 
 @dataclass(frozen=True)

@@ -46,11 +46,37 @@ def font_files() -> list[Path]:
     return sorted((styles_dir() / "fonts").glob("*.ttf"))
 
 
-@lru_cache(maxsize=8)
-def labels(language: str) -> dict[str, str]:
-    """The fixed words of the book (\"Contents\", \"In brief\"...) in its language."""
+@lru_cache(maxsize=1)
+def _label_tables() -> dict[str, dict[str, str]]:
     import tomllib
 
-    table = tomllib.loads((styles_dir() / "labels.toml").read_text(encoding="utf-8"))
-    primary = language.split("-")[0].lower()
-    return {**table["en"], **table.get(primary, {}), **table.get(language, {})}
+    tables = tomllib.loads((styles_dir() / "labels.toml").read_text(encoding="utf-8"))
+    return {name.lower(): words for name, words in tables.items()}
+
+
+def label_language(language: str) -> str | None:
+    """The table of labels.toml for a BCP 47 tag, or None: the whole tag,
+    Chinese by script (Traditional for zh-Hant, zh-TW, zh-HK, zh-MO and
+    Cantonese), else the primary subtag."""
+    tables = _label_tables()
+    tag = language.lower()
+    subtags = tag.split("-")
+    if tag in tables:
+        return tag
+    if subtags[0] in ("zh", "yue"):
+        traditional = subtags[0] == "yue" or any(s in ("hant", "tw", "hk", "mo") for s in subtags[1:])
+        return "zh-hant" if traditional else "zh-hans"
+    return subtags[0] if subtags[0] in tables else None
+
+
+@lru_cache(maxsize=8)
+def labels(language: str) -> dict[str, str]:
+    """The fixed words of the book (\"Contents\", \"In brief\"...) in its
+    language; English for any word (or language) the tables lack."""
+    tables = _label_tables()
+    return {**tables["en"], **tables.get(label_language(language) or "en", {})}
+
+
+def book_labels(config) -> dict[str, str]:
+    """The book's words: its language's, with book.toml's [labels] over them."""
+    return {**labels(config.language), **dict(config.labels)}

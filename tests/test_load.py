@@ -189,3 +189,40 @@ def test_slugify_keeps_words_and_drops_punctuation():
     assert slugify("How Kratom May Ease: The “Prolactin” Connection!") == \
         "how-kratom-may-ease-the-prolactin-connection"
     assert slugify("Café déjà vu") == "cafe-deja-vu"
+
+
+LABEL_LANGUAGES = ("en de fr es it pt nl pl ru uk tr el ar fa he hi bn zh-Hans zh-Hant ja ko vi").split()
+
+
+def test_labels_exist_for_every_listed_language_and_key():
+    from pipeline.styles import _label_tables, label_language, labels
+
+    english = _label_tables()["en"]
+    for language in LABEL_LANGUAGES:
+        table = _label_tables()[language.lower()]
+        assert set(table) == set(english), (language, set(english) - set(table))
+        assert "{n}" in table["article"] and all(value.strip() for value in table.values()), language
+    assert labels("de-CH")["contents"] == "Inhalt"
+    assert labels("zh-TW")["contents"] == labels("zh-Hant")["contents"] == "目錄"
+    assert labels("zh")["contents"] == labels("zh-CN")["contents"] == "目录"
+    assert labels("yue")["contents"] == "目錄"
+    assert label_language("xx") is None and labels("xx")["contents"] == "Contents"
+
+
+def test_labels_table_overrides_words_and_unknown_languages_warn_once(tmp_path):
+    _write(tmp_path / "book.toml", '[book]\ntitle = "T"\nlanguage = "de"\n\n[labels]\nin_brief = "Das Wichtigste"\n'
+                                   'nonsense = "x"\n')
+    config, diagnostics = load_config(tmp_path / "book.toml", "T")
+    assert dict(config.labels) == {"in_brief": "Das Wichtigste"}
+    assert [(d.code, d.line) for d in diagnostics] == [("C002", 7)]
+    from pipeline.styles import book_labels
+
+    words = book_labels(config)
+    assert words["in_brief"] == "Das Wichtigste" and words["contents"] == "Inhalt"
+    _write(tmp_path / "book.toml", '[book]\ntitle = "T"\nlanguage = "tlh"\n')
+    config, diagnostics = load_config(tmp_path / "book.toml", "T")
+    assert [(d.code, d.severity.value, d.line) for d in diagnostics] == [("C007", "warning", 3)]
+    assert book_labels(config)["contents"] == "Contents"
+    _write(tmp_path / "book.toml", '[book]\ntitle = "T"\nlanguage = "en\\"; } body { color: red"\n')
+    config, diagnostics = load_config(tmp_path / "book.toml", "T")
+    assert [d.code for d in diagnostics] == ["C003"] and config.language == "en"

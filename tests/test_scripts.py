@@ -233,3 +233,12 @@ def test_cjk_lines_break_inside_the_text_block(cjk_book):
                 checked += 1
     assert checked > 400
     assert bad_glyphs(cjk_book[".pdf"])[0] == []
+
+
+def test_labels_are_in_the_books_language(cjk_book, rtl_book):
+    pdf_text = "".join(page.extract_text() for page in PdfReader(cjk_book[".pdf"]).pages)
+    assert "目录" in pdf_text and "摘要" in pdf_text and "Contents" not in pdf_text
+    nav = epub_documents(rtl_book[".epub"])["EPUB/text/front_nav.xhtml"]
+    assert "المحتويات" in "".join(nav.itertext()) and "Contents" not in "".join(nav.itertext())
+    letter = epub_documents(rtl_book[".epub"])["EPUB/text/rslh-mn-lmdynh.xhtml"]
+    assert "المقالة 1" in "".join(letter.itertext())

@@ -24,7 +24,7 @@ from ..fonts import EpubFont, book_text, epub_css, epub_fonts, plan_fonts
 from ..images import inspect_image
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, insert_markers
-from ..styles import labels, render_template, styles_dir
+from ..styles import book_labels, render_template, styles_dir
 from ..xhtml import parse_fragment, serialize_children
 from . import ExportContext, Exported
 from .cover import cover_png
@@ -50,7 +50,7 @@ class EpubExporter:
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
-        words = labels(config.language)
+        words = book_labels(config)
         package = epub.EpubBook()
         page = {"book": config, "labels": words, "css_href": "../style/book.css", "articles": book.articles,
                 "direction": direction(config.language)}

@@ -33,7 +33,7 @@ from ..fonts import FONT_DIRS, book_text, face_bytes, pdf_css, plan_fonts
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, letters
 from ..resources import ResourceRefused, media_type, resolve_url
-from ..styles import labels, render_template, styles_dir
+from ..styles import book_labels, render_template, styles_dir
 from ..xhtml import parse_fragment, serialize_children
 from . import ExportContext, Exported
 
@@ -110,7 +110,7 @@ def _html(book: RenderedBook, context: ExportContext, pages: dict[str, str], par
           articles: tuple[RenderedArticle, ...] | None = None, link_base: str = "") -> str:
     config = book.book.config
     root = book.book.root.resolve()
-    words = labels(config.language)
+    words = book_labels(config)
     return render_template(
         "booklet.html",
         book=config,
