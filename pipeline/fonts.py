@@ -226,6 +226,16 @@ def plan_fonts(text: str, language: str) -> FontPlan:
                                          for name, (package, chars) in sorted(missing.items())))
 
 
+def cmap(path: Path, index: int = 0) -> frozenset[int]:
+    """The characters a font file (a face of a collection) has."""
+    return _cmap(path, index)
+
+
+def drawing_group(point: int, index: int) -> ScriptGroup | None:
+    """The group whose installed face draws `point` (`index`: the CJK face)."""
+    return _drawing_group(point, index)
+
+
 def _drawing_group(point: int, index: int) -> ScriptGroup | None:
     for group in GROUPS:
         face = group.serif[0]

@@ -140,6 +140,7 @@ def load_article(path: Path) -> tuple[Article | None, list[Diagnostic]]:
         blurb=values.get("blurb", "").strip(),
         subtitle=values.get("subtitle", "").strip(),
         authors=tuple(values.get("authors", ())),
+        language=values.get("language", ""),
     )
     return article, diagnostics
 

@@ -51,6 +51,7 @@ class Article:
     subtitle: str = ""
     authors: tuple[str, ...] = ()
     slug_given: bool = False  # the front matter names the slug (else it is derived from the title)
+    language: str = ""  # the front matter's `language`, if not the book's
 
 
 @dataclass(frozen=True)

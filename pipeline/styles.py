@@ -27,7 +27,9 @@ def styles_dir() -> Path:
 def _environment(root: Path) -> "jinja2.Environment":
     import jinja2  # here, not at the top: a no-op rebuild never renders
 
-    return jinja2.Environment(
+    from .languages import direction
+
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / "templates"),
         autoescape=True,  # text from book.toml is escaped; sanitized XHTML is passed as Markup
         undefined=jinja2.StrictUndefined,
@@ -35,6 +37,8 @@ def _environment(root: Path) -> "jinja2.Environment":
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.globals["direction_of"] = direction  # "rtl" or "ltr" for a language tag
+    return environment
 
 
 def render_template(name: str, **context: object) -> str:

@@ -67,7 +67,8 @@ class EpubExporter:
         breaks = _breaks_by_article(context.pagination)
         chapters = [
             _document(f"a-{item.anchor}", item.anchor, item.article.title, _with_page_breaks(
-                render_template("epub/article.xhtml", item=item, body=_epub_body(item, words), **page),
+                render_template("epub/article.xhtml", item=item, body=_epub_body(item, words),
+                                **_article_page(page, item, config)),
                 item.anchor, breaks.get(index, []), words))
             for index, item in enumerate(book.articles)
         ]
@@ -112,6 +113,12 @@ def _cover(book: RenderedBook, page: dict) -> tuple[epub.EpubCover, "_Document"]
     document = _document("cover", "front_cover", words["cover"], render_template(
         "epub/cover.xhtml", cover_href=f"../{name}", cover_alt=alt, **page))
     return image, document
+
+
+def _article_page(page: dict, item: RenderedArticle, config: BookConfig) -> dict:
+    """An article's document is in its own language (front matter), else the book's."""
+    language = item.article.language or config.language
+    return {**page, "page_language": language, "direction": direction(language)}
 
 
 def _toc(book: RenderedBook, chapters: list["_Document"]) -> list[TocEntry]:
