@@ -48,16 +48,17 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # WeasyPrint subsets fonts with HarfBuzz's subsetter when present, else with
-# fontTools (with a warning, and different bytes). We choose HarfBuzz; this
-# installs Debian's package where we can (root + apt) and says so otherwise.
+# fontTools (with a warning, and different bytes); every script other than
+# Latin is drawn with Debian's Noto fonts (pipeline/fonts.py). This installs
+# the missing Debian packages where we can (root + apt) and says so otherwise.
 check-system:
-	@$(BIN)/python -m pipeline.system || { \
+	@missing="$$($(BIN)/python -m pipeline.system 2>/dev/null)" || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing libharfbuzz-subset0 (Debian)"; \
-	    (apt-get install -y -q libharfbuzz-subset0 >/dev/null 2>&1 || \
-	     (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q libharfbuzz-subset0 >/dev/null 2>&1)) \
-	    && $(BIN)/python -m pipeline.system; \
-	  else echo "warning: install HarfBuzz's subsetter (Debian: libharfbuzz-subset0) for warning-free, reproducible PDFs"; fi; }
+	    echo "installing $$missing (Debian)"; \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1)) \
+	    && $(BIN)/python -m pipeline.system >/dev/null; \
+	  else echo "warning: install the Debian packages $$missing: HarfBuzz's subsetter for reproducible PDFs, Noto fonts for scripts beyond Latin"; fi; }
 
 clean:
 	rm -rf dist .pytest_cache

@@ -4,21 +4,21 @@ Ebooks' `lint`). Same diagnostics, same format, same exit codes as `build`.
 Beyond what loading and rendering already report (front matter, images, alt
 text, broken internal links), it looks for what only shows in print: heading
 levels that skip, duplicate titles, characters none of the book's fonts can
-draw; and, with `--outputs`, validates built files (EPUBCheck; a heading left
+draw (one line per script: `pipeline.fonts`); and, with `--outputs`, validates built files (EPUBCheck; a heading left
 alone at the foot of a PDF page).
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 
 from .diagnostics import Diagnostic, error, warning
 from .load import load_book
 from .model import Article, RenderedBook
 from .render import render_book
-from .styles import styles_dir
+from .fonts import font_diagnostics
+from .styles import book_labels
 
 _HEADING = re.compile(r"^(#{1,6})\s+\S")
 
@@ -31,7 +31,8 @@ def check_book(book_dir: Path, outputs: Path | None = None) -> list[Diagnostic]:
     rendered, found = render_book(book)
     diagnostics += found
     for article in book.articles:
-        diagnostics += heading_skips(article) + undrawable_characters(article)
+        diagnostics += heading_skips(article)
+    diagnostics += font_diagnostics(book, book_labels(book.config))
     diagnostics += duplicate_titles(book.articles)
     if outputs is not None:
         diagnostics += check_outputs(rendered, outputs)
@@ -67,31 +68,6 @@ def duplicate_titles(articles: tuple[Article, ...]) -> list[Diagnostic]:
                                  hint="give each article its own title", path=article.source_path, line=1))
         seen.setdefault(key, article)
     return found
-
-
-def undrawable_characters(article: Article) -> list[Diagnostic]:
-    """Characters no font of the book has a glyph for (they print as boxes)."""
-    drawable = _drawable()
-    found = []
-    lines = article.source_path.read_text(encoding="utf-8-sig").replace("\r\n", "\n").split("\n")
-    for number, line in enumerate(lines, start=1):
-        for column, character in enumerate(line, start=1):
-            if not character.isspace() and ord(character) not in drawable and ord(character) >= 0x20:
-                found.append(warning("R007", f"no font of the book can draw '{character}' "
-                                             f"(U+{ord(character):04X})",
-                                     hint="replace it, or add a font with this character to styles/fonts",
-                                     path=article.source_path, line=number, column=column))
-    return found
-
-
-@lru_cache(maxsize=1)
-def _drawable() -> frozenset[int]:
-    from fontTools.ttLib import TTFont
-
-    points: set[int] = set()
-    for path in sorted((styles_dir() / "fonts").glob("*.ttf")):
-        points.update(TTFont(path, lazy=True).getBestCmap() or {})
-    return frozenset(points)
 
 
 def check_outputs(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:

@@ -94,8 +94,12 @@ def _validate(data: dict[str, Any], text: str, path: Path,
               fallback_title: str) -> tuple[BookConfig, list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     values: dict[str, Any] = {}
-    tables = sorted({o.table for o in SCHEMA})
+    tables = sorted({o.table for o in SCHEMA} | {"labels"})
     for table, content in data.items():
+        if table == "labels" and isinstance(content, dict):
+            values["labels"], found = _labels(content, text, path)
+            diagnostics += found
+            continue
         if table not in tables or not isinstance(content, dict):
             diagnostics.append(error(
                 "C002", f"unknown table or key '{table}'",
@@ -122,7 +126,47 @@ def _validate(data: dict[str, Any], text: str, path: Path,
             diagnostics.append(error("C003", f"[{option.table}] {option.key} is required",
                                      hint=option.doc, path=path, line=1))
     values.setdefault("title", fallback_title)
+    diagnostics += _language(values, text, path)
     return _with_identifier(BookConfig(**values)), diagnostics
+
+
+def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+    """A language tag the layout can use (it goes into markup and CSS), and
+    one with words in styles/labels.toml, else English words and a warning."""
+    from .languages import TAG
+    from .styles import label_language
+
+    language = values.get("language", "en")
+    line = _find_line(text, "book", "language")
+    if not TAG.match(language):
+        values["language"] = "en"
+        return [error("C003", f"[book] language: {language!r} is not a BCP 47 language tag",
+                      hint="e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\"", path=path, line=line)]
+    if label_language(language) is None:
+        return [warning("C008", f"no words for the language '{language}' in labels.toml: the book's "
+                                "fixed words (\"Contents\", \"In brief\"...) are printed in English",
+                        hint="give them in a [labels] table of book.toml, or add the language to "
+                             "styles/labels.toml", path=path, line=line)]
+    return []
+
+
+def _labels(content: dict[str, Any], text: str, path: Path) -> tuple[tuple[tuple[str, str], ...], list[Diagnostic]]:
+    """[labels]: words of styles/labels.toml replaced for this book."""
+    from .styles import labels
+
+    known = labels("en")
+    found, words = [], []
+    for key, value in content.items():
+        line = _find_line(text, "labels", key)
+        if key not in known:
+            found.append(error("C002", f"unknown key '{key}' in [labels]",
+                               hint=f"valid keys in [labels]: {', '.join(known)}", path=path, line=line))
+        elif not isinstance(value, str):
+            found.append(error("C003", f"[labels] {key}: expected a string, got {type(value).__name__}",
+                               hint=f"the word printed in place of \"{known[key]}\"", path=path, line=line))
+        else:
+            words.append((key, value))
+    return tuple(words), found
 
 
 def _with_identifier(config: BookConfig) -> BookConfig:

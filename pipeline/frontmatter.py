@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostic, error, warning
+from .languages import TAG
 
 # Key -> (expected Python type, description). Values are type-checked, so that
 # `title: no` is an error to fix rather than the title "False".
@@ -24,6 +25,7 @@ FIELDS: dict[str, tuple[type, str]] = {
     "blurb": (str, "a quoted paragraph, shown as a pull quote"),
     "authors": (list, "the article's authors, if not the book's"),
     "slug": (str, "the article's id in links and file names"),
+    "language": (str, "the article's language (BCP 47), if not the book's: quotes, hyphenation, direction"),
 }
 
 
@@ -101,6 +103,11 @@ def _check(data: dict[Any, Any], block: str, path: Path) -> tuple[dict[str, Any]
             diagnostics.append(error(
                 "M002", f"'{key}' must be text, not {_yaml_type(value)} (YAML reads {raw} as {value!r})",
                 hint=f"quote the value: {key}: \"{raw}\"", path=path, line=line, column=len(key) + 3))
+            continue
+        if key == "language" and not TAG.match(value):
+            diagnostics.append(error("M002", f"'language' must be a BCP 47 language tag, not {value!r}",
+                                     hint="e.g. language: de, language: zh-Hant", path=path, line=line,
+                                     column=len(key) + 3))
             continue
         values[key] = value
     return values, diagnostics

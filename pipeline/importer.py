@@ -409,8 +409,7 @@ def _title(manuscript: str, source: Path) -> str:
 
 def _file_slug(manuscript: str, source: Path) -> str:
     """The title's slug, cut at a word boundary so file names stay readable."""
-    slug = slugify(_title(manuscript, source))
-    return slug if len(slug) <= 60 else slug[:61].rsplit("-", 1)[0]
+    return slugify(_title(manuscript, source)) or "article"
 
 
 def _unlisted(into: Path, written: list[Path]) -> list[Diagnostic]:

@@ -31,14 +31,20 @@ def saddle_stitch_order(page_count: int) -> list[tuple[int | None, int | None]]:
     return sides
 
 
-def impose_booklet(source: Path, target: Path) -> list[Diagnostic]:
-    """Write `target`: the pages of `source` two-up on landscape sheets."""
+def impose_booklet(source: Path, target: Path, rtl: bool = False) -> list[Diagnostic]:
+    """Write `target`: the pages of `source` two-up on landscape sheets.
+
+    A right-to-left book is bound on the right: each side's two pages
+    change places (sheet 1's front: the first page left, the last right).
+    """
     try:
         reader = PdfReader(source)
         width = float(reader.pages[0].mediabox.width)
         height = float(reader.pages[0].mediabox.height)
         writer = PdfWriter()
         for left, right in saddle_stitch_order(len(reader.pages)):
+            if rtl:
+                left, right = right, left
             sheet = PageObject.create_blank_page(width=2 * width, height=height)
             for index, x in ((left, 0.0), (right, width)):
                 if index is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 from .config import load_config
@@ -24,11 +25,26 @@ MAX_MANUSCRIPT_BYTES = 2 * 1024 * 1024  # about 300,000 words: far beyond an art
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
 
+MAX_SLUG = 60
+
+
 def slugify(text: str) -> str:
-    """ASCII slug for file names and ids: 'Ça va, Zoë?' -> 'ca-va-zoe'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    """ASCII slug for file names and ids, by transliteration (anyascii):
+    'Ça va, Zoë?' -> 'ca-va-zoe', '一个很高的人' -> 'yi-ge-hen-gao-de-ren'.
+    '' when nothing usable results; cut at a word boundary past MAX_SLUG."""
+    from anyascii import anyascii
+
+    # Syllabic scripts written without spaces (Han, kana, Hangul) transliterate
+    # to run-together syllables: keep each character's syllable apart.
+    ascii_text = "".join(anyascii(c) + (" " if _spaceless(c) else "") for c in unicodedata.normalize("NFC", text))
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug or "untitled"
+    return slug if len(slug) <= MAX_SLUG else slug[:MAX_SLUG + 1].rsplit("-", 1)[0]
+
+
+def _spaceless(character: str) -> bool:
+    point = ord(character)
+    return 0x3040 <= point <= 0x30FF or 0x3400 <= point <= 0x9FFF or 0xAC00 <= point <= 0xD7AF or \
+        0xF900 <= point <= 0xFAFF or 0x20000 <= point <= 0x2FFFF
 
 
 def load_book(root: Path) -> tuple[Book | None, list[Diagnostic]]:
@@ -49,10 +65,12 @@ def load_book(root: Path) -> tuple[Book | None, list[Diagnostic]]:
         diagnostics += found
         if article is not None:
             articles.append(article)
-    diagnostics += _duplicate_slugs(articles)
+    articles, found = _unique_slugs(articles, root)
+    diagnostics += found
     cover, found = _cover(root, config.cover, config_path)
     diagnostics += found
-    book = Book(root=root, slug=slugify(config.title), config=config, articles=tuple(articles),
+    book_slug = slugify(config.title) or slugify(root.resolve().name) or "book"
+    book = Book(root=root, slug=book_slug, config=config, articles=tuple(articles),
                 config_path=config_path if config_path.exists() else None, cover=cover)
     return book, diagnostics
 
@@ -144,6 +162,7 @@ def load_article(path: Path, root: Path | None = None) -> tuple[Article | None, 
                 hint="start the file with '---', a 'title:' line and '---'", path=path, line=1, column=1))
     article = Article(
         slug=slugify(values.get("slug") or title),
+        slug_given=bool(slugify(values.get("slug") or "")),
         title=title.strip(),
         source_path=path,
         body=body,
@@ -152,6 +171,7 @@ def load_article(path: Path, root: Path | None = None) -> tuple[Article | None, 
         blurb=values.get("blurb", "").strip(),
         subtitle=values.get("subtitle", "").strip(),
         authors=tuple(values.get("authors", ())),
+        language=values.get("language", ""),
     )
     return article, diagnostics
 
@@ -171,23 +191,57 @@ def _title_from_name(name: str) -> str:
     return words[:1].upper() + words[1:] if words else name
 
 
-def _duplicate_slugs(articles: list[Article]) -> list[Diagnostic]:
-    seen: dict[str, Article] = {}
+def _unique_slugs(articles: list[Article], root: Path) -> tuple[list[Article], list[Diagnostic]]:
+    """Every article a slug of its own, the same from build to build.
+
+    A slug given in front matter is kept (two equal ones are an error: the
+    author named them). A slug derived from the title that is empty becomes
+    `article-N` (N: its place in the book); one that is taken gets `-2`,
+    `-3`... with a warning.
+    """
     diagnostics = []
+    given: dict[str, Article] = {}
     for article in articles:
-        if article.slug in seen:
+        if article.slug_given and article.slug in given:
             diagnostics.append(error(
-                "M007", f"slug '{article.slug}' is also used by {seen[article.slug].source_path.name}",
-                hint="give one of them a different title or a 'slug:' in its front matter",
+                "M007", f"slug '{article.slug}' is also given to {given[article.slug].source_path.name}",
+                hint="give each article its own 'slug:' in its front matter",
+                path=article.source_path, line=_position_in(article.source_path, root, "slug:")[0]))
+        if article.slug_given:
+            given.setdefault(article.slug, article)
+    taken = set(given)
+    result = []
+    for number, article in enumerate(articles, start=1):
+        if article.slug_given:
+            result.append(article)
+            continue
+        base = article.slug or f"article-{number}"
+        slug, suffix = base, 1
+        while slug in taken:
+            suffix += 1
+            slug = f"{base}-{suffix}"
+        if slug != base:
+            diagnostics.append(warning(
+                "M011", f"slug '{base}' (from the title) is already used; this article's is '{slug}'",
+                hint="give the article a 'slug:' in its front matter to choose its own",
                 path=article.source_path, line=1))
-        seen[article.slug] = article
-    return diagnostics
+        taken.add(slug)
+        result.append(replace(article, slug=slug))
+    return result, diagnostics
 
 
 def _refused_manuscript(path: Path, exc: ResourceRefused) -> Diagnostic:
     where = f"a link to '{exc.target}', outside the book folder" if isinstance(exc, OutsideBook) else str(exc)
     return error("M010", f"manuscript is {where}; it was not read", path=path,
                  hint="copy the file into the book folder instead of linking to it")
+
+
+def _position_in(path: Path, root: Path, needle: str) -> tuple[int, int]:
+    """Where `needle` first is in a file of the book (read through the gate)."""
+    try:
+        return position(decode(read_bytes(path, (root,))), needle)
+    except (ResourceRefused, NotUtf8):
+        return 1, 1
 
 
 def _config_text(root: Path, config_path: Path) -> str:

@@ -32,6 +32,7 @@ class BookConfig:
     pdf_variant: str = "none"
     pdf_impose: bool = False
     epub_embed_fonts: bool = True
+    labels: tuple[tuple[str, str], ...] = ()  # book.toml's [labels]: words that replace the language's
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Article:
     blurb: str = ""
     subtitle: str = ""
     authors: tuple[str, ...] = ()
+    slug_given: bool = False  # the front matter names the slug (else it is derived from the title)
+    language: str = ""  # the front matter's `language`, if not the book's
 
 
 @dataclass(frozen=True)

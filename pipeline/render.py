@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -26,8 +27,9 @@ from lxml import etree
 from .diagnostics import Diagnostic, error, warning
 from .images import ImageRejected, inspect_image
 from .model import Article, Book, Heading, RenderedArticle, RenderedBook
+from .quotes import smarten_text, smarten_tree
 from .resources import ResourceRefused, inside
-from .xhtml import XML_FORBIDDEN, sanitize, serialize_children, to_xhtml
+from .xhtml import XML_FORBIDDEN, parse_fragment, sanitize, serialize_children, to_xhtml
 
 MAX_DEPTH = 48  # nested elements; deeper structures are not a booklet's
 
@@ -45,14 +47,15 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
     diagnostics: list[Diagnostic] = []
     rendered = []
     for number, article in enumerate(book.articles, start=1):
-        result, found = render_article(article, number, book.root)
+        result, found = render_article(article, number, book.root, article.language or book.config.language)
         rendered.append(result)
         diagnostics += found
         on_article()
     return RenderedBook(book=book, articles=tuple(rendered)), diagnostics
 
 
-def render_article(article: Article, number: int, root: Path) -> tuple[RenderedArticle, list[Diagnostic]]:
+def render_article(article: Article, number: int, root: Path,
+                   language: str = "en") -> tuple[RenderedArticle, list[Diagnostic]]:
     body, diagnostics = _strip_forbidden(article.body, article)
     md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="xhtml")
     try:
@@ -66,26 +69,31 @@ def render_article(article: Article, number: int, root: Path) -> tuple[RenderedA
     processor = _ArticleProcessor(article, root)
     if container is not None:
         processor.run(container)
+        smarten_tree(container, language)  # quotes of the text's language (pipeline/quotes.py)
     diagnostics += processor.diagnostics
+    article = replace(article, title=smarten_text(article.title, language),
+                      subtitle=smarten_text(article.subtitle, language))
     return RenderedArticle(
         article=article,
         number=number,
         anchor=article.slug,
         body_html=serialize_children(container) if container is not None else "",
-        summary_html=render_inline(article.summary),
-        blurb_html=render_inline(article.blurb),
+        summary_html=render_inline(article.summary, language),
+        blurb_html=render_inline(article.blurb, language),
         headings=tuple(processor.headings),
         resources=tuple(processor.resources),
     ), diagnostics
 
 
-def render_inline(text: str) -> str:
+def render_inline(text: str, language: str = "en") -> str:
     """Render a front-matter paragraph (summary, blurb) to XHTML inline content."""
     if not text:
         return ""
     html = markdown.markdown(XML_FORBIDDEN.sub("", text), output_format="xhtml")
     html = html.removeprefix("<p>").removesuffix("</p>") if html.count("<p>") == 1 else html
-    return to_xhtml(sanitize(html))
+    fragment = parse_fragment(to_xhtml(sanitize(html)))
+    smarten_tree(fragment, language)
+    return serialize_children(fragment)
 
 
 def _strip_forbidden(body: str, article: Article) -> tuple[str, list[Diagnostic]]:
@@ -129,7 +137,8 @@ class _ArticleProcessor:
             if element.tag == "a" and href and href.startswith("#") and len(href) > 1:
                 self._check_anchor(unquote(href[1:]), ids)
                 element.set("href", "#" + self.prefix + href[1:])
-            if element.tag in ("h2", "h3") and element.get("id"):
+            # An empty heading (a page separator in some manuscripts) has no place in the contents.
+            if element.tag in ("h2", "h3") and element.get("id") and _heading_text(element):
                 self.headings.append(Heading(int(element.tag[1]), _heading_text(element), element.get("id")))
             if element.tag == "img":
                 self._check_image(element)

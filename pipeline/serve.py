@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 from .diagnostics import has_errors
 from .resources import ResourceRefused, media_type, resolve_path
-from .styles import labels, render_template, styles_dir
+from .styles import book_labels, render_template, styles_dir
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
@@ -76,7 +76,7 @@ class Preview:
         with self.changed:
             self.version += 1
             self.page = render_template("preview.html", book=self.config, articles=self.articles,
-                                        labels=labels(self.config.language), problems=shown,
+                                        labels=book_labels(self.config), problems=shown,
                                         version=self.version, downloads=self.downloads)
             self.changed.notify_all()
 

@@ -27,7 +27,9 @@ def styles_dir() -> Path:
 def _environment(root: Path) -> "jinja2.Environment":
     import jinja2  # here, not at the top: a no-op rebuild never renders
 
-    return jinja2.Environment(
+    from .languages import direction
+
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / "templates"),
         autoescape=True,  # text from book.toml is escaped; sanitized XHTML is passed as Markup
         undefined=jinja2.StrictUndefined,
@@ -35,6 +37,8 @@ def _environment(root: Path) -> "jinja2.Environment":
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.globals["direction_of"] = direction  # "rtl" or "ltr" for a language tag
+    return environment
 
 
 def render_template(name: str, **context: object) -> str:
@@ -46,11 +50,37 @@ def font_files() -> list[Path]:
     return sorted((styles_dir() / "fonts").glob("*.ttf"))
 
 
-@lru_cache(maxsize=8)
-def labels(language: str) -> dict[str, str]:
-    """The fixed words of the book (\"Contents\", \"In brief\"...) in its language."""
+@lru_cache(maxsize=1)
+def _label_tables() -> dict[str, dict[str, str]]:
     import tomllib
 
-    table = tomllib.loads((styles_dir() / "labels.toml").read_text(encoding="utf-8"))
-    primary = language.split("-")[0].lower()
-    return {**table["en"], **table.get(primary, {}), **table.get(language, {})}
+    tables = tomllib.loads((styles_dir() / "labels.toml").read_text(encoding="utf-8"))
+    return {name.lower(): words for name, words in tables.items()}
+
+
+def label_language(language: str) -> str | None:
+    """The table of labels.toml for a BCP 47 tag, or None: the whole tag,
+    Chinese by script (Traditional for zh-Hant, zh-TW, zh-HK, zh-MO and
+    Cantonese), else the primary subtag."""
+    tables = _label_tables()
+    tag = language.lower()
+    subtags = tag.split("-")
+    if tag in tables:
+        return tag
+    if subtags[0] in ("zh", "yue"):
+        traditional = subtags[0] == "yue" or any(s in ("hant", "tw", "hk", "mo") for s in subtags[1:])
+        return "zh-hant" if traditional else "zh-hans"
+    return subtags[0] if subtags[0] in tables else None
+
+
+@lru_cache(maxsize=8)
+def labels(language: str) -> dict[str, str]:
+    """The fixed words of the book (\"Contents\", \"In brief\"...) in its
+    language; English for any word (or language) the tables lack."""
+    tables = _label_tables()
+    return {**tables["en"], **tables.get(label_language(language) or "en", {})}
+
+
+def book_labels(config) -> dict[str, str]:
+    """The book's words: its language's, with book.toml's [labels] over them."""
+    return {**labels(config.language), **dict(config.labels)}

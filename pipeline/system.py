@@ -1,8 +1,9 @@
-"""`python -m pipeline.system`: check the system libraries the PDF needs.
+"""`python -m pipeline.system`: check the system libraries and fonts the book needs.
 
-Exit 0 when WeasyPrint's libraries and HarfBuzz's subsetter are present,
-1 otherwise (with the missing piece named). The Makefile calls it before a
-build; it does not import WeasyPrint, so it is quick.
+Exit 0 when WeasyPrint's libraries, HarfBuzz's subsetter and the Noto font
+packages of `pipeline/fonts.py` are present, 1 otherwise, printing the
+missing Debian packages (space-separated) on stdout for the Makefile to
+install. It does not import WeasyPrint, so it is quick.
 """
 
 from __future__ import annotations
@@ -17,11 +18,18 @@ LIBRARIES = {
 
 
 def missing() -> list[str]:
-    return [package for library, package in LIBRARIES.items() if ctypes.util.find_library(library) is None]
+    from .fonts import GROUPS
+
+    absent = [package for library, package in LIBRARIES.items() if ctypes.util.find_library(library) is None]
+    for group in GROUPS:
+        if any(face.path is None for face in group.serif + group.sans) and group.package not in absent:
+            absent.append(group.package)
+    return absent
 
 
 if __name__ == "__main__":
     absent = missing()
     if absent:
-        print(f"missing system libraries (Debian packages): {' '.join(absent)}", file=sys.stderr)
+        print(" ".join(absent))
+        print(f"missing system packages (Debian): {' '.join(absent)}", file=sys.stderr)
     sys.exit(1 if absent else 0)

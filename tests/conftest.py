@@ -69,8 +69,13 @@ def epub_documents(path: Path) -> dict[str, etree._Element]:
                 if name.endswith(".xhtml")}
 
 
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
+
+
 def normalize(text: str) -> str:
-    return " ".join(text.split())
+    """One space between words, and plain quotes: the book sets apostrophes
+    and quotes typographically (it’s), the sources may not (it's)."""
+    return " ".join(text.translate(_QUOTES).split())
 
 
 def seed_sentences() -> list[str]:

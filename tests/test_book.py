@@ -46,8 +46,7 @@ def test_epub_passes_epubcheck_with_no_message(built_book):
 def test_every_seed_sentence_is_in_the_epub(built_book):
     _, epub = built_book
     text = normalize(" ".join(" ".join(root.itertext()) for root in epub_documents(epub).values()))
-    text = normalize(text)
-    missing = [s for s in seed_sentences() if s not in text]
+    missing = [s for s in seed_sentences() if normalize(s) not in text]
     assert missing == []
 
 

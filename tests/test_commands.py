@@ -45,7 +45,7 @@ def test_check_finds_print_problems_with_locations(tmp_path):
     book = tmp_path / "book"
     book.mkdir()
     (book / "book.toml").write_text('[book]\ntitle = "T"\n', encoding="utf-8")
-    (book / "01-a.md").write_text("---\ntitle: Same\n---\n\n## One\n\n#### Too deep\n\nA 中 character"
+    (book / "01-a.md").write_text("---\ntitle: Same\n---\n\n## One\n\n#### Too deep\n\nA ᱚ character"
                                   " and [a link](#nowhere).\n", encoding="utf-8")
     (book / "02-b.md").write_text("---\ntitle: same\nslug: other\n---\n\nText.\n", encoding="utf-8")
     found = {(d.code, d.path.name, d.line, d.column) for d in check_book(book)}

@@ -155,15 +155,76 @@ def test_bom_and_crlf_are_accepted(tmp_path):
     assert diagnostics == [] and article.title == "A" and "\r" not in article.body
 
 
-def test_duplicate_slugs_are_errors(tmp_path):
+def test_equal_given_slugs_are_errors_and_derived_ones_get_numbers(tmp_path):
     _write(tmp_path / "book.toml", '[book]\ntitle = "T"\n')
     _write(tmp_path / "a.md", "---\ntitle: Same\n---\n")
     _write(tmp_path / "b.md", "---\ntitle: same\n---\n")
-    _, diagnostics = load_book(tmp_path)
-    assert [d.code for d in diagnostics] == ["M007"]
+    _write(tmp_path / "c.md", "---\ntitle: Same\n---\n")
+    book, diagnostics = load_book(tmp_path)
+    assert [a.slug for a in book.articles] == ["same", "same-2", "same-3"]
+    assert [(d.code, d.severity.value, d.path.name) for d in diagnostics] == \
+        [("M011", "warning", "b.md"), ("M011", "warning", "c.md")]
+    _write(tmp_path / "d.md", "---\ntitle: Other\nslug: same-2\n---\n")
+    _write(tmp_path / "e.md", "---\ntitle: Third\n\nslug: same-2\n---\n")
+    book, diagnostics = load_book(tmp_path)
+    # a given slug keeps its name; the derived one that took it moves on
+    assert [a.slug for a in book.articles] == ["same", "same-3", "same-4", "same-2", "same-2"]
+    assert [(d.code, d.path.name, d.line) for d in diagnostics if d.is_error] == [("M007", "e.md", 4)]
+
+
+def test_slugs_of_every_script_are_ascii_never_untitled_and_stable(tmp_path):
+    _write(tmp_path / "book.toml", '[book]\ntitle = "كتاب صغير"\nlanguage = "ar"\n')
+    titles = ["قطة في البيت", "猫が好きです", "我喜欢猫", "작은 고양이", "छोटी बिल्ली", "?!", "؟", "Кошка"]
+    for number, title in enumerate(titles, start=1):
+        _write(tmp_path / f"{number:02d}.md", f"---\ntitle: \"{title}\"\n---\n\nText.\n")
+    book, diagnostics = load_book(tmp_path)
+    slugs = [a.slug for a in book.articles]
+    assert diagnostics == []
+    assert slugs == ["qth-fy-lbyt", "mao-ga-hao-ki-de-su", "wo-xi-huan-mao", "jag-eun-go-yang-i",
+                     "choti-billi", "article-6", "article-7", "koshka"], slugs
+    assert book.slug == "ktb-sghyr"
+    assert [a.slug for a in load_book(tmp_path)[0].articles] == slugs
+    assert all(slug.isascii() and "untitled" not in slug for slug in slugs)
 
 
 def test_slugify_keeps_words_and_drops_punctuation():
     assert slugify("How Kratom May Ease: The “Prolactin” Connection!") == \
         "how-kratom-may-ease-the-prolactin-connection"
     assert slugify("Café déjà vu") == "cafe-deja-vu"
+
+
+LABEL_LANGUAGES = ("en de fr es it pt nl pl ru uk tr el ar fa he hi bn zh-Hans zh-Hant ja ko vi").split()
+
+
+def test_labels_exist_for_every_listed_language_and_key():
+    from pipeline.styles import _label_tables, label_language, labels
+
+    english = _label_tables()["en"]
+    for language in LABEL_LANGUAGES:
+        table = _label_tables()[language.lower()]
+        assert set(table) == set(english), (language, set(english) - set(table))
+        assert "{n}" in table["article"] and all(value.strip() for value in table.values()), language
+    assert labels("de-CH")["contents"] == "Inhalt"
+    assert labels("zh-TW")["contents"] == labels("zh-Hant")["contents"] == "目錄"
+    assert labels("zh")["contents"] == labels("zh-CN")["contents"] == "目录"
+    assert labels("yue")["contents"] == "目錄"
+    assert label_language("xx") is None and labels("xx")["contents"] == "Contents"
+
+
+def test_labels_table_overrides_words_and_unknown_languages_warn_once(tmp_path):
+    _write(tmp_path / "book.toml", '[book]\ntitle = "T"\nlanguage = "de"\n\n[labels]\nin_brief = "Das Wichtigste"\n'
+                                   'nonsense = "x"\n')
+    config, diagnostics = load_config(tmp_path / "book.toml", "T")
+    assert dict(config.labels) == {"in_brief": "Das Wichtigste"}
+    assert [(d.code, d.line) for d in diagnostics] == [("C002", 7)]
+    from pipeline.styles import book_labels
+
+    words = book_labels(config)
+    assert words["in_brief"] == "Das Wichtigste" and words["contents"] == "Inhalt"
+    _write(tmp_path / "book.toml", '[book]\ntitle = "T"\nlanguage = "tlh"\n')
+    config, diagnostics = load_config(tmp_path / "book.toml", "T")
+    assert [(d.code, d.severity.value, d.line) for d in diagnostics] == [("C008", "warning", 3)]
+    assert book_labels(config)["contents"] == "Contents"
+    _write(tmp_path / "book.toml", '[book]\ntitle = "T"\nlanguage = "en\\"; } body { color: red"\n')
+    config, diagnostics = load_config(tmp_path / "book.toml", "T")
+    assert [d.code for d in diagnostics] == ["C003"] and config.language == "en"

@@ -13,6 +13,8 @@ import io
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .. import fonts
+from ..languages import is_rtl
 from ..model import BookConfig
 from ..styles import styles_dir
 
@@ -30,42 +32,113 @@ def _pt(points: float) -> int:
 
 
 def cover_png(config: BookConfig) -> bytes:
-    """A PNG cover: rule, title, subtitle, authors; deterministic bytes."""
+    """A PNG cover: rule, title, subtitle, authors; deterministic bytes.
+
+    Each run of text is drawn with the font of its script (the book's Latin
+    family, else the Noto face pipeline/fonts.py chooses), shaped by Raqm;
+    a right-to-left book's cover is set from the right.
+    """
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    fonts = styles_dir() / "fonts"
+    rtl = is_rtl(config.language)
     left, right = _px(18), WIDTH - _px(18)
     y = _px(38)
-    draw.rectangle((left, y, left + _px(24), y + max(2, _pt(1.2))), fill=INK)
+    rule = (right - _px(24), right) if rtl else (left, left + _px(24))
+    draw.rectangle((rule[0], y, rule[1], y + max(2, _pt(1.2))), fill=INK)
     y += _px(10)
-    title = ImageFont.truetype(str(fonts / "SourceSansPro-Semibold.ttf"), _pt(30))
-    y = _paragraph(draw, config.title, title, left, right, y, 1.1) + _px(8)
+    title = _Type("SourceSansPro-Semibold.ttf", 700, _pt(30), config.language)
+    y = _paragraph(draw, config.title, title, left, right, y, 1.1, rtl) + _px(8)
     if config.subtitle:
-        subtitle = ImageFont.truetype(str(fonts / "SourceSerifPro-It.ttf"), _pt(13))
-        y = _paragraph(draw, config.subtitle, subtitle, left, right, y, 1.35)
+        subtitle = _Type("SourceSerifPro-It.ttf", 400, _pt(13), config.language)
+        y = _paragraph(draw, config.subtitle, subtitle, left, right, y, 1.35, rtl)
     if config.authors:
-        authors = ImageFont.truetype(str(fonts / "SourceSansPro-Regular.ttf"), _pt(12))
-        _paragraph(draw, " · ".join(config.authors), authors, left, right, y + _px(26), 1.3)
+        authors = _Type("SourceSansPro-Regular.ttf", 400, _pt(12), config.language)
+        _paragraph(draw, " · ".join(config.authors), authors, left, right, y + _px(26), 1.3, rtl)
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=6)
     return out.getvalue()
 
 
-def _paragraph(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont,
-               left: int, right: int, y: int, leading: float) -> int:
+class _Type:
+    """A size and weight of type: the book's Latin face, and the script faces
+    of pipeline/fonts.py for what it lacks, chosen per character."""
+
+    def __init__(self, latin: str, weight: int, size: int, language: str):
+        self.size, self.weight, self.language = size, weight, language
+        path = styles_dir() / "fonts" / latin
+        self.latin = ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.RAQM)
+        self.latin_cmap = fonts.cmap(path)
+        self.index = fonts.cjk_face(language)
+        self.faces: dict[str, ImageFont.FreeTypeFont] = {}
+
+    def font_of(self, character: str) -> tuple[str, ImageFont.FreeTypeFont]:
+        if character.isspace() or ord(character) in self.latin_cmap:
+            return "latin", self.latin
+        group = fonts.drawing_group(ord(character), self.index)
+        if group is None:
+            return "latin", self.latin
+        if group.key not in self.faces:
+            face = min(group.sans, key=lambda f: abs(f.weight - self.weight))
+            self.faces[group.key] = ImageFont.truetype(str(face.path), self.size,
+                                                       index=self.index if group.collection else 0,
+                                                       layout_engine=ImageFont.Layout.RAQM)
+        return group.key, self.faces[group.key]
+
+    def runs(self, text: str) -> list[tuple[str, ImageFont.FreeTypeFont, str]]:
+        """(text, font, direction) runs; spaces join the run before them."""
+        runs: list[list] = []
+        for character in text:
+            key, font = self.font_of(character)
+            if runs and (runs[-1][0] == key or character.isspace()):
+                runs[-1][1] += character
+            else:
+                runs.append([key, character, font])
+        return [(chars, font, "rtl" if is_rtl_text(chars) else "ltr") for _, chars, font in runs]
+
+    def length(self, text: str) -> float:
+        return sum(font.getlength(chars, direction=direction) for chars, font, direction in self.runs(text))
+
+
+def is_rtl_text(text: str) -> bool:
+    from fontTools import unicodedata
+
+    return any(unicodedata.script_horizontal_direction(unicodedata.script(c), "LTR") == "RTL" for c in text)
+
+
+def _paragraph(draw: ImageDraw.ImageDraw, text: str, type_: _Type, left: int, right: int, y: int,
+               leading: float, rtl: bool) -> int:
     """Draw `text` wrapped to the measure; return the y below it."""
-    line_height = round(font.size * leading)
-    for line in _wrap(text, font, right - left):
-        draw.text((left, y), line, font=font, fill=INK)
+    line_height = round(type_.size * leading)
+    for line in _wrap(text, type_, right - left):
+        runs = type_.runs(line.strip())
+        if rtl:
+            runs.reverse()  # runs in visual order: a right-to-left line's first run is on the right
+        widths = [font.getlength(chars, direction=direction) for chars, font, direction in runs]
+        x = right - sum(widths) if rtl else left
+        for (chars, font, direction), width in zip(runs, widths):
+            draw.text((x, y), chars, font=font, fill=INK, direction=direction, language=type_.language)
+            x += width
         y += line_height
     return y
 
 
-def _wrap(text: str, font: ImageFont.FreeTypeFont, measure: int) -> list[str]:
+def _wrap(text: str, type_: _Type, measure: int) -> list[str]:
+    """Lines of whole words; text without spaces (Chinese, Japanese) breaks between characters."""
+    tokens = [t for word in text.split() for t in (_characters(word) if _spaceless(word) else [word + " "])]
     lines: list[str] = []
-    for word in text.split():
-        if lines and font.getlength(f"{lines[-1]} {word}") <= measure:
-            lines[-1] += f" {word}"
+    for token in tokens:
+        if lines and type_.length((lines[-1] + token).strip()) <= measure:
+            lines[-1] += token
         else:
-            lines.append(word)
-    return lines
+            lines.append(token)
+    return [line.strip() for line in lines]
+
+
+def _spaceless(word: str) -> bool:
+    return any(0x3040 <= ord(c) <= 0x9FFF or 0xAC00 <= ord(c) <= 0xD7AF for c in word)
+
+
+def _characters(word: str) -> list[str]:
+    chars = list(word)
+    chars[-1] += " "
+    return chars

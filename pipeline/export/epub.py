@@ -19,10 +19,12 @@ from ebooklib import epub
 from lxml import etree
 
 from ..diagnostics import error
+from ..languages import direction, is_rtl
+from ..fonts import EpubFont, book_text, epub_css, epub_fonts, plan_fonts
 from ..images import inspect_image
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, insert_markers
-from ..styles import labels, render_template, styles_dir
+from ..styles import book_labels, render_template, styles_dir
 from ..xhtml import serialize_content
 from . import ExportContext, Exported
 from .cover import cover_png
@@ -48,11 +50,13 @@ class EpubExporter:
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
-        words = labels(config.language)
+        words = book_labels(config)
         package = epub.EpubBook()
-        page = {"book": config, "labels": words, "css_href": "../style/book.css", "articles": book.articles}
+        page = {"book": config, "labels": words, "css_href": "../style/book.css", "articles": book.articles,
+                "direction": direction(config.language)}
+        script_fonts = epub_fonts(plan_fonts(book_text(book.book, words), config.language))
         package.add_item(epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css",
-                                       content=_stylesheet(config.epub_embed_fonts)))
+                                       content=_stylesheet(config.epub_embed_fonts, script_fonts)))
 
         cover_image, cover_page = _cover(book, page)
         title = _document("title-page", "front_title", words["title_page"],
@@ -63,7 +67,8 @@ class EpubExporter:
         breaks = _breaks_by_article(context.pagination)
         chapters = [
             _document(f"a-{item.anchor}", item.anchor, item.article.title, _with_page_breaks(
-                render_template("epub/article.xhtml", item=item, body=_epub_body(item, words), **page),
+                render_template("epub/article.xhtml", item=item, body=_epub_body(item, words),
+                                **_article_page(page, item, config)),
                 item.anchor, breaks.get(index, []), words))
             for index, item in enumerate(book.articles)
         ]
@@ -78,8 +83,10 @@ class EpubExporter:
             package.add_item(item)
         images = _add_images(package, book)
         if config.epub_embed_fonts:
-            _add_fonts(package, documents)
+            _add_fonts(package, documents, script_fonts)
         _metadata(package, config, context)
+        if is_rtl(config.language):
+            package.set_direction("rtl")  # the spine's page-progression-direction
         _accessibility(package, book, documents, images, bool(context.pagination), words)
         package.add_item(epub.EpubNcx())
         package.toc = [_ncx_entry(entry, TEXT_DIR) for entry in toc]
@@ -106,6 +113,12 @@ def _cover(book: RenderedBook, page: dict) -> tuple[epub.EpubCover, "_Document"]
     document = _document("cover", "front_cover", words["cover"], render_template(
         "epub/cover.xhtml", cover_href=f"../{name}", cover_alt=alt, **page))
     return image, document
+
+
+def _article_page(page: dict, item: RenderedArticle, config: BookConfig) -> dict:
+    """An article's document is in its own language (front matter), else the book's."""
+    language = item.article.language or config.language
+    return {**page, "page_language": language, "direction": direction(language)}
 
 
 def _toc(book: RenderedBook, chapters: list["_Document"]) -> list[TocEntry]:
@@ -174,16 +187,20 @@ def _add_images(package: epub.EpubBook, book: RenderedBook) -> list[Path]:
     return images
 
 
-def _stylesheet(embed_fonts: bool) -> bytes:
-    """epub.css; without embedded fonts, without its @font-face rules too."""
+def _stylesheet(embed_fonts: bool, script_fonts: list[EpubFont]) -> bytes:
+    """epub.css, after the script fonts' faces (pipeline/fonts.py); without
+    embedded fonts, without any @font-face rule."""
     css = (styles_dir() / "epub.css").read_text(encoding="utf-8")
     if not embed_fonts:
-        css = re.sub(r"@font-face\s*\{[^}]*\}\s*", "", css)
-    return css.encode("utf-8")
+        return re.sub(r"@font-face\s*\{[^}]*\}\s*", "", css).encode("utf-8")
+    # Latin faces last: of the faces that could draw a character, CSS uses the last defined.
+    head, _, rest = css.partition("@font-face")
+    return (head + epub_css(script_fonts) + "@font-face" + rest).encode("utf-8")
 
 
-def _add_fonts(package: epub.EpubBook, documents: list["_Document"]) -> None:
-    """The fonts epub.css uses, subset to the characters of the book."""
+def _add_fonts(package: epub.EpubBook, documents: list["_Document"], script_fonts: list[EpubFont]) -> None:
+    """The fonts epub.css uses, subset to the characters of the book (a
+    script's face to the characters of its unicode-range)."""
     css = (styles_dir() / "epub.css").read_text(encoding="utf-8")
     used = sorted(set(re.findall(r"url\(\.\./fonts/([^)]+)\)", css)))
     text = "".join("".join(etree.fromstring(d.content).itertext()) for d in documents)
@@ -191,17 +208,24 @@ def _add_fonts(package: epub.EpubBook, documents: list["_Document"]) -> None:
         package.add_item(epub.EpubItem(uid=f"font-{Path(name).stem}", file_name=f"fonts/{name}",
                                        media_type="font/ttf",
                                        content=subset_font(styles_dir() / "fonts" / name, text)))
+    points = {ord(character) for character in text}
+    for font in {font.name: font for font in script_fonts}.values():  # one file may serve two families
+        wanted = {p for p in points if any(a <= p <= b for a, b in font.runs)}
+        package.add_item(epub.EpubItem(uid=f"font-{Path(font.name).stem}", file_name=f"fonts/{font.name}",
+                                       media_type="font/otf" if font.name.endswith(".otf") else "font/ttf",
+                                       content=subset_font(font.source, "".join(map(chr, wanted)), font.index)))
 
 
-def subset_font(path: Path, text: str) -> bytes:
+def subset_font(path: Path, text: str, index: int = 0) -> bytes:
     """The font reduced to the glyphs `text` needs, by HarfBuzz's subsetter
-    (the one WeasyPrint uses for the PDF; fontTools took seconds per font)."""
+    (the one WeasyPrint uses for the PDF; fontTools took seconds per font).
+    `index`: the face, in a collection."""
     import uharfbuzz as hb
 
     request = hb.SubsetInput()
     request.unicode_set.update(ord(character) for character in set(text + " "))
     request.flags = hb.SubsetFlags.NO_HINTING
-    return hb.subset(hb.Face(hb.Blob.from_file_path(str(path))), request).blob.data
+    return hb.subset(hb.Face(hb.Blob.from_file_path(str(path)), index), request).blob.data
 
 
 class _Document(epub.EpubHtml):

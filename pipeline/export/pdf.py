@@ -17,6 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 import pydyf
@@ -28,10 +29,12 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ..config import PAGE_SIZES
 from ..diagnostics import error, warning
+from ..fonts import FONT_DIRS, book_text, face_bytes, pdf_css, plan_fonts
+from ..languages import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, letters
 from ..resources import ResourceRefused, media_type, resolve_url
-from ..styles import labels, render_template, styles_dir
+from ..styles import book_labels, render_template, styles_dir
 from ..xhtml import parse_fragment, serialize_children
 from . import ExportContext, Exported
 
@@ -46,7 +49,7 @@ class PdfExporter:
         # Once per export, not per layout pass: every pass and chunk reuses it.
         book = replace(book, articles=tuple(_with_footnotes_at_calls(item) for item in book.articles))
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
-        with _captured_warnings() as messages:
+        with _captured_warnings() as messages, _source_date(context):
             try:
                 with _time_limit(context.time_limit):
                     if _chunked(book, variant):
@@ -57,7 +60,7 @@ class PdfExporter:
                         return Exported(tuple(warning("X001", f"WeasyPrint: {m}") for m in messages),
                                         pagination=breaks, page_numbers=pages)
                     source, document, front, pages = _layout_with_page_numbers(book, context, variant, messages)
-                    document.write_pdf(target, finisher=_PageLabels(front),
+                    document.write_pdf(target, finisher=_PageLabels(front, is_rtl(config.language)),
                                        pdf_identifier=_identifier(config, context), **variant)
             except _TimeLimit:
                 return Exported((error("X003", f"laying out the PDF took more than {context.time_limit:g} s",
@@ -107,6 +110,7 @@ def _html(book: RenderedBook, context: ExportContext, pages: dict[str, str], par
           articles: tuple[RenderedArticle, ...] | None = None, link_base: str = "") -> str:
     config = book.book.config
     root = book.book.root.resolve()
+    words = book_labels(config)
     return render_template(
         "booklet.html",
         book=config,
@@ -115,7 +119,9 @@ def _html(book: RenderedBook, context: ExportContext, pages: dict[str, str], par
         articles=book.articles if articles is None else articles,  # notes already at their calls
         numbered=len(book.articles) > 1,  # the book's count, not the chunk's
         meta=_meta(config, context),
-        labels=labels(config.language),
+        labels=words,
+        direction=direction(config.language),
+        font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language))),
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
         pages=pages,
     )
@@ -144,8 +150,8 @@ def _layout(html: str, book: RenderedBook, variant: dict[str, str], first_page: 
     `first_page` is the folio of the first article's opener (a chunk of a
     booklet laid out in parallel starts further on).
     """
-    fetcher = BookFetcher((book.book.root, styles_dir()))
-    fonts = FontConfiguration()
+    fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS))
+    fonts = ProjectFonts()
     size = PAGE_SIZES[book.book.config.pdf_page_size]
     settings = f"@page {{ size: {size}; }}"
     if first_page != 1:
@@ -154,8 +160,47 @@ def _layout(html: str, book: RenderedBook, variant: dict[str, str], first_page: 
         CSS(filename=str(styles_dir() / "print.css"), url_fetcher=fetcher, font_config=fonts),
         CSS(string=settings, font_config=fonts),
     ]
+    if is_rtl(book.book.config.language):  # the booklet mirrored, bound on the right
+        stylesheets.insert(1, CSS(filename=str(styles_dir() / "print-rtl.css"), url_fetcher=fetcher,
+                                  font_config=fonts))
     source = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/", url_fetcher=fetcher)
     return source, source.render(stylesheets=stylesheets, font_config=fonts, **variant)
+
+
+class ProjectFonts(FontConfiguration):
+    """WeasyPrint's font configuration without the machine's fonts: Fontconfig's
+    rules are loaded, its font folders are not scanned. Only the faces our
+    @font-face rules name (print.css, pipeline/fonts.py) can draw, so what
+    else is installed never changes a book; a character none of them has
+    is a box, which build and check report (R007) before layout.
+
+    (WeasyPrint's own __init__, but FcInitLoadConfig for
+    FcInitLoadConfigAndFonts.)
+    """
+
+    def __init__(self):
+        from weasyprint.text.ffi import ffi, fontconfig, gobject, pangoft2
+
+        self._config = ffi.cast("FcConfig *", _config_without_fonts())
+        self.font_map = ffi.gc(pangoft2.pango_ft2_font_map_new(), gobject.g_object_unref)
+        pangoft2.pango_fc_font_map_set_config(ffi.cast("PangoFcFontMap *", self.font_map), self._config)
+        fontconfig.FcConfigDestroy(self._config)  # the font map keeps a reference
+        self._folder = None
+        self.strut_layouts = {}
+        self.font_features = {}
+
+
+def _config_without_fonts() -> int:
+    """FcInitLoadConfig(), which WeasyPrint's bindings do not declare: the
+    configuration (rules, synthetic styles) without scanning any font folder."""
+    import ctypes.util
+
+    import cffi
+
+    bindings = cffi.FFI()
+    bindings.cdef("void *FcInitLoadConfig(void);")
+    library = bindings.dlopen(ctypes.util.find_library("fontconfig") or "libfontconfig.so.1")
+    return int(bindings.cast("uintptr_t", library.FcInitLoadConfig()))
 
 
 class BookFetcher(URLFetcher):
@@ -170,6 +215,10 @@ class BookFetcher(URLFetcher):
             path = resolve_url(url, self.allowed)
         except ResourceRefused as exc:
             raise FatalURLFetchingError(str(exc)) from None
+        if path.suffix == ".ttc":  # a face of a collection, by its index (pipeline/fonts.py)
+            index = urlsplit(url).fragment
+            return URLFetcherResponse(url, face_bytes(path, int(index) if index.isdigit() else 0),
+                                      {"Content-Type": "font/otf"})
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": media_type(path)})
 
 
@@ -300,10 +349,13 @@ def _enclosing_block(element, block_ids, parents):
 
 
 class _PageLabels:
-    """Finisher writing /PageLabels: roman for the front matter, arabic from 1."""
+    """Finisher writing /PageLabels: roman for the front matter, arabic from
+    1; and, for a right-to-left book, the viewer preference that shows its
+    spreads bound on the right."""
 
-    def __init__(self, front_pages: int):
+    def __init__(self, front_pages: int, rtl: bool = False):
         self.front_pages = front_pages
+        self.rtl = rtl
 
     def __call__(self, document, pdf: pydyf.PDF) -> None:
         nums = pydyf.Array()
@@ -311,10 +363,17 @@ class _PageLabels:
             nums.extend([0, pydyf.Dictionary({"S": "/r"})])
         nums.extend([self.front_pages, pydyf.Dictionary({"S": "/D", "St": 1})])
         pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
+        if self.rtl:
+            pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"Direction": "/R2L"})
 
 
-class _TimeLimit(Exception):
-    """The layout ran past ExportContext.time_limit."""
+class _TimeLimit(BaseException):
+    """The layout ran past ExportContext.time_limit.
+
+    A BaseException, like KeyboardInterrupt: raised from a signal handler at
+    any point of the layout, it must not be taken for an ordinary error by a
+    library's `except Exception` (WeasyPrint logs and goes on when a font or
+    image fetch fails, and the time limit would be lost)."""
 
 
 @contextmanager
@@ -342,6 +401,22 @@ def _time_limit(seconds: float):
 
 
 @contextmanager
+def _source_date(context: ExportContext):
+    """SOURCE_DATE_EPOCH set to the build's timestamp while the PDF is made:
+    WeasyPrint rewrites some fonts (colour emoji) with fontTools, which
+    stamps them with the current time unless this says otherwise."""
+    import os
+
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = previous or str(int(context.timestamp.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+
+
+@contextmanager
 def _captured_warnings():
     """Collect WeasyPrint's log warnings: in our build, each one is a bug to report.
 
@@ -353,7 +428,10 @@ def _captured_warnings():
 
     class Handler(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.WARNING and record.thread == thread:
+            # A character no font draws is reported before layout, once per
+            # script with its places (R007, pipeline/fonts.py), not per glyph here.
+            if (record.levelno >= logging.WARNING and record.thread == thread
+                    and not record.getMessage().startswith(".notdef glyph")):
                 messages.append(record.getMessage())
 
     logger = logging.getLogger("weasyprint")

@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..cache import Store, folder_digest
+from ..fonts import FONT_DIRS
 from ..model import PageBreak, RenderedArticle, RenderedBook
 from ..styles import styles_dir
 from . import ExportContext
@@ -182,7 +183,7 @@ def _numbers(results: list[Laid]) -> tuple[dict[str, str], list[int]]:
 
 
 ENGINE = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5")  # lay the parts out
-LAYOUT_CODE = ("pdf.py", "pdf_chunks.py", "../pagebreaks.py")  # ours, beside this file
+LAYOUT_CODE = ("pdf.py", "pdf_chunks.py", "../pagebreaks.py", "../fonts.py")  # ours, beside this file
 
 
 class _Keys:
@@ -205,6 +206,10 @@ class _Keys:
         for name in LAYOUT_CODE:
             digest.update(name.encode() + b"\0" + (here / name).read_bytes())
         digest.update(folder_digest(styles_dir()))
+        for folder in FONT_DIRS:  # the script fonts, by name, size and date (hashing 100 MB would be slow)
+            for entry in sorted(folder.glob("*.tt[fc]")) if folder.is_dir() else ():
+                stat = entry.stat()
+                digest.update(f"|{entry.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         self.salt = digest.digest()
 
     def of(self, kind: str, html: str, first_page: int, resources) -> str:

@@ -17,6 +17,8 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, String
 
+from ..languages import is_rtl
+
 
 def join(parts: list[bytes], blank_after: list[bool], front_count: int, language: str,
          link_base: str, identifier: bytes, target: Path) -> None:
@@ -52,6 +54,8 @@ def _join(sources: list[pikepdf.Pdf], blank_after: list[bool], front_count: int,
     pdf.Root.Names = Dictionary(Dests=names.obj)
     _link_contents(pdf.pages[:front_count], link_base)
     pdf.Root.Lang = String(language)
+    if is_rtl(language):  # spreads bound on the right, as pdf.py's finisher writes it
+        pdf.Root.ViewerPreferences = Dictionary(Direction=Name.R2L)
     pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.r), front_count,
                                                  Dictionary(S=Name.D, St=1)]))
     pdf.trailer.ID = Array([String(identifier), String(identifier)])
