@@ -392,7 +392,9 @@ def _time_limit(seconds: float):
         raise _TimeLimit()
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Fire again every 50 ms until the limit gets out: an exception raised
+    # inside a __del__ or a library's catch-all is lost, the next one is not.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
     finally:
