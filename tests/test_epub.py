@@ -86,7 +86,8 @@ def test_book_epub_accessibility_metadata(built_book):
     assert {"tableOfContents", "readingOrder", "structuralNavigation", "printPageNumbers",
             "alternativeText"} <= set(_meta(opf, "schema:accessibilityFeature"))
     assert _meta(opf, "schema:accessibilityHazard") == ["none"]
-    assert _meta(opf, "schema:accessibilitySummary")[0]
+    [summary] = _meta(opf, "schema:accessibilitySummary")
+    assert summary.startswith("This publication meets the requirements of EPUB Accessibility 1.1")
     assert _meta(opf, "dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
     assert opf.find(".//dc:source", NS).text.startswith("Kratom and Muscle Soreness")
 
@@ -168,6 +169,8 @@ def test_epub_without_fonts_and_with_an_image_lacking_alt(tmp_path):
     opf = _opf(epub)
     assert "alternativeText" not in _meta(opf, "schema:accessibilityFeature")
     assert _meta(opf, "dcterms:conformsTo") == []
+    [summary] = _meta(opf, "schema:accessibilitySummary")
+    assert "table of contents" in summary and "WCAG" not in summary and "meets" not in summary
     assert epubcheck_messages(epub) == []
 
 

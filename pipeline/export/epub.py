@@ -316,7 +316,8 @@ def _accessibility(package: epub.EpubBook, book: RenderedBook, documents: list["
         features.append("alternativeText")
     if has_pages:
         features += ["printPageNumbers", "pageNavigation"]
-    summary = words["accessibility_summary"]
+    # The summary claims conformance exactly when dcterms:conformsTo does (below).
+    summary = (words["accessibility_conformance"] if all_alt else "") + words["accessibility_summary"]
     if has_pages:
         summary += words["accessibility_pages"]
     if all_alt:
