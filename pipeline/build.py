@@ -97,10 +97,9 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
 
 def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress) -> BuildResult:
     # Imported here, not at the top: a no-op rebuild needs none of them.
-    from .fonts import font_diagnostics
+    from .lint import lint
     from .load import load_book
     from .render import render_book
-    from .styles import book_labels
 
     strict = options.strict
     diagnostics: list[Diagnostic] = []
@@ -112,7 +111,7 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     book = _with_overrides(book, options.pdf_variant, options.impose)
     progress.start("rendering articles", total=len(book.articles))
     rendered, found = render_book(book, on_article=progress.advance)
-    diagnostics += found + font_diagnostics(book, book_labels(book.config))
+    diagnostics += found + lint(rendered)
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
     context = ExportContext(timestamp=build_timestamp(book.config), version=__version__,

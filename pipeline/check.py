@@ -1,11 +1,10 @@
 """`pipeline check`: lint a book without laying out the PDF (after Standard
 Ebooks' `lint`). Same diagnostics, same format, same exit codes as `build`.
 
-Beyond what loading and rendering already report (front matter, images, alt
-text, broken internal links), it looks for what only shows in print: heading
-levels that skip, duplicate titles, characters none of the book's fonts can
-draw (one line per script: `pipeline.fonts`); and, with `--outputs`, validates built files (EPUBCheck; a heading left
-alone at the foot of a PDF page).
+It reports what a build reports before layout (loading, rendering and the
+lint pass of `pipeline.lint`, run by both, so `check --strict` and
+`build --strict` judge a book alike); with `--outputs` it also validates the
+built files (EPUBCheck; a heading left alone at the foot of a PDF page).
 """
 
 from __future__ import annotations
@@ -14,60 +13,23 @@ import re
 from pathlib import Path
 
 from .diagnostics import Diagnostic, error, warning
+from .lint import lint
 from .load import load_book
-from .model import Article, RenderedBook
+from .model import RenderedBook
 from .render import render_book
-from .fonts import font_diagnostics
-from .styles import book_labels
-
-_HEADING = re.compile(r"^(#{1,6})\s+\S")
 
 
 def check_book(book_dir: Path, outputs: Path | None = None) -> list[Diagnostic]:
-    """Every problem of the book (and of its built outputs, if `outputs`)."""
+    """Every problem of the book that a build reports (load, render, `lint`),
+    and, with `outputs`, of its built files."""
     book, diagnostics = load_book(book_dir)
     if book is None:
         return diagnostics
     rendered, found = render_book(book)
-    diagnostics += found
-    for article in book.articles:
-        diagnostics += heading_skips(article)
-    diagnostics += font_diagnostics(book, book_labels(book.config))
-    diagnostics += duplicate_titles(book.articles)
+    diagnostics += found + lint(rendered)
     if outputs is not None:
         diagnostics += check_outputs(rendered, outputs)
     return diagnostics
-
-
-def heading_skips(article: Article) -> list[Diagnostic]:
-    """A heading more than one level below the previous one (## then ####)."""
-    found, previous, fenced = [], 1, False
-    for index, line in enumerate(article.body.split("\n")):
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-        match = None if fenced else _HEADING.match(line)
-        if not match:
-            continue
-        level = len(match.group(1))
-        if level > previous + 1:
-            found.append(warning("R006", f"heading level {level} follows level {previous}; a level is skipped",
-                                 hint=f"use {'#' * (previous + 1)} here, or add the missing level",
-                                 path=article.source_path, line=article.body_line + index, column=1))
-        previous = level
-    return found
-
-
-def duplicate_titles(articles: tuple[Article, ...]) -> list[Diagnostic]:
-    seen: dict[str, Article] = {}
-    found = []
-    for article in articles:
-        key = " ".join(article.title.lower().split())
-        if key in seen:
-            found.append(warning("M009", f"title '{article.title}' is also the title of "
-                                         f"{seen[key].source_path.name}",
-                                 hint="give each article its own title", path=article.source_path, line=1))
-        seen.setdefault(key, article)
-    return found
 
 
 def check_outputs(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:

@@ -6,7 +6,9 @@ import io
 import tomllib
 
 from conftest import epubcheck_messages
+from pipeline import build
 from pipeline.check import check_book
+from pipeline.diagnostics import as_errors
 from pipeline.cli import main
 from pipeline.config import SCHEMA
 
@@ -70,3 +72,19 @@ def test_check_reports_missing_outputs(tmp_path):
 
     codes = [d.code for d in check_book(MANUSCRIPTS, tmp_path)]
     assert codes == ["O002", "O002"]
+
+
+def test_check_and_build_judge_a_book_alike(tmp_path):
+    """One lint pass: check --strict and build --strict fail with the same codes."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Alike"\n', encoding="utf-8")
+    (book / "01-a.md").write_text("---\ntitle: Same\n---\n\n## Part\n\n#### Skipped a level\n\nCuneiform 𒀀.\n",
+                                  encoding="utf-8")
+    (book / "02-b.md").write_text("---\ntitle: Same\nslug: other\n---\n\nText.\n", encoding="utf-8")
+    checked = check_book(book)
+    built = build(book, tmp_path / "out", formats=("epub",), strict=True)
+    assert not built.ok and built.outputs == ()
+    codes = {"R006", "R007", "M009"}
+    assert {d.code for d in checked} == {d.code for d in built.diagnostics} == codes
+    assert [d.format() for d in as_errors(checked)] == [d.format() for d in built.diagnostics]
