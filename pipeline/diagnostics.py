@@ -43,6 +43,8 @@ CODES: dict[str, str] = {
     "R005": "the manuscript nests elements too deeply",
     "R006": "a heading level is skipped (## then ####)",
     "R007": "a character no font of the book can draw",
+    "R008": "a link points to a file that is not part of the book; its text is kept without the link",
+    "R009": "a heading is empty; it is left out of the contents, nav and bookmarks",
     "X001": "the PDF renderer reported a problem",
     "X002": "the EPUB could not be written",
     "X003": "laying out the PDF took longer than the time limit",
