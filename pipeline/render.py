@@ -42,7 +42,9 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
     """Render every article; `on_article` is called after each (progress)."""
     diagnostics: list[Diagnostic] = []
     rendered = []
-    manuscripts = {article.source_path.resolve(): article for article in book.articles}
+    manuscripts: dict[Path, list[Article]] = {}
+    for article in book.articles:
+        manuscripts.setdefault(article.source_path.resolve(), []).append(article)
     links: list[_CrossLink] = []
     for number, article in enumerate(book.articles, start=1):
         result, found, cross = _render_article(article, number, book.root, manuscripts, book.config.toc_depth)
@@ -56,7 +58,7 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
 
 def render_article(article: Article, number: int, root: Path) -> tuple[RenderedArticle, list[Diagnostic]]:
     """One article on its own (links to other manuscripts are then outside the book)."""
-    item, diagnostics, _ = _render_article(article, number, root, {article.source_path.resolve(): article})
+    item, diagnostics, _ = _render_article(article, number, root, {article.source_path.resolve(): [article]})
     return item, diagnostics
 
 
@@ -65,28 +67,34 @@ class _CrossLink:
     """A link to another manuscript of the book, checked once all are rendered."""
 
     source: Article
-    target: Article
-    id: str  # the prefixed id it points to
+    targets: tuple[Article, ...]  # the articles of the linked file
+    fragment: str  # the id it names, as the author wrote it
+    href: str  # the href it was given for now: the first article's id
     line: int
     column: int
 
 
 def _check_cross_links(rendered: list[RenderedArticle], links: list[_CrossLink]
                        ) -> tuple[list[RenderedArticle], list[Diagnostic]]:
-    """A link to an id the other article does not have goes to that article's start."""
+    """Point each link at the article of the linked file that has the id; a link
+    to an id none has goes to the file's first article, with a warning."""
     ids = {match for item in rendered for match in _ID.findall(item.body_html)}
     diagnostics = []
     by_slug = {item.article.slug: index for index, item in enumerate(rendered)}
     for link in links:
-        if link.id in ids:
+        found = next((f"{target.slug}--{link.fragment}" for target in link.targets
+                      if f"{target.slug}--{link.fragment}" in ids), None)
+        if found is None:
+            diagnostics.append(warning(
+                "R004", f"link to '#{link.fragment}' in {link.targets[0].source_path.name}, which has no "
+                        "such heading or element; it goes to the start of that file",
+                hint="link to a heading of the other manuscript by its id (e.g. other.md#my-section)",
+                path=link.source.source_path, line=link.line, column=link.column))
+        href = "#" + normalize_url(found) if found else f"#{link.targets[0].slug}"
+        if href == link.href:
             continue
-        diagnostics.append(warning(
-            "R004", f"link to '#{link.id.split('--', 1)[1]}' in {link.target.source_path.name}, "
-                    "which has no such heading or element; it goes to the article's start",
-            hint="link to a heading of the other manuscript by its id (e.g. other.md#my-section)",
-            path=link.source.source_path, line=link.line, column=link.column))
         index = by_slug[link.source.slug]
-        body = rendered[index].body_html.replace(f'href="#{link.id}"', f'href="#{link.target.slug}"')
+        body = rendered[index].body_html.replace(f'href="{link.href}"', f'href="{href}"')
         rendered[index] = replace(rendered[index], body_html=body)
     return rendered, diagnostics
 
@@ -94,9 +102,10 @@ def _check_cross_links(rendered: list[RenderedArticle], links: list[_CrossLink]
 _ID = re.compile(r'\sid="([^"]+)"')
 
 
-def _render_article(article: Article, number: int, root: Path, manuscripts: dict[Path, Article],
+def _render_article(article: Article, number: int, root: Path, manuscripts: dict[Path, list[Article]],
                     toc_depth: int = 2) -> tuple[RenderedArticle, list[Diagnostic], list[_CrossLink]]:
     body, diagnostics = _strip_forbidden(article.body, article)
+    diagnostics += _template_syntax(article)
     try:
         html = sanitize(to_html(body))
         container = lxml.html.fragment_fromstring(html, create_parent="div") if html.strip() else None
@@ -143,6 +152,26 @@ def render_inline(text: str) -> str:
     return to_xhtml(sanitize(to_inline_html(XML_FORBIDDEN.sub("", text))))
 
 
+# mdBook's {{#include path}} and friends; Jinja's and Liquid's {% tag … %}.
+_TEMPLATE = re.compile(r"\{\{\s*#\s*(?P<directive>[\w-]+)[^}]*\}\}|\{%-?\s*(?P<tag>\w+)[^%]*%\}")
+
+
+def _template_syntax(article: Article) -> list[Diagnostic]:
+    """Template syntax is another tool's job: it would be printed as it is, so say where."""
+    diagnostics = []
+    for index, line in enumerate(article.body.split("\n")):
+        for match in _TEMPLATE.finditer(line):
+            if match.group("directive"):
+                what = f"the mdBook directive '{{{{#{match.group('directive')} …}}}}'"
+            else:
+                what = f"the template tag '{{% {match.group('tag')} … %}}'"
+            diagnostics.append(warning(
+                "R010", f"{what} is not expanded; it is printed as it is",
+                hint="replace it by what it stands for (paste the included text), or delete it",
+                path=article.source_path, line=article.body_line + index, column=match.start() + 1))
+    return diagnostics
+
+
 def _strip_forbidden(body: str, article: Article) -> tuple[str, list[Diagnostic]]:
     diagnostics = []
     for index, line in enumerate(body.split("\n")):
@@ -157,7 +186,7 @@ def _strip_forbidden(body: str, article: Article) -> tuple[str, list[Diagnostic]
 class _ArticleProcessor:
     """The book-specific pass over one article's sanitized tree (see module doc)."""
 
-    def __init__(self, article: Article, root: Path, manuscripts: dict[Path, Article], toc_depth: int = 2):
+    def __init__(self, article: Article, root: Path, manuscripts: dict[Path, list[Article]], toc_depth: int = 2):
         self.article = article
         self.toc_depth = toc_depth
         self.root = root
@@ -216,8 +245,8 @@ class _ArticleProcessor:
             link.set("href", normalize_url(href))
             return
         line, column = self._locate(href) if href else self._locate("]()")
-        target = self._manuscript(unquote(parts.path)) if parts.path else None
-        if target is None:
+        targets = self._manuscript(unquote(parts.path)) if parts.path else []
+        if not targets:
             what = f"'{href}', which is not part of the book" if href else "an empty address"
             self.diagnostics.append(warning(
                 "R008", f"link to {what}; its text is kept without the link",
@@ -226,12 +255,13 @@ class _ArticleProcessor:
             _unwrap(link)
             return
         fragment = unquote(parts.fragment)
-        if not fragment or fragment == heading_id(target.title):
-            link.set("href", f"#{target.slug}")
+        titled = [target for target in targets if fragment and fragment == heading_id(target.title)]
+        if not fragment or titled:
+            link.set("href", f"#{(titled or targets)[0].slug}")  # an article's start
             return
-        target_id = f"{target.slug}--{fragment}"
-        link.set("href", "#" + normalize_url(target_id))
-        self.cross_links.append(_CrossLink(self.article, target, target_id, line, column))
+        href = "#" + normalize_url(f"{targets[0].slug}--{fragment}")
+        link.set("href", href)
+        self.cross_links.append(_CrossLink(self.article, tuple(targets), fragment, href, line, column))
 
     def _empty_heading(self, heading: etree._Element) -> None:
         """Kept in the text, left out of the contents, nav and bookmarks (print.css)."""
@@ -254,17 +284,18 @@ class _ArticleProcessor:
                     return self.article.body_line + index, 1
         return self.article.body_line, 1
 
-    def _manuscript(self, path: str) -> Article | None:
-        """The book's manuscript a relative link names (mdBook's `x.html` for `x.md` too)."""
+    def _manuscript(self, path: str) -> list[Article]:
+        """The articles of the book's manuscript a relative link names (mdBook's
+        `x.html` for `x.md` too); none if it is not part of the book."""
         base = self.article.source_path.parent
         candidates = [base / path]
         if path.endswith(".html"):
             candidates.append(base / (path[: -len(".html")] + ".md"))
         for candidate in candidates:
-            article = self.manuscripts.get(candidate.resolve())
-            if article is not None:
-                return article
-        return None
+            articles = self.manuscripts.get(candidate.resolve())
+            if articles:
+                return articles
+        return []
 
     def _check_anchor(self, target: str, ids: set[str]) -> bool:
         """Is `target` an id of the article? If not, say where the link is (its text is kept)."""
@@ -328,8 +359,9 @@ class _ArticleProcessor:
                 self._drop(image, f"image '{src}' refused: {exc}", line, column,
                            "convert it to a PNG, JPEG or self-contained SVG within the size limits")
                 return
-            image.set("src", relative)
+            image.set("src", quote(relative))
             self.resources.append(target)
+            _keep_size(image)
 
     def _drop(self, image: etree._Element, message: str, line: int, column: int, hint: str) -> None:
         """Report the image and put its alt text in its place, so the build can go on."""
@@ -411,6 +443,34 @@ def _give_headings_ids(root: etree._Element) -> None:
             candidate, number = f"{base}-{number}", number + 1
         taken.add(candidate)
         element.set("id", candidate)
+
+
+_LENGTH = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(px|%|em|mm|cm|in|pt)?\s*")
+
+
+def _keep_size(image: etree._Element) -> None:
+    """`<img width="300">`, `{width=50%}` or `style="width: 50%"`: the size becomes
+    a style both outputs read (WeasyPrint ignores the attributes, and HTML's
+    attributes hold pixels only); anything but a plain length is dropped. With
+    both a width and a height, the width wins and the height follows it."""
+    sizes = {}
+    for declaration in (image.get("style") or "").split(";"):
+        name, _, value = declaration.partition(":")
+        sizes[name.strip().lower()] = value
+    for name in ("width", "height"):
+        if image.get(name):
+            sizes[name] = image.get(name)
+        image.attrib.pop(name, None)
+    image.attrib.pop("style", None)
+    style = []
+    for name in ("width", "height"):
+        match = _LENGTH.fullmatch(sizes.get(name) or "")
+        if match:
+            style.append(f"{name}: {match.group(1)}{match.group(2) or 'px'}")
+    if len(style) == 2:
+        style[1] = "height: auto"
+    if style:
+        image.set("style", "; ".join(style))
 
 
 def _depth(element: etree._Element) -> int:

@@ -29,7 +29,7 @@ TAGS = {
 ATTRIBUTES = {
     "*": {"id", "class", "title", "lang", "dir"},
     "a": {"href"},
-    "img": {"src", "alt", "width", "height"},
+    "img": {"src", "alt", "width", "height", "style"},  # a size; render.py keeps only that
     "input": {"checked"},  # task lists; always a disabled checkbox (below)
     "td": {"style", "colspan", "rowspan"},
     "th": {"style", "colspan", "rowspan", "scope"},
@@ -58,7 +58,7 @@ def sanitize(html: str) -> str:
         strip_comments=True,
         clean_content_tags={"script", "style", "noscript", "template", "iframe", "object",
                             "embed", "form", "textarea", "select", "svg", "math"},
-        filter_style_properties={"text-align"},
+        filter_style_properties={"text-align", "width", "height"},
         set_tag_attribute_values={"input": {"type": "checkbox", "disabled": "disabled"}},
     )
 

@@ -3,6 +3,7 @@ read outside the book, nothing fetched, nothing lost."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import struct
@@ -244,3 +245,32 @@ def test_public_markdown_builds_a_silent_epub_or_fails_with_located_errors(tmp_p
         if not sorted(book.glob("*.md")):
             return
     pytest.fail("still failing after leaving out the files with errors")
+
+
+def test_image_sizes_are_kept_as_a_sanitized_style(tmp_path):
+    body = ('\n<img src="images/a.png" width="120" height="40" alt="raw" onerror="x()">\n\n'
+            '![attributes](images/a.png){width="50%"}\n\n'
+            '<img src="images/a.png" style="width: 30%; position: fixed; background: url(x)" alt="styled">\n')
+    book = _book(tmp_path, body, {"images/a.png": _png(8, 8)})
+    result = build(book, tmp_path / "out", formats=("epub",))
+    assert result.ok and not [d for d in result.diagnostics if d.code != "R003"]
+    with zipfile.ZipFile(result.outputs[0]) as archive:
+        text = archive.read("EPUB/text/a.xhtml").decode()
+    styles = re.findall(r'<img [^>]*style="([^"]*)"', text)
+    assert styles == ["width: 120px; height: auto", "width: 50%", "width: 30%"]
+    assert "onerror" not in text and "position" not in text and 'width="' not in text
+    assert epubcheck_messages(result.outputs[0]) == []
+
+
+def test_an_svg_with_an_external_dtd_doctype_is_accepted_without_it(tmp_path):
+    svg = (b'<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"\n'
+           b' "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
+           b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="5" height="5"/></svg>\n')
+    book = _book(tmp_path, "\n![A square](images/square.svg)\n", {"images/square.svg": svg})
+    result = build(book, tmp_path / "out")
+    assert result.ok and result.diagnostics == (), [d.format() for d in result.diagnostics]
+    pdf, epub = result.outputs
+    with zipfile.ZipFile(epub) as archive:
+        kept = archive.read("EPUB/text/images/square.svg")
+    assert b"<!DOCTYPE" not in kept and b"<rect" in kept
+    assert epubcheck_messages(epub) == []
