@@ -9,6 +9,7 @@ so a `# comment` inside a code fence is never taken for a chapter.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .markdown import make_parser, to_inline_html
@@ -42,36 +43,66 @@ def split_articles(body: str, body_line: int, front_title: str = "") -> list[Par
       nobody (the caller takes the file name and warns).
     - A front-matter title with nothing before a first `#` titles that
       article (front matter and heading usually say the same).
+    - Link reference and footnote definitions serve the whole file: each
+      article also gets those written in the others (a converted book keeps
+      its notes at the end).
     """
     lines = body.split("\n")
-    headings = _headings(body)
+    tokens = make_parser().parse(body)
+    headings = _headings(tokens)
     firsts = [index for index, line in enumerate(lines) if line.strip()]
     first = firsts[0] if firsts else len(lines)
     openers = [heading for heading in headings if heading.level == 1]
     opening_end = openers[0].start if openers else len(lines)
-    parts = []
+    # (title, Markdown title, level, first body line, end line) of each article
+    spans: list[tuple[str, str, int, int, int]] = []
     leading = headings[0] if headings and headings[0].start == first and not front_title else None
     if leading is not None and leading.level > 1:
-        parts.append(_part(leading, lines, leading.end, opening_end, body_line))
+        spans.append((plain_text(leading.text), leading.text, leading.level, leading.end, opening_end))
     elif any(line.strip() for line in lines[:opening_end]) or not openers:
-        parts.append(Part(front_title, "", 1, "\n".join(lines[:opening_end]), body_line))
+        spans.append((front_title, "", 1, 0, opening_end))
     for number, heading in enumerate(openers):
         end = openers[number + 1].start if number + 1 < len(openers) else len(lines)
-        part = _part(heading, lines, heading.end, end, body_line)
-        if not parts and front_title:
-            part = Part(front_title, "", 1, part.body, part.body_line)
-        parts.append(part)
+        if not spans and front_title:
+            spans.append((front_title, "", 1, heading.end, end))
+        else:
+            spans.append((plain_text(heading.text), heading.text, 1, heading.end, end))
+    definitions = _definitions(tokens, lines) if len(spans) > 1 else []
+    parts = []
+    for title, markdown, level, start, end in spans:
+        shared = [text for at, text in definitions if not start <= at < end]
+        text = "\n".join(lines[start:end] + (["", "\n\n".join(shared)] if shared else []))
+        parts.append(Part(title, markdown, level, text, body_line + start))
     return parts
 
 
-def _part(heading: _Heading, lines: list[str], start: int, end: int, body_line: int) -> Part:
-    return Part(plain_text(heading.text), heading.text, heading.level, "\n".join(lines[start:end]),
-                body_line + start)
+_DEFINITION = re.compile(r" {0,3}\[[^\]]+\]:")
 
 
-def _headings(body: str) -> list[_Heading]:
+def _definitions(tokens, lines: list[str]) -> list[tuple[int, str]]:
+    """(line, text) of the link reference and footnote definitions: the lines
+    no top-level block covers, that start like `[label]:` or `[^note]:`."""
+    covered = [False] * len(lines)
+    for token in tokens:
+        if token.level == 0 and token.map:
+            for index in range(token.map[0], min(token.map[1], len(lines))):
+                covered[index] = True
+    found, index = [], 0
+    while index < len(lines):
+        if covered[index] or not _DEFINITION.match(lines[index]):
+            index += 1
+            continue
+        end = index + 1
+        while end < len(lines) and not covered[end] and not _DEFINITION.match(lines[end]) and (
+                lines[end].strip() == "" or lines[end][:1] in (" ", "\t")):
+            end += 1
+        found.append((index, "\n".join(lines[index:end]).rstrip()))
+        index = end
+    return found
+
+
+def _headings(tokens) -> list[_Heading]:
     """Top-level headings (not those in quotes or lists), with their lines."""
-    tokens = make_parser().parse(body)
     found = []
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.level == 0 and token.map:

@@ -196,3 +196,15 @@ def test_slugify_keeps_words_and_drops_punctuation():
     assert slugify("How Kratom May Ease: The “Prolactin” Connection!") == \
         "how-kratom-may-ease-the-prolactin-connection"
     assert slugify("Café déjà vu") == "cafe-deja-vu"
+
+
+def test_notes_and_link_definitions_of_a_one_file_book_serve_every_article(tmp_path):
+    from pipeline.render import render_book
+
+    text = "# One\n\nA note[^n] and a [link].\n\n# Two\n\nText.\n\n[^n]: The note.\n\n[link]: https://example.org/x\n"
+    _write(tmp_path / "book" / "whole.md", text)
+    loaded, _ = load_book(tmp_path / "book")
+    rendered, diagnostics = render_book(loaded)
+    first = rendered.articles[0].body_html
+    assert 'href="https://example.org/x"' in first and "The note." in first and "[^n]" not in first
+    assert rendered.articles[1].body_html.count("<p>") == 1  # not the other article's note
