@@ -224,6 +224,8 @@ class _ArticleProcessor:
                 element.set("class", " ".join(filter(None, [element.get("class"), f"toc-{element.tag[1]}"])))
             if element.tag == "img":
                 self._check_image(element)
+            if element.tag == "input" and "task-list-item" not in (element.getparent().get("class") or ""):
+                element.drop_tree()  # only a task list's checkbox is more than a form field
 
     def _link(self, link: etree._Element, ids: set[str]) -> None:
         """Fragments get the article's prefix; links to other manuscripts become

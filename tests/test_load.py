@@ -208,3 +208,10 @@ def test_notes_and_link_definitions_of_a_one_file_book_serve_every_article(tmp_p
     first = rendered.articles[0].body_html
     assert 'href="https://example.org/x"' in first and "The note." in first and "[^n]" not in first
     assert rendered.articles[1].body_html.count("<p>") == 1  # not the other article's note
+
+
+def test_sections_under_a_level_two_title_are_no_skipped_level(tmp_path):
+    from pipeline.check import heading_skips
+
+    article, _ = load_article(_write(tmp_path / "ch.md", "## Title\n\n### Section\n\n##### Too deep\n"))
+    assert [(d.code, d.line) for d in heading_skips(article)] == [("R006", 5)]

@@ -51,7 +51,7 @@ def test_one_file_with_several_chapters_gives_several_articles(structure):
     spine = [name.rsplit("/", 1)[1] for name in _spine(epub)]
     assert spine[-4:] == ["whole-book.xhtml", "the-box-t-type-and-you.xhtml", "second-chapter.xhtml",
                           "chapter-two-titled-like-mdbook.xhtml"]
-    assert len(titles) == 4
+    assert len(titles) == 5
     outline = [item.title for item in PdfReader(pdf).outline if not isinstance(item, list)]
     assert outline[-4:] == ["Whole book", "The Box<T> type and you", "Second chapter",
                             "Chapter two, titled like mdBook"]
@@ -60,7 +60,8 @@ def test_one_file_with_several_chapters_gives_several_articles(structure):
 def test_inline_markdown_in_titles_is_set_in_the_contents_and_plain_in_bookmarks(structure):
     _, pdf, epub = structure
     nav = epub_documents(epub)["EPUB/text/front_nav.xhtml"]
-    [link] = [a for a in nav.iterfind(".//x:nav[@id='toc']//x:a", NS) if "".join(a.itertext()).startswith("The")]
+    [link] = [a for a in nav.iterfind(".//x:nav[@id='toc']//x:a", NS)
+              if "".join(a.itertext()).startswith("The Box")]
     assert link.find("x:code", NS).text == "Box<T>" and link.find("x:em", NS).text == "you"
     article = epub_documents(epub)["EPUB/text/the-box-t-type-and-you.xhtml"]
     assert article.find(".//x:h1[@class='article-title']/x:code", NS).text == "Box<T>"
@@ -74,7 +75,7 @@ def test_sections_count_from_the_title_and_the_contents_go_three_levels_deep(str
     assert chapter.find(f".//x:h2[@id='{DEEP}']", NS).text == "Deep section"  # ### under a ## title
     nav = epub_documents(epub)["EPUB/text/front_nav.xhtml"]
     [box] = [li for li in nav.iterfind(".//x:nav[@id='toc']/x:ol/x:li", NS)
-             if "".join(li.find("x:a", NS).itertext()).startswith("The")]
+             if "".join(li.find("x:a", NS).itertext()).startswith("The Box")]
     sections = [(a.text, a.get("href")) for a in box.iterfind("x:ol/x:li/x:a", NS)]
     assert sections == [("Same", "the-box-t-type-and-you.xhtml#the-box-t-type-and-you--same"),
                         ("Same", "the-box-t-type-and-you.xhtml#the-box-t-type-and-you--same-1")]
@@ -161,3 +162,21 @@ def _outline_page(reader: PdfReader, title: str) -> int:
         if not isinstance(item, list) and item.title == title:
             return reader.get_destination_page_number(item)
     raise AssertionError(title)
+
+
+def test_each_extension_of_the_dialect_reaches_both_outputs(structure):
+    _, pdf, epub = structure
+    document = epub_documents(epub)["EPUB/text/the-dialect.xhtml"]
+    assert document.find(".//x:s", NS).text == "struck"
+    assert document.find(".//x:a[@href='http://www.example.org']", NS) is not None
+    boxes = document.findall(".//x:li[@class='task-list-item']/x:input[@type='checkbox']", NS)
+    assert [box.get("checked") is not None for box in boxes] == [True, False]
+    assert [document.find(f".//x:dl/x:{tag}", NS).text for tag in ("dt", "dd")] == ["Term", "Its definition."]
+    table = document.find(".//x:table[@id='the-dialect--prices']", NS)
+    assert table.get("class") == "small" and table.find(".//x:td", NS).text == "1"
+    [note] = document.findall(".//x:aside[@epub:type='footnote']", NS)
+    assert "The inline note's own text." in "".join(note.itertext())
+    image = document.find(".//x:img", NS)
+    assert image.get("style") == "width: 40%" and image.get("src") == "square.svg"
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(pdf).pages).split())
+    assert "struck" in text and "Its definition." in text and "The inline note's own text." in text
