@@ -178,5 +178,9 @@ def test_each_extension_of_the_dialect_reaches_both_outputs(structure):
     assert "The inline note's own text." in "".join(note.itertext())
     image = document.find(".//x:img", NS)
     assert image.get("style") == "width: 40%" and image.get("src") == "square.svg"
+    # Its title, authors and date come from a pandoc title block.
+    assert document.findtext(".//x:p[@class='article-authors']", namespaces=NS) == "A. Writer, B. Writer"
+    assert document.findtext(".//x:p[@class='article-date']", namespaces=NS) == "2026-11-26"
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(pdf).pages).split())
+    assert "The dialect A. Writer, B. Writer 2026-11-26" in text
     assert "struck" in text and "Its definition." in text and "The inline note's own text." in text
