@@ -15,6 +15,7 @@ from typing import TextIO
 from . import __version__
 from .build import DEFAULT_FORMATS, BuildOptions, build
 from .config import PDF_VARIANTS
+from .diagnostics import format_all
 from .export import REGISTRY
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -151,8 +152,8 @@ def _new(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def _report(outputs, diagnostics, stdout: TextIO, stderr: TextIO, failure: str) -> int:
     """Diagnostics to stderr (all of them), written paths to stdout, exit status."""
-    for diagnostic in diagnostics:
-        print(diagnostic.format(relative_to=Path.cwd()), file=stderr)
+    for line in format_all(diagnostics, relative_to=Path.cwd()):
+        print(line, file=stderr)
     errors = sum(d.is_error for d in diagnostics)
     if errors:
         print(failure.format(errors=errors), file=stderr)

@@ -30,7 +30,7 @@ PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
 class Option:
     table: str
     key: str
-    kind: str  # "str", "list", "bool" or "choice"
+    kind: str  # "str", "list", "bool", "int" (one of `choices`) or "choice"
     field: str  # BookConfig field it fills
     doc: str
     choices: tuple[str, ...] = ()
@@ -51,6 +51,7 @@ SCHEMA: tuple[Option, ...] = (
     Option("book", "rights", "str", "rights", "Copyright line for the notice page and metadata."),
     Option("book", "cover", "str", "cover", "Cover image (PNG or JPEG inside the book folder); default: a typographic cover."),
     Option("book", "articles", "list", "articles", "Manuscript file names in reading order; default: every *.md in file-name order."),
+    Option("book", "toc-depth", "int", "toc_depth", "Heading levels the contents show: 1 articles, 2 their sections, 3 subsections. Default 2.", choices=("1", "2", "3")),
     Option("pdf", "page-size", "choice", "pdf_page_size", "Page size of the PDF booklet.", choices=tuple(PAGE_SIZES)),
     Option("pdf", "variant", "choice", "pdf_variant", "PDF standard to follow: tagged and accessible (pdf/ua-1) or archival (pdf/a-3b).", choices=PDF_VARIANTS),
     Option("pdf", "impose", "bool", "pdf_impose", "Also write <slug>-imposed.pdf: two pages per sheet in saddle-stitch order."),
@@ -193,6 +194,9 @@ def _check(option: Option, value: Any) -> str:
     elif option.kind == "bool":
         if not isinstance(value, bool):
             return "expected true or false"
+    elif option.kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or str(value) not in option.choices:
+            return f"expected one of {', '.join(option.choices)}, got {value!r}"
     elif option.kind == "choice":
         if value not in option.choices:
             return f"expected one of {', '.join(repr(c) for c in option.choices)}, got {value!r}"

@@ -48,6 +48,9 @@ CODES: dict[str, str] = {
     "R005": "the manuscript nests elements too deeply",
     "R006": "a heading level is skipped (## then ####)",
     "R007": "a character no font of the book can draw",
+    "R008": "a link points to a file that is not part of the book; its text is kept without the link",
+    "R009": "a heading is empty; it is left out of the contents, nav and bookmarks",
+    "R010": "template syntax of another tool ({{#include}}, {% %}) is printed as it is",
     "X001": "the PDF renderer reported a problem",
     "X002": "the EPUB could not be written",
     "X003": "laying out the PDF took longer than the time limit",
@@ -88,21 +91,52 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
+    def location(self, relative_to: Path | None = None) -> str:
+        """`path:line:col`, or '' when the problem has no file."""
+        if self.path is None:
+            return ""
+        path = self.path
+        if relative_to is not None:
+            try:  # absolute, not resolved: a link is named as the link, not as its target
+                path = Path(os.path.abspath(path)).relative_to(os.path.abspath(relative_to))
+            except ValueError:
+                pass
+        return f"{path}:{self.line or 1}:{self.column or 1}"
+
     def format(self, relative_to: Path | None = None) -> str:
         """Render as `path:line:col: error[CODE]: message`, hint on the next line."""
-        where = ""
-        if self.path is not None:
-            path = self.path
-            if relative_to is not None:
-                try:  # absolute, not resolved: a link is named as the link, not as its target
-                    path = Path(os.path.abspath(path)).relative_to(os.path.abspath(relative_to))
-                except ValueError:
-                    pass
-            where = f"{path}:{self.line or 1}:{self.column or 1}: "
-        text = f"{where}{self.severity.value}[{self.code}]: {self.message}"
+        where = self.location(relative_to)
+        text = f"{where + ': ' if where else ''}{self.severity.value}[{self.code}]: {self.message}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+
+SHOWN_LOCATIONS = 3  # locations a folded line names
+
+
+def format_all(diagnostics, relative_to: Path | None = None) -> list[str]:
+    """Every diagnostic formatted, identical ones (same code, message and hint,
+    other places) folded into one: the first in full, then the count and the
+    first locations, so a book with the same problem in 80 places prints one
+    line, not 80. Order: as first found."""
+    groups: dict[tuple, list[Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        groups.setdefault((diagnostic.code, diagnostic.severity, diagnostic.message, diagnostic.hint),
+                          []).append(diagnostic)
+    lines = []
+    for group in groups.values():
+        first = group[0]
+        if len(group) == 1:
+            lines.append(first.format(relative_to))
+            continue
+        places = [d.location(relative_to) for d in group[:SHOWN_LOCATIONS]]
+        more = ", …" if len(group) > SHOWN_LOCATIONS else ""
+        text = f"{first.severity.value}[{first.code}]: {first.message} ({len(group)} times: {', '.join(places)}{more})"
+        if first.hint:
+            text += f"\n  hint: {first.hint}"
+        lines.append(text)
+    return lines
 
 
 def error(code: str, message: str, hint: str = "", path: Path | None = None,

@@ -40,10 +40,12 @@ WIDTH = 78
 _BULLET = re.compile(r"^[-*•]\s+(?P<title>\S.*)$")
 _QUOTES_OPEN, _QUOTES_CLOSE = "“\"«„", "”\"»“"
 _NUMBERED = re.compile(r"^(?P<number>[0-9]+)[-_ ]")
-# Line starts that Python-Markdown reads as block syntax even in the middle of
-# a paragraph (heading, quote, definition, setext underline, rule, reference
-# or abbreviation definition): a wrapped line must never start with one.
-_INTERRUPTS = re.compile(r"#|>| {0,3}:\s|[-=]+\s*$|([-*_])(\s*\1){2,}\s*$|\[[^\]]*\]:|\*\[")
+# Line starts that CommonMark and our extensions read as block syntax even in
+# the middle of a paragraph (heading, quote, definition, setext underline,
+# rule, reference or footnote definition, list item, fence, HTML block): a
+# wrapped line must never start with one.
+_INTERRUPTS = re.compile(r"#|>| {0,3}:\s|[-=]+\s*$|([-*_])(\s*\1){2,}\s*$|\[[^\]]*\]:|\*\[|[-+*]\s|1[.)]\s"
+                         r"|```|~~~|<")
 # Block syntax at the start of a paragraph, and where a backslash defuses it.
 _OPENERS = re.compile(r"(?P<at>[#>+`|\[]|[-*_](?=\s|[-*_]*\s*$)|\*\[)|[0-9]+(?P<dot>[.)])(\s|$)|(?P<colon>:)\s")
 

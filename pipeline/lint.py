@@ -27,8 +27,9 @@ def lint(rendered: RenderedBook) -> list[Diagnostic]:
 
 
 def heading_skips(article: Article) -> list[Diagnostic]:
-    """A heading more than one level below the previous one (## then ####)."""
-    found, previous, fenced = [], 1, False
+    """A heading more than one level below the previous one (## then ####);
+    the first counts from the title's level (### under an mdBook ## title)."""
+    found, previous, fenced = [], article.title_level, False
     for index, line in enumerate(article.body.split("\n")):
         if line.lstrip().startswith(("```", "~~~")):
             fenced = not fenced

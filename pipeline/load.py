@@ -20,9 +20,9 @@ from .images import ImageRejected, inspect_image
 from .model import Article, Book
 from .resources import OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
 from .sourcetext import NotUtf8, decode, position
+from .structure import split_articles, title_block
 
 MAX_MANUSCRIPT_BYTES = 2 * 1024 * 1024  # about 300,000 words: far beyond an article
-_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
 
 MAX_SLUG = 60
@@ -61,10 +61,9 @@ def load_book(root: Path) -> tuple[Book | None, list[Diagnostic]]:
                                  hint="add one Markdown file per article", path=config_path))
     articles = []
     for path in paths:
-        article, found = load_article(path, root)
+        found_articles, found = load_articles(path, root)
         diagnostics += found
-        if article is not None:
-            articles.append(article)
+        articles += found_articles
     articles, found = _unique_slugs(articles, root)
     diagnostics += found
     cover, found = _cover(root, config.cover, config_path)
@@ -134,56 +133,71 @@ def _found_manuscripts(root: Path) -> tuple[list[Path], list[Diagnostic]]:
 
 
 def load_article(path: Path, root: Path | None = None) -> tuple[Article | None, list[Diagnostic]]:
+    """Read one manuscript as one article (the first, if it holds several)."""
+    articles, diagnostics = load_articles(path, root)
+    return (articles[0] if articles else None), diagnostics
+
+
+def load_articles(path: Path, root: Path | None = None) -> tuple[list[Article], list[Diagnostic]]:
     """Read one manuscript through the read gate (inside `root`, default its
-    own folder): decode, normalise line ends, split front matter."""
+    own folder): decode, normalise line ends, split front matter, then cut it
+    into articles (see `structure.split_articles`)."""
     allowed = (root or path.parent,)
     try:
         size = resolve_path(path, allowed).stat().st_size
         if size > MAX_MANUSCRIPT_BYTES:
-            return None, [error("M008", f"manuscript is {size / 1048576:.1f} MiB; the limit is "
-                                        f"{MAX_MANUSCRIPT_BYTES // 1048576} MiB", path=path, line=1,
-                                hint="split it into several articles")]
+            return [], [error("M008", f"manuscript is {size / 1048576:.1f} MiB; the limit is "
+                                      f"{MAX_MANUSCRIPT_BYTES // 1048576} MiB", path=path, line=1,
+                              hint="split it into several articles")]
         text = decode(read_bytes(path, allowed))
     except ResourceRefused as exc:
-        return None, [_refused_manuscript(path, exc)]
+        return [], [_refused_manuscript(path, exc)]
     except NotUtf8 as exc:
-        return None, [error("M005", str(exc), hint="save the file as UTF-8", path=path,
-                            line=exc.line, column=exc.column)]
+        return [], [error("M005", str(exc), hint="save the file as UTF-8", path=path,
+                          line=exc.line, column=exc.column)]
     front, diagnostics = split(text, path)
-    values = front.values
-    title = values.get("title") or ""
-    body = front.body
-    if not title:
-        title, body = _title_from_body(body, path)
-        if not front.present:
+    values = dict(front.values)
+    body, body_line = front.body, front.body_line
+    if not front.present:
+        block = title_block(body)
+        if block is not None:
+            values.update(block.values)
+            body, body_line = block.body, body_line + block.lines
+    parts = split_articles(body, body_line, values.get("title") or "")
+    front_failed = any(d.is_error for d in diagnostics)  # a title it had is already reported
+    articles = []
+    for index, part in enumerate(parts):
+        own = values if index == 0 else {}
+        title = part.title
+        if not title:
+            title = _title_from_name(path.stem)
+        if not part.title and not front_failed:
             diagnostics.append(warning(
-                "M004", f"no front matter; the title '{title}' is taken from "
-                        f"{'the first heading' if body is not front.body else 'the file name'}",
+                "M004", f"{'no front matter; ' if not front.present else ''}the title '{title}' is taken "
+                        "from the file name",
+                hint="start the file with a heading, or with '---', a 'title:' line and '---'",
+                path=path, line=1, column=1))
+        elif not front.present and index == 0 and not values.get("title"):
+            diagnostics.append(warning(
+                "M004", f"no front matter; the title '{title}' is taken from the first heading",
                 hint="start the file with '---', a 'title:' line and '---'", path=path, line=1, column=1))
-    article = Article(
-        slug=slugify(values.get("slug") or title),
-        slug_given=bool(slugify(values.get("slug") or "")),
-        title=title.strip(),
-        source_path=path,
-        body=body,
-        body_line=front.body_line,
-        summary=values.get("summary", "").strip(),
-        blurb=values.get("blurb", "").strip(),
-        subtitle=values.get("subtitle", "").strip(),
-        authors=tuple(values.get("authors", ())),
-        language=values.get("language", ""),
-    )
-    return article, diagnostics
-
-
-def _title_from_body(body: str, path: Path) -> tuple[str, str]:
-    """Use the first level-1 heading as the title (and drop it from the body)."""
-    lines = body.split("\n")
-    for index, line in enumerate(lines):
-        match = _H1.match(line)
-        if match:
-            return match.group(1), "\n".join(lines[:index] + [""] + lines[index + 1:])
-    return _title_from_name(path.stem), body
+        articles.append(Article(
+            slug=slugify(own.get("slug") or title),
+            slug_given=bool(slugify(own.get("slug") or "")),
+            title=title.strip(),
+            source_path=path,
+            body=part.body,
+            body_line=part.body_line,
+            summary=own.get("summary", "").strip(),
+            blurb=own.get("blurb", "").strip(),
+            subtitle=own.get("subtitle", "").strip(),
+            authors=tuple(own.get("authors", ())),
+            language=values.get("language", ""),  # the whole file's
+            title_markdown=part.title_markdown,
+            title_level=part.title_level,
+            date=str(own.get("date", "")),
+        ))
+    return articles, diagnostics
 
 
 def _title_from_name(name: str) -> str:

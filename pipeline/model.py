@@ -27,6 +27,7 @@ class BookConfig:
     notice: str = ""
     rights: str = ""
     articles: tuple[str, ...] = ()
+    toc_depth: int = 2
     cover: str = ""
     pdf_page_size: str = "A5"
     pdf_variant: str = "none"
@@ -52,6 +53,14 @@ class Article:
     authors: tuple[str, ...] = ()
     slug_given: bool = False  # the front matter names the slug (else it is derived from the title)
     language: str = ""  # the front matter's `language`, if not the book's
+    # The title as written when it is inline Markdown (a heading's text), so
+    # contents and running heads can set its code and emphasis; `title` is
+    # its plain text (bookmarks, metadata).
+    title_markdown: str = ""
+    # Level of the heading the title came from: the article's sections are
+    # counted from it (an mdBook chapter titled by `##` has `###` sections).
+    title_level: int = 1
+    date: str = ""  # from a pandoc title block
 
 
 @dataclass(frozen=True)
@@ -81,8 +90,9 @@ class RenderedArticle:
     body_html: str
     summary_html: str
     blurb_html: str
-    headings: tuple[Heading, ...]
+    headings: tuple[Heading, ...]  # those the contents show ([book] toc-depth), empty ones never
     resources: tuple[Path, ...] = field(default=())  # files the body uses (images)
+    title_html: str = ""  # the title as inline XHTML (code, emphasis)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """Render stage: Markdown -> sanitized, well-formed XHTML fragments.
 
-One fresh `markdown.Markdown` per article (no state leaks between articles,
-as in MkDocs). Python-Markdown does not sanitize, so its HTML is cleaned first
-(`xhtml.sanitize`); the book-specific work is then done on the cleaned tree,
-where raw HTML from the manuscript and Markdown's own output look the same:
+The parser step is `pipeline.markdown.to_html` (markdown-it-py, a fresh
+parser per article, so no state leaks between articles, as in MkDocs). It does
+not sanitize, so its HTML is cleaned first (`xhtml.sanitize`); the
+book-specific work is then done on the cleaned tree, where raw HTML from the
+manuscript and Markdown's own output look the same:
+- gives every heading an id (its text, GitHub style), unique in the article;
 - prefixes every id (and every `#fragment` link) with the article's slug, so
   articles joined into one booklet keep unique ids (the mdBook print problem);
 - collects the section headings for the contents and the bookmarks;
@@ -15,30 +17,26 @@ where raw HTML from the manuscript and Markdown's own output look the same:
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import lxml.html
-import markdown
 from lxml import etree
+from markupsafe import Markup, escape
 
 from .diagnostics import Diagnostic, error, warning
 from .images import ImageRejected, inspect_image
+from .markdown import to_html, to_inline_html
 from .model import Article, Book, Heading, RenderedArticle, RenderedBook
 from .quotes import smarten_text, smarten_tree
 from .resources import ResourceRefused, inside
 from .xhtml import XML_FORBIDDEN, parse_fragment, sanitize, serialize_children, to_xhtml
+from .xhtml import for_html_parser as html5
 
 MAX_DEPTH = 48  # nested elements; deeper structures are not a booklet's
-
-
-EXTENSIONS = ["extra", "sane_lists", "toc"]
-EXTENSION_CONFIGS = {
-    "footnotes": {"SEPARATOR": "-", "BACKLINK_TEXT": "↑"},
-    "toc": {"permalink": False},
-}
 
 
 def render_book(book: Book, on_article: Callable[[], object] = lambda: None
@@ -46,27 +44,83 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
     """Render every article; `on_article` is called after each (progress)."""
     diagnostics: list[Diagnostic] = []
     rendered = []
+    manuscripts: dict[Path, list[Article]] = {}
+    for article in book.articles:
+        manuscripts.setdefault(article.source_path.resolve(), []).append(article)
+    links: list[_CrossLink] = []
     for number, article in enumerate(book.articles, start=1):
-        result, found = render_article(article, number, book.root, article.language or book.config.language)
+        result, found, cross = _render_article(article, number, book.root, manuscripts, book.config.toc_depth,
+                                               article.language or book.config.language)
         rendered.append(result)
         diagnostics += found
+        links += cross
         on_article()
-    return RenderedBook(book=book, articles=tuple(rendered)), diagnostics
+    rendered, found = _check_cross_links(rendered, links)
+    return RenderedBook(book=book, articles=tuple(rendered)), diagnostics + found
 
 
 def render_article(article: Article, number: int, root: Path,
                    language: str = "en") -> tuple[RenderedArticle, list[Diagnostic]]:
+    """One article on its own (links to other manuscripts are then outside the book)."""
+    item, diagnostics, _ = _render_article(article, number, root, {article.source_path.resolve(): [article]},
+                                           language=language)
+    return item, diagnostics
+
+
+@dataclass(frozen=True)
+class _CrossLink:
+    """A link to another manuscript of the book, checked once all are rendered."""
+
+    source: Article
+    targets: tuple[Article, ...]  # the articles of the linked file
+    fragment: str  # the id it names, as the author wrote it
+    href: str  # the href it was given for now: the first article's id
+    line: int
+    column: int
+
+
+def _check_cross_links(rendered: list[RenderedArticle], links: list[_CrossLink]
+                       ) -> tuple[list[RenderedArticle], list[Diagnostic]]:
+    """Point each link at the article of the linked file that has the id; a link
+    to an id none has goes to the file's first article, with a warning."""
+    ids = {match for item in rendered for match in _ID.findall(item.body_html)}
+    diagnostics = []
+    by_slug = {item.article.slug: index for index, item in enumerate(rendered)}
+    for link in links:
+        found = next((f"{target.slug}--{link.fragment}" for target in link.targets
+                      if f"{target.slug}--{link.fragment}" in ids), None)
+        if found is None:
+            diagnostics.append(warning(
+                "R004", f"link to '#{link.fragment}' in {link.targets[0].source_path.name}, which has no "
+                        "such heading or element; it goes to the start of that file",
+                hint="link to a heading of the other manuscript by its id (e.g. other.md#my-section)",
+                path=link.source.source_path, line=link.line, column=link.column))
+        href = "#" + normalize_url(found) if found else f"#{link.targets[0].slug}"
+        if href == link.href:
+            continue
+        index = by_slug[link.source.slug]
+        body = rendered[index].body_html.replace(f'href="{link.href}"', f'href="{href}"')
+        rendered[index] = replace(rendered[index], body_html=body)
+    return rendered, diagnostics
+
+
+_ID = re.compile(r'\sid="([^"]+)"')
+
+
+def _render_article(article: Article, number: int, root: Path, manuscripts: dict[Path, list[Article]],
+                    toc_depth: int = 2, language: str = "en"
+                    ) -> tuple[RenderedArticle, list[Diagnostic], list[_CrossLink]]:
     body, diagnostics = _strip_forbidden(article.body, article)
-    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="xhtml")
+    diagnostics += _template_syntax(article)
     try:
-        html = sanitize(md.convert(body))
+        html = sanitize(to_html(body))
         container = lxml.html.fragment_fromstring(html, create_parent="div") if html.strip() else None
     except (RecursionError, etree.ParserError):
         container = None
         diagnostics.append(error("R005", "the manuscript nests lists or quotes too deeply to render",
                                  hint=f"keep nesting under {MAX_DEPTH} levels",
                                  path=article.source_path, line=article.body_line))
-    processor = _ArticleProcessor(article, root)
+    processor = _ArticleProcessor(article, root, manuscripts, toc_depth)
     if container is not None:
         processor.run(container)
         smarten_tree(container, language)  # quotes of the text's language (pipeline/quotes.py)
@@ -82,18 +136,51 @@ def render_article(article: Article, number: int, root: Path,
         blurb_html=render_inline(article.blurb, language),
         headings=tuple(processor.headings),
         resources=tuple(processor.resources),
-    ), diagnostics
+        title_html=render_title(article, language),
+    ), diagnostics, processor.cross_links
+
+
+def for_html_parser(item: RenderedArticle) -> RenderedArticle:
+    """The article with its fragments serialized as HTML5, for a consumer that
+    parses HTML (WeasyPrint, a browser); see `xhtml.for_html_parser`."""
+    return replace(item, body_html=Markup(html5(item.body_html)), summary_html=Markup(html5(item.summary_html)),
+                   blurb_html=Markup(html5(item.blurb_html)))
+
+
+def render_title(article: Article, language: str = "en") -> str:
+    """The title as inline XHTML: a heading's code and emphasis kept, plain titles escaped."""
+    if article.title_markdown:
+        return render_inline(article.title_markdown, language)
+    return str(escape(article.title))
 
 
 def render_inline(text: str, language: str = "en") -> str:
     """Render a front-matter paragraph (summary, blurb) to XHTML inline content."""
     if not text:
         return ""
-    html = markdown.markdown(XML_FORBIDDEN.sub("", text), output_format="xhtml")
-    html = html.removeprefix("<p>").removesuffix("</p>") if html.count("<p>") == 1 else html
-    fragment = parse_fragment(to_xhtml(sanitize(html)))
-    smarten_tree(fragment, language)
+    fragment = parse_fragment(to_xhtml(sanitize(to_inline_html(XML_FORBIDDEN.sub("", text)))))
+    smarten_tree(fragment, language)  # quotes of the text's language (pipeline/quotes.py)
     return serialize_children(fragment)
+
+
+# mdBook's {{#include path}} and friends; Jinja's and Liquid's {% tag … %}.
+_TEMPLATE = re.compile(r"\{\{\s*#\s*(?P<directive>[\w-]+)[^}]*\}\}|\{%-?\s*(?P<tag>\w+)[^%]*%\}")
+
+
+def _template_syntax(article: Article) -> list[Diagnostic]:
+    """Template syntax is another tool's job: it would be printed as it is, so say where."""
+    diagnostics = []
+    for index, line in enumerate(article.body.split("\n")):
+        for match in _TEMPLATE.finditer(line):
+            if match.group("directive"):
+                what = f"the mdBook directive '{{{{#{match.group('directive')} …}}}}'"
+            else:
+                what = f"the template tag '{{% {match.group('tag')} … %}}'"
+            diagnostics.append(warning(
+                "R010", f"{what} is not expanded; it is printed as it is",
+                hint="replace it by what it stands for (paste the included text), or delete it",
+                path=article.source_path, line=article.body_line + index, column=match.start() + 1))
+    return diagnostics
 
 
 def _strip_forbidden(body: str, article: Article) -> tuple[str, list[Diagnostic]]:
@@ -110,9 +197,13 @@ def _strip_forbidden(body: str, article: Article) -> tuple[str, list[Diagnostic]
 class _ArticleProcessor:
     """The book-specific pass over one article's sanitized tree (see module doc)."""
 
-    def __init__(self, article: Article, root: Path):
+    def __init__(self, article: Article, root: Path, manuscripts: dict[Path, list[Article]], toc_depth: int = 2):
         self.article = article
+        self.toc_depth = toc_depth
         self.root = root
+        self.manuscripts = manuscripts
+        self.cross_links: list[_CrossLink] = []
+        self.empty_seen: dict[int, int] = {}
         self.prefix = f"{article.slug}--"
         self.headings: list[Heading] = []
         self.resources: list[Path] = []
@@ -129,27 +220,107 @@ class _ArticleProcessor:
             root.text = None
             return
         self._make_figures(root)
-        ids = {element.get("id") for element in root.iter() if element.get("id")}
+        _relative_levels(root, self.article.title_level)
+        _give_headings_ids(root)
+        ids = _unique_ids(root)
         for element in list(root.iter()):
             if element.get("id"):
                 element.set("id", self.prefix + element.get("id"))
-            href = element.get("href")
-            if element.tag == "a" and href and href.startswith("#") and len(href) > 1:
-                self._check_anchor(unquote(href[1:]), ids)
-                element.set("href", "#" + self.prefix + href[1:])
-            # An empty heading (a page separator in some manuscripts) has no place in the contents.
-            if element.tag in ("h2", "h3") and element.get("id") and _heading_text(element):
+            if element.tag == "a" and element.get("href") is not None:
+                self._link(element, ids)
+            if element.tag in HEADINGS and not _heading_text(element):
+                self._empty_heading(element)
+            elif element.tag in HEADINGS[1:self.toc_depth] and element.get("id"):
                 self.headings.append(Heading(int(element.tag[1]), _heading_text(element), element.get("id")))
+                element.set("class", " ".join(filter(None, [element.get("class"), f"toc-{element.tag[1]}"])))
             if element.tag == "img":
                 self._check_image(element)
+            if element.tag == "input" and "task-list-item" not in (element.getparent().get("class") or ""):
+                element.drop_tree()  # only a task list's checkbox is more than a form field
 
-    def _check_anchor(self, target: str, ids: set[str]) -> None:
-        if target not in ids:
-            line, column = self._locate(f"#{target}")
+    def _link(self, link: etree._Element, ids: set[str]) -> None:
+        """Fragments get the article's prefix; links to other manuscripts become
+        links into the booklet (`#slug--id`, split per document by the EPUB);
+        a relative link to anything else loses its link, keeps its text, and
+        is reported; URLs are percent-encoded where they hold illegal characters."""
+        href = link.get("href").strip()
+        if href.startswith("#"):
+            target = unquote(href[1:])
+            if not target or target == heading_id(self.article.title):
+                link.set("href", f"#{self.article.slug}")  # the top, or the title (not in the body)
+            elif self._check_anchor(target, ids):
+                link.set("href", "#" + self.prefix + normalize_url(target))
+            else:
+                _unwrap(link)
+            return
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc:
+            link.set("href", normalize_url(href))
+            return
+        line, column = self._locate(href) if href else self._locate("]()")
+        targets = self._manuscript(unquote(parts.path)) if parts.path else []
+        if not targets:
+            what = f"'{href}', which is not part of the book" if href else "an empty address"
             self.diagnostics.append(warning(
-                "R004", f"link to '#{target}', which no heading or element of this article has",
-                hint="link to a heading by its id (e.g. #my-section for '## My section')",
+                "R008", f"link to {what}; its text is kept without the link",
+                hint="link to a manuscript of the book (other.md#id), a heading (#id) or a full https:// URL",
                 path=self.article.source_path, line=line, column=column))
+            _unwrap(link)
+            return
+        fragment = unquote(parts.fragment)
+        titled = [target for target in targets if fragment and fragment == heading_id(target.title)]
+        if not fragment or titled:
+            link.set("href", f"#{(titled or targets)[0].slug}")  # an article's start
+            return
+        href = "#" + normalize_url(f"{targets[0].slug}--{fragment}")
+        link.set("href", href)
+        self.cross_links.append(_CrossLink(self.article, tuple(targets), fragment, href, line, column))
+
+    def _empty_heading(self, heading: etree._Element) -> None:
+        """Kept in the text, left out of the contents, nav and bookmarks (print.css)."""
+        heading.set("class", " ".join(filter(None, [heading.get("class"), "empty-heading"])))
+        level = int(heading.tag[1])
+        self.empty_seen[level] = self.empty_seen.get(level, 0) + 1
+        line, column = self._empty_heading_line(level, self.empty_seen[level])
+        self.diagnostics.append(warning(
+            "R009", f"empty level-{heading.tag[1]} heading; it is left out of the contents and bookmarks",
+            hint="give the heading a text, or delete the line", path=self.article.source_path,
+            line=line, column=column))
+
+    def _empty_heading_line(self, level: int, nth: int) -> tuple[int, int]:
+        """Line of the nth empty heading of that level (Markdown or raw HTML)."""
+        pattern = re.compile(r"^ {0,3}(" + "#" * level + r"(?:[ \t]+#*)?[ \t]*$|.*<h" + str(level) + r"\b)")
+        for index, line in enumerate(self.article.body.split("\n")):
+            if pattern.match(line):
+                nth -= 1
+                if not nth:
+                    return self.article.body_line + index, 1
+        return self.article.body_line, 1
+
+    def _manuscript(self, path: str) -> list[Article]:
+        """The articles of the book's manuscript a relative link names (mdBook's
+        `x.html` for `x.md` too); none if it is not part of the book."""
+        base = self.article.source_path.parent
+        candidates = [base / path]
+        if path.endswith(".html"):
+            candidates.append(base / (path[: -len(".html")] + ".md"))
+        for candidate in candidates:
+            articles = self.manuscripts.get(candidate.resolve())
+            if articles:
+                return articles
+        return []
+
+    def _check_anchor(self, target: str, ids: set[str]) -> bool:
+        """Is `target` an id of the article? If not, say where the link is (its text is kept)."""
+        if target in ids:
+            return True
+        line, column = self._locate(f"#{target}")
+        self.diagnostics.append(warning(
+            "R004", f"link to '#{target}', which no heading or element of this article has; "
+                    "its text is kept without the link",
+            hint="link to a heading by its id (e.g. #my-section for '## My section')",
+            path=self.article.source_path, line=line, column=column))
+        return False
 
     def _make_figures(self, root: etree._Element) -> None:
         """<p><img alt title></p> -> <figure><img/><figcaption/></figure>."""
@@ -203,8 +374,9 @@ class _ArticleProcessor:
                 self._drop(image, f"image '{src}' refused: {exc}", line, column,
                            "convert it to a PNG, JPEG or self-contained SVG within the size limits")
                 return
-            image.set("src", relative)
+            image.set("src", quote(relative))
             self.resources.append(target)
+            _keep_size(image)
 
     def _drop(self, image: etree._Element, message: str, line: int, column: int, hint: str) -> None:
         """Report the image and put its alt text in its place, so the build can go on."""
@@ -222,6 +394,98 @@ class _ArticleProcessor:
             if column >= 0:
                 return self.article.body_line + index, column + 1
         return self.article.body_line, 1
+
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def heading_id(text: str) -> str:
+    """GitHub's heading ids ('My section' -> 'my-section'); 'section' when nothing is left."""
+    slug = re.sub(r"[^\w\- ]", "", " ".join(text.split()).lower()).replace(" ", "-")
+    return slug or "section"
+
+
+def _relative_levels(root: etree._Element, title_level: int) -> None:
+    """Sections count from the title: under a `##` title, `###` is a section (h2)."""
+    if title_level <= 1:
+        return
+    for element in list(root.iter(*HEADINGS)):
+        element.tag = f"h{max(2, int(element.tag[1]) - (title_level - 1))}"
+
+
+def normalize_url(url: str) -> str:
+    """Percent-encode what a URL may not hold (spaces, non-ASCII, a lone '%')."""
+    url = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", url)
+    return quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")
+
+
+def _unique_ids(root: etree._Element) -> set[str]:
+    """Each id once: a repeated one (raw HTML, `{#id}`) gets -1, -2 after the first."""
+    taken: set[str] = set()
+    repeated = []
+    for element in root.iter():
+        value = element.get("id") if isinstance(element.tag, str) else None
+        if value is None:
+            continue
+        if value in taken or not value.strip():
+            repeated.append(element)
+        taken.add(value)
+    for element in repeated:
+        base = "-".join(element.get("id").split()) or "id"
+        candidate, number = base, 1
+        while candidate in taken:
+            candidate, number = f"{base}-{number}", number + 1
+        taken.add(candidate)
+        element.set("id", candidate)
+    return taken
+
+
+def _unwrap(element: etree._Element) -> None:
+    """Replace an element by its content (a dropped link keeps its text)."""
+    element.drop_tag()
+
+
+def _give_headings_ids(root: etree._Element) -> None:
+    """An id for every heading without one, unique in the article: a repeated
+    text gets -1, -2 (explicit `{#id}`s are kept and never reused)."""
+    taken = {element.get("id") for element in root.iter() if element.get("id")}
+    for element in root.iter(*HEADINGS):
+        if element.get("id"):
+            continue
+        base = heading_id(_heading_text(element))
+        candidate, number = base, 1
+        while candidate in taken:
+            candidate, number = f"{base}-{number}", number + 1
+        taken.add(candidate)
+        element.set("id", candidate)
+
+
+_LENGTH = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(px|%|em|mm|cm|in|pt)?\s*")
+
+
+def _keep_size(image: etree._Element) -> None:
+    """`<img width="300">`, `{width=50%}` or `style="width: 50%"`: the size becomes
+    a style both outputs read (WeasyPrint ignores the attributes, and HTML's
+    attributes hold pixels only); anything but a plain length is dropped. With
+    both a width and a height, the width wins and the height follows it."""
+    sizes = {}
+    for declaration in (image.get("style") or "").split(";"):
+        name, _, value = declaration.partition(":")
+        sizes[name.strip().lower()] = value
+    for name in ("width", "height"):
+        if image.get(name):
+            sizes[name] = image.get(name)
+        image.attrib.pop(name, None)
+    image.attrib.pop("style", None)
+    style = []
+    for name in ("width", "height"):
+        match = _LENGTH.fullmatch(sizes.get(name) or "")
+        if match:
+            style.append(f"{name}: {match.group(1)}{match.group(2) or 'px'}")
+    if len(style) == 2:
+        style[1] = "height: auto"
+    if style:
+        image.set("style", "; ".join(style))
 
 
 def _depth(element: etree._Element) -> int:

@@ -40,6 +40,8 @@ def _example(option) -> str:
         return examples[option.key]
     if option.kind == "bool":
         return "true" if option.key == "embed-fonts" else "false"
+    if option.kind == "int":
+        return "2"
     if option.kind == "choice":
         return _quote(option.choices[0])
     return '"…"'

@@ -64,7 +64,7 @@ class Preview:
     def refresh(self) -> None:
         """Re-render the reading page (fast: no PDF); keep the last good text on errors."""
         from .load import load_book
-        from .render import render_book
+        from .render import for_html_parser, render_book
 
         book, problems = load_book(self.book_dir)
         if book is not None:
@@ -75,7 +75,8 @@ class Preview:
         shown = [p.format(relative_to=Path.cwd()) for p in problems if p.is_error]
         with self.changed:
             self.version += 1
-            self.page = render_template("preview.html", book=self.config, articles=self.articles,
+            self.page = render_template("preview.html", book=self.config,
+                                        articles=[for_html_parser(a) for a in self.articles],
                                         labels=book_labels(self.config), problems=shown,
                                         version=self.version, downloads=self.downloads)
             self.changed.notify_all()
@@ -185,3 +186,4 @@ def start(book_dir: Path, out_dir: Path, port: int,
     threading.Thread(target=watch, args=(preview, stop), daemon=True).start()
     threading.Thread(target=preview.build_outputs, daemon=True).start()
     return server, stop
+

@@ -1,6 +1,6 @@
 """Sanitize rendered HTML and serialize it as well-formed XHTML.
 
-Python-Markdown passes raw HTML through untouched, so its output is neither
+The parser (markdown-it-py) passes raw HTML through untouched, so its output is neither
 safe nor well-formed. We clean it with an allowlist (nh3), then let an HTML
 parser build a tree and serialize that tree as XML: unclosed tags get closed,
 named entities become characters, void elements self-close. EPUB has no DTD,
@@ -21,7 +21,7 @@ TAGS = {
     "a", "abbr", "article", "aside", "b", "bdi", "bdo", "blockquote", "br", "caption",
     "cite", "code", "col", "colgroup", "data", "dd", "del", "details", "dfn", "div", "dl",
     "dt", "em", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "hr", "i", "img", "ins", "kbd", "li", "mark", "nav", "ol", "p", "pre", "q",
+    "header", "hr", "i", "img", "input", "ins", "kbd", "li", "mark", "nav", "ol", "p", "pre", "q",
     "rp", "rt", "ruby", "s", "samp", "section", "small", "span", "strong", "sub",
     "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u",
     "ul", "var", "wbr",
@@ -29,7 +29,8 @@ TAGS = {
 ATTRIBUTES = {
     "*": {"id", "class", "title", "lang", "dir"},
     "a": {"href"},
-    "img": {"src", "alt", "width", "height"},
+    "img": {"src", "alt", "width", "height", "style"},  # a size; render.py keeps only that
+    "input": {"checked"},  # task lists; always a disabled checkbox (below)
     "td": {"style", "colspan", "rowspan"},
     "th": {"style", "colspan", "rowspan", "scope"},
     "ol": {"start", "reversed"},
@@ -57,7 +58,8 @@ def sanitize(html: str) -> str:
         strip_comments=True,
         clean_content_tags={"script", "style", "noscript", "template", "iframe", "object",
                             "embed", "form", "textarea", "select", "svg", "math"},
-        filter_style_properties={"text-align"},
+        filter_style_properties={"text-align", "width", "height"},
+        set_tag_attribute_values={"input": {"type": "checkbox", "disabled": "disabled"}},
     )
 
 
@@ -85,6 +87,34 @@ def serialize_content(element: etree._Element) -> str:
     if whole.endswith("/>"):
         return ""
     return whole[whole.index(">") + 1: whole.rindex("</")]
+
+
+# Elements HTML writes without an end tag.
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+def for_html_parser(xhtml: str) -> str:
+    """The same fragment serialized for a consumer with an HTML5 parser
+    (WeasyPrint, a browser): the tree it builds is the tree we built.
+
+    XML's `<h2 id="x"/>` is an open tag to an HTML parser: everything after
+    it would land inside the heading. So every empty non-void element gets an
+    end tag (`<h2 id="x"></h2>`); void ones keep `<br/>`, which HTML reads as
+    `<br>`. An HTML parser drops a newline right after `<pre>`, so one more is
+    written where the text starts with one. The rest of XML's serialization
+    (escaped `&<>"`) reads the same in HTML.
+    """
+    if not xhtml.strip():
+        return xhtml
+    root = parse_fragment(xhtml)
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag in ("pre", "textarea", "listing") and (element.text or "").startswith("\n"):
+            element.text = "\n" + element.text
+        elif element.tag not in VOID and not len(element) and not element.text:
+            element.text = ""  # lxml then writes <tag></tag>
+    return serialize_children(root)
 
 
 def parse_fragment(xhtml: str) -> etree._Element:

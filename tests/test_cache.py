@@ -19,7 +19,7 @@ def test_unchanged_book_is_not_rebuilt_and_weasyprint_not_imported(book_dir, tmp
     out = tmp_path / "out"
     assert build(book_dir, out).ok
     script = (f"import sys; from pipeline import build; r = build({str(book_dir)!r}, {str(out)!r}); "
-              "assert r.ok; assert 'weasyprint' not in sys.modules; assert 'markdown' not in sys.modules")
+              "assert r.ok; assert 'weasyprint' not in sys.modules; assert 'markdown_it' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 

@@ -146,3 +146,17 @@ def test_progress_is_shown_as_lines_in_a_log_as_bars_on_a_terminal_and_not_when_
 
     code, _, err = _run("build", str(book_dir), "--out", str(tmp_path / "quiet"), "--format", "epub", "--quiet")
     assert code == 0 and err == ""
+
+
+def test_identical_warnings_are_folded_into_one_line_with_count_and_first_locations(tmp_path):
+    book = tmp_path / "notes"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Notes"\n', encoding="utf-8")
+    listing = "```rust\n{{#include ../listings/main.rs}}\n```\n\n"
+    (book / "a.md").write_text("# A\n\n" + listing * 5, encoding="utf-8")
+    code, _, err = _run("build", str(book), "--out", str(tmp_path / "out"), "--format", "epub", "--quiet")
+    lines = [line for line in err.splitlines() if "R010" in line]
+    assert code == 0 and len(lines) == 1, err
+    places = ", ".join(f"{book / 'a.md'}:{line}:1" for line in (4, 8, 12))
+    assert lines[0] == ("warning[R010]: the mdBook directive '{{#include …}}' is not expanded; it is printed "
+                        f"as it is (5 times: {places}, …)")

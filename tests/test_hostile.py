@@ -3,6 +3,8 @@ read outside the book, nothing fetched, nothing lost."""
 
 from __future__ import annotations
 
+import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -158,6 +160,7 @@ def test_link_to_a_missing_anchor_is_located(tmp_path):
                    formats=("epub",))
     [d] = result.diagnostics
     assert (d.code, d.line, d.column) == ("R004", 7, 34) and "#gone" in d.message
+    assert epubcheck_messages(result.outputs[0]) == []  # the text stays, without its dead link
 
 
 @pytest.mark.parametrize("body", ["\n" + ">" * 3000 + " deep\n", "\n" + "".join(
@@ -210,30 +213,74 @@ def test_two_concurrent_builds_into_one_folder_both_succeed(tmp_path):
 
 
 CORPUS = SHARED / "corpus"
+CORPUS_BOOKS = SHARED / "corpus-books"
 
 
-def _corpus_files() -> list[Path]:
-    if not CORPUS.is_dir():
-        return []
-    return sorted(p for p in CORPUS.rglob("*") if p.suffix in (".md", ".text", ".txt", ".markdown")
-                  and p.is_file() and "LICENSE" not in p.name and p.name != "SOURCES.txt")
+def _corpus_folders() -> list[Path]:
+    """Each folder of public Markdown, built as one book: the corpus by origin
+    (its files link to their neighbours and images), the mdBook books whole."""
+    folders = [CORPUS / name for name in ("gruber", "pandoc", "pymd", "pymd-docs")]
+    folders += [CORPUS_BOOKS / name for name in ("embedded-book", "rust-book")]
+    return [folder for folder in folders if folder.is_dir()]
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not available")
-def test_the_public_markdown_corpus_builds_or_fails_cleanly(tmp_path, capsys):
-    """Every corpus file as an article of one book: never a traceback; EPUBCheck-clean EPUB."""
-    book = tmp_path / "corpus"
-    book.mkdir()
-    (book / "book.toml").write_text('[book]\ntitle = "Corpus"\n', encoding="utf-8")
-    files = _corpus_files()
-    assert files
-    for number, source in enumerate(files):
-        (book / f"{number:04d}.md").write_bytes(source.read_bytes())
-    code = main(["build", str(book), "--out", str(tmp_path / "out"), "--format", "epub"])
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    errors = [line for line in err.splitlines() if "error[" in line]
-    assert all(line.split("error[")[1][:4] in ("R002", "M001", "M002", "M005", "M006", "M008", "R005")
-               for line in errors), errors
-    if code == 0:
-        assert epubcheck_messages(tmp_path / "out" / "corpus.epub") == []
+@pytest.mark.skipif(not _corpus_folders(), reason="../shared/corpus and corpus-books are not available")
+@pytest.mark.parametrize("folder", _corpus_folders(), ids=lambda folder: folder.name)
+def test_public_markdown_builds_a_silent_epub_or_fails_with_located_errors(tmp_path, capsys, folder):
+    """Every file: in an EPUB EPUBCheck has nothing to say about, or failing
+    with errors that name it and a line. The folder is built as one book; the
+    files with errors are then left out and the rest built again, so that one
+    broken file does not hide the others. Never a traceback. EPUB only: the
+    PDF of the same books is looked at elsewhere."""
+    book = tmp_path / folder.name
+    shutil.copytree(folder, book)
+    (book / "book.toml").write_text(f'[book]\ntitle = "{folder.name}"\n', encoding="utf-8")
+    assert sorted(book.glob("*.md"))
+    for attempt in range(3):
+        out = tmp_path / f"out{attempt}"
+        code = main(["build", str(book), "--out", str(out), "--format", "epub", "--quiet"])
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        if code == 0:
+            assert epubcheck_messages(out / f"{folder.name}.epub") == []
+            return
+        errors = [line for line in err.splitlines() if "error[" in line]
+        # M007: two articles with one slug (issue 13 turns these into warnings).
+        assert errors and all(line.split("error[")[1][:4] in ("R002", "M001", "M002", "M005", "M006", "M007",
+                                                              "M008", "R005") for line in errors), errors
+        located = {line.split(":")[0] for line in errors if line.split(":")[1].isdigit()}
+        assert len(located) and all(Path(name).parent == book for name in located), errors
+        for name in located:
+            Path(name).unlink()
+        if not sorted(book.glob("*.md")):
+            return
+    pytest.fail("still failing after leaving out the files with errors")
+
+
+def test_image_sizes_are_kept_as_a_sanitized_style(tmp_path):
+    body = ('\n<img src="images/a.png" width="120" height="40" alt="raw" onerror="x()">\n\n'
+            '![attributes](images/a.png){width="50%"}\n\n'
+            '<img src="images/a.png" style="width: 30%; position: fixed; background: url(x)" alt="styled">\n')
+    book = _book(tmp_path, body, {"images/a.png": _png(8, 8)})
+    result = build(book, tmp_path / "out", formats=("epub",))
+    assert result.ok and not [d for d in result.diagnostics if d.code != "R003"]
+    with zipfile.ZipFile(result.outputs[0]) as archive:
+        text = archive.read("EPUB/text/a.xhtml").decode()
+    styles = re.findall(r'<img [^>]*style="([^"]*)"', text)
+    assert styles == ["width: 120px; height: auto", "width: 50%", "width: 30%"]
+    assert "onerror" not in text and "position" not in text and 'width="' not in text
+    assert epubcheck_messages(result.outputs[0]) == []
+
+
+def test_an_svg_with_an_external_dtd_doctype_is_accepted_without_it(tmp_path):
+    svg = (b'<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"\n'
+           b' "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
+           b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="5" height="5"/></svg>\n')
+    book = _book(tmp_path, "\n![A square](images/square.svg)\n", {"images/square.svg": svg})
+    result = build(book, tmp_path / "out")
+    assert result.ok and result.diagnostics == (), [d.format() for d in result.diagnostics]
+    pdf, epub = result.outputs
+    with zipfile.ZipFile(epub) as archive:
+        kept = archive.read("EPUB/text/images/square.svg")
+    assert b"<!DOCTYPE" not in kept and b"<rect" in kept
+    assert epubcheck_messages(epub) == []

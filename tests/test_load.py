@@ -99,11 +99,42 @@ def test_listed_article_that_does_not_exist_is_located(tmp_path):
     assert d.code == "C005" and d.line == 5 and "gone.md" in d.message
 
 
-def test_title_from_first_heading_with_warning(tmp_path):
-    article, diagnostics = load_article(_write(tmp_path / "03-notes.md", "Intro.\n\n# Real Title\n\nText.\n"))
-    assert article.title == "Real Title" and "# Real Title" not in article.body
-    [d] = diagnostics
-    assert d.code == "M004" and d.path.name == "03-notes.md" and not d.is_error
+def test_text_before_the_first_heading_is_an_opening_article_titled_by_the_file_name(tmp_path):
+    book = tmp_path / "book"
+    _write(book / "03-notes.md", "Intro.\n\n# Real Title\n\nText.\n")
+    loaded, diagnostics = load_book(book)
+    opening, chapter = loaded.articles
+    assert (opening.title, opening.body.strip(), opening.body_line) == ("Notes", "Intro.", 1)
+    assert (chapter.title, chapter.body.strip(), chapter.body_line) == ("Real Title", "Text.", 4)
+    [d] = [d for d in diagnostics if d.code == "M004"]
+    assert d.path.name == "03-notes.md" and not d.is_error and "file name" in d.message
+
+
+def test_a_heading_on_the_first_line_at_any_level_is_the_title(tmp_path):
+    article, [d] = load_article(_write(tmp_path / "ch01.md", "\n## Using `Box<T>` *here*\n\n### Part\n"))
+    assert (article.title, article.title_markdown, article.title_level) == (
+        "Using Box<T> here", "Using `Box<T>` *here*", 2)
+    assert "### Part" in article.body and "Using" not in article.body
+    assert d.code == "M004" and "first heading" in d.message
+
+
+def test_several_level_one_headings_are_several_articles(tmp_path):
+    text = "# One\n\n```sh\n# a shell comment, not a chapter\n```\n\n# Two\n\n## Section\n"
+    _write(tmp_path / "book" / "whole.md", text)
+    loaded, diagnostics = load_book(tmp_path / "book")
+    assert [(a.title, a.body_line) for a in loaded.articles] == [("One", 2), ("Two", 8)]
+    assert "# a shell comment" in loaded.articles[0].body and "## Section" in loaded.articles[1].body
+
+
+def test_a_title_from_the_file_name_warns_with_front_matter_too(tmp_path):
+    article, [d] = load_article(_write(tmp_path / "03-field-notes.md", "---\nsummary: S\n---\nText.\n"))
+    assert article.title == "Field notes" and d.code == "M004" and "file name" in d.message
+
+
+def test_a_pandoc_title_block_gives_title_authors_and_date(tmp_path):
+    article, _ = load_article(_write(tmp_path / "a.md", "% The Title\n% A. One; B. Two\n% 2020-05-01\n\nText.\n"))
+    assert (article.title, article.authors, article.date) == ("The Title", ("A. One", "B. Two"), "2020-05-01")
+    assert article.body.strip() == "Text." and article.body_line == 4
 
 
 def test_title_from_file_name_with_warning(tmp_path):
@@ -228,3 +259,22 @@ def test_labels_table_overrides_words_and_unknown_languages_warn_once(tmp_path):
     _write(tmp_path / "book.toml", '[book]\ntitle = "T"\nlanguage = "en\\"; } body { color: red"\n')
     config, diagnostics = load_config(tmp_path / "book.toml", "T")
     assert [d.code for d in diagnostics] == ["C003"] and config.language == "en"
+
+
+def test_notes_and_link_definitions_of_a_one_file_book_serve_every_article(tmp_path):
+    from pipeline.render import render_book
+
+    text = "# One\n\nA note[^n] and a [link].\n\n# Two\n\nText.\n\n[^n]: The note.\n\n[link]: https://example.org/x\n"
+    _write(tmp_path / "book" / "whole.md", text)
+    loaded, _ = load_book(tmp_path / "book")
+    rendered, diagnostics = render_book(loaded)
+    first = rendered.articles[0].body_html
+    assert 'href="https://example.org/x"' in first and "The note." in first and "[^n]" not in first
+    assert rendered.articles[1].body_html.count("<p>") == 1  # not the other article's note
+
+
+def test_sections_under_a_level_two_title_are_no_skipped_level(tmp_path):
+    from pipeline.lint import heading_skips
+
+    article, _ = load_article(_write(tmp_path / "ch.md", "## Title\n\n### Section\n\n##### Too deep\n"))
+    assert [(d.code, d.line) for d in heading_skips(article)] == [("R006", 5)]

@@ -30,6 +30,9 @@ def _article(number: int) -> str:
                       for p in range(2 + (number + s) % 3)]
         if s == 1:
             paragraphs[0] += "[^1]"
+        if s == 0 and number in (1, 18):  # links between the first and the last chunk
+            paragraphs[0] += (" See [the last one](18.md#section-2-of-article-18)." if number == 1
+                              else " Back to [the first one](01.md).")
         sections.append(f"## Section {s + 1} of article {number}\n\n" + "\n\n".join(paragraphs))
     return (f"---\ntitle: \"Article {number}\"\nsummary: {sentence(99)}\n---\n\n" + "\n\n".join(sections)
             + f"\n\n[^1]: A note for article {number}.\n")
@@ -103,6 +106,12 @@ def test_same_pages_labels_bookmarks_and_links(both):
     assert _outline(serial) == _outline(parallel)
     links = _links(serial)
     assert len(links) > 100 and _links(parallel) == links  # contents, in-article contents, footnotes
+    # Links between the first and the last article, laid out in different chunks.
+    body = serial.page_labels.index("1")
+    last = serial.get_destination_page_number(serial.named_destinations["article-18"])
+    forward = [link for link in links if link[1] == "article-18--section-2-of-article-18" and body <= link[0] < last]
+    back = [link for link in links if link[1] == "article-1" and link[0] >= last]
+    assert len(forward) == 1 and len(back) == 1 and forward[0][2] > last
 
 
 def test_every_page_renders_identically(both):

@@ -98,8 +98,8 @@ def test_page_labels_match_printed_folios_in_the_book(built_book):
 def test_footnotes_sit_on_the_page_of_their_call_and_link_both_ways(fixture_book):
     reader = PdfReader(fixture_book[0])
     links = list(_link_targets(reader))
-    notes = [(page, name, target) for page, name, target in links if "--fn:" in name]
-    backs = [(page, name, target) for page, name, target in links if "--fnref:" in name]
+    notes = [(page, name, target) for page, name, target in links if "--fn-" in name]
+    backs = [(page, name, target) for page, name, target in links if "--fnref-" in name]
     assert len(notes) == 4 and len(backs) == 4
     for page, name, target in notes + backs:
         assert page == target, (name, page, target)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ebooklib import epub
@@ -21,7 +21,7 @@ from lxml import etree
 from ..diagnostics import error
 from ..languages import direction, is_rtl
 from ..fonts import EpubFont, book_text, epub_css, epub_fonts, plan_fonts
-from ..images import inspect_image
+from ..images import image_bytes, inspect_image
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, insert_markers
 from ..styles import book_labels, render_template, styles_dir
@@ -42,6 +42,7 @@ class TocEntry:
     title: str
     href: str
     children: tuple["TocEntry", ...] = ()
+    title_html: str = ""  # inline XHTML (code, emphasis) for the nav; the NCX takes `title`
 
 
 class EpubExporter:
@@ -65,9 +66,11 @@ class EpubExporter:
             "epub/notice.xhtml", identifier=config.identifier, generator=f"pipeline {context.version}",
             **page))
         breaks = _breaks_by_article(context.pagination)
+        homes = _homes(book)
         chapters = [
             _document(f"a-{item.anchor}", item.anchor, item.article.title, _with_page_breaks(
-                render_template("epub/article.xhtml", item=item, body=_epub_body(item, words),
+                render_template("epub/article.xhtml", item=item,
+                                body=_across_documents(_epub_body(item, words), item, homes),
                                 **_article_page(page, item, config)),
                 item.anchor, breaks.get(index, []), words))
             for index, item in enumerate(book.articles)
@@ -125,8 +128,14 @@ def _toc(book: RenderedBook, chapters: list["_Document"]) -> list[TocEntry]:
     toc = []
     for item, chapter in zip(book.articles, chapters):
         name = chapter.file_name.split("/")[-1]
-        sections = tuple(TocEntry(h.text, f"{name}#{h.id}") for h in item.headings if h.level == 2)
-        toc.append(TocEntry(item.article.title, f"{name}#{item.anchor}", sections))
+        sections: list[TocEntry] = []
+        for heading in item.headings:
+            entry = TocEntry(heading.text, f"{name}#{heading.id}")
+            if heading.level > 2 and sections:
+                sections[-1] = replace(sections[-1], children=sections[-1].children + (entry,))
+            elif heading.level == 2:
+                sections.append(entry)
+        toc.append(TocEntry(item.article.title, f"{name}#{item.anchor}", tuple(sections), item.title_html))
     return toc
 
 
@@ -183,7 +192,7 @@ def _add_images(package: epub.EpubBook, book: RenderedBook) -> list[Path]:
         relative = resource.relative_to(root).as_posix()
         package.add_item(epub.EpubItem(uid=f"image-{number}", file_name=f"{TEXT_DIR}/{relative}",
                                        media_type=inspect_image(resource).media_type,
-                                       content=resource.read_bytes()))
+                                       content=image_bytes(resource)))
     return images
 
 
@@ -251,6 +260,34 @@ def _document(uid: str, name: str, title: str, xhtml: str) -> _Document:
                          lang=None)
     document.content = xhtml.encode("utf-8")
     return document
+
+
+_FRAGMENT_LINK = re.compile(r'href="#([^"]+)"')
+
+
+def _homes(book: RenderedBook) -> dict[str, str]:
+    """Each id of the booklet -> the name of the EPUB document that holds it."""
+    homes = {}
+    for item in book.articles:
+        name = f"{item.anchor}.xhtml"
+        homes[item.anchor] = name
+        for value in re.findall(r'\sid="([^"]+)"', item.body_html):
+            homes[value] = name
+    return homes
+
+
+def _across_documents(body: str, item: RenderedArticle, homes: dict[str, str]) -> str:
+    """Links between articles are fragments of the one booklet (`#slug--id`);
+    in the EPUB, where each article is its own document, they name the other
+    document (`slug.xhtml#slug--id`)."""
+    own = f"{item.anchor}.xhtml"
+
+    def resolve(match: re.Match) -> str:
+        target = match.group(1)
+        home = homes.get(target, own)
+        return match.group(0) if home == own else f'href="{home}#{target}"'
+
+    return _FRAGMENT_LINK.sub(resolve, body)
 
 
 def _epub_body(item: RenderedArticle, words: dict[str, str]) -> str:

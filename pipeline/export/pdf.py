@@ -30,11 +30,13 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from ..config import PAGE_SIZES
 from ..diagnostics import error, warning
 from ..fonts import FONT_DIRS, book_text, face_bytes, pdf_css, plan_fonts
+from ..images import image_bytes
 from ..languages import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, letters
 from ..resources import ResourceRefused, media_type, resolve_url
 from ..styles import book_labels, render_template, styles_dir
+from ..render import for_html_parser
 from ..xhtml import parse_fragment, serialize_children
 from . import ExportContext, Exported
 
@@ -47,7 +49,8 @@ class PdfExporter:
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
         # Once per export, not per layout pass: every pass and chunk reuses it.
-        book = replace(book, articles=tuple(_with_footnotes_at_calls(item) for item in book.articles))
+        book = replace(book, articles=tuple(for_html_parser(_with_footnotes_at_calls(item))
+                                            for item in book.articles))
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         with _captured_warnings() as messages, _source_date(context):
             try:
@@ -219,7 +222,8 @@ class BookFetcher(URLFetcher):
             index = urlsplit(url).fragment
             return URLFetcherResponse(url, face_bytes(path, int(index) if index.isdigit() else 0),
                                       {"Content-Type": "font/otf"})
-        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": media_type(path)})
+        data = image_bytes(path) if path.suffix.lower() == ".svg" else path.read_bytes()
+        return URLFetcherResponse(url, data, {"Content-Type": media_type(path)})
 
 
 def _meta(config: BookConfig, context: ExportContext) -> dict[str, str]:
@@ -246,9 +250,10 @@ def _with_footnotes_at_calls(item: RenderedArticle) -> RenderedArticle:
         return item
     root = parse_fragment(item.body_html)
     notes = {li.get("id"): li for li in root.iterfind(".//div[@class='footnote']/ol/li")}
+    # A note called twice is set at its first call; the later calls link to it.
     for call in root.iterfind(".//sup"):
         link = call.find("a[@class='footnote-ref']")
-        note = notes.get((link.get("href") or "")[1:]) if link is not None else None
+        note = notes.pop((link.get("href") or "")[1:], None) if link is not None else None
         if note is None:
             continue
         span = etree.Element("span", {"class": "footnote-note", "id": note.get("id")})
@@ -263,7 +268,12 @@ def _with_footnotes_at_calls(item: RenderedArticle) -> RenderedArticle:
 
 
 def _move_inline(note: etree._Element, span: etree._Element) -> None:
-    """Move a note's paragraphs into `span` as inline content (a span holds no <p>)."""
+    """Move a note's paragraphs into `span` as inline content (a span holds no <p>).
+
+    Other blocks (lists, code, quotes, tables) become spans too, classed
+    `note-<tag>` and set as blocks by print.css: a block element inside a
+    <span> would make the HTML parser close the paragraph of the call.
+    """
     for index, block in enumerate(list(note)):
         if index:
             _append_text(span, " ")
@@ -273,6 +283,17 @@ def _move_inline(note: etree._Element, span: etree._Element) -> None:
                 span.append(child)
         else:
             span.append(block)
+    for element in span.iter():
+        if element.tag in NOTE_BLOCKS:
+            element.set("class", " ".join(filter(None, [f"note-{element.tag}", element.get("class")])))
+            element.tag = "span"
+
+
+# Block elements a footnote may hold, set as spans inside the note (see print.css).
+NOTE_BLOCKS = {"p", "ul", "ol", "li", "dl", "dt", "dd", "pre", "blockquote", "div", "figure", "figcaption",
+               "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "hr", "h1", "h2", "h3",
+               "h4", "h5", "h6", "section", "aside", "header", "footer", "nav", "article", "details",
+               "summary"}
 
 
 def _append_text(parent: etree._Element, text: str) -> None:

@@ -33,10 +33,13 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import re
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+
+from markupsafe import Markup
 
 from ..cache import Store, folder_digest
 from ..fonts import FONT_DIRS
@@ -154,11 +157,31 @@ def _chunk_part(book: RenderedBook, chunk, start: int, pages: dict[str, str], co
                 keys: "_Keys", last: bool = False) -> Part:
     from .pdf import _html
 
+    chunk = _links_out_of(chunk)
     html = _html(book, context, pages, part="body", articles=chunk)
     anchors = [item.anchor for item in chunk] + [h.id for item in chunk for h in item.headings]
     expected = {} if last else {anchor: int(pages.get(anchor) or 0) - start for anchor in anchors}
     return Part("body", replace(book, articles=chunk), html, start, expected,
                 keys.of("body", html, start, [p for item in chunk for p in item.resources]))
+
+
+def _links_out_of(chunk: tuple[RenderedArticle, ...]) -> tuple[RenderedArticle, ...]:
+    """Links to another chunk's article (`#other--id`) would be dead in this
+    chunk's own layout: they get the placeholder URL that the join turns into
+    a link to the named destination, as the contents' links do."""
+    from .pdf_merge import BODY_LINK
+
+    ids = {value for item in chunk for value in [item.anchor, *_ID.findall(item.body_html)]}
+
+    def outward(match: re.Match) -> str:
+        target = match.group(1)
+        return match.group(0) if target in ids else f'href="{BODY_LINK}{target}"'
+
+    return tuple(replace(item, body_html=Markup(_FRAGMENT_LINK.sub(outward, item.body_html))) for item in chunk)
+
+
+_ID = re.compile(r'\sid="([^"]+)"')
+_FRAGMENT_LINK = re.compile(r'href="#([^"]+)"')
 
 
 def _front_part(book: RenderedBook, pages: dict[str, str], context: ExportContext, keys: "_Keys") -> Part:

@@ -52,7 +52,7 @@ def _join(sources: list[pikepdf.Pdf], blank_after: list[bool], front_count: int,
     for name in sorted(destinations):
         names[name] = destinations[name]
     pdf.Root.Names = Dictionary(Dests=names.obj)
-    _link_contents(pdf.pages[:front_count], link_base)
+    _link_contents(pdf.pages, (link_base + "#", BODY_LINK))  # the contents; links between two chunks
     pdf.Root.Lang = String(language)
     if is_rtl(language):  # spreads bound on the right, as pdf.py's finisher writes it
         pdf.Root.ViewerPreferences = Dictionary(Direction=Name.R2L)
@@ -78,13 +78,18 @@ def _destinations(pdf: pikepdf.Pdf, source: pikepdf.Pdf, first: int) -> dict[str
     return found
 
 
-def _link_contents(pages, link_base: str) -> None:
-    """Contents links (placeholder URLs) become links to named destinations."""
-    prefix = link_base + "#"
+# Placeholder for a link from one chunk's article to another chunk's: not an
+# http URL, which print.css would set as a web link.
+BODY_LINK = "pipeline-chunk:#"
+
+
+def _link_contents(pages, prefixes: tuple[str, ...]) -> None:
+    """Links to another part (placeholder URLs) become links to named destinations."""
     for page in pages:
         for annotation in page.obj.get("/Annots", []):
             action = annotation.get("/A")
             uri = str(action.get("/URI", "")) if action is not None else ""
-            if uri.startswith(prefix):
+            prefix = next((p for p in prefixes if uri.startswith(p)), None)
+            if prefix is not None:
                 del annotation["/A"]
                 annotation.Dest = String(uri[len(prefix):])

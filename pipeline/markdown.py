@@ -1,0 +1,155 @@
+"""The parser step: Markdown source -> HTML, with markdown-it-py.
+
+The dialect is CommonMark (markdown-it-py passes its spec) plus what authors
+of real books write, each from a maintained plugin rather than a rule of our
+own: GFM tables, strikethrough, autolinks (`www.…` too) and task lists;
+footnotes, inline `^[…]` notes included; definition lists; `{#id .class}`
+attributes on headings, images, links, inline code and blocks (tables).
+
+`to_html` is only the parser: its HTML is neither sanitized nor processed for
+the book (render.py does both). One parser is made per call, as MkDocs makes
+one per page: footnote numbers and heading ids never leak between articles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
+from mdit_py_plugins.attrs.parse import ParseError, parse as parse_attrs
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
+
+BACKLINK = "\u21a9"  # ↩ after a note, back to its call
+
+
+def to_html(source: str) -> str:
+    """The HTML markdown-it-py makes of `source` (not sanitized)."""
+    return make_parser().render(source)
+
+
+def to_inline_html(source: str) -> str:
+    """A one-paragraph text (a title, a summary) as inline HTML, without its <p>."""
+    html = to_html(source).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        return html[3:-4]
+    return html
+
+
+def make_parser() -> MarkdownIt:
+    """CommonMark + the extensions listed in the module doc."""
+    md = MarkdownIt("commonmark", {"html": True, "tasklists": True, "tasklists_editable": False})
+    md.enable(["table", "strikethrough"])
+    # markdown-it leaves links to file:, data: or javascript: as literal text;
+    # we let them through so that the sanitizer removes the URL and render.py
+    # reports the image or link where the author can see it (R002).
+    md.validateLink = lambda url: True
+    md.use(gfm_autolink_plugin)
+    md.use(footnote_plugin, inline=True)
+    md.use(deflist_plugin)
+    md.use(attrs_plugin)  # after images, links, inline code
+    md.use(attrs_block_plugin)  # a `{#id .class}` line before a block (a table)
+    md.core.ruler.push("heading_attrs", _heading_attrs)
+    md.core.ruler.push("fence_language", _fence_language)
+    for name, rule in _FOOTNOTE_RULES.items():
+        md.add_render_rule(name, rule)
+    return md
+
+
+_TRAILING_ATTRS = re.compile(r"\s+(\{[^{}]*\})\s*$")
+
+
+def _heading_attrs(state: StateCore) -> None:
+    """`## Title {#id .class}` (pandoc, Quarto): the attributes go to the heading."""
+    for index, token in enumerate(state.tokens):
+        if token.type != "heading_open":
+            continue
+        inline = state.tokens[index + 1]
+        last = inline.children[-1] if inline.children else None
+        if last is None or last.type != "text":
+            continue
+        match = _TRAILING_ATTRS.search(" " + last.content)
+        if not match:
+            continue
+        try:
+            _, attrs = parse_attrs(match.group(1))
+        except ParseError:
+            continue
+        for key, value in attrs.items():
+            if key == "class" and token.attrGet("class"):
+                value = f"{token.attrGet('class')} {value}"
+            token.attrSet(key, value)
+        last.content = last.content[: len(last.content) - len(match.group(0)) + 1].rstrip()
+        inline.content = inline.content[: inline.content.rfind("{")].rstrip()
+
+
+def _fence_language(state: StateCore) -> None:
+    """The language of a fence is the info's first word, as mdBook and pandoc read it:
+    ```` ```rust,ignore ```` is Rust, ```` ```{.python .numberLines} ```` is Python."""
+    for token in state.tokens:
+        if token.type != "fence" or not token.info.strip():
+            continue
+        info = token.info.strip()
+        if info.startswith("{"):
+            try:
+                _, attrs = parse_attrs(info)
+            except ParseError:
+                attrs = {}
+            classes = attrs.get("class", "").split()
+            token.info = classes[0] if classes else ""
+        else:
+            first, _, rest = info.partition(" ")
+            token.info = " ".join(filter(None, [first.split(",")[0], rest]))
+
+
+# Footnotes in the shape the exporters read: <sup><a class="footnote-ref">,
+# then <div class="footnote"><ol><li id> with a backlink.
+
+
+def _note_id(tokens: Sequence[Token], index: int) -> str:
+    return str(tokens[index].meta["id"] + 1)
+
+
+def _ref(self, tokens: Sequence[Token], index: int, options: OptionsDict, env: EnvType) -> str:
+    number = _note_id(tokens, index)
+    sub = tokens[index].meta.get("subId", -1)
+    ref_id = f"fnref-{number}" + (f"-{sub}" if sub > 0 else "")
+    return f'<sup id="{ref_id}"><a class="footnote-ref" href="#fn-{number}">{number}</a></sup>'
+
+
+def _block_open(self, tokens, index, options, env) -> str:
+    return '<div class="footnote">\n<hr />\n<ol>\n'
+
+
+def _block_close(self, tokens, index, options, env) -> str:
+    return "</ol>\n</div>\n"
+
+
+def _item_open(self, tokens, index, options, env) -> str:
+    return f'<li id="fn-{_note_id(tokens, index)}">'
+
+
+def _item_close(self, tokens, index, options, env) -> str:
+    return "</li>\n"
+
+
+def _anchor(self, tokens, index, options, env) -> str:
+    sub = tokens[index].meta.get("subId", -1)
+    ref_id = f"fnref-{_note_id(tokens, index)}" + (f"-{sub}" if sub > 0 else "")
+    return f' <a class="footnote-backref" href="#{ref_id}">{BACKLINK}</a>'
+
+
+_FOOTNOTE_RULES = {
+    "footnote_ref": _ref,
+    "footnote_block_open": _block_open,
+    "footnote_block_close": _block_close,
+    "footnote_open": _item_open,
+    "footnote_close": _item_close,
+    "footnote_anchor": _anchor,
+}

@@ -1,0 +1,162 @@
+"""Where a manuscript's articles and titles are: read from its Markdown blocks.
+
+Books that people already have are not one file per article with front
+matter: a converted book is one file with a `#` per chapter; an mdBook chapter
+opens with its title at any level; a pandoc file opens with a `% Title` block.
+The parser's block tokens (with their source lines) say where headings are,
+so a `# comment` inside a code fence is never taken for a chapter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .markdown import make_parser, to_inline_html
+
+
+@dataclass(frozen=True)
+class Part:
+    """One article's share of a manuscript."""
+
+    title: str  # plain text; "" when the manuscript gives none (the file name is used)
+    title_markdown: str  # the title as written, inline Markdown; "" for plain titles
+    title_level: int  # level of the heading that gave the title (1 otherwise)
+    body: str
+    body_line: int  # 1-based line of the manuscript where `body` starts
+
+
+@dataclass(frozen=True)
+class _Heading:
+    start: int  # 0-based lines of the body, end excluded
+    end: int
+    level: int
+    text: str
+
+
+def split_articles(body: str, body_line: int, front_title: str = "") -> list[Part]:
+    """Cut a manuscript body into articles.
+
+    - Each top-level `#` heading opens an article, titled by it.
+    - Text before the first `#` is an opening article, titled by the front
+      matter, else by a heading on its first line at any level, else by
+      nobody (the caller takes the file name and warns).
+    - A front-matter title with nothing before a first `#` titles that
+      article (front matter and heading usually say the same).
+    - Link reference and footnote definitions serve the whole file: each
+      article also gets those written in the others (a converted book keeps
+      its notes at the end).
+    """
+    lines = body.split("\n")
+    tokens = make_parser().parse(body)
+    headings = _headings(tokens)
+    firsts = [index for index, line in enumerate(lines) if line.strip()]
+    first = firsts[0] if firsts else len(lines)
+    openers = [heading for heading in headings if heading.level == 1]
+    opening_end = openers[0].start if openers else len(lines)
+    # (title, Markdown title, level, first body line, end line) of each article
+    spans: list[tuple[str, str, int, int, int]] = []
+    leading = headings[0] if headings and headings[0].start == first and not front_title else None
+    if leading is not None and leading.level > 1:
+        spans.append((plain_text(leading.text), leading.text, leading.level, leading.end, opening_end))
+    elif any(line.strip() for line in lines[:opening_end]) or not openers:
+        spans.append((front_title, "", 1, 0, opening_end))
+    for number, heading in enumerate(openers):
+        end = openers[number + 1].start if number + 1 < len(openers) else len(lines)
+        if not spans and front_title:
+            spans.append((front_title, "", 1, heading.end, end))
+        else:
+            spans.append((plain_text(heading.text), heading.text, 1, heading.end, end))
+    definitions = _definitions(tokens, lines) if len(spans) > 1 else []
+    parts = []
+    for title, markdown, level, start, end in spans:
+        shared = [text for at, text in definitions if not start <= at < end]
+        text = "\n".join(lines[start:end] + (["", "\n\n".join(shared)] if shared else []))
+        parts.append(Part(title, markdown, level, text, body_line + start))
+    return parts
+
+
+_DEFINITION = re.compile(r" {0,3}\[[^\]]+\]:")
+
+
+def _definitions(tokens, lines: list[str]) -> list[tuple[int, str]]:
+    """(line, text) of the link reference and footnote definitions: the lines
+    no top-level block covers, that start like `[label]:` or `[^note]:`."""
+    covered = [False] * len(lines)
+    for token in tokens:
+        if token.level == 0 and token.map:
+            for index in range(token.map[0], min(token.map[1], len(lines))):
+                covered[index] = True
+    found, index = [], 0
+    while index < len(lines):
+        if covered[index] or not _DEFINITION.match(lines[index]):
+            index += 1
+            continue
+        end = index + 1
+        while end < len(lines) and not covered[end] and not _DEFINITION.match(lines[end]) and (
+                lines[end].strip() == "" or lines[end][:1] in (" ", "\t")):
+            end += 1
+        found.append((index, "\n".join(lines[index:end]).rstrip()))
+        index = end
+    return found
+
+
+def _headings(tokens) -> list[_Heading]:
+    """Top-level headings (not those in quotes or lists), with their lines."""
+    found = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.level == 0 and token.map:
+            text = tokens[index + 1].content.strip()
+            found.append(_Heading(token.map[0], token.map[1], int(token.tag[1]), " ".join(text.split())))
+    return found
+
+
+def plain_text(markdown: str) -> str:
+    """The text of a line of inline Markdown (`` `Box<T>` and *you* `` -> 'Box<T> and you'),
+    for bookmarks, metadata and slugs; footnote calls left out."""
+    from lxml import html as lxml_html
+
+    source = to_inline_html(markdown)
+    if not source.strip():
+        return ""
+    root = lxml_html.fragment_fromstring(source, create_parent="div")
+    for call in root.iter("sup"):
+        if call.get("id", "").startswith("fnref-"):
+            call.drop_tree()
+    for note in root.find_class("footnote"):
+        note.drop_tree()
+    return " ".join(root.text_content().split())
+
+
+@dataclass(frozen=True)
+class TitleBlock:
+    values: dict[str, object]
+    body: str
+    lines: int  # lines the block took
+
+
+def title_block(body: str) -> TitleBlock | None:
+    """A pandoc title block: up to three leading `%` lines (title, authors
+    separated by ';', date); an empty `%` line skips a field."""
+    lines = body.split("\n")
+    if not lines or not lines[0].startswith("%"):
+        return None
+    fields: list[str] = []
+    index = 0
+    while index < len(lines) and len(fields) < 3 and lines[index].startswith("%"):
+        text = lines[index][1:].strip()
+        index += 1
+        while index < len(lines) and lines[index][:1] in (" ", "\t") and lines[index].strip():
+            text += " " + lines[index].strip()  # a continuation line
+            index += 1
+        fields.append(text)
+    fields += [""] * (3 - len(fields))
+    values: dict[str, object] = {}
+    if fields[0]:
+        values["title"] = fields[0]
+    authors = [name.strip() for name in fields[1].split(";") if name.strip()]
+    if authors:
+        values["authors"] = authors
+    if fields[2]:
+        values["date"] = fields[2]
+    return TitleBlock(values, "\n".join(lines[index:]), index)

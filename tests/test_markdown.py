@@ -1,0 +1,121 @@
+"""The parser step (`pipeline.markdown.to_html`): CommonMark conformance on
+the spec's own examples, and each extension of the book's dialect, compared
+as HTML trees."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import warnings
+
+import lxml.html
+import pytest
+
+from pipeline.markdown import to_html
+
+from conftest import SHARED
+
+COMMONMARK = SHARED / "commonmark"
+
+# Examples where the book's dialect differs from CommonMark on purpose.
+INTENDED = {
+    610: "GFM extended autolink: a bare https:// URL inside '< … >' with spaces is linked",
+    613: "GFM extended autolink: a bare https:// URL is linked",
+    614: "GFM extended autolink: a bare e-mail address is linked (mailto:)",
+}
+
+
+def _normalizer():
+    spec = importlib.util.spec_from_file_location("commonmark_normalize", COMMONMARK / "normalize.py")
+    module = importlib.util.module_from_spec(spec)
+    with warnings.catch_warnings():  # its regexes use old-style escapes
+        warnings.simplefilter("ignore", DeprecationWarning)
+        spec.loader.exec_module(module)
+    return module.normalize_html
+
+
+@pytest.mark.skipif(not (COMMONMARK / "spec-0.31.2.json").is_file(), reason="../shared/commonmark is not available")
+def test_commonmark_spec_examples():
+    normalize = _normalizer()
+    examples = json.loads((COMMONMARK / "spec-0.31.2.json").read_text(encoding="utf-8"))
+    assert len(examples) == 655
+    differing = {example["example"] for example in examples
+                 if normalize(to_html(example["markdown"])) != normalize(example["html"])}
+    assert (len(examples) - len(differing)) / len(examples) >= 0.98
+    assert differing == set(INTENDED), sorted(differing ^ set(INTENDED))
+
+
+def _tree(html: str) -> str:
+    """A canonical form of an HTML fragment: tags, sorted attributes, squeezed text."""
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    out = []
+    for event, element in lxml.etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            attrs = " ".join(f'{k}="{v}"' for k, v in sorted(element.attrib.items()))
+            out.append(f"<{element.tag}{' ' + attrs if attrs else ''}>{' '.join((element.text or '').split())}")
+        else:
+            out.append(f"</{element.tag}>{' '.join((element.tail or '').split())}")
+    return "".join(out)
+
+
+def assert_renders(source: str, expected: str) -> None:
+    assert _tree(to_html(source)) == _tree(expected)
+
+
+def test_gfm_table_strikethrough_and_www_autolink():
+    assert_renders("| a | b |\n|--:|---|\n| 1 | ~~2~~ |\n\nsee www.example.org.\n", """
+        <table><thead><tr><th style="text-align:right">a</th><th>b</th></tr></thead>
+        <tbody><tr><td style="text-align:right">1</td><td><s>2</s></td></tr></tbody></table>
+        <p>see <a href="http://www.example.org">www.example.org</a>.</p>""")
+
+
+def test_task_list():
+    assert_renders("- [x] done\n- [ ] to do\n", """
+        <ul class="contains-task-list">
+        <li class="task-list-item"><input class="task-list-item-checkbox" disabled="" type="checkbox"
+          checked=""> done</li>
+        <li class="task-list-item"><input class="task-list-item-checkbox" disabled="" type="checkbox"> to do</li>
+        </ul>""")
+
+
+def test_footnotes_referenced_and_inline():
+    assert_renders("A[^n] and B^[inline *note*].\n\n[^n]: The note.\n", """
+        <p>A<sup id="fnref-1"><a class="footnote-ref" href="#fn-1">1</a></sup> and
+        B<sup id="fnref-2"><a class="footnote-ref" href="#fn-2">2</a></sup>.</p>
+        <div class="footnote"><hr><ol>
+        <li id="fn-1"><p>The note. <a class="footnote-backref" href="#fnref-1">\u21a9</a></p></li>
+        <li id="fn-2"><p>inline <em>note</em> <a class="footnote-backref" href="#fnref-2">\u21a9</a></p></li>
+        </ol></div>""")
+
+
+def test_definition_list():
+    assert_renders("Term\n: Its definition.\n", "<dl><dt>Term</dt><dd>Its definition.</dd></dl>")
+
+
+def test_attributes_on_headings_images_and_tables():
+    assert_renders("## Set up {#setup .wide}\n\n![A cat](cat.png){#cat width=120}\n\n"
+                   "{#prices .small}\n| a |\n|---|\n| 1 |\n", """
+        <h2 id="setup" class="wide">Set up</h2>
+        <p><img src="cat.png" alt="A cat" id="cat" width="120"></p>
+        <table id="prices" class="small"><thead><tr><th>a</th></tr></thead>
+        <tbody><tr><td>1</td></tr></tbody></table>""")
+
+
+def test_a_heading_ending_in_braces_that_are_not_attributes_keeps_them():
+    assert_renders("## Sets {a, b}\n", "<h2>Sets {a, b}</h2>")
+
+
+@pytest.mark.parametrize("fence, closing, language", [
+    ("```rust,ignore", "```", "rust"), ("```{.python .numberLines}", "```", "python"),
+    ("~~~ sh", "~~~", "sh"), ("```", "```", None), ("````text title=x", "````", "text"),
+])
+def test_fences_with_any_info_string(fence, closing, language):
+    html = to_html(f"{fence}\n#![no_std]\n{closing}\n\n# After\n")
+    code = lxml.html.fragment_fromstring(html, create_parent="div").find("pre/code")
+    assert code.text == "#![no_std]\n"
+    assert code.get("class") == (f"language-{language}" if language else None)
+    assert "<h1>After</h1>" in html
+
+
+def test_two_space_nested_lists_nest():
+    assert_renders("- a\n  - b\n- c\n", "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>")
