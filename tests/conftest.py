@@ -67,6 +67,13 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+def fold_quotes(text: str) -> str:
+    """Typographic quotes as straight ones: the pipeline makes a manuscript's
+    straight quotes typographic (pipeline/quotes.py), and a seed sentence is
+    kept whichever it shows."""
+    return text.translate({ord("’"): "'", ord("‘"): "'", ord("“"): '"', ord("”"): '"'})
+
+
 def seed_sentences() -> list[str]:
     """Every sentence (and heading line) of the seed articles."""
     if not SEEDS.is_dir():
