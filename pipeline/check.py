@@ -4,8 +4,9 @@ Ebooks' `lint`). Same diagnostics, same format, same exit codes as `build`.
 Beyond what loading and rendering already report (front matter, images, alt
 text, broken internal links), it looks for what only shows in print: heading
 levels that skip, duplicate titles, characters none of the book's fonts can
-draw (one line per script: `pipeline.fonts`); and, with `--outputs`, validates built files (EPUBCheck; a heading left
-alone at the foot of a PDF page).
+draw (one line per script: `pipeline.fonts`); and, with `--outputs`,
+validates built files (EPUBCheck; a heading left alone at the foot of a PDF
+page).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pathlib import Path
 from .diagnostics import Diagnostic, error, warning
 from .load import load_book
 from .model import Article, RenderedBook
-from .render import render_book
 from .fonts import font_diagnostics
+from .render import render_book
 from .styles import book_labels
 
 _HEADING = re.compile(r"^(#{1,6})\s+\S")

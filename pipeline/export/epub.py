@@ -19,9 +19,9 @@ from ebooklib import epub
 from lxml import etree
 
 from ..diagnostics import error
-from ..languages import direction, is_rtl
 from ..fonts import EpubFont, book_text, epub_css, epub_fonts, plan_fonts
 from ..images import inspect_image
+from ..languages import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, insert_markers
 from ..styles import book_labels, render_template, styles_dir

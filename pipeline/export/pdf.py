@@ -28,8 +28,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ..diagnostics import Diagnostic, error, warning
-from ..languages import direction, is_rtl
 from ..fonts import FONT_DIRS, book_text, face_subset, pdf_css, plan_fonts
+from ..languages import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, letters
 from ..resources import ResourceRefused, media_type, resolve_url
