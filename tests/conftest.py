@@ -128,13 +128,16 @@ def epub_documents(path: Path) -> dict[str, etree._Element]:
                 if name.endswith(".xhtml")}
 
 
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
-
-
 def normalize(text: str) -> str:
-    """One space between words, and plain quotes: the book sets apostrophes
-    and quotes typographically (it’s), the sources may not (it's)."""
-    return " ".join(text.translate(_QUOTES).split())
+    """One space between words, and plain quotes (see `fold_quotes`)."""
+    return " ".join(fold_quotes(text).split())
+
+
+def fold_quotes(text: str) -> str:
+    """Typographic quotes as straight ones: the pipeline makes a manuscript's
+    straight quotes typographic (pipeline/quotes.py), and a seed sentence is
+    kept whichever it shows."""
+    return text.translate({ord("’"): "'", ord("‘"): "'", ord("“"): '"', ord("”"): '"'})
 
 
 def seed_sentences() -> list[str]:

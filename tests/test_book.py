@@ -7,7 +7,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from conftest import MANUSCRIPTS, epub_documents, epubcheck_messages, normalize, seed_sentences
+from conftest import MANUSCRIPTS, epub_documents, epubcheck_messages, fold_quotes, normalize, seed_sentences
 from pipeline.load import load_book
 
 
@@ -52,8 +52,8 @@ def test_every_seed_sentence_is_in_the_epub(built_book):
 
 def test_every_seed_sentence_is_in_the_pdf(built_book):
     pdf, _ = built_book
-    text = _pdf_text(PdfReader(pdf))
-    missing = [s for s in seed_sentences() if _without_hyphens(s) not in text]
+    text = fold_quotes(_pdf_text(PdfReader(pdf)))
+    missing = [s for s in seed_sentences() if fold_quotes(_without_hyphens(s)) not in text]
     assert missing == []
 
 

@@ -19,9 +19,9 @@ from ebooklib import epub
 from lxml import etree
 
 from ..diagnostics import error
-from ..languages import direction, is_rtl
 from ..fonts import EpubFont, book_text, epub_css, epub_fonts, plan_fonts
 from ..images import image_bytes, inspect_image
+from ..languages import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, insert_markers
 from ..styles import book_labels, render_template, styles_dir
@@ -56,8 +56,8 @@ class EpubExporter:
         page = {"book": config, "labels": words, "css_href": "../style/book.css", "articles": book.articles,
                 "direction": direction(config.language)}
         script_fonts = epub_fonts(plan_fonts(book_text(book.book, words), config.language))
-        package.add_item(epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css",
-                                       content=_stylesheet(config.epub_embed_fonts, script_fonts)))
+        stylesheet = epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css")
+        package.add_item(stylesheet)  # its content once the documents are made: see below
 
         cover_image, cover_page = _cover(book, page)
         title = _document("title-page", "front_title", words["title_page"],
@@ -85,6 +85,11 @@ class EpubExporter:
         for item in (cover_image, *documents):
             package.add_item(item)
         images = _add_images(package, book)
+        # The script faces are subset to the characters of the documents, and
+        # their unicode-range says exactly which (a short stylesheet).
+        text = "".join("".join(etree.fromstring(d.content).itertext()) for d in documents)
+        script_fonts = [replace(font, runs=_runs_within(font.runs, set(text))) for font in script_fonts]
+        stylesheet.content = _stylesheet(config.epub_embed_fonts, script_fonts)
         if config.epub_embed_fonts:
             _add_fonts(package, documents, script_fonts)
         _metadata(package, config, context)
@@ -205,6 +210,18 @@ def _stylesheet(embed_fonts: bool, script_fonts: list[EpubFont]) -> bytes:
     # Latin faces last: of the faces that could draw a character, CSS uses the last defined.
     head, _, rest = css.partition("@font-face")
     return (head + epub_css(script_fonts) + "@font-face" + rest).encode("utf-8")
+
+
+def _runs_within(runs: tuple[tuple[int, int], ...], characters: set[str]) -> tuple[tuple[int, int], ...]:
+    """The code points of `runs` that `characters` holds, as runs."""
+    points = sorted(p for p in map(ord, characters) if any(a <= p <= b for a, b in runs))
+    result: list[list[int]] = []
+    for point in points:
+        if result and result[-1][1] == point - 1:
+            result[-1][1] = point
+        else:
+            result.append([point, point])
+    return tuple((a, b) for a, b in result)
 
 
 def _add_fonts(package: epub.EpubBook, documents: list["_Document"], script_fonts: list[EpubFont]) -> None:

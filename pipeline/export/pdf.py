@@ -29,7 +29,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ..config import PAGE_SIZES
 from ..diagnostics import error, warning
-from ..fonts import FONT_DIRS, book_text, face_bytes, pdf_css, plan_fonts
+from ..fonts import FONT_DIRS, book_text, face_subset, pdf_css, plan_fonts
 from ..images import image_bytes
 from ..languages import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
@@ -153,7 +153,8 @@ def _layout(html: str, book: RenderedBook, variant: dict[str, str], first_page: 
     `first_page` is the folio of the first article's opener (a chunk of a
     booklet laid out in parallel starts further on).
     """
-    fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS))
+    characters = "".join(sorted(set(book_text(book.book, book_labels(book.book.config)))))
+    fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS), characters)
     fonts = ProjectFonts()
     size = PAGE_SIZES[book.book.config.pdf_page_size]
     settings = f"@page {{ size: {size}; }}"
@@ -209,9 +210,10 @@ def _config_without_fonts() -> int:
 class BookFetcher(URLFetcher):
     """Serves only files inside the allowed folders; refuses everything else."""
 
-    def __init__(self, allowed: tuple[Path, ...]):
+    def __init__(self, allowed: tuple[Path, ...], characters: str = ""):
         super().__init__(allowed_protocols={"file"})
         self.allowed = allowed
+        self.characters = characters  # the book's: what a font collection's face is reduced to
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         try:
@@ -220,8 +222,8 @@ class BookFetcher(URLFetcher):
             raise FatalURLFetchingError(str(exc)) from None
         if path.suffix == ".ttc":  # a face of a collection, by its index (pipeline/fonts.py)
             index = urlsplit(url).fragment
-            return URLFetcherResponse(url, face_bytes(path, int(index) if index.isdigit() else 0),
-                                      {"Content-Type": "font/otf"})
+            return URLFetcherResponse(url, face_subset(path, int(index) if index.isdigit() else 0,
+                                                       self.characters), {"Content-Type": "font/otf"})
         data = image_bytes(path) if path.suffix.lower() == ".svg" else path.read_bytes()
         return URLFetcherResponse(url, data, {"Content-Type": media_type(path)})
 

@@ -1,0 +1,92 @@
+"""The stories of ../shared/corpus-world (18 languages and scripts), each
+folder built as a book in its language, and all of them as one book: every
+character drawn with a real glyph, EPUBCheck silent, the book's words in its
+language, right-to-left books marked so, ASCII slugs. Skipped where the
+shared folder is absent."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import SHARED, epub_documents, epubcheck_messages
+from pdfglyphs import bad_glyphs
+from pipeline import build
+from pipeline.languages import is_rtl
+from pipeline.styles import labels
+
+WORLD = SHARED / "corpus-world"
+LANGUAGES = {"ar": "ar", "bn": "bn", "bo": "bo", "ckb": "ckb", "de": "de", "el": "el", "fa": "fa", "hi": "hi",
+             "ja": "ja", "km": "km", "ko": "ko", "my": "my", "ru": "ru", "tr": "tr", "ur": "ur", "vi": "vi",
+             "yue": "yue", "zh": "zh-Hans"}
+# The stories have no front matter (M004: the title is their first heading); nothing else may be said.
+ALLOWED = {"M004"}
+
+
+def _world() -> Path:
+    if not WORLD.is_dir():
+        pytest.skip("../shared/corpus-world is not available")
+    return WORLD
+
+
+def _check_book(result, language: str) -> None:
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert {d.code for d in result.diagnostics} <= ALLOWED, [d.format() for d in result.diagnostics]
+    pdf, epub = result.outputs
+    assert "untitled" not in pdf.name and pdf.name.isascii()
+    bad, checked = bad_glyphs(pdf)
+    assert bad == [] and checked > 100, (bad[:5], checked)
+    assert epubcheck_messages(epub) == []
+    documents = epub_documents(epub)
+    assert not any("untitled" in name for name in documents)
+    nav = "".join(documents["EPUB/text/front_nav.xhtml"].itertext())
+    assert labels(language)["contents"] in nav
+    direction = "rtl" if is_rtl(language) else "ltr"
+    assert {root.get("dir") for root in documents.values()} == {direction}
+    opf = zipfile.ZipFile(epub).read("EPUB/content.opf").decode()
+    assert ('page-progression-direction="rtl"' in opf) == (direction == "rtl")
+    root = PdfReader(pdf).trailer["/Root"]
+    assert ("/ViewerPreferences" in root and root["/ViewerPreferences"]["/Direction"] == "/R2L") == \
+        (direction == "rtl")
+
+
+@pytest.mark.parametrize("folder", sorted(LANGUAGES))
+def test_each_language_builds_as_its_own_book(folder, tmp_path):
+    source = _world() / folder
+    book = tmp_path / folder
+    shutil.copytree(source, book)
+    language = LANGUAGES[folder]
+    (book / "book.toml").write_text(f'[book]\ntitle = "World {folder}"\nlanguage = "{language}"\n'
+                                    f'date = "2026-01-01"\n', encoding="utf-8")
+    _check_book(build(book, tmp_path / "out"), language)
+
+
+def test_all_languages_build_together_each_article_in_its_language(tmp_path):
+    """One book of 18 articles (laid out in chunks), each story with a
+    `language` key of its own in front matter."""
+    book = tmp_path / "world"
+    book.mkdir()
+    for number, (folder, language) in enumerate(sorted(LANGUAGES.items()), start=1):
+        for story in sorted((_world() / folder).glob("*.md")):
+            text = story.read_text(encoding="utf-8")
+            (book / f"{number:02d}-{folder}-{story.name}").write_text(f"---\nlanguage: {language}\n---\n{text}",
+                                                                      encoding="utf-8")
+    (book / "book.toml").write_text('[book]\ntitle = "World"\nlanguage = "en"\ndate = "2026-01-01"\n',
+                                    encoding="utf-8")
+    result = build(book, tmp_path / "out")
+    assert result.ok and result.diagnostics == (), [d.format() for d in result.diagnostics]
+    pdf, epub = result.outputs
+    bad, checked = bad_glyphs(pdf)
+    assert bad == [] and checked > 2000, (bad[:5], checked)
+    assert epubcheck_messages(epub) == []
+    documents = epub_documents(epub)
+    articles = {root.get("lang"): root.get("dir") for root in documents.values()
+                if root.find(".//{http://www.w3.org/1999/xhtml}section[@class='article']") is not None}
+    assert set(articles) == set(LANGUAGES.values())
+    assert {lang for lang, direction in articles.items() if direction == "rtl"} == {"ar", "ckb", "fa", "ur"}
+    slugs = [name for name in documents if name.startswith("EPUB/text/") and "front_" not in name]
+    assert len(slugs) == len(set(slugs)) >= 18 and not any("untitled" in name for name in slugs)
