@@ -23,8 +23,10 @@ WORLD = SHARED / "corpus-world"
 LANGUAGES = {"ar": "ar", "bn": "bn", "bo": "bo", "ckb": "ckb", "de": "de", "el": "el", "fa": "fa", "hi": "hi",
              "ja": "ja", "km": "km", "ko": "ko", "my": "my", "ru": "ru", "tr": "tr", "ur": "ur", "vi": "vi",
              "yue": "yue", "zh": "zh-Hans"}
-# The stories have no front matter (M004: the title is their first heading); nothing else may be said.
-ALLOWED = {"M004"}
+# The stories have no front matter (M004: the title is their first heading), and
+# their pages are separated by empty `##` headings (R009: left out of the
+# contents); nothing else may be said, no glyph warning (R007) above all.
+ALLOWED = {"M004", "R009"}
 
 
 def _world() -> Path:
@@ -78,7 +80,8 @@ def test_all_languages_build_together_each_article_in_its_language(tmp_path):
     (book / "book.toml").write_text('[book]\ntitle = "World"\nlanguage = "en"\ndate = "2026-01-01"\n',
                                     encoding="utf-8")
     result = build(book, tmp_path / "out")
-    assert result.ok and result.diagnostics == (), [d.format() for d in result.diagnostics]
+    assert result.ok and {d.code for d in result.diagnostics} <= ALLOWED - {"M004"}, \
+        [d.format() for d in result.diagnostics]
     pdf, epub = result.outputs
     bad, checked = bad_glyphs(pdf)
     assert bad == [] and checked > 2000, (bad[:5], checked)
