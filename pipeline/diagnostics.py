@@ -130,8 +130,8 @@ def format_all(diagnostics, relative_to: Path | None = None) -> list[str]:
         if len(group) == 1:
             lines.append(first.format(relative_to))
             continue
-        places = [d.location(relative_to) for d in group[:SHOWN_LOCATIONS]]
-        more = ", …" if len(group) > SHOWN_LOCATIONS else ""
+        distinct = list(dict.fromkeys(d.location(relative_to) for d in group))  # each place once
+        places, more = distinct[:SHOWN_LOCATIONS], ", …" if len(distinct) > SHOWN_LOCATIONS else ""
         text = f"{first.severity.value}[{first.code}]: {first.message} ({len(group)} times: {', '.join(places)}{more})"
         if first.hint:
             text += f"\n  hint: {first.hint}"

@@ -160,3 +160,19 @@ def test_identical_warnings_are_folded_into_one_line_with_count_and_first_locati
     places = ", ".join(f"{book / 'a.md'}:{line}:1" for line in (4, 8, 12))
     assert lines[0] == ("warning[R010]: the mdBook directive '{{#include …}}' is not expanded; it is printed "
                         f"as it is (5 times: {places}, …)")
+
+
+def test_identical_diagnostics_fold_into_one_line_naming_each_place_once():
+    from pipeline.diagnostics import format_all, warning
+
+    def at(name: str, line: int):
+        return warning("R008", "link to 'x.html', which is not part of the book", hint="fix it",
+                       path=Path(name), line=line, column=1)
+
+    lines = format_all([at("a.md", 3), at("a.md", 3), at("b.md", 7), at("c.md", 1), at("d.md", 2),
+                        warning("R009", "empty level-2 heading", path=Path("a.md"), line=9)])
+    assert lines == [
+        "warning[R008]: link to 'x.html', which is not part of the book "
+        "(5 times: a.md:3:1, b.md:7:1, c.md:1:1, …)\n  hint: fix it",
+        "a.md:9:1: warning[R009]: empty level-2 heading",
+    ]
