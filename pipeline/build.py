@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import __version__
+from .cache import CACHE_DIR, LAYOUT_CACHE, fingerprint, read_guess, record, up_to_date, write_guess
 from .diagnostics import Diagnostic, as_errors, error, has_errors
 from .export import REGISTRY, ExportContext, build_timestamp, get_exporter
-from .cache import CACHE_DIR, LAYOUT_CACHE, fingerprint, read_guess, record, up_to_date, write_guess
 from .model import Book, RenderedBook
 from .output import StagedOutputs
 from .progress import Progress
@@ -196,7 +196,6 @@ def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
             context = replace(context, pagination=exported.pagination)
         if name == "pdf" and job.imposed and not has_errors(exported.diagnostics):
             from .impose import impose_booklet
-
             from .languages import is_rtl
 
             diagnostics += impose_booklet(target, job.imposed, is_rtl(job.rendered.book.config.language))

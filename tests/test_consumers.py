@@ -74,7 +74,7 @@ def _render(path: Path):
 def test_weasyprint_parses_the_booklet_body_we_built(path):
     from weasyprint import HTML
 
-    from pipeline.export.pdf import _html, _with_footnotes_at_calls
+    from pipeline.export.booklet import booklet_html as _html, with_footnotes_at_calls as _with_footnotes_at_calls
 
     book = _render(path)
     ours = _with_footnotes_at_calls(book.articles[0])

@@ -58,7 +58,7 @@ def both(tmp_path_factory):
 
     with mock.patch.object(pdf, "_chunked", return_value=False):
         serial = build(book, root / "serial", jobs=1)
-    with mock.patch.object(pdf_chunks, "export_chunked", wraps=pdf_chunks.export_chunked) as spy:
+    with mock.patch.object(pdf, "export_chunked", wraps=pdf_chunks.export_chunked) as spy:
         parallel = build(book, root / "parallel", jobs=2)
         one_job = build(book, root / "one-job", jobs=1)
     assert spy.call_count == 2  # the chunked path was taken, with and without workers
@@ -201,7 +201,7 @@ def test_a_garbled_page_number_guess_gives_a_cold_builds_bytes(tmp_path, cold):
 
 def test_chunks_are_cut_by_article_count_and_still_number_their_articles(tmp_path):
     from pipeline.export import ExportContext, build_timestamp
-    from pipeline.export.pdf import _html
+    from pipeline.export.booklet import booklet_html as _html
     from pipeline.export.pdf_chunks import partition
     from pipeline.load import load_book
     from pipeline.render import render_book

@@ -7,7 +7,7 @@ import logging
 import threading
 
 from pipeline import build
-from pipeline.export.pdf import _captured_warnings
+from pipeline.export.engine import captured_warnings as _captured_warnings
 
 
 def test_a_pdf_build_leaves_the_weasyprint_logger_as_it_found_it(tmp_path, book_dir):

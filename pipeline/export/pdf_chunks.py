@@ -46,6 +46,8 @@ from ..fonts import FONT_DIRS
 from ..model import PageBreak, RenderedArticle, RenderedBook
 from ..styles import styles_dir
 from . import ExportContext
+from .booklet import booklet_html
+from .engine import anchor_pages, captured_warnings, identifier, layout, page_breaks
 
 LINK_BASE = "https://pipeline.invalid/chunk"
 MAX_PASSES = 4
@@ -97,10 +99,9 @@ def partition(articles: tuple[RenderedArticle, ...]) -> list[tuple[RenderedArtic
 
 def lay_out(part: Part, variant: dict[str, str]) -> Laid:
     """Lay out one part (in a worker process) and report what the join needs."""
-    from .pdf import _captured_warnings, _layout, anchor_pages, page_breaks
 
-    with _captured_warnings() as messages:
-        source, document = _layout(part.html, part.book, variant, first_page=part.first_page)
+    with captured_warnings() as messages:
+        source, document = layout(part.html, part.book, variant, first_page=part.first_page)
         local = anchor_pages(document, part.book.articles) if part.kind == "body" else {}
         pdf = None
         if all(local.get(anchor) == index for anchor, index in part.expected.items()):
@@ -155,10 +156,9 @@ def _starts(chunks, pages: dict[str, str]) -> list[int]:
 
 def _chunk_part(book: RenderedBook, chunk, start: int, pages: dict[str, str], context: ExportContext,
                 keys: "_Keys", last: bool = False) -> Part:
-    from .pdf import _html
 
     chunk = _links_out_of(chunk)
-    html = _html(book, context, pages, part="body", articles=chunk)
+    html = booklet_html(book, context, pages, part="body", articles=chunk)
     anchors = [item.anchor for item in chunk] + [h.id for item in chunk for h in item.headings]
     expected = {} if last else {anchor: int(pages.get(anchor) or 0) - start for anchor in anchors}
     return Part("body", replace(book, articles=chunk), html, start, expected,
@@ -185,9 +185,8 @@ _FRAGMENT_LINK = re.compile(r'href="#([^"]+)"')
 
 
 def _front_part(book: RenderedBook, pages: dict[str, str], context: ExportContext, keys: "_Keys") -> Part:
-    from .pdf import _html
 
-    html = _html(book, context, pages, part="front", link_base=LINK_BASE)
+    html = booklet_html(book, context, pages, part="front", link_base=LINK_BASE)
     return Part("front", book, html, 1, {}, keys.of("front", html, 1, [book.book.cover] if book.book.cover else []))
 
 
@@ -206,7 +205,7 @@ def _numbers(results: list[Laid]) -> tuple[dict[str, str], list[int]]:
 
 
 ENGINE = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5")  # lay the parts out
-LAYOUT_CODE = ("pdf.py", "pdf_chunks.py", "../pagebreaks.py", "../fonts.py")  # ours, beside this file
+LAYOUT_CODE = ("pdf.py", "pdf_chunks.py", "engine.py", "booklet.py", "../pagebreaks.py", "../fonts.py")  # ours, beside this file
 
 
 class _Keys:
@@ -323,11 +322,10 @@ def _global_breaks(chunks, results: list[Laid], starts: list[int], book: Rendere
 
 def _join(book: RenderedBook, context: ExportContext, front: Laid, results: list[Laid], front_count: int,
           target) -> None:
-    from .pdf import _identifier
     from .pdf_merge import join
 
     parts = [front.pdf, *(laid.pdf for laid in results)]
     blank_after = [front.page_count % 2 == 1] + [i < len(results) - 1 and laid.page_count % 2 == 1
                                                  for i, laid in enumerate(results)]
     join(parts, blank_after, front_count, book.book.config.language, LINK_BASE,
-         _identifier(book.book.config, context), target)
+         identifier(book.book.config, context), target)

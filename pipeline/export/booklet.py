@@ -1,0 +1,110 @@
+"""The booklet's HTML: the rendered book in `styles/templates/booklet.html`,
+with each footnote moved to its call (CSS `float: footnote` then sets it at
+the foot of the page where it is called). No layout here (see `engine`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from lxml import etree
+from markupsafe import Markup
+
+from ..fonts import book_text, pdf_css, plan_fonts
+from ..languages import direction
+from ..model import BookConfig, RenderedArticle, RenderedBook
+from ..styles import book_labels, render_template
+from ..xhtml import parse_fragment, serialize_children
+from . import ExportContext
+
+
+def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, str], part: str = "all",
+          articles: tuple[RenderedArticle, ...] | None = None, link_base: str = "") -> str:
+    config = book.book.config
+    root = book.book.root.resolve()
+    words = book_labels(config)
+    return render_template(
+        "booklet.html",
+        book=config,
+        part=part,
+        link_base=link_base,
+        articles=book.articles if articles is None else articles,  # notes already at their calls
+        numbered=len(book.articles) > 1,  # the book's count, not the chunk's
+        meta=meta(config, context),
+        labels=words,
+        direction=direction(config.language),
+        font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language))),
+        cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
+        pages=pages,
+    )
+
+
+def meta(config: BookConfig, context: ExportContext) -> dict[str, str]:
+    return {
+        "generator": f"pipeline {context.version}",
+        "timestamp": context.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "identifier": config.identifier,
+    }
+
+
+def with_footnotes_at_calls(item: RenderedArticle) -> RenderedArticle:
+    """Move each footnote next to its call, as a `float: footnote` span.
+
+    The call keeps its link to the note and the note its link back, so links
+    work both ways in the PDF.
+    """
+    if "footnote-ref" not in item.body_html:
+        return item
+    root = parse_fragment(item.body_html)
+    notes = {li.get("id"): li for li in root.iterfind(".//div[@class='footnote']/ol/li")}
+    # A note called twice is set at its first call; the later calls link to it.
+    for call in root.iterfind(".//sup"):
+        link = call.find("a[@class='footnote-ref']")
+        note = notes.pop((link.get("href") or "")[1:], None) if link is not None else None
+        if note is None:
+            continue
+        span = etree.Element("span", {"class": "footnote-note", "id": note.get("id")})
+        number = etree.SubElement(span, "span", {"class": "footnote-number"})
+        number.text = link.text
+        _move_inline(note, span)
+        call.addnext(span)
+        span.tail, call.tail = call.tail, None
+    for block in root.iterfind(".//div[@class='footnote']"):
+        block.getparent().remove(block)
+    return replace(item, body_html=Markup(serialize_children(root)))
+
+
+def _move_inline(note: etree._Element, span: etree._Element) -> None:
+    """Move a note's paragraphs into `span` as inline content (a span holds no <p>).
+
+    Other blocks (lists, code, quotes, tables) become spans too, classed
+    `note-<tag>` and set as blocks by print.css: a block element inside a
+    <span> would make the HTML parser close the paragraph of the call.
+    """
+    for index, block in enumerate(list(note)):
+        if index:
+            _append_text(span, " ")
+        if block.tag == "p":
+            _append_text(span, block.text or "")
+            for child in list(block):
+                span.append(child)
+        else:
+            span.append(block)
+    for element in span.iter():
+        if element.tag in NOTE_BLOCKS:
+            element.set("class", " ".join(filter(None, [f"note-{element.tag}", element.get("class")])))
+            element.tag = "span"
+
+
+# Block elements a footnote may hold, set as spans inside the note (see print.css).
+NOTE_BLOCKS = {"p", "ul", "ol", "li", "dl", "dt", "dd", "pre", "blockquote", "div", "figure", "figcaption",
+               "table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "hr", "h1", "h2", "h3",
+               "h4", "h5", "h6", "section", "aside", "header", "footer", "nav", "article", "details",
+               "summary"}
+
+
+def _append_text(parent: etree._Element, text: str) -> None:
+    if len(parent):
+        parent[-1].tail = (parent[-1].tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text

@@ -1,0 +1,295 @@
+"""The one module that talks to WeasyPrint: what it may read (`BookFetcher`),
+which fonts it sees (`ProjectFonts`), the layout itself, its warnings
+(captured per build), the time limit, the page labels it does not write,
+and what is read back from laid-out pages (where anchors and text landed),
+which needs WeasyPrint's page boxes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import signal
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pydyf
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from ..config import PAGE_SIZES
+from ..fonts import FONT_DIRS, book_text, face_subset
+from ..images import image_bytes
+from ..languages import is_rtl
+from ..model import BookConfig, PageBreak, RenderedBook
+from ..pagebreaks import block_elements, letters
+from ..resources import ResourceRefused, media_type, resolve_url
+from ..styles import book_labels, styles_dir
+from . import ExportContext
+
+# Raised by the layout when BookFetcher refuses a file (outside the book, remote).
+FetchRefused = FatalURLFetchingError
+
+
+def anchor_pages(document, articles, first: int = 0) -> dict[str, int]:
+    """Index of the page (from `first` on) where each article and section starts."""
+    wanted = {item.anchor for item in articles} | {h.id for item in articles for h in item.headings}
+    found: dict[str, int] = {}
+    for index in range(first, len(document.pages)):
+        for anchor in document.pages[index].anchors:
+            if anchor in wanted and anchor not in found:
+                found[anchor] = index
+    return found
+
+
+def layout(html: str, book: RenderedBook, variant: dict[str, str], first_page: int = 1):
+    """Parse and lay out the booklet; every file read goes through BookFetcher.
+
+    `first_page` is the folio of the first article's opener (a chunk of a
+    booklet laid out in parallel starts further on).
+    """
+    characters = "".join(sorted(set(book_text(book.book, book_labels(book.book.config)))))
+    fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS), characters)
+    fonts = ProjectFonts()
+    size = PAGE_SIZES[book.book.config.pdf_page_size]
+    settings = f"@page {{ size: {size}; }}"
+    if first_page != 1:
+        settings += f"@page chapter-one:nth(1 of chapter-one) {{ counter-reset: page {first_page}; }}"
+    stylesheets = [
+        CSS(filename=str(styles_dir() / "print.css"), url_fetcher=fetcher, font_config=fonts),
+        CSS(string=settings, font_config=fonts),
+    ]
+    if is_rtl(book.book.config.language):  # the booklet mirrored, bound on the right
+        stylesheets.insert(1, CSS(filename=str(styles_dir() / "print-rtl.css"), url_fetcher=fetcher,
+                                  font_config=fonts))
+    source = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/", url_fetcher=fetcher)
+    return source, source.render(stylesheets=stylesheets, font_config=fonts, **variant)
+
+
+class ProjectFonts(FontConfiguration):
+    """WeasyPrint's font configuration without the machine's fonts: Fontconfig's
+    rules are loaded, its font folders are not scanned. Only the faces our
+    @font-face rules name (print.css, pipeline/fonts.py) can draw, so what
+    else is installed never changes a book; a character none of them has
+    is a box, which build and check report (R007) before layout.
+
+    (WeasyPrint's own __init__, but FcInitLoadConfig for
+    FcInitLoadConfigAndFonts.)
+    """
+
+    def __init__(self):
+        from weasyprint.text.ffi import ffi, fontconfig, gobject, pangoft2
+
+        self._config = ffi.cast("FcConfig *", _config_without_fonts())
+        self.font_map = ffi.gc(pangoft2.pango_ft2_font_map_new(), gobject.g_object_unref)
+        pangoft2.pango_fc_font_map_set_config(ffi.cast("PangoFcFontMap *", self.font_map), self._config)
+        fontconfig.FcConfigDestroy(self._config)  # the font map keeps a reference
+        self._folder = None
+        self.strut_layouts = {}
+        self.font_features = {}
+
+
+def _config_without_fonts() -> int:
+    """FcInitLoadConfig(), which WeasyPrint's bindings do not declare: the
+    configuration (rules, synthetic styles) without scanning any font folder."""
+    import ctypes.util
+
+    import cffi
+
+    bindings = cffi.FFI()
+    bindings.cdef("void *FcInitLoadConfig(void);")
+    library = bindings.dlopen(ctypes.util.find_library("fontconfig") or "libfontconfig.so.1")
+    return int(bindings.cast("uintptr_t", library.FcInitLoadConfig()))
+
+
+class BookFetcher(URLFetcher):
+    """Serves only files inside the allowed folders; refuses everything else."""
+
+    def __init__(self, allowed: tuple[Path, ...], characters: str = ""):
+        super().__init__(allowed_protocols={"file"})
+        self.allowed = allowed
+        self.characters = characters  # the book's: what a font collection's face is reduced to
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        try:
+            path = resolve_url(url, self.allowed)
+        except ResourceRefused as exc:
+            raise FatalURLFetchingError(str(exc)) from None
+        if path.suffix == ".ttc":  # a face of a collection, by its index (pipeline/fonts.py)
+            index = urlsplit(url).fragment
+            return URLFetcherResponse(url, face_subset(path, int(index) if index.isdigit() else 0,
+                                                       self.characters), {"Content-Type": "font/otf"})
+        data = image_bytes(path) if path.suffix.lower() == ".svg" else path.read_bytes()
+        return URLFetcherResponse(url, data, {"Content-Type": media_type(path)})
+
+
+def identifier(config: BookConfig, context: ExportContext) -> bytes:
+    """A stable /ID: the same book and version give the same file identifier."""
+    seed = f"{config.identifier}|{context.version}".encode()
+    return hashlib.md5(seed, usedforsecurity=False).hexdigest().encode()
+
+
+def front_page_count(document, book: RenderedBook) -> int:
+    """Index of the page where the first article starts (front matter before it)."""
+    if not book.articles:
+        return len(document.pages)
+    first = book.articles[0].anchor
+    for index, page in enumerate(document.pages):
+        if first in page.anchors:
+            return index
+    return 0
+
+
+def page_breaks(document, root, book: RenderedBook, front: int) -> tuple[PageBreak, ...]:
+    """Where each printed body page begins (see `pipeline.pagebreaks`).
+
+    A page's start is its first laid-out text inside an article, running
+    heads, folios and footnotes aside. A blank page takes the position of the
+    page after it.
+    """
+    from weasyprint.formatting_structure import boxes
+
+    anchors = {item.anchor: index for index, item in enumerate(book.articles)}
+    parents = {child: parent for parent in root.iter() for child in parent}
+    block_ids = {}
+    for element in root.iter():
+        if element.get("id") in anchors:
+            for ordinal, block in enumerate(block_elements(element, "footnote-note")):
+                block_ids[block] = (anchors[element.get("id")], ordinal)
+    laid_out: dict[tuple[int, int], int] = {}
+    breaks, waiting = [], []
+    for index, page in enumerate(document.pages[front:]):
+        label, start = str(index + 1), None
+        for box in _text_boxes(page._page_box, boxes):
+            block = _enclosing_block(box.element, block_ids, parents)
+            if block is None:
+                continue
+            if start is None:
+                start = (block, laid_out.get(block, 0))
+            laid_out[block] = laid_out.get(block, 0) + letters(box.text)
+        waiting.append(label)
+        if start is not None:
+            breaks += [PageBreak(waiting_label, *start[0], start[1]) for waiting_label in waiting]
+            waiting = []
+    return tuple(breaks)
+
+
+def _text_boxes(box, boxes):
+    """Text boxes of the page body, in order; margin boxes and footnote area skipped."""
+    for child in getattr(box, "children", ()):
+        if isinstance(child, (boxes.MarginBox, boxes.FootnoteAreaBox)) or "::" in (child.element_tag or ""):
+            continue
+        if isinstance(child, boxes.TextBox):
+            yield child
+        else:
+            yield from _text_boxes(child, boxes)
+
+
+def _enclosing_block(element, block_ids, parents):
+    while element is not None:
+        if element in block_ids:
+            return block_ids[element]
+        if "footnote-note" in (element.get("class") or "").split():
+            return None
+        element = parents.get(element)
+    return None
+
+
+class PageLabels:
+    """Finisher writing /PageLabels: roman for the front matter, arabic from
+    1; and, for a right-to-left book, the viewer preference that shows its
+    spreads bound on the right."""
+
+    def __init__(self, front_pages: int, rtl: bool = False):
+        self.front_pages = front_pages
+        self.rtl = rtl
+
+    def __call__(self, document, pdf: pydyf.PDF) -> None:
+        nums = pydyf.Array()
+        if self.front_pages:
+            nums.extend([0, pydyf.Dictionary({"S": "/r"})])
+        nums.extend([self.front_pages, pydyf.Dictionary({"S": "/D", "St": 1})])
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
+        if self.rtl:
+            pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"Direction": "/R2L"})
+
+
+class TimeLimit(BaseException):
+    """The layout ran past ExportContext.time_limit.
+
+    A BaseException, like KeyboardInterrupt: raised from a signal handler at
+    any point of the layout, it must not be taken for an ordinary error by a
+    library's `except Exception` (WeasyPrint logs and goes on when a font or
+    image fetch fails, and the time limit would be lost)."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Interrupt the layout after `seconds`, with SIGALRM.
+
+    Signals only reach the main thread; a library caller in another thread
+    (a web back end) should bound builds by running them in a process.
+    """
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeLimit()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    # Fire again every 50 ms until the limit gets out: an exception raised
+    # inside a __del__ or a library's catch-all is lost, the next one is not.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def source_date(context: ExportContext):
+    """SOURCE_DATE_EPOCH set to the build's timestamp while the PDF is made:
+    WeasyPrint rewrites some fonts (colour emoji) with fontTools, which
+    stamps them with the current time unless this says otherwise."""
+    import os
+
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = previous or str(int(context.timestamp.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+
+
+@contextmanager
+def captured_warnings():
+    """Collect WeasyPrint's log warnings: in our build, each one is a bug to report.
+
+    Scoped to this build: only records logged by this thread are taken (two
+    builds in two threads keep their own), and the logger's settings are
+    left as they are (an application's own logging still sees them)."""
+    messages: list[str] = []
+    thread = threading.get_ident()
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            # A character no font draws is reported before layout, once per
+            # script with its places (R007, pipeline/fonts.py), not per glyph here.
+            if (record.levelno >= logging.WARNING and record.thread == thread
+                    and not record.getMessage().startswith(".notdef glyph")):
+                messages.append(record.getMessage())
+
+    logger = logging.getLogger("weasyprint")
+    handler = Handler()
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
