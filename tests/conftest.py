@@ -150,3 +150,40 @@ def seed_sentences() -> list[str]:
             line = line.removeprefix("- ").strip()
             sentences += [s for s in re.split(r"(?<=[.?!])\s+(?=[“A-Z])", line) if s]
     return sentences
+
+
+MM = 72 / 25.4  # PDF points per millimetre
+
+
+def glyphs_outside_the_text_block(pdf: Path) -> tuple[list[tuple], int]:
+    """(glyphs whose box leaves the text block of the A5 booklet's pages, as
+    (page index, character, x0, x1); how many glyphs were checked). The cover
+    and its back bleed by design and are skipped."""
+    import pypdfium2 as pdfium
+
+    outside, checked = [], 0
+    document = pdfium.PdfDocument(pdf)
+    for index in range(2, len(document)):
+        page = document[index]
+        width, _ = page.get_size()
+        inner, outer = 21 * MM, 15 * MM
+        left, right = (inner, width - outer) if index % 2 == 0 else (outer, width - inner)
+        text = page.get_textpage()
+        for char in range(text.count_chars()):
+            if text.get_text_range(char, 1).strip():
+                x0, _, x1, _ = text.get_charbox(char)
+                checked += 1
+                if not (left - 1 <= x0 and x1 <= right + 1):
+                    outside.append((index, text.get_text_range(char, 1), x0, x1))
+    return outside, checked
+
+
+def pdf_link_targets(reader):
+    """(page index, destination name, destination page index) of every internal link."""
+    names = reader.named_destinations
+    for index, page in enumerate(reader.pages):
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            name = annotation.get("/Dest")
+            if name is not None and str(name) in names:
+                yield index, str(name), reader.get_destination_page_number(names[str(name)])

@@ -11,10 +11,11 @@ import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
 
+from conftest import glyphs_outside_the_text_block, pdf_link_targets
 from pipeline import build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "features"
-MM = 72 / 25.4
+from conftest import MM  # noqa: E402  (points per millimetre)
 
 
 @pytest.fixture(scope="session")
@@ -25,17 +26,6 @@ def fixture_book(tmp_path_factory):
     assert result.diagnostics == (), [d.format() for d in result.diagnostics]
     by_name = {path.name: path for path in result.outputs}
     return by_name["features-fixture.pdf"], by_name["features-fixture-imposed.pdf"], by_name["features-fixture.epub"]
-
-
-def _link_targets(reader: PdfReader):
-    """(page index, destination name, destination page index) of every internal link."""
-    names = reader.named_destinations
-    for index, page in enumerate(reader.pages):
-        for annotation in page.get("/Annots") or []:
-            annotation = annotation.get_object()
-            name = annotation.get("/Dest")
-            if name is not None and str(name) in names:
-                yield index, str(name), reader.get_destination_page_number(names[str(name)])
 
 
 def _band_text(page: pdfium.PdfPage, bottom: float, top: float) -> str:
@@ -97,7 +87,7 @@ def test_page_labels_match_printed_folios_in_the_book(built_book):
 
 def test_footnotes_sit_on_the_page_of_their_call_and_link_both_ways(fixture_book):
     reader = PdfReader(fixture_book[0])
-    links = list(_link_targets(reader))
+    links = list(pdf_link_targets(reader))
     notes = [(page, name, target) for page, name, target in links if "--fn-" in name]
     backs = [(page, name, target) for page, name, target in links if "--fnref-" in name]
     assert len(notes) == 4 and len(backs) == 4
@@ -108,23 +98,14 @@ def test_footnotes_sit_on_the_page_of_their_call_and_link_both_ways(fixture_book
 def test_contents_links_reach_the_articles(fixture_book):
     reader = PdfReader(fixture_book[0])
     starts = _article_pages(reader)
-    contents_links = {name: target for page, name, target in _link_targets(reader) if page == 4}
+    contents_links = {name: target for page, name, target in pdf_link_targets(reader) if page == 4}
     assert contents_links["footnotes-figures-and-tables"] == starts["Footnotes, Figures and Tables"]
     assert contents_links["a-second-article"] == starts["A Second Article"]
 
 
 def test_nothing_overflows_the_text_block(fixture_book):
-    document = pdfium.PdfDocument(fixture_book[0])
-    for index in range(2, len(document)):  # the cover bleeds by design
-        page = document[index]
-        width, _ = page.get_size()
-        inner, outer = 21 * MM, 15 * MM
-        left, right = (inner, width - outer) if index % 2 == 0 else (outer, width - inner)
-        text = page.get_textpage()
-        for char in range(text.count_chars()):
-            x0, _, x1, _ = text.get_charbox(char)
-            if text.get_text_range(char, 1).strip():
-                assert left - 1 <= x0 and x1 <= right + 1, (index, text.get_text_range(char, 1), x0, x1)
+    outside, checked = glyphs_outside_the_text_block(fixture_book[0])
+    assert outside == [] and checked > 1000, (outside[:5], checked)
 
 
 def test_figure_has_its_caption_and_stays_whole(fixture_book):
@@ -235,7 +216,7 @@ def test_a_note_called_on_the_last_line_of_a_full_page_stays_with_its_call(tmp_p
     result = build(Path(__file__).parent / "fixtures" / "footnote-drift", tmp_path, formats=("pdf",))
     assert result.diagnostics == (), [d.format() for d in result.diagnostics]
     reader = PdfReader(result.outputs[0])
-    links = [(page, name, target) for page, name, target in _link_targets(reader) if "--fn" in name]
+    links = [(page, name, target) for page, name, target in pdf_link_targets(reader) if "--fn" in name]
     assert len(links) == 4
     assert all(page == target for page, _, target in links), links
     text = " ".join(page.extract_text() for page in reader.pages)

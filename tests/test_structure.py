@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conftest import epub_documents, epubcheck_messages
+from conftest import epub_documents, epubcheck_messages, pdf_link_targets
 from pipeline import build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "structure"
@@ -112,7 +112,7 @@ def test_links_between_manuscripts_in_both_outputs(structure):
     assert "whole-book.xhtml#whole-book" in back and "second-chapter.xhtml#second-chapter" in back
     assert epubcheck_messages(epub) == []
     reader = PdfReader(pdf)
-    pages = {name: target for _, name, target in _link_targets(reader)}
+    pages = {name: target for _, name, target in pdf_link_targets(reader)}
     deep_page = [i for i, page in enumerate(reader.pages) if "Deep section" in page.extract_text()
                  and "Intro of the second file" in page.extract_text()]
     assert pages[DEEP] == deep_page[0]
@@ -144,17 +144,6 @@ def _spine(epub: Path) -> list[str]:
     ns = {"o": "http://www.idpf.org/2007/opf"}
     hrefs = {item.get("id"): item.get("href") for item in opf.iterfind(".//o:manifest/o:item", ns)}
     return [hrefs[ref.get("idref")] for ref in opf.iterfind(".//o:spine/o:itemref", ns)]
-
-
-def _link_targets(reader: PdfReader):
-    """(page index, destination name, destination page index) of every internal link."""
-    names = reader.named_destinations
-    for index, page in enumerate(reader.pages):
-        for annotation in page.get("/Annots") or []:
-            annotation = annotation.get_object()
-            name = annotation.get("/Dest")
-            if name is not None and str(name) in names:
-                yield index, str(name), reader.get_destination_page_number(names[str(name)])
 
 
 def _outline_page(reader: PdfReader, title: str) -> int:
