@@ -252,20 +252,27 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
+_EPOCH = threading.Lock()  # one export at a time may hold the process's SOURCE_DATE_EPOCH
+
+
 @contextmanager
 def source_date(context: ExportContext):
     """SOURCE_DATE_EPOCH set to the build's timestamp while the PDF is made:
     WeasyPrint rewrites some fonts (colour emoji) with fontTools, which
-    stamps them with the current time unless this says otherwise."""
+    stamps them with the current time unless this says otherwise, and reads
+    it only from the environment. The environment is the process's, so PDF
+    exports in several threads take turns here (they share one interpreter
+    lock anyway); the variable is put back as it was."""
     import os
 
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = previous or str(int(context.timestamp.timestamp()))
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
+    with _EPOCH:
+        previous = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = previous or str(int(context.timestamp.timestamp()))
+        try:
+            yield
+        finally:
+            if previous is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
 
 
 @contextmanager
