@@ -161,9 +161,13 @@ def claims(group: ScriptGroup, point: int) -> bool:
 def unicode_range(group: ScriptGroup, face: Face, index: int = 0) -> tuple[tuple[int, int], ...]:
     """The characters of the group's scripts that `face` draws, as runs."""
     path = face.path
-    points = sorted(p for p in _cmap(path, index) if claims(group, p)) if path else []
+    return as_runs(p for p in _cmap(path, index) if claims(group, p)) if path else ()
+
+
+def as_runs(points) -> tuple[tuple[int, int], ...]:
+    """Code points as sorted runs of consecutive ones: [(first, last), ...]."""
     runs: list[list[int]] = []
-    for point in points:
+    for point in sorted(points):
         if runs and runs[-1][1] == point - 1:
             runs[-1][1] = point
         else:

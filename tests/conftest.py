@@ -187,3 +187,12 @@ def pdf_link_targets(reader):
             name = annotation.get("/Dest")
             if name is not None and str(name) in names:
                 yield index, str(name), reader.get_destination_page_number(names[str(name)])
+
+
+def write_book(folder: Path, toml: str, manuscripts: dict[str, str]) -> Path:
+    """A small book written for one test: `book.toml` and its manuscripts."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "book.toml").write_text(toml, encoding="utf-8")
+    for name, text in manuscripts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import tomllib
 
-from conftest import epubcheck_messages
+from conftest import epubcheck_messages, write_book
 from pipeline import build
 from pipeline.check import check_book
 from pipeline.diagnostics import as_errors
@@ -44,12 +44,9 @@ def test_new_refuses_a_folder_with_files(tmp_path):
 
 
 def test_check_finds_print_problems_with_locations(tmp_path):
-    book = tmp_path / "book"
-    book.mkdir()
-    (book / "book.toml").write_text('[book]\ntitle = "T"\n', encoding="utf-8")
-    (book / "01-a.md").write_text("---\ntitle: Same\n---\n\n## One\n\n#### Too deep\n\nA ᱚ character"
-                                  " and [a link](#nowhere).\n", encoding="utf-8")
-    (book / "02-b.md").write_text("---\ntitle: same\nslug: other\n---\n\nText.\n", encoding="utf-8")
+    book = write_book(tmp_path / "book", '[book]\ntitle = "T"\n', {
+        "01-a.md": "---\ntitle: Same\n---\n\n## One\n\n#### Too deep\n\nA ᱚ character and [a link](#nowhere).\n",
+        "02-b.md": "---\ntitle: same\nslug: other\n---\n\nText.\n"})
     found = {(d.code, d.path.name, d.line, d.column) for d in check_book(book)}
     assert ("R006", "01-a.md", 7, 1) in found
     assert ("R007", "01-a.md", 9, 3) in found
@@ -76,12 +73,9 @@ def test_check_reports_missing_outputs(tmp_path):
 
 def test_check_and_build_judge_a_book_alike(tmp_path):
     """One lint pass: check --strict and build --strict fail with the same codes."""
-    book = tmp_path / "book"
-    book.mkdir()
-    (book / "book.toml").write_text('[book]\ntitle = "Alike"\n', encoding="utf-8")
-    (book / "01-a.md").write_text("---\ntitle: Same\n---\n\n## Part\n\n#### Skipped a level\n\nCuneiform 𒀀.\n",
-                                  encoding="utf-8")
-    (book / "02-b.md").write_text("---\ntitle: Same\nslug: other\n---\n\nText.\n", encoding="utf-8")
+    book = write_book(tmp_path / "book", '[book]\ntitle = "Alike"\n', {
+        "01-a.md": "---\ntitle: Same\n---\n\n## Part\n\n#### Skipped a level\n\nCuneiform 𒀀.\n",
+        "02-b.md": "---\ntitle: Same\nslug: other\n---\n\nText.\n"})
     checked = check_book(book)
     built = build(book, tmp_path / "out", formats=("epub",), strict=True)
     assert not built.ok and built.outputs == ()

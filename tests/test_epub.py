@@ -14,7 +14,7 @@ from fontTools.ttLib import TTFont
 from lxml import etree
 from pypdf import PdfReader
 
-from conftest import epub_documents, epubcheck_messages, normalize, seed_sentences
+from conftest import epub_documents, epubcheck_messages, normalize, seed_sentences, write_book
 from pipeline import build
 
 NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops",
@@ -203,11 +203,9 @@ def test_articles_named_like_front_matter_or_starting_with_digits(tmp_path):
 
 
 def test_author_text_that_looks_like_a_namespace_prefix_survives(tmp_path):
-    book = tmp_path / "book"
-    book.mkdir()
-    (book / "book.toml").write_text('[book]\ntitle = "Prefixes"\n', encoding="utf-8")
-    (book / "01-a.md").write_text("---\ntitle: A\n---\n\nThe tag ns0:thing and xmlns:ns0 stay as written.[^1]\n\n"
-                                  "[^1]: A note about ns0:other.\n", encoding="utf-8")
+    book = write_book(tmp_path / "book", '[book]\ntitle = "Prefixes"\n', {
+        "01-a.md": "---\ntitle: A\n---\n\nThe tag ns0:thing and xmlns:ns0 stay as written.[^1]\n\n"
+                   "[^1]: A note about ns0:other.\n"})
     result = build(book, tmp_path / "out", formats=("epub",))
     assert result.ok, [d.format() for d in result.diagnostics]
     [document] = [d for name, d in epub_documents(result.outputs[0]).items() if "a.xhtml" in name]

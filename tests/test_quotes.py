@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pypdf import PdfReader
 
-from conftest import epub_documents, epubcheck_messages
+from conftest import epub_documents, epubcheck_messages, write_book
 from pipeline import build
 from pipeline.quotes import smarten_text
 
@@ -26,14 +26,10 @@ def test_straight_quotes_become_the_languages(language, text, expected):
 
 
 def test_an_article_in_its_own_language_in_both_outputs(tmp_path):
-    book = tmp_path / "book"
-    book.mkdir()
-    (book / "book.toml").write_text('[book]\ntitle = "Zitate"\nlanguage = "de"\n', encoding="utf-8")
-    (book / "01-de.md").write_text('---\ntitle: "Ein Artikel"\n---\n\nEr sagte "ja". Code: `"x"`.\n',
-                                   encoding="utf-8")
-    (book / "02-fr.md").write_text('---\ntitle: "Un article"\nlanguage: fr\n---\n\nIl a dit "oui".\n',
-                                   encoding="utf-8")
-    (book / "03-ar.md").write_text('---\ntitle: "مقال"\nlanguage: ar\n---\n\nقال "نعم".\n', encoding="utf-8")
+    book = write_book(tmp_path / "book", '[book]\ntitle = "Zitate"\nlanguage = "de"\n', {
+        "01-de.md": '---\ntitle: "Ein Artikel"\n---\n\nEr sagte "ja". Code: `"x"`.\n',
+        "02-fr.md": '---\ntitle: "Un article"\nlanguage: fr\n---\n\nIl a dit "oui".\n',
+        "03-ar.md": '---\ntitle: "مقال"\nlanguage: ar\n---\n\nقال "نعم".\n'})
     result = build(book, tmp_path / "out")
     assert result.ok and result.diagnostics == (), [d.format() for d in result.diagnostics]
     pdf, epub = result.outputs

@@ -19,7 +19,7 @@ from ebooklib import epub
 from lxml import etree
 
 from ..diagnostics import error
-from ..fonts import EpubFont, book_text, epub_css, epub_fonts, plan_fonts
+from ..fonts import EpubFont, as_runs, book_text, epub_css, epub_fonts, plan_fonts
 from ..images import image_bytes, inspect_image
 from ..languages import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
@@ -214,14 +214,7 @@ def _stylesheet(embed_fonts: bool, script_fonts: list[EpubFont]) -> bytes:
 
 def _runs_within(runs: tuple[tuple[int, int], ...], characters: set[str]) -> tuple[tuple[int, int], ...]:
     """The code points of `runs` that `characters` holds, as runs."""
-    points = sorted(p for p in map(ord, characters) if any(a <= p <= b for a, b in runs))
-    result: list[list[int]] = []
-    for point in points:
-        if result and result[-1][1] == point - 1:
-            result[-1][1] = point
-        else:
-            result.append([point, point])
-    return tuple((a, b) for a, b in result)
+    return as_runs(p for p in map(ord, characters) if any(a <= p <= b for a, b in runs))
 
 
 def _add_fonts(package: epub.EpubBook, documents: list["_Document"], script_fonts: list[EpubFont]) -> None:
