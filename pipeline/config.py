@@ -19,7 +19,7 @@ from typing import Any
 from .diagnostics import Diagnostic, error, warning
 from .model import BookConfig
 from .resources import OutsideBook, ResourceRefused, read_bytes
-from .sourcetext import NotUtf8, decode
+from .sourcetext import NotUtf8, decode, toml_line
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
 PAGE_SIZES = {"A5": "A5", "A4": "A4", "Letter": "letter", "6in 9in": "6in 9in"}
@@ -105,12 +105,12 @@ def _validate(data: dict[str, Any], text: str, path: Path,
             diagnostics.append(error(
                 "C002", f"unknown table or key '{table}'",
                 hint=f"valid tables: {', '.join(f'[{t}]' for t in tables)}",
-                path=path, line=_find_line(text, None, table)))
+                path=path, line=toml_line(text, None, table)))
             continue
         options = {o.key: o for o in SCHEMA if o.table == table}
         for key, value in content.items():
             option = options.get(key)
-            line = _find_line(text, table, key)
+            line = toml_line(text, table, key)
             if option is None:
                 diagnostics.append(error(
                     "C002", f"unknown key '{key}' in [{table}]",
@@ -138,7 +138,7 @@ def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]
     from .styles import label_language
 
     language = values.get("language", "en")
-    line = _find_line(text, "book", "language")
+    line = toml_line(text, "book", "language")
     if not TAG.match(language):
         values["language"] = "en"
         return [error("C003", f"[book] language: {language!r} is not a BCP 47 language tag",
@@ -158,7 +158,7 @@ def _labels(content: dict[str, Any], text: str, path: Path) -> tuple[tuple[tuple
     known = labels("en")
     found, words = [], []
     for key, value in content.items():
-        line = _find_line(text, "labels", key)
+        line = toml_line(text, "labels", key)
         if key not in known:
             found.append(error("C002", f"unknown key '{key}' in [labels]",
                                hint=f"valid keys in [labels]: {', '.join(known)}", path=path, line=line))
@@ -201,22 +201,6 @@ def _check(option: Option, value: Any) -> str:
         if value not in option.choices:
             return f"expected one of {', '.join(repr(c) for c in option.choices)}, got {value!r}"
     return ""
-
-
-def _find_line(text: str, table: str | None, key: str) -> int:
-    """1-based line where `key` is set in `[table]` (tomllib keeps no positions)."""
-    current: str | None = None
-    key_re = re.compile(rf'^\s*(?:"{re.escape(key)}"|{re.escape(key)})\s*=')
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
-        if header:
-            current = header.group(1)
-            if table is None and current == key:
-                return number
-            continue
-        if current == table and key_re.match(line):
-            return number
-    return 1
 
 
 def _toml_error_position(message: str) -> tuple[int, int]:

@@ -54,8 +54,10 @@ def split(text: str, path: Path) -> tuple[FrontMatter, list[Diagnostic]]:
 
 
 def _parse(block: str, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+    loader = yaml.SafeLoader(block)
     try:
-        data = yaml.safe_load(block)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         # Point at where the construct YAML could not finish begins (an
         # unclosed '[' on the title line), not where YAML noticed (a later line).
@@ -72,19 +74,30 @@ def _parse(block: str, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
                           path=path, line=line, column=column)]
     except yaml.YAMLError as exc:
         return {}, [error("M001", f"invalid YAML front matter: {exc}", path=path, line=1)]
+    finally:
+        loader.dispose()
     if data is None:
         return {}, []
     if not isinstance(data, dict):
         return {}, [error("M001", "front matter must be a mapping of 'key: value' lines",
                           path=path, line=2, column=1)]
-    return _check(data, block, path)
+    return _check(data, _written(node, block), path)
 
 
-def _check(data: dict[Any, Any], block: str, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+def _written(node: yaml.MappingNode, block: str) -> dict[str, tuple[int, str]]:
+    """Each key's manuscript line and its value as the author wrote it, from
+    YAML's own marks (`no` is False once constructed; the message quotes `no`)."""
+    return {str(key.value): (key.start_mark.line + 2,  # 1-based, after the '---' line
+                             block[value.start_mark.index:value.end_mark.index].strip() or "...")
+            for key, value in node.value}
+
+
+def _check(data: dict[Any, Any], written: dict[str, tuple[int, str]],
+           path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     values: dict[str, Any] = {}
     for key, value in data.items():
-        line = _key_line(block, str(key))
+        line, raw = written.get(str(key), (2, "..."))
         if key not in FIELDS:
             diagnostics.append(warning(
                 "M003", f"unknown front-matter key '{key}' is ignored",
@@ -99,7 +112,6 @@ def _check(data: dict[Any, Any], block: str, path: Path) -> tuple[dict[str, Any]
                                          hint=f"{key}: {doc}", path=path, line=line, column=1))
                 continue
         elif not isinstance(value, expected):
-            raw = _raw_value(block, line)
             diagnostics.append(error(
                 "M002", f"'{key}' must be text, not {_yaml_type(value)} (YAML reads {raw} as {value!r})",
                 hint=f"quote the value: {key}: \"{raw}\"", path=path, line=line, column=len(key) + 3))
@@ -118,15 +130,3 @@ def _yaml_type(value: Any) -> str:
             dict: "a mapping"}.get(type(value), type(value).__name__)
 
 
-def _raw_value(block: str, line: int) -> str:
-    """The value as the author wrote it on `line` (YAML would turn `no` into False)."""
-    lines = block.split("\n")
-    text = lines[line - 2] if 0 <= line - 2 < len(lines) else ""
-    return text.partition(":")[2].strip() or "..."
-
-
-def _key_line(block: str, key: str) -> int:
-    for number, line in enumerate(block.split("\n"), start=2):
-        if line.startswith(f"{key}:") or line.startswith(f'"{key}":'):
-            return number
-    return 2

@@ -33,6 +33,7 @@ from .markdown import to_html, to_inline_html
 from .model import Article, Book, Heading, RenderedArticle, RenderedBook
 from .quotes import smarten_text, smarten_tree
 from .resources import ResourceRefused, inside
+from .sourcetext import position
 from .xhtml import XML_FORBIDDEN, parse_fragment, sanitize, serialize_children, to_xhtml
 from .xhtml import for_html_parser as html5
 
@@ -388,12 +389,9 @@ class _ArticleProcessor:
         image.getparent().replace(image, stand_in)
 
     def _locate(self, needle: str) -> tuple[int, int]:
-        """Line and column of `needle` in the manuscript (Markdown keeps no positions)."""
-        for index, line in enumerate(self.article.body.split("\n")):
-            column = line.find(needle) if needle else -1
-            if column >= 0:
-                return self.article.body_line + index, column + 1
-        return self.article.body_line, 1
+        """Line and column of `needle` in the manuscript (the rendered tree keeps no positions)."""
+        line, column = position(self.article.body, needle) if needle else (1, 1)
+        return self.article.body_line + line - 1, column
 
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")

@@ -1,7 +1,12 @@
 """Source text of the book's own files (book.toml, manuscripts): UTF-8, one
-line-end form, and a located error where the bytes are not UTF-8."""
+line-end form, a located error where the bytes are not UTF-8, and the one
+place that finds where a value was written when its parser keeps no
+positions (tomllib, Markdown's rendered tree). YAML keeps its own marks.
+"""
 
 from __future__ import annotations
+
+import re
 
 
 class NotUtf8(ValueError):
@@ -31,3 +36,19 @@ def position(text: str, needle: str, start_line: int = 1) -> tuple[int, int]:
         if column >= 0:
             return number, column + 1
     return 1, 1
+
+
+def toml_line(text: str, table: str | None, key: str) -> int:
+    """1-based line where `key` is set in `[table]`, or where the table
+    `[key]` opens when `table` is None (1 if absent): tomllib keeps no positions."""
+    current: str | None = None
+    key_re = re.compile(rf'^\s*(?:"{re.escape(key)}"|{re.escape(key)})\s*=')
+    for number, line in enumerate(text.split("\n"), start=1):
+        header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
+        if header:
+            current = header.group(1)
+            if table is None and current == key:
+                return number
+        elif current == table and key_re.match(line):
+            return number
+    return 1

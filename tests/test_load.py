@@ -148,6 +148,14 @@ def test_boolean_title_is_a_type_error_at_its_line(tmp_path):
     assert (d.code, d.line) == ("M002", 3) and "boolean" in d.message and d.hint == 'quote the value: title: "no"' and d.column == 8
 
 
+def test_front_matter_positions_come_from_yaml_not_from_line_prefixes(tmp_path):
+    # 'title:' opens a line of the block scalar before the real key: YAML's
+    # marks place the error on the key itself, and quote the value as written.
+    text = "---\nsummary: |\n  title: inside the summary\n\"title\": 12   # a number\n---\nText\n"
+    _, [d] = load_article(_write(tmp_path / "a.md", text))
+    assert (d.code, d.line) == ("M002", 4) and "YAML reads 12 as 12" in d.message
+
+
 def test_yaml_error_points_at_the_manuscript_line(tmp_path):
     _, diagnostics = load_article(_write(tmp_path / "a.md", "---\ntitle: A\nsummary: [unclosed\nblurb: x\n---\n"))
     [d] = diagnostics
