@@ -26,6 +26,8 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
+from .xhtml import NOTE_BACKLINK, NOTE_BLOCK, NOTE_CALL
+
 BACKLINK = "\u21a9"  # ↩ after a note, back to its call
 
 
@@ -108,8 +110,7 @@ def _fence_language(state: StateCore) -> None:
             token.info = " ".join(filter(None, [first.split(",")[0], rest]))
 
 
-# Footnotes in the shape the exporters read: <sup><a class="footnote-ref">,
-# then <div class="footnote"><ol><li id> with a backlink.
+# Footnotes in the shape the exporters read (see pipeline/xhtml.py, NOTE_CALL).
 
 
 def _note_id(tokens: Sequence[Token], index: int) -> str:
@@ -120,11 +121,11 @@ def _ref(self, tokens: Sequence[Token], index: int, options: OptionsDict, env: E
     number = _note_id(tokens, index)
     sub = tokens[index].meta.get("subId", -1)
     ref_id = f"fnref-{number}" + (f"-{sub}" if sub > 0 else "")
-    return f'<sup id="{ref_id}"><a class="footnote-ref" href="#fn-{number}">{number}</a></sup>'
+    return f'<sup id="{ref_id}"><a class="{NOTE_CALL}" href="#fn-{number}">{number}</a></sup>'
 
 
 def _block_open(self, tokens, index, options, env) -> str:
-    return '<div class="footnote">\n<hr />\n<ol>\n'
+    return f'<div class="{NOTE_BLOCK}">\n<hr />\n<ol>\n'
 
 
 def _block_close(self, tokens, index, options, env) -> str:
@@ -142,7 +143,7 @@ def _item_close(self, tokens, index, options, env) -> str:
 def _anchor(self, tokens, index, options, env) -> str:
     sub = tokens[index].meta.get("subId", -1)
     ref_id = f"fnref-{_note_id(tokens, index)}" + (f"-{sub}" if sub > 0 else "")
-    return f' <a class="footnote-backref" href="#{ref_id}">{BACKLINK}</a>'
+    return f' <a class="{NOTE_BACKLINK}" href="#{ref_id}">{BACKLINK}</a>'
 
 
 _FOOTNOTE_RULES = {

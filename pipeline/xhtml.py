@@ -124,3 +124,30 @@ def parse_fragment(xhtml: str) -> etree._Element:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# The footnote markup the renderer writes (pipeline/markdown.py) and each
+# exporter reshapes for its format: a call <sup id="fnref-N"><a class=
+# "footnote-ref" href="#fn-N">N</a></sup>, and at the end one <div class=
+# "footnote"><ol><li id="fn-N">… <a class="footnote-backref">↩</a></li></ol></div>.
+NOTE_CALL, NOTE_BLOCK, NOTE_BACKLINK = "footnote-ref", "footnote", "footnote-backref"
+
+
+def has_footnotes(body_html: str) -> bool:
+    return NOTE_CALL in body_html
+
+
+def footnote_calls(root: etree._Element) -> list[tuple[etree._Element, etree._Element]]:
+    """Each call as (its <sup>, its link), in reading order."""
+    return [(link.getparent(), link) for link in root.iter("a")
+            if link.get("class") == NOTE_CALL and link.getparent() is not None
+            and link.getparent().tag == "sup"]
+
+
+def footnote_blocks(root: etree._Element) -> list[tuple[etree._Element, list[etree._Element]]]:
+    """Each block of notes as (its <div>, its notes' <li>s)."""
+    return [(div, div.findall("ol/li")) for div in root.iter("div") if div.get("class") == NOTE_BLOCK]
+
+
+def footnote_backlinks(element: etree._Element) -> list[etree._Element]:
+    return [link for link in element.iter("a") if link.get("class") == NOTE_BACKLINK]

@@ -93,6 +93,8 @@ def test_footnotes_sit_on_the_page_of_their_call_and_link_both_ways(fixture_book
     assert len(notes) == 4 and len(backs) == 4
     for page, name, target in notes + backs:
         assert page == target, (name, page, target)
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "\u21a9" not in text  # the screen's back-link arrow is not printed
 
 
 def test_contents_links_reach_the_articles(fixture_book):

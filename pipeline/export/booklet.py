@@ -14,7 +14,8 @@ from ..fonts import book_text, pdf_css, plan_fonts
 from ..languages import direction
 from ..model import BookConfig, RenderedArticle, RenderedBook
 from ..styles import book_labels, render_template
-from ..xhtml import parse_fragment, serialize_children
+from ..xhtml import (footnote_backlinks, footnote_blocks, footnote_calls, has_footnotes, parse_fragment,
+                     serialize_children)
 from . import ExportContext
 
 
@@ -50,28 +51,41 @@ def meta(config: BookConfig, context: ExportContext) -> dict[str, str]:
 def with_footnotes_at_calls(item: RenderedArticle) -> RenderedArticle:
     """Move each footnote next to its call, as a `float: footnote` span.
 
-    The call keeps its link to the note and the note its link back, so links
-    work both ways in the PDF.
+    The call keeps its link to the note, and the note's number links back to
+    the call (the screen's "↩" back-link means nothing on paper).
     """
-    if "footnote-ref" not in item.body_html:
+    if not has_footnotes(item.body_html):
         return item
     root = parse_fragment(item.body_html)
-    notes = {li.get("id"): li for li in root.iterfind(".//div[@class='footnote']/ol/li")}
+    blocks = footnote_blocks(root)
+    notes = {li.get("id"): li for _, items in blocks for li in items}
     # A note called twice is set at its first call; the later calls link to it.
-    for call in root.iterfind(".//sup"):
-        link = call.find("a[@class='footnote-ref']")
-        note = notes.pop((link.get("href") or "")[1:], None) if link is not None else None
+    for call, link in footnote_calls(root):
+        note = notes.pop((link.get("href") or "")[1:], None)
         if note is None:
             continue
+        for back in footnote_backlinks(note):
+            _remove_keeping_tail(back)
         span = etree.Element("span", {"class": "footnote-note", "id": note.get("id")})
-        number = etree.SubElement(span, "span", {"class": "footnote-number"})
+        number = etree.SubElement(span, "a", {"class": "footnote-number", "href": f"#{call.get('id')}"})
         number.text = link.text
         _move_inline(note, span)
         call.addnext(span)
         span.tail, call.tail = call.tail, None
-    for block in root.iterfind(".//div[@class='footnote']"):
+    for block, _ in blocks:
         block.getparent().remove(block)
     return replace(item, body_html=Markup(serialize_children(root)))
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    """Remove `element` (and the space before it); its tail text stays."""
+    parent, previous = element.getparent(), element.getprevious()
+    tail = element.tail or ""
+    if previous is not None:
+        previous.tail = (previous.tail or "").rstrip() + tail
+    else:
+        parent.text = (parent.text or "").rstrip() + tail
+    parent.remove(element)
 
 
 def _move_inline(note: etree._Element, span: etree._Element) -> None:

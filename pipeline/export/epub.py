@@ -25,7 +25,7 @@ from ..languages import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, insert_markers
 from ..styles import book_labels, render_template, styles_dir
-from ..xhtml import serialize_content
+from ..xhtml import footnote_backlinks, footnote_blocks, footnote_calls, has_footnotes, serialize_content
 from . import ExportContext, Exported
 from .cover import cover_png
 
@@ -302,22 +302,22 @@ def _across_documents(body: str, item: RenderedArticle, homes: dict[str, str]) -
 
 def _epub_body(item: RenderedArticle, words: dict[str, str]) -> str:
     """Mark footnotes up as EPUB pop-up notes: noterefs and <aside> footnotes."""
-    if "footnote-ref" not in item.body_html:
+    if not has_footnotes(item.body_html):
         return item.body_html
     root = etree.fromstring(f'<div xmlns:epub="{EPUB_NS}">{item.body_html}</div>')
-    for link in root.iterfind(".//a[@class='footnote-ref']"):
+    for _, link in footnote_calls(root):
         link.set(f"{{{EPUB_NS}}}type", "noteref")
         link.set("role", "doc-noteref")
-    for block in root.iterfind(".//div[@class='footnote']"):
+    for block, notes in footnote_blocks(root):
         section = etree.Element("section", {"class": "footnotes", "aria-label": words["footnotes"]})
-        for li in block.iterfind("ol/li"):
+        for li in notes:
             aside = etree.SubElement(section, "aside", {"id": li.get("id"), "class": "footnote"})
             aside.set(f"{{{EPUB_NS}}}type", "footnote")
             aside.set("role", "doc-footnote")
             aside.text = li.text
             for child in list(li):
                 aside.append(child)
-        for back in section.iterfind(".//a[@class='footnote-backref']"):
+        for back in footnote_backlinks(section):
             back.set("role", "doc-backlink")
             back.set("aria-label", words["back_to_text"])
             back.attrib.pop("title", None)
