@@ -12,7 +12,8 @@ from pathlib import Path
 from . import __version__
 from .cache import CACHE_DIR, LAYOUT_CACHE, fingerprint, read_guess, record, up_to_date, write_guess
 from .diagnostics import Diagnostic, as_errors, error, has_errors
-from .export import REGISTRY, ExportContext, build_timestamp, get_exporter
+from .export import (PAGE_NUMBERS, REGISTRY, ExportContext, LayoutSettings, build_timestamp, get_exporter,
+                     in_fact_order)
 from .model import Book, RenderedBook
 from .output import StagedOutputs
 from .progress import Progress
@@ -114,9 +115,10 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     diagnostics += found + lint(rendered)
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
-    context = ExportContext(timestamp=build_timestamp(book.config), version=__version__,
-                            time_limit=options.layout_time_limit(len(book.articles)), jobs=options.jobs,
-                            progress=progress, cache_dir=out_dir / LAYOUT_CACHE if options.cache else None)
+    layout = LayoutSettings(time_limit=options.layout_time_limit(len(book.articles)), jobs=options.jobs,
+                            cache_dir=out_dir / LAYOUT_CACHE if options.cache else None)
+    context = ExportContext(timestamp=build_timestamp(book.config), version=__version__, layout=layout,
+                            progress=progress)
     return _export(rendered, out_dir, context, diagnostics, options)
 
 
@@ -125,7 +127,7 @@ class _Job:
     """One booklet to export: the whole book, or one article of it."""
 
     rendered: RenderedBook
-    targets: tuple[tuple[str, Path], ...]  # (format, staged path), PDF first
+    targets: tuple[tuple[str, Path], ...]  # (format, staged path), providers of facts first
     imposed: Path | None  # staged path of the imposed PDF, if wanted
     pages_file: Path  # the page numbers of the last layout, the next one's guess
 
@@ -135,7 +137,7 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
     """Run the exporters into staged files; commit them only if all succeeded."""
     from .articles import split_articles, write_manifest
 
-    formats, strict = _in_layout_order(options.formats), options.strict
+    formats, strict = in_fact_order(options.formats), options.strict
     with StagedOutputs() as staged:
         work = [_job(rendered, out_dir, formats, staged)]
         if options.per_article:
@@ -160,14 +162,14 @@ def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged
 
 def _run_all(work: list[_Job], context: ExportContext) -> list[list[Diagnostic]]:
     """Export every job (the book, then any per-article booklets), in worker
-    processes when there are several and `context.jobs` > 1."""
-    jobs = context.jobs
+    processes when there are several and `context.layout.jobs` > 1."""
+    jobs = context.layout.jobs
     results = [_run(work[0], context)]
     singles, progress = work[1:], context.progress
     if not singles:
         return results
     progress.start("per-article booklets", total=len(singles))
-    quiet = replace(context.for_worker(), jobs=1)  # one process per booklet, no pool within
+    quiet = replace(context.for_worker(), layout=replace(context.layout, jobs=1))  # one process per booklet
     if jobs <= 1:
         for job in singles:
             results.append(_run(job, quiet))
@@ -184,27 +186,22 @@ def _run_all(work: list[_Job], context: ExportContext) -> list[list[Diagnostic]]
 
 def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
-    if context.cache_dir is not None:  # --no-cache: a cold build, no guess either
-        context = replace(context, page_guess=read_guess(job.pages_file))
+    caching = context.layout.cache_dir is not None  # --no-cache: a cold build, no guess either
+    if caching:
+        context = context.knowing({PAGE_NUMBERS: read_guess(job.pages_file)})
     for name, target in job.targets:
         context.progress.start(f"writing the {name.upper()}")
         exported = get_exporter(name).export(job.rendered, target, context)
         diagnostics += exported.diagnostics
-        if exported.page_numbers and context.cache_dir is not None:
-            write_guess(job.pages_file, exported.page_numbers)
-        if exported.pagination:
-            context = replace(context, pagination=exported.pagination)
+        if exported.facts.get(PAGE_NUMBERS) and caching:
+            write_guess(job.pages_file, exported.facts[PAGE_NUMBERS])
+        context = context.knowing(exported.facts)
         if name == "pdf" and job.imposed and not has_errors(exported.diagnostics):
             from .impose import impose_booklet
             from .languages import is_rtl
 
             diagnostics += impose_booklet(target, job.imposed, is_rtl(job.rendered.book.config.language))
     return diagnostics
-
-
-def _in_layout_order(formats: tuple[str, ...]) -> tuple[str, ...]:
-    """The PDF first: its pagination feeds the EPUB's page-list."""
-    return tuple(sorted(dict.fromkeys(formats), key=lambda name: name != "pdf"))
 
 
 def _with_overrides(book: Book, pdf_variant: str | None, impose: bool | None) -> Book:

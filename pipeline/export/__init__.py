@@ -21,24 +21,35 @@ from ..progress import Progress
 
 
 @dataclass(frozen=True)
+class LayoutSettings:
+    """How a page-layout engine may work; read only by exporters that lay
+    pages out (the PDF). The EPUB, whose reader lays it out, ignores it."""
+
+    # Seconds a layout may take before it is abandoned (hostile input can make
+    # WeasyPrint's layout very slow); 0 for no limit.
+    time_limit: float = 300.0
+    # Worker processes the layout may use (long booklets, pdf_chunks.py).
+    jobs: int = 1
+    # Where laid-out parts of a long PDF are cached (cache.Store); None: no cache.
+    cache_dir: Path | None = None
+
+
+# Facts one export finds and another uses (provides/needs). Each exporter
+# names what it provides and uses; `in_fact_order` runs providers first.
+PAGINATION = "pagination"  # tuple[PageBreak, ...]: where the PDF's printed pages begin (the EPUB's page-list)
+PAGE_NUMBERS = "page_numbers"  # dict[str, str]: printed page of each article and section (the next build's guess)
+
+
+@dataclass(frozen=True)
 class ExportContext:
     """What every exporter needs besides the book."""
 
     timestamp: datetime  # the build's only notion of "now" (reproducible builds)
     version: str
-    # Where the PDF's printed pages begin, when the PDF was laid out first in
-    # this build (the EPUB's page-list is made from it).
-    pagination: tuple[PageBreak, ...] = ()
-    # Seconds a layout may take before it is abandoned (hostile input can make
-    # WeasyPrint's layout very slow); 0 for no limit.
-    time_limit: float = 300.0
-    # Printed page numbers of articles and sections from the previous build:
-    # the PDF exporter's first guess for its contents (see pdf.py).
-    page_guess: dict[str, str] = field(default_factory=dict)
-    # Worker processes the PDF layout may use (long booklets, pdf_chunks.py).
-    jobs: int = 1
-    # Where laid-out parts of a long PDF are cached (cache.Store); None: no cache.
-    cache_dir: Path | None = None
+    # Facts found by the exports that ran before (and PAGE_NUMBERS from the
+    # previous build, as a first guess), by the names above.
+    facts: dict[str, object] = field(default_factory=dict)
+    layout: LayoutSettings = field(default_factory=LayoutSettings)
     # Where stages and steps are reported (pipeline.progress); never sent to a worker.
     progress: Progress = field(default_factory=Progress, compare=False, repr=False)
 
@@ -46,19 +57,23 @@ class ExportContext:
         """This context without its progress display (which holds the terminal)."""
         return replace(self, progress=Progress())
 
+    def knowing(self, facts: dict[str, object]) -> "ExportContext":
+        return replace(self, facts={**self.facts, **facts})
+
 
 @dataclass(frozen=True)
 class Exported:
-    """What an exporter reports back: problems, and facts later exports use."""
+    """What an exporter reports back: problems, and the facts it provides."""
 
     diagnostics: tuple[Diagnostic, ...] = ()
-    pagination: tuple[PageBreak, ...] = ()
-    page_numbers: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, object] = field(default_factory=dict)
 
 
 class Exporter(Protocol):
     name: str
     suffix: str
+    provides: tuple[str, ...]  # facts its Exported carries
+    uses: tuple[str, ...]  # facts it reads from the context when present
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         """Write the output to `target`; report what went wrong or deserves a warning."""
@@ -75,6 +90,21 @@ REGISTRY: dict[str, str] = {
 def get_exporter(name: str) -> Exporter:
     module_name, class_name = REGISTRY[name].split(":")
     return getattr(importlib.import_module(module_name), class_name)()
+
+
+def in_fact_order(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The formats ordered so that each runs after those providing facts it
+    uses (the PDF's pagination before the EPUB's page-list), else as given."""
+    pending, ordered = list(dict.fromkeys(formats)), []
+    while pending:
+        exporters = {name: get_exporter(name) for name in pending}
+        ready = [name for name in pending
+                 if not any(set(exporters[name].uses) & set(exporters[other].provides)
+                            for other in pending if other != name)]
+        name = ready[0] if ready else pending[0]  # a cycle: as given
+        ordered.append(name)
+        pending.remove(name)
+    return tuple(ordered)
 
 
 def source_date_epoch() -> str:

@@ -26,7 +26,7 @@ from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from ..pagebreaks import block_elements, insert_markers
 from ..styles import book_labels, render_template, styles_dir
 from ..xhtml import footnote_backlinks, footnote_blocks, footnote_calls, has_footnotes, serialize_content
-from . import ExportContext, Exported
+from . import PAGINATION, ExportContext, Exported
 from .cover import cover_png
 
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -48,10 +48,13 @@ class TocEntry:
 class EpubExporter:
     name = "epub"
     suffix = ".epub"
+    provides = ()
+    uses = (PAGINATION,)  # the PDF's printed pages, for the page-list
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
         words = book_labels(config)
+        pagination = context.facts.get(PAGINATION, ())
         package = epub.EpubBook()
         page = {"book": config, "labels": words, "css_href": "../style/book.css", "articles": book.articles,
                 "direction": direction(config.language)}
@@ -65,7 +68,7 @@ class EpubExporter:
         notice = _document("notice", "front_notice", words["notice"], render_template(
             "epub/notice.xhtml", identifier=config.identifier, generator=f"pipeline {context.version}",
             **page))
-        breaks = _breaks_by_article(context.pagination)
+        breaks = _breaks_by_article(pagination)
         homes = _homes(book)
         chapters = [
             _document(f"a-{item.anchor}", item.anchor, item.article.title, _with_page_breaks(
@@ -79,7 +82,7 @@ class EpubExporter:
         nav = _Nav(file_name=f"{TEXT_DIR}/front_nav.xhtml", uid="nav", title=words["contents"])
         nav.content = render_template(
             "epub/nav.xhtml", toc=toc, landmarks=_landmarks(book, chapters, words),
-            pages=_page_list(book, chapters, context.pagination), **page).encode()
+            pages=_page_list(book, chapters, pagination), **page).encode()
 
         documents = [cover_page, title, notice, nav, *chapters]
         for item in (cover_image, *documents):
@@ -95,7 +98,7 @@ class EpubExporter:
         _metadata(package, config, context)
         if is_rtl(config.language):
             package.set_direction("rtl")  # the spine's page-progression-direction
-        _accessibility(package, book, documents, images, bool(context.pagination), words)
+        _accessibility(package, book, documents, images, bool(pagination), words)
         package.add_item(epub.EpubNcx())
         package.toc = [_ncx_entry(entry, TEXT_DIR) for entry in toc]
         package.spine = documents

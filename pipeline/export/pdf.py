@@ -19,7 +19,7 @@ from ..diagnostics import error, warning
 from ..languages import is_rtl
 from ..model import RenderedBook
 from ..render import for_html_parser
-from . import ExportContext, Exported
+from . import PAGE_NUMBERS, PAGINATION, ExportContext, Exported
 from .booklet import booklet_html, with_footnotes_at_calls
 from .engine import (
     FetchRefused,
@@ -40,6 +40,8 @@ from .pdf_chunks import export_chunked
 class PdfExporter:
     name = "pdf"
     suffix = ".pdf"
+    provides = (PAGINATION, PAGE_NUMBERS)
+    uses = (PAGE_NUMBERS,)  # the last build's numbers: the first guess for the contents
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
@@ -49,17 +51,17 @@ class PdfExporter:
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         with captured_warnings() as messages, source_date(context):
             try:
-                with time_limit(context.time_limit):
+                with time_limit(context.layout.time_limit):
                     if _chunked(book, variant):
                         front, pages, breaks, found = export_chunked(book, target, context, variant)
                         messages += found
                         return Exported(tuple(warning("X001", f"WeasyPrint: {m}") for m in messages),
-                                        pagination=breaks, page_numbers=pages)
+                                        {PAGINATION: breaks, PAGE_NUMBERS: pages})
                     source, document, front, pages = _layout_with_page_numbers(book, context, variant, messages)
                     document.write_pdf(target, finisher=PageLabels(front, is_rtl(config.language)),
                                        pdf_identifier=identifier(config, context), **variant)
             except TimeLimit:
-                return Exported((error("X003", f"laying out the PDF took more than {context.time_limit:g} s",
+                return Exported((error("X003", f"laying out the PDF took more than {context.layout.time_limit:g} s",
                                        hint="look for very long tables or lines; or raise --time-limit"),))
             except FetchRefused as exc:
                 return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
@@ -67,8 +69,7 @@ class PdfExporter:
                 return Exported((error("X005", "a layout worker process died (out of memory?)",
                                        hint="try --jobs 1, or free memory"),))
         return Exported(tuple(warning("X001", f"WeasyPrint: {message}") for message in messages),
-                        pagination=page_breaks(document, source.etree_element, book, front),
-                        page_numbers=pages)
+                        {PAGINATION: page_breaks(document, source.etree_element, book, front), PAGE_NUMBERS: pages})
 
 
 MAX_LAYOUTS = 4
@@ -89,7 +90,7 @@ def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, varian
     read back from the laid-out pages, and the book is laid out again until
     they hold: usually once on a rebuild, twice on a first build.
     """
-    pages = dict(context.page_guess)
+    pages = dict(context.facts.get(PAGE_NUMBERS, {}))
     for _ in range(MAX_LAYOUTS):
         source, document = layout(booklet_html(book, context, pages), book, variant)
         front = front_page_count(document, book)

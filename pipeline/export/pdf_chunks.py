@@ -45,7 +45,7 @@ from ..cache import Store, folder_digest
 from ..fonts import FONT_DIRS
 from ..model import PageBreak, RenderedArticle, RenderedBook
 from ..styles import styles_dir
-from . import ExportContext
+from . import PAGE_NUMBERS, ExportContext
 from .booklet import booklet_html
 from .engine import anchor_pages, captured_warnings, identifier, layout, page_breaks
 
@@ -119,8 +119,8 @@ def export_chunked(book: RenderedBook, target, context: ExportContext, variant: 
     """
     chunks = partition(book.articles)
     keys = _Keys(book, context, variant)
-    store = Store(context.cache_dir) if context.cache_dir else None
-    pages, warnings, front = dict(context.page_guess), [], None
+    store = Store(context.layout.cache_dir) if context.layout.cache_dir else None
+    pages, warnings, front = dict(context.facts.get(PAGE_NUMBERS, {})), [], None
     with _Runner(context, variant, store) as run:
         for attempt in range(1, MAX_PASSES + 1):
             starts = _starts(chunks, pages)
@@ -275,12 +275,12 @@ class _Runner:
         return results
 
     def _lay_out(self, parts: list[Part], indexes: list[int]):
-        if self.context.jobs <= 1 or len(parts) <= 1:
+        if self.context.layout.jobs <= 1 or len(parts) <= 1:
             for index, part in zip(indexes, parts):
                 yield index, lay_out(part, self.variant)
             return
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.context.jobs)
+            self.pool = ProcessPoolExecutor(max_workers=self.context.layout.jobs)
         futures = {self.pool.submit(lay_out, part, self.variant): index for index, part in zip(indexes, parts)}
         for future in as_completed(futures):
             yield futures[future], future.result()
