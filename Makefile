@@ -52,12 +52,12 @@ $(STAMP): pyproject.toml constraints.txt
 # Latin is drawn with Debian's Noto fonts (pipeline/fonts.py). This installs
 # the missing Debian packages where we can (root + apt) and says so otherwise.
 check-system:
-	@missing="$$($(BIN)/python -m pipeline.system 2>/dev/null)" || { \
+	@missing="$$($(BIN)/python -m pipeline.commands.system 2>/dev/null)" || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing $$missing (Debian)"; \
 	    (DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || \
 	     (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1)) \
-	    && $(BIN)/python -m pipeline.system >/dev/null; \
+	    && $(BIN)/python -m pipeline.commands.system >/dev/null; \
 	  else echo "warning: install the Debian packages $$missing: HarfBuzz's subsetter for reproducible PDFs, Noto fonts for scripts beyond Latin"; fi; }
 
 clean:

@@ -98,9 +98,9 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
 
 def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress) -> BuildResult:
     # Imported here, not at the top: a no-op rebuild needs none of them.
-    from .lint import lint
-    from .load import load_book
-    from .render import render_book
+    from .render.lint import lint
+    from .load.manuscripts import load_book
+    from .render.articles import render_book
 
     strict = options.strict
     diagnostics: list[Diagnostic] = []
@@ -135,7 +135,7 @@ class _Job:
 def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
             diagnostics: list[Diagnostic], options: BuildOptions) -> BuildResult:
     """Run the exporters into staged files; commit them only if all succeeded."""
-    from .articles import split_articles, write_manifest
+    from .export.articles import split_articles, write_manifest
 
     formats, strict = in_fact_order(options.formats), options.strict
     with StagedOutputs() as staged:
@@ -197,8 +197,8 @@ def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
             write_guess(job.pages_file, exported.facts[PAGE_NUMBERS])
         context = context.knowing(exported.facts)
         if name == "pdf" and job.imposed and not has_errors(exported.diagnostics):
-            from .impose import impose_booklet
-            from .languages import is_rtl
+            from .export.pdf.impose import impose_booklet
+            from .styles import is_rtl
 
             diagnostics += impose_booklet(target, job.imposed, is_rtl(job.rendered.book.config.language))
     return diagnostics

@@ -104,7 +104,7 @@ class RenderedBook:
 @dataclass(frozen=True)
 class PageBreak:
     """Where a printed page of the PDF begins, in terms any export can find:
-    see `pipeline.pagebreaks`."""
+    see `pipeline.export.pagebreaks`."""
 
     label: str  # the printed page number ("7")
     article: int  # index of the article in the book

@@ -3,10 +3,15 @@
 The designer's files live in the top-level `styles/` folder of the source
 tree. A wheel carries them as `pipeline/styles/` (see pyproject.toml), so an
 installed `pipeline` finds its defaults without a checkout.
+
+And what a language tag tells the layout: its writing direction (one table
+of the languages written right to left; a script subtag such as `pa-Arab`
+counts too), and the book's fixed words in its language (labels.toml).
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +32,6 @@ def styles_dir() -> Path:
 def _environment(root: Path) -> "jinja2.Environment":
     import jinja2  # here, not at the top: a no-op rebuild never renders
 
-    from .languages import direction
 
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / "templates"),
@@ -84,3 +88,22 @@ def labels(language: str) -> dict[str, str]:
 def book_labels(config) -> dict[str, str]:
     """The book's words: its language's, with book.toml's [labels] over them."""
     return {**labels(config.language), **dict(config.labels)}
+
+
+RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "yi", "ps", "ckb", "sd", "ug", "dv", "iw", "ji"})
+RTL_SCRIPTS = frozenset({"arab", "hebr", "thaa", "syrc", "nkoo", "adlm", "rohg"})
+# BCP 47, loosely: a primary subtag and subtags of letters and digits. Enough
+# to keep a tag from book.toml or front matter safe inside CSS and markup.
+TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+
+
+def direction(language: str) -> str:
+    """"rtl" or "ltr" for a BCP 47 tag."""
+    subtags = language.lower().split("-")
+    if subtags[0] in RTL_LANGUAGES or any(tag in RTL_SCRIPTS for tag in subtags[1:]):
+        return "rtl"
+    return "ltr"
+
+
+def is_rtl(language: str) -> bool:
+    return direction(language) == "rtl"

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import MANUSCRIPTS, epub_documents, epubcheck_messages, fold_quotes, normalize, seed_sentences
-from pipeline.load import load_book
+from pipeline.load.manuscripts import load_book
 
 
 FOLIO = re.compile(r"^(?:[ivxlc]+|\d+|\d+\.)$")  # folios, and list markers pypdf puts last

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest import previous_outputs
-from pipeline.cli import main
+from pipeline.commands.cli import main
 
 
 def _run(*argv: str) -> tuple[int, str, str]:
@@ -81,7 +81,7 @@ def test_sources_are_never_modified(book_dir, tmp_path):
 
 
 def test_epub_only_build_never_imports_weasyprint(tmp_path):
-    script = ("import sys; from pipeline.cli import main; code = main(['build', 'manuscripts', '--out', "
+    script = ("import sys; from pipeline.commands.cli import main; code = main(['build', 'manuscripts', '--out', "
               f"{str(tmp_path)!r}, '--format', 'epub']); "
               "assert 'weasyprint' not in sys.modules, 'weasyprint imported'; sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parent.parent,

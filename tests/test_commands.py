@@ -7,10 +7,10 @@ import tomllib
 
 from conftest import epubcheck_messages, write_book
 from pipeline import build
-from pipeline.check import check_book
+from pipeline.commands.check import check_book
 from pipeline.diagnostics import as_errors
-from pipeline.cli import main
-from pipeline.config import SCHEMA
+from pipeline.commands.cli import main
+from pipeline.load.config import SCHEMA
 
 
 def _run(*argv: str) -> tuple[int, str, str]:

@@ -17,9 +17,9 @@ import pytest
 from lxml import etree
 
 from pipeline.export import ExportContext
-from pipeline.load import load_article
+from pipeline.load.manuscripts import load_article
 from pipeline.model import Book, BookConfig, RenderedBook
-from pipeline.render import for_html_parser, render_article
+from pipeline.render.articles import for_html_parser, render_article
 from pipeline.styles import labels, render_template
 from pipeline.xhtml import parse_fragment
 
@@ -74,7 +74,7 @@ def _render(path: Path):
 def test_weasyprint_parses_the_booklet_body_we_built(path):
     from weasyprint import HTML
 
-    from pipeline.export.booklet import booklet_html as _html, with_footnotes_at_calls as _with_footnotes_at_calls
+    from pipeline.export.pdf.booklet import booklet_html as _html, with_footnotes_at_calls as _with_footnotes_at_calls
 
     book = _render(path)
     ours = _with_footnotes_at_calls(book.articles[0])

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import SHARED, epubcheck_messages, previous_outputs
 from pipeline import build
-from pipeline.cli import main
+from pipeline.commands.cli import main
 
 
 @pytest.fixture(autouse=True)

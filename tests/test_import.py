@@ -13,10 +13,10 @@ import yaml
 from conftest import MANUSCRIPTS, SEEDS, normalize
 from lxml import html
 
-from pipeline.cli import _parser
-from pipeline.importer import import_files, import_text, run
-from pipeline.load import load_article, load_book
-from pipeline.render import render_article
+from pipeline.commands.cli import _parser
+from pipeline.commands.importer import import_files, import_text, run
+from pipeline.load.manuscripts import load_article, load_book
+from pipeline.render.articles import render_article
 
 NO_LIST = """A summary of the article. It has two sentences.
 “A quoted blurb.”

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import SCHEMA, load_config
-from pipeline.load import load_article, load_book, slugify
+from pipeline.load.config import SCHEMA, load_config
+from pipeline.load.manuscripts import load_article, load_book, slugify
 
 
 def _write(path: Path, text: str) -> Path:
@@ -270,7 +270,7 @@ def test_labels_table_overrides_words_and_unknown_languages_warn_once(tmp_path):
 
 
 def test_notes_and_link_definitions_of_a_one_file_book_serve_every_article(tmp_path):
-    from pipeline.render import render_book
+    from pipeline.render.articles import render_book
 
     text = "# One\n\nA note[^n] and a [link].\n\n# Two\n\nText.\n\n[^n]: The note.\n\n[link]: https://example.org/x\n"
     _write(tmp_path / "book" / "whole.md", text)
@@ -282,7 +282,7 @@ def test_notes_and_link_definitions_of_a_one_file_book_serve_every_article(tmp_p
 
 
 def test_sections_under_a_level_two_title_are_no_skipped_level(tmp_path):
-    from pipeline.lint import heading_skips
+    from pipeline.render.lint import heading_skips
 
     article, _ = load_article(_write(tmp_path / "ch.md", "## Title\n\n### Section\n\n##### Too deep\n"))
     assert [(d.code, d.line) for d in heading_skips(article)] == [("R006", 5)]

@@ -21,7 +21,8 @@ def test_wheel_ships_styles_and_builds_a_book_elsewhere(tmp_path):
         names = set(archive.namelist())
         archive.extractall(tmp_path / "site")
     for required in ("pipeline/styles/print.css", "pipeline/styles/templates/booklet.html",
-                     "pipeline/styles/fonts/SourceSerifPro-Regular.ttf", "pipeline/cli.py"):
+                     "pipeline/styles/fonts/SourceSerifPro-Regular.ttf", "pipeline/commands/cli.py",
+                     "pipeline/export/pdf/engine.py"):
         assert required in names, required
     # Run from a folder with no repository around it, importing only the wheel.
     work = tmp_path / "elsewhere"
@@ -29,7 +30,7 @@ def test_wheel_ships_styles_and_builds_a_book_elsewhere(tmp_path):
     done = subprocess.run(
         [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
          "import pipeline, pipeline.styles as s; assert str(s.styles_dir()).startswith(sys.argv[1]); "
-         "from pipeline.cli import main; sys.exit(main(['build', 'book', '--out', 'out']))",
+         "from pipeline.commands.cli import main; sys.exit(main(['build', 'book', '--out', 'out']))",
          str(tmp_path / "site")],
         cwd=work, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr

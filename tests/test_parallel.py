@@ -54,7 +54,8 @@ def both(tmp_path_factory):
     book = _book(root)
     from unittest import mock
 
-    from pipeline.export import pdf, pdf_chunks
+    from pipeline.export import pdf
+    from pipeline.export.pdf import chunks as pdf_chunks
 
     with mock.patch.object(pdf, "_chunked", return_value=False):
         serial = build(book, root / "serial", jobs=1)
@@ -144,7 +145,7 @@ def _laid_out(calls) -> list[str]:
 def test_an_edit_lays_out_only_its_chunk_and_gives_a_cold_builds_bytes(tmp_path, cold):
     from unittest import mock
 
-    from pipeline.export import pdf_chunks
+    from pipeline.export.pdf import chunks as pdf_chunks
 
     reference_book, reference_out = cold
     book, out = tmp_path / "book", tmp_path / "out"
@@ -201,10 +202,10 @@ def test_a_garbled_page_number_guess_gives_a_cold_builds_bytes(tmp_path, cold):
 
 def test_chunks_are_cut_by_article_count_and_still_number_their_articles(tmp_path):
     from pipeline.export import ExportContext, build_timestamp
-    from pipeline.export.booklet import booklet_html as _html
-    from pipeline.export.pdf_chunks import partition
-    from pipeline.load import load_book
-    from pipeline.render import render_book
+    from pipeline.export.pdf.booklet import booklet_html as _html
+    from pipeline.export.pdf.chunks import partition
+    from pipeline.load.manuscripts import load_book
+    from pipeline.render.articles import render_book
 
     book, _ = load_book(_book(tmp_path))
     rendered, _ = render_book(book)

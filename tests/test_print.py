@@ -154,7 +154,7 @@ def normalize_space(text: str) -> str:
 
 
 def test_saddle_stitch_order_for_eight_pages():
-    from pipeline.impose import saddle_stitch_order
+    from pipeline.export.pdf.impose import saddle_stitch_order
 
     assert saddle_stitch_order(8) == [(7, 0), (1, 6), (5, 2), (3, 4)]
     assert saddle_stitch_order(6) == [(None, 0), (1, None), (5, 2), (3, 4)]

@@ -8,7 +8,7 @@ import os
 import threading
 
 from pipeline import build
-from pipeline.export.engine import captured_warnings as _captured_warnings
+from pipeline.export.pdf.engine import captured_warnings as _captured_warnings
 
 
 def test_a_pdf_build_leaves_the_weasyprint_logger_as_it_found_it(tmp_path, book_dir):

@@ -21,11 +21,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pipeline import build
-from pipeline.serve import host_allowed, start
+from pipeline.commands.serve import host_allowed, start
 
 MARKER = "OUTSIDE-SECRET-7f3a9c"
 
@@ -134,7 +133,7 @@ def test_the_four_ways_out_are_located_errors_and_leave_no_trace(tmp_path, case)
 
 
 def test_the_command_line_prints_the_location_and_target(tmp_path, capsys):
-    from pipeline.cli import main
+    from pipeline.commands.cli import main
 
     book, _, entry = _case(tmp_path, "dotdot")
     code = main(["build", str(book), "--out", str(tmp_path / "out")])
@@ -145,7 +144,7 @@ def test_the_command_line_prints_the_location_and_target(tmp_path, capsys):
 
 
 def test_a_linked_manuscript_is_named_by_its_link_not_its_target(tmp_path, capsys, monkeypatch):
-    from pipeline.cli import main
+    from pipeline.commands.cli import main
 
     book, _, _ = _case(tmp_path, "file-link")
     monkeypatch.chdir(tmp_path)

@@ -17,9 +17,8 @@ from pypdf import PdfReader
 
 from conftest import epub_documents, epubcheck_messages, glyphs_outside_the_text_block
 from pdfglyphs import bad_glyphs
-from pipeline import build
-from pipeline import fonts as fonts_module
-from pipeline.check import check_book
+from pipeline import build, fonts as fonts_module
+from pipeline.commands.check import check_book
 
 FIXTURES = Path(__file__).parent / "fixtures"
 from conftest import MM  # noqa: E402  (points per millimetre)

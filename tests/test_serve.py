@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from pipeline.serve import start
+from pipeline.commands.serve import start
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

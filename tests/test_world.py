@@ -16,8 +16,7 @@ from pypdf import PdfReader
 from conftest import SHARED, epub_documents, epubcheck_messages
 from pdfglyphs import bad_glyphs
 from pipeline import build
-from pipeline.languages import is_rtl
-from pipeline.styles import labels
+from pipeline.styles import is_rtl, labels
 
 WORLD = SHARED / "corpus-world"
 LANGUAGES = {"ar": "ar", "bn": "bn", "bo": "bo", "ckb": "ckb", "de": "de", "el": "el", "fa": "fa", "hi": "hi",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..diagnostics import Diagnostic
-from ..model import BookConfig, PageBreak, RenderedBook
+from ..model import BookConfig, RenderedBook
 from ..progress import Progress
 
 
@@ -28,7 +28,7 @@ class LayoutSettings:
     # Seconds a layout may take before it is abandoned (hostile input can make
     # WeasyPrint's layout very slow); 0 for no limit.
     time_limit: float = 300.0
-    # Worker processes the layout may use (long booklets, pdf_chunks.py).
+    # Worker processes the layout may use (long booklets, export/pdf/chunks.py).
     jobs: int = 1
     # Where laid-out parts of a long PDF are cached (cache.Store); None: no cache.
     cache_dir: Path | None = None

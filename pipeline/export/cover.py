@@ -14,7 +14,7 @@ import io
 from PIL import Image, ImageDraw, ImageFont
 
 from .. import fonts
-from ..languages import is_rtl
+from ..styles import is_rtl
 from ..model import BookConfig
 from ..styles import styles_dir
 

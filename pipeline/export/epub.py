@@ -20,10 +20,10 @@ from lxml import etree
 
 from ..diagnostics import error
 from ..fonts import EpubFont, as_runs, book_text, epub_css, epub_fonts, plan_fonts
-from ..images import image_bytes, inspect_image
-from ..languages import direction, is_rtl
+from ..resources import image_bytes, inspect_image
+from ..styles import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
-from ..pagebreaks import block_elements, insert_markers
+from .pagebreaks import block_elements, insert_markers
 from ..styles import book_labels, render_template, styles_dir
 from ..xhtml import footnote_backlinks, footnote_blocks, footnote_calls, has_footnotes, serialize_content
 from . import PAGINATION, ExportContext, Exported

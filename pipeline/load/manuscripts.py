@@ -14,11 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from .config import load_config
-from .diagnostics import Diagnostic, error, warning
+from ..diagnostics import Diagnostic, error, warning
 from .frontmatter import split
-from .images import ImageRejected, inspect_image
-from .model import Article, Book
-from .resources import OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
+from ..resources import ImageRejected, inspect_image
+from ..model import Article, Book
+from ..resources import OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
 from .sourcetext import NotUtf8, decode, position
 from .structure import split_articles, title_block
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostic, error, warning
-from .languages import TAG
+from ..diagnostics import Diagnostic, error, warning
+from ..styles import TAG
 
 # Key -> (expected Python type, description). Values are type-checked, so that
 # `title: no` is an error to fix rather than the title "False".

@@ -20,15 +20,15 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from ..config import PAGE_SIZES
-from ..fonts import FONT_DIRS, book_text, face_subset
-from ..images import image_bytes
-from ..languages import is_rtl
-from ..model import BookConfig, PageBreak, RenderedBook
+from ...load.config import PAGE_SIZES
+from ...fonts import FONT_DIRS, book_text, face_subset
+from ...resources import image_bytes
+from ...styles import is_rtl
+from ...model import BookConfig, PageBreak, RenderedBook
 from ..pagebreaks import block_elements, letters
-from ..resources import ResourceRefused, media_type, resolve_url
-from ..styles import book_labels, styles_dir
-from . import ExportContext
+from ...resources import ResourceRefused, media_type, resolve_url
+from ...styles import book_labels, styles_dir
+from .. import ExportContext
 
 # Raised by the layout when BookFetcher refuses a file (outside the book, remote).
 FetchRefused = FatalURLFetchingError
@@ -144,7 +144,7 @@ def front_page_count(document, book: RenderedBook) -> int:
 
 
 def page_breaks(document, root, book: RenderedBook, front: int) -> tuple[PageBreak, ...]:
-    """Where each printed body page begins (see `pipeline.pagebreaks`).
+    """Where each printed body page begins (see `pipeline.export.pagebreaks`).
 
     A page's start is its first laid-out text inside an article, running
     heads, folios and footnotes aside. A blank page takes the position of the

@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, error, warning
-from .model import BookConfig
-from .resources import OutsideBook, ResourceRefused, read_bytes
+from ..diagnostics import Diagnostic, error, warning
+from ..model import BookConfig
+from ..resources import OutsideBook, ResourceRefused, read_bytes
 from .sourcetext import NotUtf8, decode, toml_line
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
@@ -134,8 +134,7 @@ def _validate(data: dict[str, Any], text: str, path: Path,
 def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
     """A language tag the layout can use (it goes into markup and CSS), and
     one with words in styles/labels.toml, else English words and a warning."""
-    from .languages import TAG
-    from .styles import label_language
+    from ..styles import TAG, label_language
 
     language = values.get("language", "en")
     line = toml_line(text, "book", "language")
@@ -153,7 +152,7 @@ def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]
 
 def _labels(content: dict[str, Any], text: str, path: Path) -> tuple[tuple[tuple[str, str], ...], list[Diagnostic]]:
     """[labels]: words of styles/labels.toml replaced for this book."""
-    from .styles import labels
+    from ..styles import labels
 
     known = labels("en")
     found, words = [], []

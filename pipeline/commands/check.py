@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .diagnostics import Diagnostic, error, warning
-from .lint import lint
-from .load import load_book
-from .model import RenderedBook
-from .render import render_book
+from ..diagnostics import Diagnostic, error, warning
+from ..render.lint import lint
+from ..load.manuscripts import load_book
+from ..model import RenderedBook
+from ..render.articles import render_book
 
 
 def check_book(book_dir: Path, outputs: Path | None = None) -> list[Diagnostic]:

@@ -18,7 +18,7 @@ LIBRARIES = {
 
 
 def missing() -> list[str]:
-    from .fonts import GROUPS
+    from ..fonts import GROUPS
 
     absent = [package for library, package in LIBRARIES.items() if ctypes.util.find_library(library) is None]
     for group in GROUPS:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from .diagnostics import Diagnostic, warning
-from .fonts import font_diagnostics
-from .model import Article, RenderedBook
-from .styles import book_labels
+from ..diagnostics import Diagnostic, warning
+from ..fonts import font_diagnostics
+from ..model import Article, RenderedBook
+from ..styles import book_labels
 
 _HEADING = re.compile(r"^(#{1,6})\s+\S")
 

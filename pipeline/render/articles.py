@@ -1,6 +1,6 @@
 """Render stage: Markdown -> sanitized, well-formed XHTML fragments.
 
-The parser step is `pipeline.markdown.to_html` (markdown-it-py, a fresh
+The parser step is `pipeline.render.markdown.to_html` (markdown-it-py, a fresh
 parser per article, so no state leaks between articles, as in MkDocs). It does
 not sanitize, so its HTML is cleaned first (`xhtml.sanitize`); the
 book-specific work is then done on the cleaned tree, where raw HTML from the
@@ -27,15 +27,14 @@ import lxml.html
 from lxml import etree
 from markupsafe import Markup, escape
 
-from .diagnostics import Diagnostic, error, warning
-from .images import ImageRejected, inspect_image
+from ..diagnostics import Diagnostic, error, warning
+from ..resources import ImageRejected, inspect_image
 from .markdown import to_html, to_inline_html
-from .model import Article, Book, Heading, RenderedArticle, RenderedBook
+from ..model import Article, Book, Heading, RenderedArticle, RenderedBook
 from .quotes import smarten_text, smarten_tree
-from .resources import ResourceRefused, inside
-from .sourcetext import position
-from .xhtml import XML_FORBIDDEN, parse_fragment, sanitize, serialize_children, to_xhtml
-from .xhtml import for_html_parser as html5
+from ..resources import ResourceRefused, inside
+from ..load.sourcetext import position
+from ..xhtml import XML_FORBIDDEN, for_html_parser as html5, parse_fragment, sanitize, serialize_children, to_xhtml
 
 MAX_DEPTH = 48  # nested elements; deeper structures are not a booklet's
 
@@ -124,7 +123,7 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
     processor = _ArticleProcessor(article, root, manuscripts, toc_depth)
     if container is not None:
         processor.run(container)
-        smarten_tree(container, language)  # quotes of the text's language (pipeline/quotes.py)
+        smarten_tree(container, language)  # quotes of the text's language (quotes.py)
     diagnostics += processor.diagnostics
     article = replace(article, title=smarten_text(article.title, language),
                       subtitle=smarten_text(article.subtitle, language))
@@ -160,7 +159,7 @@ def render_inline(text: str, language: str = "en") -> str:
     if not text:
         return ""
     fragment = parse_fragment(to_xhtml(sanitize(to_inline_html(XML_FORBIDDEN.sub("", text)))))
-    smarten_tree(fragment, language)  # quotes of the text's language (pipeline/quotes.py)
+    smarten_tree(fragment, language)  # quotes of the text's language (quotes.py)
     return serialize_children(fragment)
 
 

@@ -14,8 +14,8 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from .model import RenderedBook
-from .output import StagedOutputs
+from ..model import RenderedBook
+from ..output import StagedOutputs
 
 
 def split_articles(rendered: RenderedBook) -> list[RenderedBook]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, String
 
-from ..languages import is_rtl
+from ...styles import is_rtl
 
 
 def join(parts: list[bytes], blank_after: list[bool], front_count: int, language: str,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import SCHEMA
-from .diagnostics import Diagnostic, error
-from .styles import styles_dir
+from ..load.config import SCHEMA
+from ..diagnostics import Diagnostic, error
+from ..styles import styles_dir
 
 
 def book_toml(title: str) -> str:

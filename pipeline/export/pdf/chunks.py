@@ -4,7 +4,7 @@ WeasyPrint lays a document out in one thread, with memory and time that grow
 with the document, and a laid-out page cannot be reused. A long booklet is
 therefore cut at article boundaries into chunks of about six articles
 (at most MAX_CHUNKS), each laid out as a document of its own, in worker
-processes when `--jobs` allows, and the parts are joined (`pdf_merge.py`):
+processes when `--jobs` allows, and the parts are joined (`merge.py`):
 
 - every article opens on a right-hand page, so each chunk starts on one; a
   chunk with an odd page count is followed by a blank verso, as in one
@@ -41,11 +41,11 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from ..cache import Store, folder_digest
-from ..fonts import FONT_DIRS
-from ..model import PageBreak, RenderedArticle, RenderedBook
-from ..styles import styles_dir
-from . import PAGE_NUMBERS, ExportContext
+from ...cache import Store, folder_digest
+from ...fonts import FONT_DIRS
+from ...model import PageBreak, RenderedArticle, RenderedBook
+from ...styles import styles_dir
+from .. import PAGE_NUMBERS, ExportContext
 from .booklet import booklet_html
 from .engine import anchor_pages, captured_warnings, identifier, layout, page_breaks
 
@@ -169,7 +169,7 @@ def _links_out_of(chunk: tuple[RenderedArticle, ...]) -> tuple[RenderedArticle, 
     """Links to another chunk's article (`#other--id`) would be dead in this
     chunk's own layout: they get the placeholder URL that the join turns into
     a link to the named destination, as the contents' links do."""
-    from .pdf_merge import BODY_LINK
+    from .merge import BODY_LINK
 
     ids = {value for item in chunk for value in [item.anchor, *_ID.findall(item.body_html)]}
 
@@ -205,7 +205,7 @@ def _numbers(results: list[Laid]) -> tuple[dict[str, str], list[int]]:
 
 
 ENGINE = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5")  # lay the parts out
-LAYOUT_CODE = ("pdf.py", "pdf_chunks.py", "engine.py", "booklet.py", "../pagebreaks.py", "../fonts.py")  # ours, beside this file
+LAYOUT_CODE = ("__init__.py", "chunks.py", "engine.py", "booklet.py", "merge.py", "../pagebreaks.py", "../../fonts.py")  # ours, from this folder
 
 
 class _Keys:
@@ -322,7 +322,7 @@ def _global_breaks(chunks, results: list[Laid], starts: list[int], book: Rendere
 
 def _join(book: RenderedBook, context: ExportContext, front: Laid, results: list[Laid], front_count: int,
           target) -> None:
-    from .pdf_merge import join
+    from .merge import join
 
     parts = [front.pdf, *(laid.pdf for laid in results)]
     blank_after = [front.page_count % 2 == 1] + [i < len(results) - 1 and laid.page_count % 2 == 1

@@ -29,12 +29,12 @@ from pathlib import Path
 
 import yaml
 
-from .diagnostics import Diagnostic, error, has_errors, warning
-from .frontmatter import split
-from .load import load_article, slugify
-from .output import write_atomically
-from .resources import ResourceRefused, read_bytes
-from .sourcetext import NotUtf8, decode
+from ..diagnostics import Diagnostic, error, has_errors, warning
+from ..load.frontmatter import split
+from ..load.manuscripts import load_article, slugify
+from ..output import write_atomically
+from ..resources import ResourceRefused, read_bytes
+from ..load.sourcetext import NotUtf8, decode
 
 WIDTH = 78
 _BULLET = re.compile(r"^[-*•]\s+(?P<title>\S.*)$")

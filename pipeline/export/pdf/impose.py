@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 
-from .diagnostics import Diagnostic, error
+from ...diagnostics import Diagnostic, error
 
 
 def saddle_stitch_order(page_count: int) -> list[tuple[int | None, int | None]]:

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__
-from .build import DEFAULT_FORMATS, BuildOptions, build
-from .config import PDF_VARIANTS
-from .diagnostics import format_all
-from .export import REGISTRY
+from .. import __version__
+from ..build import DEFAULT_FORMATS, BuildOptions, build
+from ..load.config import PDF_VARIANTS
+from ..diagnostics import format_all
+from ..export import REGISTRY
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
 
 
 def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from .progress import for_stream
+    from ..progress import for_stream
 
     formats = tuple(dict.fromkeys(args.formats or DEFAULT_FORMATS))
     progress = for_stream(stderr, quiet=args.quiet)
@@ -109,7 +109,7 @@ def _import(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from .check import check_book
-    from .diagnostics import as_errors
+    from ..diagnostics import as_errors
 
     diagnostics = check_book(args.book_dir, args.outputs)
     if args.strict:

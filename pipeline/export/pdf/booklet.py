@@ -10,13 +10,13 @@ from dataclasses import replace
 from lxml import etree
 from markupsafe import Markup
 
-from ..fonts import book_text, pdf_css, plan_fonts
-from ..languages import direction
-from ..model import BookConfig, RenderedArticle, RenderedBook
-from ..styles import book_labels, render_template
-from ..xhtml import (footnote_backlinks, footnote_blocks, footnote_calls, has_footnotes, parse_fragment,
+from ...fonts import book_text, pdf_css, plan_fonts
+from ...styles import direction
+from ...model import BookConfig, RenderedArticle, RenderedBook
+from ...styles import book_labels, render_template
+from ...xhtml import (footnote_backlinks, footnote_blocks, footnote_calls, has_footnotes, parse_fragment,
                      serialize_children)
-from . import ExportContext
+from .. import ExportContext
 
 
 def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, str], part: str = "all",

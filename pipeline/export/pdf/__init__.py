@@ -6,7 +6,7 @@ each footnote moved to its call so CSS `float: footnote` can set it at the
 foot of the page); `engine` is the one module that talks to WeasyPrint
 (fetching, fonts, layout, page labels, reading laid-out pages back); this one
 decides how to lay the book out: in one piece until the contents' page
-numbers hold, or in chunks (`pdf_chunks`) for a long book.
+numbers hold, or in chunks (`chunks`) for a long book.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 
-from ..diagnostics import error, warning
-from ..languages import is_rtl
-from ..model import RenderedBook
-from ..render import for_html_parser
-from . import PAGE_NUMBERS, PAGINATION, ExportContext, Exported
+from ...diagnostics import error, warning
+from ...styles import is_rtl
+from ...model import RenderedBook
+from ...render.articles import for_html_parser
+from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported
 from .booklet import booklet_html, with_footnotes_at_calls
 from .engine import (
     FetchRefused,
@@ -34,7 +34,7 @@ from .engine import (
     source_date,
     time_limit,
 )
-from .pdf_chunks import export_chunked
+from .chunks import export_chunked
 
 
 class PdfExporter:
@@ -77,7 +77,7 @@ MIN_ARTICLES_FOR_CHUNKS = 16  # below this, one document is as quick, and one la
 
 
 def _chunked(book: RenderedBook, variant: dict[str, str]) -> bool:
-    """Lay out in chunks (pdf_chunks.py)? Not tagged or archival PDFs, whose
+    """Lay out in chunks (chunks.py)? Not tagged or archival PDFs, whose
     structure a join would break, nor short books."""
     return not variant and len(book.articles) >= MIN_ARTICLES_FOR_CHUNKS
 

@@ -23,9 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .diagnostics import has_errors
-from .resources import ResourceRefused, media_type, resolve_path
-from .styles import book_labels, render_template, styles_dir
+from ..diagnostics import has_errors
+from ..resources import ResourceRefused, media_type, resolve_path
+from ..styles import book_labels, render_template, styles_dir
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
@@ -63,8 +63,8 @@ class Preview:
 
     def refresh(self) -> None:
         """Re-render the reading page (fast: no PDF); keep the last good text on errors."""
-        from .load import load_book
-        from .render import for_html_parser, render_book
+        from ..load.manuscripts import load_book
+        from ..render.articles import for_html_parser, render_book
 
         book, problems = load_book(self.book_dir)
         if book is not None:
@@ -83,7 +83,7 @@ class Preview:
 
     def build_outputs(self) -> None:
         """Rebuild the PDF and EPUB in the background; link them once done."""
-        from .build import build
+        from ..build import build
 
         with self._build_lock:
             result = build(self.book_dir, self.out_dir)

@@ -26,7 +26,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
-from .xhtml import NOTE_BACKLINK, NOTE_BLOCK, NOTE_CALL
+from ..xhtml import NOTE_BACKLINK, NOTE_BLOCK, NOTE_CALL
 
 BACKLINK = "\u21a9"  # ↩ after a note, back to its call
 
