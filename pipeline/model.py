@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+# [pdf] page-size in book.toml -> the CSS `size` of the booklet's pages.
+PAGE_SIZES = {"A5": "A5", "A4": "A4", "Letter": "letter", "6in 9in": "6in 9in"}
+
+
 @dataclass(frozen=True)
 class BookConfig:
     """The `[book]`, `[pdf]` and `[epub]` tables of book.toml, validated."""

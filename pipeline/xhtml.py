@@ -10,10 +10,16 @@ so `&nbsp;` must not survive, and WeasyPrint reads the same XHTML.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import lxml.html
 import nh3
 from lxml import etree
+from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from .model import RenderedArticle
 
 # What manuscripts may contain. Obsolete tags (center, tt, strike, acronym)
 # are left out: EPUBCheck rejects them; their text is kept.
@@ -151,3 +157,11 @@ def footnote_blocks(root: etree._Element) -> list[tuple[etree._Element, list[etr
 
 def footnote_backlinks(element: etree._Element) -> list[etree._Element]:
     return [link for link in element.iter("a") if link.get("class") == NOTE_BACKLINK]
+
+
+def article_for_html_parser(item: RenderedArticle) -> RenderedArticle:
+    """The article with its fragments serialized as HTML5, for a consumer that
+    parses HTML (WeasyPrint, a browser); see `for_html_parser`."""
+    return replace(item, body_html=Markup(for_html_parser(item.body_html)),
+                   summary_html=Markup(for_html_parser(item.summary_html)),
+                   blurb_html=Markup(for_html_parser(item.blurb_html)))

@@ -19,7 +19,8 @@ from lxml import etree
 from pipeline.export import ExportContext
 from pipeline.load.manuscripts import load_article
 from pipeline.model import Book, BookConfig, RenderedBook
-from pipeline.render.articles import for_html_parser, render_article
+from pipeline.render.articles import render_article
+from pipeline.xhtml import article_for_html_parser
 from pipeline.styles import labels, render_template
 from pipeline.xhtml import parse_fragment
 
@@ -78,7 +79,7 @@ def test_weasyprint_parses_the_booklet_body_we_built(path):
 
     book = _render(path)
     ours = _with_footnotes_at_calls(book.articles[0])
-    booklet = replace(book, articles=(for_html_parser(ours),))
+    booklet = replace(book, articles=(article_for_html_parser(ours),))
     html = _html(booklet, ExportContext(timestamp=datetime(2026, 1, 1, tzinfo=timezone.utc), version="t"), {})
     parsed = HTML(string=html).etree_element
     [body] = [element for element in parsed.iter("div") if element.get("class") == "article-body"]

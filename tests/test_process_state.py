@@ -14,7 +14,7 @@ from pipeline.export.pdf.engine import captured_warnings as _captured_warnings
 def test_a_pdf_build_leaves_the_weasyprint_logger_as_it_found_it(tmp_path, book_dir):
     logger = logging.getLogger("weasyprint")
     before = (logger.propagate, logger.level, list(logger.handlers), logger.disabled)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")  # set by the PDF export while it runs (engine.source_date)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")  # set by the PDF export while it runs (export.holding_source_date)
     assert build(book_dir, tmp_path / "out", formats=("pdf",)).ok
     assert (logger.propagate, logger.level, list(logger.handlers), logger.disabled) == before
     assert os.environ.get("SOURCE_DATE_EPOCH") == epoch

@@ -64,7 +64,8 @@ class Preview:
     def refresh(self) -> None:
         """Re-render the reading page (fast: no PDF); keep the last good text on errors."""
         from ..load.manuscripts import load_book
-        from ..render.articles import for_html_parser, render_book
+        from ..render.articles import render_book
+        from ..xhtml import article_for_html_parser
 
         book, problems = load_book(self.book_dir)
         if book is not None:
@@ -76,7 +77,7 @@ class Preview:
         with self.changed:
             self.version += 1
             self.page = render_template("preview.html", book=self.config,
-                                        articles=[for_html_parser(a) for a in self.articles],
+                                        articles=[article_for_html_parser(a) for a in self.articles],
                                         labels=book_labels(self.config), problems=shown,
                                         version=self.version, downloads=self.downloads)
             self.changed.notify_all()

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -107,9 +110,33 @@ def in_fact_order(formats: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(ordered)
 
 
+# Whoever reads or sets the process's SOURCE_DATE_EPOCH holds this lock, so
+# that a build never reads the value another thread's export has set.
+_EPOCH = threading.Lock()
+
+
 def source_date_epoch() -> str:
-    """The SOURCE_DATE_EPOCH of reproducible builds, as given ('' if unset)."""
-    return os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    """The SOURCE_DATE_EPOCH of reproducible builds, as the user gave it ('' if unset)."""
+    with _EPOCH:
+        return os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+
+
+@contextmanager
+def holding_source_date(timestamp: datetime) -> Iterator[None]:
+    """SOURCE_DATE_EPOCH set to the build's timestamp while a PDF is made:
+    WeasyPrint rewrites some fonts (colour emoji) with fontTools, which
+    stamps them with the current time unless this says otherwise, and reads
+    it only from the environment. The environment is the process's, so
+    exports in several threads take turns (they share one interpreter lock
+    anyway), and the variable is put back as it was."""
+    with _EPOCH:
+        previous = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = previous or str(int(timestamp.timestamp()))
+        try:
+            yield
+        finally:
+            if previous is None:
+                del os.environ["SOURCE_DATE_EPOCH"]
 
 
 def build_timestamp(config: BookConfig) -> datetime:

@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, error, warning
-from ..model import BookConfig
+from ..model import PAGE_SIZES, BookConfig
 from ..resources import OutsideBook, ResourceRefused, read_bytes
 from .sourcetext import NotUtf8, decode, toml_line
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
-PAGE_SIZES = {"A5": "A5", "A4": "A4", "Letter": "letter", "6in 9in": "6in 9in"}
 PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
 
 

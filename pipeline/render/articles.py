@@ -25,16 +25,15 @@ from urllib.parse import quote, unquote, urlsplit
 
 import lxml.html
 from lxml import etree
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from ..diagnostics import Diagnostic, error, warning
-from ..resources import ImageRejected, inspect_image
-from .markdown import to_html, to_inline_html
-from ..model import Article, Book, Heading, RenderedArticle, RenderedBook
-from .quotes import smarten_text, smarten_tree
-from ..resources import ResourceRefused, inside
 from ..load.sourcetext import position
-from ..xhtml import XML_FORBIDDEN, for_html_parser as html5, parse_fragment, sanitize, serialize_children, to_xhtml
+from ..model import Article, Book, Heading, RenderedArticle, RenderedBook
+from ..resources import ImageRejected, ResourceRefused, inside, inspect_image
+from ..xhtml import XML_FORBIDDEN, parse_fragment, sanitize, serialize_children, to_xhtml
+from .markdown import to_html, to_inline_html
+from .quotes import smarten_text, smarten_tree
 
 MAX_DEPTH = 48  # nested elements; deeper structures are not a booklet's
 
@@ -138,13 +137,6 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
         resources=tuple(processor.resources),
         title_html=render_title(article, language),
     ), diagnostics, processor.cross_links
-
-
-def for_html_parser(item: RenderedArticle) -> RenderedArticle:
-    """The article with its fragments serialized as HTML5, for a consumer that
-    parses HTML (WeasyPrint, a browser); see `xhtml.for_html_parser`."""
-    return replace(item, body_html=Markup(html5(item.body_html)), summary_html=Markup(html5(item.summary_html)),
-                   blurb_html=Markup(html5(item.blurb_html)))
 
 
 def render_title(article: Article, language: str = "en") -> str:

@@ -16,10 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from ...diagnostics import error, warning
-from ...styles import is_rtl
 from ...model import RenderedBook
-from ...render.articles import for_html_parser
-from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported
+from ...styles import is_rtl
+from ...xhtml import article_for_html_parser
+from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported, holding_source_date
 from .booklet import booklet_html, with_footnotes_at_calls
 from .engine import (
     FetchRefused,
@@ -31,7 +31,6 @@ from .engine import (
     identifier,
     layout,
     page_breaks,
-    source_date,
     time_limit,
 )
 from .chunks import export_chunked
@@ -46,10 +45,10 @@ class PdfExporter:
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
         # Once per export, not per layout pass: every pass and chunk reuses it.
-        book = replace(book, articles=tuple(for_html_parser(with_footnotes_at_calls(item))
+        book = replace(book, articles=tuple(article_for_html_parser(with_footnotes_at_calls(item))
                                             for item in book.articles))
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
-        with captured_warnings() as messages, source_date(context):
+        with captured_warnings() as messages, holding_source_date(context.timestamp):
             try:
                 with time_limit(context.layout.time_limit):
                     if _chunked(book, variant):

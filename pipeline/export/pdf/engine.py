@@ -20,11 +20,10 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from ...load.config import PAGE_SIZES
 from ...fonts import FONT_DIRS, book_text, face_subset
 from ...resources import image_bytes
 from ...styles import is_rtl
-from ...model import BookConfig, PageBreak, RenderedBook
+from ...model import PAGE_SIZES, BookConfig, PageBreak, RenderedBook
 from ..pagebreaks import block_elements, letters
 from ...resources import ResourceRefused, media_type, resolve_url
 from ...styles import book_labels, styles_dir
@@ -250,29 +249,6 @@ def time_limit(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-_EPOCH = threading.Lock()  # one export at a time may hold the process's SOURCE_DATE_EPOCH
-
-
-@contextmanager
-def source_date(context: ExportContext):
-    """SOURCE_DATE_EPOCH set to the build's timestamp while the PDF is made:
-    WeasyPrint rewrites some fonts (colour emoji) with fontTools, which
-    stamps them with the current time unless this says otherwise, and reads
-    it only from the environment. The environment is the process's, so PDF
-    exports in several threads take turns here (they share one interpreter
-    lock anyway); the variable is put back as it was."""
-    import os
-
-    with _EPOCH:
-        previous = os.environ.get("SOURCE_DATE_EPOCH")
-        os.environ["SOURCE_DATE_EPOCH"] = previous or str(int(context.timestamp.timestamp()))
-        try:
-            yield
-        finally:
-            if previous is None:
-                del os.environ["SOURCE_DATE_EPOCH"]
 
 
 @contextmanager
