@@ -23,7 +23,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-import lxml.html
 from lxml import etree
 from markupsafe import escape
 
@@ -31,7 +30,7 @@ from ..diagnostics import Diagnostic, error, warning
 from ..load.sourcetext import position
 from ..model import Article, Book, Heading, RenderedArticle, RenderedBook
 from ..resources import ImageRejected, ResourceRefused, inside, inspect_image
-from ..xhtml import XML_FORBIDDEN, parse_fragment, sanitize, serialize_children, to_xhtml
+from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .markdown import to_html, to_inline_html
 from .quotes import smarten_text, smarten_tree
 
@@ -113,7 +112,7 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
     diagnostics += _template_syntax(article)
     try:
         html = sanitize(to_html(body))
-        container = lxml.html.fragment_fromstring(html, create_parent="div") if html.strip() else None
+        container = parse_html(html) if html.strip() else None
     except (RecursionError, etree.ParserError):
         container = None
         diagnostics.append(error("R005", "the manuscript nests lists or quotes too deeply to render",
