@@ -1,6 +1,7 @@
-"""Unit tests for `pipeline.export.pdf.merge.join`: parts made with pikepdf
-(a few blank pages each, named destinations, link annotations), joined, and
-read back with pypdf the way a reader's viewer would follow them."""
+"""Unit tests for `pipeline.export.pdf.join.join`: parts made with pikepdf
+(a few blank pages each, named destinations, link annotations, a furniture
+document), joined, and read back with pypdf the way a reader's viewer would
+follow them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from pikepdf import Array, Dictionary, Name, NameTree, String
 from pypdf import PdfReader
 
-from pipeline.export.pdf.merge import BODY_LINK, join
+from pipeline.export.pdf.join import BODY_LINK, join
 
 BASE = "https://book.invalid/"
 WIDTH, HEIGHT = 300, 420
@@ -42,10 +43,32 @@ def _part(pages: int, names: dict[str, int], links: dict[int, list[str]] | None 
     return out.getvalue()
 
 
+def _furniture(pages: int, text: dict[int, str] | None = None) -> bytes:
+    """A furniture document: `pages` pages, empty but for `text` (page index ->
+    text) set in Helvetica under the resource name /F1."""
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica))
+    for index in range(pages):
+        pdf.add_blank_page(page_size=(WIDTH, HEIGHT))
+        if text and index in text:
+            page = pdf.pages[index]
+            page.obj.Resources = Dictionary(Font=Dictionary(F1=font))
+            page.obj.Contents = pikepdf.Stream(pdf, f"BT /F1 9 Tf 20 20 Td ({text[index]}) Tj ET".encode())
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def _body_pages(parts: list[bytes], blank_after: list[bool], front_count: int) -> int:
+    total = sum(len(pikepdf.open(io.BytesIO(part)).pages) for part in parts) + sum(blank_after)
+    return total - front_count
+
+
 def _join(tmp_path: Path, parts: list[bytes], blank_after: list[bool], front_count: int,
-          language: str = "en") -> PdfReader:
+          language: str = "en", furniture: bytes | None = None) -> PdfReader:
     target = tmp_path / "book.pdf"
-    join(parts, blank_after, front_count, language, BASE, b"0123456789abcdef", target)
+    furniture = furniture or _furniture(_body_pages(parts, blank_after, front_count))
+    join(parts, blank_after, furniture, front_count, language, BASE, b"0123456789abcdef", target)
     return PdfReader(target)
 
 
@@ -138,6 +161,40 @@ def test_a_destination_to_a_page_not_in_its_part_is_dropped_not_misplaced(tmp_pa
 def test_the_join_is_reproducible(tmp_path):
     parts = [_part(2, {"a": 1}, links={0: [f"{BASE}#b"]}), _part(1, {"b": 0})]
     first, second = tmp_path / "1.pdf", tmp_path / "2.pdf"
-    join(parts, [False, False], 1, "en", BASE, b"id", first)
-    join(parts, [False, False], 1, "en", BASE, b"id", second)
+    furniture = _furniture(2, {0: "2"})
+    join(parts, [False, False], furniture, 1, "en", BASE, b"id", first)
+    join(parts, [False, False], furniture, 1, "en", BASE, b"id", second)
     assert first.read_bytes() == second.read_bytes()
+
+
+def _page_with_font(name: str, base_font: str, text: str) -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(WIDTH, HEIGHT))
+    font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name(f"/{base_font}")))
+    pdf.pages[0].obj.Resources = Dictionary(Font=Dictionary({f"/{name}": font}))
+    pdf.pages[0].obj.Contents = pikepdf.Stream(pdf, f"BT /{name} 11 Tf 30 300 Td ({text}) Tj ET".encode())
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_the_furniture_is_drawn_over_its_body_page_with_its_own_resources(tmp_path):
+    # Body and furniture both call their font /F1: after the join each page
+    # still draws its text in its own font, and the furniture's folio is on
+    # the body page it belongs to (the front page and the blank one get none).
+    front = _part(1, {})
+    body = [_page_with_font("F1", "Courier", "Body one"), _page_with_font("F1", "Courier", "Body two")]
+    furniture = _furniture(3, {0: "7", 2: "9"})
+    reader = _join(tmp_path, [front, *body], [True, True, False], front_count=2, furniture=furniture)
+    texts = [page.extract_text() for page in reader.pages]
+    assert texts[0] == "" and texts[1] == ""  # the front page, the blank after it
+    assert "Body one" in texts[2] and texts[2].rstrip().endswith("7")
+    assert texts[3] == ""  # the blank page after the first chunk: its furniture page is empty
+    assert "Body two" in texts[4] and texts[4].rstrip().endswith("9")
+    fonts = reader.pages[2]["/Resources"]["/Font"]
+    assert str(fonts["/F1"]["/BaseFont"]) == "/Courier" and str(fonts["/FuF1"]["/BaseFont"]) == "/Helvetica"
+
+
+def test_a_furniture_of_the_wrong_length_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="furniture"):
+        join([_part(1, {}), _part(2, {})], [True, False], _furniture(3), 2, "en", BASE, b"id", tmp_path / "x.pdf")
