@@ -8,6 +8,7 @@ README.md documents it and a test checks the two agree.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import os
 from dataclasses import dataclass, replace
@@ -137,6 +138,20 @@ def format_all(diagnostics, relative_to: Path | None = None) -> list[str]:
             text += f"\n  hint: {first.hint}"
         lines.append(text)
     return lines
+
+
+def did_you_mean(word: str, choices, quote=lambda choice: f"'{choice}'") -> str:
+    """'did you mean 'authors'?' for the choice nearest `word` (difflib's
+    ratio, 0.6 or better), or '' when none is near: a hint that names the fix
+    beats a list to read through. `quote` writes the choice as the author
+    would type it (e.g. '#id' for an anchor)."""
+    near = difflib.get_close_matches(word, [c for c in dict.fromkeys(choices) if c != word], n=1)
+    return f"did you mean {quote(near[0])}?" if near else ""
+
+
+def with_suggestion(suggestion: str, hint: str) -> str:
+    """The suggestion first, then the general hint."""
+    return f"{suggestion} {hint}" if suggestion else hint
 
 
 def error(code: str, message: str, hint: str = "", path: Path | None = None,

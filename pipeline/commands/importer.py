@@ -359,8 +359,9 @@ def _read(file: Path) -> tuple[str | None, list[Diagnostic]]:
     try:
         return decode(raw), []
     except NotUtf8 as exc:
-        return None, [error("I001", str(exc), path=file, line=exc.line, column=exc.column,
-                            hint="save the text file as UTF-8 and import it again")]
+        hint = f"{exc.fix(str(file))}, then import it again" if exc.encoding else \
+            "save the text file as UTF-8 and import it again"
+        return None, [error("I001", exc.describe(), path=file, line=exc.line, column=exc.column, hint=hint)]
 
 
 def _write(plans: list[_Plan], into: Path) -> tuple[list[Path], list[Diagnostic]]:
