@@ -42,14 +42,15 @@ def decode(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-# Encodings text files are commonly saved in, most common first: when
-# charset-normalizer finds several that read the bytes equally well (an
-# English text with one 'é' reads the same in cp1250 and cp1252), the first
-# of these among them is named.
+# Encodings text files are commonly saved in, most common first. Detection
+# is limited to them (on a short text, charset-normalizer's statistics
+# otherwise favour rare code pages such as cp775 or mac_turkish), and when
+# several read the bytes about equally well (an English text with one 'é'
+# reads the same in cp1250 and cp1252), the first of them is named.
 _COMMON = ("utf_16", "utf_32", "cp1252", "iso8859_15", "latin_1", "mac_roman", "cp1251", "koi8_r", "cp1250",
-           "iso8859_2", "cp932", "shift_jis", "euc_jp", "gb18030", "gb2312", "big5", "euc_kr", "cp949",
-           "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp874")
-_TIE = 0.02  # charset-normalizer's scores this close count as equal
+           "iso8859_2", "cp932", "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr", "cp1253", "cp1254",
+           "cp1255", "cp1256", "cp1257", "cp874", "iso8859_7", "iso8859_9")
+_TIE = 0.05  # charset-normalizer's scores this close count as equal
 
 
 def likely_encoding(raw: bytes) -> str:
@@ -57,7 +58,7 @@ def likely_encoding(raw: bytes) -> str:
     ('CP1252'), by charset-normalizer; '' if none reads it."""
     from charset_normalizer import from_bytes
 
-    matches = list(from_bytes(raw))
+    matches = list(from_bytes(raw, cp_isolation=list(_COMMON)))
     if not matches:
         return ""
     best = matches[0]
