@@ -93,7 +93,8 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
     def location(self, relative_to: Path | None = None) -> str:
-        """`path:line:col`, or '' when the problem has no file."""
+        """`path:line:col`, `folder/` for a problem of a folder (a missing
+        book.toml), or '' when the problem has no file."""
         if self.path is None:
             return ""
         path = self.path
@@ -102,6 +103,8 @@ class Diagnostic:
                 path = Path(os.path.abspath(path)).relative_to(os.path.abspath(relative_to))
             except ValueError:
                 pass
+        if not self.line and self.path.is_dir():
+            return f"{path}{os.sep}"
         return f"{path}:{self.line or 1}:{self.column or 1}"
 
     def format(self, relative_to: Path | None = None) -> str:

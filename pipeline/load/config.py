@@ -65,9 +65,10 @@ def load_config(path: Path, fallback_title: str) -> tuple[BookConfig, list[Diagn
     """Read and validate book.toml; a missing file gives defaults and a warning."""
     if not path.exists():
         return _with_identifier(BookConfig(title=fallback_title)), [warning(
-            "C004", "no book.toml; the title is taken from the folder name and the language is 'en'",
-            hint="create book.toml with a [book] table (see README, 'book.toml reference')",
-            path=path)]
+            "C004", f"the book folder '{path.parent}' has no book.toml; the title '{fallback_title}' is taken "
+                    "from the folder's name and the language is 'en'",
+            hint=f"create {path} with a [book] table (see README, 'book.toml reference')",
+            path=path.parent)]
     try:
         text = decode(read_bytes(path, (path.parent,)))
     except OutsideBook as exc:
