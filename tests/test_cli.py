@@ -197,3 +197,16 @@ def test_identical_diagnostics_fold_into_one_line_naming_each_place_once():
         "(5 times: a.md:3:1, b.md:7:1, c.md:1:1, …)\n  hint: fix it",
         "a.md:9:1: warning[R009]: empty level-2 heading",
     ]
+
+
+def test_outputs_have_the_mode_the_umask_gives(tmp_path):
+    book = tmp_path / "notes"
+    book.mkdir()
+    (book / "a.md").write_text("# A title\n\nText.\n", encoding="utf-8")
+    script = (f"import os, sys; os.umask(0o027); from pipeline.commands.cli import main; "
+              f"sys.exit(main(['build', {str(book)!r}, '--out', {str(tmp_path / 'out')!r}, '--format', 'epub', "
+              f"'-q', '--per-article']))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    written = [line.removeprefix("wrote ") for line in done.stdout.splitlines()]
+    assert len(written) == 3 and {os.stat(path).st_mode & 0o777 for path in written} == {0o640}
