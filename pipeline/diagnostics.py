@@ -32,7 +32,7 @@ CODES: dict[str, str] = {
     "C007": "book.toml, or an article it lists, is outside the book folder (by its path or a link)",
     "C008": "the book's language has no words in labels.toml; English words are printed",
     "M001": "front matter is not valid YAML",
-    "M002": "a front-matter value has the wrong type",
+    "M002": "a front-matter value has the wrong type or an invalid value",
     "M003": "unknown front-matter key",
     "M004": "front matter is missing; the title comes from a heading or the file name",
     "M005": "manuscript is not valid UTF-8",
