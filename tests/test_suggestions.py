@@ -76,6 +76,11 @@ def test_a_date_written_another_way_gets_the_expected_form(tmp_path, written, co
     assert (d.code, d.line, d.column, d.hint) == (code, line, column, hint)
 
 
+def test_a_date_like_value_of_another_key_is_to_be_quoted(tmp_path):
+    [d] = _config(tmp_path, '[book]\ntitle = 1 March 2026\n')
+    assert (d.code, d.line, d.hint) == ("C001", 2, 'quote the value: title = "1 March 2026"')
+
+
 def test_a_quoted_iso_date_is_accepted(tmp_path):
     assert _config(tmp_path, '[book]\ntitle = "T"\ndate = "2026-03-01"\n') == []
 

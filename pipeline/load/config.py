@@ -237,9 +237,10 @@ def _date_hint(written: str) -> str:
     date), else the form itself. '' when `written` holds nothing date-like.
     `written` is a book.toml line or a value as written."""
     key, _, value = written.partition("=") if "=" in written else ("date", "", written)
-    if key.strip().strip('"') != "date" and not _DATE_LIKE.search(value):
-        return ""
-    value = value.strip().strip("\"'").strip()
+    key, value = key.strip().strip('"'), value.strip()
+    if key != "date":  # a date-like value of another key, such as a title: text in quotes
+        return f"quote the value: {key} = \"{value}\"" if _DATE_LIKE.search(value) else ""
+    value = value.strip("\"'").strip()
     for form in _DATE_FORMATS:
         try:
             day = datetime.datetime.strptime(value, form).date()
