@@ -48,6 +48,9 @@ def _book(root: Path, count: int = 18) -> Path:
     return book
 
 
+LAID_OUT: list[str] = []  # the kinds of parts a cold build laid out (in `both`)
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
     """(one-document outputs, outputs in parts): the same book laid out both ways."""
@@ -59,8 +62,12 @@ def both(tmp_path_factory):
 
     with mock.patch.object(pdf, "one_document", return_value=True):  # the tagged variants' way
         serial = build(book, root / "serial", jobs=1)
+    from pipeline.export.pdf import engine
+
     parallel = build(book, root / "parallel", jobs=2)
-    one_job = build(book, root / "one-job", jobs=1)
+    with mock.patch.object(engine, "lay_out", wraps=engine.lay_out) as spy:
+        one_job = build(book, root / "one-job", jobs=1)
+    LAID_OUT[:] = _laid_out(spy.call_args_list)
     assert serial.diagnostics == () and parallel.diagnostics == () == one_job.diagnostics, parallel.diagnostics
     # The chunks do not depend on --jobs, so neither does the PDF.
     assert parallel.outputs[0].read_bytes() == one_job.outputs[0].read_bytes()
@@ -92,6 +99,12 @@ def _links(reader: PdfReader):
              reader.get_destination_page_number(names[str(a.get_object()["/Dest"])]))
             for index, page in enumerate(reader.pages) for a in page.get("/Annots") or []
             if "/Dest" in a.get_object()]
+
+
+def test_a_cold_build_lays_out_each_page_once(both):
+    # Three chunks of six articles, each laid out once; then the front matter
+    # and the furniture (folios, the openers' numbers), once each.
+    assert LAID_OUT == ["body", "body", "body", "front", "furniture"]
 
 
 def test_same_pages_labels_bookmarks_and_links(both):
