@@ -55,7 +55,7 @@ class Article:
     blurb: str = ""
     subtitle: str = ""
     authors: tuple[str, ...] = ()
-    slug_given: bool = False  # the front matter names the slug (else it is derived from the title)
+    slug_given: bool = False  # the author named the slug (front matter `slug`, a heading's `{#id}`), else it is the file name's
     language: str = ""  # the front matter's `language`, if not the book's
     # The title as written when it is inline Markdown (a heading's text), so
     # contents and running heads can set its code and emphasis; `title` is

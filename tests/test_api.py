@@ -21,8 +21,8 @@ def test_per_article_booklets_and_manifest(tmp_path):
     assert result.diagnostics == (), [d.format() for d in result.diagnostics]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"]
     paths = {entry["path"] for entry in manifest}
-    slugs = ["how-kratom-may-ease-muscle-soreness-the-prolactin-connection",
-             "kratom-for-muscle-soreness-relief-dopamine-and-safe-dosage"]
+    slugs = ["kratom-prolactin-and-muscle-soreness",
+             "kratom-dosage-and-safety-for-muscle-soreness"]
     assert paths == {"kratom-and-muscle-soreness.pdf", "kratom-and-muscle-soreness.epub",
                      *(f"articles/{slug}.{kind}" for slug in slugs for kind in ("pdf", "epub"))}
     for entry in manifest:
