@@ -19,6 +19,7 @@ from .output import StagedOutputs
 from .progress import Progress
 
 DEFAULT_FORMATS = ("pdf", "epub")
+ARTICLES = "articles"  # OUT_DIR's folder of per-article booklets
 DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
 
 
@@ -139,9 +140,10 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
 
     formats, strict = in_fact_order(options.formats), options.strict
     with StagedOutputs() as staged:
-        work = [_job(rendered, out_dir, formats, staged)]
+        work = [_job(rendered, out_dir, formats, staged, out_dir / CACHE_DIR)]
         if options.per_article:
-            work += [_job(single, out_dir / "articles", formats, staged) for single in split_articles(rendered)]
+            work += [_job(single, out_dir / ARTICLES, formats, staged, out_dir / CACHE_DIR / ARTICLES)
+                     for single in split_articles(rendered)]
         for found in _run_all(work, context):
             diagnostics += found
         if options.per_article and not _failed(diagnostics, strict):
@@ -151,13 +153,17 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
         return BuildResult(staged.commit(), tuple(_strict(diagnostics, strict)))
 
 
-def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged: StagedOutputs) -> _Job:
+def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged: StagedOutputs,
+         cache_dir: Path) -> _Job:
+    """The booklet's outputs staged in `out_dir`; its page-number guess in
+    `cache_dir`, always under OUT_DIR/.pipeline-cache (never beside the
+    per-article downloads, in the folder a website publishes)."""
     slug = rendered.book.slug
     targets = tuple((name, staged.stage(out_dir / f"{slug}{get_exporter(name).suffix}")) for name in formats)
     imposed = None
     if "pdf" in formats and rendered.book.config.pdf_impose:
         imposed = staged.stage(out_dir / f"{slug}-imposed.pdf")
-    return _Job(rendered, targets, imposed, out_dir / CACHE_DIR / f"pages-{slug}.json")
+    return _Job(rendered, targets, imposed, cache_dir / f"pages-{slug}.json")
 
 
 def _run_all(work: list[_Job], context: ExportContext) -> list[list[Diagnostic]]:

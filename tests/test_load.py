@@ -62,6 +62,27 @@ def test_wrong_values_are_type_errors(tmp_path, line, code):
     assert diagnostics[0].line == text.split("\n").index(line) + 1
 
 
+@pytest.mark.parametrize("value, problem", [
+    ("https://example.org/downloads/", None),
+    ("http://example.org", None),
+    ("example.org/downloads", "absolute http(s) URL"),
+    ("/downloads/", "absolute http(s) URL"),
+    ("ftp://example.org/", "absolute http(s) URL"),
+    ("https://", "absolute http(s) URL"),
+    ("https://example.org/a b/", "absolute http(s) URL"),
+    ("https://example.org/?v=1", "without '?' or '#'"),
+])
+def test_site_base_url_must_be_an_absolute_web_address(tmp_path, value, problem):
+    path = _write(tmp_path / "book.toml", f'[book]\ntitle = "T"\n\n[site]\nbase-url = "{value}"\n')
+    config, diagnostics = load_config(path, "fallback")
+    if problem is None:
+        assert diagnostics == [] and config.site_base_url == value
+        return
+    [d] = diagnostics
+    assert (d.code, d.line, d.path) == ("C003", 5, path) and problem in d.message and value in d.message
+    assert "https://example.org/downloads/" in d.message + d.hint and config.site_base_url == ""
+
+
 def test_every_schema_option_is_in_the_readme():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for option in SCHEMA:
