@@ -96,8 +96,11 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         result = build(args.book_dir, args.out, options, progress=progress)
     finally:
         progress.close()  # the terminal gets its cursor back, whatever happened
-    return _report(result.outputs, result.diagnostics, stdout, stderr,
+    code = _report(result.outputs, result.diagnostics, stdout, stderr,
                    "build failed: {errors} error(s); previous outputs left unchanged")
+    for path in result.removed:  # outputs that no longer belong to the book
+        print(f"removed {path}", file=stdout)
+    return code
 
 
 def _import(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
