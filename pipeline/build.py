@@ -167,7 +167,7 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
     return BuildResult(outputs, tuple(_strict(diagnostics, strict)), staged.removed)
 
 
-def _written(job: "_Job", finals: dict[Path, Path]):
+def _written(job: _Job, finals: dict[Path, Path]):
     """The files of one booklet, as the manifest lists them."""
     from .export.articles import Written
 
@@ -196,7 +196,7 @@ def _no_longer_written(earlier: dict[Path, str], finals: set[Path], out_dir: Pat
     return stale
 
 
-def _tidy(out_dir: Path, work: list["_Job"], guesses: bool) -> None:
+def _tidy(out_dir: Path, work: list[_Job], guesses: bool) -> None:
     """After a commit: an `articles/` folder left empty goes; with `guesses`
     (a per-article build that keeps them), so do the page-number guesses of
     articles that are gone."""

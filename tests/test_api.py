@@ -105,7 +105,8 @@ def test_retitled_articles_keep_their_files_and_gone_ones_are_removed(tmp_path):
     assert second.ok and second.removed == () and _files(out) == names | set(mine)
     assert PdfReader(out / "articles" / "tides.pdf").metadata.title == "How to read a tide table"
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert [(a["slug"], a["title"]) for a in manifest["articles"]][0] == ("tides", "How to read a tide table")
+    first_article = manifest["articles"][0]
+    assert (first_article["slug"], first_article["title"]) == ("tides", "How to read a tide table")
 
     # Two articles gone and the book retitled: their files go at the next build,
     # except one the user replaced with a file of their own.
