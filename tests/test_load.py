@@ -259,6 +259,10 @@ def test_a_file_of_several_articles_gives_each_a_slug_of_its_own(tmp_path):
                                                "first", "chapters-second"]
     assert [a.slug_given for a in book.articles] == [False, True, False, False, True, False]
     assert [(d.code, d.path.name) for d in diagnostics] == [("M004", "01-harbour.md"), ("M011", "01-harbour.md")]
+    _write(tmp_path / "03-more.md", "---\ntitle: More\n---\n\nIntro.\n\n# Tides again {#first}\n\nText.\n")
+    book, diagnostics = load_book(tmp_path)
+    assert [(d.code, d.path.name, d.line) for d in diagnostics if d.is_error] == [("M007", "03-more.md", 7)]
+    assert "'{#…}'" in [d.hint for d in diagnostics if d.is_error][0]
 
 
 def test_slugs_of_every_script_are_ascii_never_untitled_and_stable(tmp_path):

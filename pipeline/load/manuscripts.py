@@ -246,8 +246,8 @@ def _unique_slugs(articles: list[Article], root: Path) -> tuple[list[Article], l
         if article.slug_given and article.slug in given:
             diagnostics.append(error(
                 "M007", f"slug '{article.slug}' is also given to {given[article.slug].source_path.name}",
-                hint="give each article its own 'slug:' in its front matter",
-                path=article.source_path, line=_position_in(article.source_path, root, "slug:")[0]))
+                hint="give each article its own 'slug:' in its front matter (or '{#…}' after its heading)",
+                path=article.source_path, line=_slug_line(article, root)))
         if article.slug_given:
             given.setdefault(article.slug, article)
     taken = set(given)
@@ -263,7 +263,7 @@ def _unique_slugs(articles: list[Article], root: Path) -> tuple[list[Article], l
             slug = f"{base}-{suffix}"
         if slug != base:
             diagnostics.append(warning(
-                "M011", f"slug '{base}' (from the file name) is already used; this article's is '{slug}'",
+                "M011", f"slug '{base}' (derived from the file name) is already used; this article's is '{slug}'",
                 hint="give the article a 'slug:' in its front matter to choose its own",
                 path=article.source_path, line=1))
         taken.add(slug)
@@ -275,6 +275,17 @@ def _refused_manuscript(path: Path, exc: ResourceRefused) -> Diagnostic:
     where = f"a link to '{exc.target}', outside the book folder" if isinstance(exc, OutsideBook) else str(exc)
     return error("M010", f"manuscript is {where}; it was not read", path=path,
                  hint="copy the file into the book folder instead of linking to it")
+
+
+def _slug_line(article: Article, root: Path) -> int:
+    """The line that names an article's slug: a heading's `{#slug}`, else
+    the front matter's `slug:` (neither can be on line 1 of a file that
+    has them: a heading starts with '#', front matter with '---')."""
+    for needle in (f"{{#{article.slug}", "slug:"):
+        line, column = _position_in(article.source_path, root, needle)
+        if (line, column) != (1, 1):
+            return line
+    return 1
 
 
 def _position_in(path: Path, root: Path, needle: str) -> tuple[int, int]:
