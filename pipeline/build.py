@@ -199,7 +199,16 @@ def _no_longer_written(earlier: dict[Path, str], finals: set[Path], out_dir: Pat
 def _tidy(out_dir: Path, work: list[_Job], guesses: bool) -> None:
     """After a commit: an `articles/` folder left empty goes; with `guesses`
     (a per-article build that keeps them), so do the page-number guesses of
-    articles that are gone."""
+    articles that are gone. Earlier versions kept those in
+    `articles/.pipeline-cache/`, inside the published folder: it goes too."""
+    legacy = out_dir / ARTICLES / CACHE_DIR
+    if legacy.is_dir() and not legacy.is_symlink():
+        for guess in legacy.glob("pages-*.json"):
+            guess.unlink(missing_ok=True)
+        try:
+            legacy.rmdir()  # only if nothing else is in it
+        except OSError:
+            pass
     try:
         (out_dir / ARTICLES).rmdir()  # only if empty: a user's file there keeps it
     except OSError:

@@ -93,8 +93,11 @@ def test_retitled_articles_keep_their_files_and_gone_ones_are_removed(tmp_path):
     mine = {"notes.txt": b"my notes", "articles/my-own.pdf": b"%PDF-1.4 mine", "old-book.pdf": b"%PDF mine"}
     for name, data in mine.items():
         (out / name).write_bytes(data)
+    (out / "articles" / ".pipeline-cache").mkdir()  # where earlier versions kept page-number guesses
+    (out / "articles" / ".pipeline-cache" / "pages-old.json").write_text("{}", encoding="utf-8")
     first = build(book, out, per_article=True, jobs=1)
     assert first.ok and first.removed == ()
+    assert not (out / "articles" / ".pipeline-cache").exists()
     names = {"harbour-notes.pdf", "harbour-notes.epub", "manifest.json",
              *(f"articles/{slug}.{kind}" for slug in ("tides", "knots", "weather") for kind in ("pdf", "epub"))}
     assert _files(out) == names | set(mine)
