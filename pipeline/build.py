@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import __version__
-from .cache import (CACHE_DIR, LAYOUT_CACHE, fingerprint, read_guess, record, up_to_date, write_guess,
-                    written_before)
+from .cache import (CACHE_DIR, LAYOUT_CACHE, MANIFEST_NAME, fingerprint, read_guess, record, up_to_date,
+                    write_guess, written_before)
 from .diagnostics import Diagnostic, as_errors, error, has_errors
 from .export import (PAGE_NUMBERS, REGISTRY, ExportContext, LayoutSettings, build_timestamp, get_exporter,
                      in_fact_order)
@@ -21,7 +21,6 @@ from .progress import Progress
 
 DEFAULT_FORMATS = ("pdf", "epub")
 ARTICLES = "articles"  # OUT_DIR's folder of per-article booklets
-MANIFEST = "manifest.json"  # OUT_DIR's description of the book's downloads
 DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
 
 
@@ -156,7 +155,7 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
         if options.per_article and not _failed(diagnostics, strict):
             finals = dict(staged.pending())
             files = [_written(job, finals) for job in work]
-            write_manifest(staged.stage(out_dir / MANIFEST), out_dir, rendered, files[0], files[1:])
+            write_manifest(staged.stage(out_dir / MANIFEST_NAME), out_dir, rendered, files[0], files[1:])
         if _failed(diagnostics, strict):
             return BuildResult((), tuple(_strict(diagnostics, strict)))
         finals = {final for _, final in staged.pending()}
@@ -188,10 +187,10 @@ def _no_longer_written(earlier: dict[Path, str], finals: set[Path], out_dir: Pat
     stale = {}
     for path, digest in earlier.items():
         relative = path.relative_to(out_dir)
-        per_article = relative.parts[0] == ARTICLES or relative.as_posix() == MANIFEST
+        per_article = relative.parts[0] == ARTICLES or relative.as_posix() == MANIFEST_NAME
         if path in finals or (per_article and not options.per_article):
             continue
-        if relative.as_posix() == MANIFEST or path.suffix in suffixes:
+        if relative.as_posix() == MANIFEST_NAME or path.suffix in suffixes:
             stale[path] = digest
     return stale
 

@@ -28,7 +28,8 @@ from .styles import styles_dir
 CACHE_DIR = Path(".pipeline-cache")
 STATE = CACHE_DIR / "state.json"
 LAYOUT_CACHE = CACHE_DIR / "layout"  # laid-out parts of long PDFs (Store)
-OUTPUT_SUFFIXES = (".pdf", ".epub", ".json")  # what an output of a build can be
+OUTPUT_SUFFIXES = (".pdf", ".epub")  # what an output of a build can be, besides the manifest
+MANIFEST_NAME = "manifest.json"  # OUT_DIR's description of the downloads (--per-article)
 
 
 def fingerprint(book_dir: Path, options: dict[str, object]) -> str:
@@ -113,7 +114,8 @@ def written_before(out_dir: Path) -> dict[Path, str]:
             continue
         relative = PurePosixPath(name)
         if relative.is_absolute() or not relative.parts or ".." in relative.parts or "\\" in name \
-                or relative.parts[0] == CACHE_DIR.name or relative.suffix not in OUTPUT_SUFFIXES:
+                or relative.parts[0] == CACHE_DIR.name \
+                or (relative.suffix not in OUTPUT_SUFFIXES and name != MANIFEST_NAME):
             continue
         found[out_dir.joinpath(*relative.parts)] = digest
     return found

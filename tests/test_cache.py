@@ -112,7 +112,7 @@ def test_only_outputs_inside_the_output_folder_are_ever_candidates_for_removal(t
     (tmp_path / "outside.pdf").write_bytes(b"not ours")
     digest = hashlib.sha256(b"not ours").hexdigest()
     names = ["../outside.pdf", str(tmp_path / "outside.pdf"), ".pipeline-cache/state.json", "notes.txt",
-             "articles\\..\\..\\outside.pdf", "", "book.pdf", "articles/a.epub", "manifest.json"]
+             "articles\\..\\..\\outside.pdf", "", "settings.json", "articles/manifest.json", "book.pdf", "articles/a.epub", "manifest.json"]
     (out / STATE).write_text(json.dumps({"written": {name: digest for name in names} | {"x.pdf": 3}}),
                              encoding="utf-8")
     assert set(written_before(out)) == {out / "book.pdf", out / "articles" / "a.epub", out / "manifest.json"}
