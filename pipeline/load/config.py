@@ -56,6 +56,7 @@ SCHEMA: tuple[Option, ...] = (
     Option("pdf", "variant", "choice", "pdf_variant", "PDF standard to follow: tagged and accessible (pdf/ua-1) or archival (pdf/a-3b).", choices=PDF_VARIANTS),
     Option("pdf", "impose", "bool", "pdf_impose", "Also write <slug>-imposed.pdf: two pages per sheet in saddle-stitch order."),
     Option("epub", "embed-fonts", "bool", "epub_embed_fonts", "Embed the book's fonts in the EPUB."),
+    Option("site", "base-url", "str", "site_base_url", "Absolute http(s) address the output folder is published at, e.g. \"https://example.org/downloads/\"; manifest.json then gives each file's url."),
 )
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -199,6 +200,8 @@ def _check(option: Option, value: Any) -> str:
             return f"expected a string, got {type(value).__name__}"
         if option.key == "date" and not _is_date(value):
             return f"expected a date as YYYY-MM-DD, got {value!r}"
+        if option.key == "base-url":
+            return _base_url_problem(value)
         if option.required and not value.strip():
             return "must not be empty"
     elif option.kind == "list":
@@ -259,6 +262,22 @@ def _belongs(key: str, table: str | None) -> str:
     """"'page-size' belongs in [pdf]" when `key` is an option of another table."""
     owners = [o.table for o in SCHEMA if o.key == key and o.table != table]
     return f"'{key}' belongs in [{owners[0]}]." if owners else ""
+def _base_url_problem(value: str) -> str:
+    """What keeps `value` from being a base for download addresses, or ''.
+    The manifest appends each output's path to it, so it must be absolute,
+    web-served (http or https) and end before any query or fragment."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc \
+            or any(c.isspace() for c in value):
+        return f"expected an absolute http(s) URL, e.g. \"https://example.org/downloads/\", got {value!r}"
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        return f"expected a URL without '?' or '#' (each file's path is appended to it), got {value!r}"
+    return ""
 
 
 def _toml_error_position(message: str) -> tuple[int, int]:
