@@ -163,7 +163,7 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
             staged.retire(path, digest)
         outputs = staged.commit()
     _tidy(out_dir, work, options.cache and options.per_article)
-    return BuildResult(outputs, tuple(_strict(diagnostics, strict)), staged.removed)
+    return BuildResult(outputs, tuple(_strict(diagnostics, strict)), removed=staged.removed)
 
 
 def _written(job: _Job, finals: dict[Path, Path]):
