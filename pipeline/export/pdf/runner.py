@@ -109,7 +109,10 @@ class LocalProcesses:
     def lay_out(self, parts: list[Part], variant: dict[str, str]) -> Iterator[tuple[int, Laid]]:
         from .engine import lay_out
 
-        if len(parts) <= 1:  # not worth a process
+        # Starting workers costs a second or so (each imports WeasyPrint): not
+        # for one part, nor for the quick ones of a short book (its front
+        # matter and furniture) when no worker runs yet.
+        if len(parts) <= 1 or (self.pool is None and sum(part.kind == "body" for part in parts) < 2):
             yield from InProcess().lay_out(parts, variant)
             return
         if self.pool is None:
