@@ -49,11 +49,6 @@ def render_template(name: str, **context: object) -> str:
     return _environment(styles_dir()).get_template(name).render(**context)
 
 
-def font_files() -> list[Path]:
-    """Every font the styles ship, in a stable order (reproducible packaging)."""
-    return sorted((styles_dir() / "fonts").glob("*.ttf"))
-
-
 @lru_cache(maxsize=1)
 def _label_tables() -> dict[str, dict[str, str]]:
     import tomllib
