@@ -44,7 +44,7 @@ from markupsafe import Markup
 from ...cache import Store, folder_digest
 from ...fonts import FONT_DIRS
 from ...model import PageBreak, RenderedArticle, RenderedBook
-from ...styles import styles_dir
+from ...styles import design_css, styles_dir
 from .. import PAGE_NUMBERS, ExportContext
 from .booklet import booklet_html
 from .engine import anchor_pages, captured_warnings, identifier, layout, page_breaks
@@ -205,12 +205,13 @@ def _numbers(results: list[Laid]) -> tuple[dict[str, str], list[int]]:
 
 
 ENGINE = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5")  # lay the parts out
-LAYOUT_CODE = ("__init__.py", "chunks.py", "engine.py", "booklet.py", "merge.py", "../pagebreaks.py", "../../fonts.py")  # ours, from this folder
+LAYOUT_CODE = ("__init__.py", "chunks.py", "engine.py", "booklet.py", "merge.py", "../pagebreaks.py", "../../fonts.py",
+               "../../styles.py")  # ours, from this folder
 
 
 class _Keys:
     """Cache keys: what a part's layout depends on besides its HTML: the
-    styles, the layout engine's versions and our own layout code (so an
+    styles (ours, the book's own styles/ folder and [style]'s colours), the layout engine's versions and our own layout code (so an
     upgrade or a change never mixes old and new parts), the variant and the
     page size."""
 
@@ -228,6 +229,9 @@ class _Keys:
         for name in LAYOUT_CODE:
             digest.update(name.encode() + b"\0" + (here / name).read_bytes())
         digest.update(folder_digest(styles_dir()))
+        if book.book.styles is not None:  # the book's own styles: its print.css, fonts, templates
+            digest.update(b"|book-styles" + folder_digest(book.book.styles))
+        digest.update(f"|design={design_css(book.book.config)}".encode())
         for folder in FONT_DIRS:  # the script fonts, by name, size and date (hashing 100 MB would be slow)
             for entry in sorted(folder.glob("*.tt[fc]")) if folder.is_dir() else ():
                 stat = entry.stat()

@@ -26,7 +26,7 @@ from ...styles import is_rtl
 from ...model import PAGE_SIZES, BookConfig, PageBreak, RenderedBook
 from ..pagebreaks import block_elements, letters
 from ...resources import ResourceRefused, media_type, resolve_url
-from ...styles import book_labels, styles_dir
+from ...styles import book_file, book_labels, design_css, styles_dir
 from .. import ExportContext
 
 # Raised by the layout when BookFetcher refuses a file (outside the book, remote).
@@ -64,8 +64,24 @@ def layout(html: str, book: RenderedBook, variant: dict[str, str], first_page: i
     if is_rtl(book.book.config.language):  # the booklet mirrored, bound on the right
         stylesheets.insert(1, CSS(filename=str(styles_dir() / "print-rtl.css"), url_fetcher=fetcher,
                                   font_config=fonts))
+    stylesheets += _design(book, fetcher, fonts)
     source = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/", url_fetcher=fetcher)
     return source, source.render(stylesheets=stylesheets, font_config=fonts, **variant)
+
+
+def _design(book: RenderedBook, fetcher: "BookFetcher", fonts) -> list:
+    """[style]'s custom properties, then the book's own styles/print.css
+    (its url()s relative to that folder, fetched through the gate): after
+    ours, so that the book's rules win."""
+    sheets = []
+    knobs = design_css(book.book.config)
+    if knobs:
+        sheets.append(CSS(string=knobs, font_config=fonts))
+    own = book_file(book.book, "print.css")
+    if own:
+        sheets.append(CSS(string=own, base_url=book.book.styles.as_uri() + "/", url_fetcher=fetcher,
+                          font_config=fonts))
+    return sheets
 
 
 class ProjectFonts(FontConfiguration):
