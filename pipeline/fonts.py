@@ -287,7 +287,7 @@ def missing_locations(missing: Missing, sources: list[tuple[Path, str]]) -> tupl
 PACKAGED_FAMILIES = {"Book Serif": "Book Serif", "Book Sans": "Book Sans", "Book Mono": "Book Mono",
                      "Source Serif Pro": "Book Serif", "Source Sans Pro": "Book Sans",
                      "DejaVu Sans Mono": "Book Mono"}
-FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
+FONT_SUFFIXES = (".ttf", ".otf")  # what WeasyPrint, HarfBuzz's subsetter and EPUB readers all take
 _SAFE_FAMILY = re.compile(r"^[^\"\\;{}<>\x00-\x1f]{1,64}$")
 
 

@@ -187,7 +187,8 @@ _FRAGMENT_LINK = re.compile(r'href="#([^"]+)"')
 def _front_part(book: RenderedBook, pages: dict[str, str], context: ExportContext, keys: "_Keys") -> Part:
 
     html = booklet_html(book, context, pages, part="front", link_base=LINK_BASE)
-    return Part("front", book, html, 1, {}, keys.of("front", html, 1, [book.book.cover] if book.book.cover else []))
+    images = [path for path in (book.book.cover, book.book.logo) if path is not None]
+    return Part("front", book, html, 1, {}, keys.of("front", html, 1, images))
 
 
 def _numbers(results: list[Laid]) -> tuple[dict[str, str], list[int]]:
