@@ -57,7 +57,7 @@ SCHEMA: tuple[Option, ...] = (
     Option("epub", "embed-fonts", "bool", "epub_embed_fonts", "Embed the book's fonts in the EPUB."),
     Option("style", "accent", "colour", "accent", "Accent colour (CSS colour, e.g. \"#2a6f97\"): headings, rules, the cover; var(--accent) in print.css."),
     Option("style", "text-font", "str", "text_font", "Font family of the text: one of the book's styles/fonts/ or a packaged one (\"Book Serif\", \"Book Sans\")."),
-    Option("style", "heading-font", "str", "heading_font", "Font family of headings, cover and running heads, chosen like text-font."),
+    Option("style", "heading-font", "str", "heading_font", "Font family of headings, the cover, title page and folios, chosen like text-font."),
     Option("style", "logo", "str", "logo", "Logo image inside the book (PNG or JPEG), on the cover and the title page."),
     Option("style", "cover-background", "colour", "cover_background", "Background colour of the typographic cover; default the accent."),
     Option("notice", "show-tool", "bool", "notice_show_tool", "Print the \"Made with pipeline x.y\" line on the notice page. Default true."),
