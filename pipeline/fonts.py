@@ -304,11 +304,14 @@ class BookFace:
 def book_faces(root: Path) -> tuple[BookFace, ...]:
     """The fonts of the book's styles/fonts/ (read through the gate), in name
     order; a file that is not a font, or is outside the book, is left out
-    (`check` and the build report it: see `font_file_problems`)."""
+    (the loader reports it: `load.manuscripts._font_problems`)."""
     from .resources import ResourceRefused, inside
 
     folder = root / "styles" / "fonts"
-    if not folder.is_dir():
+    try:
+        if not folder.is_dir() or not inside(folder, (root,)):  # a folder linked out is not even listed
+            return ()
+    except ResourceRefused:
         return ()
     faces = []
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in FONT_SUFFIXES):

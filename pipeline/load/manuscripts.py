@@ -114,7 +114,31 @@ def _styles(root: Path) -> tuple[Path | None, list[Diagnostic]]:
             continue
         if name.startswith("templates/"):
             diagnostics += _template_problems(root / BOOK_STYLES / name, text)
-    return folder, diagnostics
+    return folder, diagnostics + _font_problems(root)
+
+
+def _font_problems(root: Path) -> list[Diagnostic]:
+    """Font files of the book's styles/fonts/ that cannot be used: a link
+    out of the book, or not a font its name table describes."""
+    from ..fonts import FONT_SUFFIXES, PACKAGED_FAMILIES, book_faces
+
+    folder = root / "styles" / "fonts"
+    if not folder.is_dir():
+        return []
+    usable = {face.path for face in book_faces(root)}
+    found = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in FONT_SUFFIXES):
+        try:
+            real = inside(path, (root,))
+        except ResourceRefused as exc:
+            found.append(error("C009", f"font {path.name} is refused: {exc}", path=path,
+                               hint="put the font file itself into styles/fonts/"))
+            continue
+        if real not in usable:
+            found.append(error("C009", f"{path.name} is not a font the book can use (unreadable, or named "
+                                       f"like a packaged family: {', '.join(sorted(set(PACKAGED_FAMILIES)))})",
+                               hint="a TrueType or OpenType font with a family name of its own", path=path))
+    return found
 
 
 def _template_problems(path: Path, text: str) -> list[Diagnostic]:
