@@ -336,7 +336,8 @@ def _describe(path: Path, size: int, mtime: int) -> BookFace | None:
             names = font["name"]
             family = str(names.getBestFamilyName() or "").strip()
             weight = int(font["OS/2"].usWeightClass) if "OS/2" in font else 400
-            italic = bool(font["head"].macStyle & 2) or ("OS/2" in font and bool(font["OS/2"].fsSelection & 1))
+            italic = bool(font["head"].macStyle & 2) or \
+                ("OS/2" in font and bool(font["OS/2"].fsSelection & 1))
     except (TTLibError, OSError, KeyError, AttributeError, ValueError):
         return None
     if not _SAFE_FAMILY.match(family) or family in PACKAGED_FAMILIES:
@@ -488,8 +489,8 @@ def book_text(book: "Book", words: dict[str, str]) -> str:
     drawn, so the plan and the diagnostics agree whatever the exporter."""
     config = book.config
     parts = [config.title, config.subtitle, config.publisher, config.description, config.notice,
-             config.rights, config.date, config.identifier, *config.authors, *config.keywords, *words.values(),
-             *config.notice_lines]
+             config.rights, config.date, config.identifier, *config.authors, *config.keywords,
+             *words.values(), *config.notice_lines]
     for article in book.articles:
         parts += [article.title, article.subtitle, article.summary, article.blurb, *article.authors, article.body]
     return "\n".join(parts)
@@ -512,9 +513,10 @@ def font_diagnostics(book: "Book", words: dict[str, str]) -> list["Diagnostic"]:
         where = ", ".join(f"{path.name}:{line}:{column}" for path, line, column in places)
         path, line, column = places[0] if places else (book.config_path, 1, 1)
         hint = (f"install the Debian package {missing.package} (apt install {missing.package})"
-                if missing.package else f"no font of the book draws this script: put a font that does "
-                                        f"into {book.root / 'styles' / 'fonts'}/ (the book's own fonts, "
-                                        "used wherever the others lack a character), or remove the characters")
+                if missing.package else
+                f"no font of the book draws this script: put a font that does into "
+                f"{book.root / 'styles' / 'fonts'}/ (the book's own fonts, used wherever the others lack "
+                "a character), or remove the characters")
         found.append(warning("R007", f"{count} character(s) of {missing.script} script ({sample}) "
                                      f"cannot be drawn by any font of the book; first at {where or 'the labels'}",
                              hint=hint, path=path, line=line, column=column))

@@ -272,9 +272,12 @@ def test_the_layout_cache_key_covers_the_books_styles(tmp_path):
         loaded, _ = load_book(book)
         return _Keys(RenderedBook(loaded, ()), context, {}).salt
 
-    before = salt()
+    from pipeline.cache import fingerprint
+
+    before, no_op = salt(), fingerprint(book, {})
     (book / "styles" / "print.css").write_text("p { color: teal; }\n", encoding="utf-8")
     after = salt()
+    assert fingerprint(book, {}) != no_op  # and the no-op check rebuilds
     (book / "book.toml").write_text('[book]\ntitle = "T"\n[style]\naccent = "teal"\n', encoding="utf-8")
     assert len({before, after, salt()}) == 3
 

@@ -19,8 +19,8 @@ from ebooklib import epub
 from lxml import etree
 
 from ..diagnostics import error
-from ..fonts import (EpubFont, FontChoice, as_runs, book_face_rules, book_text, epub_css, epub_fonts, font_choice,
-                     own_font_files, plan_fonts)
+from ..fonts import (EpubFont, FontChoice, as_runs, book_face_rules, book_text, epub_css, epub_fonts,
+                     font_choice, own_font_files, plan_fonts)
 from ..resources import image_bytes, inspect_image
 from ..styles import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
@@ -231,7 +231,8 @@ def _add_images(package: epub.EpubBook, book: RenderedBook) -> list[Path]:
     return images
 
 
-def _stylesheet(book: RenderedBook, embed_fonts: bool, script_fonts: list[EpubFont], choice: FontChoice) -> bytes:
+def _stylesheet(book: RenderedBook, embed_fonts: bool, script_fonts: list[EpubFont],
+                choice: FontChoice) -> bytes:
     """epub.css, after the script fonts' faces (pipeline/fonts.py); then the
     book's own faces, [style]'s choices and the book's own styles/epub.css
     (whose url()s may name fonts only: ValueError otherwise). Without
@@ -282,7 +283,8 @@ def _add_fonts(package: epub.EpubBook, documents: list["_Document"], script_font
                choice: FontChoice) -> None:
     """The fonts the stylesheet uses (ours, the book's own), subset to the
     characters of the book (a script's face to the characters of its unicode-range)."""
-    used = sorted(set(re.findall(r"url\(['\"]?\.\./fonts/([^)'\"]+)['\"]?\)", css)) - {f.name for f in script_fonts})
+    named = set(re.findall(r"url\(['\"]?\.\./fonts/([^)'\"]+)['\"]?\)", css))
+    used = sorted(named - {font.name for font in script_fonts})
     text = "".join("".join(etree.fromstring(d.content).itertext()) for d in documents)
     for name in used:
         source = _font_source(name, choice)

@@ -157,7 +157,8 @@ def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]
         values["language"] = "en"
         return [error("C003", f"[book] language: {language!r} is not a BCP 47 language tag",
                       hint="e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\"", path=path, line=line)]
-    if label_language(language) is None and label_language(language, book_label_tables(path.parent)[0]) is None:
+    own_tables = book_label_tables(path.parent)[0]  # the book's styles/labels.toml may add the language
+    if label_language(language) is None and label_language(language, own_tables) is None:
         return [warning("C008", f"no words for the language '{language}' in labels.toml: the book's "
                                 "fixed words (\"Contents\", \"In brief\"...) are printed in English",
                         hint="give them in a [labels] table of book.toml, or add the language to "
@@ -244,16 +245,16 @@ def _fonts(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
     with: one of its styles/fonts/ or a packaged one."""
     from ..fonts import book_families
 
-    chosen = {key: values[field] for key, field in (("text-font", "text_font"), ("heading-font", "heading_font"))
-              if values.get(field)}
+    fields = (("text-font", "text_font"), ("heading-font", "heading_font"))
+    chosen = {key: values[field] for key, field in fields if values.get(field)}
     if not chosen:
         return []
     known = book_families(path.parent)
     found = []
     for key, family in chosen.items():
         if family not in known:
-            found.append(error("C003", f"[style] {key}: no font family {family!r} in the book's styles/fonts/ "
-                                       "or the packaged fonts",
+            found.append(error("C003", f"[style] {key}: no font family {family!r} in the book's "
+                                       "styles/fonts/ or the packaged fonts",
                                hint=f"families available: {', '.join(sorted(known))}; add the font's files "
                                     "to styles/fonts/ in the book folder",
                                path=path, line=toml_line(text, "style", key)))

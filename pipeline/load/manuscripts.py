@@ -105,8 +105,9 @@ def _styles(root: Path) -> tuple[Path | None, list[Diagnostic]]:
         try:
             text = decode(read_bytes(path, (root,)))
         except ResourceRefused as exc:
-            diagnostics.append(error("C009", f"styles/{name} is refused: {exc}", path=root / BOOK_STYLES / name,
-                                     hint="keep the book's styles inside the book folder"))
+            diagnostics.append(error("C009", f"styles/{name} is refused: {exc}",
+                                     hint="keep the book's styles inside the book folder",
+                                     path=root / BOOK_STYLES / name))
             continue
         except NotUtf8 as exc:
             diagnostics.append(error("C009", f"styles/{name} is {exc}", hint="save it as UTF-8",
@@ -135,8 +136,9 @@ def _font_problems(root: Path) -> list[Diagnostic]:
                                hint="put the font file itself into styles/fonts/"))
             continue
         if real not in usable:
+            ours = ", ".join(sorted(PACKAGED_FAMILIES))
             found.append(error("C009", f"{path.name} is not a font the book can use (unreadable, or named "
-                                       f"like a packaged family: {', '.join(sorted(set(PACKAGED_FAMILIES)))})",
+                                       f"like a packaged family: {ours})",
                                hint="a TrueType or OpenType font with a family name of its own", path=path))
     return found
 
@@ -172,7 +174,8 @@ def _logo(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[D
         kind = inspect_image(path).media_type
     except (ResourceRefused, ImageRejected) as exc:
         return None, [error("R002", f"logo: {exc}", path=config_path, line=line,
-                            hint="name a PNG or JPEG file inside the book folder, e.g. logo = \"images/logo.png\"")]
+                            hint="name a PNG or JPEG file inside the book folder, "
+                                 "e.g. logo = \"images/logo.png\"")]
     if kind not in ("image/png", "image/jpeg"):
         return None, [error("R002", f"logo: a {kind} image; the logo must be PNG or JPEG", path=config_path,
                             line=line, hint="export the logo as PNG (with a transparent background)")]

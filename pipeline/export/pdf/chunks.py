@@ -206,13 +206,14 @@ def _numbers(results: list[Laid]) -> tuple[dict[str, str], list[int]]:
 
 
 ENGINE = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5")  # lay the parts out
-LAYOUT_CODE = ("__init__.py", "chunks.py", "engine.py", "booklet.py", "merge.py", "../pagebreaks.py", "../../fonts.py",
-               "../../styles.py")  # ours, from this folder
+LAYOUT_CODE = ("__init__.py", "chunks.py", "engine.py", "booklet.py", "merge.py", "../pagebreaks.py",
+               "../../fonts.py", "../../styles.py")  # ours, from this folder
 
 
 class _Keys:
     """Cache keys: what a part's layout depends on besides its HTML: the
-    styles (ours, the book's own styles/ folder and [style]'s colours), the layout engine's versions and our own layout code (so an
+    styles (ours, the book's own styles/ folder and [style]'s colours), the
+    layout engine's versions and our own layout code (so an
     upgrade or a change never mixes old and new parts), the variant and the
     page size."""
 
