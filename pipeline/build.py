@@ -57,6 +57,7 @@ class BuildOptions:
 class BuildResult:
     outputs: tuple[Path, ...]
     diagnostics: tuple[Diagnostic, ...]
+    up_to_date: bool = False  # nothing changed since the last build: `outputs` are its files, untouched
 
     @property
     def ok(self) -> bool:
@@ -85,7 +86,7 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
         key = fingerprint(book_dir, {**options.fingerprint(), "book": str(book_dir.resolve())})
         previous = up_to_date(out_dir, key)
         if previous is not None:
-            return BuildResult(*previous)
+            return BuildResult(*previous, up_to_date=True)
     progress = progress or Progress()
     try:
         result = _build(book_dir, out_dir, options, progress)

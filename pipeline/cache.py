@@ -113,7 +113,7 @@ def _diagnostic(data: dict) -> Diagnostic:
 class Store:
     """Content-addressed files: a key (a hash of everything that made the
     data) names an entry of bytes and a small JSON record. Used for laid-out
-    chunks of a long PDF (`export/pdf/chunks.py`), under
+    parts of a PDF (`export/pdf/runner.py`), under
     `OUT_DIR/.pipeline-cache/layout/`. An entry is never trusted beyond its
     own checksum: a damaged or partial one reads as missing, and is rebuilt.
     """

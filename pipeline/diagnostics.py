@@ -8,6 +8,7 @@ README.md documents it and a test checks the two agree.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import os
 from dataclasses import dataclass, replace
@@ -32,7 +33,7 @@ CODES: dict[str, str] = {
     "C008": "the book's language has no words in labels.toml; English words are printed",
     "C009": "a file of the book's own styles/ folder is refused, not UTF-8, or invalid (template, labels.toml)",
     "M001": "front matter is not valid YAML",
-    "M002": "a front-matter value has the wrong type",
+    "M002": "a front-matter value has the wrong type or an invalid value",
     "M003": "unknown front-matter key",
     "M004": "front matter is missing; the title comes from a heading or the file name",
     "M005": "manuscript is not valid UTF-8",
@@ -93,7 +94,8 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
     def location(self, relative_to: Path | None = None) -> str:
-        """`path:line:col`, or '' when the problem has no file."""
+        """`path:line:col`, `folder/` for a problem of a folder (a missing
+        book.toml), or '' when the problem has no file."""
         if self.path is None:
             return ""
         path = self.path
@@ -102,6 +104,8 @@ class Diagnostic:
                 path = Path(os.path.abspath(path)).relative_to(os.path.abspath(relative_to))
             except ValueError:
                 pass
+        if not self.line and self.path.is_dir():
+            return f"{path}{os.sep}"
         return f"{path}:{self.line or 1}:{self.column or 1}"
 
     def format(self, relative_to: Path | None = None) -> str:
@@ -138,6 +142,20 @@ def format_all(diagnostics, relative_to: Path | None = None) -> list[str]:
             text += f"\n  hint: {first.hint}"
         lines.append(text)
     return lines
+
+
+def did_you_mean(word: str, choices, quote=lambda choice: f"'{choice}'") -> str:
+    """'did you mean 'authors'?' for the choice nearest `word` (difflib's
+    ratio, 0.6 or better), or '' when none is near: a hint that names the fix
+    beats a list to read through. `quote` writes the choice as the author
+    would type it (e.g. '#id' for an anchor)."""
+    near = difflib.get_close_matches(word, [c for c in dict.fromkeys(choices) if c != word], n=1)
+    return f"did you mean {quote(near[0])}?" if near else ""
+
+
+def with_suggestion(suggestion: str, hint: str) -> str:
+    """The suggestion first, then the general hint."""
+    return f"{suggestion} {hint}" if suggestion else hint
 
 
 def error(code: str, message: str, hint: str = "", path: Path | None = None,

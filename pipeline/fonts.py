@@ -496,15 +496,30 @@ def book_text(book: "Book", words: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
+def _sources(book: "Book") -> list[tuple[Path, str]]:
+    """book.toml and the manuscripts, to locate characters: read through the
+    gate, and skipped when unreadable (a book.toml that is a link out of the
+    book, or not UTF-8, was reported when the book was loaded)."""
+    from .resources import ResourceRefused, read_bytes
+
+    sources = []
+    for path in dict.fromkeys([*([book.config_path] if book.config_path else []),
+                               *(a.source_path for a in book.articles)]):
+        try:
+            text = read_bytes(path, (book.root,)).decode("utf-8-sig")
+        except (ResourceRefused, OSError, UnicodeDecodeError):
+            continue
+        sources.append((path, text.replace("\r\n", "\n").replace("\r", "\n")))
+    return sources
+
+
 def font_diagnostics(book: "Book", words: dict[str, str]) -> list["Diagnostic"]:
     """One R007 per script no installed font of the table draws: how many
     characters, the first three places, and the package to install."""
     from .diagnostics import warning
 
     plan = plan_fonts(book_text(book, words), book.config.language, own_font_files(book))
-    sources = [(path, path.read_text(encoding="utf-8-sig").replace("\r\n", "\n"))
-               for path in [*( [book.config_path] if book.config_path else []),
-                            *(a.source_path for a in book.articles)]]
+    sources = _sources(book) if plan.missing else []
     found = []
     for missing in plan.missing:
         count, places = missing_locations(missing, sources)

@@ -5,6 +5,11 @@ output of the build is complete are they renamed over their final names
 (`os.replace` is atomic within one file system). A failed, interrupted or
 killed build leaves the previous outputs byte-for-byte intact and no
 half-written file under a final name.
+
+Temporary files are created private (0600, by `tempfile.mkstemp`); each
+gets the mode a plainly created file would have (0666 less the umask,
+usually 0644) before it takes its final name, so what the pipeline writes,
+outputs and imported manuscripts alike, is as readable as the user's other files.
 """
 
 from __future__ import annotations
@@ -12,6 +17,22 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+
+
+def file_mode() -> int:
+    """0666 less the process's umask: the mode `open()` gives a new file.
+    Read from /proc where it can be (setting the umask to learn it is not
+    safe while other threads create files), else by setting it back at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_atomically(path: Path, content: bytes) -> None:
@@ -24,7 +45,7 @@ def write_atomically(path: Path, content: bytes) -> None:
             stream.write(content)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(name, 0o644)
+        os.chmod(name, file_mode())
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)
@@ -50,8 +71,9 @@ class StagedOutputs:
         return tuple(self._staged)
 
     def commit(self) -> tuple[Path, ...]:
+        mode = file_mode()
         for temporary, final in self._staged:
-            os.chmod(temporary, 0o644)
+            os.chmod(temporary, mode)
             os.replace(temporary, final)
         finals = tuple(final for _, final in self._staged)
         self._staged.clear()

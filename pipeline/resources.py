@@ -17,6 +17,7 @@ pixels: type by content, size caps, safe SVG, before any renderer sees it.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,32 @@ def read_bytes(path: Path, allowed: tuple[Path, ...]) -> bytes:
 MEDIA_TYPES = {".css": "text/css", ".ttf": "font/ttf", ".otf": "font/otf", ".png": "image/png",
                ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".svg": "image/svg+xml",
                ".webp": "image/webp", ".pdf": "application/pdf", ".epub": "application/epub+zip"}
+
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"})
+MAX_LISTED = 10_000  # files looked at when listing a book's images
+
+
+def book_images(root: Path) -> list[str]:
+    """The image files of the book folder, as paths relative to it ('images/tides.png'):
+    the names a missing image's message can suggest. Hidden folders (caches,
+    .git) are skipped, links are not followed out of the book, nothing is opened."""
+    found: list[str] = []
+    seen = 0
+    for folder, folders, files in os.walk(root):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        for name in sorted(files):
+            seen += 1
+            if seen > MAX_LISTED:
+                return found
+            path = Path(folder) / name
+            if path.suffix.lower() in IMAGE_SUFFIXES and not name.startswith("."):
+                try:
+                    inside(path, (root,))
+                except ResourceRefused:
+                    continue
+                found.append(path.relative_to(root).as_posix())
+    return found
 
 
 def media_type(path: Path) -> str:

@@ -216,6 +216,27 @@ RTL_SCRIPTS = frozenset({"arab", "hebr", "thaa", "syrc", "nkoo", "adlm", "rohg"}
 TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 
 
+def is_language_tag(tag: str) -> bool:
+    """A well-formed BCP 47 tag whose subtags are registered (langcodes):
+    what EPUBCheck asks of xml:lang. 'en_GB' is not one (langcodes itself
+    would read it kindly; the EPUB's readers do not), nor is 'xx'."""
+    import langcodes
+
+    return bool(TAG.match(tag)) and langcodes.tag_is_valid(tag)
+
+
+def language_tag_for(text: str) -> str:
+    """The valid tag `text` most likely means ('en_GB' -> 'en-GB',
+    'iw' -> 'he'), or '' when there is none to suggest."""
+    import langcodes
+
+    try:
+        tag = langcodes.standardize_tag(text.strip().replace("_", "-"))
+    except (ValueError, LookupError):
+        return ""
+    return tag if is_language_tag(tag) else ""
+
+
 def direction(language: str) -> str:
     """"rtl" or "ltr" for a BCP 47 tag."""
     subtags = language.lower().split("-")

@@ -73,8 +73,32 @@ def to_xhtml(html: str) -> str:
     """Parse an HTML fragment and serialize it as an XHTML fragment."""
     if not html.strip():
         return ""
+    return serialize_children(parse_html(html))
+
+
+def parse_html(html: str) -> etree._Element:
+    """Parse an HTML fragment into a <div> element, void elements empty."""
     container = lxml.html.fragment_fromstring(html, create_parent="div")
-    return serialize_children(container)
+    _empty_void_elements(container)
+    return container
+
+
+def _empty_void_elements(root: etree._Element) -> None:
+    """libxml2's HTML parser predates HTML5: it reads `<wbr>` as an open tag
+    holding everything after it, which XHTML then writes as `<wbr>…</wbr>`
+    (EPUBCheck: RSC-005). A void element holds nothing: what it was given
+    goes right after it, in order."""
+    for element in list(root.iter(*VOID)):
+        children = list(element)
+        if element.text is None and not children:
+            continue
+        text, tail = element.text, element.tail
+        element.text, element.tail = None, text
+        parent = element.getparent()
+        for offset, child in enumerate(children, start=1):
+            parent.insert(parent.index(element) + offset, child)  # with its tail
+        last = children[-1] if children else element
+        last.tail = (last.tail or "") + (tail or "") or None
 
 
 def serialize_children(element: etree._Element) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,27 @@ def _run(*argv: str) -> tuple[int, str, str]:
 
 def test_usage_error_exits_2():
     assert _run("build", "--format", "docx")[0] == 2
-    assert _run()[0] == 2
+    assert _run("nonsense")[0] == 2
+
+
+def test_pipeline_alone_lists_the_commands():
+    code, out, err = _run()
+    assert code == 0 and err == "" and out.startswith("usage: pipeline")
+    for command in ("build", "check", "serve", "new", "import"):
+        assert f"\n    {command} " in out, command
+    assert "'pipeline new DIR'" in out
+
+
+def test_a_no_op_build_says_up_to_date_with_its_time(tmp_path):
+    book = tmp_path / "notes"
+    book.mkdir()
+    (book / "a.md").write_text("# A title\n\nText.\n", encoding="utf-8")
+    argv = ("build", str(book), "--out", str(tmp_path / "out"), "--format", "epub", "--quiet")
+    code, out, _ = _run(*argv)
+    assert code == 0 and out == f"wrote {tmp_path / 'out' / 'notes.epub'}\n"
+    code, out, err = _run(*argv)
+    assert code == 0 and "warning[C004]" in err  # the warnings are still told
+    assert re.fullmatch(rf"up to date \([0-9]+\.[0-9]{{2}} s\): {re.escape(str(tmp_path / 'out'))}\n", out), out
 
 
 def test_bad_book_exits_1_with_every_problem_located(tmp_path):
@@ -176,3 +197,16 @@ def test_identical_diagnostics_fold_into_one_line_naming_each_place_once():
         "(5 times: a.md:3:1, b.md:7:1, c.md:1:1, …)\n  hint: fix it",
         "a.md:9:1: warning[R009]: empty level-2 heading",
     ]
+
+
+def test_outputs_have_the_mode_the_umask_gives(tmp_path):
+    book = tmp_path / "notes"
+    book.mkdir()
+    (book / "a.md").write_text("# A title\n\nText.\n", encoding="utf-8")
+    script = (f"import os, sys; os.umask(0o027); from pipeline.commands.cli import main; "
+              f"sys.exit(main(['build', {str(book)!r}, '--out', {str(tmp_path / 'out')!r}, '--format', 'epub', "
+              f"'-q', '--per-article']))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    written = [line.removeprefix("wrote ") for line in done.stdout.splitlines()]
+    assert len(written) == 3 and {os.stat(path).st_mode & 0o777 for path in written} == {0o640}

@@ -100,6 +100,24 @@ def _close(colour, expected, tolerance=6) -> bool:
     return all(abs(a - b) <= tolerance for a, b in zip(colour, expected))
 
 
+def _font_names(resources, seen=None) -> set[str]:
+    """The /BaseFont of every font under `resources`, its form XObjects' included
+    (the booklet's parts are joined as forms)."""
+    seen = set() if seen is None else seen
+    names: set[str] = set()
+    if resources is None or id(resources) in seen:
+        return names
+    seen.add(id(resources))
+    resources = resources.get_object()
+    for font in (resources.get("/Font") or {}).values():
+        font = font.get_object()
+        if "/BaseFont" in font:
+            names.add(str(font["/BaseFont"]))
+    for xobject in (resources.get("/XObject") or {}).values():
+        names |= _font_names(xobject.get_object().get("/Resources"), seen)
+    return names
+
+
 def _epub_text(path: Path) -> str:
     with zipfile.ZipFile(path) as archive:
         return " ".join(archive.read(name).decode("utf-8") for name in archive.namelist()
@@ -190,8 +208,7 @@ def test_a_book_font_labels_and_templates_of_its_own(tmp_path):
     assert result.diagnostics == (), [d.format() for d in result.diagnostics]
     pdf, epub = result.outputs
     reader = PdfReader(pdf)
-    fonts = {str(font["/BaseFont"]) for page in reader.pages
-             for font in page["/Resources"]["/Font"].values() if "/BaseFont" in font.get_object()}
+    fonts = {name for page in reader.pages for name in _font_names(page.get("/Resources"))}
     assert any(name.endswith("+Noto-Serif") for name in fonts), fonts  # the text in the book's own font
     assert not any("Book-Serif" in name for name in fonts), fonts  # instead of ours
     text = "\n".join(page.extract_text() for page in reader.pages)
@@ -261,7 +278,7 @@ def test_the_layout_cache_key_covers_the_books_styles(tmp_path):
     from datetime import datetime, timezone
 
     from pipeline.export import ExportContext
-    from pipeline.export.pdf.chunks import _Keys
+    from pipeline.export.pdf.runner import Keys
     from pipeline.model import RenderedBook
 
     book = write_book(tmp_path / "book", '[book]\ntitle = "T"\n', {"a.md": "---\ntitle: A\n---\n\nText.\n"})
@@ -270,7 +287,7 @@ def test_the_layout_cache_key_covers_the_books_styles(tmp_path):
 
     def salt() -> bytes:
         loaded, _ = load_book(book)
-        return _Keys(RenderedBook(loaded, ()), context, {}).salt
+        return Keys(RenderedBook(loaded, ()), context, {}).salt
 
     from pipeline.cache import fingerprint
 

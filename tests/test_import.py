@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,7 @@ from lxml import html
 
 from pipeline.commands.cli import _parser
 from pipeline.commands.importer import import_files, import_text, run
-from pipeline.load.manuscripts import load_article, load_book
+from pipeline.load.manuscripts import load_article, load_book, slugify
 from pipeline.render.articles import render_article
 
 NO_LIST = """A summary of the article. It has two sentences.
@@ -66,13 +69,15 @@ def test_seeds_import_like_the_hand_made_manuscripts(seeds, tmp_path):
 
 def test_file_names_and_provisional_titles_are_reported(seeds, tmp_path):
     written, diagnostics = import_files(seeds, tmp_path, None, force=False)
-    assert [p.name for p in written] == ["01-prolactin-and-kratom-the-science-behind-the-relief.md",
-                                         "02-dosage-and-safety-considerations-for-optimal-results.md"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in written]  # no temp files left
     warnings = [d for d in diagnostics if d.code == "I004"]
-    assert [d.path for d in warnings] == seeds and all(d.line == 12 and not d.is_error for d in warnings)
-    assert "Prolactin and Kratom: The Science Behind the Relief" in warnings[0].message
-    assert "--title" in warnings[0].hint
+    assert [d.path for d in warnings] == seeds and all(d.line == 1 and not d.is_error for d in warnings)
+    for number, (seed, path, found) in enumerate(zip(seeds, written, warnings), start=1):
+        summary = seed.read_text("utf-8").split("\n")[0]
+        title = load_article(path)[0].title
+        assert summary.startswith(title) and 4 <= len(title.split()) <= 12  # the summary's start, not a section
+        assert path.name == f"{number:02d}-{slugify(title)}.md"
+        assert f"'{title}' was taken from the summary" in found.message and "--title" in found.hint
 
 
 def test_front_matter_reads_back_the_exact_paragraphs(seeds):
@@ -206,7 +211,7 @@ def test_wrapping_never_starts_markdown_block_syntax(tmp_path, token):
         _assert_renders_as_text(tmp_path, "ab " * words + token + " and more words" * 8)
 
 
-@pytest.mark.parametrize("start", ["- item", "1. one", "12) x", "# x", "> x", "+ x", "* x", "---",
+@pytest.mark.parametrize("start", ["1. one", "12) x", "# x", "> x", "+ x", "---",
                                    "[a]: b", "|a|b|", "*[A]: b", ": def", "_ _ _"])
 def test_a_paragraph_starting_like_markdown_syntax_stays_text(tmp_path, start):
     _assert_renders_as_text(tmp_path, start + " tail words" * 10)
@@ -239,3 +244,107 @@ def test_command_line_arguments(seeds, tmp_path):
     assert (args.title, args.force) == ("T", True)
     with pytest.raises(SystemExit):
         parser.parse_args(["import", str(seeds[0])])  # --into is required
+
+
+# --- variants of the seeds' layout, on a text of our own ------------------------------------
+
+KEEPER = [
+    "Lighthouse keepers kept the lamps lit through long winter nights. Their logbooks record the rest.",
+    "“Ever wondered who trimmed the wicks? This article follows one keeper’s year.”",
+    "- The Keeper’s Duties",
+    "- Weather in the Logbook",
+    "- Leaving the Station",
+    "The Keeper’s Duties",
+    "Each evening the keeper lit the lamp and wound the clockwork that turned the lens.",
+    "Weather in the Logbook",
+    "Every four hours the log took a line of observations.",
+    "- Wind speed and direction, in the Beaufort scale",
+    "- Visibility at dawn",
+    "* Ships sighted before noon",
+    "The entries grow terse in storms.",
+    "Leaving the Station",
+    "The last keeper left when the lamp was automated.",
+    "Today the logbooks are all that remain of their watch.",  # the closing paragraph
+]
+KEEPER_BODY = (
+    "## The Keeper’s Duties\n\n"
+    "Each evening the keeper lit the lamp and wound the clockwork that turned the\nlens.\n\n"
+    "## Weather in the Logbook\n\n"
+    "Every four hours the log took a line of observations.\n\n"
+    "- Wind speed and direction, in the Beaufort scale\n- Visibility at dawn\n- Ships sighted before noon\n\n"
+    "The entries grow terse in storms.\n\n"
+    "## Leaving the Station\n\n"
+    "The last keeper left when the lamp was automated.\n\n"
+    "Today the logbooks are all that remain of their watch.\n")
+
+
+def _body(manuscript: str) -> str:
+    return manuscript.split("---\n", 2)[2].lstrip("\n")
+
+
+@pytest.mark.parametrize("variant", ["lf", "crlf", "blank lines", "blank lines and crlf"])
+def test_layout_variants_import_alike_with_the_list_in_a_section_kept(tmp_path, variant):
+    separator = "\n\n" if "blank" in variant else "\n"
+    text = separator.join(KEEPER) + "\n"
+    text = text.replace("\n", "\r\n") if "crlf" in variant else text
+    manuscript, diagnostics = import_text(text, tmp_path / "keeper.txt", None)
+    assert _codes(diagnostics) == ["I004"] and diagnostics[0].line == 1
+    assert "'Lighthouse keepers kept the lamps lit through long winter nights' was taken from the summary" \
+        in diagnostics[0].message
+    assert _body(manuscript) == KEEPER_BODY
+    front = yaml.safe_load(manuscript.split("---\n")[1])
+    assert front == {"title": "Lighthouse keepers kept the lamps lit through long winter nights",
+                     "summary": KEEPER[0], "blurb": KEEPER[1]}
+
+
+def test_straight_quotes_mark_the_blurb_too(tmp_path):
+    lines = [KEEPER[0], '"Ever wondered who trimmed the wicks? This article follows one keeper\'s year."',
+             *KEEPER[2:]]
+    manuscript, diagnostics = import_text("\n".join(lines), tmp_path / "keeper.txt", "Keepers")
+    assert diagnostics == []
+    assert yaml.safe_load(manuscript.split("---\n")[1])["blurb"] == lines[1]
+    assert _body(manuscript) == KEEPER_BODY
+
+
+def test_a_list_in_a_section_renders_as_a_list_and_the_closing_paragraph_as_the_last(tmp_path):
+    manuscript, _ = import_text("\n".join(KEEPER), tmp_path / "keeper.txt", "Keepers")
+    article, found = load_article(_write(tmp_path / "01-keepers.md", manuscript))
+    assert found == []
+    rendered, _ = render_article(article, 1, tmp_path)
+    tree = html.fragment_fromstring(rendered.body_html, create_parent="div")
+    assert [child.tag for child in tree] == ["h2", "p", "h2", "p", "ul", "p", "h2", "p", "p"]
+    assert [normalize(item.text_content()) for item in tree[4]] == [
+        "Wind speed and direction, in the Beaufort scale", "Visibility at dawn", "Ships sighted before noon"]
+    assert normalize(tree[-1].text_content()) == KEEPER[-1]
+    assert "\\-" not in manuscript
+
+
+def test_a_hard_wrapped_bullet_continues_on_its_indented_line(tmp_path):
+    text = ("The summary.\n\n“The blurb.”\n\n- Alpha\n\nAlpha\n\nBefore the list.\n\n"
+            "- A long item that the author\n  wrapped by hand\n- # Not a heading\n\nAfter the list.\n")
+    manuscript, diagnostics = import_text(text, tmp_path / "a.txt", "T")
+    assert diagnostics == []
+    assert _body(manuscript) == ("## Alpha\n\nBefore the list.\n\n"
+                                 "- A long item that the author wrapped by hand\n- \\# Not a heading\n\n"
+                                 "After the list.\n")
+
+
+def test_a_long_bullet_wraps_under_its_text_within_78_columns(tmp_path):
+    item = "word " * 40
+    manuscript, _ = import_text(f"S.\n“B.”\n- Alpha\nAlpha\n- {item}\n", tmp_path / "a.txt", "T")
+    lines = _body(manuscript).split("\n")
+    assert lines[2].startswith("- word") and all(line.startswith("  word") for line in lines[3:-1] if line)
+    assert all(len(line) <= 78 for line in lines)
+    assert normalize(" ".join(lines[2:]).removeprefix("- ")) == normalize(item)
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640)])
+def test_imported_manuscripts_and_new_books_have_the_mode_the_umask_gives(tmp_path, umask, mode):
+    source = _write(tmp_path / "keeper.txt", "\n".join(KEEPER))
+    script = (f"import os, sys; os.umask({umask:#o}); from pipeline.commands.cli import main; "
+              f"sys.exit(main(['import', {str(source)!r}, '--into', {str(tmp_path / 'book')!r}]) "
+              f"or main(['new', {str(tmp_path / 'new')!r}]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    files = [*(tmp_path / "book").iterdir(), *(tmp_path / "new").iterdir()]
+    assert len(files) == 3 and {stat.S_IMODE(p.stat().st_mode) for p in files} == {mode}

@@ -79,7 +79,11 @@ def test_every_diagnostic_code_is_in_the_readme():
 def test_missing_book_toml_warns_and_uses_folder_name(tmp_path):
     _write(tmp_path / "My Essays" / "a.md", "---\ntitle: A\n---\n\nText.\n")
     book, diagnostics = load_book(tmp_path / "My Essays")
-    assert [d.code for d in diagnostics] == ["C004"]
+    [d] = diagnostics
+    assert d.code == "C004" and d.path == tmp_path / "My Essays" and d.location() == f"{tmp_path / 'My Essays'}/"
+    assert d.message == ("the book folder '" + str(tmp_path / "My Essays") + "' has no book.toml; the title "
+                         "'My Essays' is taken from the folder's name and the language is 'en'")
+    assert d.hint == f"create {tmp_path / 'My Essays' / 'book.toml'} with a [book] table (see README, 'book.toml reference')"
     assert book.config.title == "My Essays" and book.config.language == "en"
 
 

@@ -1,5 +1,6 @@
-"""A long booklet laid out in parallel chunks is indistinguishable from one
-laid out in one piece: pages, folios, labels, bookmarks, links, the EPUB's
+"""A booklet laid out in parts (chunks of the body, each page once, the
+folios and numbers laid over afterwards) is indistinguishable from one laid
+out as one document: pages, folios, labels, bookmarks, links, the EPUB's
 page-list, and every page's rendering."""
 
 from __future__ import annotations
@@ -49,20 +50,17 @@ def _book(root: Path, count: int = 18) -> Path:
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
-    """(one-piece outputs, chunked outputs): the same book laid out both ways."""
+    """(one-document outputs, outputs in parts): the same book laid out both ways."""
     root = tmp_path_factory.mktemp("parallel")
     book = _book(root)
     from unittest import mock
 
     from pipeline.export import pdf
-    from pipeline.export.pdf import chunks as pdf_chunks
 
-    with mock.patch.object(pdf, "_chunked", return_value=False):
+    with mock.patch.object(pdf, "one_document", return_value=True):  # the tagged variants' way
         serial = build(book, root / "serial", jobs=1)
-    with mock.patch.object(pdf, "export_chunked", wraps=pdf_chunks.export_chunked) as spy:
-        parallel = build(book, root / "parallel", jobs=2)
-        one_job = build(book, root / "one-job", jobs=1)
-    assert spy.call_count == 2  # the chunked path was taken, with and without workers
+    parallel = build(book, root / "parallel", jobs=2)
+    one_job = build(book, root / "one-job", jobs=1)
     assert serial.diagnostics == () and parallel.diagnostics == () == one_job.diagnostics, parallel.diagnostics
     # The chunks do not depend on --jobs, so neither does the PDF.
     assert parallel.outputs[0].read_bytes() == one_job.outputs[0].read_bytes()
@@ -145,18 +143,18 @@ def _laid_out(calls) -> list[str]:
 def test_an_edit_lays_out_only_its_chunk_and_gives_a_cold_builds_bytes(tmp_path, cold):
     from unittest import mock
 
-    from pipeline.export.pdf import chunks as pdf_chunks
+    from pipeline.export.pdf import engine
 
     reference_book, reference_out = cold
     book, out = tmp_path / "book", tmp_path / "out"
     shutil.copytree(reference_book, book)
     shutil.copytree(reference_out, out)  # a first build's outputs and layout cache
-    with mock.patch.object(pdf_chunks, "lay_out", wraps=pdf_chunks.lay_out) as spy:
+    with mock.patch.object(engine, "lay_out", wraps=engine.lay_out) as spy:
         last = book / "18.md"
         last.write_text(last.read_text(encoding="utf-8") + "\nOne more sentence at the end.\n", encoding="utf-8")
         edited = build(book, out, jobs=1)
         assert edited.ok
-        assert _laid_out(spy.call_args_list).count("body") == 1  # the last chunk only
+        assert _laid_out(spy.call_args_list) == ["body"]  # the last chunk only: its pages did not move
     cold_edit = build(book, tmp_path / "cold", jobs=1, cache=False)
     assert edited.outputs[0].read_bytes() == cold_edit.outputs[0].read_bytes()
     assert not (tmp_path / "cold" / ".pipeline-cache").exists()  # --no-cache writes no cache either
@@ -203,7 +201,7 @@ def test_a_garbled_page_number_guess_gives_a_cold_builds_bytes(tmp_path, cold):
 def test_chunks_are_cut_by_article_count_and_still_number_their_articles(tmp_path):
     from pipeline.export import ExportContext, build_timestamp
     from pipeline.export.pdf.booklet import booklet_html as _html
-    from pipeline.export.pdf.chunks import partition
+    from pipeline.export.pdf.parts import partition
     from pipeline.load.manuscripts import load_book
     from pipeline.render.articles import render_book
 

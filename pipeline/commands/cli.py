@@ -22,9 +22,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pipeline", description="Markdown articles to a PDF booklet and an EPUB.")
+    parser = argparse.ArgumentParser(
+        prog="pipeline", description="Markdown articles to a PDF booklet and an EPUB.",
+        epilog="Start with 'pipeline new DIR', then 'pipeline build DIR'. "
+               "'pipeline COMMAND --help' lists a command's options.")
     parser.add_argument("--version", action="version", version=f"pipeline {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
     build_cmd = commands.add_parser("build", help="build the book into PDF and EPUB")
     build_cmd.add_argument("book_dir", nargs="?", default="manuscripts", type=Path, metavar="BOOK_DIR",
                            help="folder with book.toml and the *.md manuscripts (default: manuscripts)")
@@ -76,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    if not (sys.argv[1:] if argv is None else argv):  # `pipeline` alone: what it can do, not an error
+        _parser().print_help(stdout)
+        return EXIT_OK
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:
@@ -85,8 +91,11 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
 
 
 def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    import time
+
     from ..progress import for_stream
 
+    started = time.perf_counter()
     formats = tuple(dict.fromkeys(args.formats or DEFAULT_FORMATS))
     progress = for_stream(stderr, quiet=args.quiet)
     try:
@@ -96,6 +105,10 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         result = build(args.book_dir, args.out, options, progress=progress)
     finally:
         progress.close()  # the terminal gets its cursor back, whatever happened
+    if result.up_to_date:  # nothing was written: say so, not "wrote" for files left as they were
+        code = _report((), result.diagnostics, stdout, stderr, "build failed: {errors} error(s)")
+        print(f"up to date ({time.perf_counter() - started:.2f} s): {args.out}", file=stdout)
+        return code
     return _report(result.outputs, result.diagnostics, stdout, stderr,
                    "build failed: {errors} error(s); previous outputs left unchanged")
 

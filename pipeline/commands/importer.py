@@ -6,7 +6,8 @@ the section titles ("- Title"), then the sections, each opened by a line that
 repeats its title, and a closing paragraph. `import_text` turns that into a
 manuscript like the hand-made ones: YAML front matter (title, summary, blurb
 as `>-` folded scalars) and a Markdown body with `## ` headings, wrapped at 78
-columns. The bulleted list is dropped, since the pipeline builds the contents.
+columns. The bulleted list of section titles is dropped, since the pipeline
+builds the contents; a bulleted list inside a section stays a Markdown list.
 
 Every sentence is kept: only whitespace changes. Text that does not follow
 the layout is still imported, as plain body paragraphs, with a warning saying
@@ -63,8 +64,8 @@ class _Unit:
 class _Layout:
     summary: str
     blurb: str
-    sections: list[tuple[str | None, list[str]]]  # heading (None: before the first) and paragraphs
-    title_line: int  # line of the last section heading, where the provisional title comes from
+    sections: list[tuple[str | None, list[_Unit]]]  # heading (None: before the first), paragraphs and bullets
+    first_line: int  # line of the first paragraph, where the provisional title comes from
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def import_text(text: str, source: Path, title: str | None) -> tuple[str | None,
                  "sections opened by those titles; fix the text and import again, or edit the manuscript",
             path=source, line=layout.line, column=1))
         units = _units(lines, set())
-        layout = _Layout("", "", [(None, [unit.text for unit in units])], units[0].line)
+        layout = _Layout("", "", [(None, units)], units[0].line)
     if title is None or not title.strip():
         title, found = _provisional_title(layout, source)
         diagnostics.append(found)
@@ -136,36 +137,42 @@ def _first_run(units: list[_Unit]) -> list[_Unit]:
 
 def _sections(preface: list[_Unit], listed: list[_Unit], rest: list[_Unit]) -> _Layout | _Miss:
     """Split what follows the list at the heading lines that repeat the listed titles, in order."""
-    sections: list[tuple[str | None, list[str]]] = [(None, [])]
+    sections: list[tuple[str | None, list[_Unit]]] = [(None, [])]
     found, last_line = 0, listed[-1].line
     for unit in rest:
         if unit.kind == "heading" and found < len(listed) and _key(unit.text) == _key(listed[found].text):
             sections.append((unit.text, []))
             found, last_line = found + 1, unit.line
         else:
-            sections[-1][1].append(unit.text)
+            sections[-1][1].append(unit if unit.kind == "bullet" else _Unit(unit.line, unit.text, "para"))
     if found < len(listed):
         missing = listed[found]
         return _Miss(f"no heading line repeats the section title '{missing.text}' (listed on line "
                      f"{missing.line}) after line {last_line}", missing.line)
     if not sections[0][1]:
         sections.pop(0)
-    return _Layout(preface[0].text, preface[1].text, sections, last_line)
+    return _Layout(preface[0].text, preface[1].text, sections, preface[0].line)
 
 
 def _units(lines: list[str], heading_keys: set[str]) -> list[_Unit]:
-    """Paragraphs, bullets and heading lines; blank-separated blocks join into paragraphs."""
+    """Paragraphs, bullets and heading lines. Where blank lines separate
+    paragraphs, a block's lines join into one paragraph, and an indented line
+    continues the bullet above it."""
     joined = _uses_blank_lines(lines)
     units: list[_Unit] = []
-    previous = ""
+    previous = ""  # kind of the unit the line before belongs to; '' after a blank line
     for number, line in enumerate(lines, 1):
         text = _norm(line)
+        if not text:
+            previous = ""
+            continue
         kind = "bullet" if _BULLET.match(text) else "heading" if _key(text) in heading_keys else "para"
-        if text and kind == "para" and joined and previous == "para":
-            units[-1] = _Unit(units[-1].line, f"{units[-1].text} {text}", "para")
-        elif text:
+        continues = previous == "para" or (previous == "bullet" and line[:1].isspace())
+        if kind == "para" and joined and continues:
+            units[-1] = _Unit(units[-1].line, f"{units[-1].text} {text}", units[-1].kind)
+        else:
             units.append(_Unit(number, text, kind))
-        previous = kind if text else ""
+        previous = units[-1].kind
     return units
 
 
@@ -184,27 +191,37 @@ def _line_after(lines: list[str], count: int) -> int:
 def _provisional_title(layout: _Layout, source: Path) -> tuple[str, Diagnostic]:
     """A title to start from, with a warning: only the author can choose the real one.
 
-    The last section title is used because the first sections of these articles
-    tend to introduce their shared subject ("Understanding Muscle Soreness...")
-    while the last one names what this article adds; without sections, the
-    first clause of the text.
+    It comes from the first sentence of the summary (the first line), which
+    says what the article is about; a section title names only a part of it.
     """
-    headings = [heading for heading, _ in layout.sections if heading]
-    if headings:
-        title, where, line = headings[-1], "the last section title", layout.title_line
-    else:
-        title, where, line = _first_clause(layout.sections[0][1][0], source), "the first clause", 1
+    first = layout.summary or next((unit.text for _, units in layout.sections for unit in units), "")
+    title = _first_sentence(first) or _title_from_file(source)
+    where = "the summary" if layout.summary else "the first paragraph"
     return title, warning(
         "I004", f"no title given; the provisional title '{title}' was taken from {where}",
         hint="review it: edit 'title:' in the imported manuscript, or import again with --title",
-        path=source, line=line, column=1)
+        path=source, line=layout.first_line, column=1)
 
 
-def _first_clause(paragraph: str, source: Path) -> str:
-    clause = re.split(r"[,;:.?!]\s|\s[-–—]\s", paragraph.strip(_QUOTES_OPEN + _QUOTES_CLOSE), maxsplit=1)[0]
-    words = clause.strip(_QUOTES_OPEN + _QUOTES_CLOSE + ".?!").split()[:10]
-    title = " ".join(words) or source.stem.replace("_", " ").replace("-", " ").strip() or "Untitled"
-    return title[:1].upper() + title[1:]
+TITLE_WORDS = 12  # a provisional title longer than this is cut
+
+
+def _first_sentence(paragraph: str) -> str:
+    """The paragraph's first sentence, without its full stop; a long one is
+    cut after a clause (a comma, colon...) within TITLE_WORDS words, else
+    after TITLE_WORDS words with '…'."""
+    text = paragraph.strip().strip(_QUOTES_OPEN + _QUOTES_CLOSE).strip()
+    sentence = re.split(r"(?<=[.?!])\s+", text, maxsplit=1)[0].rstrip(".!").strip()
+    words = sentence.split()
+    if len(words) > TITLE_WORDS:
+        clauses = [n for n in range(4, TITLE_WORDS + 1) if words[n - 1][-1:] in ",;:–—"]
+        words = words[:clauses[-1]] if clauses else words[:TITLE_WORDS] + ["…"]
+        sentence = " ".join(words).rstrip(",;:–—").replace(" …", "…")
+    return sentence[:1].upper() + sentence[1:]
+
+
+def _title_from_file(source: Path) -> str:
+    return source.stem.replace("_", " ").replace("-", " ").strip().capitalize() or "Untitled"
 
 
 def _manuscript(title: str, layout: _Layout) -> str:
@@ -213,10 +230,26 @@ def _manuscript(title: str, layout: _Layout) -> str:
     front += [_folded(key, value) for key, value in (("summary", layout.summary), ("blurb", layout.blurb))
               if value]
     body = []
-    for heading, paragraphs in layout.sections:
+    for heading, units in layout.sections:
         body += [f"## {heading}"] if heading else []
-        body += [_wrap(paragraph) for paragraph in paragraphs]
+        body += _blocks(units)
     return "---\n" + "\n".join(front) + "\n---\n\n" + "\n\n".join(body) + "\n"
+
+
+def _blocks(units: list[_Unit]) -> list[str]:
+    """Markdown blocks of a section: each paragraph wrapped, each run of
+    bullets one list ('- ' items, wrapped lines indented under their text)."""
+    blocks: list[str] = []
+    for index, unit in enumerate(units):
+        if unit.kind != "bullet":
+            blocks.append(_wrap(unit.text))
+            continue
+        item = "- " + _wrap(_BULLET.match(unit.text)["title"], WIDTH - 2).replace("\n", "\n  ")
+        if index and units[index - 1].kind == "bullet":
+            blocks[-1] += "\n" + item
+        else:
+            blocks.append(item)
+    return blocks
 
 
 def _folded(key: str, value: str) -> str:
@@ -236,7 +269,7 @@ def _folded(key: str, value: str) -> str:
     return f"{key}: {json.dumps(value)}"
 
 
-def _wrap(paragraph: str) -> str:
+def _wrap(paragraph: str, width: int = WIDTH) -> str:
     """Wrap a body paragraph at 78 columns without creating Markdown block syntax.
 
     A wrapped line starting with, say, '#' or '> ' would turn the rest of the
@@ -244,8 +277,8 @@ def _wrap(paragraph: str) -> str:
     line on the previous one. A paragraph that itself starts like a list item
     or a heading gets a backslash, so it still renders as its own text.
     """
-    for width in range(WIDTH, WIDTH - 19, -1):
-        lines = textwrap.wrap(paragraph, width, break_long_words=False, break_on_hyphens=False)
+    for narrower in range(width, width - 19, -1):
+        lines = textwrap.wrap(paragraph, narrower, break_long_words=False, break_on_hyphens=False)
         if not any(_INTERRUPTS.match(line) for line in lines[1:]):
             break
     merged = lines[:1]
@@ -359,8 +392,9 @@ def _read(file: Path) -> tuple[str | None, list[Diagnostic]]:
     try:
         return decode(raw), []
     except NotUtf8 as exc:
-        return None, [error("I001", str(exc), path=file, line=exc.line, column=exc.column,
-                            hint="save the text file as UTF-8 and import it again")]
+        hint = f"{exc.fix(str(file))}, then import it again" if exc.encoding else \
+            "save the text file as UTF-8 and import it again"
+        return None, [error("I001", exc.describe(), path=file, line=exc.line, column=exc.column, hint=hint)]
 
 
 def _write(plans: list[_Plan], into: Path) -> tuple[list[Path], list[Diagnostic]]:

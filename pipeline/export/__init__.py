@@ -31,7 +31,7 @@ class LayoutSettings:
     # Seconds a layout may take before it is abandoned (hostile input can make
     # WeasyPrint's layout very slow); 0 for no limit.
     time_limit: float = 300.0
-    # Worker processes the layout may use (long booklets, export/pdf/chunks.py).
+    # Worker processes the layout may use (the chunks of a booklet, export/pdf/runner.py).
     jobs: int = 1
     # Where laid-out parts of a long PDF are cached (cache.Store); None: no cache.
     cache_dir: Path | None = None

@@ -9,6 +9,7 @@ returning (after MkDocs).
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 import uuid
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, error, warning
+from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
 from ..model import PAGE_SIZES, BookConfig
 from ..resources import OutsideBook, ResourceRefused, read_bytes
 from .sourcetext import NotUtf8, decode, toml_line
@@ -73,9 +74,10 @@ def load_config(path: Path, fallback_title: str) -> tuple[BookConfig, list[Diagn
     """Read and validate book.toml; a missing file gives defaults and a warning."""
     if not path.exists():
         return _with_identifier(BookConfig(title=fallback_title)), [warning(
-            "C004", "no book.toml; the title is taken from the folder name and the language is 'en'",
-            hint="create book.toml with a [book] table (see README, 'book.toml reference')",
-            path=path)]
+            "C004", f"the book folder '{path.parent}' has no book.toml; the title '{fallback_title}' is taken "
+                    "from the folder's name and the language is 'en'",
+            hint=f"create {path} with a [book] table (see README, 'book.toml reference')",
+            path=path.parent)]
     try:
         text = decode(read_bytes(path, (path.parent,)))
     except OutsideBook as exc:
@@ -87,15 +89,17 @@ def load_config(path: Path, fallback_title: str) -> tuple[BookConfig, list[Diagn
             "C007", f"book.toml cannot be read: {exc}", hint="make book.toml a plain file", path=path)]
     except NotUtf8 as exc:
         return BookConfig(title=fallback_title), [error(
-            "C001", f"book.toml is {exc}", hint="save book.toml as UTF-8",
+            "C001", f"book.toml is {exc.describe()}", hint=exc.fix(str(path)),
             path=path, line=exc.line, column=exc.column)]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, col = _toml_error_position(str(exc))
+        written = text.split("\n")[line - 1] if 0 < line <= text.count("\n") + 1 else ""
         return BookConfig(title=fallback_title), [error(
             "C001", f"invalid TOML: {re.sub(r' [(]at .*[)]$', '', str(exc))}",
-            hint="check quotes, brackets and '=' signs on this line", path=path, line=line, column=col)]
+            hint=_date_hint(written) or "check quotes, brackets and '=' signs on this line",
+            path=path, line=line, column=col)]
     return _validate(data, text, path, fallback_title)
 
 
@@ -112,7 +116,8 @@ def _validate(data: dict[str, Any], text: str, path: Path,
         if table not in tables or not isinstance(content, dict):
             diagnostics.append(error(
                 "C002", f"unknown table or key '{table}'",
-                hint=f"valid tables: {', '.join(f'[{t}]' for t in tables)}",
+                hint=with_suggestion(_belongs(table, None) or did_you_mean(table, tables, lambda t: f"[{t}]"),
+                                     f"valid tables: {', '.join(f'[{t}]' for t in tables)}"),
                 path=path, line=toml_line(text, None, table)))
             continue
         options = {o.key: o for o in SCHEMA if o.table == table}
@@ -122,12 +127,15 @@ def _validate(data: dict[str, Any], text: str, path: Path,
             if option is None:
                 diagnostics.append(error(
                     "C002", f"unknown key '{key}' in [{table}]",
-                    hint=f"valid keys in [{table}]: {', '.join(options)}", path=path, line=line))
+                    hint=with_suggestion(did_you_mean(key, options) or _belongs(key, table),
+                                         f"valid keys in [{table}]: {', '.join(options)}"),
+                    path=path, line=line))
                 continue
             problem = _check(option, value)
             if problem:
+                hint = _date_hint(_value_text(value)) if option.key == "date" else ""
                 diagnostics.append(error("C003", f"[{table}] {key}: {problem}", path=path, line=line,
-                                         hint=option.doc))
+                                         hint=hint or option.doc))
                 continue
             if option.kind == "colour":
                 value = css_colour(value)  # as #rrggbb: nothing but a colour reaches a stylesheet
@@ -149,14 +157,17 @@ def _validate(data: dict[str, Any], text: str, path: Path,
 def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
     """A language tag the layout can use (it goes into markup and CSS), and
     one with words in styles/labels.toml, else English words and a warning."""
-    from ..styles import TAG, book_label_tables, label_language
+    from ..styles import book_label_tables, is_language_tag, label_language, language_tag_for
 
     language = values.get("language", "en")
     line = toml_line(text, "book", "language")
-    if not TAG.match(language):
+    if not is_language_tag(language):
         values["language"] = "en"
+        meant = language_tag_for(language)
         return [error("C003", f"[book] language: {language!r} is not a BCP 47 language tag",
-                      hint="e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\"", path=path, line=line)]
+                      hint=with_suggestion(f"did you mean '{meant}'?" if meant else "",
+                                           "e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\""),
+                      path=path, line=line)]
     own_tables = book_label_tables(path.parent)[0]  # the book's styles/labels.toml may add the language
     if label_language(language) is None and label_language(language, own_tables) is None:
         return [warning("C008", f"no words for the language '{language}' in labels.toml: the book's "
@@ -176,7 +187,9 @@ def _labels(content: dict[str, Any], text: str, path: Path) -> tuple[tuple[tuple
         line = toml_line(text, "labels", key)
         if key not in known:
             found.append(error("C002", f"unknown key '{key}' in [labels]",
-                               hint=f"valid keys in [labels]: {', '.join(known)}", path=path, line=line))
+                               hint=with_suggestion(did_you_mean(key, known),
+                                                    f"valid keys in [labels]: {', '.join(known)}"),
+                               path=path, line=line))
         elif not isinstance(value, str):
             found.append(error("C003", f"[labels] {key}: expected a string, got {type(value).__name__}",
                                hint=f"the word printed in place of \"{known[key]}\"", path=path, line=line))
@@ -197,9 +210,11 @@ def _with_identifier(config: BookConfig) -> BookConfig:
 def _check(option: Option, value: Any) -> str:
     """Return a description of what is wrong with `value`, or ''."""
     if option.kind == "str":
+        if option.key == "date" and isinstance(value, (datetime.date, datetime.time)):
+            return f"expected a date in quotes, got the TOML {type(value).__name__} {value.isoformat()}"
         if not isinstance(value, str):
             return f"expected a string, got {type(value).__name__}"
-        if option.key == "date" and not _DATE.match(value):
+        if option.key == "date" and not _is_date(value):
             return f"expected a date as YYYY-MM-DD, got {value!r}"
         if option.required and not value.strip():
             return "must not be empty"
@@ -273,6 +288,51 @@ def _book_labels(root: Path, language: str) -> tuple[tuple[tuple[str, str], ...]
     known = labels("en")
     words = tuple((k, v) for k, v in tables.get(key, {}).items() if k in known and isinstance(v, str))
     return words, found
+
+
+def _is_date(value: str) -> bool:
+    """YYYY-MM-DD and a day the calendar has (not 2026-02-30)."""
+    try:
+        return bool(_DATE.match(value)) and bool(datetime.date.fromisoformat(value))
+    except ValueError:
+        return False
+
+
+# Ways of writing a date that can be read without guessing (not 03/01/2026).
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%B %d %Y",
+                 "%b %d, %Y", "%b %d %Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+_DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\b\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4}|"
+                        r"\b[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}")
+
+
+def _date_hint(written: str) -> str:
+    """The fix for a date written another way: the same day as "YYYY-MM-DD" in
+    quotes when it can be read ('1 March 2026', 2026-3-1, an unquoted TOML
+    date), else the form itself. '' when `written` holds nothing date-like.
+    `written` is a book.toml line or a value as written."""
+    key, _, value = written.partition("=") if "=" in written else ("date", "", written)
+    key, value = key.strip().strip('"'), value.strip()
+    if key != "date":  # a date-like value of another key, such as a title: text in quotes
+        return f"quote the value: {key} = \"{value}\"" if _DATE_LIKE.search(value) else ""
+    value = value.strip("\"'").strip()
+    for form in _DATE_FORMATS:
+        try:
+            day = datetime.datetime.strptime(value, form).date()
+        except ValueError:
+            continue
+        return f"write the date as YYYY-MM-DD in quotes: date = \"{day.isoformat()}\""
+    return "write the date as YYYY-MM-DD in quotes, with a real month and day, e.g. date = \"2026-03-01\""
+
+
+def _value_text(value: Any) -> str:
+    """A value as book.toml could have held it, for `_date_hint`."""
+    return value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else str(value)
+
+
+def _belongs(key: str, table: str | None) -> str:
+    """"'page-size' belongs in [pdf]" when `key` is an option of another table."""
+    owners = [o.table for o in SCHEMA if o.key == key and o.table != table]
+    return f"'{key}' belongs in [{owners[0]}]." if owners else ""
 
 
 def _toml_error_position(message: str) -> tuple[int, int]:

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from ..diagnostics import Diagnostic, error, warning
-from ..styles import TAG
+from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
+from ..styles import is_language_tag, language_tag_for
 
 # Key -> (expected Python type, description). Values are type-checked, so that
 # `title: no` is an error to fix rather than the title "False".
@@ -101,7 +101,8 @@ def _check(data: dict[Any, Any], written: dict[str, tuple[int, str]],
         if key not in FIELDS:
             diagnostics.append(warning(
                 "M003", f"unknown front-matter key '{key}' is ignored",
-                hint=f"known keys: {', '.join(FIELDS)}", path=path, line=line, column=1))
+                hint=with_suggestion(did_you_mean(str(key), FIELDS), f"known keys: {', '.join(FIELDS)}"),
+                path=path, line=line, column=1))
             continue
         expected, doc = FIELDS[key]
         if expected is list:
@@ -116,10 +117,12 @@ def _check(data: dict[Any, Any], written: dict[str, tuple[int, str]],
                 "M002", f"'{key}' must be text, not {_yaml_type(value)} (YAML reads {raw} as {value!r})",
                 hint=f"quote the value: {key}: \"{raw}\"", path=path, line=line, column=len(key) + 3))
             continue
-        if key == "language" and not TAG.match(value):
+        if key == "language" and not is_language_tag(value):
+            meant = language_tag_for(value)
             diagnostics.append(error("M002", f"'language' must be a BCP 47 language tag, not {value!r}",
-                                     hint="e.g. language: de, language: zh-Hant", path=path, line=line,
-                                     column=len(key) + 3))
+                                     hint=with_suggestion(f"did you mean '{meant}'?" if meant else "",
+                                                          "e.g. language: de, language: zh-Hant"),
+                                     path=path, line=line, column=len(key) + 3))
             continue
         values[key] = value
     return values, diagnostics

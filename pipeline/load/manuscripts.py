@@ -261,7 +261,7 @@ def load_articles(path: Path, root: Path | None = None) -> tuple[list[Article], 
     except ResourceRefused as exc:
         return [], [_refused_manuscript(path, exc)]
     except NotUtf8 as exc:
-        return [], [error("M005", str(exc), hint="save the file as UTF-8", path=path,
+        return [], [error("M005", exc.describe(), hint=exc.fix(str(path)), path=path,
                           line=exc.line, column=exc.column)]
     front, diagnostics = split(text, path)
     values = dict(front.values)

@@ -6,15 +6,29 @@ positions (tomllib, Markdown's rendered tree). YAML keeps its own marks.
 
 from __future__ import annotations
 
+import codecs
 import re
 
 
 class NotUtf8(ValueError):
-    """The bytes are not UTF-8; `line` and `column` (1-based) say where."""
+    """The bytes are not UTF-8; `line` and `column` (1-based) say where,
+    `encoding` what they most likely are (iconv's name, '' if unknown)."""
 
-    def __init__(self, byte: int, line: int, column: int):
+    def __init__(self, byte: int, line: int, column: int, encoding: str = ""):
         super().__init__(f"not valid UTF-8 (byte 0x{byte:02x})")
-        self.byte, self.line, self.column = byte, line, column
+        self.byte, self.line, self.column, self.encoding = byte, line, column, encoding
+
+    def describe(self) -> str:
+        """The problem, with the likely encoding when one was found."""
+        return f"{self}; it looks like {self.encoding}" if self.encoding else str(self)
+
+    def fix(self, name: str) -> str:
+        """The hint: the iconv command that converts file `name`, when the encoding is known."""
+        if not self.encoding:
+            return f"save {name} as UTF-8"
+        converted = f"{name}.utf8"  # not *.md: a failed conversion is no manuscript of the book
+        return (f"convert it to UTF-8: iconv -f {self.encoding} -t UTF-8 {name} > {converted} "
+                f"&& mv {converted} {name}")
 
 
 def decode(raw: bytes) -> str:
@@ -24,8 +38,43 @@ def decode(raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise NotUtf8(raw[exc.start], line, column) from None
+        raise NotUtf8(raw[exc.start], line, column, likely_encoding(raw)) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# Encodings text files are commonly saved in, most common first. Detection
+# is limited to them (on a short text, charset-normalizer's statistics
+# otherwise favour rare code pages such as cp775 or mac_turkish), and when
+# several read the bytes about equally well (an English text with one 'é'
+# reads the same in cp1250 and cp1252), the first of them is named.
+_COMMON = ("utf_16", "utf_32", "cp1252", "iso8859_15", "latin_1", "mac_roman", "cp1251", "koi8_r", "cp1250",
+           "iso8859_2", "cp932", "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr", "cp1253", "cp1254",
+           "cp1255", "cp1256", "cp1257", "cp874", "iso8859_7", "iso8859_9")
+_TIE = 0.05  # charset-normalizer's scores this close count as equal
+
+
+def likely_encoding(raw: bytes) -> str:
+    """The encoding `raw` was most likely written in, as iconv names it
+    ('CP1252'), by charset-normalizer; '' if none reads it."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(raw, cp_isolation=list(_COMMON)))
+    if not matches:
+        return ""
+    best = matches[0]
+    ties = [m for m in matches if m.chaos <= best.chaos + _TIE and m.coherence >= best.coherence - _TIE]
+    named = next((name for name in _COMMON for match in ties if name in match.could_be_from_charset),
+                 best.encoding)
+    return _iconv_name(named)
+
+
+def _iconv_name(codec: str) -> str:
+    """Python's codec name as iconv spells it: cp1252 -> CP1252, iso8859_15 -> ISO-8859-15."""
+    name = codecs.lookup(codec).name
+    special = {"latin-1": "LATIN1", "iso8859-1": "LATIN1", "mac-roman": "MACINTOSH", "shift_jis": "SHIFT_JIS"}
+    if name in special:
+        return special[name]
+    return re.sub(r"^iso8859-", "ISO-8859-", name).upper().replace("_", "-")
 
 
 def position(text: str, needle: str, start_line: int = 1) -> tuple[int, int]:

@@ -23,15 +23,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-import lxml.html
 from lxml import etree
 from markupsafe import escape
 
-from ..diagnostics import Diagnostic, error, warning
+from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
 from ..load.sourcetext import position
 from ..model import Article, Book, Heading, RenderedArticle, RenderedBook
-from ..resources import ImageRejected, ResourceRefused, inside, inspect_image
-from ..xhtml import XML_FORBIDDEN, parse_fragment, sanitize, serialize_children, to_xhtml
+from ..resources import ImageRejected, ResourceRefused, book_images, inside, inspect_image
+from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .markdown import to_html, to_inline_html
 from .quotes import smarten_text, smarten_tree
 
@@ -89,10 +88,13 @@ def _check_cross_links(rendered: list[RenderedArticle], links: list[_CrossLink]
         found = next((f"{target.slug}--{link.fragment}" for target in link.targets
                       if f"{target.slug}--{link.fragment}" in ids), None)
         if found is None:
+            name = link.targets[0].source_path.name
+            theirs = [i.removeprefix(f"{t.slug}--") for t in link.targets for i in ids if i.startswith(f"{t.slug}--")]
             diagnostics.append(warning(
-                "R004", f"link to '#{link.fragment}' in {link.targets[0].source_path.name}, which has no "
+                "R004", f"link to '#{link.fragment}' in {name}, which has no "
                         "such heading or element; it goes to the start of that file",
-                hint="link to a heading of the other manuscript by its id (e.g. other.md#my-section)",
+                hint=with_suggestion(did_you_mean(link.fragment, theirs, lambda i: f"'{name}#{i}'"),
+                                     "link to a heading of the other manuscript by its id (e.g. other.md#my-section)"),
                 path=link.source.source_path, line=link.line, column=link.column))
         href = "#" + normalize_url(found) if found else f"#{link.targets[0].slug}"
         if href == link.href:
@@ -113,7 +115,7 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
     diagnostics += _template_syntax(article)
     try:
         html = sanitize(to_html(body))
-        container = lxml.html.fragment_fromstring(html, create_parent="div") if html.strip() else None
+        container = parse_html(html) if html.strip() else None
     except (RecursionError, etree.ParserError):
         container = None
         diagnostics.append(error("R005", "the manuscript nests lists or quotes too deeply to render",
@@ -310,7 +312,8 @@ class _ArticleProcessor:
         self.diagnostics.append(warning(
             "R004", f"link to '#{target}', which no heading or element of this article has; "
                     "its text is kept without the link",
-            hint="link to a heading by its id (e.g. #my-section for '## My section')",
+            hint=with_suggestion(did_you_mean(target, ids, lambda i: f"'#{i}'"),
+                                 "link to a heading by its id (e.g. #my-section for '## My section')"),
             path=self.article.source_path, line=line, column=column))
         return False
 
@@ -357,8 +360,9 @@ class _ArticleProcessor:
                        "move the image into the book folder and link it with a relative path")
             return
         if not target.is_file():
-            self._drop(image, f"image '{src}' does not exist", line, column,
-                       "check the file name and its folder, relative to the manuscript")
+            self._drop(image, f"image '{src}' does not exist", line, column, with_suggestion(
+                self._nearest_image(unquote(parts.path)),
+                "check the file name and its folder, relative to the manuscript"))
         else:
             try:
                 inspect_image(target)
@@ -369,6 +373,13 @@ class _ArticleProcessor:
             image.set("src", quote(relative))
             self.resources.append(target)
             _keep_size(image)
+
+    def _nearest_image(self, written: str) -> str:
+        """'did you mean 'images/tides.png'?' for the book's image nearest the
+        name written, as the manuscript would link it (relative to its folder)."""
+        folder = self.article.source_path.parent.relative_to(self.root).as_posix()
+        names = [posixpath.relpath(name, folder) for name in book_images(self.root)]
+        return did_you_mean(posixpath.normpath(written), names)
 
     def _drop(self, image: etree._Element, message: str, line: int, column: int, hint: str) -> None:
         """Report the image and put its alt text in its place, so the build can go on."""

@@ -1,12 +1,20 @@
-"""PDF booklet exporter: the rendered book in one HTML document, laid out by
-WeasyPrint with `styles/print.css`.
+"""PDF booklet exporter: the rendered book laid out by WeasyPrint with
+`styles/print.css`, each page once.
 
-Three modules share the work: `booklet` makes the HTML (the template, and
+The modules share the work: `booklet` makes the HTML (the template, and
 each footnote moved to its call so CSS `float: footnote` can set it at the
-foot of the page); `engine` is the one module that talks to WeasyPrint
-(fetching, fonts, layout, page labels, reading laid-out pages back); this one
-decides how to lay the book out: in one piece until the contents' page
-numbers hold, or in chunks (`chunks`) for a long book.
+foot of the page); `parts` cuts the booklet into documents (the body in
+chunks, the front matter, the furniture: `furniture`); `runner` lays them
+out, from the cache or in worker processes; `engine` is the one module that
+talks to WeasyPrint; `join` puts the laid-out parts together with pikepdf.
+This one runs them in order: the body (with the front matter beside it when
+the last build's page numbers are a guess), then what prints the numbers.
+
+Tagged (PDF/UA) and archival (PDF/A) variants are laid out as one document
+instead: their structure tree and output intent would have to be joined
+across parts, which pikepdf cannot do for a structure tree (its marked-
+content ids and parent tree are per document). That document prints its
+numbers from a guess and is laid out again until they hold.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 
+from ...cache import Store
 from ...diagnostics import error, warning
 from ...model import RenderedBook
 from ...styles import is_rtl
@@ -33,7 +42,8 @@ from .engine import (
     page_breaks,
     time_limit,
 )
-from .chunks import export_chunked
+from .parts import LINK_BASE, Laid, body_parts, front_part, furniture_part, global_breaks, numbers
+from .runner import Keys, Runner
 
 
 class PdfExporter:
@@ -51,8 +61,8 @@ class PdfExporter:
         with captured_warnings() as messages, holding_source_date(context.timestamp):
             try:
                 with time_limit(context.layout.time_limit):
-                    if _chunked(book, variant):
-                        front, pages, breaks, found = export_chunked(book, target, context, variant)
+                    if not one_document(variant):
+                        pages, breaks, found = _in_parts(book, target, context, variant)
                         messages += found
                         return Exported(tuple(warning("X001", f"WeasyPrint: {m}") for m in messages),
                                         {PAGINATION: breaks, PAGE_NUMBERS: pages})
@@ -72,18 +82,54 @@ class PdfExporter:
 
 
 MAX_LAYOUTS = 4
-MIN_ARTICLES_FOR_CHUNKS = 16  # below this, one document is as quick, and one layout pass cheap
 
 
-def _chunked(book: RenderedBook, variant: dict[str, str]) -> bool:
-    """Lay out in chunks (chunks.py)? Not tagged or archival PDFs, whose
-    structure a join would break, nor short books."""
-    return not variant and len(book.articles) >= MIN_ARTICLES_FOR_CHUNKS
+def one_document(variant: dict[str, str]) -> bool:
+    """Lay the booklet out as one document (tagged and archival variants: see above)?"""
+    return bool(variant)
+
+
+def _in_parts(book: RenderedBook, target: Path, context: ExportContext, variant: dict[str, str]):
+    """Lay `book` out in parts, each page once, and join them into `target`.
+
+    Returns (page numbers, page breaks, warnings).
+    """
+    store = Store(context.layout.cache_dir) if context.layout.cache_dir else None
+    guess = dict(context.facts.get(PAGE_NUMBERS, {}))
+    with Runner(context, variant, store, Keys(book, context, variant)) as run:
+        bodies = body_parts(book, context)
+        guessed = [front_part(book, guess, context)] if guess else []
+        laid = run(bodies + guessed, "laying out the PDF")
+        bodies_laid = laid[:len(bodies)]
+        pages, starts = numbers(bodies_laid)
+        late = [furniture_part(book, bodies_laid, pages)]
+        if guess != pages:  # the front matter printed a wrong guess (or none): again, with the numbers
+            late.append(front_part(book, pages, context))
+        late_laid = run(late, "numbering the pages")
+        furniture, front = late_laid[0], late_laid[1] if len(late_laid) > 1 else laid[-1]
+        context.progress.start("joining the PDF")
+        _join(book, context, front, bodies_laid, furniture, target)
+        if store is not None:
+            store.keep_only(run.used)
+    warnings = [m for part in (front, *bodies_laid, furniture) for m in part.warnings]
+    return pages, global_breaks(book, bodies_laid, starts), warnings
+
+
+def _join(book: RenderedBook, context: ExportContext, front: Laid, bodies: list[Laid], furniture: Laid,
+          target: Path) -> None:
+    from .join import join
+
+    front_count = front.page_count + front.page_count % 2
+    parts = [front.pdf, *(laid.pdf for laid in bodies)]
+    blank_after = [front.page_count % 2 == 1] + [i < len(bodies) - 1 and laid.page_count % 2 == 1
+                                                 for i, laid in enumerate(bodies)]
+    join(parts, blank_after, furniture.pdf, front_count, book.book.config.language, LINK_BASE,
+         identifier(book.book.config, context), target)
 
 
 def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant: dict[str, str],
                               messages: list[str]):
-    """Lay out with the printed page numbers of the contents filled in as text.
+    """Lay out as one document with the printed page numbers filled in as text.
 
     The numbers start from a guess (the previous build's, else none), are
     read back from the laid-out pages, and the book is laid out again until

@@ -8,6 +8,7 @@ which needs WeasyPrint's page boxes.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import signal
 import threading
@@ -21,13 +22,13 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ...fonts import FONT_DIRS, book_text, face_subset
-from ...resources import image_bytes
-from ...styles import is_rtl
 from ...model import PAGE_SIZES, BookConfig, PageBreak, RenderedBook
-from ..pagebreaks import block_elements, letters
-from ...resources import ResourceRefused, media_type, resolve_url
-from ...styles import book_file, book_labels, design_css, styles_dir
+from ...resources import ResourceRefused, image_bytes, media_type, resolve_url
+from ...styles import book_file, book_labels, design_css, is_rtl, styles_dir
 from .. import ExportContext
+from ..pagebreaks import block_elements, letters
+from .furniture import Slot, overrides
+from .parts import Laid, Part
 
 # Raised by the layout when BookFetcher refuses a file (outside the book, remote).
 FetchRefused = FatalURLFetchingError
@@ -44,44 +45,93 @@ def anchor_pages(document, articles, first: int = 0) -> dict[str, int]:
     return found
 
 
-def layout(html: str, book: RenderedBook, variant: dict[str, str], first_page: int = 1):
+def stylesheets(book: RenderedBook) -> list[tuple[str, str]]:
+    """The booklet's stylesheets in cascade order, as (CSS text, base URL):
+    ours, [style]'s custom properties (styles.design_css), then the book's
+    own styles/print.css, read through the gate, its url()s relative to its
+    folder: after ours, so that the book's rules win."""
+    files = [styles_dir() / "print.css"]
+    if is_rtl(book.book.config.language):  # the booklet mirrored, bound on the right
+        files.append(styles_dir() / "print-rtl.css")
+    sheets = [(path.read_text(encoding="utf-8"), path.as_uri()) for path in files]
+    knobs = design_css(book.book.config)
+    if knobs:
+        sheets.append((knobs, styles_dir().as_uri() + "/"))
+    own = book_file(book.book, "print.css")
+    if own:
+        sheets.append((own, book.book.styles.as_uri() + "/"))
+    return sheets
+
+
+def layout(html: str, book: RenderedBook, variant: dict[str, str], extra_css: str = ""):
     """Parse and lay out the booklet; every file read goes through BookFetcher.
 
-    `first_page` is the folio of the first article's opener (a chunk of a
-    booklet laid out in parallel starts further on).
+    `extra_css` comes after the booklet's stylesheets (a part's override:
+    see `furniture.py`).
     """
     characters = "".join(sorted(set(book_text(book.book, book_labels(book.book.config)))))
     fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS), characters)
     fonts = ProjectFonts()
     size = PAGE_SIZES[book.book.config.pdf_page_size]
-    settings = f"@page {{ size: {size}; }}"
-    if first_page != 1:
-        settings += f"@page chapter-one:nth(1 of chapter-one) {{ counter-reset: page {first_page}; }}"
-    stylesheets = [
-        CSS(filename=str(styles_dir() / "print.css"), url_fetcher=fetcher, font_config=fonts),
-        CSS(string=settings, font_config=fonts),
-    ]
-    if is_rtl(book.book.config.language):  # the booklet mirrored, bound on the right
-        stylesheets.insert(1, CSS(filename=str(styles_dir() / "print-rtl.css"), url_fetcher=fetcher,
-                                  font_config=fonts))
-    stylesheets += _design(book, fetcher, fonts)
+    sheets = [CSS(string=text, base_url=base, url_fetcher=fetcher, font_config=fonts)
+              for text, base in stylesheets(book)]
+    sheets.append(CSS(string=f"@page {{ size: {size}; }}\n{extra_css}", font_config=fonts))
     source = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/", url_fetcher=fetcher)
-    return source, source.render(stylesheets=stylesheets, font_config=fonts, **variant)
+    return source, source.render(stylesheets=sheets, font_config=fonts, **variant)
 
 
-def _design(book: RenderedBook, fetcher: "BookFetcher", fonts) -> list:
-    """[style]'s custom properties, then the book's own styles/print.css
-    (its url()s relative to that folder, fetched through the gate): after
-    ours, so that the book's rules win."""
-    sheets = []
-    knobs = design_css(book.book.config)
-    if knobs:
-        sheets.append(CSS(string=knobs, font_config=fonts))
-    own = book_file(book.book, "print.css")
-    if own:
-        sheets.append(CSS(string=own, base_url=book.book.styles.as_uri() + "/", url_fetcher=fetcher,
-                          font_config=fonts))
-    return sheets
+def lay_out(part: Part, variant: dict[str, str]) -> Laid:
+    """Lay out one part (in a worker process) and read back what the others need."""
+    css = overrides([text for text, _ in stylesheets(part.book)])
+    extra = {"body": css.body, "furniture": css.furniture}.get(part.kind, "")
+    with captured_warnings() as messages:
+        source, document = layout(part.html, part.book, variant, extra)
+        out = io.BytesIO()
+        document.write_pdf(out, **variant)
+    if part.kind != "body":
+        return Laid(out.getvalue(), len(document.pages), {}, (), (), (), tuple(messages))
+    return Laid(out.getvalue(), len(document.pages), anchor_pages(document, part.book.articles),
+                page_breaks(document, source.etree_element, part.book, 0),
+                page_owners(document, part.book.articles), tuple(number_slots(document)), tuple(messages))
+
+
+def page_owners(document, articles) -> tuple[int | None, ...]:
+    """Each page's article (its index in `articles`), None for a blank page."""
+    starts = {item.anchor: index for index, item in enumerate(articles)}
+    owners, current = [], None
+    for page in document.pages:
+        for anchor in page.anchors:
+            if anchor in starts:
+                current = starts[anchor]
+        owners.append(None if page._page_box.page_type.blank else current)
+    return tuple(owners)
+
+
+def number_slots(document):
+    """The room each page leaves for page numbers: the `::after` box of every
+    link with a `data-page` (print.css gives it a fixed width)."""
+    from weasyprint.formatting_structure import boxes
+
+    for index, page in enumerate(document.pages):
+        box = page._page_box
+        left, top = box.content_box_x(), box.content_box_y()
+        for slot, line in _after_boxes(box, None, boxes):
+            element = slot.element
+            if element is None or element.tag != "a" or element.get("data-page") is None:
+                continue
+            yield Slot(index, (element.get("href") or "").partition("#")[2], slot.position_x - left,
+                       line.position_y - top, slot.margin_width())
+
+
+def _after_boxes(box, line, boxes):
+    """(`::after` box, the line it sits on) under `box`, in order."""
+    for child in getattr(box, "children", ()):
+        if isinstance(child, boxes.LineBox):
+            yield from _after_boxes(child, child, boxes)
+        elif (child.element_tag or "").endswith("::after") and line is not None:
+            yield child, line
+        else:
+            yield from _after_boxes(child, line, boxes)
 
 
 class ProjectFonts(FontConfiguration):

@@ -1,0 +1,154 @@
+"""The booklet cut into documents to lay out, and what each one's layout tells.
+
+Every booklet is laid out in parts, one path whatever its length:
+
+- the body, in chunks of about six articles (one chunk for a short book):
+  each chunk starts on a right-hand page, so its layout depends on its own
+  articles only; it prints no page number (see `furniture.py`), so nothing
+  in it waits for the chunks before it, and all chunks lay out at once;
+- the front matter (cover, title, notice, contents), whose contents print
+  the articles' page numbers: laid out beside the body when the previous
+  build's numbers are a guess, else after it;
+- the furniture: the folios and the openers' page numbers, laid over the
+  body's pages once its numbers are known.
+
+Chunk boundaries depend on the number of articles only, so editing one
+article lays out its chunk again and no other.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+from markupsafe import Markup
+
+from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
+from ...model import PageBreak, RenderedArticle, RenderedBook
+from ...styles import book_labels, direction, render_template
+from .. import ExportContext
+from .booklet import booklet_html
+from .furniture import FurniturePage, Slot, furniture_articles
+
+LINK_BASE = "https://pipeline.invalid/chunk"  # the front's links to the body, resolved by the join
+ARTICLES_PER_CHUNK = 6  # small enough that one edit re-lays out little
+MAX_CHUNKS = 8  # each chunk embeds its own font subsets: more would grow the PDF
+
+
+@dataclass(frozen=True)
+class Part:
+    """One document to lay out."""
+
+    kind: str  # "front", "body" or "furniture"
+    book: RenderedBook  # for a chunk, only its own articles
+    html: str
+    key: str = ""  # cache key (runner.Keys)
+
+
+@dataclass(frozen=True)
+class Laid:
+    """A laid-out part and what the others need to know of it."""
+
+    pdf: bytes
+    page_count: int
+    local_pages: dict[str, int]  # anchor -> page index within the part (body)
+    breaks: tuple[PageBreak, ...]  # labels relative to the part's first page (1, 2, ...)
+    owners: tuple[int | None, ...]  # each page's article (index in the part), None if blank (body)
+    slots: tuple[Slot, ...]  # room left for page numbers (body)
+    warnings: tuple[str, ...]
+
+
+def partition(articles: tuple[RenderedArticle, ...]) -> list[tuple[RenderedArticle, ...]]:
+    """Contiguous chunks of about ARTICLES_PER_CHUNK articles (at most
+    MAX_CHUNKS chunks), their sizes differing by one at most.
+
+    The boundaries depend on the number of articles only, not on their
+    length: editing an article never moves them, so the other chunks stay
+    in the cache.
+    """
+    count = max(1, min(math.ceil(len(articles) / ARTICLES_PER_CHUNK), MAX_CHUNKS))
+    size, larger = divmod(len(articles), count)
+    chunks, start = [], 0
+    for index in range(count):
+        end = start + size + (index < larger)
+        chunks.append(articles[start:end])
+        start = end
+    return chunks
+
+
+def body_parts(book: RenderedBook, context: ExportContext) -> list[Part]:
+    """The body's chunks, each as a document without page numbers."""
+    parts = []
+    for chunk in partition(book.articles):
+        chunk = _links_out_of(chunk) if len(chunk) < len(book.articles) else chunk
+        html = booklet_html(book, context, {}, part="body", articles=chunk)
+        parts.append(Part("body", replace(book, articles=chunk), html))
+    return parts
+
+
+def front_part(book: RenderedBook, pages: dict[str, str], context: ExportContext) -> Part:
+    """Cover, title, notice and contents, the contents printing `pages`."""
+    return Part("front", book, booklet_html(book, context, pages, part="front", link_base=LINK_BASE))
+
+
+def furniture_part(book: RenderedBook, bodies: list[Laid], pages: dict[str, str]) -> Part:
+    """The body's pages again with their folios and openers' numbers only."""
+    articles: list[dict] = []
+    items = iter(book.articles)
+    for laid in bodies:
+        count = max((owner for owner in laid.owners if owner is not None), default=-1) + 1
+        for furniture in furniture_articles(list(laid.owners), list(laid.slots), pages, count):
+            articles.append({"item": next(items), "pages": furniture or [FurniturePage()]})
+    config = book.book.config
+    words = book_labels(config)
+    plan = plan_fonts(book_text(book.book, words), config.language, own_font_files(book.book))
+    html = render_template("furniture.html", design=book.book, book=config, direction=direction(config.language),
+                           articles=articles, font_css=Markup(pdf_css(plan, font_choice(book.book))))
+    return Part("furniture", book, html)
+
+
+def numbers(bodies: list[Laid]) -> tuple[dict[str, str], list[int]]:
+    """Printed page numbers from the chunks' own pages, and each chunk's first page."""
+    pages, starts, next_page = {}, [], 1
+    for index, laid in enumerate(bodies):
+        starts.append(next_page)
+        for anchor, local in laid.local_pages.items():
+            pages[anchor] = str(next_page + local)
+        count = laid.page_count
+        if index < len(bodies) - 1 and count % 2:
+            count += 1  # the blank verso before the next chunk's first opener
+        next_page += count
+    return pages, starts
+
+
+def global_breaks(book: RenderedBook, bodies: list[Laid], starts: list[int]) -> tuple[PageBreak, ...]:
+    """The chunks' page breaks in the book's numbering and article indexes."""
+    breaks: list[PageBreak] = []
+    offset = 0
+    for chunk, laid, start in zip(partition(book.articles), bodies, starts):
+        if breaks and int(breaks[-1].label) < start - 1:  # the blank verso before this chunk
+            breaks.append(PageBreak(str(start - 1), offset, 0, 0))
+        breaks += [replace(b, label=str(int(b.label) + start - 1), article=b.article + offset)
+                   for b in laid.breaks]
+        offset += len(chunk)
+    return tuple(breaks)
+
+
+def _links_out_of(chunk: tuple[RenderedArticle, ...]) -> tuple[RenderedArticle, ...]:
+    """Links to another chunk's article (`#other--id`) would be dead in this
+    chunk's own layout: they get the placeholder URL that the join turns into
+    a link to the named destination, as the contents' links do."""
+    from .join import BODY_LINK
+
+    ids = {value for item in chunk for value in [item.anchor, *_ID.findall(item.body_html)]}
+
+    def outward(match: re.Match) -> str:
+        target = match.group(1)
+        return match.group(0) if target in ids else f'href="{BODY_LINK}{target}"'
+
+    return tuple(replace(item, body_html=Markup(_FRAGMENT_LINK.sub(outward, item.body_html))) for item in chunk)
+
+
+_ID = re.compile(r'\sid="([^"]+)"')
+_FRAGMENT_LINK = re.compile(r'href="#([^"]+)"')
