@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import __version__
 from .cache import CACHE_DIR, LAYOUT_CACHE, fingerprint, read_guess, record, up_to_date, write_guess
 from .diagnostics import Diagnostic, as_errors, error, has_errors
 from .export import (PAGE_NUMBERS, REGISTRY, ExportContext, LayoutSettings, build_timestamp, get_exporter,
@@ -83,7 +82,7 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
                                       hint="choose an output folder outside the book, e.g. --out dist"),))
     key = None
     if options.cache and book_dir.is_dir():
-        key = fingerprint(book_dir, {**options.fingerprint(), "book": str(book_dir.resolve())})
+        key = fingerprint(book_dir, {**options.fingerprint(), "book": str(book_dir.resolve()), "version": _version()})
         previous = up_to_date(out_dir, key)
         if previous is not None:
             return BuildResult(*previous, up_to_date=True)
@@ -118,7 +117,7 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
         return BuildResult((), tuple(_strict(diagnostics, strict)))
     layout = LayoutSettings(time_limit=options.layout_time_limit(len(book.articles)), jobs=options.jobs,
                             cache_dir=out_dir / LAYOUT_CACHE if options.cache else None)
-    context = ExportContext(timestamp=build_timestamp(book.config), version=__version__, layout=layout,
+    context = ExportContext(timestamp=build_timestamp(book.config), version=_version(), layout=layout,
                             progress=progress)
     return _export(rendered, out_dir, context, diagnostics, options)
 
@@ -237,6 +236,12 @@ def _with_overrides(book: Book, pdf_variant: str | None, impose: bool | None) ->
     if impose is not None:
         changes["pdf_impose"] = impose
     return replace(book, config=replace(book.config, **changes)) if changes else book
+
+
+def _version() -> str:
+    from . import __version__  # here: the package imports this module first
+
+    return __version__
 
 
 def _failed(diagnostics: list[Diagnostic], strict: bool) -> bool:

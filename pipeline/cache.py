@@ -16,7 +16,6 @@ import json
 import os
 from pathlib import Path
 
-from . import __version__
 from .diagnostics import Diagnostic, Severity
 from .export import source_date_epoch
 from .output import write_atomically
@@ -29,8 +28,11 @@ LAYOUT_CACHE = CACHE_DIR / "layout"  # laid-out parts of long PDFs (Store)
 
 
 def fingerprint(book_dir: Path, options: dict[str, object]) -> str:
+    """A hash of everything a build's outputs follow from: `options` (the
+    caller's, the tool's version among them), SOURCE_DATE_EPOCH, and every
+    file of the book and the styles."""
     digest = hashlib.sha256()
-    digest.update(json.dumps({"version": __version__, "options": options,
+    digest.update(json.dumps({"options": options,
                               "epoch": source_date_epoch()}, sort_keys=True).encode())
     for root in (book_dir, styles_dir()):
         digest.update(folder_digest(root))

@@ -147,8 +147,21 @@ def test_fingerprint_changes_with_options_version_and_epoch(folder, monkeypatch,
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000001")
     assert fingerprint(folder, {"strict": False}) != key
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    monkeypatch.setattr(cache, "__version__", "0.0.0-other")
-    assert fingerprint(folder, {"strict": False}) != key
+    assert fingerprint(folder, {"strict": False}) == key
+    assert fingerprint(folder, {"strict": False, "version": "0.0.0-other"}) != key  # the build passes its version
+
+
+def test_the_build_keys_its_no_op_with_the_tools_version(tmp_path, monkeypatch):
+    import pipeline
+    from pipeline import build
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "a.md").write_text("# A\n\nText.\n", encoding="utf-8")
+    build(book, tmp_path / "out", formats=("epub",))
+    assert build(book, tmp_path / "out", formats=("epub",)).up_to_date
+    monkeypatch.setattr(pipeline, "__version__", "0.0.0-other")
+    assert not build(book, tmp_path / "out", formats=("epub",)).up_to_date
 
 
 def test_fingerprint_covers_the_styles_folder(tmp_path, folder, monkeypatch, epoch):

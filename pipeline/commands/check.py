@@ -57,18 +57,21 @@ def _epubcheck(epub: Path) -> list[Diagnostic]:
 
 
 def _lonely_headings(pdf: Path, rendered: RenderedBook) -> list[Diagnostic]:
-    """A section heading that is the last text of its page (before head and folio)."""
+    """A section heading that is the last text of its page (before head and
+    folio), and is on that page: its named destination says so (the text of
+    an opener's "In this article" list is the same, but links elsewhere)."""
     from pypdf import PdfReader
 
     headings = {h.text: (item, h) for item in rendered.articles for h in item.headings}
     found = []
     reader = PdfReader(pdf)
+    pages = {name: reader.get_destination_page_number(target) for name, target in reader.named_destinations.items()}
     for index, page in enumerate(reader.pages):
         lines = [line.strip() for line in page.extract_text().split("\n") if line.strip()]
         body = [line for line in lines if not re.fullmatch(r"[ivxlc\d.]+", line)
                 and line not in {rendered.book.config.title, *(i.article.title for i in rendered.articles)}]
-        if body and body[-1] in headings:
-            item, heading = headings[body[-1]]
+        item, heading = headings.get(body[-1], (None, None)) if body else (None, None)
+        if heading is not None and pages.get(heading.id) == index:
             found.append(warning("X004", f"heading '{heading.text}' ends PDF page {reader.page_labels[index]}",
                                  hint="report it: the styles should keep headings with what follows",
                                  path=item.article.source_path))

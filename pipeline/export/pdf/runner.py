@@ -1,9 +1,9 @@
 """Lays parts out: from the layout cache, else in worker processes (or in
 this one, with one job).
 
-The executor is one interface (`Runner.__call__`: parts in, laid-out parts
-out, in order) so that another implementation (a cluster) can stand in for
-local processes. Every laid-out part is kept in a content-addressed cache
+The executor is one interface (`Executor`: parts in, laid-out parts out)
+with two local implementations, this process and worker processes, so that
+another (a cluster) can stand in for them. Every laid-out part is kept in a content-addressed cache
 (`cache.Store`): the key hashes the part's HTML (which holds any page
 numbers it prints), its images, the styles, the layout engine's and our
 code's versions, the variant and the page size. The cache is never trusted
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Protocol
 
 from ...cache import Store, folder_digest
 from ...fonts import FONT_DIRS
@@ -76,25 +77,82 @@ class Keys:
         return replace(part, key=digest.hexdigest())
 
 
-class Runner:
-    """Lays out parts, the cached ones from the cache; used as a context manager
-    so that its worker processes end with it (at once on an error)."""
+class Executor(Protocol):
+    """Where parts are laid out. The local ones are below; a cluster's (a
+    Dask client, say) is another implementation of the same two methods."""
 
-    def __init__(self, context: ExportContext, variant: dict[str, str], store: Store | None, keys: Keys):
+    def lay_out(self, parts: list[Part], variant: dict[str, str]) -> Iterator[tuple[int, Laid]]:
+        """Each part laid out, as (its index in `parts`, the result), in any order."""
+        ...
+
+    def close(self, abandon: bool) -> None:
+        """Release the workers; with `abandon`, stop their work at once (a time limit, an error)."""
+        ...
+
+
+class InProcess:
+    """One part after the other, in this process (`--jobs 1`)."""
+
+    def lay_out(self, parts: list[Part], variant: dict[str, str]) -> Iterator[tuple[int, Laid]]:
+        from .engine import lay_out
+
+        for index, part in enumerate(parts):
+            yield index, lay_out(part, variant)
+
+    def close(self, abandon: bool) -> None:
+        pass
+
+
+class LocalProcesses:
+    """Worker processes on this machine, started on first use."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool: ProcessPoolExecutor | None = None
+
+    def lay_out(self, parts: list[Part], variant: dict[str, str]) -> Iterator[tuple[int, Laid]]:
+        from .engine import lay_out
+
+        if len(parts) <= 1:  # not worth a process
+            yield from InProcess().lay_out(parts, variant)
+            return
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs)
+        # The longest first: the front matter and the furniture are quick.
+        order = sorted(range(len(parts)), key=lambda i: parts[i].kind != "body")
+        futures = {self.pool.submit(lay_out, parts[i], variant): i for i in order}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def close(self, abandon: bool) -> None:
+        if self.pool is None:
+            return
+        if abandon:  # e.g. the time limit: stop the workers' layouts too
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=not abandon, cancel_futures=True)
+
+
+def local_executor(jobs: int) -> Executor:
+    return InProcess() if jobs <= 1 else LocalProcesses(jobs)
+
+
+class Runner:
+    """Lays out parts, the cached ones from the cache, the others on an
+    executor; a context manager, so that the executor's workers end with it
+    (at once on an error)."""
+
+    def __init__(self, context: ExportContext, variant: dict[str, str], store: Store | None, keys: Keys,
+                 executor: Executor | None = None):
         self.context, self.variant, self.store, self.keys = context, variant, store, keys
-        self.pool: Executor | None = None
+        self.executor = executor or local_executor(context.layout.jobs)
         self.used: set[str] = set()
 
     def __enter__(self) -> "Runner":
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        if self.pool is None:
-            return
-        if kind is not None:  # e.g. the time limit: stop the workers' layouts too
-            for process in list(getattr(self.pool, "_processes", {}).values()):
-                process.terminate()
-        self.pool.shutdown(wait=kind is None, cancel_futures=True)
+        self.executor.close(abandon=kind is not None)
 
     def __call__(self, parts: list[Part], stage: str) -> list[Laid]:
         """`parts` laid out, in their order."""
@@ -103,26 +161,12 @@ class Runner:
         todo = [index for index, laid in enumerate(results) if laid is None]
         progress = self.context.progress
         progress.start(stage, total=len(todo))
-        for index, laid in self._lay_out([parts[i] for i in todo], todo):
+        for position, laid in self.executor.lay_out([parts[i] for i in todo], self.variant):
+            index = todo[position]
             results[index] = laid
             self._store(parts[index], laid)
             progress.advance()
         return results
-
-    def _lay_out(self, parts: list[Part], indexes: list[int]) -> Iterator[tuple[int, Laid]]:
-        from .engine import lay_out
-
-        if self.context.layout.jobs <= 1 or len(parts) <= 1:
-            for index, part in zip(indexes, parts):
-                yield index, lay_out(part, self.variant)
-            return
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.context.layout.jobs)
-        # The longest first: the front matter and the furniture are quick.
-        order = sorted(range(len(parts)), key=lambda i: parts[i].kind != "body")
-        futures = {self.pool.submit(lay_out, parts[i], self.variant): indexes[i] for i in order}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
 
     def _cached(self, part: Part) -> Laid | None:
         found = self.store.get(part.key) if self.store is not None else None
