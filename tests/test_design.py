@@ -300,7 +300,8 @@ def test_the_layout_cache_key_covers_the_books_styles(tmp_path):
 
 
 def test_the_full_form_of_per_article_booklets_is_kept_on_request(tmp_path):
-    book = write_book(tmp_path / "book", '[book]\ntitle = "T"\n\n[per-article]\nlayout = "booklet"\n',
+    book = write_book(tmp_path / "book", '[book]\ntitle = "T"\n\n[per-article]\nlayout = "booklet"\n'
+                      '\n[notice]\nshow-identifier = false\n',
                       {"01-alpha.md": "---\ntitle: Alpha\n---\n\n## One\n\nText of alpha.\n",
                        "02-beta.md": "---\ntitle: Beta\n---\n\nText of beta.\n"})
     result = build(book, tmp_path / "out", per_article=True, formats=("pdf",))
@@ -309,6 +310,7 @@ def test_the_full_form_of_per_article_booklets_is_kept_on_request(tmp_path):
     reader = PdfReader(pdf)
     text = [page.extract_text() for page in reader.pages]
     assert any("Contents" in page for page in text) and any("Made with" in page for page in text)
+    assert not any("urn:uuid" in page or "Identifier" in page for page in text)  # [notice] show-identifier
 
 
 def test_the_undrawable_character_hint_names_the_books_fonts_folder(tmp_path):
@@ -317,3 +319,21 @@ def test_the_undrawable_character_hint_names_the_books_fonts_folder(tmp_path):
     book = write_book(tmp_path / "book", '[book]\ntitle = "T"\n', {"a.md": "# A\n\nCuneiform 𒀀.\n"})
     [found] = [d for d in check_book(book) if d.code == "R007"]
     assert str(book / "styles" / "fonts") in found.hint
+
+
+def test_the_books_labels_follow_its_language(tmp_path):
+    from pipeline.styles import book_labels
+
+    words = '[en]\ncontents = "In this issue"\n\n[de]\nin_brief = "Auf einen Blick"\n\n[sw]\ncontents = "Yaliyomo"\n'
+    found = {}
+    for language in ("de", "en", "sw", "fr"):
+        book = write_book(tmp_path / language, f'[book]\ntitle = "T"\nlanguage = "{language}"\n',
+                          {"a.md": "---\ntitle: A\n---\n\nText.\n"})
+        (book / "styles").mkdir()
+        (book / "styles" / "labels.toml").write_text(words, encoding="utf-8")
+        loaded, diagnostics = load_book(book)
+        found[language] = book_labels(loaded.config)
+        assert [d.code for d in diagnostics] == [], language  # sw: no C008, the book gives its words
+    assert (found["de"]["in_brief"], found["de"]["contents"]) == ("Auf einen Blick", "Inhalt")
+    assert found["en"]["contents"] == "In this issue" and found["sw"]["contents"] == "Yaliyomo"
+    assert found["fr"]["contents"] == "Sommaire"  # the book's [en] words are not French ones

@@ -277,14 +277,15 @@ def _fonts(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
 
 
 def _book_labels(root: Path, language: str) -> tuple[tuple[tuple[str, str], ...], list[Diagnostic]]:
-    """The words of the book's own styles/labels.toml for its language (its
-    table for the language, else its [en] table), read through the gate."""
+    """The words of the book's own styles/labels.toml for its language: its
+    table for the language, else its [en] table where ours have none for the
+    language either (English words are printed then); read through the gate."""
     from ..styles import book_label_tables, label_language, labels
 
     tables, found = book_label_tables(root)
     if not tables:
         return (), found
-    key = label_language(language, tables) or "en"
+    key = label_language(language, tables) or ("en" if label_language(language) is None else "")
     known = labels("en")
     words = tuple((k, v) for k, v in tables.get(key, {}).items() if k in known and isinstance(v, str))
     return words, found
