@@ -337,3 +337,18 @@ def test_the_books_labels_follow_its_language(tmp_path):
     assert (found["de"]["in_brief"], found["de"]["contents"]) == ("Auf einen Blick", "Inhalt")
     assert found["en"]["contents"] == "In this issue" and found["sw"]["contents"] == "Yaliyomo"
     assert found["fr"]["contents"] == "Sommaire"  # the book's [en] words are not French ones
+
+
+def test_a_light_cover_background_gets_dark_type_on_the_epub_cover(tmp_path):
+    import io
+
+    from pipeline.export.cover import cover_png
+
+    book = write_book(tmp_path / "book", '[book]\ntitle = "Pale Harbour"\n\n[style]\ncover-background = "#f0e6d2"\n',
+                      {"a.md": "---\ntitle: A\n---\n\nText.\n"})
+    loaded, diagnostics = load_book(book)
+    assert diagnostics == [] and loaded.config.cover_background == "#f0e6d2"
+    image = Image.open(io.BytesIO(cover_png(loaded))).convert("RGB")
+    assert image.getpixel((5, 5)) == (0xF0, 0xE6, 0xD2)
+    darkest, _ = image.convert("L").getextrema()
+    assert darkest < 0x40  # the title is set in dark ink on the pale cover
