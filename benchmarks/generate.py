@@ -23,7 +23,7 @@ from pathlib import Path
 DEFAULT_SEED = 20261123
 WORDS_PER_ARTICLE = 800
 SECTIONS_PER_ARTICLE = 4
-GENERATED_NAME = re.compile(r"\d{3,}-article\.md")
+GENERATED_NAME = re.compile(r"\d{3,}-article(-\d+)?\.md")  # with or without the number (earlier books)
 
 VOCABULARY = """
 able account active advice almost amount animal answer area argument arm
@@ -156,9 +156,11 @@ def book_toml(count: int) -> str:
 
 
 def article_filename(number: int, count: int) -> str:
-    """Zero-padded so that file-name order is reading order."""
+    """Zero-padded so that file-name order is reading order; the number again
+    after the prefix, because the slug is the file name without it
+    (`007-article-7.md` -> `article-7`)."""
     width = max(3, len(str(count)))
-    return f"{number:0{width}d}-article.md"
+    return f"{number:0{width}d}-article-{number}.md"
 
 
 def clear_generated(directory: Path) -> None:

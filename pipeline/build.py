@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .cache import CACHE_DIR, LAYOUT_CACHE, fingerprint, read_guess, record, up_to_date, write_guess
+from .cache import (CACHE_DIR, LAYOUT_CACHE, MANIFEST_NAME, fingerprint, read_guess, record, up_to_date,
+                    write_guess, written_before)
 from .diagnostics import Diagnostic, as_errors, error, has_errors
 from .export import (PAGE_NUMBERS, REGISTRY, ExportContext, LayoutSettings, build_timestamp, get_exporter,
                      in_fact_order)
@@ -18,6 +19,7 @@ from .output import StagedOutputs
 from .progress import Progress
 
 DEFAULT_FORMATS = ("pdf", "epub")
+ARTICLES = "articles"  # OUT_DIR's folder of per-article booklets
 DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
 
 
@@ -57,6 +59,7 @@ class BuildResult:
     outputs: tuple[Path, ...]
     diagnostics: tuple[Diagnostic, ...]
     up_to_date: bool = False  # nothing changed since the last build: `outputs` are its files, untouched
+    removed: tuple[Path, ...] = ()  # outputs of earlier builds that no longer belong to the book
 
     @property
     def ok(self) -> bool:
@@ -80,23 +83,25 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     if _is_inside(out_dir, book_dir):
         return BuildResult((), (error("O001", f"output folder '{out_dir}' is inside the book folder",
                                       hint="choose an output folder outside the book, e.g. --out dist"),))
-    key = None
+    key, earlier = None, {}
     if options.cache and book_dir.is_dir():
         key = fingerprint(book_dir, {**options.fingerprint(), "book": str(book_dir.resolve()), "version": _version()})
         previous = up_to_date(out_dir, key)
         if previous is not None:
             return BuildResult(*previous, up_to_date=True)
+        earlier = written_before(out_dir)  # --no-cache reads no state: it removes nothing
     progress = progress or Progress()
     try:
-        result = _build(book_dir, out_dir, options, progress)
+        result = _build(book_dir, out_dir, options, progress, earlier)
     finally:
         progress.close()
     if key is not None and result.ok:
-        record(out_dir, key, result.outputs, result.diagnostics)
+        record(out_dir, key, result.outputs, result.diagnostics, earlier)
     return result
 
 
-def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress) -> BuildResult:
+def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress,
+           earlier: dict[Path, str]) -> BuildResult:
     # Imported here, not at the top: a no-op rebuild needs none of them.
     from .render.lint import lint
     from .load.manuscripts import load_book
@@ -119,7 +124,7 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
                             cache_dir=out_dir / LAYOUT_CACHE if options.cache else None)
     context = ExportContext(timestamp=build_timestamp(book.config), version=_version(), layout=layout,
                             progress=progress)
-    return _export(rendered, out_dir, context, diagnostics, options)
+    return _export(rendered, out_dir, context, diagnostics, options, earlier)
 
 
 @dataclass(frozen=True)
@@ -133,31 +138,99 @@ class _Job:
 
 
 def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
-            diagnostics: list[Diagnostic], options: BuildOptions) -> BuildResult:
-    """Run the exporters into staged files; commit them only if all succeeded."""
+            diagnostics: list[Diagnostic], options: BuildOptions, earlier: dict[Path, str]) -> BuildResult:
+    """Run the exporters into staged files; commit them only if all
+    succeeded, removing at the same time the outputs of earlier builds that
+    no longer belong to the book."""
     from .export.articles import split_articles, write_manifest
 
     formats, strict = in_fact_order(options.formats), options.strict
     with StagedOutputs() as staged:
-        work = [_job(rendered, out_dir, formats, staged)]
+        work = [_job(rendered, out_dir, formats, staged, out_dir / CACHE_DIR)]
         if options.per_article:
-            work += [_job(single, out_dir / "articles", formats, staged) for single in split_articles(rendered)]
+            work += [_job(single, out_dir / ARTICLES, formats, staged, out_dir / CACHE_DIR / ARTICLES)
+                     for single in split_articles(rendered)]
         for found in _run_all(work, context):
             diagnostics += found
         if options.per_article and not _failed(diagnostics, strict):
-            write_manifest(staged, out_dir, staged.stage(out_dir / "manifest.json"))
+            finals = dict(staged.pending())
+            files = [_written(job, finals) for job in work]
+            write_manifest(staged.stage(out_dir / MANIFEST_NAME), out_dir, rendered, files[0], files[1:])
         if _failed(diagnostics, strict):
             return BuildResult((), tuple(_strict(diagnostics, strict)))
-        return BuildResult(staged.commit(), tuple(_strict(diagnostics, strict)))
+        finals = {final for _, final in staged.pending()}
+        for path, digest in _no_longer_written(earlier, finals, out_dir, options).items():
+            staged.retire(path, digest)
+        outputs = staged.commit()
+    _tidy(out_dir, work, options.cache and options.per_article)
+    return BuildResult(outputs, tuple(_strict(diagnostics, strict)), removed=staged.removed)
 
 
-def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged: StagedOutputs) -> _Job:
+def _written(job: _Job, finals: dict[Path, Path]):
+    """The files of one booklet, as the manifest lists them."""
+    from .export.articles import Written
+
+    files = [Written(name, target, finals[target]) for name, target in job.targets]
+    if job.imposed:
+        files.append(Written("pdf", job.imposed, finals[job.imposed], imposed=True))
+    return files
+
+
+def _no_longer_written(earlier: dict[Path, str], finals: set[Path], out_dir: Path,
+                       options: BuildOptions) -> dict[Path, str]:
+    """Outputs of earlier builds this build would have written again, had
+    they still belonged to the book: an article deleted or renamed, a book
+    retitled, an imposed PDF no longer asked for. Files of a kind this
+    build does not make (an EPUB when it writes only the PDF, the
+    per-article files without --per-article) are left alone."""
+    suffixes = {get_exporter(name).suffix for name in options.formats}
+    stale = {}
+    for path, digest in earlier.items():
+        relative = path.relative_to(out_dir)
+        per_article = relative.parts[0] == ARTICLES or relative.as_posix() == MANIFEST_NAME
+        if path in finals or (per_article and not options.per_article):
+            continue
+        if relative.as_posix() == MANIFEST_NAME or path.suffix in suffixes:
+            stale[path] = digest
+    return stale
+
+
+def _tidy(out_dir: Path, work: list[_Job], guesses: bool) -> None:
+    """After a commit: an `articles/` folder left empty goes; with `guesses`
+    (a per-article build that keeps them), so do the page-number guesses of
+    articles that are gone. Earlier versions kept those in
+    `articles/.pipeline-cache/`, inside the published folder: it goes too."""
+    legacy = out_dir / ARTICLES / CACHE_DIR
+    if legacy.is_dir() and not legacy.is_symlink():
+        for guess in legacy.glob("pages-*.json"):
+            guess.unlink(missing_ok=True)
+        try:
+            legacy.rmdir()  # only if nothing else is in it
+        except OSError:
+            pass
+    try:
+        (out_dir / ARTICLES).rmdir()  # only if empty: a user's file there keeps it
+    except OSError:
+        pass
+    if not guesses:
+        return
+    kept = {job.pages_file for job in work}
+    for guess in (out_dir / CACHE_DIR / ARTICLES).glob("pages-*.json"):
+        if guess not in kept:
+            guess.unlink(missing_ok=True)
+
+
+def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged: StagedOutputs,
+         cache_dir: Path) -> _Job:
+    """The booklet's outputs staged in `out_dir`; its page-number guess in
+    `cache_dir`, always under OUT_DIR/.pipeline-cache (never beside the
+    per-article downloads, in the folder a website publishes)."""
     slug = rendered.book.slug
     targets = tuple((name, staged.stage(out_dir / f"{slug}{get_exporter(name).suffix}")) for name in formats)
     imposed = None
     if "pdf" in formats and rendered.book.config.pdf_impose:
         imposed = staged.stage(out_dir / f"{slug}-imposed.pdf")
-    return _Job(rendered, targets, imposed, out_dir / CACHE_DIR / f"pages-{slug}.json")
+    return _Job(rendered, targets, imposed, cache_dir / f"pages-{slug}.json")
 
 
 def _run_all(work: list[_Job], context: ExportContext) -> list[list[Diagnostic]]:

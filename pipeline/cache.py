@@ -6,7 +6,9 @@ The fingerprint covers everything an output depends on: every file in the
 book folder, every file in the styles folder, the tool's version, the build
 options and SOURCE_DATE_EPOCH. It is stored with the sha256 of each output
 in `OUT_DIR/.pipeline-cache/state.json`, which is safe to delete; a corrupt
-or stale state is ignored and the book is rebuilt.
+or stale state is ignored and the book is rebuilt. The state also names
+every file the pipeline wrote into OUT_DIR, so that the next build can
+remove those that no longer belong to the book (and nothing else).
 """
 
 from __future__ import annotations
@@ -14,17 +16,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .diagnostics import Diagnostic, Severity
 from .export import source_date_epoch
-from .output import write_atomically
+from .output import holds, write_atomically
 from .resources import ResourceRefused, read_bytes
 from .styles import styles_dir
 
 CACHE_DIR = Path(".pipeline-cache")
 STATE = CACHE_DIR / "state.json"
 LAYOUT_CACHE = CACHE_DIR / "layout"  # laid-out parts of long PDFs (Store)
+OUTPUT_SUFFIXES = (".pdf", ".epub")  # what an output of a build can be, besides the manifest
+MANIFEST_NAME = "manifest.json"  # OUT_DIR's description of the downloads (--per-article)
 
 
 def fingerprint(book_dir: Path, options: dict[str, object]) -> str:
@@ -77,13 +81,46 @@ def up_to_date(out_dir: Path, key: str) -> tuple[tuple[Path, ...], tuple[Diagnos
     return outputs, diagnostics
 
 
-def record(out_dir: Path, key: str, outputs: tuple[Path, ...], diagnostics: tuple[Diagnostic, ...]) -> None:
-    """Remember a successful build (written atomically; failures to write are harmless)."""
-    state = {"fingerprint": key,
-             "outputs": {p.relative_to(out_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                         for p in outputs},
+def record(out_dir: Path, key: str, outputs: tuple[Path, ...], diagnostics: tuple[Diagnostic, ...],
+           earlier: dict[Path, str] | None = None) -> None:
+    """Remember a successful build (written atomically; failures to write are harmless).
+
+    `outputs` are this build's; `written` adds those of `earlier` builds
+    that this one left in place (another format, the per-article files of
+    a build without --per-article) and that are still as the pipeline
+    wrote them: the files a later build may remove when they no longer
+    belong to the book (see `written_before`)."""
+    digests = {p.relative_to(out_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs}
+    kept = {p.relative_to(out_dir).as_posix(): digest for p, digest in (earlier or {}).items()
+            if p not in outputs and holds(p, digest)}
+    state = {"fingerprint": key, "outputs": digests, "written": dict(sorted({**kept, **digests}.items())),
              "diagnostics": [_plain(d) for d in diagnostics]}
     _write_atomically(out_dir / STATE, json.dumps(state, indent=1).encode())
+
+
+def written_before(out_dir: Path) -> dict[Path, str]:
+    """Every output earlier builds wrote into `out_dir` and left there, with
+    the sha256 of what they wrote: the only files the pipeline ever removes
+    from it (and only while they still hold that). Names that could not be
+    an output (outside `out_dir`, in the cache, not a PDF, EPUB or the
+    manifest) are ignored, whatever a damaged state says."""
+    try:
+        state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
+        names = state.get("written", state.get("outputs", {}))
+        items = list(names.items())
+    except (OSError, ValueError, AttributeError):
+        return {}
+    found = {}
+    for name, digest in items:
+        if not isinstance(name, str) or not isinstance(digest, str):
+            continue
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or not relative.parts or ".." in relative.parts or "\\" in name \
+                or relative.parts[0] == CACHE_DIR.name \
+                or (relative.suffix not in OUTPUT_SUFFIXES and name != MANIFEST_NAME):
+            continue
+        found[out_dir.joinpath(*relative.parts)] = digest
+    return found
 
 
 def read_guess(path: Path) -> dict[str, str]:

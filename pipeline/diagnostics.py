@@ -42,7 +42,7 @@ CODES: dict[str, str] = {
     "M008": "the manuscript is larger than the size limit",
     "M009": "two articles have the same title",
     "M010": "a manuscript is a link to a file outside the book folder, or cannot be read",
-    "M011": "a slug derived from a title was taken; a number was added to it",
+    "M011": "a slug derived from a file name was taken; a number was added to it",
     "R001": "a character XML forbids was removed",
     "R002": "an image or resource is missing, outside the book folder, or refused",
     "R003": "an image has no alt text (its EPUB cannot claim accessibility conformance)",

@@ -17,7 +17,7 @@ PAGE_SIZES = {"A5": "A5", "A4": "A4", "Letter": "letter", "6in 9in": "6in 9in"}
 
 @dataclass(frozen=True)
 class BookConfig:
-    """The `[book]`, `[pdf]` and `[epub]` tables of book.toml, validated."""
+    """The `[book]`, `[pdf]`, `[epub]` and `[site]` tables of book.toml, validated."""
 
     title: str
     language: str = "en"
@@ -37,6 +37,7 @@ class BookConfig:
     pdf_variant: str = "none"
     pdf_impose: bool = False
     epub_embed_fonts: bool = True
+    site_base_url: str = ""  # [site] base-url: where OUT_DIR is published (manifest URLs)
     labels: tuple[tuple[str, str], ...] = ()  # book.toml's [labels]: words that replace the language's
     # [style]: the common design choices, as CSS custom properties and template values (styles.design_css)
     accent: str = ""  # a CSS colour; print.css's var(--accent)
@@ -66,7 +67,7 @@ class Article:
     blurb: str = ""
     subtitle: str = ""
     authors: tuple[str, ...] = ()
-    slug_given: bool = False  # the front matter names the slug (else it is derived from the title)
+    slug_given: bool = False  # the author named the slug (front matter `slug`, a heading's `{#id}`), else it is the file name's
     language: str = ""  # the front matter's `language`, if not the book's
     # The title as written when it is inline Markdown (a heading's text), so
     # contents and running heads can set its code and emphasis; `title` is

@@ -14,7 +14,9 @@ outputs and imported manuscripts alike, is as readable as the user's other files
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -53,10 +55,14 @@ def write_atomically(path: Path, content: bytes) -> None:
 
 
 class StagedOutputs:
-    """Temporary files staged for final names, committed all together."""
+    """Temporary files staged for final names, committed all together; and
+    outputs of an earlier build that no longer belong to the book, removed
+    at the same commit (never before every new output is complete)."""
 
     def __init__(self) -> None:
         self._staged: list[tuple[Path, Path]] = []
+        self._retired: list[tuple[Path, str]] = []
+        self.removed: tuple[Path, ...] = ()  # what the commit removed
 
     def stage(self, final: Path) -> Path:
         """A fresh temporary path beside `final`, to write the output to."""
@@ -70,13 +76,24 @@ class StagedOutputs:
         """(temporary, final) pairs staged so far, not yet committed."""
         return tuple(self._staged)
 
+    def retire(self, path: Path, sha256: str) -> None:
+        """Remove `path` at commit, if it is still the file the pipeline
+        wrote there (its content's sha256 is `sha256`): a file the user put
+        or changed under that name is kept."""
+        self._retired.append((path, sha256))
+
     def commit(self) -> tuple[Path, ...]:
+        """Move every staged file to its final name, then remove the retired
+        ones; return the final names."""
         mode = file_mode()
         for temporary, final in self._staged:
             os.chmod(temporary, mode)
             os.replace(temporary, final)
         finals = tuple(final for _, final in self._staged)
         self._staged.clear()
+        self.removed = tuple(path for path, digest in self._retired
+                             if path not in finals and _remove_if_holds(path, digest))
+        self._retired.clear()
         return finals
 
     def __enter__(self) -> "StagedOutputs":
@@ -85,3 +102,24 @@ class StagedOutputs:
     def __exit__(self, *exc_info: object) -> None:
         for temporary, _ in self._staged:  # anything not committed is discarded
             temporary.unlink(missing_ok=True)
+
+
+def holds(path: Path, sha256: str) -> bool:
+    """Whether `path` is a plain file (not a link) whose content has this sha256."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest() == sha256
+    except OSError:
+        return False
+
+
+def _remove_if_holds(path: Path, sha256: str) -> bool:
+    if not holds(path, sha256):
+        return False
+    try:
+        path.unlink()
+    except OSError:
+        return False
+    return True

@@ -156,7 +156,7 @@ def test_epub_has_one_document_per_article_in_reading_order(built_book):
         opf = archive.read("EPUB/content.opf").decode()
     spine = re.findall(r'<itemref idref="([^"]+)"', opf)
     assert spine == ["cover", "title-page", "notice", "nav",
-                     "a-how-kratom-may-ease-muscle-soreness-the-prolactin-connection",
-                     "a-kratom-for-muscle-soreness-relief-dopamine-and-safe-dosage"]
+                     "a-kratom-prolactin-and-muscle-soreness",
+                     "a-kratom-dosage-and-safety-for-muscle-soreness"]
     assert "<dc:language>en</dc:language>" in opf
     assert "dcterms:modified" in opf and "<dc:creator" in opf and "<dc:description" in opf

@@ -34,7 +34,7 @@ def test_any_change_rebuilds(book_dir, tmp_path):
     _epub_only(book_dir, out)
     assert epub.read_bytes() != before
     assert b"One more sentence." in __import__("zipfile").ZipFile(epub).read(
-        "EPUB/text/kratom-for-muscle-soreness-relief-dopamine-and-safe-dosage.xhtml")
+        "EPUB/text/kratom-dosage-and-safety-for-muscle-soreness.xhtml")
 
 
 def test_changed_output_or_corrupt_state_rebuilds(book_dir, tmp_path):
@@ -90,11 +90,48 @@ def test_a_wrong_page_number_guess_is_corrected(tmp_path):
     guessed = tmp_path / "guessed"
     pages_file = guessed / ".pipeline-cache" / "pages-kratom-and-muscle-soreness.json"
     pages_file.parent.mkdir(parents=True)
-    pages_file.write_text(json.dumps({"how-kratom-may-ease-muscle-soreness-the-prolactin-connection": "99",
-                                      "kratom-for-muscle-soreness-relief-dopamine-and-safe-dosage": "1"}),
+    pages_file.write_text(json.dumps({"kratom-prolactin-and-muscle-soreness": "99",
+                                      "kratom-dosage-and-safety-for-muscle-soreness": "1"}),
                           encoding="utf-8")
     warm = build(MANUSCRIPTS, guessed, formats=("pdf",))
     assert warm.diagnostics == ()
     assert warm.outputs[0].read_bytes() == cold.outputs[0].read_bytes()
     assert json.loads(pages_file.read_text(encoding="utf-8"))[
-        "kratom-for-muscle-soreness-relief-dopamine-and-safe-dosage"] == "5"
+        "kratom-dosage-and-safety-for-muscle-soreness"] == "5"
+
+
+def test_only_outputs_inside_the_output_folder_are_ever_candidates_for_removal(tmp_path):
+    import hashlib
+    import json
+
+    from pipeline.cache import written_before
+    from pipeline.output import StagedOutputs
+
+    out = tmp_path / "out"
+    (out / ".pipeline-cache").mkdir(parents=True)
+    (tmp_path / "outside.pdf").write_bytes(b"not ours")
+    digest = hashlib.sha256(b"not ours").hexdigest()
+    names = ["../outside.pdf", str(tmp_path / "outside.pdf"), ".pipeline-cache/state.json", "notes.txt",
+             "articles\\..\\..\\outside.pdf", "", "settings.json", "articles/manifest.json", "book.pdf", "articles/a.epub", "manifest.json"]
+    (out / STATE).write_text(json.dumps({"written": {name: digest for name in names} | {"x.pdf": 3}}),
+                             encoding="utf-8")
+    assert set(written_before(out)) == {out / "book.pdf", out / "articles" / "a.epub", out / "manifest.json"}
+    (out / STATE).write_text("[1, 2]", encoding="utf-8")  # damaged: nothing is a candidate
+    assert written_before(out) == {}
+
+    # A retired file goes only if it still holds what the pipeline wrote.
+    (out / "ours.pdf").write_bytes(b"ours")
+    (out / "replaced.pdf").write_bytes(b"the user's")
+    (out / "link.pdf").symlink_to(tmp_path / "outside.pdf")
+    with StagedOutputs() as staged:
+        (staged.stage(out / "new.pdf")).write_bytes(b"new")
+        staged.retire(out / "ours.pdf", hashlib.sha256(b"ours").hexdigest())
+        staged.retire(out / "replaced.pdf", hashlib.sha256(b"ours before").hexdigest())
+        staged.retire(out / "link.pdf", digest)
+        staged.retire(out / "missing.pdf", digest)
+        assert (out / "ours.pdf").exists()  # nothing goes before the commit
+        staged.commit()
+    assert staged.removed == (out / "ours.pdf",)
+    assert sorted(p.name for p in out.iterdir() if p.is_file() or p.is_symlink()) == \
+        ["link.pdf", "new.pdf", "replaced.pdf"]
+    assert (tmp_path / "outside.pdf").read_bytes() == b"not ours"

@@ -138,7 +138,7 @@ def test_fixture_epub_passes_epubcheck_with_notes_as_popups(tmp_path):
     [epub] = result.outputs
     assert epubcheck_messages(epub) == []
     documents = epub_documents(epub)
-    article = documents["EPUB/text/footnotes-figures-and-tables.xhtml"]
+    article = documents["EPUB/text/footnotes-and-figures.xhtml"]
     refs = article.findall(".//x:a[@epub:type='noteref']", NS)
     notes = article.findall(".//x:aside[@epub:type='footnote']", NS)
     assert len(refs) == len(notes) == 3

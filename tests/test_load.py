@@ -62,6 +62,27 @@ def test_wrong_values_are_type_errors(tmp_path, line, code):
     assert diagnostics[0].line == text.split("\n").index(line) + 1
 
 
+@pytest.mark.parametrize("value, problem", [
+    ("https://example.org/downloads/", None),
+    ("http://example.org", None),
+    ("example.org/downloads", "absolute http(s) URL"),
+    ("/downloads/", "absolute http(s) URL"),
+    ("ftp://example.org/", "absolute http(s) URL"),
+    ("https://", "absolute http(s) URL"),
+    ("https://example.org/a b/", "absolute http(s) URL"),
+    ("https://example.org/?v=1", "without '?' or '#'"),
+])
+def test_site_base_url_must_be_an_absolute_web_address(tmp_path, value, problem):
+    path = _write(tmp_path / "book.toml", f'[book]\ntitle = "T"\n\n[site]\nbase-url = "{value}"\n')
+    config, diagnostics = load_config(path, "fallback")
+    if problem is None:
+        assert diagnostics == [] and config.site_base_url == value
+        return
+    [d] = diagnostics
+    assert (d.code, d.line, d.path) == ("C003", 5, path) and problem in d.message and value in d.message
+    assert "https://example.org/downloads/" in d.message + d.hint and config.site_base_url == ""
+
+
 def test_every_schema_option_is_in_the_readme():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for option in SCHEMA:
@@ -200,26 +221,59 @@ def test_bom_and_crlf_are_accepted(tmp_path):
 
 def test_equal_given_slugs_are_errors_and_derived_ones_get_numbers(tmp_path):
     _write(tmp_path / "book.toml", '[book]\ntitle = "T"\n')
-    _write(tmp_path / "a.md", "---\ntitle: Same\n---\n")
-    _write(tmp_path / "b.md", "---\ntitle: same\n---\n")
-    _write(tmp_path / "c.md", "---\ntitle: Same\n---\n")
+    _write(tmp_path / "01-same.md", "---\ntitle: One\n---\n")
+    _write(tmp_path / "02-same.md", "---\ntitle: Two\n---\n")
+    _write(tmp_path / "03-Same.md", "---\ntitle: Three\n---\n")
     book, diagnostics = load_book(tmp_path)
     assert [a.slug for a in book.articles] == ["same", "same-2", "same-3"]
     assert [(d.code, d.severity.value, d.path.name) for d in diagnostics] == \
-        [("M011", "warning", "b.md"), ("M011", "warning", "c.md")]
-    _write(tmp_path / "d.md", "---\ntitle: Other\nslug: same-2\n---\n")
-    _write(tmp_path / "e.md", "---\ntitle: Third\n\nslug: same-2\n---\n")
+        [("M011", "warning", "02-same.md"), ("M011", "warning", "03-Same.md")]
+    _write(tmp_path / "04-other.md", "---\ntitle: Other\nslug: same-2\n---\n")
+    _write(tmp_path / "05-third.md", "---\ntitle: Third\n\nslug: same-2\n---\n")
     book, diagnostics = load_book(tmp_path)
     # a given slug keeps its name; the derived one that took it moves on
     assert [a.slug for a in book.articles] == ["same", "same-3", "same-4", "same-2", "same-2"]
-    assert [(d.code, d.path.name, d.line) for d in diagnostics if d.is_error] == [("M007", "e.md", 4)]
+    assert [(d.code, d.path.name, d.line) for d in diagnostics if d.is_error] == [("M007", "05-third.md", 4)]
+
+
+def test_slugs_follow_the_file_name_not_the_title(tmp_path):
+    _write(tmp_path / "book.toml", '[book]\ntitle = "T"\n')
+    _write(tmp_path / "01-reading-the-tides.md", "---\ntitle: Reading the Tides\n---\n\nText.\n")
+    _write(tmp_path / "02_Wind & Weather.md", "# Wind\n\nText.\n")
+    _write(tmp_path / "03.md", "---\ntitle: Numbered only\n---\n\nText.\n")
+    _write(tmp_path / "04-named.md", "---\ntitle: Named\nslug: my-own\n---\n\nText.\n")
+    before = [a.slug for a in load_book(tmp_path)[0].articles]
+    assert before == ["reading-the-tides", "wind-weather", "03", "my-own"]
+    _write(tmp_path / "01-reading-the-tides.md", "---\ntitle: How to Read a Tide Table\n---\n\nText.\n")
+    _write(tmp_path / "02_Wind & Weather.md", "# Weather and winds\n\nText.\n")
+    book, diagnostics = load_book(tmp_path)
+    assert [d.code for d in diagnostics] == ["M004"]  # the title from a heading
+    assert [a.title for a in book.articles][:2] == ["How to Read a Tide Table", "Weather and winds"]
+    assert [a.slug for a in book.articles] == before  # retitled, same slugs
+
+
+def test_a_file_of_several_articles_gives_each_a_slug_of_its_own(tmp_path):
+    _write(tmp_path / "book.toml", '[book]\ntitle = "T"\n')
+    _write(tmp_path / "01-harbour.md", "Opening words.\n\n# Reading the tides {#tides}\n\nText.\n\n"
+                                       "# Knots\n\nText.\n\n# Knots\n\nMore.\n")
+    _write(tmp_path / "02-chapters.md", "---\ntitle: First\nslug: first\n---\n\n# First\n\nText.\n\n"
+                                        "# Second\n\nText.\n")
+    book, diagnostics = load_book(tmp_path)
+    assert [a.slug for a in book.articles] == ["harbour", "tides", "harbour-knots", "harbour-knots-2",
+                                               "first", "chapters-second"]
+    assert [a.slug_given for a in book.articles] == [False, True, False, False, True, False]
+    assert [(d.code, d.path.name) for d in diagnostics] == [("M004", "01-harbour.md"), ("M011", "01-harbour.md")]
+    _write(tmp_path / "03-more.md", "---\ntitle: More\n---\n\nIntro.\n\n# Tides again {#first}\n\nText.\n")
+    book, diagnostics = load_book(tmp_path)
+    assert [(d.code, d.path.name, d.line) for d in diagnostics if d.is_error] == [("M007", "03-more.md", 7)]
+    assert "'{#…}'" in [d.hint for d in diagnostics if d.is_error][0]
 
 
 def test_slugs_of_every_script_are_ascii_never_untitled_and_stable(tmp_path):
     _write(tmp_path / "book.toml", '[book]\ntitle = "كتاب صغير"\nlanguage = "ar"\n')
     titles = ["قطة في البيت", "猫が好きです", "我喜欢猫", "작은 고양이", "छोटी बिल्ली", "?!", "؟", "Кошка"]
     for number, title in enumerate(titles, start=1):
-        _write(tmp_path / f"{number:02d}.md", f"---\ntitle: \"{title}\"\n---\n\nText.\n")
+        _write(tmp_path / f"{number:02d}-{title}.md", f"---\ntitle: \"{title}\"\n---\n\nText.\n")
     book, diagnostics = load_book(tmp_path)
     slugs = [a.slug for a in book.articles]
     assert diagnostics == []

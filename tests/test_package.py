@@ -22,7 +22,7 @@ def test_wheel_ships_styles_and_builds_a_book_elsewhere(tmp_path):
         archive.extractall(tmp_path / "site")
     for required in ("pipeline/styles/print.css", "pipeline/styles/templates/booklet.html",
                      "pipeline/styles/fonts/SourceSerifPro-Regular.ttf", "pipeline/commands/cli.py",
-                     "pipeline/export/pdf/engine.py"):
+                     "pipeline/export/pdf/engine.py", "pipeline/export/manifest.schema.json"):
         assert required in names, required
     # Run from a folder with no repository around it, importing only the wheel.
     work = tmp_path / "elsewhere"

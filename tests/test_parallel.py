@@ -48,6 +48,9 @@ def _book(root: Path, count: int = 18) -> Path:
     return book
 
 
+LAID_OUT: list[str] = []  # the kinds of parts a cold build laid out (in `both`)
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
     """(one-document outputs, outputs in parts): the same book laid out both ways."""
@@ -59,8 +62,12 @@ def both(tmp_path_factory):
 
     with mock.patch.object(pdf, "one_document", return_value=True):  # the tagged variants' way
         serial = build(book, root / "serial", jobs=1)
+    from pipeline.export.pdf import engine
+
     parallel = build(book, root / "parallel", jobs=2)
-    one_job = build(book, root / "one-job", jobs=1)
+    with mock.patch.object(engine, "lay_out", wraps=engine.lay_out) as spy:
+        one_job = build(book, root / "one-job", jobs=1)
+    LAID_OUT[:] = _laid_out(spy.call_args_list)
     assert serial.diagnostics == () and parallel.diagnostics == () == one_job.diagnostics, parallel.diagnostics
     # The chunks do not depend on --jobs, so neither does the PDF.
     assert parallel.outputs[0].read_bytes() == one_job.outputs[0].read_bytes()
@@ -94,6 +101,12 @@ def _links(reader: PdfReader):
             if "/Dest" in a.get_object()]
 
 
+def test_a_cold_build_lays_out_each_page_once(both):
+    # Three chunks of six articles, each laid out once; then the front matter
+    # and the furniture (folios, the openers' numbers), once each.
+    assert LAID_OUT == ["body", "body", "body", "front", "furniture"]
+
+
 def test_same_pages_labels_bookmarks_and_links(both):
     (serial_pdf, _), (parallel_pdf, _) = both
     serial, parallel = PdfReader(serial_pdf), PdfReader(parallel_pdf)
@@ -105,11 +118,12 @@ def test_same_pages_labels_bookmarks_and_links(both):
     assert _outline(serial) == _outline(parallel)
     links = _links(serial)
     assert len(links) > 100 and _links(parallel) == links  # contents, in-article contents, footnotes
-    # Links between the first and the last article, laid out in different chunks.
+    # Links between the first and the last article, laid out in different chunks
+    # (slugs from the file names 01.md ... 18.md: ids may start with a digit).
     body = serial.page_labels.index("1")
-    last = serial.get_destination_page_number(serial.named_destinations["article-18"])
-    forward = [link for link in links if link[1] == "article-18--section-2-of-article-18" and body <= link[0] < last]
-    back = [link for link in links if link[1] == "article-1" and link[0] >= last]
+    last = serial.get_destination_page_number(serial.named_destinations["18"])
+    forward = [link for link in links if link[1] == "18--section-2-of-article-18" and body <= link[0] < last]
+    back = [link for link in links if link[1] == "01" and link[0] >= last]
     assert len(forward) == 1 and len(back) == 1 and forward[0][2] > last
 
 
@@ -192,8 +206,7 @@ def test_a_garbled_page_number_guess_gives_a_cold_builds_bytes(tmp_path, cold):
     out = tmp_path / "out"
     guess = out / ".pipeline-cache" / "pages-parallel.json"
     guess.parent.mkdir(parents=True)
-    guess.write_text(json.dumps({"article-2": "abc", "article-10": "-3", "article-11": "", "article-12": "999",
-                                 "article-13": {"x": 1}}), encoding="utf-8")
+    guess.write_text(json.dumps({"02": "abc", "10": "-3", "11": "", "12": "999", "13": {"x": 1}}), encoding="utf-8")
     again = build(book, out, jobs=1)
     assert again.ok and again.outputs[0].read_bytes() == next(reference_out.glob("*.pdf")).read_bytes()
 

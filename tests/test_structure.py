@@ -16,7 +16,7 @@ from pipeline import build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "structure"
 NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
-DEEP = "chapter-two-titled-like-mdbook--deep-section"
+DEEP = "chapter--deep-section"
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +49,8 @@ def test_one_file_with_several_chapters_gives_several_articles(structure):
               for name in sorted(documents) if "/text/front_" not in name]
     # In spine order: the opening text, two chapters of the first file, the second file.
     spine = [name.rsplit("/", 1)[1] for name in _spine(epub)]
-    assert spine[-4:] == ["whole-book.xhtml", "the-box-t-type-and-you.xhtml", "second-chapter.xhtml",
-                          "chapter-two-titled-like-mdbook.xhtml"]
+    assert spine[-4:] == ["whole-book.xhtml", "whole-book-the-box-t-type-and-you.xhtml", "second-chapter.xhtml",
+                          "chapter.xhtml"]
     assert len(titles) == 5
     outline = [item.title for item in PdfReader(pdf).outline if not isinstance(item, list)]
     assert outline[-4:] == ["Whole book", "The Box<T> type and you", "Second chapter",
@@ -63,7 +63,7 @@ def test_inline_markdown_in_titles_is_set_in_the_contents_and_plain_in_bookmarks
     [link] = [a for a in nav.iterfind(".//x:nav[@id='toc']//x:a", NS)
               if "".join(a.itertext()).startswith("The Box")]
     assert link.find("x:code", NS).text == "Box<T>" and link.find("x:em", NS).text == "you"
-    article = epub_documents(epub)["EPUB/text/the-box-t-type-and-you.xhtml"]
+    article = epub_documents(epub)["EPUB/text/whole-book-the-box-t-type-and-you.xhtml"]
     assert article.find(".//x:h1[@class='article-title']/x:code", NS).text == "Box<T>"
     [contents] = [page.extract_text() for page in PdfReader(pdf).pages[:8] if "Contents" in page.extract_text()]
     assert "The Box<T> type and you" in " ".join(contents.split()) and "`" not in contents
@@ -71,14 +71,14 @@ def test_inline_markdown_in_titles_is_set_in_the_contents_and_plain_in_bookmarks
 
 def test_sections_count_from_the_title_and_the_contents_go_three_levels_deep(structure):
     _, pdf, epub = structure
-    chapter = epub_documents(epub)["EPUB/text/chapter-two-titled-like-mdbook.xhtml"]
+    chapter = epub_documents(epub)["EPUB/text/chapter.xhtml"]
     assert chapter.find(f".//x:h2[@id='{DEEP}']", NS).text == "Deep section"  # ### under a ## title
     nav = epub_documents(epub)["EPUB/text/front_nav.xhtml"]
     [box] = [li for li in nav.iterfind(".//x:nav[@id='toc']/x:ol/x:li", NS)
              if "".join(li.find("x:a", NS).itertext()).startswith("The Box")]
     sections = [(a.text, a.get("href")) for a in box.iterfind("x:ol/x:li/x:a", NS)]
-    assert sections == [("Same", "the-box-t-type-and-you.xhtml#the-box-t-type-and-you--same"),
-                        ("Same", "the-box-t-type-and-you.xhtml#the-box-t-type-and-you--same-1")]
+    assert sections == [("Same", "whole-book-the-box-t-type-and-you.xhtml#whole-book-the-box-t-type-and-you--same"),
+                        ("Same", "whole-book-the-box-t-type-and-you.xhtml#whole-book-the-box-t-type-and-you--same-1")]
     assert [a.text for a in box.iterfind("x:ol/x:li/x:ol/x:li/x:a", NS)] == ["Deeper"]
     outline = PdfReader(pdf).outline
     index = [i for i, item in enumerate(outline) if not isinstance(item, list)
@@ -105,9 +105,9 @@ def test_links_between_manuscripts_in_both_outputs(structure):
     documents = epub_documents(epub)
     opening = documents["EPUB/text/whole-book.xhtml"]
     hrefs = [a.get("href") for a in opening.iterfind(".//x:a", NS)]
-    assert f"chapter-two-titled-like-mdbook.xhtml#{DEEP}" in hrefs
-    assert "chapter-two-titled-like-mdbook.xhtml#chapter-two-titled-like-mdbook" in hrefs
-    back = [a.get("href") for a in documents["EPUB/text/chapter-two-titled-like-mdbook.xhtml"].iterfind(
+    assert f"chapter.xhtml#{DEEP}" in hrefs
+    assert "chapter.xhtml#chapter" in hrefs
+    back = [a.get("href") for a in documents["EPUB/text/chapter.xhtml"].iterfind(
         ".//x:a", NS)]
     assert "whole-book.xhtml#whole-book" in back and "second-chapter.xhtml#second-chapter" in back
     assert epubcheck_messages(epub) == []
@@ -155,13 +155,13 @@ def _outline_page(reader: PdfReader, title: str) -> int:
 
 def test_each_extension_of_the_dialect_reaches_both_outputs(structure):
     _, pdf, epub = structure
-    document = epub_documents(epub)["EPUB/text/the-dialect.xhtml"]
+    document = epub_documents(epub)["EPUB/text/dialect.xhtml"]
     assert document.find(".//x:s", NS).text == "struck"
     assert document.find(".//x:a[@href='http://www.example.org']", NS) is not None
     boxes = document.findall(".//x:li[@class='task-list-item']/x:input[@type='checkbox']", NS)
     assert [box.get("checked") is not None for box in boxes] == [True, False]
     assert [document.find(f".//x:dl/x:{tag}", NS).text for tag in ("dt", "dd")] == ["Term", "Its definition."]
-    table = document.find(".//x:table[@id='the-dialect--prices']", NS)
+    table = document.find(".//x:table[@id='dialect--prices']", NS)
     assert table.get("class") == "small" and table.find(".//x:td", NS).text == "1"
     [note] = document.findall(".//x:aside[@epub:type='footnote']", NS)
     assert "The inline note’s own text." in "".join(note.itertext())

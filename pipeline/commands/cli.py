@@ -109,8 +109,11 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         code = _report((), result.diagnostics, stdout, stderr, "build failed: {errors} error(s)")
         print(f"up to date ({time.perf_counter() - started:.2f} s): {args.out}", file=stdout)
         return code
-    return _report(result.outputs, result.diagnostics, stdout, stderr,
+    code = _report(result.outputs, result.diagnostics, stdout, stderr,
                    "build failed: {errors} error(s); previous outputs left unchanged")
+    for path in result.removed:  # outputs that no longer belong to the book
+        print(f"removed {path}", file=stdout)
+    return code
 
 
 def _import(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -355,7 +355,7 @@ def _plan(files: list[Path], into: Path, title: str | None,
     return plans, diagnostics
 
 
-def _clash(plan: _Plan, existing: dict[Path, tuple[str, str]], plans: list[_Plan],
+def _clash(plan: _Plan, existing: dict[Path, tuple[str, ...]], plans: list[_Plan],
            force: bool) -> Path | Diagnostic | None:
     """The existing manuscript `plan` replaces (only with --force), an error, or None if new.
 
@@ -415,14 +415,15 @@ def _write(plans: list[_Plan], into: Path) -> tuple[list[Path], list[Diagnostic]
     return written, []
 
 
-def _existing(into: Path) -> dict[Path, tuple[str, str]]:
-    """Each manuscript of the book folder -> (file-name slug, article slug)."""
+def _existing(into: Path) -> dict[Path, tuple[str, ...]]:
+    """Each manuscript of the book folder -> (file-name slug, article slug,
+    title's slug): an article renamed on disk is still known by its title."""
     if not into.is_dir():
         return {}
     result = {}
     for path in sorted(into.glob("*.md")):
         article, _ = load_article(path)
-        result[path] = (_stem_slug(path), article.slug if article else "")
+        result[path] = (_stem_slug(path), *((article.slug, slugify(article.title)) if article else ()))
     return result
 
 

@@ -38,7 +38,8 @@ def _example(option) -> str:
                 "identifier": '"urn:uuid:…"', "date": '"2026-01-31"', "articles": '["01-example.md"]',
                 "cover": '"images/cover.png"', "accent": '"#2a6f97"', "text-font": '"Book Serif"',
                 "heading-font": '"Book Sans"', "logo": '"images/logo.png"', "cover-background": '"#1f3a4d"',
-                "lines": '["© 2026 A. Writer", "Licensed under CC BY 4.0"]'}
+                "lines": '["© 2026 A. Writer", "Licensed under CC BY 4.0"]',
+                "base-url": '"https://example.org/downloads/"'}
     if option.key in examples:
         return examples[option.key]
     if option.kind == "bool":

@@ -65,6 +65,7 @@ SCHEMA: tuple[Option, ...] = (
     Option("notice", "show-identifier", "bool", "notice_show_identifier", "Print the book's identifier on the notice page. Default true."),
     Option("notice", "lines", "list", "notice_lines", "Lines of text printed on the notice page, e.g. [\"© 2026 The Editors\", \"CC BY 4.0\"]."),
     Option("per-article", "layout", "choice", "per_article_layout", "Form of the --per-article booklets: compact (title page with the notice, no contents) or booklet (the book's full form).", choices=("compact", "booklet")),
+    Option("site", "base-url", "str", "site_base_url", "Absolute http(s) address the output folder is published at, e.g. \"https://example.org/downloads/\"; manifest.json then gives each file's url."),
 )
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -216,6 +217,8 @@ def _check(option: Option, value: Any) -> str:
             return f"expected a string, got {type(value).__name__}"
         if option.key == "date" and not _is_date(value):
             return f"expected a date as YYYY-MM-DD, got {value!r}"
+        if option.key == "base-url":
+            return _base_url_problem(value)
         if option.required and not value.strip():
             return "must not be empty"
     elif option.kind == "colour":
@@ -334,6 +337,22 @@ def _belongs(key: str, table: str | None) -> str:
     """"'page-size' belongs in [pdf]" when `key` is an option of another table."""
     owners = [o.table for o in SCHEMA if o.key == key and o.table != table]
     return f"'{key}' belongs in [{owners[0]}]." if owners else ""
+def _base_url_problem(value: str) -> str:
+    """What keeps `value` from being a base for download addresses, or ''.
+    The manifest appends each output's path to it, so it must be absolute,
+    web-served (http or https) and end before any query or fragment."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc \
+            or any(c.isspace() for c in value):
+        return f"expected an absolute http(s) URL, e.g. \"https://example.org/downloads/\", got {value!r}"
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        return f"expected a URL without '?' or '#' (each file's path is appended to it), got {value!r}"
+    return ""
 
 
 def _toml_error_position(message: str) -> tuple[int, int]:

@@ -20,7 +20,7 @@ from ..resources import ImageRejected, inspect_image
 from ..model import Article, Book
 from ..resources import OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
 from .sourcetext import NotUtf8, decode, position
-from .structure import split_articles, title_block
+from .structure import Part, split_articles, title_block
 
 MAX_MANUSCRIPT_BYTES = 2 * 1024 * 1024  # about 300,000 words: far beyond an article
 
@@ -289,9 +289,10 @@ def load_articles(path: Path, root: Path | None = None) -> tuple[list[Article], 
             diagnostics.append(warning(
                 "M004", f"no front matter; the title '{title}' is taken from the first heading",
                 hint="start the file with '---', a 'title:' line and '---'", path=path, line=1, column=1))
+        slug, given = _slug(path, part, own, several=len(parts) > 1)
         articles.append(Article(
-            slug=slugify(own.get("slug") or title),
-            slug_given=bool(slugify(own.get("slug") or "")),
+            slug=slug,
+            slug_given=given,
             title=title.strip(),
             source_path=path,
             body=part.body,
@@ -308,6 +309,32 @@ def load_articles(path: Path, root: Path | None = None) -> tuple[list[Article], 
     return articles, diagnostics
 
 
+def _slug(path: Path, part: Part, own: dict, several: bool) -> tuple[str, bool]:
+    """An article's slug, and whether the author chose it.
+
+    A slug names the article's downloads (`articles/<slug>.pdf`), so it must
+    not move when an editor retitles the article: it is the front matter's
+    `slug`, else the file name without its order prefix
+    (`01-reading-the-tides.md` -> `reading-the-tides`). In a file cut into
+    several articles by `#` headings, an article opened by a heading takes
+    the heading's own id (`# Tides {#tides}`), else the file name's slug
+    joined to the heading's (`book.md`, `# Tides` -> `book-tides`)."""
+    given = slugify(str(own.get("slug") or ""))
+    if given:
+        return given, True
+    if several and part.heading:
+        if slugify(part.heading_id):
+            return slugify(part.heading_id), True
+        return slugify(f"{_unnumbered(path.stem)} {part.heading}"), False
+    return slugify(_unnumbered(path.stem)), False
+
+
+def _unnumbered(stem: str) -> str:
+    """A file name without its order prefix (`01-`, `2_`, `003 `); a name
+    that is only a number stays as it is."""
+    return re.sub(r"^[0-9]+[-_. ]+", "", stem) or stem
+
+
 def _title_from_name(name: str) -> str:
     words = re.sub(r"^[0-9]+[-_ ]*", "", name).replace("-", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:] if words else name
@@ -316,10 +343,10 @@ def _title_from_name(name: str) -> str:
 def _unique_slugs(articles: list[Article], root: Path) -> tuple[list[Article], list[Diagnostic]]:
     """Every article a slug of its own, the same from build to build.
 
-    A slug given in front matter is kept (two equal ones are an error: the
-    author named them). A slug derived from the title that is empty becomes
-    `article-N` (N: its place in the book); one that is taken gets `-2`,
-    `-3`... with a warning.
+    A slug given in front matter (or a heading's `{#id}`) is kept (two equal
+    ones are an error: the author named them). A slug derived from the file
+    name that is empty becomes `article-N` (N: its place in the book); one
+    that is taken gets `-2`, `-3`... with a warning.
     """
     diagnostics = []
     given: dict[str, Article] = {}
@@ -327,8 +354,8 @@ def _unique_slugs(articles: list[Article], root: Path) -> tuple[list[Article], l
         if article.slug_given and article.slug in given:
             diagnostics.append(error(
                 "M007", f"slug '{article.slug}' is also given to {given[article.slug].source_path.name}",
-                hint="give each article its own 'slug:' in its front matter",
-                path=article.source_path, line=_position_in(article.source_path, root, "slug:")[0]))
+                hint="give each article its own 'slug:' in its front matter (or '{#…}' after its heading)",
+                path=article.source_path, line=_slug_line(article, root)))
         if article.slug_given:
             given.setdefault(article.slug, article)
     taken = set(given)
@@ -344,7 +371,7 @@ def _unique_slugs(articles: list[Article], root: Path) -> tuple[list[Article], l
             slug = f"{base}-{suffix}"
         if slug != base:
             diagnostics.append(warning(
-                "M011", f"slug '{base}' (from the title) is already used; this article's is '{slug}'",
+                "M011", f"slug '{base}' (derived from the file name) is already used; this article's is '{slug}'",
                 hint="give the article a 'slug:' in its front matter to choose its own",
                 path=article.source_path, line=1))
         taken.add(slug)
@@ -356,6 +383,17 @@ def _refused_manuscript(path: Path, exc: ResourceRefused) -> Diagnostic:
     where = f"a link to '{exc.target}', outside the book folder" if isinstance(exc, OutsideBook) else str(exc)
     return error("M010", f"manuscript is {where}; it was not read", path=path,
                  hint="copy the file into the book folder instead of linking to it")
+
+
+def _slug_line(article: Article, root: Path) -> int:
+    """The line that names an article's slug: a heading's `{#slug}`, else
+    the front matter's `slug:` (neither can be on line 1 of a file that
+    has them: a heading starts with '#', front matter with '---')."""
+    for needle in (f"{{#{article.slug}", "slug:"):
+        line, column = _position_in(article.source_path, root, needle)
+        if (line, column) != (1, 1):
+            return line
+    return 1
 
 
 def _position_in(path: Path, root: Path, needle: str) -> tuple[int, int]:

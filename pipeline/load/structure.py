@@ -24,6 +24,11 @@ class Part:
     title_level: int  # level of the heading that gave the title (1 otherwise)
     body: str
     body_line: int  # 1-based line of the manuscript where `body` starts
+    # The `#` heading that opens this article in a file of several ("" for
+    # the file's opening text), and the id it gives itself (`# Title {#id}`):
+    # where the article's slug comes from when the file name cannot tell it apart.
+    heading: str = ""
+    heading_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class _Heading:
     end: int
     level: int
     text: str
+    id: str = ""
 
 
 def split_articles(body: str, body_line: int, front_title: str = "") -> list[Part]:
@@ -54,25 +60,26 @@ def split_articles(body: str, body_line: int, front_title: str = "") -> list[Par
     first = firsts[0] if firsts else len(lines)
     openers = [heading for heading in headings if heading.level == 1]
     opening_end = openers[0].start if openers else len(lines)
-    # (title, Markdown title, level, first body line, end line) of each article
-    spans: list[tuple[str, str, int, int, int]] = []
+    # (title, Markdown title, level, first body line, end line, opening `#` heading) of each article
+    spans: list[tuple[str, str, int, int, int, _Heading | None]] = []
     leading = headings[0] if headings and headings[0].start == first and not front_title else None
     if leading is not None and leading.level > 1:
-        spans.append((plain_text(leading.text), leading.text, leading.level, leading.end, opening_end))
+        spans.append((plain_text(leading.text), leading.text, leading.level, leading.end, opening_end, None))
     elif any(line.strip() for line in lines[:opening_end]) or not openers:
-        spans.append((front_title, "", 1, 0, opening_end))
+        spans.append((front_title, "", 1, 0, opening_end, None))
     for number, heading in enumerate(openers):
         end = openers[number + 1].start if number + 1 < len(openers) else len(lines)
         if not spans and front_title:
-            spans.append((front_title, "", 1, heading.end, end))
+            spans.append((front_title, "", 1, heading.end, end, heading))
         else:
-            spans.append((plain_text(heading.text), heading.text, 1, heading.end, end))
+            spans.append((plain_text(heading.text), heading.text, 1, heading.end, end, heading))
     definitions = _definitions(tokens, lines) if len(spans) > 1 else []
     parts = []
-    for title, markdown, level, start, end in spans:
+    for title, markdown, level, start, end, opener in spans:
         shared = [text for at, text in definitions if not start <= at < end]
         text = "\n".join(lines[start:end] + (["", "\n\n".join(shared)] if shared else []))
-        parts.append(Part(title, markdown, level, text, body_line + start))
+        parts.append(Part(title, markdown, level, text, body_line + start,
+                          heading=plain_text(opener.text) if opener else "", heading_id=opener.id if opener else ""))
     return parts
 
 
@@ -107,7 +114,8 @@ def _headings(tokens) -> list[_Heading]:
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.level == 0 and token.map:
             text = tokens[index + 1].content.strip()
-            found.append(_Heading(token.map[0], token.map[1], int(token.tag[1]), " ".join(text.split())))
+            found.append(_Heading(token.map[0], token.map[1], int(token.tag[1]), " ".join(text.split()),
+                                  str(token.attrGet("id") or "")))
     return found
 
 
