@@ -33,6 +33,9 @@ logo = "images/logo.png"
 [notice]
 show-tool = false
 lines = ["Licensed under CC BY 4.0", "Set in the harbour office"]
+
+[site]
+base-url = "https://example.org/downloads/"
 """
 
 TIDES = """---
@@ -173,6 +176,20 @@ def test_compact_per_article_booklets(designed):
     rows = [index for index, page in enumerate(reader.pages) for day in ("Monday", "Wednesday")
             if day in page.extract_text()]
     assert len(rows) == 2 and rows[0] == rows[1], rows
+
+
+def test_the_manifest_lists_the_compact_booklets_with_urls(designed):
+    import json
+
+    _, out = designed
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    files = [entry for article in manifest["articles"] for entry in article["files"]]
+    assert len(files) == 4 and all(entry["url"].startswith("https://example.org/downloads/articles/")
+                                   for entry in files)
+    for entry in files:
+        if entry["path"].endswith(".pdf"):
+            reader = PdfReader(out / entry["path"])
+            assert entry["pages"] == len(reader.pages) <= len(reader.page_labels) - reader.page_labels.index("1") + 2
 
 
 def test_the_epubs_pass_epubcheck_and_carry_the_design(designed):
