@@ -65,7 +65,7 @@ def _environment(root: Path, book: Path | None = None, allowed: Path | None = No
     loader: jinja2.BaseLoader = jinja2.FileSystemLoader(root / "templates")
     kind = jinja2.Environment
     if book is not None and allowed is not None:  # the book's templates first, ours for the rest
-        loader = jinja2.ChoiceLoader([_GatedLoader(book / "templates", allowed), loader])
+        loader = jinja2.ChoiceLoader([_gated_loader()(book / "templates", allowed), loader])
         kind = SandboxedEnvironment  # a book's template may not reach Python's internals
     environment = kind(
         loader=loader,
@@ -89,7 +89,10 @@ def render_template(name: str, design: "Book | None" = None, **context: object) 
     return environment.get_template(name).render(**context)
 
 
-def _gated_loader_class():
+@lru_cache(maxsize=1)
+def _gated_loader() -> type:
+    """The loader class of a book's templates (made on first use: jinja2 is
+    imported only when something is rendered)."""
     import jinja2
     from jinja2.loaders import split_template_path
 
@@ -111,10 +114,6 @@ def _gated_loader_class():
             return source, str(path), lambda: path.is_file() and path.stat().st_mtime_ns == mtime
 
     return GatedLoader
-
-
-def _GatedLoader(folder: Path, allowed: Path):
-    return _gated_loader_class()(folder, allowed)
 
 
 def font_files() -> list[Path]:
