@@ -5,19 +5,32 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import threading
 
 from pipeline import build
 from pipeline.export.pdf.engine import captured_warnings as _captured_warnings
 
 
-def test_a_pdf_build_leaves_the_weasyprint_logger_as_it_found_it(tmp_path, book_dir):
+def test_a_pdf_build_leaves_the_weasyprint_logger_and_temporary_folders_as_it_found_them(tmp_path, book_dir):
+    from unittest import mock
+
+    import weasyprint.text.fonts
+
     logger = logging.getLogger("weasyprint")
     before = (logger.propagate, logger.level, list(logger.handlers), logger.disabled)
     epoch = os.environ.get("SOURCE_DATE_EPOCH")  # set by the PDF export while it runs (export.holding_source_date)
-    assert build(book_dir, tmp_path / "out", formats=("pdf",)).ok
+    made = []  # the folders WeasyPrint writes the faces of @font-face rules to
+
+    def recorded(*args, **kwargs):
+        made.append(tempfile.mkdtemp(*args, **kwargs))
+        return made[-1]
+
+    with mock.patch.object(weasyprint.text.fonts, "mkdtemp", recorded):
+        assert build(book_dir, tmp_path / "out", formats=("pdf",), jobs=1).ok
     assert (logger.propagate, logger.level, list(logger.handlers), logger.disabled) == before
     assert os.environ.get("SOURCE_DATE_EPOCH") == epoch
+    assert len(made) >= 3 and not any(os.path.exists(folder) for folder in made)  # body, front, furniture
 
 
 def test_warnings_are_captured_per_thread():

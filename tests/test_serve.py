@@ -19,10 +19,14 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+TERMINAL: list[str] = []  # what the running preview printed
+
+
 @pytest.fixture
 def server(book_dir, tmp_path):
     port = _free_port()
-    httpd, stop = start(book_dir, tmp_path / "out", port)
+    TERMINAL.clear()
+    httpd, stop = start(book_dir, tmp_path / "out", port, report=TERMINAL.append)
     yield f"http://127.0.0.1:{port}/", book_dir
     stop.set()
     httpd.shutdown()
@@ -31,7 +35,8 @@ def server(book_dir, tmp_path):
 def test_preview_serves_the_book_and_nothing_outside_it(server):
     url, _ = server
     page = urllib.request.urlopen(url).read().decode()
-    assert "How Kratom May Ease Muscle Soreness" in page and "In brief" in page
+    assert "How Kratom May Ease Muscle Soreness" in page and "In brief" in page and "In this article" in page
+    assert TERMINAL == [] and "preview-warnings" not in page  # nothing to say of a clean book
     for probe in ("%2e%2e/%2e%2e/etc/passwd", "../book.toml/../../etc/hostname", "fonts/../../pyproject.toml"):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url + probe)
@@ -63,3 +68,29 @@ def test_page_reloads_on_edit_and_shows_errors_as_an_overlay(server):
         playwright.expect(page.locator(".downloads a")).to_have_text(
             ["kratom-and-muscle-soreness.pdf", "kratom-and-muscle-soreness.epub"], timeout=120000)
         browser.close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt install chromium)")
+def test_warnings_show_in_a_panel_and_in_the_terminal(server):
+    playwright = pytest.importorskip("playwright.sync_api")
+    url, book = server
+    manuscript = book / "02-kratom-dosage-and-safety-for-muscle-soreness.md"
+    original = manuscript.read_text(encoding="utf-8")
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(url)
+        # A link to a heading renamed since: a warning, the book still builds.
+        manuscript.write_text(original + "\nSee [the old section](#a-renamed-heading).\n", encoding="utf-8")
+        panel = page.locator("details.preview-warnings")
+        panel.wait_for(timeout=15000)
+        assert panel.locator("summary").inner_text() == "1 warning(s)"
+        assert not panel.locator("pre").is_visible()  # closed until asked
+        panel.locator("summary").click()
+        text = panel.locator("pre").inner_text()
+        assert "02-kratom-dosage-and-safety-for-muscle-soreness.md:" in text and "warning[R004]" in text
+        assert page.locator(".preview-errors").count() == 0
+        page.screenshot(path=str(book.parent / "preview-warning.png"))
+        browser.close()
+    located = [line for line in TERMINAL if "warning[R004]" in line]
+    assert located and located[0].startswith(text.split(":")[0])  # the same place as on the page

@@ -145,7 +145,8 @@ def _serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         print(f"error: book folder '{args.book_dir}' does not exist", file=stderr)
         return EXIT_FAILED
     try:
-        server, stop = start(args.book_dir, args.out, args.port, tuple(args.host))
+        server, stop = start(args.book_dir, args.out, args.port, tuple(args.host),
+                             report=lambda line: print(line, file=stderr, flush=True))
     except OSError as exc:
         print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; try --port", file=stderr)
         return EXIT_FAILED

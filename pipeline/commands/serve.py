@@ -4,8 +4,10 @@
 (watchfiles) re-renders it when any file of the book or the styles changes;
 the open page learns of it through server-sent events (`/events`) and
 reloads. A book with errors keeps showing its last good version under an
-overlay that lists the problems with file and line; the server never dies
-of a bad manuscript. The PDF and EPUB are rebuilt in the background and
+overlay that lists the problems with file and line; warnings (a link broken
+by renaming a heading, a skipped heading level) are in a panel that opens
+on a click. Both are printed in the terminal too, located like the CLI's,
+each time they change. The server never dies of a bad manuscript. The PDF and EPUB are rebuilt in the background and
 linked from the page (`/download/<name>`).
 
 The server listens on 127.0.0.1 only, and answers only requests addressed to
@@ -18,6 +20,7 @@ the author visits cannot read the unpublished book through DNS rebinding
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -52,8 +55,10 @@ def host_allowed(header: str | None, port: int, names: tuple[str, ...] = ()) -> 
 class Preview:
     """The current page and its version; waiters are woken on every change."""
 
-    def __init__(self, book_dir: Path, out_dir: Path):
+    def __init__(self, book_dir: Path, out_dir: Path, report: Callable[[str], None] = lambda line: None):
         self.book_dir, self.out_dir = book_dir, out_dir
+        self.report = report  # where the terminal's lines go
+        self._reported: tuple[str, ...] = ()
         self.version = 0
         self.page = ""
         self.articles: tuple = ()
@@ -65,22 +70,36 @@ class Preview:
         """Re-render the reading page (fast: no PDF); keep the last good text on errors."""
         from ..load.manuscripts import load_book
         from ..render.articles import render_book
+        from ..render.lint import lint
         from ..xhtml import article_for_html_parser
 
         book, problems = load_book(self.book_dir)
         if book is not None:
             rendered, found = render_book(book)
-            problems += found
+            problems += found + lint(rendered)  # what `build` would say of the book
             if not has_errors(problems) or not self.articles:
                 self.articles, self.config = rendered.articles, book.config
-        shown = [p.format(relative_to=Path.cwd()) for p in problems if p.is_error]
+        errors = [p.format(relative_to=Path.cwd()) for p in problems if p.is_error]
+        warnings = [p.format(relative_to=Path.cwd()) for p in problems if not p.is_error]
+        self._tell(errors + warnings)
         with self.changed:
             self.version += 1
             self.page = render_template("preview.html", book=self.config,
                                         articles=[article_for_html_parser(a) for a in self.articles],
-                                        labels=book_labels(self.config), problems=shown,
+                                        labels=book_labels(self.config), problems=errors, warnings=warnings,
                                         version=self.version, downloads=self.downloads)
             self.changed.notify_all()
+
+    def _tell(self, lines: list[str]) -> None:
+        """Print the book's problems in the terminal when they change (a save
+        that fixes nothing and breaks nothing prints nothing)."""
+        if tuple(lines) == self._reported:
+            return
+        self._reported = tuple(lines)
+        for line in lines:
+            self.report(line)
+        if not lines:
+            self.report("no problems")
 
     def build_outputs(self) -> None:
         """Rebuild the PDF and EPUB in the background; link them once done."""
@@ -88,6 +107,9 @@ class Preview:
 
         with self._build_lock:
             result = build(self.book_dir, self.out_dir)
+        for problem in result.diagnostics:  # those of the PDF and EPUB only: the page has the others
+            if problem.code.startswith(("X", "O")):
+                self.report(problem.format(relative_to=Path.cwd()))
         if result.ok:
             self.downloads = [path.name for path in result.outputs]
             self.refresh()
@@ -173,12 +195,13 @@ def watch(preview: Preview, stop: threading.Event) -> None:
         threading.Thread(target=preview.build_outputs, daemon=True).start()
 
 
-def start(book_dir: Path, out_dir: Path, port: int,
-          names: tuple[str, ...] = ()) -> tuple[ThreadingHTTPServer, threading.Event]:
+def start(book_dir: Path, out_dir: Path, port: int, names: tuple[str, ...] = (),
+          report: Callable[[str], None] = lambda line: None) -> tuple[ThreadingHTTPServer, threading.Event]:
     """Start serving in background threads; return the server and the stop switch.
 
-    `names` are Host names the preview answers to besides the loopback ones."""
-    preview = Preview(book_dir, out_dir)
+    `names` are Host names the preview answers to besides the loopback ones;
+    `report` is given each line the terminal shows (the book's problems)."""
+    preview = Preview(book_dir, out_dir, report)
     preview.refresh()
     server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(preview, names))
     server.daemon_threads = True

@@ -33,6 +33,7 @@ from .booklet import booklet_html, with_footnotes_at_calls, with_short_tables_ke
 from .engine import (
     FetchRefused,
     PageLabels,
+    ProjectFonts,
     TimeLimit,
     anchor_pages,
     captured_warnings,
@@ -66,9 +67,14 @@ class PdfExporter:
                         messages += found
                         return Exported(tuple(warning("X001", f"WeasyPrint: {m}") for m in messages),
                                         {PAGINATION: breaks, PAGE_NUMBERS: pages})
-                    source, document, front, pages = _layout_with_page_numbers(book, context, variant, messages)
-                    document.write_pdf(target, finisher=PageLabels(front, is_rtl(config.language)),
-                                       pdf_identifier=identifier(config, context), **variant)
+                    fonts = ProjectFonts()
+                    try:
+                        source, document, front, pages = _layout_with_page_numbers(book, context, variant,
+                                                                                   messages, fonts)
+                        document.write_pdf(target, finisher=PageLabels(front, is_rtl(config.language)),
+                                           pdf_identifier=identifier(config, context), **variant)
+                    finally:
+                        fonts.close()
             except TimeLimit:
                 return Exported((error("X003", f"laying out the PDF took more than {context.layout.time_limit:g} s",
                                        hint="look for very long tables or lines; or raise --time-limit"),))
@@ -128,7 +134,7 @@ def _join(book: RenderedBook, context: ExportContext, front: Laid, bodies: list[
 
 
 def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant: dict[str, str],
-                              messages: list[str]):
+                              messages: list[str], fonts: ProjectFonts):
     """Lay out as one document with the printed page numbers filled in as text.
 
     The numbers start from a guess (the previous build's, else none), are
@@ -137,7 +143,7 @@ def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, varian
     """
     pages = dict(context.facts.get(PAGE_NUMBERS, {}))
     for _ in range(MAX_LAYOUTS):
-        source, document = layout(booklet_html(book, context, pages), book, variant)
+        source, document = layout(booklet_html(book, context, pages), book, variant, fonts)
         front = front_page_count(document, book)
         actual = _target_pages(document, book, front)
         if actual == pages:

@@ -63,15 +63,15 @@ def stylesheets(book: RenderedBook) -> list[tuple[str, str]]:
     return sheets
 
 
-def layout(html: str, book: RenderedBook, variant: dict[str, str], extra_css: str = ""):
+def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "ProjectFonts", extra_css: str = ""):
     """Parse and lay out the booklet; every file read goes through BookFetcher.
 
-    `extra_css` comes after the booklet's stylesheets (a part's override:
-    see `furniture.py`).
+    `fonts` holds the faces WeasyPrint loads, until the document is written
+    (then `fonts.close()`). `extra_css` comes after the booklet's stylesheets
+    (a part's override: see `furniture.py`).
     """
     characters = "".join(sorted(set(book_text(book.book, book_labels(book.book.config)))))
     fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS), characters)
-    fonts = ProjectFonts()
     size = PAGE_SIZES[book.book.config.pdf_page_size]
     sheets = [CSS(string=text, base_url=base, url_fetcher=fetcher, font_config=fonts)
               for text, base in stylesheets(book)]
@@ -84,10 +84,14 @@ def lay_out(part: Part, variant: dict[str, str]) -> Laid:
     """Lay out one part (in a worker process) and read back what the others need."""
     css = overrides([text for text, _ in stylesheets(part.book)])
     extra = {"body": css.body, "furniture": css.furniture}.get(part.kind, "")
-    with captured_warnings() as messages:
-        source, document = layout(part.html, part.book, variant, extra)
-        out = io.BytesIO()
-        document.write_pdf(out, **variant)
+    fonts = ProjectFonts()
+    try:
+        with captured_warnings() as messages:
+            source, document = layout(part.html, part.book, variant, fonts, extra)
+            out = io.BytesIO()
+            document.write_pdf(out, **variant)
+    finally:
+        fonts.close()
     if part.kind != "body":
         return Laid(out.getvalue(), len(document.pages), {}, (), (), (), tuple(messages))
     return Laid(out.getvalue(), len(document.pages), anchor_pages(document, part.book.articles),
@@ -155,6 +159,17 @@ class ProjectFonts(FontConfiguration):
         self._folder = None
         self.strut_layouts = {}
         self.font_features = {}
+
+    def close(self) -> None:
+        """Remove the folder of the faces WeasyPrint wrote out. Its own
+        `__del__` would, but only if the object is collected before the
+        process ends, which a worker process's is not: each layout left a
+        /tmp/weasyprint-* folder behind."""
+        from shutil import rmtree
+
+        if self._folder:
+            rmtree(self._folder, ignore_errors=True)
+            self._folder = None
 
 
 def _config_without_fonts() -> int:
