@@ -319,11 +319,18 @@ def time_limit(seconds: float):
         return
 
     def expire(signum, frame):
+        # Not inside a finalizer: an exception cannot leave a __del__ (Python
+        # reports it as unraisable and goes on); the next tick raises it
+        # where it can stop the layout.
+        while frame is not None:
+            if frame.f_code.co_name == "__del__":
+                return
+            frame = frame.f_back
         raise TimeLimit()
 
     previous = signal.signal(signal.SIGALRM, expire)
     # Fire again every 50 ms until the limit gets out: an exception raised
-    # inside a __del__ or a library's catch-all is lost, the next one is not.
+    # inside a library's catch-all is lost, the next one is not.
     signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
