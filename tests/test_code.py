@@ -147,7 +147,7 @@ def test_the_epub_has_token_spans_and_passes_epubcheck(code_book):
     with zipfile.ZipFile(epub) as archive:
         css = archive.read("EPUB/style/book.css").decode()
         fonts = {Path(name).name for name in archive.namelist()}
-    assert "prefers-color-scheme: dark" in css and "pre .k" in css
+    assert "prefers-color-scheme: dark" in css and "code > .line > .k" in css
     assert {"DejaVuSansMono-Bold.ttf", "DejaVuSansMono-Oblique.ttf"} <= fonts
 
 
