@@ -31,6 +31,7 @@ from ..load.sourcetext import position
 from ..model import Article, Book, Heading, RenderedArticle, RenderedBook
 from ..resources import ImageRejected, ResourceRefused, book_images, inside, inspect_image
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
+from .code import highlight_code
 from .markdown import to_html, to_inline_html
 from .quotes import smarten_text, smarten_tree
 
@@ -124,6 +125,7 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
     processor = _ArticleProcessor(article, root, manuscripts, toc_depth)
     if container is not None:
         processor.run(container)
+        highlight_code(container)  # line and token spans (code.py)
         smarten_tree(container, language)  # quotes of the text's language (quotes.py)
     diagnostics += processor.diagnostics
     article = replace(article, title=smarten_text(article.title, language),

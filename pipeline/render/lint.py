@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 
-from ..diagnostics import Diagnostic, warning
+from ..diagnostics import Diagnostic, did_you_mean, warning, with_suggestion
 from ..fonts import font_diagnostics
 from ..model import Article, RenderedBook
 from ..styles import book_labels
+from .code import find_lexer, language_names
+from .markdown import make_parser
 
 _HEADING = re.compile(r"^(#{1,6})\s+\S")
 
@@ -21,6 +23,7 @@ def lint(rendered: RenderedBook) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for article in book.articles:
         found += heading_skips(article)
+        found += unknown_languages(article)
     found += font_diagnostics(book, book_labels(book.config))
     found += duplicate_titles(book.articles)
     return found
@@ -42,6 +45,28 @@ def heading_skips(article: Article) -> list[Diagnostic]:
                                  hint=f"use {'#' * (previous + 1)} here, or add the missing level",
                                  path=article.source_path, line=article.body_line + index, column=1))
         previous = level
+    return found
+
+
+def unknown_languages(article: Article) -> list[Diagnostic]:
+    """A fence whose language Pygments does not know (```` ```pyhton ````):
+    its code is printed plain. A fence without a language is plain code,
+    on purpose, and not reported."""
+    found = []
+    lines = article.body.split("\n")
+    for token in make_parser().parse(article.body):
+        language = token.info.split(" ")[0] if token.type == "fence" else ""
+        if not language or find_lexer(language) or token.map is None:
+            continue
+        line = lines[token.map[0]]
+        after = line.index(token.markup) + len(token.markup) if token.markup in line else 0
+        column = after + len(line[after:]) - len(line[after:].lstrip()) + 1
+        suggestion = did_you_mean(language.lower(), language_names())
+        found.append(warning(
+            "R016", f"unknown code language '{language}': the block is printed without highlighting",
+            hint=with_suggestion(suggestion, "name a language Pygments knows (python, sh, json, ...), "
+                                             "or none for plain code"),
+            path=article.source_path, line=article.body_line + token.map[0], column=column))
     return found
 
 
