@@ -262,6 +262,7 @@ class _ArticleProcessor:
             root.text = None
             return
         self._make_figures(root)
+        _mark_wide_tables(root)
         _relative_levels(root, self.article.title_level)
         _give_headings_ids(root)
         ids = _unique_ids(root)
@@ -540,6 +541,19 @@ def _keep_size(image: etree._Element) -> None:
         image.set("style", "; ".join(style))
 
 
+WIDE_TABLE = 6  # columns from which a table is set in equal columns and smaller type (print.css)
+
+
+def _mark_wide_tables(root: etree._Element) -> None:
+    """`.wide-table` on a table of many columns: the PDF's measure holds it
+    only with equal columns (the natural widths would break short words)."""
+    for table in root.iter("table"):
+        columns = max((sum(int(c.get("colspan") or 1) if (c.get("colspan") or "1").isdigit() else 1
+                           for c in row if c.tag in ("td", "th")) for row in table.iter("tr")), default=0)
+        if columns >= WIDE_TABLE:
+            table.set("class", " ".join(filter(None, [table.get("class"), "wide-table"])))
+
+
 def _depth(element: etree._Element) -> int:
     """Deepest nesting below `element`, without recursion (the input is hostile)."""
     deepest, stack = 0, [(element, 0)]
@@ -554,7 +568,7 @@ def _heading_text(element: etree._Element) -> str:
     """Heading text for contents and bookmarks, without footnote calls."""
     parts = [element.text or ""]
     for child in element:
-        if child.tag != "sup" and isinstance(child.tag, str):
+        if child.tag != "sup" and isinstance(child.tag, str) and child.get("class") != "section-number":
             parts.append(_heading_text(child))
         parts.append(child.tail or "")
     return " ".join("".join(parts).split())

@@ -5,10 +5,11 @@ the foot of the page where it is called). No layout here (see `engine`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from lxml import etree
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ...fonts import book_text, pdf_css, plan_fonts
 from ...styles import direction
@@ -24,12 +25,15 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
     config = book.book.config
     root = book.book.root.resolve()
     words = book_labels(config)
+    articles = book.articles if articles is None else articles  # notes already at their calls
+    if part != "front":
+        articles = tuple(with_reference_pages(item, pages, words["page_reference"]) for item in articles)
     return render_template(
         "booklet.html",
         book=config,
         part=part,
         link_base=link_base,
-        articles=book.articles if articles is None else articles,  # notes already at their calls
+        articles=articles,
         numbered=len(book.articles) > 1,  # the book's count, not the chunk's
         meta=meta(config, context),
         labels=words,
@@ -38,6 +42,29 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
         pages=pages,
     )
+
+
+# A reference's link, as render/xref.py writes it (`href` may then name another chunk).
+_REFERENCE = re.compile(r'<a class="xref" href="([^"]*)">')
+PAGE_PLACEHOLDER = "888"  # the widest page number a reference's slot is laid out for
+
+
+def with_reference_pages(item: RenderedArticle, pages: dict[str, str], words: str) -> RenderedArticle:
+    """Each reference gets the page of its target: `data-page` (the number,
+    empty while unknown) and `data-page-text` (", page 14"), which print.css
+    sets after the reference. The body is laid out with the numbers unknown:
+    then the text holds the widest number and is hidden, a slot of fixed
+    width that the page furniture prints into (furniture.py), so the body's
+    layout never depends on a page number."""
+    if 'class="xref"' not in item.body_html:
+        return item
+
+    def slot(match: re.Match) -> str:
+        number = pages.get(match.group(1).partition("#")[2], "")
+        text = words.replace("{n}", number or PAGE_PLACEHOLDER).replace(" ", "\u00a0")
+        return f'{match.group(0)[:-1]} data-page="{number}" data-page-text="{escape(text)}">'
+
+    return replace(item, body_html=Markup(_REFERENCE.sub(slot, item.body_html)))
 
 
 def meta(config: BookConfig, context: ExportContext) -> dict[str, str]:

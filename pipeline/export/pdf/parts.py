@@ -103,6 +103,7 @@ def furniture_part(book: RenderedBook, bodies: list[Laid], pages: dict[str, str]
     config = book.book.config
     words = book_labels(config)
     html = render_template("furniture.html", book=config, direction=direction(config.language), articles=articles,
+                           page_reference=words["page_reference"].replace(" ", "\u00a0"),
                            font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language))))
     return Part("furniture", book, html)
 
