@@ -229,6 +229,17 @@ def _located(keys: list[str], body: str, first_line: int) -> list[Reference]:
     return found
 
 
+def _to_text(link: etree._Element) -> None:
+    """Replace a (text-only) link by its text."""
+    text = (link.text or "") + (link.tail or "")
+    parent, previous = link.getparent(), link.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    parent.remove(link)
+
+
 _HINTS = {
     "fig": "give a figure that id: ![Caption](image.png){{#{key}}}",
     "tbl": "give a table that id in its caption line, before or after it: ': Caption {{#{key}}}'",
@@ -259,7 +270,7 @@ def resolve(root: etree._Element, references: list[Reference], targets: dict[str
                 "R014", f"reference to '@{key}', which no {_NAMES[kind]} of the book has",
                 hint=with_suggestion(did_you_mean(key, same, lambda k: f"'@{k}'"), _HINTS[kind].format(key=key)),
                 path=path, line=reference.line, column=reference.column))
-            link.drop_tag()  # the text the author wrote stays
+            _to_text(link)  # the text the author wrote stays
             continue
         text = label(words, target.kind, target.number)
         if target.article != article and several and not per_book:
