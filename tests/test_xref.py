@@ -222,3 +222,13 @@ def test_epub_references_are_links_across_documents_and_epubcheck_is_silent(buil
     for name, href, _ in links:
         home, _, target = href.rpartition("#")
         assert (home or name, target) in ids
+
+
+def test_a_tagged_pdf_laid_out_as_one_document_prints_the_pages_too(tmp_path):
+    folder = _book(tmp_path / "book", two=TWO.replace("See @fig-other.", "See @tbl-long."))
+    result = build(folder, tmp_path / "out", formats=("pdf",), pdf_variant="pdf/ua-1")
+    assert result.ok and result.diagnostics == (), [d.format() for d in result.diagnostics]
+    texts, labels, _ = _pages(result.outputs[0])
+    table = next(i for i, t in enumerate(texts) if "Table 2: A long table of stations" in t)
+    back = next(i for i, t in enumerate(texts) if "Back to Figure 1" in t)
+    assert f"See Table 2 (Article 1), page {labels[table]}." in texts[back]
