@@ -102,10 +102,10 @@ def test_elements_are_numbered_and_references_become_links_with_words(tmp_path):
     assert _references(one) == [
         ("#one--fig-tides", f"Figure{nbsp}1"), ("#one--tbl-long", f"Table{nbsp}2"),
         ("#one--sec-method", f"Section{nbsp}1"), ("#one--eq-energy", f"Equation{nbsp}1"),
-        ("#two--fig-other", f"Figure{nbsp}1 (Article{nbsp}2)"), ("#one--tbl-wide", f"Table{nbsp}1"),
+        ("#two--fig-other", f"Figure{nbsp}1{nbsp}(Article{nbsp}2)"), ("#one--tbl-wide", f"Table{nbsp}1"),
         ("#one--sec-method", f"Section{nbsp}1")]
-    assert _references(two) == [("#one--fig-tides", f"Figure{nbsp}1 (Article{nbsp}1)"),
-                                ("#one--sec-method", f"Section{nbsp}1 (Article{nbsp}1)"),
+    assert _references(two) == [("#one--fig-tides", f"Figure{nbsp}1{nbsp}(Article{nbsp}1)"),
+                                ("#one--sec-method", f"Section{nbsp}1{nbsp}(Article{nbsp}1)"),
                                 ("#two--fig-other", f"Figure{nbsp}1")]
     text = "".join(one.itertext())
     assert "me@fig-tree.com" in text and "@someone" in text and "`@fig-tides`" not in text
@@ -215,8 +215,8 @@ def test_epub_references_are_links_across_documents_and_epubcheck_is_silent(buil
     xhtml = "{http://www.w3.org/1999/xhtml}"
     links = {(name.rsplit("/", 1)[-1], a.get("href"), a.text) for name, doc in documents.items()
              for a in doc.iter(f"{xhtml}a") if a.get("class") == "xref"}
-    assert ("two.xhtml", "one.xhtml#one--fig-tides", "Figure\u00a01 (Article\u00a01)") in links
-    assert ("one.xhtml", "two.xhtml#two--fig-other", "Figure\u00a01 (Article\u00a02)") in links
+    assert ("two.xhtml", "one.xhtml#one--fig-tides", "Figure\u00a01\u00a0(Article\u00a01)") in links
+    assert ("one.xhtml", "two.xhtml#two--fig-other", "Figure\u00a01\u00a0(Article\u00a02)") in links
     ids = {(name.rsplit("/", 1)[-1], e.get("id")) for name, doc in documents.items() for e in doc.iter()
            if e.get("id")}
     for name, href, _ in links:

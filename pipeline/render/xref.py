@@ -274,7 +274,7 @@ def resolve(root: etree._Element, references: list[Reference], targets: dict[str
             continue
         text = label(words, target.kind, target.number)
         if target.article != article and several and not per_book:
-            text += f" ({glued(words['article']).replace('{n}', str(target.article))})"
+            text += f"\u00a0({glued(words['article']).replace('{n}', str(target.article))})"
         link.text = text
         link.set("href", f"#{prefixes[target.article]}{key}")
     return diagnostics
