@@ -24,7 +24,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from .styles import styles_dir
+from .styles import labels, styles_dir
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
@@ -382,6 +382,8 @@ def book_text(book: "Book", words: dict[str, str]) -> str:
              config.rights, config.date, config.identifier, *config.authors, *config.keywords, *words.values()]
     for article in book.articles:
         parts += [article.title, article.subtitle, article.summary, article.blurb, *article.authors, article.body]
+        if article.language:  # its references and captions: "図 2"
+            parts += labels(article.language).values()
     return "\n".join(parts)
 
 

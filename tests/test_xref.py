@@ -232,3 +232,33 @@ def test_a_tagged_pdf_laid_out_as_one_document_prints_the_pages_too(tmp_path):
     table = next(i for i, t in enumerate(texts) if "Table 2: A long table of stations" in t)
     back = next(i for i, t in enumerate(texts) if "Back to Figure 1" in t)
     assert f"See Table 2 (Article 1), page {labels[table]}." in texts[back]
+
+
+def test_the_body_leaves_a_slot_for_the_page_and_the_furniture_fills_it(tmp_path):
+    """The body's HTML holds no page number, only a hidden measure ("88",
+    or "888" for a book that may pass page 99); the furniture prints the
+    number, set tighter where it is longer than its room."""
+    from datetime import datetime, timezone
+    from dataclasses import replace
+
+    from pipeline.export import ExportContext
+    from pipeline.export.pdf.booklet import page_digits
+    from pipeline.export.pdf.furniture import FurniturePage, Slot
+    from pipeline.export.pdf.parts import body_parts
+    from pipeline.styles import render_template
+
+    rendered, _ = _render(_book(tmp_path / "book"))
+    context = ExportContext(timestamp=datetime(2026, 1, 1, tzinfo=timezone.utc), version="t")
+    [body] = body_parts(rendered, context)
+    slots = re.findall(r'<a class="xref" href="[^"]*" data-page="([^"]*)" data-page-text="([^"]*)">', body.html)
+    assert len(slots) == 10 and set(slots) == {("", ",\u00a0page\u00a088")}
+    assert page_digits(rendered) == 2
+    long_book = replace(rendered, articles=rendered.articles * 20)
+    assert page_digits(long_book) == 3
+    slot = Slot(0, "one--fig-tides", 10.0, 20.0, 40.0, "xref", "font-size: 14px; line-height: 18px")
+    html = render_template("furniture.html", book=rendered.book.config, direction="ltr", font_css="",
+                           page_reference=", page {n}", digits=2,
+                           articles=[{"item": rendered.articles[0],
+                                      "pages": [FurniturePage(((slot, "7"), (slot, "123")))]}])
+    assert 'class="furniture-slot xref-slot" ' in html and 'data-page="7" data-page-text=", page 7"' in html
+    assert 'class="furniture-slot xref-slot xref-slot-tight" ' in html and 'data-page-text=", page 123"' in html

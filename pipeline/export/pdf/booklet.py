@@ -27,7 +27,8 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
     words = book_labels(config)
     articles = book.articles if articles is None else articles  # notes already at their calls
     if part != "front":
-        articles = tuple(with_reference_pages(item, pages, words["page_reference"]) for item in articles)
+        digits = page_digits(book)
+        articles = tuple(with_reference_pages(item, pages, words["page_reference"], digits) for item in articles)
     return render_template(
         "booklet.html",
         book=config,
@@ -46,22 +47,37 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
 
 # A reference's link, as render/xref.py writes it (`href` may then name another chunk).
 _REFERENCE = re.compile(r'<a class="xref" href="([^"]*)">')
-PAGE_PLACEHOLDER = "888"  # the widest page number a reference's slot is laid out for
 
 
-def with_reference_pages(item: RenderedArticle, pages: dict[str, str], words: str) -> RenderedArticle:
+def page_digits(book: RenderedBook) -> int:
+    """The digits a reference's page is given room for: 2 where the book
+    cannot reach page 100, else 3. Read from the content, not from a layout
+    (the body's layout must not depend on page numbers), and generously:
+    a page for every 600 characters of markup (an A5 page of text holds
+    three times as many), every image, every 8 table rows and 20 code lines,
+    and 3 per article (opener, last page, a blank verso). A number longer
+    than its room is set tighter by the furniture (print.css)."""
+    pages = 0.0
+    for item in book.articles:
+        body = item.body_html
+        pages += 3 + len(body) / 600 + body.count("<img") + body.count("<tr") / 8 + body.count("\n") / 20
+    return 2 if pages < 100 else 3
+
+
+def with_reference_pages(item: RenderedArticle, pages: dict[str, str], words: str,
+                         digits: int = 3) -> RenderedArticle:
     """Each reference gets the page of its target: `data-page` (the number,
     empty while unknown) and `data-page-text` (", page 14"), which print.css
     sets after the reference. The body is laid out with the numbers unknown:
-    then the text holds the widest number and is hidden, a slot of fixed
-    width that the page furniture prints into (furniture.py), so the body's
-    layout never depends on a page number."""
+    then the text holds the widest number of `digits` ("88") and is hidden,
+    a slot of fixed width that the page furniture prints into (furniture.py),
+    so the body's layout never depends on a page number."""
     if 'class="xref"' not in item.body_html:
         return item
 
     def slot(match: re.Match) -> str:
         number = pages.get(match.group(1).partition("#")[2], "")
-        text = words.replace("{n}", number or PAGE_PLACEHOLDER).replace(" ", "\u00a0")
+        text = words.replace("{n}", number or "8" * digits).replace(" ", "\u00a0")
         return f'{match.group(0)[:-1]} data-page="{number}" data-page-text="{escape(text)}">'
 
     return replace(item, body_html=Markup(_REFERENCE.sub(slot, item.body_html)))

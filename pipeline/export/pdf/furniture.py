@@ -17,7 +17,7 @@ override derived from them here:
   numbers of the openers are set in the slots the body left for them:
   `.article-contents a::after` is a fixed-width box (print.css), so the
   number's digits never move the text around it; so are references' pages
-  (", page 14" after `a.xref`: a box as wide as ", page 888", set in the
+  (", page 14" after `a.xref`: a box as wide as ", page 88", set in the
   reference's own font and justified across the box, so that a shorter
   number leaves no hole before the next word or stop).
 
@@ -39,6 +39,7 @@ FURNITURE_CSS = """
 .furniture-page + .furniture-page { break-before: page; }
 .furniture-slot { position: absolute; margin: 0; padding: 0; text-indent: 0; list-style: none; }
 .xref-slot a.xref[data-page]::after { width: 100%; text-align: justify; text-align-last: justify; }
+.xref-slot-tight a.xref[data-page]::after { letter-spacing: -0.06em; word-spacing: -0.12em; }
 """
 
 

@@ -28,7 +28,7 @@ from ...fonts import book_text, pdf_css, plan_fonts
 from ...model import PageBreak, RenderedArticle, RenderedBook
 from ...styles import book_labels, direction, render_template
 from .. import ExportContext
-from .booklet import booklet_html
+from .booklet import booklet_html, page_digits
 from .furniture import FurniturePage, Slot, furniture_articles
 
 LINK_BASE = "https://pipeline.invalid/chunk"  # the front's links to the body, resolved by the join
@@ -103,7 +103,7 @@ def furniture_part(book: RenderedBook, bodies: list[Laid], pages: dict[str, str]
     config = book.book.config
     words = book_labels(config)
     html = render_template("furniture.html", book=config, direction=direction(config.language), articles=articles,
-                           page_reference=words["page_reference"].replace(" ", "\u00a0"),
+                           page_reference=words["page_reference"].replace(" ", "\u00a0"), digits=page_digits(book),
                            font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language))))
     return Part("furniture", book, html)
 
