@@ -27,8 +27,9 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
     words = book_labels(config)
     articles = book.articles if articles is None else articles  # notes already at their calls
     if part != "front":
-        digits = page_digits(book)
-        articles = tuple(with_reference_pages(item, pages, words["page_reference"], digits) for item in articles)
+        digits, targets = page_digits(book), {target for item in book.articles for target in item.targets}
+        articles = tuple(with_reference_pages(item, pages, words["page_reference"], digits, targets)
+                         for item in articles)
     return render_template(
         "booklet.html",
         book=config,
@@ -65,18 +66,23 @@ def page_digits(book: RenderedBook) -> int:
 
 
 def with_reference_pages(item: RenderedArticle, pages: dict[str, str], words: str,
-                         digits: int = 3) -> RenderedArticle:
+                         digits: int = 3, targets: set[str] | None = None) -> RenderedArticle:
     """Each reference gets the page of its target: `data-page` (the number,
     empty while unknown) and `data-page-text` (", page 14"), which print.css
     sets after the reference. The body is laid out with the numbers unknown:
     then the text holds the widest number of `digits` ("88") and is hidden,
     a slot of fixed width that the page furniture prints into (furniture.py),
-    so the body's layout never depends on a page number."""
+    so the body's layout never depends on a page number. A reference to an
+    element outside the booklet (`targets`: a per-article booklet's other
+    articles) gets no page."""
     if 'class="xref"' not in item.body_html:
         return item
 
     def slot(match: re.Match) -> str:
-        number = pages.get(match.group(1).partition("#")[2], "")
+        target = match.group(1).partition("#")[2]
+        if targets is not None and target not in targets:
+            return match.group(0)
+        number = pages.get(target, "")
         text = words.replace("{n}", number or "8" * digits).replace(" ", "\u00a0")
         return f'{match.group(0)[:-1]} data-page="{number}" data-page-text="{escape(text)}">'
 
