@@ -111,8 +111,10 @@ def number_article(root: etree._Element, article: int, numbering: Numbering,
         elif kind == "eq" and element.tag == "div" and {"math", "display"} <= set(
                 (element.get("class") or "").split()):
             number = numbering.next(kind)
-            mark = etree.SubElement(element, "span", {"class": "equation-number"})
-            mark.text = f"({number})"
+            # First, so that a float (the EPUB) sits beside the formula, not under it.
+            mark = etree.Element("span", {"class": "equation-number"})
+            mark.text, mark.tail, element.text = f"({number})", element.text, None
+            element.insert(0, mark)
         else:
             continue
         targets.append(Target(key, kind, number, article))
