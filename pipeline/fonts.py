@@ -25,7 +25,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from .styles import styles_dir
+from .styles import labels, styles_dir
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
@@ -493,6 +493,8 @@ def book_text(book: "Book", words: dict[str, str]) -> str:
              *words.values(), *config.notice_lines]
     for article in book.articles:
         parts += [article.title, article.subtitle, article.summary, article.blurb, *article.authors, article.body]
+        if article.language:  # its references and captions: "図 2"
+            parts += labels(article.language).values()
     return "\n".join(parts)
 
 

@@ -32,6 +32,7 @@ class BookConfig:
     rights: str = ""
     articles: tuple[str, ...] = ()
     toc_depth: int = 2
+    numbering: str = "article"  # figures, tables, equations: "article" (1, 2… in each) or "book" (through it)
     cover: str = ""
     pdf_page_size: str = "A5"
     pdf_variant: str = "none"
@@ -112,6 +113,7 @@ class RenderedArticle:
     headings: tuple[Heading, ...]  # those the contents show ([book] toc-depth), empty ones never
     resources: tuple[Path, ...] = field(default=())  # files the body uses (images)
     title_html: str = ""  # the title as inline XHTML (code, emphasis)
+    targets: tuple[str, ...] = ()  # ids of its numbered elements (figures, tables…), which references name
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,8 +37,24 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
             pdf_impose=False, cover="")
         single_book = replace(book, slug=article.slug, config=single_config, articles=(article,), cover=None,
                               compact=config.per_article_layout == "compact")
-        singles.append(RenderedBook(book=single_book, articles=(replace(item, number=1),)))
+        singles.append(RenderedBook(book=single_book, articles=(replace(_links_within(item), number=1),)))
     return singles
+
+
+def _links_within(item):
+    """Links to another article's ids (a cross-reference, a link to another
+    manuscript) lead nowhere in a booklet of its own: they keep their text
+    and lose the link."""
+    ids = {item.anchor, *_ID.findall(item.body_html)}
+
+    def local(match: re.Match) -> str:
+        return match.group(0) if match.group(1) in ids else ""
+
+    return replace(item, body_html=_FRAGMENT_HREF.sub(local, item.body_html))
+
+
+_ID = re.compile(r'\sid="([^"]+)"')
+_FRAGMENT_HREF = re.compile(r'\shref="#([^"]+)"')
 
 
 MANIFEST_SCHEMA_VERSION = 1

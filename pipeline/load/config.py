@@ -52,6 +52,7 @@ SCHEMA: tuple[Option, ...] = (
     Option("book", "cover", "str", "cover", "Cover image (PNG or JPEG inside the book folder); default: a typographic cover."),
     Option("book", "articles", "list", "articles", "Manuscript file names in reading order; default: every *.md in file-name order."),
     Option("book", "toc-depth", "int", "toc_depth", "Heading levels the contents show: 1 articles, 2 their sections, 3 subsections. Default 2.", choices=("1", "2", "3")),
+    Option("book", "numbering", "choice", "numbering", "Figures, tables and equations are numbered 1, 2… in each article (\"article\") or through the book (\"book\"; sections then start with the article's number). Default \"article\".", choices=("article", "book")),
     Option("pdf", "page-size", "choice", "pdf_page_size", "Page size of the PDF booklet.", choices=tuple(PAGE_SIZES)),
     Option("pdf", "variant", "choice", "pdf_variant", "PDF standard to follow: tagged and accessible (pdf/ua-1) or archival (pdf/a-3b).", choices=PDF_VARIANTS),
     Option("pdf", "impose", "bool", "pdf_impose", "Also write <slug>-imposed.pdf: two pages per sheet in saddle-stitch order."),

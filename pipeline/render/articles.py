@@ -10,6 +10,8 @@ manuscript and Markdown's own output look the same:
   articles joined into one booklet keep unique ids (the mdBook print problem);
 - collects the section headings for the contents and the bookmarks;
 - turns a paragraph holding only an image into a figure with a caption;
+- numbers figures, tables, equations and sections and resolves references
+  to them (`@fig-id`: xref.py), once every article is rendered;
 - checks every image (inside the book, an image by content, within limits)
   and every internal link, and records the images the article uses.
 """
@@ -29,11 +31,13 @@ from markupsafe import escape
 from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
 from ..load.sourcetext import position
 from ..model import Article, Book, Heading, RenderedArticle, RenderedBook
+from ..styles import labels
 from ..resources import ImageRejected, ResourceRefused, book_images, inside, inspect_image
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .code import highlight_code
 from .markdown import to_html, to_inline_html
 from .quotes import smarten_text, smarten_tree
+from .xref import Numbering, Reference, Target, mark_references, number_article, resolve
 
 MAX_DEPTH = 48  # nested elements; deeper structures are not a booklet's
 
@@ -47,23 +51,58 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
     for article in book.articles:
         manuscripts.setdefault(article.source_path.resolve(), []).append(article)
     links: list[_CrossLink] = []
+    numbering = Numbering(per_book=book.config.numbering == "book")
+    numbered: list[_Numbered] = []
     for number, article in enumerate(book.articles, start=1):
-        result, found, cross = _render_article(article, number, book.root, manuscripts, book.config.toc_depth,
-                                               article.language or book.config.language)
+        language = article.language or book.config.language
+        words = {**labels(language), **dict(book.config.labels)}
+        result, found, cross, marks = _render_article(article, number, book.root, manuscripts,
+                                                      book.config.toc_depth, language, numbering, words)
         rendered.append(result)
         diagnostics += found
         links += cross
+        numbered.append(marks)
         on_article()
     rendered, found = _check_cross_links(rendered, links)
-    return RenderedBook(book=book, articles=tuple(rendered)), diagnostics + found
+    rendered, resolved = _resolve_references(rendered, numbered, numbering.per_book)
+    return RenderedBook(book=book, articles=tuple(rendered)), diagnostics + found + resolved
 
 
 def render_article(article: Article, number: int, root: Path,
                    language: str = "en") -> tuple[RenderedArticle, list[Diagnostic]]:
     """One article on its own (links to other manuscripts are then outside the book)."""
-    item, diagnostics, _ = _render_article(article, number, root, {article.source_path.resolve(): [article]},
-                                           language=language)
-    return item, diagnostics
+    item, diagnostics, _, marks = _render_article(article, number, root, {article.source_path.resolve(): [article]},
+                                                  language=language, words=labels(language))
+    [item], found = _resolve_references([item], [marks], per_book=False)
+    return item, diagnostics + found
+
+
+@dataclass(frozen=True)
+class _Numbered:
+    """An article's numbered elements and the references it makes (xref.py)."""
+
+    targets: tuple[Target, ...]
+    references: tuple[Reference, ...]
+    words: dict[str, str]  # the article's language's (and book.toml's [labels])
+
+
+def _resolve_references(rendered: list[RenderedArticle], numbered: list[_Numbered], per_book: bool
+                        ) -> tuple[list[RenderedArticle], list[Diagnostic]]:
+    """Every reference's words and link, once every article is numbered."""
+    targets: dict[str, list[Target]] = {}
+    for marks in numbered:
+        for target in marks.targets:
+            targets.setdefault(target.key, []).append(target)
+    prefixes = {item.number: f"{item.article.slug}--" for item in rendered}
+    diagnostics = []
+    for index, (item, marks) in enumerate(zip(rendered, numbered)):
+        if not marks.references:
+            continue
+        root = parse_fragment(item.body_html)
+        diagnostics += resolve(root, list(marks.references), targets, item.number, prefixes, marks.words,
+                               per_book, len(rendered) > 1, item.article.source_path)
+        rendered[index] = replace(item, body_html=serialize_children(root))
+    return rendered, diagnostics
 
 
 @dataclass(frozen=True)
@@ -110,8 +149,9 @@ _ID = re.compile(r'\sid="([^"]+)"')
 
 
 def _render_article(article: Article, number: int, root: Path, manuscripts: dict[Path, list[Article]],
-                    toc_depth: int = 2, language: str = "en"
-                    ) -> tuple[RenderedArticle, list[Diagnostic], list[_CrossLink]]:
+                    toc_depth: int = 2, language: str = "en", numbering: Numbering | None = None,
+                    words: dict[str, str] | None = None
+                    ) -> tuple[RenderedArticle, list[Diagnostic], list[_CrossLink], _Numbered]:
     body, diagnostics = _strip_forbidden(article.body, article)
     diagnostics += _template_syntax(article)
     try:
@@ -122,7 +162,8 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
         diagnostics.append(error("R005", "the manuscript nests lists or quotes too deeply to render",
                                  hint=f"keep nesting under {MAX_DEPTH} levels",
                                  path=article.source_path, line=article.body_line))
-    processor = _ArticleProcessor(article, root, manuscripts, toc_depth)
+    words = words or labels(language)
+    processor = _ArticleProcessor(article, root, manuscripts, toc_depth, number, numbering or Numbering(), words)
     if container is not None:
         processor.run(container)
         highlight_code(container)  # line and token spans (code.py)
@@ -140,7 +181,8 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
         headings=tuple(processor.headings),
         resources=tuple(processor.resources),
         title_html=render_title(article, language),
-    ), diagnostics, processor.cross_links
+        targets=tuple(f"{processor.prefix}{target.key}" for target in processor.targets),
+    ), diagnostics, processor.cross_links, _Numbered(tuple(processor.targets), tuple(processor.references), words)
 
 
 def render_title(article: Article, language: str = "en") -> str:
@@ -193,8 +235,14 @@ def _strip_forbidden(body: str, article: Article) -> tuple[str, list[Diagnostic]
 class _ArticleProcessor:
     """The book-specific pass over one article's sanitized tree (see module doc)."""
 
-    def __init__(self, article: Article, root: Path, manuscripts: dict[Path, list[Article]], toc_depth: int = 2):
+    def __init__(self, article: Article, root: Path, manuscripts: dict[Path, list[Article]], toc_depth: int = 2,
+                 number: int = 1, numbering: Numbering | None = None, words: dict[str, str] | None = None):
         self.article = article
+        self.number = number
+        self.numbering = numbering or Numbering()
+        self.words = words or labels("en")
+        self.targets: list[Target] = []
+        self.references: list[Reference] = []
         self.toc_depth = toc_depth
         self.root = root
         self.manuscripts = manuscripts
@@ -216,9 +264,12 @@ class _ArticleProcessor:
             root.text = None
             return
         self._make_figures(root)
+        _mark_wide_tables(root)
         _relative_levels(root, self.article.title_level)
         _give_headings_ids(root)
         ids = _unique_ids(root)
+        self.targets = number_article(root, self.number, self.numbering, self.words)
+        self.references = mark_references(root, self.article.body, self.article.body_line)
         for element in list(root.iter()):
             if element.get("id"):
                 element.set("id", self.prefix + element.get("id"))
@@ -328,6 +379,8 @@ class _ArticleProcessor:
                 caption = image.get("title") or image.get("alt") or ""
                 image.attrib.pop("title", None)
                 figure = etree.Element("figure")
+                if image.get("id"):  # `{#fig-id}`: the figure is what is numbered and linked to
+                    figure.set("id", image.attrib.pop("id"))
                 figure.tail = paragraph.tail
                 image.tail = None
                 figure.append(image)
@@ -490,6 +543,19 @@ def _keep_size(image: etree._Element) -> None:
         image.set("style", "; ".join(style))
 
 
+WIDE_TABLE = 6  # columns from which a table is set in equal columns and smaller type (print.css)
+
+
+def _mark_wide_tables(root: etree._Element) -> None:
+    """`.wide-table` on a table of many columns: the PDF's measure holds it
+    only with equal columns (the natural widths would break short words)."""
+    for table in root.iter("table"):
+        columns = max((sum(int(c.get("colspan") or 1) if (c.get("colspan") or "1").isdigit() else 1
+                           for c in row if c.tag in ("td", "th")) for row in table.iter("tr")), default=0)
+        if columns >= WIDE_TABLE:
+            table.set("class", " ".join(filter(None, [table.get("class"), "wide-table"])))
+
+
 def _depth(element: etree._Element) -> int:
     """Deepest nesting below `element`, without recursion (the input is hostile)."""
     deepest, stack = 0, [(element, 0)]
@@ -504,7 +570,7 @@ def _heading_text(element: etree._Element) -> str:
     """Heading text for contents and bookmarks, without footnote calls."""
     parts = [element.text or ""]
     for child in element:
-        if child.tag != "sup" and isinstance(child.tag, str):
+        if child.tag != "sup" and isinstance(child.tag, str) and child.get("class") != "section-number":
             parts.append(_heading_text(child))
         parts.append(child.tail or "")
     return " ".join("".join(parts).split())

@@ -58,6 +58,8 @@ def make_parser() -> MarkdownIt:
     md.use(attrs_plugin)  # after images, links, inline code
     md.use(attrs_block_plugin)  # a `{#id .class}` line before a block (a table)
     md.core.ruler.push("heading_attrs", _heading_attrs)
+    md.core.ruler.push("percent_attrs", _percent_attrs)
+    md.core.ruler.push("table_captions", _table_captions)
     md.core.ruler.push("fence_language", _fence_language)
     for name, rule in _FOOTNOTE_RULES.items():
         md.add_render_rule(name, rule)
@@ -89,6 +91,108 @@ def _heading_attrs(state: StateCore) -> None:
             token.attrSet(key, value)
         last.content = last.content[: len(last.content) - len(match.group(0)) + 1].rstrip()
         inline.content = inline.content[: inline.content.rfind("{")].rstrip()
+
+
+_PERCENT = re.compile(r"""=(\d+(?:\.\d+)?%)(?=[\s}])""")
+
+
+def _percent_attrs(state: StateCore) -> None:
+    """`![…](a.png){width=50%}`, as pandoc and Quarto write it: the attrs
+    plugin (djot's grammar) takes no `%` in an unquoted value and leaves the
+    braces as text; read them again with the percentages quoted."""
+    for token in state.tokens:
+        children = token.children or []
+        for image, text in zip(children, children[1:]):
+            if image.type != "image" or text.type != "text" or not text.content.startswith("{"):
+                continue
+            end = text.content.find("}")
+            written = text.content[: end + 1]
+            if end < 0 or not _PERCENT.search(written):
+                continue
+            try:
+                _, attrs = parse_attrs(_PERCENT.sub(r'="\1"', written))
+            except ParseError:
+                continue
+            for key, value in attrs.items():
+                image.attrSet(key, value)
+            text.content = text.content[end + 1:]
+
+
+# A table's caption, as pandoc writes it: a paragraph `: Caption {#tbl-id}`
+# (or `Table: …`) right before or after the table.
+_CAPTION = re.compile(r"^(?:[Tt]able)?:\s")
+
+
+def _table_captions(state: StateCore) -> None:
+    """Move a caption paragraph into its table as `<caption>`, its trailing
+    `{#tbl-id .class}` onto the table. The paragraph after the table is
+    preferred (Quarto's habit); a caption line written right under the last
+    row, without a blank line, was read as a row (GFM) and is taken back."""
+    tokens = state.tokens
+    index = 0
+    while index < len(tokens):
+        if tokens[index].type != "table_open":
+            index += 1
+            continue
+        close = next(i for i in range(index, len(tokens)) if tokens[i].type == "table_close"
+                     and tokens[i].level == tokens[index].level)
+        inline = _caption_row(state, tokens, index, close)
+        if inline is None and _is_caption(tokens, close + 1):
+            inline = tokens[close + 2]
+            del tokens[close + 1: close + 4]
+        elif inline is None and _is_caption(tokens, index - 3):
+            inline = tokens[index - 2]
+            del tokens[index - 3: index]
+            index -= 3
+        if inline is not None:
+            _caption_into(tokens, index, inline)
+        index += 1
+
+
+def _is_caption(tokens: list[Token], start: int) -> bool:
+    """A paragraph (open, inline, close) at `start` reading `: …`, at the table's level."""
+    return (0 <= start and start + 2 < len(tokens) and tokens[start].type == "paragraph_open"
+            and tokens[start + 2].type == "paragraph_close" and bool(_CAPTION.match(tokens[start + 1].content)))
+
+
+def _caption_row(state: StateCore, tokens: list[Token], start: int, close: int) -> Token | None:
+    """The last row, if its source line is `: Caption` (no pipe): its first cell's inline."""
+    opens = [i for i in range(start, close) if tokens[i].type == "tr_open"]
+    row = opens[-1] if opens else None
+    if row is None or tokens[row].map is None:
+        return None
+    line = state.src.split("\n")[tokens[row].map[0]].strip()
+    if "|" in line or not _CAPTION.match(line):
+        return None
+    end = next(i for i in range(row, close) if tokens[i].type == "tr_close")
+    inline = next(t for t in tokens[row:end] if t.type == "inline")
+    del tokens[row: end + 1]
+    body = tokens[row - 1]
+    if body.type == "tbody_open" and tokens[row].type == "tbody_close":
+        del tokens[row - 1: row + 1]  # the caption was the body's only row
+    return inline
+
+
+def _caption_into(tokens: list[Token], table: int, inline: Token) -> None:
+    """`: Caption {#tbl-id}` -> <caption>Caption</caption>, the attributes on the table."""
+    children = inline.children or []
+    first, last = (children[0], children[-1]) if children else (None, None)
+    if first is not None and first.type == "text":
+        first.content = _CAPTION.sub("", first.content, count=1)
+    if last is not None and last.type == "text":
+        match = _TRAILING_ATTRS.search(" " + last.content)
+        if match:
+            try:
+                _, attrs = parse_attrs(match.group(1))
+            except ParseError:
+                attrs = {}
+            for key, value in attrs.items():
+                tokens[table].attrSet(key, value)
+            if attrs:
+                last.content = last.content[: len(last.content) - len(match.group(0)) + 1].rstrip()
+    opening, closing = Token("caption_open", "caption", 1), Token("caption_close", "caption", -1)
+    opening.block = closing.block = True
+    tokens[table + 1: table + 1] = [opening, inline, closing]
 
 
 def _fence_language(state: StateCore) -> None:

@@ -5,10 +5,11 @@ the foot of the page where it is called). No layout here (see `engine`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from lxml import etree
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
 from ...styles import direction
@@ -24,13 +25,18 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
     config = book.book.config
     root = book.book.root.resolve()
     words = book_labels(config)
+    articles = book.articles if articles is None else articles  # notes already at their calls
+    if part != "front":
+        digits, targets = page_digits(book), {target for item in book.articles for target in item.targets}
+        articles = tuple(with_reference_pages(item, pages, words["page_reference"], digits, targets)
+                         for item in articles)
     return render_template(
         "booklet.html",
         design=book.book,
         book=config,
         part=part,
         link_base=link_base,
-        articles=book.articles if articles is None else articles,  # notes already at their calls
+        articles=articles,
         numbered=len(book.articles) > 1,  # the book's count, not the chunk's
         meta=meta(config, context),
         labels=words,
@@ -42,6 +48,49 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
         compact=book.book.compact,
         pages=pages,
     )
+
+
+# A reference's link, as render/xref.py writes it (`href` may then name another chunk).
+_REFERENCE = re.compile(r'<a class="xref" href="([^"]*)">')
+
+
+def page_digits(book: RenderedBook) -> int:
+    """The digits a reference's page is given room for: 2 where the book
+    cannot reach page 100, else 3. Read from the content, not from a layout
+    (the body's layout must not depend on page numbers), and generously:
+    a page for every 600 characters of markup (an A5 page of text holds
+    three times as many), every image, every 8 table rows and 20 code lines,
+    and 3 per article (opener, last page, a blank verso). A number longer
+    than its room is set tighter by the furniture (print.css)."""
+    pages = 0.0
+    for item in book.articles:
+        body = item.body_html
+        pages += 3 + len(body) / 600 + body.count("<img") + body.count("<tr") / 8 + body.count("\n") / 20
+    return 2 if pages < 100 else 3
+
+
+def with_reference_pages(item: RenderedArticle, pages: dict[str, str], words: str,
+                         digits: int = 3, targets: set[str] | None = None) -> RenderedArticle:
+    """Each reference gets the page of its target: `data-page` (the number,
+    empty while unknown) and `data-page-text` (", page 14"), which print.css
+    sets after the reference. The body is laid out with the numbers unknown:
+    then the text holds the widest number of `digits` ("88") and is hidden,
+    a slot of fixed width that the page furniture prints into (furniture.py),
+    so the body's layout never depends on a page number. A reference to an
+    element outside the booklet (`targets`: a per-article booklet's other
+    articles) gets no page."""
+    if 'class="xref"' not in item.body_html:
+        return item
+
+    def slot(match: re.Match) -> str:
+        target = match.group(1).partition("#")[2]
+        if targets is not None and target not in targets:
+            return match.group(0)
+        number = pages.get(target, "")
+        text = words.replace("{n}", number or "8" * digits).replace(" ", "\u00a0")
+        return f'{match.group(0)[:-1]} data-page="{number}" data-page-text="{escape(text)}">'
+
+    return replace(item, body_html=Markup(_REFERENCE.sub(slot, item.body_html)))
 
 
 def meta(config: BookConfig, context: ExportContext) -> dict[str, str]:

@@ -35,8 +35,10 @@ FetchRefused = FatalURLFetchingError
 
 
 def anchor_pages(document, articles, first: int = 0) -> dict[str, int]:
-    """Index of the page (from `first` on) where each article and section starts."""
-    wanted = {item.anchor for item in articles} | {h.id for item in articles for h in item.headings}
+    """Index of the page (from `first` on) where each article, section and
+    numbered element (a reference's target) starts."""
+    wanted = ({item.anchor for item in articles} | {h.id for item in articles for h in item.headings}
+              | {target for item in articles for target in item.targets})
     found: dict[str, int] = {}
     for index in range(first, len(document.pages)):
         for anchor in document.pages[index].anchors:
@@ -123,8 +125,21 @@ def number_slots(document):
             element = slot.element
             if element is None or element.tag != "a" or element.get("data-page") is None:
                 continue
-            yield Slot(index, (element.get("href") or "").partition("#")[2], slot.position_x - left,
-                       line.position_y - top, slot.margin_width())
+            target = (element.get("href") or "").partition("#")[2]
+            if "xref" in (element.get("class") or "").split():  # in the text: its own font and line
+                yield Slot(index, target, slot.position_x - left, slot.position_y - top, slot.margin_width(),
+                           "xref", _font(slot))
+            else:
+                yield Slot(index, target, slot.position_x - left, line.position_y - top, slot.margin_width())
+
+
+def _font(box) -> str:
+    """The CSS that sets a slot's text as the body set it: its font, and a
+    line as high as its box (the baseline then falls where the body's did)."""
+    style = box.style
+    families = ", ".join('"' + name.replace('"', "") + '"' for name in style["font_family"])
+    return (f"font-family: {families}; font-size: {style['font_size']:.4f}px; font-style: {style['font_style']}; "
+            f"font-weight: {style['font_weight']}; line-height: {box.height:.4f}px")
 
 
 def _after_boxes(box, line, boxes):

@@ -16,7 +16,10 @@ override derived from them here:
 - for the furniture, every other margin box prints nothing, and the page
   numbers of the openers are set in the slots the body left for them:
   `.article-contents a::after` is a fixed-width box (print.css), so the
-  number's digits never move the text around it.
+  number's digits never move the text around it; so are references' pages
+  (", page 14" after `a.xref`: a box as wide as ", page 88", set in the
+  reference's own font and justified across the box, so that a shorter
+  number leaves no hole before the next word or stop).
 
 The furniture repeats the body's page structure (one `<article>` per
 article, with as many pages as the article took), so the designer's page
@@ -35,6 +38,8 @@ FURNITURE_CSS = """
 .furniture-page { height: 1px; }
 .furniture-page + .furniture-page { break-before: page; }
 .furniture-slot { position: absolute; margin: 0; padding: 0; text-indent: 0; list-style: none; }
+.xref-slot a.xref[data-page]::after { width: 100%; text-align: justify; text-align-last: justify; }
+.xref-slot-tight a.xref[data-page]::after { letter-spacing: -0.06em; word-spacing: -0.12em; }
 """
 
 
@@ -51,6 +56,8 @@ class Slot:
     x: float
     y: float
     width: float
+    kind: str = "contents"  # an opener's list, or "xref": a reference's page in the text
+    font: str = ""  # for a reference: the CSS of its font and line (engine.number_slots)
 
 
 @dataclass(frozen=True)

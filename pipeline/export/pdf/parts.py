@@ -28,7 +28,7 @@ from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
 from ...model import PageBreak, RenderedArticle, RenderedBook
 from ...styles import book_labels, direction, render_template
 from .. import ExportContext
-from .booklet import booklet_html
+from .booklet import booklet_html, page_digits
 from .furniture import FurniturePage, Slot, furniture_articles
 
 LINK_BASE = "https://pipeline.invalid/chunk"  # the front's links to the body, resolved by the join
@@ -104,7 +104,8 @@ def furniture_part(book: RenderedBook, bodies: list[Laid], pages: dict[str, str]
     words = book_labels(config)
     plan = plan_fonts(book_text(book.book, words), config.language, own_font_files(book.book))
     html = render_template("furniture.html", design=book.book, book=config, direction=direction(config.language),
-                           articles=articles, font_css=Markup(pdf_css(plan, font_choice(book.book))))
+                           articles=articles, page_reference=words["page_reference"].replace(" ", "\u00a0"),
+                           digits=page_digits(book), font_css=Markup(pdf_css(plan, font_choice(book.book))))
     return Part("furniture", book, html)
 
 

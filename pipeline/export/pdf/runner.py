@@ -27,7 +27,7 @@ from .. import ExportContext
 from .furniture import Slot
 from .parts import Laid, Part
 
-LAYOUT_FORMAT = "2"  # bump when a cached part's meaning changes
+LAYOUT_FORMAT = "3"  # bump when a cached part's meaning changes
 ENGINE = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5")  # lay the parts out
 # Our own code that decides what a laid-out part holds, from this folder.
 LAYOUT_CODE = ("__init__.py", "parts.py", "engine.py", "booklet.py", "furniture.py", "../pagebreaks.py",
