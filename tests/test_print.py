@@ -226,10 +226,14 @@ def test_a_note_called_on_the_last_line_of_a_full_page_stays_with_its_call(tmp_p
     assert text.count("Single worker winter sample space pleasure.") == 1
 
 
+@pytest.mark.xfail(strict=True, reason="WeasyPrint 70 measures a run of text with its trailing space before "
+                   "an inline element and breaks it after its first word (README, Known limitations)")
 def test_a_space_before_inline_code_does_not_leave_a_word_alone_on_a_line(tmp_path):
     # With the project's fonts on A5, this paragraph's first line ends just
-    # before `if`: WeasyPrint measured "…such as an " with its space and broke
-    # after "The" (booklet.with_spaces_apart).
+    # before `if`: WeasyPrint measures "…such as an " with its space, finds it
+    # too long, and breaks after "The". Setting such spaces apart in spans
+    # fixed the break but lost the space in the PDF's text (pypdf read
+    # "toSection"), a worse fault on every line: left to upstream.
     from conftest import write_book
 
     text = ("The main way to use Boolean values is through conditionals, such as an `if`\n"
@@ -243,18 +247,3 @@ def test_a_space_before_inline_code_does_not_leave_a_word_alone_on_a_line(tmp_pa
     start = next(i for i, line in enumerate(lines) if line.startswith("The"))
     assert lines[start].startswith("The main way"), lines[start:start + 2]
     assert " ".join(lines[start:start + 2]).split() == text.replace("`", "").split()
-
-
-def test_spaces_apart_keep_the_text_and_isolate_spaces_before_inline_elements():
-    from lxml import etree
-
-    from pipeline.export.pdf.booklet import _spaces_apart
-
-    fragment = '<p>such as an <code>if</code>\nexpression, <em>a <strong>b</strong></em> c<br/> d</p>'
-    result = _spaces_apart(fragment)
-    root = etree.fromstring(f"<div>{result}</div>")
-    assert "".join(root.itertext()) == "".join(etree.fromstring(f"<div>{fragment}</div>").itertext())
-    spaces = root.findall(".//span[@class='space']")
-    assert [s.getnext().tag for s in spaces] == ["code", "em", "strong"]  # not before <br/>
-    assert all(not (s.getprevious().tail if s.getprevious() is not None else s.getparent().text).endswith(" ")
-               for s in spaces)

@@ -147,51 +147,6 @@ def with_footnotes_at_calls(item: RenderedArticle) -> RenderedArticle:
     return replace(item, body_html=Markup(serialize_children(root)))
 
 
-def with_spaces_apart(item: RenderedArticle) -> RenderedArticle:
-    """The article with each space before an inline element set in a span of its own.
-
-    WeasyPrint (70) measures a run of text with its trailing space when it
-    decides whether the run fits its line; a run that fits only without
-    that space, before an inline element (`an <code>if</code>`), is then
-    broken after its first word, leaving that word alone on a line. A run
-    that ends without a space is measured right, and a space of its own is
-    measured as the space it is, so the line breaks where it should. The
-    text does not change.
-    """
-    return replace(item, body_html=Markup(_spaces_apart(item.body_html)),
-                   summary_html=Markup(_spaces_apart(item.summary_html)),
-                   blurb_html=Markup(_spaces_apart(item.blurb_html)))
-
-
-def _spaces_apart(fragment: str) -> str:
-    if not fragment or "<" not in fragment:
-        return fragment
-    root = parse_fragment(fragment)
-    for element in list(root.iter()):
-        if element is root or not isinstance(element.tag, str) or element.tag in _NOT_INLINE:
-            continue
-        previous = element.getprevious()
-        before = (previous.tail if previous is not None else element.getparent().text) or ""
-        stripped = before.rstrip(" \n")
-        if stripped == before or not stripped:  # no space before it, or nothing but spaces
-            continue
-        if previous is not None:
-            previous.tail = stripped
-        else:
-            element.getparent().text = stripped
-        space = etree.Element("span", {"class": "space"})
-        space.text = " "
-        element.addprevious(space)
-    return serialize_children(root)
-
-
-# Elements that are not inline runs of text (a break, blocks, the pre of code).
-_NOT_INLINE = {"br", "wbr", "p", "div", "ul", "ol", "li", "dl", "dt", "dd", "pre", "blockquote", "table",
-               "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "figure", "figcaption", "hr", "h1", "h2",
-               "h3", "h4", "h5", "h6", "section", "aside", "header", "footer", "nav", "article", "details",
-               "summary"}
-
-
 def _remove_keeping_tail(element: etree._Element) -> None:
     """Remove `element` (and the space before it); its tail text stays."""
     parent, previous = element.getparent(), element.getprevious()
