@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .cache import (CACHE_DIR, LAYOUT_CACHE, MANIFEST_NAME, fingerprint, read_guess, record, up_to_date,
+from .cache import (CACHE_DIR, IMAGE_CACHE, LAYOUT_CACHE, MANIFEST_NAME, fingerprint, read_guess, record, up_to_date,
                     write_guess, written_before)
 from .diagnostics import Diagnostic, as_errors, error, has_errors
 from .export import (PAGE_NUMBERS, REGISTRY, ExportContext, LayoutSettings, build_timestamp, get_exporter,
@@ -123,7 +123,7 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     layout = LayoutSettings(time_limit=options.layout_time_limit(len(book.articles)), jobs=options.jobs,
                             cache_dir=out_dir / LAYOUT_CACHE if options.cache else None)
     context = ExportContext(timestamp=build_timestamp(book.config), version=_version(), layout=layout,
-                            progress=progress)
+                            image_cache=out_dir / IMAGE_CACHE if options.cache else None, progress=progress)
     return _export(rendered, out_dir, context, diagnostics, options, earlier)
 
 

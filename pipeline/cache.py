@@ -27,6 +27,7 @@ from .styles import styles_dir
 CACHE_DIR = Path(".pipeline-cache")
 STATE = CACHE_DIR / "state.json"
 LAYOUT_CACHE = CACHE_DIR / "layout"  # laid-out parts of long PDFs (Store)
+IMAGE_CACHE = CACHE_DIR / "images"  # images downsampled for an output (Store; export/images.py)
 OUTPUT_SUFFIXES = (".pdf", ".epub")  # what an output of a build can be, besides the manifest
 MANIFEST_NAME = "manifest.json"  # OUT_DIR's description of the downloads (--per-article)
 

@@ -35,7 +35,8 @@ def book_toml(title: str) -> str:
 def _example(option) -> str:
     examples = {"authors": '["A. Writer"]', "keywords": '["keyword", "another"]', "language": '"en"',
                 "identifier": '"urn:uuid:…"', "date": '"2026-01-31"', "articles": '["01-example.md"]',
-                "cover": '"images/cover.png"', "base-url": '"https://example.org/downloads/"'}
+                "cover": '"images/cover.png"', "base-url": '"https://example.org/downloads/"',
+                "max-dpi": "300", "max-image-pixels": "4000000"}
     if option.key in examples:
         return examples[option.key]
     if option.kind == "bool":
