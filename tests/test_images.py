@@ -1,0 +1,260 @@
+"""Images sized for download (pipeline/export/images.py): a 4000×3000 photo
+shrinks both outputs and stays sharp at print size; colours, transparency,
+orientation and profiles survive the downsampling; nothing within the
+limits is re-encoded; results are cached by content."""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageFilter, ImageFont, ImageOps, ImageStat
+
+from pipeline.build import BuildOptions, build
+from pipeline.cache import Store
+from pipeline.export import images
+from pipeline.export.images import Limit, fit, target_size
+from pipeline.load.config import load_config
+
+from conftest import epubcheck_messages
+
+
+def photo(width: int = 4000, height: int = 3000) -> Image.Image:
+    """Photo-like: smooth colour gradients, sensor noise, and fine detail
+    (thin dark lines, white text) that blurs visibly when resolution is lost."""
+    size = (width, height)
+    red = Image.linear_gradient("L").rotate(90).resize(size, Image.Resampling.BICUBIC)
+    green = Image.radial_gradient("L").resize(size, Image.Resampling.BICUBIC)
+    blue = Image.linear_gradient("L").resize(size, Image.Resampling.BICUBIC)
+    image = Image.merge("RGB", (red, green, blue))
+    image = ImageChops.add(image, Image.effect_noise(size, 24).convert("RGB"), offset=-128)
+    draw = ImageDraw.Draw(image)
+    for x in range(0, width, 40):
+        draw.line([(x, 0), (x + 600, height)], fill=(20, 20, 20), width=3)
+    font = ImageFont.load_default(size=44)
+    for y in range(0, height, 160):
+        draw.text((40, y + 30), "The quick brown fox jumps 0123456789", font=font, fill=(250, 250, 250))
+    return image
+
+
+def _jpeg(image: Image.Image, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", **options)
+    return out.getvalue()
+
+
+# The whole pipeline: two builds of a book with a photo, with and without limits.
+
+BODY = """---
+title: Photographs
+---
+
+A photo across the page.
+
+![A gradient crossed by thin lines, with rows of white text](images/photo.jpg)
+
+A transparent drawing at half the width.
+
+![A red disc on a transparent ground](images/disc.png){width="50%"}
+"""
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    """(book folder, outputs with the default limits, outputs with limits off)."""
+    root = tmp_path_factory.mktemp("images")
+    book = root / "book"
+    (book / "images").mkdir(parents=True)
+    photo().save(book / "images" / "photo.jpg", quality=95)
+    disc = Image.new("RGBA", (3000, 2000), (0, 0, 0, 0))
+    ImageDraw.Draw(disc).ellipse((500, 200, 2500, 1800), fill=(200, 30, 30, 255))
+    disc.save(book / "images" / "disc.png")
+    (book / "photos.md").write_text(BODY, encoding="utf-8")
+    toml = '[book]\ntitle = "Photographs"\nlanguage = "en"\ndate = "2026-01-01"\n'
+    (book / "book.toml").write_text(toml, encoding="utf-8")
+    fitted = build(book, root / "fitted", BuildOptions(formats=("pdf", "epub")))
+    (book / "book.toml").write_text(toml + "[images]\nmax-dpi = 0\n[epub]\nmax-image-pixels = 0\n", encoding="utf-8")
+    full = build(book, root / "full", BuildOptions(formats=("pdf", "epub")))
+    for result in (fitted, full):
+        assert not [d for d in result.diagnostics if d.is_error], result.diagnostics
+    return book, _by_suffix(fitted.outputs), _by_suffix(full.outputs)
+
+
+def _by_suffix(outputs) -> dict[str, Path]:
+    return {path.suffix: path for path in outputs}
+
+
+def test_the_photo_shrinks_both_outputs(builds):
+    book, fitted, full = builds
+    photo_bytes = (book / "images" / "photo.jpg").stat().st_size
+    assert full[".pdf"].stat().st_size > photo_bytes  # limits off: the photo as it is
+    assert fitted[".pdf"].stat().st_size * 5 < full[".pdf"].stat().st_size
+    assert fitted[".epub"].stat().st_size * 2 < full[".epub"].stat().st_size
+    with zipfile.ZipFile(fitted[".epub"]) as archive:
+        names = [n for n in archive.namelist() if n.endswith(("photo.jpg", "disc.png"))]
+        embedded = {Path(n).name: Image.open(io.BytesIO(archive.read(n))) for n in names}
+    for name, (width, height) in (("photo.jpg", (4000, 3000)), ("disc.png", (3000, 2000))):
+        image = embedded[name]
+        assert image.width * image.height <= 4_000_000 < width * height
+        assert image.width / image.height == pytest.approx(width / height, rel=0.002)
+    assert embedded["disc.png"].mode == "RGBA"
+    assert epubcheck_messages(fitted[".epub"]) == []
+
+
+def _placed_images(pdf: Path):
+    """(page index, pixel width, printed width in inches, bounds in pt) of every image drawn."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    document = pdfium.PdfDocument(pdf)
+    found = []
+    for index in range(len(document)):
+        for image in document[index].get_objects(filter=(raw.FPDF_PAGEOBJ_IMAGE,), max_depth=5):
+            left, bottom, right, top = image.get_bounds()
+            found.append((index, image.get_px_size()[0], (right - left) / 72, (left, bottom, right, top)))
+    return found
+
+
+def test_every_image_of_the_pdf_has_300_dpi_where_it_prints_and_no_more_pixels_than_that(builds):
+    _, fitted, full = builds
+    placed = _placed_images(fitted[".pdf"])
+    assert len(placed) == 2
+    for _, pixels, inches, _ in placed:
+        assert 300 <= pixels / inches < 302  # sharp at print size, and nothing more than that
+    widths = sorted(round(inches * 25.4) for _, _, inches, _ in placed)
+    assert widths == [56, 112]  # the A5 text block (148 − 36 mm), and half of it
+    assert sorted(pixels for _, pixels, _, _ in _placed_images(full[".pdf"])) == [3000, 4000]
+
+
+def _psnr(a: Image.Image, b: Image.Image) -> float:
+    difference = ImageChops.difference(a.convert("RGB"), b.convert("RGB"))
+    mean_square = sum(value ** 2 for value in ImageStat.Stat(difference).rms) / 3
+    return 10 * math.log10(255 ** 2 / mean_square) if mean_square else math.inf
+
+
+def _edges(image: Image.Image) -> float:
+    """Mean edge strength: the fine detail (lines, letters, grain) an image holds."""
+    return ImageStat.Stat(image.convert("L").filter(ImageFilter.FIND_EDGES)).mean[0]
+
+
+def test_the_printed_photo_is_as_sharp_as_the_original_scaled_to_print(builds):
+    """The photo the PDF holds (1323 px across, its 300 dpi at 112 mm: see
+    above), against the original scaled to the same pixels with LANCZOS: as
+    close and as detailed as that, and clearly more than a copy that lost
+    resolution (the original at 200 dpi, scaled back up). (A rendering of
+    the page at 300 dpi does not tell: drawing an image at its own
+    resolution, a fraction of a pixel off the grid, blurs it by itself.)"""
+    import pikepdf
+
+    book, fitted, _ = builds
+    with pikepdf.open(fitted[".pdf"]) as pdf:
+        embedded = max((pikepdf.PdfImage(image).as_pil_image() for page in pdf.pages
+                        for image in page.get_images().values()), key=lambda image: image.width)
+    assert embedded.size == (1323, 992)
+    original = Image.open(book / "images" / "photo.jpg")
+    reference = original.resize(embedded.size, Image.Resampling.LANCZOS)
+    lower = original.resize((embedded.width * 2 // 3, embedded.height * 2 // 3), Image.Resampling.LANCZOS)
+    control = lower.resize(embedded.size, Image.Resampling.LANCZOS)
+    assert _psnr(embedded, reference) > 28 and _psnr(embedded, reference) > _psnr(control, reference) + 3
+    assert _edges(embedded) > 0.9 * _edges(reference) and _edges(control) < 0.7 * _edges(reference)
+
+
+# Units: the decisions of export/images.py on images made here.
+
+def test_sizes_are_scaled_down_never_up_and_keep_their_proportions():
+    assert target_size((4000, 3000), Limit(width=1323)) == (1323, 992)
+    assert target_size((1000, 800), Limit(width=1323)) == (1000, 800)
+    width, height = target_size((4000, 3000), Limit(pixels=4_000_000))
+    assert width * height <= 4_000_000 and (width, height) == (2309, 1732)
+    assert target_size((4000, 3000), Limit()) == (4000, 3000)
+
+
+def test_an_image_within_the_limits_keeps_its_bytes(tmp_path):
+    path = tmp_path / "small.jpg"
+    path.write_bytes(_jpeg(photo(800, 600), quality=95))
+    assert fit(path, Limit(width=1323, pixels=4_000_000), None, "t") == path.read_bytes()
+
+
+def test_a_cmyk_jpeg_becomes_srgb_with_the_right_colours(tmp_path):
+    """Pillow writes CMYK JPEGs as Adobe does (inverted, with an APP14
+    marker); read the wrong way, cyan would come out red."""
+    swatches = Image.new("CMYK", (200, 100), (255, 0, 0, 0))  # cyan | black
+    swatches.paste((0, 0, 0, 255), (100, 0, 200, 100))
+    path = tmp_path / "cmyk.jpg"
+    path.write_bytes(_jpeg(swatches, quality=95))
+    assert "adobe" in Image.open(path).info  # the inverted kind
+    data = fit(path, Limit(width=2000), None, "t")  # within the limit, but CMYK: converted
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "JPEG" and image.mode == "RGB"
+    cyan, black = image.getpixel((50, 50)), image.getpixel((150, 50))
+    assert cyan[0] < 20 and cyan[1] > 235 and cyan[2] > 235, cyan
+    assert max(black) < 20, black
+
+
+def test_a_png_keeps_its_transparency_and_a_jpeg_its_colour_profile(tmp_path):
+    drawing = Image.new("RGBA", (2000, 1000), (0, 0, 0, 0))
+    ImageDraw.Draw(drawing).rectangle((1000, 0, 2000, 1000), fill=(0, 90, 200, 255))
+    drawing.save(tmp_path / "drawing.png")
+    small = Image.open(io.BytesIO(fit(tmp_path / "drawing.png", Limit(width=500), None, "t")))
+    assert small.format == "PNG" and small.size == (500, 250) and small.mode == "RGBA"
+    assert small.getpixel((100, 100))[3] == 0 and small.getpixel((400, 100)) == (0, 90, 200, 255)
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    (tmp_path / "tagged.jpg").write_bytes(_jpeg(photo(1600, 1200), quality=95, icc_profile=profile))
+    small = Image.open(io.BytesIO(fit(tmp_path / "tagged.jpg", Limit(width=800), None, "t")))
+    assert small.size == (800, 600) and small.info.get("icc_profile") == profile
+
+
+def test_the_exif_orientation_is_applied(tmp_path):
+    """Stored 400×200, left half red; orientation 6 shows it turned a quarter
+    clockwise: 200×400, red on top. A 100-pixel limit is on the width shown."""
+    stored = Image.new("RGB", (400, 200), (0, 0, 255))
+    stored.paste((255, 0, 0), (0, 0, 200, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    (tmp_path / "turned.jpg").write_bytes(_jpeg(stored, quality=95, exif=exif))
+    shown = Image.open(io.BytesIO(fit(tmp_path / "turned.jpg", Limit(width=100), None, "t")))
+    assert shown.size == (100, 200) and shown.getexif().get(0x0112, 1) == 1
+    red, blue = shown.getpixel((50, 40)), shown.getpixel((50, 160))
+    assert red[0] > 200 and red[2] < 50 and blue[2] > 200 and blue[0] < 50, (red, blue)
+    assert ImageOps.exif_transpose(Image.open(tmp_path / "turned.jpg")).size == (200, 400)
+
+
+def test_a_result_is_cached_by_content_and_a_changed_image_is_not_served_stale(tmp_path, monkeypatch):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(_jpeg(photo(1600, 1200), quality=95))
+    store = Store(tmp_path / "cache")
+    first = fit(path, Limit(width=800), store, "t")
+    assert len(list((tmp_path / "cache").glob("*.bin"))) == 1
+
+    def no_encoding(*args):
+        raise AssertionError("re-encoded although cached")
+
+    monkeypatch.setattr(images, "_resample", no_encoding)
+    assert fit(path, Limit(width=800), store, "t") == first  # from the cache
+    with pytest.raises(AssertionError):  # another size, another version, another image: not cached
+        fit(path, Limit(width=700), store, "t")
+    with pytest.raises(AssertionError):
+        fit(path, Limit(width=800), store, "u")
+    path.write_bytes(_jpeg(photo(1600, 1200).rotate(180), quality=95))
+    with pytest.raises(AssertionError):
+        fit(path, Limit(width=800), store, "t")
+
+
+@pytest.mark.parametrize("table, key, value, ok", [
+    ("images", "max-dpi", "150", True), ("images", "max-dpi", "0", True), ("images", "max-dpi", "30", False),
+    ("images", "max-dpi", '"300"', False), ("epub", "max-image-pixels", "2000000", True),
+    ("epub", "max-image-pixels", "true", False), ("epub", "max-image-pixels", "-1", False),
+])
+def test_the_limits_are_validated(tmp_path, table, key, value, ok):
+    (tmp_path / "book.toml").write_text(f'[book]\ntitle = "T"\n[{table}]\n{key} = {value}\n', encoding="utf-8")
+    config, diagnostics = load_config(tmp_path / "book.toml", "T")
+    if ok:
+        assert diagnostics == []
+        assert int(value) in (config.images_max_dpi, config.epub_max_image_pixels)
+    else:
+        assert [(d.code, d.line) for d in diagnostics] == [("C003", 4)]
+        assert f"[{table}] {key}" in diagnostics[0].message
