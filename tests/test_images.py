@@ -194,6 +194,51 @@ def test_a_cmyk_jpeg_becomes_srgb_with_the_right_colours(tmp_path):
     assert max(black) < 20, black
 
 
+def _cmyk_profile(cyan_as: tuple[int, int, int]) -> bytes:
+    """A minimal ICC v2 CMYK output profile (header, desc, wtpt and an A2B0
+    lut8 from CMYK to Lab with two grid points per ink), made here so the
+    test needs no system profile. It maps each corner of the ink cube to
+    the Lab of Pillow's plain formula, except pure cyan, which it maps to
+    the sRGB colour `cyan_as` (as a real press profile maps cyan ink to a
+    duller blue than the screen's 0, 255, 255)."""
+    import itertools
+    import struct
+
+    to_lab = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), ImageCms.createProfile("LAB"), "RGB", "LAB")
+    corners = []
+    for c, m, y, k in itertools.product((0, 1), repeat=4):
+        rgb = cyan_as if (c, m, y, k) == (1, 0, 0, 0) else tuple(round(255 * (1 - v) * (1 - k)) for v in (c, m, y))
+        corners.append(bytes(ImageCms.applyTransform(Image.new("RGB", (1, 1), rgb), to_lab).getpixel((0, 0))))
+    identity, d50 = bytes(range(256)), struct.pack(">3i", *(round(v * 65536) for v in (0.9642, 1.0, 0.8249)))
+    lut = (b"mft1" + bytes(4) + bytes([4, 3, 2, 0]) + struct.pack(">9i", 65536, 0, 0, 0, 65536, 0, 0, 0, 65536)
+           + identity * 4 + b"".join(corners) + identity * 3)
+    name = b"Test CMYK\0"
+    tags = [(b"desc", b"desc" + bytes(4) + struct.pack(">I", len(name)) + name + bytes(79)),
+            (b"wtpt", b"XYZ " + bytes(4) + d50), (b"A2B0", lut)]
+    offset, table, data = 128 + 4 + 12 * len(tags), struct.pack(">I", len(tags)), b""
+    for signature, body in tags:
+        body += bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = (struct.pack(">I", offset + len(data)) + bytes(4) + struct.pack(">I", 0x02100000) + b"prtrCMYKLab "
+              + bytes(12) + b"acsp" + bytes(28) + d50 + bytes(48))
+    return header + table + data
+
+
+def test_a_cmyk_jpeg_with_a_profile_is_converted_through_it(tmp_path):
+    profile = _cmyk_profile(cyan_as=(0, 160, 220))
+    swatches = Image.new("CMYK", (200, 100), (255, 0, 0, 0))  # cyan | white
+    swatches.paste((0, 0, 0, 0), (100, 0, 200, 100))
+    (tmp_path / "press.jpg").write_bytes(_jpeg(swatches, quality=95, icc_profile=profile))
+    image = Image.open(io.BytesIO(fit(tmp_path / "press.jpg", Limit(width=2000), None, "t")))
+    assert image.mode == "RGB"
+    cyan, white = image.getpixel((50, 50)), image.getpixel((150, 50))
+    assert abs(cyan[0] - 0) <= 20 and abs(cyan[1] - 160) <= 12 and abs(cyan[2] - 220) <= 12, cyan  # not 0, 255, 255
+    assert min(white) > 240, white
+    embedded = ImageCms.ImageCmsProfile(io.BytesIO(image.info["icc_profile"]))
+    assert "sRGB" in ImageCms.getProfileDescription(embedded)  # tagged with what it now is
+
+
 def test_a_png_keeps_its_transparency_and_a_jpeg_its_colour_profile(tmp_path):
     drawing = Image.new("RGBA", (2000, 1000), (0, 0, 0, 0))
     ImageDraw.Draw(drawing).rectangle((1000, 0, 2000, 1000), fill=(0, 90, 200, 255))
