@@ -59,6 +59,8 @@ A photo across the page.
 A transparent drawing at half the width.
 
 ![A red disc on a transparent ground](images/disc.png){width="50%"}
+
+A drawing, which stays as it is: ![A black square](images/square.svg)
 """
 
 
@@ -72,6 +74,9 @@ def builds(tmp_path_factory):
     disc = Image.new("RGBA", (3000, 2000), (0, 0, 0, 0))
     ImageDraw.Draw(disc).ellipse((500, 200, 2500, 1800), fill=(200, 30, 30, 255))
     disc.save(book / "images" / "disc.png")
+    (book / "images" / "square.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40"/></svg>',
+        encoding="utf-8")
     (book / "photos.md").write_text(BODY, encoding="utf-8")
     toml = '[book]\ntitle = "Photographs"\nlanguage = "en"\ndate = "2026-01-01"\n'
     (book / "book.toml").write_text(toml, encoding="utf-8")
@@ -121,7 +126,7 @@ def _placed_images(pdf: Path):
 def test_every_image_of_the_pdf_has_300_dpi_where_it_prints_and_no_more_pixels_than_that(builds):
     _, fitted, full = builds
     placed = _placed_images(fitted[".pdf"])
-    assert len(placed) == 2
+    assert len(placed) == 2  # the SVG is drawn, not an image
     for _, pixels, inches, _ in placed:
         assert 300 <= pixels / inches < 302  # sharp at print size, and nothing more than that
     widths = sorted(round(inches * 25.4) for _, _, inches, _ in placed)
@@ -303,3 +308,12 @@ def test_the_limits_are_validated(tmp_path, table, key, value, ok):
     else:
         assert [(d.code, d.line) for d in diagnostics] == [("C003", 4)]
         assert f"[{table}] {key}" in diagnostics[0].message
+
+
+def test_an_svg_and_a_gif_are_embedded_as_they_are(tmp_path):
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="3000"><rect width="10" height="10"/></svg>'
+    (tmp_path / "drawing.svg").write_bytes(svg)
+    assert fit(tmp_path / "drawing.svg", Limit(width=100, pixels=10_000), None, "t") == svg
+    photo(1600, 1200).save(tmp_path / "still.gif")
+    gif = (tmp_path / "still.gif").read_bytes()
+    assert fit(tmp_path / "still.gif", Limit(width=100, pixels=10_000), None, "t") == gif

@@ -54,10 +54,14 @@ class Limit:
 def fit(path: Path, limit: Limit, store: Store | None, version: str) -> bytes:
     """The bytes an output embeds for the image at `path` (read and checked
     by the render stage: `resources.inspect_image`)."""
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     data = image_bytes(path)
-    with Image.open(io.BytesIO(data)) as image:
+    try:
+        opened = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError):  # an SVG (which Pillow does not read)
+        return data
+    with opened as image:
         if image.format not in RESAMPLED or getattr(image, "is_animated", False):
             return data
         size = oriented_size(image)
