@@ -317,3 +317,27 @@ def test_an_svg_and_a_gif_are_embedded_as_they_are(tmp_path):
     photo(1600, 1200).save(tmp_path / "still.gif")
     gif = (tmp_path / "still.gif").read_bytes()
     assert fit(tmp_path / "still.gif", Limit(width=100, pixels=10_000), None, "t") == gif
+
+
+def test_the_widest_an_image_can_print_bounds_its_pixels_for_the_pdf(tmp_path):
+    """A5: the text block is 112 mm; images print at most 120 mm high; a
+    written width or height narrows them; the cover fills the page."""
+    from pipeline.export.images import print_widths
+    from pipeline.model import Article, Book, BookConfig, RenderedArticle, RenderedBook
+
+    for name, size in (("wide.png", (3000, 1000)), ("tall.png", (1000, 3000)), ("cover.png", (3000, 1000))):
+        Image.new("RGB", size, (90, 120, 150)).save(tmp_path / name)
+    body = ('<img src="wide.png" alt="a"/><img src="tall.png" alt="b"/>'
+            '<img src="wide.png" alt="c" style="width: 6cm"/><img src="tall.png" alt="d" style="height: 6cm"/>')
+    paths = tuple((tmp_path / name).resolve() for name in ("wide.png", "tall.png"))
+    article = Article("a", "A", tmp_path / "a.md", "", 1)
+    config = BookConfig(title="T", pdf_page_size="A5")
+    book = RenderedBook(Book(tmp_path, "t", config, (article,), cover=tmp_path / "cover.png"),
+                        (RenderedArticle(article, 1, "a", body, "", "", (), paths),))
+    widths = {path.name: round(width, 1) for path, width in print_widths(book).items()}
+    assert widths == {"wide.png": 112.0,  # the text block (the 6 cm use is narrower)
+                      "tall.png": 40.0,  # 120 mm high; 6 cm high is less
+                      "cover.png": 630.0}  # 210 mm high, three times as wide: the page crops it
+    alone = RenderedBook(book.book, (RenderedArticle(article, 1, "a", body.split("/>", 2)[2], "", "", (), paths),))
+    assert {p.name: round(w, 1) for p, w in print_widths(alone).items() if p.name != "cover.png"} == \
+        {"wide.png": 60.0, "tall.png": 20.0}
