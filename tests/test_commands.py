@@ -23,7 +23,7 @@ def test_new_scaffolds_a_book_that_builds_cleanly(tmp_path):
     code, out, _ = _run("new", str(folder))
     assert code == 0 and "book.toml" in out
     text = (folder / "book.toml").read_text(encoding="utf-8")
-    assert tomllib.loads(text) == {"book": {"title": "Field notes"}, "pdf": {}, "epub": {}, "site": {}}
+    assert tomllib.loads(text) == {"book": {"title": "Field notes"}, "pdf": {}, "epub": {}, "images": {}, "site": {}}
     for option in SCHEMA:  # every key is there, commented, ready to use
         assert f"{option.key} = " in text, option.key
     uncommented = "\n".join(line.removeprefix("# ") for line in text.splitlines()
