@@ -177,6 +177,21 @@ class Store:
         _write_atomically(self.folder / f"{key}.bin", data)
         _write_atomically(self.folder / f"{key}.json", json.dumps(record).encode())
 
+    def keep_if(self, wanted) -> None:
+        """Delete entries whose value `wanted(value)` refuses (and unreadable ones)."""
+        try:
+            records = list(self.folder.glob("*.json"))
+        except OSError:
+            return
+        for path in records:
+            try:
+                keep = wanted(json.loads(path.read_text(encoding="utf-8"))["value"])
+            except (OSError, ValueError, KeyError, TypeError):
+                keep = False
+            if not keep:
+                path.unlink(missing_ok=True)
+                path.with_suffix(".bin").unlink(missing_ok=True)
+
     def keep_only(self, keys: set[str]) -> None:
         """Delete entries other than `keys` (so the cache holds one build's worth)."""
         try:

@@ -341,3 +341,23 @@ def test_the_widest_an_image_can_print_bounds_its_pixels_for_the_pdf(tmp_path):
     alone = RenderedBook(book.book, (RenderedArticle(article, 1, "a", body.split("/>", 2)[2], "", "", (), paths),))
     assert {p.name: round(w, 1) for p, w in print_widths(alone).items() if p.name != "cover.png"} == \
         {"wide.png": 60.0, "tall.png": 20.0}
+
+
+def test_after_a_build_the_cache_keeps_only_copies_of_the_images_the_book_uses(tmp_path):
+    from pipeline.export.images import prune
+    from pipeline.model import Article, Book, BookConfig, RenderedArticle, RenderedBook
+
+    for name, turn in (("kept.jpg", 0), ("dropped.jpg", 90)):
+        (tmp_path / name).write_bytes(_jpeg(photo(1600, 1200).rotate(turn), quality=95))
+    store = Store(tmp_path / "cache")
+    kept = fit(tmp_path / "kept.jpg", Limit(width=800), store, "t")
+    fit(tmp_path / "kept.jpg", Limit(width=700), store, "t")  # another output's size
+    fit(tmp_path / "dropped.jpg", Limit(width=800), store, "t")
+    (tmp_path / "cache" / "stray.json").write_text("not a record", encoding="utf-8")
+    article = Article("a", "A", tmp_path / "a.md", "", 1)
+    book = RenderedBook(Book(tmp_path, "t", BookConfig(title="T"), (article,)),
+                        (RenderedArticle(article, 1, "a", "", "", "", (), ((tmp_path / "kept.jpg").resolve(),)),))
+    prune(store, book)
+    assert len(list((tmp_path / "cache").glob("*.bin"))) == 2
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 2
+    assert fit(tmp_path / "kept.jpg", Limit(width=800), store, "t") == kept

@@ -68,8 +68,8 @@ def fit(path: Path, limit: Limit, store: Store | None, version: str) -> bytes:
         target = target_size(size, limit)
         if target == size and image.mode != "CMYK":
             return data
-        key = hashlib.sha256(f"{IMAGE_FORMAT}|{version}|{hashlib.sha256(data).hexdigest()}|"
-                             f"{target[0]}x{target[1]}".encode()).hexdigest()
+        source = hashlib.sha256(data).hexdigest()
+        key = hashlib.sha256(f"{IMAGE_FORMAT}|{version}|{source}|{target[0]}x{target[1]}".encode()).hexdigest()
         found = store.get(key) if store is not None else None
         if found is not None:
             return found[0]
@@ -78,7 +78,7 @@ def fit(path: Path, limit: Limit, store: Store | None, version: str) -> bytes:
         except OSError:  # truncated or damaged pixel data: served as it is, WeasyPrint reports it
             return data
     if store is not None:
-        store.put(key, result, {"width": target[0], "height": target[1]})
+        store.put(key, result, {"source": source, "width": target[0], "height": target[1]})
     return result
 
 
@@ -143,6 +143,22 @@ def _cmyk_to_srgb(image, profile: bytes | None):
     except (ImageCms.PyCMSError, OSError, ValueError):  # a damaged or non-CMYK profile
         return image.convert("RGB"), None
     return converted, srgb.tobytes()
+
+
+def prune(store: Store, book: RenderedBook) -> None:
+    """Remove the cached images made from files the book no longer uses (an
+    image edited, replaced or dropped), after a build: the cache holds the
+    copies of the book's current images, in whatever sizes were asked."""
+    paths = {path for item in book.articles for path in item.resources}
+    if book.book.cover is not None:
+        paths.add(book.book.cover.resolve())
+    sources = set()
+    for path in paths:
+        try:
+            sources.add(hashlib.sha256(image_bytes(path)).hexdigest())
+        except OSError:
+            continue
+    store.keep_if(lambda value: isinstance(value, dict) and value.get("source") in sources)
 
 
 # The PDF: how wide an image can print, known before layout.
