@@ -268,7 +268,13 @@ def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
         context = context.knowing({PAGE_NUMBERS: read_guess(job.pages_file)})
     for name, target in job.targets:
         context.progress.start(f"writing the {name.upper()}")
-        exported = get_exporter(name).export(job.rendered, target, context)
+        try:
+            exported = get_exporter(name).export(job.rendered, target, context)
+        except Exception as exc:  # a template of the book's own styles/ may fail as it renders
+            if not _template_error(exc):
+                raise
+            diagnostics.append(_template_diagnostic(exc, job.rendered.book))
+            break
         diagnostics += exported.diagnostics
         if exported.facts.get(PAGE_NUMBERS) and caching:
             write_guess(job.pages_file, exported.facts[PAGE_NUMBERS])
@@ -279,6 +285,25 @@ def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
 
             diagnostics += impose_booklet(target, job.imposed, is_rtl(job.rendered.book.config.language))
     return diagnostics
+
+
+def _template_error(exc: Exception) -> bool:
+    import jinja2
+
+    return isinstance(exc, jinja2.TemplateError)
+
+
+def _template_diagnostic(exc: Exception, book: Book) -> Diagnostic:
+    """A template that failed as it rendered (an undefined name, an unsafe
+    attribute the sandbox refused): named, with its line where Jinja knows it."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if book.styles is not None and f.filename.startswith(str(book.styles))]
+    where = frames[-1] if frames else None
+    return error("C009", f"a template failed: {exc.__class__.__name__}: {exc}",
+                 hint="fix the book's template (styles/templates/), or remove it to use ours",
+                 path=Path(where.filename) if where else book.styles, line=where.lineno if where else 0)
 
 
 def _with_overrides(book: Book, pdf_variant: str | None, impose: bool | None) -> Book:

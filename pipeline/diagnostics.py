@@ -31,6 +31,7 @@ CODES: dict[str, str] = {
     "C006": "the book folder does not exist or holds no manuscripts",
     "C007": "book.toml, or an article it lists, is outside the book folder (by its path or a link)",
     "C008": "the book's language has no words in labels.toml; English words are printed",
+    "C009": "a file of the book's own styles/ folder is refused, not UTF-8, or invalid (template, labels.toml)",
     "M001": "front matter is not valid YAML",
     "M002": "a front-matter value has the wrong type or an invalid value",
     "M003": "unknown front-matter key",

@@ -18,6 +18,7 @@ in Japanese, Korean, Simplified and Traditional Chinese.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -207,9 +208,11 @@ class FontPlan:
 
 
 @lru_cache(maxsize=4)
-def plan_fonts(text: str, language: str) -> FontPlan:
-    """Which groups draw `text` (the whole book's), and which characters none can."""
-    latin = latin_coverage()
+def plan_fonts(text: str, language: str, own: tuple[Path, ...] = ()) -> FontPlan:
+    """Which groups draw `text` (the whole book's), and which characters none
+    can; `own`: the book's own font files (styles/fonts/), which draw what
+    they have."""
+    latin = latin_coverage().union(*(_cmap(path) for path in own))
     index = cjk_face(language)
     used: dict[str, ScriptGroup] = {}
     missing: dict[str, tuple[str, list[str]]] = {}
@@ -277,6 +280,103 @@ def missing_locations(missing: Missing, sources: list[tuple[Path, str]]) -> tupl
     return count, places
 
 
+# ---------- the book's own fonts (styles/fonts/ in the book folder) ----------
+
+# The packaged families, by the names print.css and epub.css give them, and
+# by their fonts' own names.
+PACKAGED_FAMILIES = {"Book Serif": "Book Serif", "Book Sans": "Book Sans", "Book Mono": "Book Mono",
+                     "Source Serif Pro": "Book Serif", "Source Sans Pro": "Book Sans",
+                     "DejaVu Sans Mono": "Book Mono"}
+FONT_SUFFIXES = (".ttf", ".otf")  # what WeasyPrint, HarfBuzz's subsetter and EPUB readers all take
+_SAFE_FAMILY = re.compile(r"^[^\"\\;{}<>\x00-\x1f]{1,64}$")
+
+
+@dataclass(frozen=True)
+class BookFace:
+    """A font file of the book's styles/fonts/, as its name table describes it."""
+
+    path: Path  # real path, inside the book
+    family: str
+    weight: int
+    italic: bool
+
+
+def book_faces(root: Path) -> tuple[BookFace, ...]:
+    """The fonts of the book's styles/fonts/ (read through the gate), in name
+    order; a file that is not a font, or is outside the book, is left out
+    (the loader reports it: `load.manuscripts._font_problems`)."""
+    from .resources import ResourceRefused, inside
+
+    folder = root / "styles" / "fonts"
+    try:
+        if not folder.is_dir() or not inside(folder, (root,)):  # a folder linked out is not even listed
+            return ()
+    except ResourceRefused:
+        return ()
+    faces = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in FONT_SUFFIXES):
+        try:
+            real = inside(path, (root,))
+            stat = real.stat()
+        except (ResourceRefused, OSError):
+            continue
+        face = _describe(real, stat.st_size, stat.st_mtime_ns)
+        if face is not None:
+            faces.append(face)
+    return tuple(faces)
+
+
+@lru_cache(maxsize=64)
+def _describe(path: Path, size: int, mtime: int) -> BookFace | None:
+    """Family, weight and style from the font's own tables (size and mtime key the cache)."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        with TTFont(str(path), lazy=True, fontNumber=0) as font:
+            names = font["name"]
+            family = str(names.getBestFamilyName() or "").strip()
+            weight = int(font["OS/2"].usWeightClass) if "OS/2" in font else 400
+            italic = bool(font["head"].macStyle & 2) or \
+                ("OS/2" in font and bool(font["OS/2"].fsSelection & 1))
+    except (TTLibError, OSError, KeyError, AttributeError, ValueError):
+        return None
+    if not _SAFE_FAMILY.match(family) or family in PACKAGED_FAMILIES:
+        return None
+    return BookFace(path, family, weight, italic)
+
+
+def own_font_files(book: "Book") -> tuple[Path, ...]:
+    """The book's own font files (for `plan_fonts`)."""
+    return tuple(face.path for face in book_faces(book.root)) if book.styles is not None else ()
+
+
+def book_families(root: Path) -> set[str]:
+    """Every family [style] text-font or heading-font may name."""
+    return set(PACKAGED_FAMILIES) | {face.family for face in book_faces(root)}
+
+
+@dataclass(frozen=True)
+class FontChoice:
+    """[style] text-font and heading-font, and the book's own faces."""
+
+    text: str = ""  # a family: a packaged alias or a book face's family
+    heading: str = ""
+    faces: tuple[BookFace, ...] = ()
+
+
+def font_choice(book: "Book") -> FontChoice:
+    config = book.config
+    text, heading = (PACKAGED_FAMILIES.get(name, name) for name in (config.text_font, config.heading_font))
+    return FontChoice(text, heading, book_faces(book.root) if book.styles is not None else ())
+
+
+def book_face_rules(choice: FontChoice, url_of) -> str:
+    """@font-face rules for the book's own faces; `url_of(face)` names the file."""
+    return "".join(f'@font-face {{ font-family: "{face.family}"; src: url("{url_of(face)}"); '
+                   f"font-weight: {face.weight}; font-style: {'italic' if face.italic else 'normal'}; }}\n"
+                   for face in choice.faces)
+
+
 # ---------- CSS and files ----------
 
 
@@ -291,14 +391,20 @@ def family(role: str, group: ScriptGroup) -> str:
 
 
 @lru_cache(maxsize=4)
-def pdf_css(plan: FontPlan) -> str:
+def pdf_css(plan: FontPlan, choice: FontChoice = FontChoice()) -> str:
     """@font-face rules for the PDF and the stacks print.css uses (--serif, --sans, --mono).
 
     Each group has families of its own (WeasyPrint tells embedded fonts apart
-    by family, weight and style only), behind the book's Latin family.
+    by family, weight and style only), behind the book's Latin family. The
+    book's [style] text-font and heading-font come first in their stacks;
+    the book's own faces come after the scripts' (a character nothing else
+    draws may be drawn by them).
     """
-    rules = []
+    rules = [book_face_rules(choice, lambda face: face.path.as_uri()).rstrip("\n")] if choice.faces else []
     stacks = {"serif": ['"Book Serif"'], "sans": ['"Book Sans"'], "mono": ['"Book Mono"']}
+    for role, first in (("serif", choice.text), ("sans", choice.heading)):
+        if first and first != stacks[role][0].strip('"'):
+            stacks[role].insert(0, f'"{first}"')
     for group in plan.groups:
         index = plan.index(group)
         for role in ("serif", "sans"):
@@ -307,6 +413,10 @@ def pdf_css(plan: FontPlan) -> str:
         stacks["serif"].append(f'"{family("serif", group)}"')
         stacks["sans"].append(f'"{family("sans", group)}"')
         stacks["mono"].append(f'"{family("sans", group)}"')
+    for family_name in dict.fromkeys(face.family for face in choice.faces):
+        for stack in stacks.values():
+            if f'"{family_name}"' not in stack:
+                stack.append(f'"{family_name}"')
     generic = {"serif": "serif", "sans": "sans-serif", "mono": "monospace"}
     variables = "; ".join(f"--{role}: {', '.join(stack)}, {generic[role]}" for role, stack in stacks.items())
     return "\n".join(rules + [f"html:root {{ {variables}; }}"]) + "\n"
@@ -379,7 +489,8 @@ def book_text(book: "Book", words: dict[str, str]) -> str:
     drawn, so the plan and the diagnostics agree whatever the exporter."""
     config = book.config
     parts = [config.title, config.subtitle, config.publisher, config.description, config.notice,
-             config.rights, config.date, config.identifier, *config.authors, *config.keywords, *words.values()]
+             config.rights, config.date, config.identifier, *config.authors, *config.keywords,
+             *words.values(), *config.notice_lines]
     for article in book.articles:
         parts += [article.title, article.subtitle, article.summary, article.blurb, *article.authors, article.body]
     return "\n".join(parts)
@@ -407,7 +518,7 @@ def font_diagnostics(book: "Book", words: dict[str, str]) -> list["Diagnostic"]:
     characters, the first three places, and the package to install."""
     from .diagnostics import warning
 
-    plan = plan_fonts(book_text(book, words), book.config.language)
+    plan = plan_fonts(book_text(book, words), book.config.language, own_font_files(book))
     sources = _sources(book) if plan.missing else []
     found = []
     for missing in plan.missing:
@@ -417,8 +528,10 @@ def font_diagnostics(book: "Book", words: dict[str, str]) -> list["Diagnostic"]:
         where = ", ".join(f"{path.name}:{line}:{column}" for path, line, column in places)
         path, line, column = places[0] if places else (book.config_path, 1, 1)
         hint = (f"install the Debian package {missing.package} (apt install {missing.package})"
-                if missing.package else "no font of the project draws this script: add one to "
-                                        "pipeline/fonts.py (GROUPS), or remove the characters")
+                if missing.package else
+                f"no font of the book draws this script: put a font that does into "
+                f"{book.root / 'styles' / 'fonts'}/ (the book's own fonts, used wherever the others lack "
+                "a character), or remove the characters")
         found.append(warning("R007", f"{count} character(s) of {missing.script} script ({sample}) "
                                      f"cannot be drawn by any font of the book; first at {where or 'the labels'}",
                              hint=hint, path=path, line=line, column=column))

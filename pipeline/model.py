@@ -41,6 +41,17 @@ class BookConfig:
     images_max_dpi: int = 300  # [images] max-dpi: the PDF's images at most this dense where printed (0: off)
     site_base_url: str = ""  # [site] base-url: where OUT_DIR is published (manifest URLs)
     labels: tuple[tuple[str, str], ...] = ()  # book.toml's [labels]: words that replace the language's
+    # [style]: the common design choices, as CSS custom properties and template values (styles.design_css)
+    accent: str = ""  # a CSS colour; print.css's var(--accent)
+    text_font: str = ""  # a font family: the book's styles/fonts or a packaged one
+    heading_font: str = ""
+    logo: str = ""  # an image inside the book: cover and title page
+    cover_background: str = ""  # a CSS colour; default the accent
+    # [notice]: what the notice page prints besides [book] notice and rights
+    notice_show_tool: bool = True  # "Made with pipeline x.y"
+    notice_show_identifier: bool = True
+    notice_lines: tuple[str, ...] = ()  # free lines: copyright, licence...
+    per_article_layout: str = "compact"  # [per-article] layout: "compact" or "booklet" (the book's full form)
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,9 @@ class Book:
     articles: tuple[Article, ...]
     config_path: Path | None = None
     cover: Path | None = None  # resolved cover image, if book.toml names one
+    styles: Path | None = None  # the book's own styles/ folder (resolved, inside the book), layered over ours
+    logo: Path | None = None  # resolved [style] logo
+    compact: bool = False  # a per-article booklet in its compact form (export/articles.py)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ resolved target but never opens it. Nothing is ever fetched from the network.
 
 Where the build reads (README, "Security"): book.toml and the manuscripts
 (`load`), images and the cover (`render`, `load`, the PDF fetcher, the EPUB),
-the fingerprint of the book folder (`cache`), and the preview's files
-(`serve`). All go through `inside` or the functions built on it.
+the fingerprint of the book folder (`cache`), the book's own styles folder
+(`load`, `styles`, `fonts`), and the preview's files (`serve`). All go through `inside` or the functions built on it.
 
 Images get their own checks here too, since an image's name says nothing
 about what it holds and a small file can decompress to gigabytes of

@@ -4,6 +4,14 @@ The designer's files live in the top-level `styles/` folder of the source
 tree. A wheel carries them as `pipeline/styles/` (see pyproject.toml), so an
 installed `pipeline` finds its defaults without a checkout.
 
+A book may have a `styles/` folder of its own, layered over ours (like
+MkDocs' custom_dir): its `print.css` and `epub.css` are appended after ours,
+its `templates/` replace ours of the same name, its `fonts/` are added, and
+its `labels.toml` words replace ours. Every file of it is read through the
+read gate (`resources`): nothing outside the book. Its templates run in
+Jinja's sandbox, since a book is untrusted. `[style]` in book.toml sets the
+common choices as CSS custom properties (`design_css`).
+
 And what a language tag tells the layout: its writing direction (one table
 of the languages written right to left; a script subtag such as `pa-Arab`
 counts too), and the book's fixed words in its language (labels.toml).
@@ -16,10 +24,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .resources import ResourceRefused, inside, read_bytes
+
 if TYPE_CHECKING:
     import jinja2
 
+    from .model import Book, BookConfig
+
 _PACKAGE = Path(__file__).resolve().parent
+BOOK_STYLES = "styles"  # the book's own styles folder, inside the book folder
 
 
 def styles_dir() -> Path:
@@ -28,13 +41,34 @@ def styles_dir() -> Path:
     return installed if installed.is_dir() else _PACKAGE.parent / "styles"
 
 
-@lru_cache(maxsize=4)
-def _environment(root: Path) -> "jinja2.Environment":
+def book_styles(root: Path) -> Path | None:
+    """The book's own styles folder (its real path), or None if it has none.
+    Raises OutsideBook if it is a link out of the book."""
+    folder = root / BOOK_STYLES
+    if not folder.is_dir():
+        return None
+    return inside(folder, (root,))
+
+
+def book_file(book: "Book", name: str) -> str:
+    """A text file of the book's styles folder ('' if absent), read through the gate."""
+    if book.styles is None or not (book.styles / name).is_file():
+        return ""
+    return read_bytes(book.styles / name, (book.root,)).decode("utf-8")
+
+
+@lru_cache(maxsize=8)
+def _environment(root: Path, book: Path | None = None, allowed: Path | None = None) -> "jinja2.Environment":
     import jinja2  # here, not at the top: a no-op rebuild never renders
+    from jinja2.sandbox import SandboxedEnvironment
 
-
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(root / "templates"),
+    loader: jinja2.BaseLoader = jinja2.FileSystemLoader(root / "templates")
+    kind = jinja2.Environment
+    if book is not None and allowed is not None:  # the book's templates first, ours for the rest
+        loader = jinja2.ChoiceLoader([_gated_loader()(book / "templates", allowed), loader])
+        kind = SandboxedEnvironment  # a book's template may not reach Python's internals
+    environment = kind(
+        loader=loader,
         autoescape=True,  # text from book.toml is escaped; sanitized XHTML is passed as Markup
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -45,13 +79,41 @@ def _environment(root: Path) -> "jinja2.Environment":
     return environment
 
 
-def render_template(name: str, **context: object) -> str:
-    return _environment(styles_dir()).get_template(name).render(**context)
+def render_template(name: str, design: "Book | None" = None, **context: object) -> str:
+    """Render a template: the book's own (`design`'s styles/templates/) if it
+    has one of that name, else ours."""
+    if design is not None and design.styles is not None and (design.styles / "templates").is_dir():
+        environment = _environment(styles_dir(), design.styles, design.root.resolve())
+    else:
+        environment = _environment(styles_dir())
+    return environment.get_template(name).render(**context)
 
 
-def font_files() -> list[Path]:
-    """Every font the styles ship, in a stable order (reproducible packaging)."""
-    return sorted((styles_dir() / "fonts").glob("*.ttf"))
+@lru_cache(maxsize=1)
+def _gated_loader() -> type:
+    """The loader class of a book's templates (made on first use: jinja2 is
+    imported only when something is rendered)."""
+    import jinja2
+    from jinja2.loaders import split_template_path
+
+    class GatedLoader(jinja2.BaseLoader):
+        """Templates of a book's styles/templates/, read through the read gate."""
+
+        def __init__(self, folder: Path, allowed: Path):
+            self.folder, self.allowed = folder, allowed
+
+        def get_source(self, environment, template):
+            path = self.folder.joinpath(*split_template_path(template))
+            if not path.is_file():
+                raise jinja2.TemplateNotFound(template)
+            try:
+                source = read_bytes(path, (self.allowed,)).decode("utf-8")
+            except (ResourceRefused, UnicodeDecodeError) as exc:
+                raise jinja2.TemplateError(f"{path}: {exc}") from None
+            mtime = path.stat().st_mtime_ns
+            return source, str(path), lambda: path.is_file() and path.stat().st_mtime_ns == mtime
+
+    return GatedLoader
 
 
 @lru_cache(maxsize=1)
@@ -62,18 +124,47 @@ def _label_tables() -> dict[str, dict[str, str]]:
     return {name.lower(): words for name, words in tables.items()}
 
 
-def label_language(language: str) -> str | None:
-    """The table of labels.toml for a BCP 47 tag, or None: the whole tag,
-    Chinese by script (Traditional for zh-Hant, zh-TW, zh-HK, zh-MO and
-    Cantonese), else the primary subtag."""
-    tables = _label_tables()
+def book_label_tables(root: Path) -> tuple[dict[str, dict], list]:
+    """The tables of the book's own styles/labels.toml ({} if none), and
+    what is wrong with it (located diagnostics)."""
+    import tomllib
+
+    from .diagnostics import error
+
+    path = root / BOOK_STYLES / "labels.toml"
+    if not path.is_file():
+        return {}, []
+    try:
+        tables = tomllib.loads(read_bytes(path, (root,)).decode("utf-8"))
+    except ResourceRefused as exc:
+        return {}, [error("C009", f"styles/labels.toml: {exc}", hint="make it a file inside the book folder",
+                          path=path)]
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return {}, [error("C009", f"styles/labels.toml is not valid UTF-8 TOML: {exc}",
+                          hint="tables by language, e.g. [en] contents = \"In this issue\"", path=path)]
+    known = labels("en")
+    found = []
+    for language, words in tables.items():
+        unknown = [key for key in words if key not in known] if isinstance(words, dict) else [language]
+        for key in unknown:
+            found.append(error("C009", f"styles/labels.toml: unknown word '{key}' in [{language}]",
+                               hint=f"the words of labels.toml: {', '.join(known)}", path=path))
+    return {name.lower(): words for name, words in tables.items() if isinstance(words, dict)}, found
+
+
+def label_language(language: str, tables: dict | None = None) -> str | None:
+    """The table of labels.toml (or of `tables`) for a BCP 47 tag, or None:
+    the whole tag, Chinese by script (Traditional for zh-Hant, zh-TW, zh-HK,
+    zh-MO and Cantonese), else the primary subtag."""
+    tables = _label_tables() if tables is None else tables
     tag = language.lower()
     subtags = tag.split("-")
     if tag in tables:
         return tag
     if subtags[0] in ("zh", "yue"):
         traditional = subtags[0] == "yue" or any(s in ("hant", "tw", "hk", "mo") for s in subtags[1:])
-        return "zh-hant" if traditional else "zh-hans"
+        key = "zh-hant" if traditional else "zh-hans"
+        return key if key in tables else None
     return subtags[0] if subtags[0] in tables else None
 
 
@@ -83,6 +174,28 @@ def labels(language: str) -> dict[str, str]:
     language; English for any word (or language) the tables lack."""
     tables = _label_tables()
     return {**tables["en"], **tables.get(label_language(language) or "en", {})}
+
+
+def design_css(config: "BookConfig") -> str:
+    """[style]'s colours as the custom properties print.css uses ('' when
+    none is set). The values were normalised to #rrggbb by the loader."""
+    properties = []
+    if config.accent:
+        properties.append(f"--accent: {config.accent}")
+    background = config.cover_background or config.accent
+    if config.cover_background:
+        properties.append(f"--cover-background: {config.cover_background}")
+    if background:
+        properties.append(f"--cover-ink: {cover_ink(background)}")
+    return f":root {{ {'; '.join(properties)}; }}\n" if properties else ""
+
+
+def cover_ink(background: str) -> str:
+    """Light type on a dark cover, dark type on a light one (by WCAG relative luminance)."""
+    channels = [int(background[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#1a1a1a" if luminance > 0.18 else "#fbf7f2"
 
 
 def book_labels(config) -> dict[str, str]:

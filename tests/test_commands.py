@@ -23,12 +23,17 @@ def test_new_scaffolds_a_book_that_builds_cleanly(tmp_path):
     code, out, _ = _run("new", str(folder))
     assert code == 0 and "book.toml" in out
     text = (folder / "book.toml").read_text(encoding="utf-8")
-    assert tomllib.loads(text) == {"book": {"title": "Field notes"}, "pdf": {}, "epub": {}, "images": {}, "site": {}}
+    tables = {o.table for o in SCHEMA} - {"book"}
+    assert tomllib.loads(text) == {"book": {"title": "Field notes"}, **{table: {} for table in tables}}
     for option in SCHEMA:  # every key is there, commented, ready to use
         assert f"{option.key} = " in text, option.key
     uncommented = "\n".join(line.removeprefix("# ") for line in text.splitlines()
                             if not line.startswith("# ") or " = " in line)
-    assert set(tomllib.loads(uncommented)["book"]) == {o.key for o in SCHEMA if o.table == "book"}
+    every = tomllib.loads(uncommented)  # every commented example is a valid value
+    assert set(every["book"]) == {o.key for o in SCHEMA if o.table == "book"}
+    assert set(every["style"]) == {o.key for o in SCHEMA if o.table == "style"}
+    stub = (folder / "styles" / "print.css").read_text(encoding="utf-8")
+    assert "--accent" in stub and "styles/" in stub  # a commented start of the book's own design
     code, _, err = _run("build", str(folder), "--out", str(tmp_path / "out"), "--quiet")
     assert code == 0, err
     assert err == ""  # no warning at all for the example (and no progress: --quiet)

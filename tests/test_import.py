@@ -346,5 +346,5 @@ def test_imported_manuscripts_and_new_books_have_the_mode_the_umask_gives(tmp_pa
               f"or main(['new', {str(tmp_path / 'new')!r}]))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    files = [*(tmp_path / "book").iterdir(), *(tmp_path / "new").iterdir()]
-    assert len(files) == 3 and {stat.S_IMODE(p.stat().st_mode) for p in files} == {mode}
+    files = [p for folder in ("book", "new") for p in (tmp_path / folder).rglob("*") if p.is_file()]
+    assert len(files) == 4 and {stat.S_IMODE(p.stat().st_mode) for p in files} == {mode}  # new: styles/print.css too

@@ -224,3 +224,37 @@ def test_a_note_called_on_the_last_line_of_a_full_page_stays_with_its_call(tmp_p
     text = " ".join(page.extract_text() for page in reader.pages)
     assert text.count("Long sound interest safety state shape.") == 1
     assert text.count("Single worker winter sample space pleasure.") == 1
+
+
+def test_a_space_before_inline_code_does_not_leave_a_word_alone_on_a_line(tmp_path):
+    # With the project's fonts on A5, this paragraph's first line ends just
+    # before `if`: WeasyPrint measured "…such as an " with its space and broke
+    # after "The" (booklet.with_spaces_apart).
+    from conftest import write_book
+
+    text = ("The main way to use Boolean values is through conditionals, such as an `if`\n"
+            "expression. We will cover how.\n")
+    book = write_book(tmp_path / "book", "[book]\ntitle = \"T\"\n", {"01.md": f"---\ntitle: A\n---\n\n{text}"})
+    result = build(book, tmp_path / "out", formats=("pdf",))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    document = pdfium.PdfDocument(result.outputs[0])
+    lines = [line.strip() for index in range(len(document))
+             for line in document[index].get_textpage().get_text_range().splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("The"))
+    assert lines[start].startswith("The main way"), lines[start:start + 2]
+    assert " ".join(lines[start:start + 2]).split() == text.replace("`", "").split()
+
+
+def test_spaces_apart_keep_the_text_and_isolate_spaces_before_inline_elements():
+    from lxml import etree
+
+    from pipeline.export.pdf.booklet import _spaces_apart
+
+    fragment = '<p>such as an <code>if</code>\nexpression, <em>a <strong>b</strong></em> c<br/> d</p>'
+    result = _spaces_apart(fragment)
+    root = etree.fromstring(f"<div>{result}</div>")
+    assert "".join(root.itertext()) == "".join(etree.fromstring(f"<div>{fragment}</div>").itertext())
+    spaces = root.findall(".//span[@class='space']")
+    assert [s.getnext().tag for s in spaces] == ["code", "em", "strong"]  # not before <br/>
+    assert all(not (s.getprevious().tail if s.getprevious() is not None else s.getparent().text).endswith(" ")
+               for s in spaces)

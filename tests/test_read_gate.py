@@ -293,3 +293,28 @@ def test_the_preview_refuses_a_foreign_host(tmp_path):
     finally:
         stop.set()
         server.shutdown()
+
+
+@pytest.mark.parametrize("name", ["print.css", "epub.css", "labels.toml", "templates/booklet.html",
+                                  "fonts/Secret.ttf", "(the folder)"])
+def test_the_books_own_styles_never_lead_out(tmp_path, name):
+    """Every file of the book's styles/ folder goes through the gate: a link
+    out is a located C009, and nothing outside is opened."""
+    outside = tmp_path / "outside"
+    secret = _secret(outside, "secret.txt")
+    book = tmp_path / "book"
+    _article(book / "01-intro.md", "Intro", "Inside the book.")
+    (book / "book.toml").write_text('[book]\ntitle = "Gate"\n', encoding="utf-8")
+    if name == "(the folder)":
+        (book / "styles").symlink_to(outside, target_is_directory=True)
+        located = book / "styles"
+    else:
+        located = book / "styles" / name
+        located.parent.mkdir(parents=True)
+        located.symlink_to(secret)
+    out = tmp_path / "out"
+    result = OPENS.during(outside, lambda: build(book, out, per_article=True))
+    assert OPENS.seen == [], f"opened outside the book: {OPENS.seen}"
+    [refusal] = [d for d in result.diagnostics if d.is_error]
+    assert (refusal.code, refusal.path) == ("C009", located) and str(outside.resolve()) in refusal.message
+    assert not out.exists() or MARKER not in _output_text(out)

@@ -48,7 +48,10 @@ def test_a_key_of_another_table_says_where_it_belongs(tmp_path):
 def test_a_misspelt_table_and_label_suggest_theirs(tmp_path):
     table, label = _config(tmp_path, '[book]\ntitle = "T"\n[bok]\nx = 1\n[labels]\ncontent = "Inhalt"\n')
     assert (table.code, table.line) == ("C002", 3)
-    assert table.hint == "did you mean [book]? valid tables: [book], [epub], [images], [labels], [pdf], [site]"
+    from pipeline.load.config import SCHEMA
+
+    tables = ", ".join(f"[{name}]" for name in sorted({o.table for o in SCHEMA} | {"labels"}))
+    assert table.hint == f"did you mean [book]? valid tables: {tables}"
     assert (label.code, label.line) == ("C002", 6)
     assert label.hint.startswith("did you mean 'contents'? valid keys in [labels]: ")
 

@@ -2,7 +2,8 @@
 
 `book.toml` lists every key of `config.SCHEMA`, commented, so a user finds
 every option where they edit; the example article shows each Markdown
-feature the booklet sets (it lives in styles/templates/new/ with the other
+feature the booklet sets, and `styles/print.css` is a commented start of
+the book's own design (they live in styles/templates/new/ with the other
 texts a designer may change).
 """
 
@@ -35,8 +36,10 @@ def book_toml(title: str) -> str:
 def _example(option) -> str:
     examples = {"authors": '["A. Writer"]', "keywords": '["keyword", "another"]', "language": '"en"',
                 "identifier": '"urn:uuid:…"', "date": '"2026-01-31"', "articles": '["01-example.md"]',
-                "cover": '"images/cover.png"', "base-url": '"https://example.org/downloads/"',
-                "max-dpi": "300", "max-image-pixels": "4000000"}
+                "cover": '"images/cover.png"', "accent": '"#2a6f97"', "text-font": '"Book Serif"',
+                "heading-font": '"Book Sans"', "logo": '"images/logo.png"', "cover-background": '"#1f3a4d"',
+                "lines": '["© 2026 A. Writer", "Licensed under CC BY 4.0"]',
+                "base-url": '"https://example.org/downloads/"', "max-dpi": "300", "max-image-pixels": "4000000"}
     if option.key in examples:
         return examples[option.key]
     if option.kind == "bool":
@@ -53,14 +56,16 @@ def _quote(text: str) -> str:
 
 
 def new_book(folder: Path) -> tuple[list[Path], list[Diagnostic]]:
-    """Create `folder` with book.toml and 01-example.md; never overwrite."""
+    """Create `folder` with book.toml, 01-example.md and styles/print.css; never overwrite."""
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         return [], [error("O004", f"'{folder}' exists and is not an empty folder",
                           hint="choose a new folder name", path=folder)]
     folder.mkdir(parents=True, exist_ok=True)
     title = folder.resolve().name.replace("-", " ").replace("_", " ").strip().capitalize() or "My book"
-    written = [folder / "book.toml", folder / "01-example.md"]
+    written = [folder / "book.toml", folder / "01-example.md", folder / "styles" / "print.css"]
+    new = styles_dir() / "templates" / "new"
     written[0].write_text(book_toml(title), encoding="utf-8")
-    written[1].write_text((styles_dir() / "templates" / "new" / "example.md").read_text(encoding="utf-8"),
-                          encoding="utf-8")
+    written[1].write_text((new / "example.md").read_text(encoding="utf-8"), encoding="utf-8")
+    written[2].parent.mkdir()
+    written[2].write_text((new / "styles" / "print.css").read_text(encoding="utf-8"), encoding="utf-8")
     return written, []

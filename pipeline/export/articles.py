@@ -1,10 +1,13 @@
 """Per-article downloads: one small booklet per article, and a manifest.
 
 A website links its download buttons to these files. Each article becomes a
-complete book of its own (cover, title page, notice, contents), made from the
-article already rendered for the whole book: nothing is parsed twice.
-`manifest.json` describes the book and each article with their files, so a
-web back end need not guess names (schema: `manifest.schema.json`).
+book of its own, made from the article already rendered for the whole book:
+nothing is parsed twice. By default in a compact form (one title page with
+the notice at its foot, no cover page, no contents: `Book.compact`);
+`[per-article] layout = "booklet"` keeps the book's full form (cover, title
+page, notice, contents). `manifest.json` describes the book and each
+article with their files, so a web back end need not guess names (schema:
+`manifest.schema.json`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
             authors=article.authors or config.authors, articles=(article.source_path.name,),
             identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'pipeline:{identity}:{article.slug}')}",
             pdf_impose=False, cover="")
-        single_book = replace(book, slug=article.slug, config=single_config, articles=(article,), cover=None)
+        single_book = replace(book, slug=article.slug, config=single_config, articles=(article,), cover=None,
+                              compact=config.per_article_layout == "compact")
         singles.append(RenderedBook(book=single_book, articles=(replace(item, number=1),)))
     return singles
 

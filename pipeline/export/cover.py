@@ -14,12 +14,12 @@ import io
 from PIL import Image, ImageDraw, ImageFont
 
 from .. import fonts
-from ..styles import is_rtl
-from ..model import BookConfig
+from ..styles import cover_ink, is_rtl
+from ..model import Book
 from ..styles import styles_dir
 
 WIDTH, HEIGHT = 1400, 1980  # A5's proportions, enough pixels for any reader
-BACKGROUND, INK = (0x7A, 0x2E, 0x1F), (0xFB, 0xF7, 0xF2)
+ACCENT = "#7a2e1f"  # print.css's --accent
 PAGE_MM = 148  # A5 width: lengths below are converted from print.css's millimetres
 
 
@@ -31,41 +31,70 @@ def _pt(points: float) -> int:
     return _px(points * 25.4 / 72)
 
 
-def cover_png(config: BookConfig) -> bytes:
-    """A PNG cover: rule, title, subtitle, authors; deterministic bytes.
+def cover_png(book: Book) -> bytes:
+    """A PNG cover: rule, title, subtitle, authors, logo; deterministic bytes.
 
-    Each run of text is drawn with the font of its script (the book's Latin
-    family, else the Noto face pipeline/fonts.py chooses), shaped by Raqm;
-    a right-to-left book's cover is set from the right.
+    Colours are [style]'s (cover-background, else the accent; the ink light
+    or dark to suit), the title's face [style] heading-font's. Each run of
+    text is drawn with the font of its script (the book's Latin family, else
+    the Noto face pipeline/fonts.py chooses), shaped by Raqm; a right-to-left
+    book's cover is set from the right.
     """
-    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    config = book.config
+    background = config.cover_background or config.accent or ACCENT
+    ink = _rgb(cover_ink(background))
+    image = Image.new("RGB", (WIDTH, HEIGHT), _rgb(background))
     draw = ImageDraw.Draw(image)
     rtl = is_rtl(config.language)
     left, right = _px(18), WIDTH - _px(18)
     y = _px(38)
     rule = (right - _px(24), right) if rtl else (left, left + _px(24))
-    draw.rectangle((rule[0], y, rule[1], y + max(2, _pt(1.2))), fill=INK)
+    draw.rectangle((rule[0], y, rule[1], y + max(2, _pt(1.2))), fill=ink)
     y += _px(10)
-    title = _Type("SourceSansPro-Semibold.ttf", 700, _pt(30), config.language)
-    y = _paragraph(draw, config.title, title, left, right, y, 1.1, rtl) + _px(8)
+    title = _Type(_heading_face(book), 700, _pt(30), config.language)
+    y = _paragraph(draw, config.title, title, left, right, y, 1.1, rtl, ink) + _px(8)
     if config.subtitle:
-        subtitle = _Type("SourceSerifPro-It.ttf", 400, _pt(13), config.language)
-        y = _paragraph(draw, config.subtitle, subtitle, left, right, y, 1.35, rtl)
+        subtitle = _Type(styles_dir() / "fonts" / "SourceSerifPro-It.ttf", 400, _pt(13), config.language)
+        y = _paragraph(draw, config.subtitle, subtitle, left, right, y, 1.35, rtl, ink)
     if config.authors:
-        authors = _Type("SourceSansPro-Regular.ttf", 400, _pt(12), config.language)
-        _paragraph(draw, " · ".join(config.authors), authors, left, right, y + _px(26), 1.3, rtl)
+        authors = _Type(styles_dir() / "fonts" / "SourceSansPro-Regular.ttf", 400, _pt(12), config.language)
+        _paragraph(draw, " · ".join(config.authors), authors, left, right, y + _px(26), 1.3, rtl, ink)
+    if book.logo is not None:
+        _draw_logo(image, book.logo, rtl)
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=6)
     return out.getvalue()
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def _heading_face(book: Book):
+    """The title's font file: [style] heading-font's face nearest semibold, else ours."""
+    family = fonts.font_choice(book).heading
+    faces = [face for face in fonts.font_choice(book).faces if face.family == family and not face.italic]
+    if faces:
+        return min(faces, key=lambda face: abs(face.weight - 600)).path
+    name = "SourceSerifPro-Semibold.ttf" if family == "Book Serif" else "SourceSansPro-Semibold.ttf"
+    return styles_dir() / "fonts" / name
+
+
+def _draw_logo(image: Image.Image, path, rtl: bool) -> None:
+    """The logo where print.css puts it (.cover-logo): at most 40 × 16 mm, 18 mm from the foot."""
+    with Image.open(path) as logo:  # checked by the loader: a PNG or JPEG within the caps
+        logo = logo.convert("RGBA")
+        logo.thumbnail((_px(40), _px(16)), Image.Resampling.LANCZOS)
+        x = WIDTH - _px(18) - logo.width if rtl else _px(18)
+        image.paste(logo, (x, HEIGHT - _px(18) - logo.height), logo)
 
 
 class _Type:
     """A size and weight of type: the book's Latin face, and the script faces
     of pipeline/fonts.py for what it lacks, chosen per character."""
 
-    def __init__(self, latin: str, weight: int, size: int, language: str):
+    def __init__(self, path, weight: int, size: int, language: str):
         self.size, self.weight, self.language = size, weight, language
-        path = styles_dir() / "fonts" / latin
         self.latin = ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.RAQM)
         self.latin_cmap = fonts.cmap(path)
         self.index = fonts.cjk_face(language)
@@ -106,7 +135,7 @@ def is_rtl_text(text: str) -> bool:
 
 
 def _paragraph(draw: ImageDraw.ImageDraw, text: str, type_: _Type, left: int, right: int, y: int,
-               leading: float, rtl: bool) -> int:
+               leading: float, rtl: bool, ink: tuple[int, int, int]) -> int:
     """Draw `text` wrapped to the measure; return the y below it."""
     line_height = round(type_.size * leading)
     for line in _wrap(text, type_, right - left):
@@ -116,7 +145,7 @@ def _paragraph(draw: ImageDraw.ImageDraw, text: str, type_: _Type, left: int, ri
         widths = [font.getlength(chars, direction=direction) for chars, font, direction in runs]
         x = right - sum(widths) if rtl else left
         for (chars, font, direction), width in zip(runs, widths):
-            draw.text((x, y), chars, font=font, fill=INK, direction=direction, language=type_.language)
+            draw.text((x, y), chars, font=font, fill=ink, direction=direction, language=type_.language)
             x += width
         y += line_height
     return y

@@ -19,13 +19,14 @@ from ebooklib import epub
 from lxml import etree
 
 from ..diagnostics import error
-from ..fonts import EpubFont, as_runs, book_text, epub_css, epub_fonts, plan_fonts
+from ..fonts import (EpubFont, FontChoice, as_runs, book_face_rules, book_text, epub_css, epub_fonts,
+                     font_choice, own_font_files, plan_fonts)
 from ..cache import Store
-from ..resources import inspect_image
+from ..resources import image_bytes, inspect_image
 from ..styles import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from .pagebreaks import block_elements, insert_markers
-from ..styles import book_labels, render_template, styles_dir
+from ..styles import book_file, book_labels, render_template, styles_dir
 from ..xhtml import footnote_backlinks, footnote_blocks, footnote_calls, has_footnotes, serialize_content
 from . import PAGINATION, ExportContext, Exported
 from .cover import cover_png
@@ -59,8 +60,9 @@ class EpubExporter:
         pagination = context.facts.get(PAGINATION, ())
         package = epub.EpubBook()
         page = {"book": config, "labels": words, "css_href": "../style/book.css", "articles": book.articles,
-                "direction": direction(config.language)}
-        script_fonts = epub_fonts(plan_fonts(book_text(book.book, words), config.language))
+                "direction": direction(config.language), "design": book.book}
+        script_fonts = epub_fonts(plan_fonts(book_text(book.book, words), config.language,
+                                             own_font_files(book.book)))
         stylesheet = epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css")
         package.add_item(stylesheet)  # its content once the documents are made: see below
 
@@ -69,11 +71,14 @@ class EpubExporter:
                                       | ({book.book.cover.resolve()} if book.book.cover else set())),
                                config.epub_max_image_pixels, store, context.version)
         cover_image, cover_page = _cover(book, page, pictures)
-        title = _document("title-page", "front_title", words["title_page"],
-                          render_template("epub/title.xhtml", **page))
-        notice = _document("notice", "front_notice", words["notice"], render_template(
-            "epub/notice.xhtml", identifier=config.identifier, generator=f"pipeline {context.version}",
-            **page))
+        imprint = {"identifier": config.identifier, "generator": f"pipeline {context.version}"}
+        logo = _logo(book)
+        compact = book.book.compact  # a compact per-article booklet: the notice on the title page
+        title = _document("title-page", "front_title", words["title_page"], render_template(
+            "epub/title.xhtml", logo_href=f"../{logo.file_name}" if logo else "", compact=compact,
+            **imprint, **page))
+        notice = None if compact else _document("notice", "front_notice", words["notice"], render_template(
+            "epub/notice.xhtml", **imprint, **page))
         breaks = _breaks_by_article(pagination)
         homes = _homes(book)
         chapters = [
@@ -87,20 +92,30 @@ class EpubExporter:
         toc = _toc(book, chapters)
         nav = _Nav(file_name=f"{TEXT_DIR}/front_nav.xhtml", uid="nav", title=words["contents"])
         nav.content = render_template(
-            "epub/nav.xhtml", toc=toc, landmarks=_landmarks(book, chapters, words),
+            "epub/nav.xhtml", toc=toc, landmarks=_landmarks(book, chapters, words, listed=not compact),
             pages=_page_list(book, chapters, pagination), **page).encode()
 
-        documents = [cover_page, title, notice, nav, *chapters]
-        for item in (cover_image, *documents):
+        # A compact booklet of one article shows no contents page: its nav is
+        # in the package (reading systems' own contents), not in the spine.
+        documents = [cover_page, title, *([] if compact else [notice, nav]), *chapters]
+        packaged = [*documents, *([nav] if compact else [])]  # every content document
+        for item in (cover_image, *([logo] if logo else []), *packaged):
             package.add_item(item)
         images = _add_images(package, book, pictures)
         # The script faces are subset to the characters of the documents, and
         # their unicode-range says exactly which (a short stylesheet).
-        text = "".join("".join(etree.fromstring(d.content).itertext()) for d in documents)
+        text = "".join("".join(etree.fromstring(d.content).itertext()) for d in packaged)
         script_fonts = [replace(font, runs=_runs_within(font.runs, set(text))) for font in script_fonts]
-        stylesheet.content = _stylesheet(config.epub_embed_fonts, script_fonts)
+        choice = font_choice(book.book)
+        try:
+            css = _stylesheet(book, config.epub_embed_fonts, script_fonts, choice)
+        except ValueError as exc:
+            return Exported((error("C009", str(exc), path=book.book.styles / "epub.css",
+                                   hint="an EPUB's styles may refer only to fonts: url(../fonts/NAME) of "
+                                        "the book's styles/fonts/ or ours"),))
+        stylesheet.content = css
         if config.epub_embed_fonts:
-            _add_fonts(package, documents, script_fonts)
+            _add_fonts(package, packaged, script_fonts, css.decode("utf-8"), choice)
         _metadata(package, config, context)
         if is_rtl(config.language):
             package.set_direction("rtl")  # the spine's page-progression-direction
@@ -115,6 +130,15 @@ class EpubExporter:
         return Exported()
 
 
+def _logo(book: RenderedBook) -> epub.EpubItem | None:
+    """[style] logo, as an image of the package (the loader checked it)."""
+    path = book.book.logo
+    if path is None:
+        return None
+    return epub.EpubItem(uid="logo", file_name=f"images/logo{path.suffix.lower()}",
+                         media_type=inspect_image(path).media_type, content=image_bytes(path))
+
+
 def _cover(book: RenderedBook, page: dict, pictures: dict[Path, bytes]) -> tuple[epub.EpubCover, "_Document"]:
     """The cover image (book.toml's, else drawn like the PDF's) and its page.
     `pictures`: the bytes the EPUB embeds for each image (export/images.py)."""
@@ -123,7 +147,7 @@ def _cover(book: RenderedBook, page: dict, pictures: dict[Path, bytes]) -> tuple
         content, media_type = pictures[path.resolve()], inspect_image(path).media_type
         name = f"images/cover{path.suffix.lower()}"
     else:
-        content, media_type, name = cover_png(book.book.config), "image/png", "images/cover.png"
+        content, media_type, name = cover_png(book.book), "image/png", "images/cover.png"
     image = epub.EpubCover(uid="cover-image", file_name=name)
     image.media_type, image.content = media_type, content
     words = page["labels"]
@@ -154,9 +178,12 @@ def _toc(book: RenderedBook, chapters: list["_Document"]) -> list[TocEntry]:
     return toc
 
 
-def _landmarks(book: RenderedBook, chapters: list["_Document"], words: dict[str, str]) -> list[dict[str, str]]:
-    marks = [{"type": "cover", "href": "front_cover.xhtml", "title": words["cover"]},
-             {"type": "toc", "href": "front_nav.xhtml#toc", "title": words["contents"]}]
+def _landmarks(book: RenderedBook, chapters: list["_Document"], words: dict[str, str],
+               listed: bool = True) -> list[dict[str, str]]:
+    """Cover, contents (when the nav is in the spine: `listed`) and body."""
+    marks = [{"type": "cover", "href": "front_cover.xhtml", "title": words["cover"]}]
+    if listed:
+        marks.append({"type": "toc", "href": "front_nav.xhtml#toc", "title": words["contents"]})
     if chapters:
         marks.append({"type": "bodymatter", "href": chapters[0].file_name.split("/")[-1],
                       "title": book.articles[0].article.title})
@@ -212,10 +239,19 @@ def _add_images(package: epub.EpubBook, book: RenderedBook, pictures: dict[Path,
     return images
 
 
-def _stylesheet(embed_fonts: bool, script_fonts: list[EpubFont]) -> bytes:
-    """epub.css, after the script fonts' faces (pipeline/fonts.py); without
+def _stylesheet(book: RenderedBook, embed_fonts: bool, script_fonts: list[EpubFont],
+                choice: FontChoice) -> bytes:
+    """epub.css, after the script fonts' faces (pipeline/fonts.py); then the
+    book's own faces, [style]'s choices and the book's own styles/epub.css
+    (whose url()s may name fonts only: ValueError otherwise). Without
     embedded fonts, without any @font-face rule."""
-    css = (styles_dir() / "epub.css").read_text(encoding="utf-8")
+    own = book_file(book.book, "epub.css")
+    for url in re.findall(r"url\(\s*['\"]?([^)'\"]*)", own):
+        if not re.fullmatch(r"\.\./fonts/[\w.-]+", url) or not _font_source(url[len("../fonts/"):], choice):
+            raise ValueError(f"styles/epub.css refers to '{url}', which is not a font of the book")
+    css = ((styles_dir() / "epub.css").read_text(encoding="utf-8") + "\n"
+           + book_face_rules(choice, lambda face: f"../fonts/{face.path.name}")
+           + _style_rules(book.book.config, choice) + own)
     if not embed_fonts:
         return re.sub(r"@font-face\s*\{[^}]*\}\s*", "", css).encode("utf-8")
     # Latin faces last: of the faces that could draw a character, CSS uses the last defined.
@@ -223,21 +259,46 @@ def _stylesheet(embed_fonts: bool, script_fonts: list[EpubFont]) -> bytes:
     return (head + epub_css(script_fonts) + "@font-face" + rest).encode("utf-8")
 
 
+def _style_rules(config: BookConfig, choice: FontChoice) -> str:
+    """[style] for the EPUB: the chosen families first in their stacks, the
+    accent on rules (never on body text: readers choose its colours)."""
+    rules = []
+    if choice.text:
+        rules.append(f'body {{ font-family: "{choice.text}", "Book Serif", serif; }}')
+    if choice.heading:
+        rules.append(f'h1, h2, h3, h4, h5, h6, .article-number {{ font-family: "{choice.heading}", '
+                     '"Book Sans", sans-serif; }')
+    if config.accent:
+        rules.append(f".in-brief, blockquote {{ border-color: {config.accent}; }}")
+    return "".join(rule + "\n" for rule in rules)
+
+
+def _font_source(name: str, choice: FontChoice) -> Path | None:
+    """The file of a font named in the EPUB's CSS: the book's own, else ours."""
+    for face in choice.faces:
+        if face.path.name == name:
+            return face.path
+    path = styles_dir() / "fonts" / name
+    return path if path.is_file() else None
+
+
 def _runs_within(runs: tuple[tuple[int, int], ...], characters: set[str]) -> tuple[tuple[int, int], ...]:
     """The code points of `runs` that `characters` holds, as runs."""
     return as_runs(p for p in map(ord, characters) if any(a <= p <= b for a, b in runs))
 
 
-def _add_fonts(package: epub.EpubBook, documents: list["_Document"], script_fonts: list[EpubFont]) -> None:
-    """The fonts epub.css uses, subset to the characters of the book (a
-    script's face to the characters of its unicode-range)."""
-    css = (styles_dir() / "epub.css").read_text(encoding="utf-8")
-    used = sorted(set(re.findall(r"url\(\.\./fonts/([^)]+)\)", css)))
+def _add_fonts(package: epub.EpubBook, documents: list["_Document"], script_fonts: list[EpubFont], css: str,
+               choice: FontChoice) -> None:
+    """The fonts the stylesheet uses (ours, the book's own), subset to the
+    characters of the book (a script's face to the characters of its unicode-range)."""
+    named = set(re.findall(r"url\(['\"]?\.\./fonts/([^)'\"]+)['\"]?\)", css))
+    used = sorted(named - {font.name for font in script_fonts})
     text = "".join("".join(etree.fromstring(d.content).itertext()) for d in documents)
     for name in used:
+        source = _font_source(name, choice)
+        media_type = "font/otf" if name.lower().endswith(".otf") else "font/ttf"
         package.add_item(epub.EpubItem(uid=f"font-{Path(name).stem}", file_name=f"fonts/{name}",
-                                       media_type="font/ttf",
-                                       content=subset_font(styles_dir() / "fonts" / name, text)))
+                                       media_type=media_type, content=subset_font(source, text)))
     points = {ord(character) for character in text}
     for font in {font.name: font for font in script_fonts}.values():  # one file may serve two families
         wanted = {p for p in points if any(a <= p <= b for a, b in font.runs)}

@@ -59,6 +59,15 @@ SCHEMA: tuple[Option, ...] = (
     Option("epub", "embed-fonts", "bool", "epub_embed_fonts", "Embed the book's fonts in the EPUB."),
     Option("epub", "max-image-pixels", "count", "epub_max_image_pixels", "Images of more pixels (width × height) are downsampled for the EPUB; default 4000000 (Apple Books' limit); 0 keeps every image as it is.", bounds=(10_000, 100_000_000)),
     Option("images", "max-dpi", "count", "images_max_dpi", "Images are downsampled for the PDF to at most this many pixels per inch of the widest they can print; default 300; 0 keeps every image as it is.", bounds=(72, 2400)),
+    Option("style", "accent", "colour", "accent", "Accent colour (CSS colour, e.g. \"#2a6f97\"): headings, rules, the cover; var(--accent) in print.css."),
+    Option("style", "text-font", "str", "text_font", "Font family of the text: one of the book's styles/fonts/ or a packaged one (\"Book Serif\", \"Book Sans\")."),
+    Option("style", "heading-font", "str", "heading_font", "Font family of headings, the cover, title page and folios, chosen like text-font."),
+    Option("style", "logo", "str", "logo", "Logo image inside the book (PNG or JPEG), on the cover and the title page."),
+    Option("style", "cover-background", "colour", "cover_background", "Background colour of the typographic cover; default the accent."),
+    Option("notice", "show-tool", "bool", "notice_show_tool", "Print the \"Made with pipeline x.y\" line on the notice page. Default true."),
+    Option("notice", "show-identifier", "bool", "notice_show_identifier", "Print the book's identifier on the notice page. Default true."),
+    Option("notice", "lines", "list", "notice_lines", "Lines of text printed on the notice page, e.g. [\"© 2026 The Editors\", \"CC BY 4.0\"]."),
+    Option("per-article", "layout", "choice", "per_article_layout", "Form of the --per-article booklets: compact (title page with the notice, no contents) or booklet (the book's full form).", choices=("compact", "booklet")),
     Option("site", "base-url", "str", "site_base_url", "Absolute http(s) address the output folder is published at, e.g. \"https://example.org/downloads/\"; manifest.json then gives each file's url."),
 )
 
@@ -132,6 +141,8 @@ def _validate(data: dict[str, Any], text: str, path: Path,
                 diagnostics.append(error("C003", f"[{table}] {key}: {problem}", path=path, line=line,
                                          hint=hint or option.doc))
                 continue
+            if option.kind == "colour":
+                value = css_colour(value)  # as #rrggbb: nothing but a colour reaches a stylesheet
             values[option.field] = tuple(value) if option.kind == "list" else value
     for option in SCHEMA:
         if option.required and option.field not in values:
@@ -139,13 +150,18 @@ def _validate(data: dict[str, Any], text: str, path: Path,
                                      hint=option.doc, path=path, line=1))
     values.setdefault("title", fallback_title)
     diagnostics += _language(values, text, path)
+    diagnostics += _fonts(values, text, path)
+    words, found = _book_labels(path.parent, values.get("language", "en"))
+    diagnostics += found
+    if words:
+        values["labels"] = words + tuple(values.get("labels", ()))  # book.toml's [labels] last: they win
     return _with_identifier(BookConfig(**values)), diagnostics
 
 
 def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
     """A language tag the layout can use (it goes into markup and CSS), and
     one with words in styles/labels.toml, else English words and a warning."""
-    from ..styles import is_language_tag, label_language, language_tag_for
+    from ..styles import book_label_tables, is_language_tag, label_language, language_tag_for
 
     language = values.get("language", "en")
     line = toml_line(text, "book", "language")
@@ -156,7 +172,8 @@ def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]
                       hint=with_suggestion(f"did you mean '{meant}'?" if meant else "",
                                            "e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\""),
                       path=path, line=line)]
-    if label_language(language) is None:
+    own_tables = book_label_tables(path.parent)[0]  # the book's styles/labels.toml may add the language
+    if label_language(language) is None and label_language(language, own_tables) is None:
         return [warning("C008", f"no words for the language '{language}' in labels.toml: the book's "
                                 "fixed words (\"Contents\", \"In brief\"...) are printed in English",
                         hint="give them in a [labels] table of book.toml, or add the language to "
@@ -207,6 +224,11 @@ def _check(option: Option, value: Any) -> str:
             return _base_url_problem(value)
         if option.required and not value.strip():
             return "must not be empty"
+    elif option.kind == "colour":
+        if not isinstance(value, str):
+            return f"expected a CSS colour as a string, e.g. \"#2a6f97\", got {type(value).__name__}"
+        if not css_colour(value):
+            return f"{value!r} is not a CSS colour; write e.g. \"#2a6f97\", \"rgb(42 111 151)\" or \"teal\""
     elif option.kind == "list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "expected a list of strings, e.g. [\"a\", \"b\"]"
@@ -224,6 +246,59 @@ def _check(option: Option, value: Any) -> str:
         if value not in option.choices:
             return f"expected one of {', '.join(repr(c) for c in option.choices)}, got {value!r}"
     return ""
+
+
+def css_colour(value: str) -> str:
+    """`value` as "#rrggbb" if it is an opaque CSS colour in sRGB terms, else ''.
+    Normalised, so that nothing but a colour ever reaches a stylesheet."""
+    from tinycss2.color4 import parse_color
+
+    colour = parse_color(value.strip()) if value.strip() else None
+    if colour is None or isinstance(colour, str):  # None, or "currentcolor"
+        return ""
+    try:
+        red, green, blue = colour.to("srgb").coordinates
+    except NotImplementedError:  # a colour space tinycss2 does not convert (oklch...)
+        return ""
+    if colour.alpha < 1:
+        return ""
+    return "#" + "".join(f"{round(max(0.0, min(1.0, c)) * 255):02x}" for c in (red, green, blue))
+
+
+def _fonts(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+    """[style] text-font and heading-font name a family the book can draw
+    with: one of its styles/fonts/ or a packaged one."""
+    from ..fonts import book_families
+
+    fields = (("text-font", "text_font"), ("heading-font", "heading_font"))
+    chosen = {key: values[field] for key, field in fields if values.get(field)}
+    if not chosen:
+        return []
+    known = book_families(path.parent)
+    found = []
+    for key, family in chosen.items():
+        if family not in known:
+            found.append(error("C003", f"[style] {key}: no font family {family!r} in the book's "
+                                       "styles/fonts/ or the packaged fonts",
+                               hint=f"families available: {', '.join(sorted(known))}; add the font's files "
+                                    "to styles/fonts/ in the book folder",
+                               path=path, line=toml_line(text, "style", key)))
+    return found
+
+
+def _book_labels(root: Path, language: str) -> tuple[tuple[tuple[str, str], ...], list[Diagnostic]]:
+    """The words of the book's own styles/labels.toml for its language: its
+    table for the language, else its [en] table where ours have none for the
+    language either (English words are printed then); read through the gate."""
+    from ..styles import book_label_tables, label_language, labels
+
+    tables, found = book_label_tables(root)
+    if not tables:
+        return (), found
+    key = label_language(language, tables) or ("en" if label_language(language) is None else "")
+    known = labels("en")
+    words = tuple((k, v) for k, v in tables.get(key, {}).items() if k in known and isinstance(v, str))
+    return words, found
 
 
 def _is_date(value: str) -> bool:

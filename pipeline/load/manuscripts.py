@@ -68,10 +68,118 @@ def load_book(root: Path) -> tuple[Book | None, list[Diagnostic]]:
     diagnostics += found
     cover, found = _cover(root, config.cover, config_path)
     diagnostics += found
+    styles, found = _styles(root)
+    diagnostics += found
+    logo, found = _logo(root, config.logo, config_path)
+    diagnostics += found
     book_slug = slugify(config.title) or slugify(root.resolve().name) or "book"
     book = Book(root=root, slug=book_slug, config=config, articles=tuple(articles),
-                config_path=config_path if config_path.exists() else None, cover=cover)
+                config_path=config_path if config_path.exists() else None, cover=cover,
+                styles=styles, logo=logo)
     return book, diagnostics
+
+
+# Markup a book's template may not write: no script reaches an output.
+_SCRIPTING = re.compile(r"<\s*script\b|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
+
+
+def _styles(root: Path) -> tuple[Path | None, list[Diagnostic]]:
+    """The book's own styles folder, checked: inside the book, its templates
+    valid Jinja without scripting, its CSS and templates UTF-8."""
+    from ..styles import BOOK_STYLES, book_styles
+
+    try:
+        folder = book_styles(root)
+    except ResourceRefused as exc:
+        return None, [error("C009", f"the book's {BOOK_STYLES}/ folder is refused: {exc}",
+                            hint="make styles/ a folder inside the book folder", path=root / BOOK_STYLES)]
+    if folder is None:
+        return None, []
+    diagnostics = []
+    names = ["print.css", "epub.css"] + sorted(
+        p.relative_to(folder).as_posix() for p in (folder / "templates").rglob("*") if p.is_file())
+    for name in names:
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            text = decode(read_bytes(path, (root,)))
+        except ResourceRefused as exc:
+            diagnostics.append(error("C009", f"styles/{name} is refused: {exc}",
+                                     hint="keep the book's styles inside the book folder",
+                                     path=root / BOOK_STYLES / name))
+            continue
+        except NotUtf8 as exc:
+            diagnostics.append(error("C009", f"styles/{name} is {exc}", hint="save it as UTF-8",
+                                     path=root / BOOK_STYLES / name, line=exc.line, column=exc.column))
+            continue
+        if name.startswith("templates/"):
+            diagnostics += _template_problems(root / BOOK_STYLES / name, text)
+    return folder, diagnostics + _font_problems(root)
+
+
+def _font_problems(root: Path) -> list[Diagnostic]:
+    """Font files of the book's styles/fonts/ that cannot be used: a link
+    out of the book, or not a font its name table describes."""
+    from ..fonts import FONT_SUFFIXES, PACKAGED_FAMILIES, book_faces
+
+    folder = root / "styles" / "fonts"
+    if not folder.is_dir():
+        return []
+    usable = {face.path for face in book_faces(root)}
+    found = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in FONT_SUFFIXES):
+        try:
+            real = inside(path, (root,))
+        except ResourceRefused as exc:
+            found.append(error("C009", f"font {path.name} is refused: {exc}", path=path,
+                               hint="put the font file itself into styles/fonts/"))
+            continue
+        if real not in usable:
+            ours = ", ".join(sorted(PACKAGED_FAMILIES))
+            found.append(error("C009", f"{path.name} is not a font the book can use (unreadable, or named "
+                                       f"like a packaged family: {ours})",
+                               hint="a TrueType or OpenType font with a family name of its own", path=path))
+    return found
+
+
+def _template_problems(path: Path, text: str) -> list[Diagnostic]:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    found = _SCRIPTING.search(text)
+    if found:
+        line, column = position(text, found.group(0))
+        return [error("C009", f"template {path.name} writes scripting ({found.group(0).strip()!r}); "
+                              "no script reaches the book's outputs", hint="remove it", path=path,
+                      line=line, column=column)]
+    try:
+        SandboxedEnvironment().parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        return [error("C009", f"template {path.name}: {exc.message}", hint="fix the Jinja syntax",
+                      path=path, line=exc.lineno, column=1)]
+    return []
+
+
+def _logo(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[Diagnostic]]:
+    """[style] logo: a raster image inside the book (drawn on the EPUB's
+    cover image too, where SVG cannot be drawn)."""
+    if not name:
+        return None, []
+    from .sourcetext import toml_line
+
+    line = toml_line(_config_text(root, config_path), "style", "logo")
+    try:
+        path = resolve_path(root / name, (root,))
+        kind = inspect_image(path).media_type
+    except (ResourceRefused, ImageRejected) as exc:
+        return None, [error("R002", f"logo: {exc}", path=config_path, line=line,
+                            hint="name a PNG or JPEG file inside the book folder, "
+                                 "e.g. logo = \"images/logo.png\"")]
+    if kind not in ("image/png", "image/jpeg"):
+        return None, [error("R002", f"logo: a {kind} image; the logo must be PNG or JPEG", path=config_path,
+                            line=line, hint="export the logo as PNG (with a transparent background)")]
+    return path, []
 
 
 def _cover(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[Diagnostic]]:

@@ -30,7 +30,7 @@ from ...styles import is_rtl
 from ...xhtml import article_for_html_parser
 from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported, holding_source_date
 from ..images import pdf_images
-from .booklet import booklet_html, with_footnotes_at_calls
+from .booklet import booklet_html, with_footnotes_at_calls, with_short_tables_kept, with_spaces_apart
 from .engine import (
     FetchRefused,
     PageLabels,
@@ -57,8 +57,8 @@ class PdfExporter:
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
         # Once per export, not per layout pass: every pass and chunk reuses it.
-        book = replace(book, articles=tuple(article_for_html_parser(with_footnotes_at_calls(item))
-                                            for item in book.articles))
+        book = replace(book, articles=tuple(article_for_html_parser(with_spaces_apart(with_short_tables_kept(
+            with_footnotes_at_calls(item)))) for item in book.articles))
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         context.progress.start("sizing images for print")
         images = pdf_images(book, Store(context.image_cache) if context.image_cache else None, context.version)

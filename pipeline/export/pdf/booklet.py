@@ -10,7 +10,7 @@ from dataclasses import replace
 from lxml import etree
 from markupsafe import Markup
 
-from ...fonts import book_text, pdf_css, plan_fonts
+from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
 from ...styles import direction
 from ...model import BookConfig, RenderedArticle, RenderedBook
 from ...styles import book_labels, render_template
@@ -26,6 +26,7 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
     words = book_labels(config)
     return render_template(
         "booklet.html",
+        design=book.book,
         book=config,
         part=part,
         link_base=link_base,
@@ -34,8 +35,11 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
         meta=meta(config, context),
         labels=words,
         direction=direction(config.language),
-        font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language))),
+        font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language,
+                                           own_font_files(book.book)), font_choice(book.book))),
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
+        logo_src=book.book.logo.relative_to(root).as_posix() if book.book.logo else "",
+        compact=book.book.compact,
         pages=pages,
     )
 
@@ -46,6 +50,23 @@ def meta(config: BookConfig, context: ExportContext) -> dict[str, str]:
         "timestamp": context.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "identifier": config.identifier,
     }
+
+
+SHORT_TABLE_ROWS = 8  # a table of up to this many rows is kept on one page
+
+
+def with_short_tables_kept(item: RenderedArticle) -> RenderedArticle:
+    """Mark tables of up to SHORT_TABLE_ROWS rows `keep-together` (print.css:
+    never split across pages); a longer one may break, its head repeated."""
+    if "<table" not in item.body_html:
+        return item
+    root = parse_fragment(item.body_html)
+    changed = False
+    for table in root.iter("table"):
+        if len(table.xpath(".//tr")) <= SHORT_TABLE_ROWS:
+            table.set("class", " ".join(filter(None, [table.get("class"), "keep-together"])))
+            changed = True
+    return replace(item, body_html=Markup(serialize_children(root))) if changed else item
 
 
 def with_footnotes_at_calls(item: RenderedArticle) -> RenderedArticle:
@@ -75,6 +96,51 @@ def with_footnotes_at_calls(item: RenderedArticle) -> RenderedArticle:
     for block, _ in blocks:
         block.getparent().remove(block)
     return replace(item, body_html=Markup(serialize_children(root)))
+
+
+def with_spaces_apart(item: RenderedArticle) -> RenderedArticle:
+    """The article with each space before an inline element set in a span of its own.
+
+    WeasyPrint (70) measures a run of text with its trailing space when it
+    decides whether the run fits its line; a run that fits only without
+    that space, before an inline element (`an <code>if</code>`), is then
+    broken after its first word, leaving that word alone on a line. A run
+    that ends without a space is measured right, and a space of its own is
+    measured as the space it is, so the line breaks where it should. The
+    text does not change.
+    """
+    return replace(item, body_html=Markup(_spaces_apart(item.body_html)),
+                   summary_html=Markup(_spaces_apart(item.summary_html)),
+                   blurb_html=Markup(_spaces_apart(item.blurb_html)))
+
+
+def _spaces_apart(fragment: str) -> str:
+    if not fragment or "<" not in fragment:
+        return fragment
+    root = parse_fragment(fragment)
+    for element in list(root.iter()):
+        if element is root or not isinstance(element.tag, str) or element.tag in _NOT_INLINE:
+            continue
+        previous = element.getprevious()
+        before = (previous.tail if previous is not None else element.getparent().text) or ""
+        stripped = before.rstrip(" \n")
+        if stripped == before or not stripped:  # no space before it, or nothing but spaces
+            continue
+        if previous is not None:
+            previous.tail = stripped
+        else:
+            element.getparent().text = stripped
+        space = etree.Element("span", {"class": "space"})
+        space.text = " "
+        element.addprevious(space)
+    return serialize_children(root)
+
+
+# Elements that are not inline runs of text (a break, blocks, the pre of code).
+_NOT_INLINE = {"br", "wbr", "p", "div", "ul", "ol", "li", "dl", "dt", "dd", "pre", "blockquote", "table",
+               "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "figure", "figcaption", "hr", "h1", "h2",
+               "h3", "h4", "h5", "h6", "section", "aside", "header", "footer", "nav", "article", "details",
+               "summary"}
 
 
 def _remove_keeping_tail(element: etree._Element) -> None:

@@ -24,7 +24,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from ...fonts import FONT_DIRS, book_text, face_subset
 from ...model import PAGE_SIZES, BookConfig, PageBreak, RenderedBook
 from ...resources import ResourceRefused, image_bytes, media_type, resolve_url
-from ...styles import book_labels, is_rtl, styles_dir
+from ...styles import book_file, book_labels, design_css, is_rtl, styles_dir
 from .. import ExportContext
 from ..pagebreaks import block_elements, letters
 from .furniture import Slot, overrides
@@ -45,12 +45,22 @@ def anchor_pages(document, articles, first: int = 0) -> dict[str, int]:
     return found
 
 
-def stylesheet_files(book: RenderedBook) -> list[Path]:
-    """The booklet's stylesheets in cascade order."""
+def stylesheets(book: RenderedBook) -> list[tuple[str, str]]:
+    """The booklet's stylesheets in cascade order, as (CSS text, base URL):
+    ours, [style]'s custom properties (styles.design_css), then the book's
+    own styles/print.css, read through the gate, its url()s relative to its
+    folder: after ours, so that the book's rules win."""
     files = [styles_dir() / "print.css"]
     if is_rtl(book.book.config.language):  # the booklet mirrored, bound on the right
         files.append(styles_dir() / "print-rtl.css")
-    return files
+    sheets = [(path.read_text(encoding="utf-8"), path.as_uri()) for path in files]
+    knobs = design_css(book.book.config)
+    if knobs:
+        sheets.append((knobs, styles_dir().as_uri() + "/"))
+    own = book_file(book.book, "print.css")
+    if own:
+        sheets.append((own, book.book.styles.as_uri() + "/"))
+    return sheets
 
 
 def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "ProjectFonts", extra_css: str = "",
@@ -65,16 +75,16 @@ def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "Proje
     characters = "".join(sorted(set(book_text(book.book, book_labels(book.book.config)))))
     fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS), characters, images)
     size = PAGE_SIZES[book.book.config.pdf_page_size]
-    stylesheets = [CSS(filename=str(path), url_fetcher=fetcher, font_config=fonts)
-                   for path in stylesheet_files(book)]
-    stylesheets.append(CSS(string=f"@page {{ size: {size}; }}\n{extra_css}", font_config=fonts))
+    sheets = [CSS(string=text, base_url=base, url_fetcher=fetcher, font_config=fonts)
+              for text, base in stylesheets(book)]
+    sheets.append(CSS(string=f"@page {{ size: {size}; }}\n{extra_css}", font_config=fonts))
     source = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/", url_fetcher=fetcher)
-    return source, source.render(stylesheets=stylesheets, font_config=fonts, **variant)
+    return source, source.render(stylesheets=sheets, font_config=fonts, **variant)
 
 
 def lay_out(part: Part, variant: dict[str, str]) -> Laid:
     """Lay out one part (in a worker process) and read back what the others need."""
-    css = overrides([path.read_text(encoding="utf-8") for path in stylesheet_files(part.book)])
+    css = overrides([text for text, _ in stylesheets(part.book)])
     extra = {"body": css.body, "furniture": css.furniture}.get(part.kind, "")
     fonts = ProjectFonts()
     try:

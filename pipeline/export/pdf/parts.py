@@ -25,7 +25,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from ...fonts import book_text, pdf_css, plan_fonts
+from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
 from ...model import PageBreak, RenderedArticle, RenderedBook
 from ...styles import book_labels, direction, render_template
 from .. import ExportContext
@@ -106,8 +106,9 @@ def furniture_part(book: RenderedBook, bodies: list[Laid], pages: dict[str, str]
             articles.append({"item": next(items), "pages": furniture or [FurniturePage()]})
     config = book.book.config
     words = book_labels(config)
-    html = render_template("furniture.html", book=config, direction=direction(config.language), articles=articles,
-                           font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language))))
+    plan = plan_fonts(book_text(book.book, words), config.language, own_font_files(book.book))
+    html = render_template("furniture.html", design=book.book, book=config, direction=direction(config.language),
+                           articles=articles, font_css=Markup(pdf_css(plan, font_choice(book.book))))
     return Part("furniture", book, html)
 
 

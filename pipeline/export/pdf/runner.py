@@ -22,7 +22,7 @@ from typing import Protocol
 from ...cache import Store, folder_digest
 from ...fonts import FONT_DIRS
 from ...model import PageBreak, RenderedBook
-from ...styles import styles_dir
+from ...styles import design_css, styles_dir
 from .. import ExportContext
 from .furniture import Slot
 from .parts import Laid, Part
@@ -31,12 +31,13 @@ LAYOUT_FORMAT = "2"  # bump when a cached part's meaning changes
 ENGINE = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5")  # lay the parts out
 # Our own code that decides what a laid-out part holds, from this folder.
 LAYOUT_CODE = ("__init__.py", "parts.py", "engine.py", "booklet.py", "furniture.py", "../pagebreaks.py",
-               "../../fonts.py")
+               "../../fonts.py", "../../styles.py")
 
 
 class Keys:
     """Cache keys: what a part's layout depends on besides its HTML: the
-    styles, the layout engine's versions and our own layout code (so an
+    styles (ours, the book's own styles/ folder and [style]'s colours), the
+    layout engine's versions and our own layout code (so an
     upgrade or a change never mixes old and new parts), the variant and the
     page size."""
 
@@ -54,6 +55,9 @@ class Keys:
         for name in LAYOUT_CODE:
             digest.update(name.encode() + b"\0" + (here / name).read_bytes())
         digest.update(folder_digest(styles_dir()))
+        if book.book.styles is not None:  # the book's own styles: its print.css, fonts, templates
+            digest.update(b"|book-styles" + folder_digest(book.book.styles))
+        digest.update(f"|design={design_css(book.book.config)}".encode())
         for folder in FONT_DIRS:  # the script fonts, by name, size and date (hashing 100 MB would be slow)
             for entry in sorted(folder.glob("*.tt[fc]")) if folder.is_dir() else ():
                 stat = entry.stat()
@@ -65,8 +69,8 @@ class Keys:
         `images`, the print-sized ones), which the key covers."""
         digest = hashlib.sha256(self.salt + f"|{part.kind}|".encode() + part.html.encode())
         resources = [p for item in part.book.articles for p in item.resources] if part.kind == "body" else []
-        if part.kind == "front" and part.book.book.cover:
-            resources.append(part.book.book.cover.resolve())
+        if part.kind == "front":
+            resources += [path.resolve() for path in (part.book.book.cover, part.book.book.logo) if path is not None]
         served = {path: images[path] for path in resources if path in images}
         for path in resources:
             try:
@@ -112,7 +116,10 @@ class LocalProcesses:
     def lay_out(self, parts: list[Part], variant: dict[str, str]) -> Iterator[tuple[int, Laid]]:
         from .engine import lay_out
 
-        if len(parts) <= 1:  # not worth a process
+        # Starting workers costs a second or so (each imports WeasyPrint): not
+        # for one part, nor for the quick ones of a short book (its front
+        # matter and furniture) when no worker runs yet.
+        if len(parts) <= 1 or (self.pool is None and sum(part.kind == "body" for part in parts) < 2):
             yield from InProcess().lay_out(parts, variant)
             return
         if self.pool is None:
