@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .cache import (CACHE_DIR, LAYOUT_CACHE, MANIFEST_NAME, fingerprint, read_guess, record, up_to_date,
-                    write_guess, written_before)
+from .cache import (CACHE_DIR, IMAGE_CACHE, LAYOUT_CACHE, MANIFEST_NAME, Store, fingerprint, read_guess, record,
+                    up_to_date, write_guess, written_before)
 from .diagnostics import Diagnostic, as_errors, error, has_errors
 from .export import (PAGE_NUMBERS, REGISTRY, ExportContext, LayoutSettings, build_timestamp, get_exporter,
                      in_fact_order)
@@ -123,7 +123,7 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     layout = LayoutSettings(time_limit=options.layout_time_limit(len(book.articles)), jobs=options.jobs,
                             cache_dir=out_dir / LAYOUT_CACHE if options.cache else None)
     context = ExportContext(timestamp=build_timestamp(book.config), version=_version(), layout=layout,
-                            progress=progress)
+                            image_cache=out_dir / IMAGE_CACHE if options.cache else None, progress=progress)
     return _export(rendered, out_dir, context, diagnostics, options, earlier)
 
 
@@ -163,6 +163,10 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
             staged.retire(path, digest)
         outputs = staged.commit()
     _tidy(out_dir, work, options.cache and options.per_article)
+    if context.image_cache is not None:
+        from .export.images import prune
+
+        prune(Store(context.image_cache), rendered)
     return BuildResult(outputs, tuple(_strict(diagnostics, strict)), removed=staged.removed)
 
 

@@ -27,6 +27,7 @@ from .styles import styles_dir
 CACHE_DIR = Path(".pipeline-cache")
 STATE = CACHE_DIR / "state.json"
 LAYOUT_CACHE = CACHE_DIR / "layout"  # laid-out parts of long PDFs (Store)
+IMAGE_CACHE = CACHE_DIR / "images"  # images downsampled for an output (Store; export/images.py)
 OUTPUT_SUFFIXES = (".pdf", ".epub")  # what an output of a build can be, besides the manifest
 MANIFEST_NAME = "manifest.json"  # OUT_DIR's description of the downloads (--per-article)
 
@@ -175,6 +176,21 @@ class Store:
         record = {"sha256": hashlib.sha256(data).hexdigest(), "value": value}
         _write_atomically(self.folder / f"{key}.bin", data)
         _write_atomically(self.folder / f"{key}.json", json.dumps(record).encode())
+
+    def keep_if(self, wanted) -> None:
+        """Delete entries whose value `wanted(value)` refuses (and unreadable ones)."""
+        try:
+            records = list(self.folder.glob("*.json"))
+        except OSError:
+            return
+        for path in records:
+            try:
+                keep = wanted(json.loads(path.read_text(encoding="utf-8"))["value"])
+            except (OSError, ValueError, KeyError, TypeError):
+                keep = False
+            if not keep:
+                path.unlink(missing_ok=True)
+                path.with_suffix(".bin").unlink(missing_ok=True)
 
     def keep_only(self, keys: set[str]) -> None:
         """Delete entries other than `keys` (so the cache holds one build's worth)."""

@@ -17,7 +17,7 @@ PAGE_SIZES = {"A5": "A5", "A4": "A4", "Letter": "letter", "6in 9in": "6in 9in"}
 
 @dataclass(frozen=True)
 class BookConfig:
-    """The `[book]`, `[pdf]`, `[epub]` and `[site]` tables of book.toml, validated."""
+    """The `[book]`, `[pdf]`, `[epub]`, `[images]` and `[site]` tables of book.toml, validated."""
 
     title: str
     language: str = "en"
@@ -38,6 +38,8 @@ class BookConfig:
     pdf_variant: str = "none"
     pdf_impose: bool = False
     epub_embed_fonts: bool = True
+    epub_max_image_pixels: int = 4_000_000  # [epub] max-image-pixels: larger images downsampled (0: off)
+    images_max_dpi: int = 300  # [images] max-dpi: the PDF's images at most this dense where printed (0: off)
     site_base_url: str = ""  # [site] base-url: where OUT_DIR is published (manifest URLs)
     labels: tuple[tuple[str, str], ...] = ()  # book.toml's [labels]: words that replace the language's
     # [style]: the common design choices, as CSS custom properties and template values (styles.design_css)

@@ -39,7 +39,8 @@ def test_a_no_op_build_says_up_to_date_with_its_time(tmp_path):
     (book / "a.md").write_text("# A title\n\nText.\n", encoding="utf-8")
     argv = ("build", str(book), "--out", str(tmp_path / "out"), "--format", "epub", "--quiet")
     code, out, _ = _run(*argv)
-    assert code == 0 and out == f"wrote {tmp_path / 'out' / 'notes.epub'}\n"
+    epub = tmp_path / 'out' / 'notes.epub'
+    assert code == 0 and out == f"wrote {epub} ({epub.stat().st_size / 1000:.1f} kB)\n"
     code, out, err = _run(*argv)
     assert code == 0 and "warning[C004]" in err  # the warnings are still told
     assert re.fullmatch(rf"up to date \([0-9]+\.[0-9]{{2}} s\): {re.escape(str(tmp_path / 'out'))}\n", out), out
@@ -208,5 +209,5 @@ def test_outputs_have_the_mode_the_umask_gives(tmp_path):
               f"'-q', '--per-article']))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    written = [line.removeprefix("wrote ") for line in done.stdout.splitlines()]
+    written = [line.removeprefix("wrote ").rpartition(" (")[0] for line in done.stdout.splitlines()]
     assert len(written) == 3 and {os.stat(path).st_mode & 0o777 for path in written} == {0o640}

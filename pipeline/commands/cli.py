@@ -176,5 +176,17 @@ def _report(outputs, diagnostics, stdout: TextIO, stderr: TextIO, failure: str) 
         print(failure.format(errors=errors), file=stderr)
         return EXIT_FAILED
     for path in outputs:
-        print(f"wrote {path}", file=stdout)
+        print(f"wrote {path} ({_size(path)})", file=stdout)
     return EXIT_OK
+
+
+def _size(path: Path) -> str:
+    """A file's size as people read it: '840 B', '12.4 kB', '1.2 MB' (SI units, as
+    browsers and file managers give download sizes)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return "size unknown"
+    if size < 1000:
+        return f"{size} B"
+    return f"{size / 1000:.1f} kB" if size < 999_950 else f"{size / 1_000_000:.1f} MB"

@@ -53,6 +53,9 @@ class ExportContext:
     # previous build, as a first guess), by the names above.
     facts: dict[str, object] = field(default_factory=dict)
     layout: LayoutSettings = field(default_factory=LayoutSettings)
+    # Where images downsampled for an output are kept (cache.Store: see
+    # export/images.py); None: no cache.
+    image_cache: Path | None = None
     # Where stages and steps are reported (pipeline.progress); never sent to a worker.
     progress: Progress = field(default_factory=Progress, compare=False, repr=False)
 

@@ -21,6 +21,7 @@ from lxml import etree
 from ..diagnostics import error
 from ..fonts import (EpubFont, FontChoice, as_runs, book_face_rules, book_text, epub_css, epub_fonts,
                      font_choice, own_font_files, plan_fonts)
+from ..cache import Store
 from ..resources import image_bytes, inspect_image
 from ..styles import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
@@ -29,6 +30,7 @@ from ..styles import book_file, book_labels, render_template, styles_dir
 from ..xhtml import footnote_backlinks, footnote_blocks, footnote_calls, has_footnotes, serialize_content
 from . import PAGINATION, ExportContext, Exported
 from .cover import cover_png
+from .images import epub_images
 
 EPUB_NS = "http://www.idpf.org/2007/ops"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -64,7 +66,11 @@ class EpubExporter:
         stylesheet = epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css")
         package.add_item(stylesheet)  # its content once the documents are made: see below
 
-        cover_image, cover_page = _cover(book, page)
+        store = Store(context.image_cache) if context.image_cache else None
+        pictures = epub_images(sorted({r for item in book.articles for r in item.resources}
+                                      | ({book.book.cover.resolve()} if book.book.cover else set())),
+                               config.epub_max_image_pixels, store, context.version)
+        cover_image, cover_page = _cover(book, page, pictures)
         imprint = {"identifier": config.identifier, "generator": f"pipeline {context.version}"}
         logo = _logo(book)
         compact = book.book.compact  # a compact per-article booklet: the notice on the title page
@@ -95,7 +101,7 @@ class EpubExporter:
         packaged = [*documents, *([nav] if compact else [])]  # every content document
         for item in (cover_image, *([logo] if logo else []), *packaged):
             package.add_item(item)
-        images = _add_images(package, book)
+        images = _add_images(package, book, pictures)
         # The script faces are subset to the characters of the documents, and
         # their unicode-range says exactly which (a short stylesheet).
         text = "".join("".join(etree.fromstring(d.content).itertext()) for d in packaged)
@@ -133,11 +139,12 @@ def _logo(book: RenderedBook) -> epub.EpubItem | None:
                          media_type=inspect_image(path).media_type, content=image_bytes(path))
 
 
-def _cover(book: RenderedBook, page: dict) -> tuple[epub.EpubCover, "_Document"]:
-    """The cover image (book.toml's, else drawn like the PDF's) and its page."""
+def _cover(book: RenderedBook, page: dict, pictures: dict[Path, bytes]) -> tuple[epub.EpubCover, "_Document"]:
+    """The cover image (book.toml's, else drawn like the PDF's) and its page.
+    `pictures`: the bytes the EPUB embeds for each image (export/images.py)."""
     if book.book.cover is not None:
         path = book.book.cover
-        content, media_type = path.read_bytes(), inspect_image(path).media_type
+        content, media_type = pictures[path.resolve()], inspect_image(path).media_type
         name = f"images/cover{path.suffix.lower()}"
     else:
         content, media_type, name = cover_png(book.book), "image/png", "images/cover.png"
@@ -220,14 +227,15 @@ def _marker(page_break: PageBreak) -> etree._Element:
     return marker
 
 
-def _add_images(package: epub.EpubBook, book: RenderedBook) -> list[Path]:
+def _add_images(package: epub.EpubBook, book: RenderedBook, pictures: dict[Path, bytes]) -> list[Path]:
+    """The articles' images, as `pictures` has them (within [epub] max-image-pixels)."""
     images = sorted({r for item in book.articles for r in item.resources})
     root = book.book.root.resolve()
     for number, resource in enumerate(images, start=1):
         relative = resource.relative_to(root).as_posix()
         package.add_item(epub.EpubItem(uid=f"image-{number}", file_name=f"{TEXT_DIR}/{relative}",
                                        media_type=inspect_image(resource).media_type,
-                                       content=image_bytes(resource)))
+                                       content=pictures[resource]))
     return images
 
 

@@ -30,11 +30,12 @@ PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
 class Option:
     table: str
     key: str
-    kind: str  # "str", "list", "bool", "int" (one of `choices`) or "choice"
+    kind: str  # "str", "list", "bool", "int" (one of `choices`), "count" (0, or within `bounds`) or "choice"
     field: str  # BookConfig field it fills
     doc: str
     choices: tuple[str, ...] = ()
     required: bool = False
+    bounds: tuple[int, int] = (0, 0)  # a "count": the range of its values besides 0 (off)
 
 
 SCHEMA: tuple[Option, ...] = (
@@ -57,6 +58,8 @@ SCHEMA: tuple[Option, ...] = (
     Option("pdf", "variant", "choice", "pdf_variant", "PDF standard to follow: tagged and accessible (pdf/ua-1) or archival (pdf/a-3b).", choices=PDF_VARIANTS),
     Option("pdf", "impose", "bool", "pdf_impose", "Also write <slug>-imposed.pdf: two pages per sheet in saddle-stitch order."),
     Option("epub", "embed-fonts", "bool", "epub_embed_fonts", "Embed the book's fonts in the EPUB."),
+    Option("epub", "max-image-pixels", "count", "epub_max_image_pixels", "Images of more pixels (width × height) are downsampled for the EPUB; default 4000000 (Apple Books' limit); 0 keeps every image as it is.", bounds=(10_000, 100_000_000)),
+    Option("images", "max-dpi", "count", "images_max_dpi", "Images are downsampled for the PDF to at most this many pixels per inch of the widest they can print; default 300; 0 keeps every image as it is.", bounds=(72, 2400)),
     Option("style", "accent", "colour", "accent", "Accent colour (CSS colour, e.g. \"#2a6f97\"): headings, rules, the cover; var(--accent) in print.css."),
     Option("style", "text-font", "str", "text_font", "Font family of the text: one of the book's styles/fonts/ or a packaged one (\"Book Serif\", \"Book Sans\")."),
     Option("style", "heading-font", "str", "heading_font", "Font family of headings, the cover, title page and folios, chosen like text-font."),
@@ -236,6 +239,10 @@ def _check(option: Option, value: Any) -> str:
     elif option.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int) or str(value) not in option.choices:
             return f"expected one of {', '.join(option.choices)}, got {value!r}"
+    elif option.kind == "count":
+        low, high = option.bounds
+        if isinstance(value, bool) or not isinstance(value, int) or not (value == 0 or low <= value <= high):
+            return f"expected 0 (off) or a whole number from {low:,} to {high:,}, got {value!r}"
     elif option.kind == "choice":
         if value not in option.choices:
             return f"expected one of {', '.join(repr(c) for c in option.choices)}, got {value!r}"

@@ -29,6 +29,7 @@ from ...model import RenderedBook
 from ...styles import is_rtl
 from ...xhtml import article_for_html_parser
 from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported, holding_source_date
+from ..images import pdf_images
 from .booklet import booklet_html, with_footnotes_at_calls, with_short_tables_kept
 from .engine import (
     FetchRefused,
@@ -59,18 +60,20 @@ class PdfExporter:
         book = replace(book, articles=tuple(article_for_html_parser(with_short_tables_kept(
             with_footnotes_at_calls(item))) for item in book.articles))
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
+        context.progress.start("sizing images for print")
+        images = pdf_images(book, Store(context.image_cache) if context.image_cache else None, context.version)
         with captured_warnings() as messages, holding_source_date(context.timestamp):
             try:
                 with time_limit(context.layout.time_limit):
                     if not one_document(variant):
-                        pages, breaks, found = _in_parts(book, target, context, variant)
+                        pages, breaks, found = _in_parts(book, target, context, variant, images)
                         messages += found
                         return Exported(tuple(warning("X001", f"WeasyPrint: {m}") for m in messages),
                                         {PAGINATION: breaks, PAGE_NUMBERS: pages})
                     fonts = ProjectFonts()
                     try:
                         source, document, front, pages = _layout_with_page_numbers(book, context, variant,
-                                                                                   messages, fonts)
+                                                                                   messages, fonts, images)
                         document.write_pdf(target, finisher=PageLabels(front, is_rtl(config.language)),
                                            pdf_identifier=identifier(config, context), **variant)
                     finally:
@@ -95,14 +98,16 @@ def one_document(variant: dict[str, str]) -> bool:
     return bool(variant)
 
 
-def _in_parts(book: RenderedBook, target: Path, context: ExportContext, variant: dict[str, str]):
+def _in_parts(book: RenderedBook, target: Path, context: ExportContext, variant: dict[str, str],
+              images: dict[Path, bytes]):
     """Lay `book` out in parts, each page once, and join them into `target`.
+    `images`: the print-sized bytes of its images (export/images.py).
 
     Returns (page numbers, page breaks, warnings).
     """
     store = Store(context.layout.cache_dir) if context.layout.cache_dir else None
     guess = dict(context.facts.get(PAGE_NUMBERS, {}))
-    with Runner(context, variant, store, Keys(book, context, variant)) as run:
+    with Runner(context, variant, store, Keys(book, context, variant), images=images) as run:
         bodies = body_parts(book, context)
         guessed = [front_part(book, guess, context)] if guess else []
         laid = run(bodies + guessed, "laying out the PDF")
@@ -134,7 +139,7 @@ def _join(book: RenderedBook, context: ExportContext, front: Laid, bodies: list[
 
 
 def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant: dict[str, str],
-                              messages: list[str], fonts: ProjectFonts):
+                              messages: list[str], fonts: ProjectFonts, images: dict[Path, bytes]):
     """Lay out as one document with the printed page numbers filled in as text.
 
     The numbers start from a guess (the previous build's, else none), are
@@ -143,7 +148,7 @@ def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, varian
     """
     pages = dict(context.facts.get(PAGE_NUMBERS, {}))
     for _ in range(MAX_LAYOUTS):
-        source, document = layout(booklet_html(book, context, pages), book, variant, fonts)
+        source, document = layout(booklet_html(book, context, pages), book, variant, fonts, images=images)
         front = front_page_count(document, book)
         actual = _target_pages(document, book, front)
         if actual == pages:

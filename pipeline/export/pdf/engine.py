@@ -65,15 +65,17 @@ def stylesheets(book: RenderedBook) -> list[tuple[str, str]]:
     return sheets
 
 
-def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "ProjectFonts", extra_css: str = ""):
+def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "ProjectFonts", extra_css: str = "",
+           images: dict[Path, bytes] | None = None):
     """Parse and lay out the booklet; every file read goes through BookFetcher.
 
     `fonts` holds the faces WeasyPrint loads, until the document is written
     (then `fonts.close()`). `extra_css` comes after the booklet's stylesheets
-    (a part's override: see `furniture.py`).
+    (a part's override: see `furniture.py`). `images`: what to serve for
+    an image instead of its file (downsampled: see `export/images.py`).
     """
     characters = "".join(sorted(set(book_text(book.book, book_labels(book.book.config)))))
-    fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS), characters)
+    fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS), characters, images)
     size = PAGE_SIZES[book.book.config.pdf_page_size]
     sheets = [CSS(string=text, base_url=base, url_fetcher=fetcher, font_config=fonts)
               for text, base in stylesheets(book)]
@@ -89,7 +91,7 @@ def lay_out(part: Part, variant: dict[str, str]) -> Laid:
     fonts = ProjectFonts()
     try:
         with captured_warnings() as messages:
-            source, document = layout(part.html, part.book, variant, fonts, extra)
+            source, document = layout(part.html, part.book, variant, fonts, extra, part.images)
             out = io.BytesIO()
             document.write_pdf(out, **variant)
     finally:
@@ -201,12 +203,15 @@ def _config_without_fonts() -> int:
 
 
 class BookFetcher(URLFetcher):
-    """Serves only files inside the allowed folders; refuses everything else."""
+    """Serves only files inside the allowed folders; refuses everything else.
+    An image of `images` (by real path) is served as the bytes given there:
+    the print-sized copy of the file (the gate has passed its path)."""
 
-    def __init__(self, allowed: tuple[Path, ...], characters: str = ""):
+    def __init__(self, allowed: tuple[Path, ...], characters: str = "", images: dict[Path, bytes] | None = None):
         super().__init__(allowed_protocols={"file"})
         self.allowed = allowed
         self.characters = characters  # the book's: what a font collection's face is reduced to
+        self.images = images or {}
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         try:
@@ -217,8 +222,19 @@ class BookFetcher(URLFetcher):
             index = urlsplit(url).fragment
             return URLFetcherResponse(url, face_subset(path, int(index) if index.isdigit() else 0,
                                                        self.characters), {"Content-Type": "font/otf"})
-        data = image_bytes(path) if path.suffix.lower() == ".svg" else path.read_bytes()
-        return URLFetcherResponse(url, data, {"Content-Type": media_type(path)})
+        data = self.images.get(path)
+        if data is None:
+            data = image_bytes(path) if path.suffix.lower() == ".svg" else path.read_bytes()
+        return Served(url, data, {"Content-Type": media_type(path)})
+
+
+class Served(URLFetcherResponse):
+    """A response that is its bytes only. WeasyPrint's own gives a `file:`
+    URL's path, and an image with a path is embedded by reading that file
+    again, by name: the original photo, not the print-sized bytes served
+    (and a read past the gate)."""
+
+    path = None
 
 
 def identifier(config: BookConfig, context: ExportContext) -> bytes:

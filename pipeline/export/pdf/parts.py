@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from markupsafe import Markup
 
@@ -44,6 +45,9 @@ class Part:
     book: RenderedBook  # for a chunk, only its own articles
     html: str
     key: str = ""  # cache key (runner.Keys)
+    # The bytes served for its images, downsampled for print (export/images.py),
+    # by real path; an image not here is served as it is.
+    images: dict[Path, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -64,17 +64,20 @@ class Keys:
                 digest.update(f"|{entry.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         self.salt = digest.digest()
 
-    def keyed(self, part: Part) -> Part:
+    def keyed(self, part: Part, images: dict[Path, bytes]) -> Part:
+        """`part` with its key, and the bytes to serve for its images (of
+        `images`, the print-sized ones), which the key covers."""
         digest = hashlib.sha256(self.salt + f"|{part.kind}|".encode() + part.html.encode())
         resources = [p for item in part.book.articles for p in item.resources] if part.kind == "body" else []
         if part.kind == "front":
-            resources += [path for path in (part.book.book.cover, part.book.book.logo) if path is not None]
+            resources += [path.resolve() for path in (part.book.book.cover, part.book.book.logo) if path is not None]
+        served = {path: images[path] for path in resources if path in images}
         for path in resources:
             try:
-                digest.update(path.read_bytes())
+                digest.update(hashlib.sha256(served[path] if path in served else path.read_bytes()).digest())
             except OSError:
                 digest.update(b"missing")
-        return replace(part, key=digest.hexdigest())
+        return replace(part, key=digest.hexdigest(), images=served)
 
 
 class Executor(Protocol):
@@ -146,8 +149,9 @@ class Runner:
     (at once on an error)."""
 
     def __init__(self, context: ExportContext, variant: dict[str, str], store: Store | None, keys: Keys,
-                 executor: Executor | None = None):
+                 executor: Executor | None = None, images: dict[Path, bytes] | None = None):
         self.context, self.variant, self.store, self.keys = context, variant, store, keys
+        self.images = images or {}  # print-sized bytes of the book's images (export/images.py)
         self.executor = executor or local_executor(context.layout.jobs)
         self.used: set[str] = set()
 
@@ -159,7 +163,7 @@ class Runner:
 
     def __call__(self, parts: list[Part], stage: str) -> list[Laid]:
         """`parts` laid out, in their order."""
-        parts = [self.keys.keyed(part) for part in parts]
+        parts = [self.keys.keyed(part, self.images) for part in parts]
         results: list[Laid | None] = [self._cached(part) for part in parts]
         todo = [index for index, laid in enumerate(results) if laid is None]
         progress = self.context.progress
