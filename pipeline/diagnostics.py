@@ -52,6 +52,7 @@ CODES: dict[str, str] = {
     "R008": "a link points to a file that is not part of the book; its text is kept without the link",
     "R009": "a heading is empty; it is left out of the contents, nav and bookmarks",
     "R010": "template syntax of another tool ({{#include}}, {% %}) is printed as it is",
+    "R011": "a TeX formula cannot be typeset (unbalanced braces, an unknown command); it is shown as code",
     "X001": "the PDF renderer reported a problem",
     "X002": "the EPUB could not be written",
     "X003": "laying out the PDF took longer than the time limit",

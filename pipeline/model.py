@@ -86,6 +86,20 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Formula:
+    """A formula typeset for print: the renderer makes it (render/math.py) beside
+    the MathML it puts in the XHTML; the PDF draws this SVG in place of the
+    <math> whose alttext and display it has. Sizes in em of the text."""
+
+    tex: str
+    display: bool
+    svg: str  # self-contained: paths only, no font, no external reference
+    width: float
+    height: float
+    depth: float  # below the baseline
+
+
+@dataclass(frozen=True)
 class RenderedArticle:
     """An article as XHTML fragments; ids are prefixed with the article slug."""
 
@@ -98,6 +112,7 @@ class RenderedArticle:
     headings: tuple[Heading, ...]  # those the contents show ([book] toc-depth), empty ones never
     resources: tuple[Path, ...] = field(default=())  # files the body uses (images)
     title_html: str = ""  # the title as inline XHTML (code, emphasis)
+    formulas: tuple[Formula, ...] = field(default=())  # the body's math, drawn for the PDF
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from ...model import RenderedBook
 from ...styles import is_rtl
 from ...xhtml import article_for_html_parser
 from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported, holding_source_date
-from .booklet import booklet_html, with_footnotes_at_calls
+from .booklet import booklet_html, with_footnotes_at_calls, with_math_images
 from .engine import (
     FetchRefused,
     PageLabels,
@@ -56,8 +56,8 @@ class PdfExporter:
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
         # Once per export, not per layout pass: every pass and chunk reuses it.
-        book = replace(book, articles=tuple(article_for_html_parser(with_footnotes_at_calls(item))
-                                            for item in book.articles))
+        book = replace(book, articles=tuple(
+            article_for_html_parser(with_footnotes_at_calls(with_math_images(item))) for item in book.articles))
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         with captured_warnings() as messages, holding_source_date(context.timestamp):
             try:

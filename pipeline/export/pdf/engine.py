@@ -23,7 +23,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ...fonts import FONT_DIRS, book_text, face_subset
 from ...model import PAGE_SIZES, BookConfig, PageBreak, RenderedBook
-from ...resources import ResourceRefused, image_bytes, media_type, resolve_url
+from ...resources import ImageRejected, ResourceRefused, image_bytes, media_type, resolve_url, svg_data_uri
 from ...styles import book_labels, is_rtl, styles_dir
 from .. import ExportContext
 from ..pagebreaks import block_elements, letters
@@ -184,6 +184,11 @@ class BookFetcher(URLFetcher):
         self.characters = characters  # the book's: what a font collection's face is reduced to
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        if url.startswith("data:"):  # a formula's SVG (booklet.with_math_images), checked as images are
+            try:
+                return URLFetcherResponse(url, svg_data_uri(url), {"Content-Type": "image/svg+xml"})
+            except ImageRejected as exc:
+                raise FatalURLFetchingError(str(exc)) from None
         try:
             path = resolve_url(url, self.allowed)
         except ResourceRefused as exc:
