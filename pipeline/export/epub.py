@@ -31,6 +31,7 @@ from .cover import cover_png
 
 EPUB_NS = "http://www.idpf.org/2007/ops"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 TEXT_DIR = "text"
 # Front-matter documents have an underscore in their names, which article
 # slugs never have: no article can collide with them. Manifest ids of
@@ -85,6 +86,7 @@ class EpubExporter:
             pages=_page_list(book, chapters, pagination), **page).encode()
 
         documents = [cover_page, title, notice, nav, *chapters]
+        _declare_mathml(documents)
         for item in (cover_image, *documents):
             package.add_item(item)
         images = _add_images(package, book)
@@ -107,6 +109,15 @@ class EpubExporter:
         except Exception as exc:  # ebooklib raises bare exceptions on bad packages
             return Exported((error("X002", f"could not write the EPUB: {exc}"),))
         return Exported()
+
+
+def _declare_mathml(documents: list["_Document"]) -> None:
+    """The package says which documents hold MathML (`properties="mathml"`,
+    EPUBCheck's OPF-014): those with an element of its namespace."""
+    for document in documents:
+        root = etree.fromstring(document.content)
+        if root.find(f".//{{{MATHML_NS}}}math") is not None and "mathml" not in document.properties:
+            document.properties.append("mathml")
 
 
 def _cover(book: RenderedBook, page: dict) -> tuple[epub.EpubCover, "_Document"]:
@@ -366,6 +377,8 @@ def _accessibility(package: epub.EpubBook, book: RenderedBook, documents: list["
         features.append("alternativeText")
     if has_pages:
         features += ["printPageNumbers", "pageNavigation"]
+    if any("mathml" in document.properties for document in documents):
+        features.append("MathML")  # each formula with its TeX as alttext
     # The summary claims conformance exactly when dcterms:conformsTo does (below).
     summary = (words["accessibility_conformance"] if all_alt else "") + words["accessibility_summary"]
     if has_pages:
