@@ -20,6 +20,7 @@ TeX shown as code.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 from lxml import etree
@@ -88,7 +89,9 @@ def to_mathml(tex: str, display: bool) -> etree._Element:
 
 def to_formula(mathml: etree._Element, tex: str, display: bool) -> Formula:
     """The SVG of a <math> element, with its size and depth in em."""
-    import ziamath
+    with warnings.catch_warnings():  # ziamath 0.13 finds its font with a deprecated importlib call
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import ziamath
 
     try:
         drawing = ziamath.Math(etree.tostring(mathml, encoding="unicode"), size=EM, margin=0)
