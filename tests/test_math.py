@@ -145,3 +145,18 @@ def test_malformed_tex_is_a_located_error_and_shown_as_code(tmp_path):
     body = etree.fromstring(f"<div>{rendered.articles[0].body_html}</div>")
     assert [c.text for c in body.iterfind(".//*[@class='math-error']/code")] == ["\\frac{1}{", "\\foo{x}"]
     assert [m.get("alttext") for m in body.iter(f"{MATHML}math")] == ["a^2"]
+
+
+def test_formulas_that_would_take_too_long_are_errors_not_hangs(tmp_path):
+    """ziamath's time doubles with each level of nesting: a formula is drawn
+    within MAX_SECONDS or reported; a huge one is refused before any drawing."""
+    from pipeline.render.math import MAX_TEX
+
+    nested = "\\left(" * 14 + "x" + "\\right)" * 14
+    manuscript = f"---\ntitle: Deep\n---\n\nDeep: ${nested}$.\n\nLong: ${'a+' * MAX_TEX}b$.\n"
+    folder = write_book(tmp_path / "book", TOML, {"deep.md": manuscript})
+    book, _ = load_book(folder)
+    _, diagnostics = render_book(book)
+    found = [(d.code, d.line, d.message) for d in diagnostics]
+    assert [(code, line) for code, line, _ in found] == [("R011", 5), ("R011", 7)]
+    assert "more than 3 s" in found[0][2] and "the limit is 4,000" in found[1][2]

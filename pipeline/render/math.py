@@ -20,8 +20,12 @@ TeX shown as code.
 from __future__ import annotations
 
 import re
+import signal
+import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 
@@ -29,6 +33,8 @@ from ..model import Formula
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 EM = 20.0  # ziamath's base size (SVG units per em); sizes are given in em
+MAX_TEX = 4000  # characters of one formula (ziamath's time grows faster than its length)
+MAX_SECONDS = 3.0  # to draw one formula
 
 # MathML 3 presentation elements and attributes that EPUB 3 accepts and
 # latex2mathml writes. Anything else is dropped (element with its content).
@@ -61,11 +67,25 @@ class Typeset:
 
 
 def typeset(tex: str, display: bool) -> Typeset:
-    """MathML and SVG of `tex`, or TexError."""
-    tex = tex.strip()
-    _check_braces(tex)
-    mathml = to_mathml(tex, display)
-    return Typeset(mathml, to_formula(mathml, tex, display))
+    """MathML and SVG of `tex`, or TexError. A formula met again (the same
+    TeX, the same display) is not drawn again."""
+    made = _typeset(tex.strip(), display)
+    if isinstance(made, TexError):
+        raise TexError(str(made))
+    markup, formula = made
+    return Typeset(etree.fromstring(markup), formula)
+
+
+@lru_cache(maxsize=4096)
+def _typeset(tex: str, display: bool) -> tuple[str, Formula] | TexError:
+    try:
+        if len(tex) > MAX_TEX:
+            raise TexError(f"the formula has {len(tex):,} characters; the limit is {MAX_TEX:,}")
+        _check_braces(tex)
+        mathml = to_mathml(tex, display)
+        return etree.tostring(mathml, encoding="unicode"), to_formula(mathml, tex, display)
+    except TexError as exc:
+        return exc
 
 
 def to_mathml(tex: str, display: bool) -> etree._Element:
@@ -94,13 +114,42 @@ def to_formula(mathml: etree._Element, tex: str, display: bool) -> Formula:
         import ziamath
 
     try:
-        drawing = ziamath.Math(etree.tostring(mathml, encoding="unicode"), size=EM, margin=0)
-        svg = drawing.svg()
-        box = drawing.node.bbox
+        with _time_limit(MAX_SECONDS):
+            drawing = ziamath.Math(etree.tostring(mathml, encoding="unicode"), size=EM, margin=0)
+            svg = drawing.svg()
+            box = drawing.node.bbox
+    except _TooSlow:
+        raise TexError(f"the formula takes more than {MAX_SECONDS:g} s to draw (nested too deeply?); "
+                       "simplify it or split it") from None
     except Exception as exc:  # ziamath raises whatever its nodes raise
         raise TexError(f"the formula cannot be drawn ({exc.__class__.__name__})") from None
     return Formula(tex=tex, display=display, svg=svg, width=round((box.xmax - box.xmin) / EM, 3),
                    height=round((box.ymax - box.ymin) / EM, 3), depth=round(-box.ymin / EM, 3))
+
+
+class _TooSlow(BaseException):
+    """Not an Exception: ziamath's own handlers must not swallow it."""
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Stop a drawing after `seconds` (SIGALRM, as the PDF layout's limit): ziamath's
+    time doubles with each level of nesting, and a manuscript can nest at will.
+    Signals reach only the main thread; elsewhere the TeX's length is the only cap."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _TooSlow()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)  # again every 50 ms, should one be swallowed
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _check_braces(tex: str) -> None:
