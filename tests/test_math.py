@@ -160,3 +160,24 @@ def test_formulas_that_would_take_too_long_are_errors_not_hangs(tmp_path):
     found = [(d.code, d.line, d.message) for d in diagnostics]
     assert [(code, line) for code, line, _ in found] == [("R011", 5), ("R011", 7)]
     assert "more than 3 s" in found[0][2] and "the limit is 4,000" in found[1][2]
+
+
+def test_the_pdfs_data_uris_are_checked_as_svg_images():
+    """The PDF's fetcher serves a data: URI only as a safe SVG (resources.check_svg):
+    the renderer's formulas pass, a script or a reference out does not."""
+    import base64
+
+    from pipeline.render.math import typeset
+    from pipeline.resources import ImageRejected, svg_data_uri
+
+    def uri(svg: str, kind: str = "image/svg+xml") -> str:
+        return f"data:{kind};base64," + base64.b64encode(svg.encode()).decode()
+
+    formula = typeset("\\sqrt{x^2 + y^2}", False).formula
+    assert svg_data_uri(uri(formula.svg)).startswith(b"<svg")
+    assert formula.width > formula.height > formula.depth > 0
+    for bad in (uri('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+                uri('<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>'),
+                uri("<p>html</p>", "text/html"), "data:image/svg+xml,<svg/>", "data:image/svg+xml;base64,!!"):
+        with pytest.raises(ImageRejected):
+            svg_data_uri(bad)
