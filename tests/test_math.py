@@ -181,3 +181,20 @@ def test_the_pdfs_data_uris_are_checked_as_svg_images():
                 uri("<p>html</p>", "text/html"), "data:image/svg+xml,<svg/>", "data:image/svg+xml;base64,!!"):
         with pytest.raises(ImageRejected):
             svg_data_uri(bad)
+
+
+def test_tagged_pdf_gives_each_formula_its_tex_as_alt_text(tmp_path):
+    """PDF/UA: each formula is a Figure whose /Alt is its TeX (what a screen reader reads)."""
+    folder = write_book(tmp_path / "book", TOML, {"orbits.md": MATH})
+    result = build(folder, tmp_path / "out", formats=("pdf",), pdf_variant="pdf/ua-1")
+    assert result.diagnostics == (), [d.format() for d in result.diagnostics]
+    alts, stack = [], [PdfReader(result.outputs[0]).trailer["/Root"]["/StructTreeRoot"]]
+    while stack:
+        node = stack.pop().get_object()
+        if not hasattr(node, "get"):
+            continue
+        if node.get("/S") == "/Figure":
+            alts.append(str(node.get("/Alt")))
+        kids = node.get("/K")
+        stack.extend(reversed(kids if isinstance(kids, list) else [kids] if kids is not None else []))
+    assert alts == TEX
