@@ -79,6 +79,8 @@ def typeset(tex: str, display: bool) -> Typeset:
 @lru_cache(maxsize=4096)
 def _typeset(tex: str, display: bool) -> tuple[str, Formula] | TexError:
     try:
+        if not tex:
+            raise TexError("the formula is empty")
         if len(tex) > MAX_TEX:
             raise TexError(f"the formula has {len(tex):,} characters; the limit is {MAX_TEX:,}")
         _check_braces(tex)
@@ -95,7 +97,8 @@ def to_mathml(tex: str, display: bool) -> etree._Element:
         markup = convert(tex, display="block" if display else "inline")
         root = etree.fromstring(markup, etree.XMLParser(resolve_entities=False, no_network=True))
     except (etree.XMLSyntaxError, RecursionError):
-        raise TexError("the formula cannot be converted") from None
+        why = " (an & outside a matrix or an alignment?)" if "&" in tex else ""
+        raise TexError(f"the formula cannot be converted{why}") from None
     except Exception as exc:  # latex2mathml's errors share no base class
         raise TexError(_explain(exc)) from None
     _allow(root)
