@@ -53,6 +53,7 @@ CODES: dict[str, str] = {
     "R008": "a link points to a file that is not part of the book; its text is kept without the link",
     "R009": "a heading is empty; it is left out of the contents, nav and bookmarks",
     "R010": "template syntax of another tool ({{#include}}, {% %}) is printed as it is",
+    "R011": "a TeX formula cannot be typeset (unbalanced braces, an unknown command); it is shown as code",
     "R014": "a cross-reference (@fig-…, @tbl-…, @eq-…, @sec-…) names an id no numbered element has",
     "R016": "a code block names a language Pygments does not know; it is printed without highlighting",
     "X001": "the PDF renderer reported a problem",

@@ -103,6 +103,20 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Formula:
+    """A formula typeset for print: the renderer makes it (render/math.py) beside
+    the MathML it puts in the XHTML; the PDF draws this SVG in place of the
+    <math> whose alttext and display it has. Sizes in em of the text."""
+
+    tex: str
+    display: bool
+    svg: str  # self-contained: paths only, no font, no external reference
+    width: float
+    height: float
+    depth: float  # below the baseline
+
+
+@dataclass(frozen=True)
 class RenderedArticle:
     """An article as XHTML fragments; ids are prefixed with the article slug."""
 
@@ -116,6 +130,7 @@ class RenderedArticle:
     resources: tuple[Path, ...] = field(default=())  # files the body uses (images)
     title_html: str = ""  # the title as inline XHTML (code, emphasis)
     targets: tuple[str, ...] = ()  # ids of its numbered elements (figures, tables…), which references name
+    formulas: tuple[Formula, ...] = field(default=())  # the body's math, drawn for the PDF
 
 
 @dataclass(frozen=True)

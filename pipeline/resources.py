@@ -181,12 +181,32 @@ def image_bytes(path: Path) -> bytes:
 
 
 def _inspect_svg(path: Path) -> ImageInfo:
+    return check_svg(path.read_bytes())  # at most MAX_BYTES, checked by the caller
+
+
+def svg_data_uri(url: str) -> bytes:
+    """The SVG of a `data:image/svg+xml;base64,` URI (the renderer's formulas,
+    drawn in the PDF), checked as an SVG file is; anything else is refused."""
+    import base64
+    import binascii
+
+    head, _, payload = url.partition(",")
+    if head != "data:image/svg+xml;base64" or len(payload) > MAX_BYTES * 4 // 3 + 4:
+        raise ImageRejected("only base64 SVG data: URIs of the renderer are accepted")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageRejected("the data: URI is not valid base64") from None
+    check_svg(data)
+    return data
+
+
+def check_svg(data: bytes) -> ImageInfo:
     """Parse without entities, DTDs or network; refuse external references."""
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False, dtd_validation=False)
-    data = path.read_bytes()  # at most MAX_BYTES, checked by the caller
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:

@@ -246,7 +246,7 @@ def test_public_markdown_builds_a_silent_epub_or_fails_with_located_errors(tmp_p
             return
         errors = [line for line in err.splitlines() if "error[" in line]
         assert errors and all(line.split("error[")[1][:4] in ("R002", "M001", "M002", "M005", "M006",
-                                                              "M008", "R005") for line in errors), errors
+                                                              "M008", "R005", "R011") for line in errors), errors
         located = {line.split(":")[0] for line in errors if line.split(":")[1].isdigit()}
         assert len(located) and all(Path(name).parent == book for name in located), errors
         for name in located:

@@ -34,6 +34,7 @@ from .images import epub_images
 
 EPUB_NS = "http://www.idpf.org/2007/ops"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 TEXT_DIR = "text"
 # Front-matter documents have an underscore in their names, which article
 # slugs never have: no article can collide with them. Manifest ids of
@@ -99,6 +100,7 @@ class EpubExporter:
         # in the package (reading systems' own contents), not in the spine.
         documents = [cover_page, title, *([] if compact else [notice, nav]), *chapters]
         packaged = [*documents, *([nav] if compact else [])]  # every content document
+        _declare_mathml(packaged)
         for item in (cover_image, *([logo] if logo else []), *packaged):
             package.add_item(item)
         images = _add_images(package, book, pictures)
@@ -128,6 +130,15 @@ class EpubExporter:
         except Exception as exc:  # ebooklib raises bare exceptions on bad packages
             return Exported((error("X002", f"could not write the EPUB: {exc}"),))
         return Exported()
+
+
+def _declare_mathml(documents: list["_Document"]) -> None:
+    """The package says which documents hold MathML (`properties="mathml"`,
+    EPUBCheck's OPF-014): those with an element of its namespace."""
+    for document in documents:
+        root = etree.fromstring(document.content)
+        if root.find(f".//{{{MATHML_NS}}}math") is not None and "mathml" not in document.properties:
+            document.properties.append("mathml")
 
 
 def _logo(book: RenderedBook) -> epub.EpubItem | None:
@@ -435,6 +446,8 @@ def _accessibility(package: epub.EpubBook, book: RenderedBook, documents: list["
         features.append("alternativeText")
     if has_pages:
         features += ["printPageNumbers", "pageNavigation"]
+    if any("mathml" in document.properties for document in documents):
+        features.append("MathML")  # each formula with its TeX as alttext
     # The summary claims conformance exactly when dcterms:conformsTo does (below).
     summary = (words["accessibility_conformance"] if all_alt else "") + words["accessibility_summary"]
     if has_pages:

@@ -10,6 +10,8 @@ manuscript and Markdown's own output look the same:
   articles joined into one booklet keep unique ids (the mdBook print problem);
 - collects the section headings for the contents and the bookmarks;
 - turns a paragraph holding only an image into a figure with a caption;
+- typesets TeX math (math.py): MathML in the XHTML, an SVG of each formula
+  beside it for the PDF; malformed TeX is reported and shown as code;
 - numbers figures, tables, equations and sections and resolves references
   to them (`@fig-id`: xref.py), once every article is rendered;
 - checks every image (inside the book, an image by content, within limits)
@@ -30,12 +32,13 @@ from markupsafe import escape
 
 from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
 from ..load.sourcetext import position
-from ..model import Article, Book, Heading, RenderedArticle, RenderedBook
+from ..model import Article, Book, Formula, Heading, RenderedArticle, RenderedBook
 from ..styles import labels
 from ..resources import ImageRejected, ResourceRefused, book_images, inside, inspect_image
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .code import highlight_code
 from .markdown import to_html, to_inline_html
+from .math import TexError, typeset
 from .quotes import smarten_text, smarten_tree
 from .xref import Numbering, Reference, Target, mark_references, number_article, resolve
 
@@ -182,6 +185,7 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
         resources=tuple(processor.resources),
         title_html=render_title(article, language),
         targets=tuple(f"{processor.prefix}{target.key}" for target in processor.targets),
+        formulas=tuple(processor.formulas),
     ), diagnostics, processor.cross_links, _Numbered(tuple(processor.targets), tuple(processor.references), words)
 
 
@@ -251,7 +255,9 @@ class _ArticleProcessor:
         self.prefix = f"{article.slug}--"
         self.headings: list[Heading] = []
         self.resources: list[Path] = []
+        self.formulas: list[Formula] = []
         self.diagnostics: list[Diagnostic] = []
+        self.math_seen: dict[str, int] = {}
 
     def run(self, root: etree._Element) -> None:
         if _depth(root) > MAX_DEPTH:
@@ -263,6 +269,7 @@ class _ArticleProcessor:
                 root.remove(child)
             root.text = None
             return
+        self._typeset_math(root)
         self._make_figures(root)
         _mark_wide_tables(root)
         _relative_levels(root, self.article.title_level)
@@ -388,6 +395,50 @@ class _ArticleProcessor:
                     etree.SubElement(figure, "figcaption").text = caption
                 paragraph.getparent().replace(paragraph, figure)
 
+    def _typeset_math(self, root: etree._Element) -> None:
+        """The TeX the Markdown step left in `span.math` / `div.math` becomes
+        MathML (and an SVG for the PDF); malformed TeX stays, as code."""
+        for element in list(root.iter("span", "div")):
+            classes = (element.get("class") or "").split()
+            if "math" not in classes or not {"inline", "display"} & set(classes):
+                continue
+            tex = "".join(element.itertext()).strip()
+            display = "display" in classes
+            for child in list(element):
+                element.remove(child)
+            try:
+                made = typeset(tex, display)
+            except TexError as exc:
+                line, column = self._locate_math(tex)
+                self.diagnostics.append(error(
+                    "R011", f"the formula '{_shorten(tex)}' cannot be typeset: {exc}",
+                    hint="correct the TeX (balanced braces, known commands); it is printed as code meanwhile",
+                    path=self.article.source_path, line=line, column=column))
+                element.set("class", "math-error")
+                element.text = None
+                etree.SubElement(element, "code").text = tex
+                continue
+            element.text = None
+            element.append(made.mathml)
+            self.formulas.append(made.formula)
+
+    def _locate_math(self, tex: str) -> tuple[int, int]:
+        """Where the formula starts: its opening `$` (the nth formula with the same first line)."""
+        first = next((line.strip() for line in tex.split("\n") if line.strip()), "")
+        nth = self.math_seen[first] = self.math_seen.get(first, 0) + 1
+        lines = self.article.body.split("\n")
+        for number, line in enumerate(lines):
+            column = line.find(first)
+            while column >= 0:
+                nth -= 1
+                if not nth:
+                    opening = line.rfind("$", 0, column + 1)
+                    while opening > 0 and line[opening - 1] == "$":
+                        opening -= 1
+                    return self.article.body_line + number, (opening if opening >= 0 else column) + 1
+                column = line.find(first, column + 1)
+        return self.article.body_line, 1
+
     def _check_image(self, image: etree._Element) -> None:
         src = image.get("src") or ""
         # The sanitizer empties unsafe URLs (file:, data:): then find the image by its alt text.
@@ -452,6 +503,11 @@ class _ArticleProcessor:
 
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def heading_id(text: str) -> str:

@@ -4,7 +4,9 @@ The dialect is CommonMark (markdown-it-py passes its spec) plus what authors
 of real books write, each from a maintained plugin rather than a rule of our
 own: GFM tables, strikethrough, autolinks (`www.…` too) and task lists;
 footnotes, inline `^[…]` notes included; definition lists; `{#id .class}`
-attributes on headings, images, links, inline code and blocks (tables).
+attributes on headings, images, links, inline code and blocks (tables);
+TeX math between dollars, by pandoc's rules (`$x$` inline, `$$x$$` display,
+`$$x$$ {#eq-id}` an equation with an id), left as TeX for math.py.
 
 `to_html` is only the parser: its HTML is neither sanitized nor processed for
 the book (render.py does both). One parser is made per call, as MkDocs makes
@@ -17,12 +19,15 @@ import re
 from collections.abc import Sequence
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
 from mdit_py_plugins.attrs.parse import ParseError, parse as parse_attrs
 from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
@@ -57,13 +62,85 @@ def make_parser() -> MarkdownIt:
     md.use(deflist_plugin)
     md.use(attrs_plugin)  # after images, links, inline code
     md.use(attrs_block_plugin)  # a `{#id .class}` line before a block (a table)
+    # Pandoc's rules: `$` opens before a non-space, closes after one and not
+    # before a digit, so "$5 and $10" stays text; `$$…$$` in a paragraph is
+    # display math too; no blank line inside a display.
+    md.use(dollarmath_plugin, allow_labels=False, allow_space=False, allow_digits=False,
+           allow_blank_lines=False, double_inline=True)
+    md.block.ruler.before("math_block", "math_block_attrs", _display_with_attrs)
     md.core.ruler.push("heading_attrs", _heading_attrs)
     md.core.ruler.push("percent_attrs", _percent_attrs)
     md.core.ruler.push("table_captions", _table_captions)
     md.core.ruler.push("fence_language", _fence_language)
-    for name, rule in _FOOTNOTE_RULES.items():
+    for name, rule in {**_FOOTNOTE_RULES, **_MATH_RULES}.items():
         md.add_render_rule(name, rule)
     return md
+
+
+_CLOSING_ATTRS = re.compile(r"\$\$[ \t]*(\{[^{}]*\})[ \t]*")
+
+
+def _display_with_attrs(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """`$$…$$ {#eq-id}` (Quarto): a display whose closing `$$` is followed by
+    attributes, on one line or several. dollarmath reads only MyST's `$$…$$ (label)`;
+    every other display is left to it."""
+    if state.sCount[start_line] - state.blkIndent >= 4:
+        return False  # an indented code block
+    start = state.bMarks[start_line] + state.tShift[start_line]
+    if not state.src.startswith("$$", start):
+        return False
+    parts = []
+    for line in range(start_line, end_line):
+        begin = start + 2 if line == start_line else state.bMarks[line] + state.tShift[line]
+        text = state.src[begin:state.eMarks[line]]
+        if line > start_line and not text.strip():
+            return False  # a blank line: no display
+        close = text.find("$$")
+        if close < 0:
+            parts.append(text)
+            continue
+        match = _CLOSING_ATTRS.fullmatch(text, close)
+        if not match:
+            return False
+        try:
+            _, attrs = parse_attrs(match.group(1))
+        except ParseError:
+            return False
+        if not silent:
+            token = state.push("math_block_label", "math", 0)
+            token.block = True
+            token.content = "\n".join([*parts, text[:close]])
+            token.markup = "$$"
+            token.info = attrs.get("id", "")
+            token.map = [start_line, line + 1]
+        state.line = line + 1
+        return True
+    return False
+
+
+# Math as its TeX, in the elements math.py typesets (pandoc's classes).
+
+
+def _math_inline(self, tokens: Sequence[Token], index: int, options: OptionsDict, env: EnvType) -> str:
+    return f'<span class="math inline">{escapeHtml(tokens[index].content.strip())}</span>'
+
+
+def _math_inline_display(self, tokens, index, options, env) -> str:
+    return f'<span class="math display">{escapeHtml(tokens[index].content.strip())}</span>'
+
+
+def _math_block(self, tokens, index, options, env) -> str:
+    token = tokens[index]
+    ident = f' id="{escapeHtml(token.info)}"' if token.info else ""
+    return f'<div class="math display"{ident}>{escapeHtml(token.content.strip())}</div>\n'
+
+
+_MATH_RULES = {
+    "math_inline": _math_inline,
+    "math_inline_double": _math_inline_display,
+    "math_block": _math_block,
+    "math_block_label": _math_block,
+}
 
 
 _TRAILING_ATTRS = re.compile(r"\s+(\{[^{}]*\})\s*$")

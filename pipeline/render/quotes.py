@@ -46,7 +46,7 @@ QUOTES: dict[str, tuple[str, str, str, str]] = {
     "sv": ("”", "”", "’", "’"),
     "fi": ("”", "”", "’", "’"),
 }
-CODE = {"code", "pre", "kbd", "samp", "script", "style"}
+CODE = {"code", "pre", "kbd", "samp", "script", "style", "{http://www.w3.org/1998/Math/MathML}math"}
 _OPENING_CONTEXT = re.compile(r"[\s(\[{\u2014\u2013/\-«‹„‚“‘「『]")
 
 

@@ -30,7 +30,7 @@ from ...styles import is_rtl
 from ...xhtml import article_for_html_parser
 from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported, holding_source_date
 from ..images import pdf_images
-from .booklet import booklet_html, with_footnotes_at_calls, with_short_tables_kept
+from .booklet import booklet_html, with_footnotes_at_calls, with_math_images, with_short_tables_kept
 from .engine import (
     FetchRefused,
     PageLabels,
@@ -58,7 +58,7 @@ class PdfExporter:
         config = book.book.config
         # Once per export, not per layout pass: every pass and chunk reuses it.
         book = replace(book, articles=tuple(article_for_html_parser(with_short_tables_kept(
-            with_footnotes_at_calls(item))) for item in book.articles))
+            with_footnotes_at_calls(with_math_images(item)))) for item in book.articles))
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         context.progress.start("sizing images for print")
         images = pdf_images(book, Store(context.image_cache) if context.image_cache else None, context.version)

@@ -1,10 +1,13 @@
 """The booklet's HTML: the rendered book in `styles/templates/booklet.html`,
 with each footnote moved to its call (CSS `float: footnote` then sets it at
-the foot of the page where it is called). No layout here (see `engine`).
+the foot of the page where it is called), and each formula's MathML, which
+WeasyPrint does not draw, swapped for the SVG the renderer made of it. No
+layout here (see `engine`).
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import replace
 
@@ -13,7 +16,7 @@ from markupsafe import Markup, escape
 
 from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
 from ...styles import direction
-from ...model import BookConfig, RenderedArticle, RenderedBook
+from ...model import BookConfig, Formula, RenderedArticle, RenderedBook
 from ...styles import book_labels, render_template
 from ...xhtml import (footnote_backlinks, footnote_blocks, footnote_calls, has_footnotes, parse_fragment,
                      serialize_children)
@@ -145,6 +148,44 @@ def with_footnotes_at_calls(item: RenderedArticle) -> RenderedArticle:
     for block, _ in blocks:
         block.getparent().remove(block)
     return replace(item, body_html=Markup(serialize_children(root)))
+
+
+MATH = "{http://www.w3.org/1998/Math/MathML}math"
+
+
+def with_math_images(item: RenderedArticle) -> RenderedArticle:
+    """Each <math> becomes an <img> of its SVG (a data: URI: one self-contained
+    image per formula, whose glyph ids cannot clash with another's, served
+    only after the image checks; see engine.BookFetcher), sized in em so that
+    it follows the text's size, its baseline on the text's, its TeX the alt
+    text (PDF/UA) and never the PDF's text."""
+    if not item.formulas:
+        return item
+    drawn = {(formula.tex, formula.display): formula for formula in item.formulas}
+    root = parse_fragment(item.body_html)
+    for math in list(root.iter(MATH)):
+        formula = drawn.get((math.get("alttext") or "", math.get("display") == "block"))
+        if formula is None:
+            continue
+        image = etree.Element("img", {"class": "math-display" if formula.display else "math-inline",
+                                      "src": _data_uri(formula), "alt": formula.tex,
+                                      "style": _math_style(formula)})
+        image.tail = math.tail
+        math.getparent().replace(math, image)
+    return replace(item, body_html=Markup(serialize_children(root)))
+
+
+def _data_uri(formula: Formula) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(formula.svg.encode("utf-8")).decode("ascii")
+
+
+def _math_style(formula: Formula) -> str:
+    """Its size in em; an inline formula's depth below the baseline. A display
+    gets its width only: print.css lets it shrink to the measure, its height
+    following."""
+    if formula.display:
+        return f"width: {formula.width:g}em"
+    return f"width: {formula.width:g}em; height: {formula.height:g}em; vertical-align: -{formula.depth:g}em"
 
 
 def _remove_keeping_tail(element: etree._Element) -> None:

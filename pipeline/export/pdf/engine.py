@@ -23,7 +23,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ...fonts import FONT_DIRS, book_text, face_subset
 from ...model import PAGE_SIZES, BookConfig, PageBreak, RenderedBook
-from ...resources import ResourceRefused, image_bytes, media_type, resolve_url
+from ...resources import ImageRejected, ResourceRefused, image_bytes, media_type, resolve_url, svg_data_uri
 from ...styles import book_file, book_labels, design_css, is_rtl, styles_dir
 from .. import ExportContext
 from ..pagebreaks import block_elements, letters
@@ -214,6 +214,11 @@ class BookFetcher(URLFetcher):
         self.images = images or {}
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        if url.startswith("data:"):  # a formula's SVG (booklet.with_math_images), checked as images are
+            try:
+                return URLFetcherResponse(url, svg_data_uri(url), {"Content-Type": "image/svg+xml"})
+            except ImageRejected as exc:
+                raise FatalURLFetchingError(str(exc)) from None
         try:
             path = resolve_url(url, self.allowed)
         except ResourceRefused as exc:
