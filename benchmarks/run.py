@@ -117,6 +117,7 @@ class SizeResult:
     book: str = "synthetic"  # or SEED
     samples: dict[str, list[Sample]] = field(default_factory=dict)
     output_bytes: dict[str, int] = field(default_factory=dict)
+    output_pages: dict[str, int] = field(default_factory=dict)  # PDF page counts: ours, pandoc's two
 
     @property
     def label(self) -> str:
@@ -173,9 +174,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--report-from", type=Path, default=None, metavar="RESULTS_JSON",
                         help="measure nothing: rewrite results.md and results.png into --out from a "
                              "results.json written earlier (e.g. after installing matplotlib)")
+    parser.add_argument("--count-pages", action="store_true",
+                        help="with --report-from: first count the PDF pages of books measured without "
+                             "page counts (builds each once more, untimed), and rewrite results.json")
     args = parser.parse_args(argv)
     if (args.runs is not None and args.runs < 1) or args.big_runs < 1:
         parser.error("--runs and --big-runs must be at least 1")
+    if args.count_pages and not args.report_from:
+        parser.error("--count-pages goes with --report-from (a measuring run counts pages itself)")
     return args
 
 
@@ -407,6 +413,7 @@ def one_run(result: SizeResult, book: Path, manuscripts: list[Path], run: int, s
         record("pandoc_paged", pandoc_command(pandoc, theirs.articles, out / "paged.pdf", theirs, paged=True))
         result.output_bytes.update({"pandoc_pdf": (out / "book.pdf").stat().st_size,
                                     "pandoc_paged": (out / "paged.pdf").stat().st_size})
+        result.output_pages = pdf_pages(work / "out-pdf", out)
     if result.book == SEED:  # what any build pays before its first page: start-up and imports
         record("imports", [sys.executable, "-c", IMPORTS])
         record("weasyprint_import", [sys.executable, "-c", "import weasyprint"])
@@ -415,6 +422,34 @@ def one_run(result: SizeResult, book: Path, manuscripts: list[Path], run: int, s
         record(ONE_PIECE, [sys.executable, str(HERE / "onepiece.py"), str(book), "--out", str(one_piece),
                            "--format", "pdf", *setup.build_options])
         result.output_bytes["pdf_one_piece"] = output_sizes(one_piece)["pdf"]
+
+
+def pdf_pages(ours_dir: Path, pandoc_dir: Path) -> dict[str, int]:
+    """Page counts of our PDF and pandoc's two, for the time per page (outside any timing)."""
+    from pypdf import PdfReader  # a dependency of the pipeline, so in the venv
+
+    ours_pdf = next(ours_dir.glob("*.pdf"))
+    return {key: len(PdfReader(path).pages) for key, path in
+            (("pdf", ours_pdf), ("pandoc_pdf", pandoc_dir / "book.pdf"), ("pandoc_paged", pandoc_dir / "paged.pdf"))}
+
+
+def count_pages(results: list[SizeResult], root: Path, setup: Setup) -> None:
+    """For results measured before page counts were recorded: build each book once more
+    (our PDF, pandoc's two; untimed) and count the pages. The books are deterministic,
+    so the counts are those of the measured builds."""
+    for result in results:
+        if result.output_pages or not setup.pandoc:
+            continue
+        print(f"  counting pages: {result.label} articles", flush=True)
+        book, manuscripts = book_for(SEED if result.book == SEED else result.articles, root, setup)
+        theirs = pandoc_book(book, manuscripts, root / "books" / f"{book.name}-pandoc")
+        out, pandoc_out = fresh_dir(setup.work / "out-pdf"), fresh_dir(setup.work / "out-pandoc")
+        measured(ours(setup, book, out, "pdf"), setup.env, setup.work)
+        measured(pandoc_command(setup.pandoc, theirs.articles, pandoc_out / "book.pdf", theirs), setup.env,
+                 setup.work)
+        measured(pandoc_command(setup.pandoc, theirs.articles, pandoc_out / "paged.pdf", theirs, paged=True),
+                 setup.env, setup.work)
+        result.output_pages = pdf_pages(out, pandoc_out)
 
 
 def book_for(size: int | str, root: Path, setup: Setup) -> tuple[Path, list[Path]]:
@@ -477,7 +512,8 @@ def pandoc_table(results: list[SizeResult]) -> str:
                 "PDF+EPUB ours/plain", "PDF+EPUB ours/paged",
                 "Ours PDF (s)", "pandoc plain PDF (s)", "pandoc paged PDF (s)", "PDF ours/plain", "PDF ours/paged",
                 "Ours EPUB (s)", "pandoc EPUB (s)", "EPUB ours/pandoc",
-                "Peak RSS (MiB): ours PDF, pandoc plain, paged", "PDF (MB): ours, plain, paged"]
+                "Peak RSS (MiB): ours PDF, pandoc plain, paged", "PDF (MB): ours, plain, paged",
+                "Pages: ours, plain, paged", "PDF ms per page: ours, plain, paged"]
     rows = []
     for r in results:
         sizes = [r.output_bytes.get(key) for key in ("pdf", "pandoc_pdf", "pandoc_paged")]
@@ -492,8 +528,16 @@ def pandoc_table(results: list[SizeResult]) -> str:
             fmt(r.paired_ratio("epub", "pandoc_epub")),
             ", ".join(fmt(r.median_rss_mib(key), 0) for key in ("pdf", "pandoc_pdf", "pandoc_paged")),
             ", ".join("–" if size is None else fmt(size / 1e6) for size in sizes),
+            ", ".join(str(r.output_pages.get(key, "–")) for key in ("pdf", "pandoc_pdf", "pandoc_paged")),
+            ", ".join(fmt(per_page(r, key), 0) for key in ("pdf", "pandoc_pdf", "pandoc_paged")),
         ])
     return markdown_table(headings, rows)
+
+
+def per_page(result: SizeResult, metric: str) -> float | None:
+    """Median milliseconds per printed page of a PDF build (start-up included)."""
+    seconds, pages = result.median_seconds(metric), result.output_pages.get(metric)
+    return seconds * 1000 / pages if seconds is not None and pages else None
 
 
 def _median_sum(result: SizeResult, *metrics: str) -> float | None:
@@ -644,6 +688,7 @@ def raw_json(results: list[SizeResult], machine: dict[str, object], when: str, a
         "settings": {"sizes": args.sizes, "runs": {str(s): runs_for(s, args.runs, args.big_runs) for s in args.sizes}},
         "results": [
             {"articles": r.articles, "words": r.words, "book": r.book, "output_bytes": r.output_bytes,
+             "output_pages": r.output_pages,
              "samples": {metric: [asdict(s) for s in samples] for metric, samples in r.samples.items()}}
             for r in results
         ],
@@ -694,7 +739,8 @@ def load_results(path: Path) -> tuple[list[SizeResult], dict[str, object], str]:
     results = []
     for entry in data["results"]:
         result = SizeResult(articles=entry["articles"], words=entry["words"],
-                            book=entry.get("book", "synthetic"), output_bytes=entry["output_bytes"])
+                            book=entry.get("book", "synthetic"), output_bytes=entry["output_bytes"],
+                            output_pages=entry.get("output_pages", {}))
         for metric, samples in entry["samples"].items():
             for sample in samples:
                 result.add(metric, Sample(**sample))
@@ -709,14 +755,8 @@ def write_report(results: list[SizeResult], machine: dict[str, object], when: st
     return ["results.md"] + (["results.png"] if plot(results, out / "results.png") else [])
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    out = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    if args.report_from:
-        written = write_report(*load_results(args.report_from), out)
-        print(f"wrote {', '.join(str(out / name) for name in written)}")
-        return 0
+def make_setup(args: argparse.Namespace, out: Path) -> Setup | None:
+    """How every command runs; None (and why, on stderr) if the builds would not import --source."""
     env = build_environment(args.source)
     # Every Python command runs in the scratch folder: `python -m`/`-c` put the current folder
     # first on sys.path, and a pipeline/ there (e.g. run from the repo) would beat --source.
@@ -726,9 +766,35 @@ def main(argv: list[str] | None = None) -> int:
     if imported != (args.source / "pipeline").resolve():
         print(f"benchmark not started: the builds would not import {args.source / 'pipeline'} "
               f"(they import {imported or 'nothing'}); --source must be a checkout", file=sys.stderr)
+        return None
+    return Setup(env=env, pandoc=find_pandoc(), source=args.source.resolve(),
+                 build_options=build_options(env, work), work=work)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    setup = None if args.report_from and not args.count_pages else make_setup(args, out)
+    if setup is None and (args.count_pages or not args.report_from):
         return 2
-    setup = Setup(env=env, pandoc=find_pandoc(), source=args.source.resolve(), build_options=build_options(env, work), work=work)
-    machine = machine_info(env, args.source, setup.pandoc, work)
+    if args.report_from:
+        results, machine, when = load_results(args.report_from)
+        if setup:
+            try:
+                count_pages(results, out, setup)
+            except BenchmarkError as problem:
+                print(f"counting pages stopped: {problem}", file=sys.stderr)
+                return 1
+            data = json.loads(args.report_from.read_text(encoding="utf-8"))
+            for entry, result in zip(data["results"], results, strict=True):
+                entry["output_pages"] = result.output_pages
+            (out / "results.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        written = write_report(results, machine, when, out)
+        print(f"wrote {', '.join(str(out / name) for name in written)}")
+        return 0
+    assert setup is not None  # for the type checker: returned above otherwise
+    machine = machine_info(setup.env, args.source, setup.pandoc, setup.work)
     machine["build_options"] = " ".join(setup.build_options) or "none"
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     if not setup.pandoc:
