@@ -668,7 +668,7 @@ def report(results: list[SizeResult], machine: dict[str, object], when: str) -> 
             ("- Same articles, run back to back in each run; a ratio is the median of the per-run "
              "ratios. pandoc gets each manuscript with its front-matter title as a level-1 heading "
              "(`--file-scope`, `--metadata title=… lang=…`). **Plain**: pandoc's defaults, "
-             "`--pdf-engine=weasyprint` (US Letter, no contents, no page furniture). **Paged**: the same "
+             "`--pdf-engine=weasyprint` (A4, no contents, no page furniture). **Paged**: the same "
              "with `--toc --toc-depth=1 --section-divs --css benchmarks/pandoc-paged.css`, which prints "
              "what our booklet prints: A5, the book's fonts, a title page, a contents with page numbers "
              "(`target-counter`), running heads (`string-set`), folios, each article on a right-hand "
