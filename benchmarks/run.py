@@ -633,6 +633,7 @@ def machine_lines(machine: dict[str, object]) -> list[str]:
         f"- Extra build options: {machine.get('build_options', 'none')}",
         (f"- Load average (1, 5, 15 min) at start: {load('load_average_at_start')}; "
          f"at end: {load('load_average_at_end')}"),
+        *(f"- Note: {note}" for note in machine.get("notes", ())),  # type: ignore[attr-defined]
     ]
 
 
