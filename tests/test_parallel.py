@@ -103,8 +103,8 @@ def _links(reader: PdfReader):
 
 def test_a_cold_build_lays_out_each_page_once(both):
     # Three chunks of six articles, each laid out once; then the front matter
-    # and the furniture (folios, the openers' numbers), once each.
-    assert LAID_OUT == ["body", "body", "body", "front", "furniture"]
+    # and each chunk's furniture (folios, the openers' numbers), once each.
+    assert LAID_OUT == ["body", "body", "body", "front", "furniture", "furniture", "furniture"]
 
 
 def test_same_pages_labels_bookmarks_and_links(both):

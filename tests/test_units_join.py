@@ -59,15 +59,15 @@ def _furniture(pages: int, text: dict[int, str] | None = None) -> bytes:
     return out.getvalue()
 
 
-def _body_pages(parts: list[bytes], blank_after: list[bool], front_count: int) -> int:
-    total = sum(len(pikepdf.open(io.BytesIO(part)).pages) for part in parts) + sum(blank_after)
-    return total - front_count
+def _empty_furniture(parts: list[bytes]) -> list[bytes]:
+    """An empty furniture document for each part after the first, of its length."""
+    return [_furniture(len(pikepdf.open(io.BytesIO(part)).pages)) for part in parts[1:]]
 
 
 def _join(tmp_path: Path, parts: list[bytes], blank_after: list[bool], front_count: int,
-          language: str = "en", furniture: bytes | None = None) -> PdfReader:
+          language: str = "en", furniture: list[bytes] | None = None) -> PdfReader:
     target = tmp_path / "book.pdf"
-    furniture = furniture or _furniture(_body_pages(parts, blank_after, front_count))
+    furniture = furniture or _empty_furniture(parts)
     join(parts, blank_after, furniture, front_count, language, BASE, b"0123456789abcdef", target)
     return PdfReader(target)
 
@@ -161,7 +161,7 @@ def test_a_destination_to_a_page_not_in_its_part_is_dropped_not_misplaced(tmp_pa
 def test_the_join_is_reproducible(tmp_path):
     parts = [_part(2, {"a": 1}, links={0: [f"{BASE}#b"]}), _part(1, {"b": 0})]
     first, second = tmp_path / "1.pdf", tmp_path / "2.pdf"
-    furniture = _furniture(2, {0: "2"})
+    furniture = [_furniture(1, {0: "2"})]
     join(parts, [False, False], furniture, 1, "en", BASE, b"id", first)
     join(parts, [False, False], furniture, 1, "en", BASE, b"id", second)
     assert first.read_bytes() == second.read_bytes()
@@ -184,7 +184,7 @@ def test_the_furniture_is_drawn_over_its_body_page_with_its_own_resources(tmp_pa
     # the body page it belongs to (the front page and the blank one get none).
     front = _part(1, {})
     body = [_page_with_font("F1", "Courier", "Body one"), _page_with_font("F1", "Courier", "Body two")]
-    furniture = _furniture(3, {0: "7", 2: "9"})
+    furniture = [_furniture(1, {0: "7"}), _furniture(1, {0: "9"})]
     reader = _join(tmp_path, [front, *body], [True, True, False], front_count=2, furniture=furniture)
     texts = [page.extract_text() for page in reader.pages]
     assert texts[0] == "" and texts[1] == ""  # the front page, the blank after it
@@ -197,4 +197,6 @@ def test_the_furniture_is_drawn_over_its_body_page_with_its_own_resources(tmp_pa
 
 def test_a_furniture_of_the_wrong_length_is_refused(tmp_path):
     with pytest.raises(ValueError, match="furniture"):
-        join([_part(1, {}), _part(2, {})], [True, False], _furniture(3), 2, "en", BASE, b"id", tmp_path / "x.pdf")
+        join([_part(1, {}), _part(2, {})], [True, False], [_furniture(3)], 2, "en", BASE, b"id", tmp_path / "x.pdf")
+    with pytest.raises(ValueError, match="furniture"):
+        join([_part(1, {}), _part(2, {})], [True, False], [], 2, "en", BASE, b"id", tmp_path / "y.pdf")

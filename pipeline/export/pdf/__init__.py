@@ -44,7 +44,7 @@ from .engine import (
     page_breaks,
     time_limit,
 )
-from .parts import LINK_BASE, Laid, body_parts, front_part, furniture_part, global_breaks, numbers
+from .parts import LINK_BASE, Laid, body_parts, front_part, furniture_parts, global_breaks, numbers
 from .runner import Keys, Runner
 
 
@@ -113,20 +113,21 @@ def _in_parts(book: RenderedBook, target: Path, context: ExportContext, variant:
         laid = run(bodies + guessed, "laying out the PDF")
         bodies_laid = laid[:len(bodies)]
         pages, starts = numbers(bodies_laid)
-        late = [furniture_part(book, bodies_laid, pages)]
+        late = furniture_parts(book, bodies_laid, pages, starts)
         if guess != pages:  # the front matter printed a wrong guess (or none): again, with the numbers
             late.append(front_part(book, pages, context))
         late_laid = run(late, "numbering the pages")
-        furniture, front = late_laid[0], late_laid[1] if len(late_laid) > 1 else laid[-1]
+        furniture = late_laid[:len(bodies)]
+        front = late_laid[len(bodies)] if len(late_laid) > len(bodies) else laid[-1]
         context.progress.start("joining the PDF")
         _join(book, context, front, bodies_laid, furniture, target)
         if store is not None:
             store.keep_only(run.used)
-    warnings = [m for part in (front, *bodies_laid, furniture) for m in part.warnings]
+    warnings = [m for part in (front, *bodies_laid, *furniture) for m in part.warnings]
     return pages, global_breaks(book, bodies_laid, starts), warnings
 
 
-def _join(book: RenderedBook, context: ExportContext, front: Laid, bodies: list[Laid], furniture: Laid,
+def _join(book: RenderedBook, context: ExportContext, front: Laid, bodies: list[Laid], furniture: list[Laid],
           target: Path) -> None:
     from .join import join
 
@@ -134,7 +135,7 @@ def _join(book: RenderedBook, context: ExportContext, front: Laid, bodies: list[
     parts = [front.pdf, *(laid.pdf for laid in bodies)]
     blank_after = [front.page_count % 2 == 1] + [i < len(bodies) - 1 and laid.page_count % 2 == 1
                                                  for i, laid in enumerate(bodies)]
-    join(parts, blank_after, furniture.pdf, front_count, book.book.config.language, LINK_BASE,
+    join(parts, blank_after, [laid.pdf for laid in furniture], front_count, book.book.config.language, LINK_BASE,
          identifier(book.book.config, context), target)
 
 

@@ -87,7 +87,7 @@ def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "Proje
 def lay_out(part: Part, variant: dict[str, str]) -> Laid:
     """Lay out one part (in a worker process) and read back what the others need."""
     css = overrides([text for text, _ in stylesheets(part.book)])
-    extra = {"body": css.body, "furniture": css.furniture}.get(part.kind, "")
+    extra = {"body": css.body, "furniture": css.furniture}.get(part.kind, "") + "\n" + part.css
     fonts = ProjectFonts()
     try:
         with captured_warnings() as messages:

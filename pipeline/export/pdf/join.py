@@ -23,10 +23,11 @@ from pikepdf import Array, Dictionary, Name, NameTree, String
 from ...styles import is_rtl
 
 
-def join(parts: list[bytes], blank_after: list[bool], furniture: bytes, front_count: int, language: str,
+def join(parts: list[bytes], blank_after: list[bool], furniture: list[bytes], front_count: int, language: str,
          link_base: str, identifier: bytes, target: Path) -> None:
     """Write `parts` in order to `target`, a blank page after each part so marked,
-    and the furniture's pages over the pages after the front matter.
+    and over the pages of each part after the first, its furniture's pages
+    (`furniture[i]` is that of `parts[i + 1]`).
 
     The first part is the front matter: its document information is the
     book's; its links to `link_base#name` become links to the name.
@@ -35,25 +36,27 @@ def join(parts: list[bytes], blank_after: list[bool], furniture: bytes, front_co
         # The front matter is the base document (copying it would duplicate
         # what its pages share); the other parts are copied in after it.
         sources = [opened.enter_context(pikepdf.open(io.BytesIO(data))) for data in parts]
-        overlay = opened.enter_context(pikepdf.open(io.BytesIO(furniture)))
-        _join(sources, blank_after, overlay, front_count, language, link_base, identifier, target)
+        overlays = [opened.enter_context(pikepdf.open(io.BytesIO(data))) for data in furniture]
+        _join(sources, blank_after, overlays, front_count, language, link_base, identifier, target)
 
 
-def _join(sources: list[pikepdf.Pdf], blank_after: list[bool], furniture: pikepdf.Pdf, front_count: int,
+def _join(sources: list[pikepdf.Pdf], blank_after: list[bool], furniture: list[pikepdf.Pdf], front_count: int,
           language: str, link_base: str, identifier: bytes, target: Path) -> None:
     pdf = sources[0]
+    if len(furniture) != len(sources) - 1:
+        raise ValueError(f"{len(furniture)} furniture documents for {len(sources) - 1} parts")
     destinations: dict[str, Array] = {}
-    for source, blank in zip(sources, blank_after):
+    for index, (source, blank) in enumerate(zip(sources, blank_after)):
         first = len(pdf.pages)
         if source is not pdf:
             pdf.add_pages_from(source)  # pages, annotations, bookmarks
+            _lay_over(pdf, first, len(source.pages), furniture[index - 1])
         else:
             first = 0
         destinations.update(_destinations(pdf, source, first))
         if blank:
             box = source.pages[0].mediabox
             pdf.add_blank_page(page_size=(float(box[2]), float(box[3])))
-    _lay_over(pdf, front_count, furniture)
     names = NameTree.new(pdf)
     for name in sorted(destinations):
         names[name] = destinations[name]
@@ -69,7 +72,7 @@ def _join(sources: list[pikepdf.Pdf], blank_after: list[bool], furniture: pikepd
     pdf.save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate, deterministic_id=True)
 
 
-def _lay_over(pdf: pikepdf.Pdf, first: int, furniture: pikepdf.Pdf) -> None:
+def _lay_over(pdf: pikepdf.Pdf, first: int, count: int, furniture: pikepdf.Pdf) -> None:
     """Each furniture page drawn over its body page (from page `first` on).
 
     The furniture's drawing is appended to the page's own content stream,
@@ -78,7 +81,7 @@ def _lay_over(pdf: pikepdf.Pdf, first: int, furniture: pikepdf.Pdf) -> None:
     of a booklet's size). Empty furniture pages (blank pages, openers
     without numbers) are left out.
     """
-    pages = pdf.pages[first:]
+    pages = pdf.pages[first:first + count]
     if len(furniture.pages) != len(pages):
         raise ValueError(f"the furniture has {len(furniture.pages)} pages for {len(pages)} body pages")
     copied: dict[tuple[str, str], pikepdf.Object] = {}  # each resource copied once

@@ -9,8 +9,9 @@ Every booklet is laid out in parts, one path whatever its length:
 - the front matter (cover, title, notice, contents), whose contents print
   the articles' page numbers: laid out beside the body when the previous
   build's numbers are a guess, else after it;
-- the furniture: the folios and the openers' page numbers, laid over the
-  body's pages once its numbers are known.
+- the furniture, one document per chunk: the folios and the page numbers
+  of openers and references, laid over the chunk's pages once its numbers
+  are known.
 
 Chunk boundaries depend on the number of articles only, so editing one
 article lays out its chunk again and no other.
@@ -34,7 +35,7 @@ from .furniture import FurniturePage, Slot, furniture_articles
 
 LINK_BASE = "https://pipeline.invalid/chunk"  # the front's links to the body, resolved by the join
 ARTICLES_PER_CHUNK = 6  # small enough that one edit re-lays out little
-MAX_CHUNKS = 8  # each chunk embeds its own font subsets: more would grow the PDF
+MAX_CHUNKS = 24  # each chunk embeds its own font subsets: more would grow the PDF (1.2 × at 300 articles)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Part:
     book: RenderedBook  # for a chunk, only its own articles
     html: str
     key: str = ""  # cache key (runner.Keys)
+    css: str = ""  # after the stylesheets and the kind's override (a chunk's furniture: its first folio)
     # The bytes served for its images, downsampled for print (export/images.py),
     # by real path; an image not here is served as it is.
     images: dict[Path, bytes] = field(default_factory=dict)
@@ -96,21 +98,28 @@ def front_part(book: RenderedBook, pages: dict[str, str], context: ExportContext
     return Part("front", book, booklet_html(book, context, pages, part="front", link_base=LINK_BASE))
 
 
-def furniture_part(book: RenderedBook, bodies: list[Laid], pages: dict[str, str]) -> Part:
-    """The body's pages again with their folios and openers' numbers only."""
-    articles: list[dict] = []
-    items = iter(book.articles)
-    for laid in bodies:
-        count = max((owner for owner in laid.owners if owner is not None), default=-1) + 1
-        for furniture in furniture_articles(list(laid.owners), list(laid.slots), pages, count):
-            articles.append({"item": next(items), "pages": furniture or [FurniturePage()]})
+def furniture_parts(book: RenderedBook, bodies: list[Laid], pages: dict[str, str], starts: list[int]) -> list[Part]:
+    """The furniture of each chunk: its pages again, with their folios (from
+    the chunk's first folio on) and openers' numbers only. One per chunk, so
+    they lay out side by side, and an edit that moves no page number lays
+    out none of them again."""
     config = book.book.config
     words = book_labels(config)
     plan = plan_fonts(book_text(book.book, words), config.language, own_font_files(book.book))
-    html = render_template("furniture.html", design=book.book, book=config, direction=direction(config.language),
-                           articles=articles, page_reference=words["page_reference"].replace(" ", "\u00a0"),
-                           digits=page_digits(book), font_css=Markup(pdf_css(plan, font_choice(book.book))))
-    return Part("furniture", book, html)
+    common = {"design": book.book, "book": config, "direction": direction(config.language),
+              "page_reference": words["page_reference"].replace(" ", "\u00a0"), "digits": page_digits(book),
+              "font_css": Markup(pdf_css(plan, font_choice(book.book)))}
+    parts, items = [], iter(book.articles)
+    for laid, start in zip(bodies, starts):
+        count = max((owner for owner in laid.owners if owner is not None), default=-1) + 1
+        articles = [{"item": next(items), "pages": furniture or [FurniturePage()]}
+                    for furniture in furniture_articles(list(laid.owners), list(laid.slots), pages, count)]
+        html = render_template("furniture.html", articles=articles, **common)
+        # The chunk's first opener is its document's first article (print.css
+        # restarts the folios there): from this chunk's first folio instead.
+        css = f"@page chapter-one:nth(1 of chapter-one) {{ counter-reset: page {start}; }}"
+        parts.append(Part("furniture", book, html, css=css))
+    return parts
 
 
 def numbers(bodies: list[Laid]) -> tuple[dict[str, str], list[int]]:

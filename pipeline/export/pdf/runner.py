@@ -67,7 +67,7 @@ class Keys:
     def keyed(self, part: Part, images: dict[Path, bytes]) -> Part:
         """`part` with its key, and the bytes to serve for its images (of
         `images`, the print-sized ones), which the key covers."""
-        digest = hashlib.sha256(self.salt + f"|{part.kind}|".encode() + part.html.encode())
+        digest = hashlib.sha256(self.salt + f"|{part.kind}|{part.css}|".encode() + part.html.encode())
         resources = [p for item in part.book.articles for p in item.resources] if part.kind == "body" else []
         if part.kind == "front":
             resources += [path.resolve() for path in (part.book.book.cover, part.book.book.logo) if path is not None]
