@@ -67,3 +67,11 @@ def test_features_fixture_has_no_serious_accessibility_violation(tmp_path):
     assert result.ok, [d.format() for d in result.diagnostics]
     (epub,) = result.outputs
     _check(epub, tmp_path / "ace")
+
+
+def test_rich_fixture_has_no_serious_accessibility_violation(tmp_path):
+    """Math (MathML with alttext), highlighted code, numbered figures and tables, references."""
+    result = build(Path(__file__).parent / "fixtures" / "rich", tmp_path / "dist", formats=("epub",))
+    assert result.ok and result.diagnostics == (), [d.format() for d in result.diagnostics]
+    (epub,) = result.outputs
+    _check(epub, tmp_path / "ace")
