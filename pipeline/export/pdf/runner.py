@@ -117,9 +117,9 @@ class LocalProcesses:
         from .engine import lay_out
 
         # Starting workers costs a second or so (each imports WeasyPrint): not
-        # for one part, nor for the quick ones of a short book (its front
+        # for one part, nor for the two quick ones of a short book (its front
         # matter and furniture) when no worker runs yet.
-        if len(parts) <= 1 or (self.pool is None and sum(part.kind == "body" for part in parts) < 2):
+        if len(parts) <= 1 or (self.pool is None and len(parts) < 3):
             yield from InProcess().lay_out(parts, variant)
             return
         if self.pool is None:
