@@ -40,6 +40,7 @@ class LayoutSettings:
 # Facts one export finds and another uses (provides/needs). Each exporter
 # names what it provides and uses; `in_fact_order` runs providers first.
 PAGINATION = "pagination"  # tuple[PageBreak, ...]: where the PDF's printed pages begin (the EPUB's page-list)
+PRINT_PAGES = "print_pages"  # int: pages of the print interior (the cover's spine)
 PAGE_NUMBERS = "page_numbers"  # dict[str, str]: printed page of each article and section (the next build's guess)
 
 
@@ -87,6 +88,8 @@ class Exporter(Protocol):
 REGISTRY: dict[str, str] = {
     "pdf": "pipeline.export.pdf:PdfExporter",
     "epub": "pipeline.export.epub:EpubExporter",
+    "print": "pipeline.export.pdf.printing:InteriorExporter",
+    "cover": "pipeline.export.pdf.printing:CoverExporter",
 }
 
 

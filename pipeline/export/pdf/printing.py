@@ -1,0 +1,241 @@
+"""Print-on-demand files: the interior (PDF/X-4, trim and bleed boxes,
+gutter by page count) and the full-wrap cover (back, spine, front on one
+page, the spine as wide as the pages are thick).
+
+The interior is the booklet laid out as one document (like the tagged and
+archival variants: the output intent belongs to the whole file), its page
+size the trim, with CSS `bleed` around it. WeasyPrint writes the TrimBox
+and a BleedBox; `_finish` then takes the bleed off the inner (bound) edge,
+where a printer wants none, pads the page count to the profile's minimum
+and an even count, and, for a profile that refuses them (KDP), removes the
+bookmarks and link annotations. The output intent is WeasyPrint's own
+sRGB2014.icc (ICC, free to copy and embed): no free CMYK characterization
+ships as an ICC file in a Debian or PyPI package (README, "Printing a
+paperback").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...diagnostics import Diagnostic, error, warning
+from ...model import PAGE_INCHES, PRINT_PROFILES, BookConfig, PrintProfile, RenderedBook, inches, trim_inches
+from ...styles import is_rtl, render_template
+from .. import PAGE_NUMBERS, PRINT_PAGES, ExportContext, Exported, holding_source_date
+
+# WeasyPrint's PDF/X-4, with its sRGB profile as the output intent.
+VARIANT = {"pdf_variant": "pdf/x-4", "output_intent": "srgb"}
+READING_MARGIN = 0.25  # inches of inner margin beyond the profile's gutter (which the binding takes)
+MAX_GUTTER_PASSES = 3
+POINTS = 72
+
+
+@dataclass(frozen=True)
+class PrintSpec:
+    """What the printer gets, in inches: from [print] and the profile."""
+
+    profile: PrintProfile
+    trim: tuple[float, float]
+    bleed: float
+    paper: str
+    marks: bool
+
+    def gutter(self, pages: int) -> float:
+        return next(g for most, g in self.profile.gutters if pages <= most)
+
+    def padded(self, pages: int) -> int:
+        """Pages after padding: the profile's minimum, and even (a leaf has two sides)."""
+        pages = max(pages, self.profile.min_pages)
+        return pages + pages % 2
+
+    def spine(self, pages: int) -> float:
+        return pages * self.profile.papers[self.paper]
+
+    def cover_size(self, pages: int) -> tuple[float, float]:
+        width, height = self.trim
+        return 2 * width + self.spine(pages) + 2 * self.bleed, height + 2 * self.bleed
+
+
+def print_spec(config: BookConfig) -> tuple[PrintSpec | None, list[Diagnostic]]:
+    """The book's [print] settings under its profile; None and an error when
+    they do not fit together (a paper the profile lacks, after --print)."""
+    profile = PRINT_PROFILES[config.print_profile]
+    if config.print_paper not in profile.papers:
+        return None, [error("P007", f"the {profile.name} profile has no {config.print_paper!r} paper",
+                            hint=f"set [print] paper to one of: {', '.join(profile.papers)}")]
+    trim = trim_inches(config.print_trim) if config.print_trim else nearest_trim(profile, config.pdf_page_size)
+    marks = config.print_marks and not profile.no_links
+    return PrintSpec(profile, trim, inches(config.print_bleed) or 0.0, config.print_paper, marks), []
+
+
+def nearest_trim(profile: PrintProfile, page_size: str) -> tuple[float, float]:
+    """The profile's standard trim closest to the booklet's page size."""
+    width, height = PAGE_INCHES[page_size]
+    return min(profile.trims, key=lambda t: abs(t[0] - width) + abs(t[1] - height))
+
+
+def interior_css(spec: PrintSpec, gutter: float, rtl: bool) -> str:
+    """The booklet's pages at the trim size, with bleed, the inner margin
+    the gutter table asks for (mirrored for a book bound on the right)."""
+    width, height = spec.trim
+    inner = f"{gutter + READING_MARGIN:.4f}in"
+    recto, verso = ("right", "left") if rtl else ("left", "right")
+    return (f"@page {{ size: {width}in {height}in; bleed: {spec.bleed}in; "
+            f"marks: {'crop' if spec.marks else 'none'}; }}\n"
+            f"@page :right {{ margin-{recto}: {inner}; }}\n"
+            f"@page :left {{ margin-{verso}: {inner}; }}\n")
+
+
+class InteriorExporter:
+    """`OUT/<slug>-print.pdf`: the interior for the printer."""
+
+    name = "print"
+    suffix = "-print.pdf"
+    provides = (PRINT_PAGES,)
+    uses = (PAGE_NUMBERS,)
+
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        from . import _layout_with_page_numbers, prepared
+        from .engine import PageLabels, ProjectFonts, TimeLimit, captured_warnings, identifier, time_limit
+
+        spec, found = print_spec(book.book.config)
+        if spec is None:
+            return Exported(tuple(found))
+        rtl = is_rtl(book.book.config.language)
+        book = prepared(book)
+        with captured_warnings() as messages, holding_source_date(context.timestamp):
+            fonts = ProjectFonts()
+            try:
+                with time_limit(context.layout.time_limit):
+                    gutter = spec.gutter(spec.padded(0))
+                    for _ in range(MAX_GUTTER_PASSES):  # the gutter follows the page count it changes
+                        _, document, front, _ = _layout_with_page_numbers(
+                            book, context, VARIANT, messages, fonts, interior_css(spec, gutter, rtl), interior=True)
+                        wanted = spec.gutter(spec.padded(len(document.pages)))
+                        if wanted == gutter:
+                            break
+                        gutter = wanted
+                    document.write_pdf(target, finisher=PageLabels(front, rtl),
+                                       pdf_identifier=identifier(book.book.config, context), **VARIANT)
+            except TimeLimit:
+                return Exported((error("X003", f"laying out the print interior took more than "
+                                               f"{context.layout.time_limit:g} s",
+                                       hint="look for very long tables or lines; or raise --time-limit"),))
+            finally:
+                fonts.close()
+        laid = len(document.pages)
+        pages = _finish(target, spec, rtl)
+        notes = [warning("X001", f"WeasyPrint: {m}") for m in messages]
+        if pages > laid:
+            notes.append(warning("P001", f"the print interior has {laid} pages; {pages - laid} blank page(s) "
+                                         f"were added at the end ({spec.profile.name}: at least "
+                                         f"{spec.profile.min_pages} pages, an even count)",
+                                 hint="nothing to do; or add text to fill them", path=book.book.config_path))
+        return Exported(tuple(notes), {PRINT_PAGES: pages})
+
+
+def _finish(target: Path, spec: PrintSpec, rtl: bool) -> int:
+    """No bleed at the bound edge, padding pages, and what the profile
+    refuses removed; returns the page count."""
+    import pikepdf
+
+    cut = spec.bleed * POINTS
+    with pikepdf.open(target, allow_overwriting_input=True) as pdf:
+        for _ in range(spec.padded(len(pdf.pages)) - len(pdf.pages)):
+            pdf.add_blank_page(page_size=(float(pdf.pages[-1].mediabox[2]), float(pdf.pages[-1].mediabox[3])))
+            last, model = pdf.pages[-1], pdf.pages[-2]
+            for box in ("/TrimBox", "/BleedBox"):
+                last.obj[box] = model.obj[box]
+        for index, page in enumerate(pdf.pages):
+            inner_left = (index % 2 == 0) != rtl  # a recto of a left-bound book is bound on its left
+            if not spec.marks:  # crop marks stand outside the bleed: the media keeps them
+                for box in ("/MediaBox", "/BleedBox"):
+                    x0, y0, x1, y1 = (float(v) for v in page.obj[box])
+                    page.obj[box] = pikepdf.Array([x0 + cut, y0, x1, y1] if inner_left else [x0, y0, x1 - cut, y1])
+            if spec.profile.no_links and "/Annots" in page.obj:
+                del page.obj["/Annots"]
+        if spec.profile.no_links:
+            for key in ("/Outlines", "/PageMode"):
+                if key in pdf.Root:
+                    del pdf.Root[key]
+        pdf.docinfo["/GTS_PDFXVersion"] = "PDF/X-4"  # the XMP says so; some preflights read the Info
+        count = len(pdf.pages)
+        pdf.save(target, deterministic_id=True)
+    return count
+
+
+class CoverExporter:
+    """`OUT/<slug>-cover.pdf`: back, spine and front on one page, for the
+    page count of the interior (laid out first: it provides the count)."""
+
+    name = "cover"
+    suffix = "-cover.pdf"
+    provides = ()
+    uses = (PRINT_PAGES,)
+
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        from .engine import ProjectFonts, captured_warnings, identifier, layout
+
+        pages = context.facts.get(PRINT_PAGES)
+        if not pages:
+            return Exported((error("P007", "the cover needs the print interior's page count",
+                                   hint="build both: pipeline build --print PROFILE"),))
+        spec, found = print_spec(book.book.config)
+        if spec is None:
+            return Exported(tuple(found))
+        html = cover_html(book, spec, pages)
+        with captured_warnings() as messages, holding_source_date(context.timestamp):
+            fonts = ProjectFonts()
+            try:
+                _, document = layout(html, book, VARIANT, fonts, cover_css(spec, pages))
+                document.write_pdf(target, pdf_identifier=identifier(book.book.config, context), **VARIANT)
+            finally:
+                fonts.close()
+        _cover_boxes(target, spec)
+        return Exported(tuple(warning("X001", f"WeasyPrint: {m}") for m in messages))
+
+
+def cover_css(spec: PrintSpec, pages: int) -> str:
+    width, height = spec.cover_size(pages)
+    return f"@page {{ size: {width:.4f}in {height:.4f}in; margin: 0; }}\n"
+
+
+def cover_html(book: RenderedBook, spec: PrintSpec, pages: int) -> str:
+    """The cover template (styles/templates/print-cover.html) filled in."""
+    from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
+    from ...styles import book_labels, direction
+    from markupsafe import Markup
+
+    config = book.book.config
+    root = book.book.root.resolve()
+    words = book_labels(config)
+    width, height = spec.trim
+    return render_template(
+        "print-cover.html", design=book.book, book=config, labels=words, direction=direction(config.language),
+        font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language,
+                                           own_font_files(book.book)), font_choice(book.book))),
+        cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
+        logo_src=book.book.logo.relative_to(root).as_posix() if book.book.logo else "",
+        trim_width=width, trim_height=height, bleed=spec.bleed, spine=spec.spine(pages),
+        spine_text=pages > spec.profile.spine_text_pages, rtl=is_rtl(config.language),
+        barcode=(2.0, 1.2))  # KDP's barcode area, inches, at the foot of the back
+
+
+def _cover_boxes(target: Path, spec: PrintSpec) -> None:
+    """TrimBox: the cover without its bleed; BleedBox: the whole page; no bookmarks."""
+    import pikepdf
+
+    cut = spec.bleed * POINTS
+    with pikepdf.open(target, allow_overwriting_input=True) as pdf:
+        page = pdf.pages[0]
+        x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+        page.obj["/TrimBox"] = pikepdf.Array([x0 + cut, y0 + cut, x1 - cut, y1 - cut])
+        page.obj["/BleedBox"] = pikepdf.Array([x0, y0, x1, y1])
+        for key in ("/Outlines", "/PageMode"):
+            if key in pdf.Root:
+                del pdf.Root[key]
+        if "/Annots" in page.obj:
+            del page.obj["/Annots"]
+        pdf.docinfo["/GTS_PDFXVersion"] = "PDF/X-4"
+        pdf.save(target, deterministic_id=True)
