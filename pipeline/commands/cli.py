@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--outputs", type=Path, nargs="?", const=Path("dist"), default=None, metavar="OUT_DIR",
                            help="also validate the built outputs in OUT_DIR (default: dist): EPUBCheck, PDF layout")
     check_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check_cmd.add_argument("--print", dest="print_profile", choices=sorted(PRINT_PROFILES), default=None,
+                           metavar="PROFILE", help="preflight the print files in OUT_DIR (--outputs, default dist) "
+                           "by the printer's rules: " + ", ".join(PRINT_PROFILES))
     serve_cmd = commands.add_parser("serve", help="live preview of the book on 127.0.0.1")
     serve_cmd.add_argument("book_dir", nargs="?", default="manuscripts", type=Path, metavar="BOOK_DIR")
     serve_cmd.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
@@ -132,7 +135,7 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from .check import check_book
     from ..diagnostics import as_errors
 
-    diagnostics = check_book(args.book_dir, args.outputs)
+    diagnostics = check_book(args.book_dir, args.outputs, args.print_profile)
     if args.strict:
         diagnostics = as_errors(diagnostics)
     code = _report((), diagnostics, stdout, stderr, "check failed: {errors} error(s)")

@@ -124,9 +124,12 @@ class InteriorExporter:
                                        hint="look for very long tables or lines; or raise --time-limit"),))
             finally:
                 fonts.close()
+        from .preflight import preflight_interior
+
         laid = len(document.pages)
         pages = _finish(target, spec, rtl)
         notes = [warning("X001", f"WeasyPrint: {m}") for m in messages]
+        notes += preflight_interior(target, spec, Path(f"{book.book.slug}{self.suffix}"))
         if pages > laid:
             notes.append(warning("P001", f"the print interior has {laid} pages; {pages - laid} blank page(s) "
                                          f"were added at the end ({spec.profile.name}: at least "
@@ -192,8 +195,11 @@ class CoverExporter:
                 document.write_pdf(target, pdf_identifier=identifier(book.book.config, context), **VARIANT)
             finally:
                 fonts.close()
+        from .preflight import preflight_cover
+
         _cover_boxes(target, spec)
-        return Exported(tuple(warning("X001", f"WeasyPrint: {m}") for m in messages))
+        return Exported(tuple([warning("X001", f"WeasyPrint: {m}") for m in messages]
+                              + preflight_cover(target, spec, pages, Path(f"{book.book.slug}{self.suffix}"))))
 
 
 def cover_css(spec: PrintSpec, pages: int) -> str:
