@@ -148,8 +148,8 @@ def _finish(target: Path, spec: PrintSpec, rtl: bool) -> int:
         for _ in range(spec.padded(len(pdf.pages)) - len(pdf.pages)):
             pdf.add_blank_page(page_size=(float(pdf.pages[-1].mediabox[2]), float(pdf.pages[-1].mediabox[3])))
             last, model = pdf.pages[-1], pdf.pages[-2]
-            for box in ("/TrimBox", "/BleedBox"):
-                last.obj[box] = model.obj[box]
+            for box in ("/MediaBox", "/TrimBox", "/BleedBox"):  # WeasyPrint's boxes do not start at 0
+                last.obj[box] = pikepdf.Array(list(model.obj[box]))
         for index, page in enumerate(pdf.pages):
             inner_left = (index % 2 == 0) != rtl  # a recto of a left-bound book is bound on its left
             if not spec.marks:  # crop marks stand outside the bleed: the media keeps them
