@@ -190,13 +190,15 @@ def _no_longer_written(earlier: dict[Path, str], finals: set[Path], out_dir: Pat
     build does not make (an EPUB when it writes only the PDF, the
     per-article files without --per-article) are left alone."""
     suffixes = {get_exporter(name).suffix for name in options.formats}
+    known = {get_exporter(name).suffix for name in REGISTRY}
     stale = {}
     for path, digest in earlier.items():
         relative = path.relative_to(out_dir)
         per_article = relative.parts[0] == ARTICLES or relative.as_posix() == MANIFEST_NAME
         if path in finals or (per_article and not options.per_article):
             continue
-        if relative.as_posix() == MANIFEST_NAME or path.suffix in suffixes:
+        kind = max((suffix for suffix in known if path.name.endswith(suffix)), key=len, default=path.suffix)
+        if relative.as_posix() == MANIFEST_NAME or kind in suffixes:  # "-print.pdf" is not the booklet's kind
             stale[path] = digest
     return stale
 

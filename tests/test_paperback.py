@@ -178,3 +178,15 @@ def test_spine_carries_the_title_only_when_the_profile_allows(tmp_path):
     assert found == []
     assert 'class="spine-text"' not in cover_html(rendered, spec, 79)  # KDP: more than 79 pages
     assert 'class="spine-text"' in cover_html(rendered, spec, 80)
+
+
+def test_a_build_without_print_leaves_the_print_files(tmp_path):
+    """They are a kind of output that build did not make, not stale booklets."""
+    from pipeline import build
+
+    out = tmp_path / "out"
+    first = build(MANUSCRIPTS, out, formats=("epub",), print_profile="generic", jobs=1)
+    assert first.ok and {p.name for p in first.outputs} >= {f"{SLUG}-print.pdf", f"{SLUG}-cover.pdf"}
+    second = build(MANUSCRIPTS, out, formats=("epub", "pdf"), jobs=1)
+    assert second.ok and second.removed == ()
+    assert (out / f"{SLUG}-print.pdf").is_file() and (out / f"{SLUG}-cover.pdf").is_file()
