@@ -19,7 +19,8 @@ from .output import StagedOutputs
 from .progress import Progress
 
 DEFAULT_FORMATS = ("pdf", "epub")
-PRINT_FORMATS = ("print", "cover")  # --print: the interior and the full-wrap cover (export/pdf/printing.py)
+# --print: the interior, the full-wrap cover and its PNG preview (export/pdf/printing.py)
+PRINT_FORMATS = ("print", "cover", "cover-preview")
 ARTICLES = "articles"  # OUT_DIR's folder of per-article booklets
 DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
 

@@ -190,3 +190,17 @@ def test_a_build_without_print_leaves_the_print_files(tmp_path):
     second = build(MANUSCRIPTS, out, formats=("epub", "pdf"), jobs=1)
     assert second.ok and second.removed == ()
     assert (out / f"{SLUG}-print.pdf").is_file() and (out / f"{SLUG}-cover.pdf").is_file()
+
+
+def test_cover_preview_draws_trim_bleed_and_spine(printed):
+    from PIL import Image
+
+    out, _ = printed
+    pages = len(PdfReader(out / f"{SLUG}-print.pdf").pages)
+    image = Image.open(out / f"{SLUG}-cover-preview.png").convert("RGB")
+    width, height = 2 * 5.5 + pages * 0.002252 + 0.25, 8.75
+    assert image.size == pytest.approx((width * 100, height * 100), abs=1)  # 100 dpi
+    middle = image.height // 2
+    assert image.getpixel((13, middle)) == (0xe6, 0x00, 0x7e)  # the trim, 0.125 in in
+    assert image.getpixel((0, middle)) == (0x00, 0xa0, 0xe6)  # the edge of the bleed
+    assert image.getpixel((round((0.125 + 5.5) * 100), middle)) == (0x2f, 0xb3, 0x44)  # the back's fold

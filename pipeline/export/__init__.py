@@ -41,6 +41,7 @@ class LayoutSettings:
 # names what it provides and uses; `in_fact_order` runs providers first.
 PAGINATION = "pagination"  # tuple[PageBreak, ...]: where the PDF's printed pages begin (the EPUB's page-list)
 PRINT_PAGES = "print_pages"  # int: pages of the print interior (the cover's spine)
+PRINT_COVER = "print_cover"  # bytes: the full-wrap cover's PDF (its PNG preview)
 PAGE_NUMBERS = "page_numbers"  # dict[str, str]: printed page of each article and section (the next build's guess)
 
 
@@ -90,6 +91,7 @@ REGISTRY: dict[str, str] = {
     "epub": "pipeline.export.epub:EpubExporter",
     "print": "pipeline.export.pdf.printing:InteriorExporter",
     "cover": "pipeline.export.pdf.printing:CoverExporter",
+    "cover-preview": "pipeline.export.pdf.printing:CoverPreviewExporter",
 }
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from ...diagnostics import Diagnostic, error, warning
 from ...model import PAGE_INCHES, PRINT_PROFILES, BookConfig, PrintProfile, RenderedBook, inches, trim_inches
 from ...styles import is_rtl, render_template
-from .. import PAGE_NUMBERS, PRINT_PAGES, ExportContext, Exported, holding_source_date
+from .. import PAGE_NUMBERS, PRINT_COVER, PRINT_PAGES, ExportContext, Exported, holding_source_date
 
 # WeasyPrint's PDF/X-4, with its sRGB profile as the output intent.
 VARIANT = {"pdf_variant": "pdf/x-4", "output_intent": "srgb"}
@@ -174,7 +174,7 @@ class CoverExporter:
 
     name = "cover"
     suffix = "-cover.pdf"
-    provides = ()
+    provides = (PRINT_COVER,)
     uses = (PRINT_PAGES,)
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
@@ -199,7 +199,8 @@ class CoverExporter:
 
         _cover_boxes(target, spec)
         return Exported(tuple([warning("X001", f"WeasyPrint: {m}") for m in messages]
-                              + preflight_cover(target, spec, pages, Path(f"{book.book.slug}{self.suffix}"))))
+                              + preflight_cover(target, spec, pages, Path(f"{book.book.slug}{self.suffix}"))),
+                        {PRINT_COVER: target.read_bytes()})
 
 
 def cover_css(spec: PrintSpec, pages: int) -> str:
@@ -245,3 +246,53 @@ def _cover_boxes(target: Path, spec: PrintSpec) -> None:
             del page.obj["/Annots"]
         pdf.docinfo["/GTS_PDFXVersion"] = "PDF/X-4"
         pdf.save(target, deterministic_id=True)
+
+
+PREVIEW_DPI = 100
+TRIM_LINE, BLEED_LINE, SPINE_LINE = "#e6007e", "#00a0e6", "#2fb344"  # magenta, cyan, green
+
+
+class CoverPreviewExporter:
+    """`OUT/<slug>-cover-preview.png`: the cover with its trim (magenta),
+    the edge of the bleed (cyan) and the folds of the spine (green) drawn,
+    to see at a glance what the printer will cut and fold."""
+
+    name = "cover-preview"
+    suffix = "-cover-preview.png"
+    provides = ()
+    uses = (PRINT_COVER, PRINT_PAGES)
+
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        cover, pages = context.facts.get(PRINT_COVER), context.facts.get(PRINT_PAGES)
+        spec, found = print_spec(book.book.config)
+        if not cover or not pages or spec is None:
+            return Exported(tuple(found) or (error("P007", "the cover preview needs the cover",
+                                                   hint="build it with pipeline build --print PROFILE"),))
+        target.write_bytes(cover_preview(cover, spec, pages))
+        return Exported()
+
+
+def cover_preview(cover: bytes, spec: PrintSpec, pages: int) -> bytes:
+    """The cover rendered at PREVIEW_DPI with its trim, bleed and spine lines."""
+    import io
+
+    import pypdfium2
+    from PIL import ImageDraw
+
+    document = pypdfium2.PdfDocument(cover)
+    try:
+        image = document[0].render(scale=PREVIEW_DPI / POINTS).to_pil().convert("RGB")
+    finally:
+        document.close()
+    draw = ImageDraw.Draw(image)
+    px = lambda inches: round(inches * PREVIEW_DPI)  # noqa: E731
+    width, height = image.size
+    bleed, trim_width = px(spec.bleed), spec.trim[0]
+    draw.rectangle((0, 0, width - 1, height - 1), outline=BLEED_LINE, width=2)
+    draw.rectangle((bleed, bleed, width - 1 - bleed, height - 1 - bleed), outline=TRIM_LINE, width=2)
+    first_fold = spec.bleed + trim_width  # the back's width (the front's, for a book bound on the right)
+    for fold in (first_fold, first_fold + spec.spine(pages)):
+        draw.line((px(fold), 0, px(fold), height), fill=SPINE_LINE, width=2)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
