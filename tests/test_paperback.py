@@ -204,3 +204,15 @@ def test_cover_preview_draws_trim_bleed_and_spine(printed):
     assert image.getpixel((13, middle)) == (0xe6, 0x00, 0x7e)  # the trim, 0.125 in in
     assert image.getpixel((0, middle)) == (0x00, 0xa0, 0xe6)  # the edge of the bleed
     assert image.getpixel((round((0.125 + 5.5) * 100), middle)) == (0x2f, 0xb3, 0x44)  # the back's fold
+
+
+def test_an_image_under_300_dpi_is_located_in_its_manuscript(tmp_path):
+    """The features fixture's chart is 600 pixels wide, printed about 4 in wide."""
+    from pipeline import build
+
+    fixture = Path(__file__).parent / "fixtures" / "features"
+    result = build(fixture, tmp_path / "out", formats=("print",), print_profile="generic", jobs=1)
+    [d] = [d for d in result.diagnostics if d.code == "P008"]
+    assert (d.path.name, d.line) == ("01-footnotes-and-figures.md", 35) and not d.is_error
+    dpi = int(d.message.split(" prints at ")[1].split(" dpi")[0])
+    assert 100 < dpi < 300 and "images/soreness-chart.png" in d.message

@@ -127,8 +127,9 @@ class InteriorExporter:
         from .preflight import preflight_interior
 
         laid = len(document.pages)
+        images = low_resolution(document, book)
         pages = _finish(target, spec, rtl)
-        notes = [warning("X001", f"WeasyPrint: {m}") for m in messages]
+        notes = [warning("X001", f"WeasyPrint: {m}") for m in messages] + images
         notes += preflight_interior(target, spec, Path(f"{book.book.slug}{self.suffix}"))
         if pages > laid:
             notes.append(warning("P001", f"the print interior has {laid} pages; {pages - laid} blank page(s) "
@@ -136,6 +137,40 @@ class InteriorExporter:
                                          f"{spec.profile.min_pages} pages, an even count)",
                                  hint="nothing to do; or add text to fill them", path=book.book.config_path))
         return Exported(tuple(notes), {PRINT_PAGES: pages})
+
+
+MIN_DPI = 300  # what printers ask of an image at its printed size
+
+
+def low_resolution(document, book: RenderedBook) -> list[Diagnostic]:
+    """A warning for each image printed at fewer than MIN_DPI pixels an
+    inch, located at the manuscript line that places it."""
+    from .engine import page_owners, placed_images
+
+    owners = page_owners(document, book.articles)  # the article of each page, by its anchors
+    found = []
+    for index, element, dpi in placed_images(document):
+        if dpi >= MIN_DPI - 0.5 or element is None:
+            continue
+        src = element.get("src", "")
+        item = book.articles[owners[index]] if owners[index] is not None else None
+        path, line = (item.article.source_path, _line_of(item, src)) if item else (book.book.config_path, 0)
+        found.append(warning("P008", f"image '{src}' prints at {dpi:.0f} dpi on interior page {index + 1}; "
+                                     f"printers ask for {MIN_DPI}",
+                             hint=f"use an image of at least {MIN_DPI} pixels an inch at its printed width, "
+                                  "or print it smaller", path=path, line=line))
+    return found
+
+
+def _line_of(item, src: str) -> int:
+    """The manuscript line that names the image (its file name), else the body's first."""
+    from urllib.parse import unquote
+
+    name = unquote(src).rsplit("/", 1)[-1]
+    for offset, text in enumerate(item.article.body.split("\n")):
+        if name and name in text:
+            return item.article.body_line + offset
+    return item.article.body_line
 
 
 def _finish(target: Path, spec: PrintSpec, rtl: bool) -> int:
