@@ -75,16 +75,18 @@ def nearest_trim(profile: PrintProfile, page_size: str) -> tuple[float, float]:
     return min(profile.trims, key=lambda t: abs(t[0] - width) + abs(t[1] - height))
 
 
-def interior_css(spec: PrintSpec, gutter: float, rtl: bool) -> str:
+def interior_css(spec: PrintSpec, gutter: float) -> str:
     """The booklet's pages at the trim size, with bleed, the inner margin
-    the gutter table asks for (mirrored for a book bound on the right)."""
+    the gutter table asks for. A right-hand page is bound on its left, a
+    left-hand one on its right, whichever way the book reads (a right-to-left
+    book's first page is a left-hand page: WeasyPrint follows the root's
+    direction, and so does `_finish`)."""
     width, height = spec.trim
     inner = f"{gutter + READING_MARGIN:.4f}in"
-    recto, verso = ("right", "left") if rtl else ("left", "right")
     return (f"@page {{ size: {width}in {height}in; bleed: {spec.bleed}in; "
             f"marks: {'crop' if spec.marks else 'none'}; }}\n"
-            f"@page :right {{ margin-{recto}: {inner}; }}\n"
-            f"@page :left {{ margin-{verso}: {inner}; }}\n")
+            f"@page :right {{ margin-left: {inner}; }}\n"
+            f"@page :left {{ margin-right: {inner}; }}\n")
 
 
 class InteriorExporter:
@@ -111,7 +113,7 @@ class InteriorExporter:
                     gutter = spec.gutter(spec.padded(0))
                     for _ in range(MAX_GUTTER_PASSES):  # the gutter follows the page count it changes
                         _, document, front, _ = _layout_with_page_numbers(
-                            book, context, VARIANT, messages, fonts, interior_css(spec, gutter, rtl), interior=True)
+                            book, context, VARIANT, messages, fonts, interior_css(spec, gutter), interior=True)
                         wanted = spec.gutter(spec.padded(len(document.pages)))
                         if wanted == gutter:
                             break
