@@ -12,7 +12,7 @@ from pathlib import Path
 from .cache import (CACHE_DIR, LAYOUT_CACHE, MANIFEST_NAME, fingerprint, read_guess, record, up_to_date,
                     write_guess, written_before)
 from .diagnostics import Diagnostic, as_errors, error, has_errors
-from .export import (PAGE_NUMBERS, REGISTRY, ExportContext, LayoutSettings, build_timestamp, get_exporter,
+from .export import (PAGE_NUMBERS, REGISTRY, SUFFIXES, ExportContext, LayoutSettings, build_timestamp, get_exporter,
                      in_fact_order)
 from .model import Book, RenderedBook
 from .output import StagedOutputs
@@ -191,7 +191,7 @@ def _no_longer_written(earlier: dict[Path, str], finals: set[Path], out_dir: Pat
     build does not make (an EPUB when it writes only the PDF, the
     per-article files without --per-article) are left alone."""
     suffixes = {get_exporter(name).suffix for name in options.formats}
-    known = {get_exporter(name).suffix for name in REGISTRY}
+    known = set(SUFFIXES.values())
     stale = {}
     for path, digest in earlier.items():
         relative = path.relative_to(out_dir)

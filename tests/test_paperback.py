@@ -216,3 +216,9 @@ def test_an_image_under_300_dpi_is_located_in_its_manuscript(tmp_path):
     assert (d.path.name, d.line) == ("01-footnotes-and-figures.md", 35) and not d.is_error
     dpi = int(d.message.split(" prints at ")[1].split(" dpi")[0])
     assert 100 < dpi < 300 and "images/soreness-chart.png" in d.message
+
+
+def test_every_format_suffix_is_known_without_importing_its_exporter():
+    from pipeline.export import REGISTRY, SUFFIXES, get_exporter
+
+    assert SUFFIXES == {name: get_exporter(name).suffix for name in REGISTRY}

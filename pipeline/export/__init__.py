@@ -95,6 +95,12 @@ REGISTRY: dict[str, str] = {
 }
 
 
+# Format name -> the end of its file's name (each exporter's `suffix`), known
+# without importing the exporter (the PDF's imports WeasyPrint).
+SUFFIXES: dict[str, str] = {"pdf": ".pdf", "epub": ".epub", "print": "-print.pdf", "cover": "-cover.pdf",
+                            "cover-preview": "-cover-preview.png"}
+
+
 def get_exporter(name: str) -> Exporter:
     module_name, class_name = REGISTRY[name].split(":")
     return getattr(importlib.import_module(module_name), class_name)()

@@ -99,7 +99,8 @@ class InteriorExporter:
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         from . import _layout_with_page_numbers, prepared
-        from .engine import PageLabels, ProjectFonts, TimeLimit, captured_warnings, identifier, time_limit
+        from .engine import (FetchRefused, PageLabels, ProjectFonts, TimeLimit, captured_warnings, identifier,
+                             time_limit)
 
         spec, found = print_spec(book.book.config)
         if spec is None:
@@ -124,6 +125,8 @@ class InteriorExporter:
                 return Exported((error("X003", f"laying out the print interior took more than "
                                                f"{context.layout.time_limit:g} s",
                                        hint="look for very long tables or lines; or raise --time-limit"),))
+            except FetchRefused as exc:
+                return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
             finally:
                 fonts.close()
         from .preflight import preflight_interior
@@ -215,7 +218,7 @@ class CoverExporter:
     uses = (PRINT_PAGES,)
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
-        from .engine import ProjectFonts, captured_warnings, identifier, layout
+        from .engine import FetchRefused, ProjectFonts, captured_warnings, identifier, layout
 
         pages = context.facts.get(PRINT_PAGES)
         if not pages:
@@ -230,6 +233,8 @@ class CoverExporter:
             try:
                 _, document = layout(html, book, VARIANT, fonts, cover_css(spec, pages))
                 document.write_pdf(target, pdf_identifier=identifier(book.book.config, context), **VARIANT)
+            except FetchRefused as exc:
+                return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
             finally:
                 fonts.close()
         from .preflight import preflight_cover
