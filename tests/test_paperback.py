@@ -180,13 +180,16 @@ def test_spine_carries_the_title_only_when_the_profile_allows(tmp_path):
     assert 'class="spine-text"' in cover_html(rendered, spec, 80)
 
 
-def test_a_build_without_print_leaves_the_print_files(tmp_path):
-    """They are a kind of output that build did not make, not stale booklets."""
+def test_print_files_are_reproducible_and_a_build_without_print_leaves_them(printed, tmp_path):
+    """The same book gives the same bytes; and the print files are a kind of
+    output that a build without --print does not make, not stale booklets."""
     from pipeline import build
 
     out = tmp_path / "out"
-    first = build(MANUSCRIPTS, out, formats=("epub",), print_profile="generic", jobs=1)
+    first = build(MANUSCRIPTS, out, formats=("epub",), print_profile="kdp", jobs=1)
     assert first.ok and {p.name for p in first.outputs} >= {f"{SLUG}-print.pdf", f"{SLUG}-cover.pdf"}
+    for name in (f"{SLUG}-print.pdf", f"{SLUG}-cover.pdf", f"{SLUG}-cover-preview.png"):
+        assert (out / name).read_bytes() == (printed[0] / name).read_bytes(), name
     second = build(MANUSCRIPTS, out, formats=("epub", "pdf"), jobs=1)
     assert second.ok and second.removed == ()
     assert (out / f"{SLUG}-print.pdf").is_file() and (out / f"{SLUG}-cover.pdf").is_file()

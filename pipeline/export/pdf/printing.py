@@ -202,7 +202,7 @@ def _finish(target: Path, spec: PrintSpec, rtl: bool) -> int:
             for key in ("/Outlines", "/PageMode"):
                 if key in pdf.Root:
                     del pdf.Root[key]
-        pdf.docinfo["/GTS_PDFXVersion"] = "PDF/X-4"  # the XMP says so; some preflights read the Info
+        _stable(pdf, "print")
         count = len(pdf.pages)
         pdf.save(target, deterministic_id=True)
     return count
@@ -227,7 +227,7 @@ class CoverExporter:
         spec, found = print_spec(book.book.config)
         if spec is None:
             return Exported(tuple(found))
-        html = cover_html(book, spec, pages)
+        html = cover_html(book, spec, pages, context)
         with captured_warnings() as messages, holding_source_date(context.timestamp):
             fonts = ProjectFonts()
             try:
@@ -250,18 +250,21 @@ def cover_css(spec: PrintSpec, pages: int) -> str:
     return f"@page {{ size: {width:.4f}in {height:.4f}in; margin: 0; }}\n"
 
 
-def cover_html(book: RenderedBook, spec: PrintSpec, pages: int) -> str:
+def cover_html(book: RenderedBook, spec: PrintSpec, pages: int, context: ExportContext | None = None) -> str:
     """The cover template (styles/templates/print-cover.html) filled in."""
     from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
     from ...styles import book_labels, direction
     from markupsafe import Markup
+
+    from .booklet import meta
 
     config = book.book.config
     root = book.book.root.resolve()
     words = book_labels(config)
     width, height = spec.trim
     return render_template(
-        "print-cover.html", design=book.book, book=config, labels=words, direction=direction(config.language),
+        "print-cover.html", design=book.book, book=config, labels=words,
+        meta=meta(config, context) if context else {"timestamp": "", "generator": ""}, direction=direction(config.language),
         font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language,
                                            own_font_files(book.book)), font_choice(book.book))),
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
@@ -269,6 +272,28 @@ def cover_html(book: RenderedBook, spec: PrintSpec, pages: int) -> str:
         trim_width=width, trim_height=height, bleed=spec.bleed, spine=spec.spine(pages),
         spine_text=pages > spec.profile.spine_text_pages, rtl=is_rtl(config.language),
         barcode=(2.0, 1.2))  # KDP's barcode area, inches, at the foot of the back
+
+
+def _stable(pdf, kind: str) -> None:
+    """The version key in the Info too (the XMP has it; some preflights read
+    the Info), and the XMP's DocumentID, random in WeasyPrint's PDF/X, made
+    from the file's content: the same book gives the same bytes."""
+    import hashlib
+    import uuid
+
+    import pikepdf
+
+    pdf.docinfo["/GTS_PDFXVersion"] = "PDF/X-4"
+    seed = hashlib.sha256(kind.encode() + b"".join(page.Contents.read_bytes() if "/Contents" in page.obj
+                                                    and isinstance(page.obj.Contents, pikepdf.Stream) else b""
+                                                    for page in pdf.pages)).hexdigest()
+    metadata = pdf.Root.Metadata.read_bytes().decode("utf-8")
+    start = metadata.find("xmp.did:")
+    if start >= 0:
+        stable = f"xmp.did:{uuid.UUID(seed[:32])}"
+        metadata = metadata[:start] + stable + metadata[start + len(stable):]
+        pdf.Root.Metadata = pdf.make_stream(metadata.encode("utf-8"), Type=pikepdf.Name.Metadata,
+                                            Subtype=pikepdf.Name.XML)
 
 
 def _cover_boxes(target: Path, spec: PrintSpec) -> None:
@@ -286,7 +311,7 @@ def _cover_boxes(target: Path, spec: PrintSpec) -> None:
                 del pdf.Root[key]
         if "/Annots" in page.obj:
             del page.obj["/Annots"]
-        pdf.docinfo["/GTS_PDFXVersion"] = "PDF/X-4"
+        _stable(pdf, "cover")
         pdf.save(target, deterministic_id=True)
 
 
