@@ -225,3 +225,25 @@ def test_every_format_suffix_is_known_without_importing_its_exporter():
     from pipeline.export import REGISTRY, SUFFIXES, get_exporter
 
     assert SUFFIXES == {name: get_exporter(name).suffix for name in REGISTRY}
+
+
+def test_a_cover_image_under_300_dpi_warns_at_its_book_toml_line(book_dir):
+    from datetime import datetime, timezone
+
+    from PIL import Image
+
+    from pipeline.export import PRINT_PAGES, ExportContext
+    from pipeline.export.pdf.printing import CoverExporter
+    from pipeline.load.manuscripts import load_book
+    from pipeline.render.articles import render_book
+
+    Image.new("RGB", (600, 900), "#335577").save(book_dir / "front.png")  # 8.75 in high with the bleed: 103 dpi
+    toml = (book_dir / "book.toml").read_text(encoding="utf-8")
+    (book_dir / "book.toml").write_text(toml.replace("[book]\n", '[book]\ncover = "front.png"\n', 1), encoding="utf-8")
+    book, found = load_book(book_dir)
+    rendered, _ = render_book(book)
+    context = ExportContext(timestamp=datetime(2026, 1, 1, tzinfo=timezone.utc), version="t", facts={PRINT_PAGES: 24})
+    exported = CoverExporter().export(rendered, book_dir.parent / "cover.pdf", context)
+    [d] = [d for d in exported.diagnostics if d.code == "P008"]
+    assert (d.path, d.line) == (book_dir / "book.toml", 4) and "103 dpi" in d.message, d.format()
+    assert [d.code for d in exported.diagnostics] == ["P008"]  # the cover is otherwise clean (preflight)

@@ -16,6 +16,7 @@ paperback").
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,9 +138,9 @@ class InteriorExporter:
         notes = [warning("X001", f"WeasyPrint: {m}") for m in messages] + images
         notes += preflight_interior(target, spec, Path(f"{book.book.slug}{self.suffix}"))
         if pages > laid:
+            rule = f"at least {spec.profile.min_pages} pages, " if spec.profile.min_pages else ""
             notes.append(warning("P001", f"the print interior has {laid} pages; {pages - laid} blank page(s) "
-                                         f"were added at the end ({spec.profile.name}: at least "
-                                         f"{spec.profile.min_pages} pages, an even count)",
+                                         f"were added at the end ({spec.profile.name}: {rule}an even count)",
                                  hint="nothing to do; or add text to fill them", path=book.book.config_path))
         return Exported(tuple(notes), {PRINT_PAGES: pages})
 
@@ -240,9 +241,35 @@ class CoverExporter:
         from .preflight import preflight_cover
 
         _cover_boxes(target, spec)
-        return Exported(tuple([warning("X001", f"WeasyPrint: {m}") for m in messages]
+        return Exported(tuple([warning("X001", f"WeasyPrint: {m}") for m in messages] + cover_resolution(book, spec)
                               + preflight_cover(target, spec, pages, Path(f"{book.book.slug}{self.suffix}"))),
                         {PRINT_COVER: target.read_bytes()})
+
+
+def cover_resolution(book: RenderedBook, spec: PrintSpec) -> list[Diagnostic]:
+    """P008 for a [book] cover image with fewer than MIN_DPI pixels an inch
+    over the front and its bleed (it is scaled to cover them), at its line
+    of book.toml."""
+    from PIL import Image, UnidentifiedImageError
+
+    if book.book.cover is None:
+        return []
+    try:
+        with Image.open(book.book.cover) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError):  # an SVG: drawn at any size
+        return []
+    dpi = min(width / (spec.trim[0] + spec.bleed), height / (spec.trim[1] + 2 * spec.bleed))
+    if dpi >= MIN_DPI - 0.5:
+        return []
+    path = book.book.config_path
+    lines = path.read_text(encoding="utf-8").split("\n") if path else []
+    line = next((n for n, text in enumerate(lines, 1) if re.match(r"\s*cover\s*=", text)), 0)
+    return [warning("P008", f"the cover image ({width} × {height} pixels) prints at {dpi:.0f} dpi on the "
+                            f"{spec.trim[0] + spec.bleed:g} × {spec.trim[1] + 2 * spec.bleed:g} in front with its bleed; "
+                            f"printers ask for {MIN_DPI}",
+                    hint=f"use an image of at least {round((spec.trim[0] + spec.bleed) * MIN_DPI)} × "
+                         f"{round((spec.trim[1] + 2 * spec.bleed) * MIN_DPI)} pixels", path=path, line=line)]
 
 
 def cover_css(spec: PrintSpec, pages: int) -> str:
