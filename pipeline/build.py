@@ -177,7 +177,8 @@ def _written(job: _Job, finals: dict[Path, Path]):
     """The files of one booklet, as the manifest lists them."""
     from .export.articles import Written
 
-    files = [Written(name, target, finals[target]) for name, target in job.targets]
+    files = [Written(name, target, finals[target]) for name, target in job.targets
+             if name not in PRINT_FORMATS]  # the printer's files are not downloads
     if job.imposed:
         files.append(Written("pdf", job.imposed, finals[job.imposed], imposed=True))
     return files

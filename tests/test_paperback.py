@@ -247,3 +247,18 @@ def test_a_cover_image_under_300_dpi_warns_at_its_book_toml_line(book_dir):
     [d] = [d for d in exported.diagnostics if d.code == "P008"]
     assert (d.path, d.line) == (book_dir / "book.toml", 4) and "103 dpi" in d.message, d.format()
     assert [d.code for d in exported.diagnostics] == ["P008"]  # the cover is otherwise clean (preflight)
+
+
+def test_per_article_with_print_keeps_the_manifest_to_downloads(tmp_path):
+    import json
+
+    from pipeline import build
+
+    out = tmp_path / "out"
+    result = build(MANUSCRIPTS, out, formats=("epub",), print_profile="generic", per_article=True, jobs=1)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    text = json.dumps(manifest)
+    assert "-print.pdf" not in text and "-cover" not in text
+    assert not list((out / "articles").glob("*-print.pdf"))  # the print files are the book's only
+    assert (out / f"{SLUG}-print.pdf").is_file()
