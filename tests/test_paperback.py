@@ -168,7 +168,8 @@ def test_a_cover_without_the_interior_is_an_error(tmp_path):
 
 
 def test_spine_carries_the_title_only_when_the_profile_allows(tmp_path):
-    from pipeline.export.pdf.printing import cover_html, print_spec
+    from pipeline.export.pdf.printcover import cover_html
+    from pipeline.export.pdf.printing import print_spec
     from pipeline.load.manuscripts import load_book
     from pipeline.render.articles import render_book
 
@@ -233,7 +234,7 @@ def test_a_cover_image_under_300_dpi_warns_at_its_book_toml_line(book_dir):
     from PIL import Image
 
     from pipeline.export import PRINT_PAGES, ExportContext
-    from pipeline.export.pdf.printing import CoverExporter
+    from pipeline.export.pdf.printcover import CoverExporter
     from pipeline.load.manuscripts import load_book
     from pipeline.render.articles import render_book
 

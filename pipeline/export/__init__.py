@@ -90,8 +90,8 @@ REGISTRY: dict[str, str] = {
     "pdf": "pipeline.export.pdf:PdfExporter",
     "epub": "pipeline.export.epub:EpubExporter",
     "print": "pipeline.export.pdf.printing:InteriorExporter",
-    "cover": "pipeline.export.pdf.printing:CoverExporter",
-    "cover-preview": "pipeline.export.pdf.printing:CoverPreviewExporter",
+    "cover": "pipeline.export.pdf.printcover:CoverExporter",
+    "cover-preview": "pipeline.export.pdf.printcover:CoverPreviewExporter",
 }
 
 
