@@ -12,13 +12,15 @@ from pathlib import Path
 from .cache import (CACHE_DIR, IMAGE_CACHE, LAYOUT_CACHE, MANIFEST_NAME, Store, fingerprint, read_guess, record,
                     up_to_date, write_guess, written_before)
 from .diagnostics import Diagnostic, as_errors, error, has_errors
-from .export import (PAGE_NUMBERS, REGISTRY, ExportContext, LayoutSettings, build_timestamp, get_exporter,
+from .export import (PAGE_NUMBERS, REGISTRY, SUFFIXES, ExportContext, LayoutSettings, build_timestamp, get_exporter,
                      in_fact_order)
 from .model import Book, RenderedBook
 from .output import StagedOutputs
 from .progress import Progress
 
 DEFAULT_FORMATS = ("pdf", "epub")
+# --print: the interior, the full-wrap cover and its PNG preview (export/pdf/printing.py)
+PRINT_FORMATS = ("print", "cover", "cover-preview")
 ARTICLES = "articles"  # OUT_DIR's folder of per-article booklets
 DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
 
@@ -37,8 +39,11 @@ class BuildOptions:
     per_article: bool = False  # also one booklet per article, and manifest.json
     jobs: int = 1  # worker processes for long booklets and per-article booklets
     cache: bool = True  # no-op rebuilds, layout cache, page-number guesses
+    print_profile: str | None = None  # overrides book.toml's [print] profile; adds the print formats
 
     def __post_init__(self) -> None:
+        if self.print_profile is not None and not set(PRINT_FORMATS) <= set(self.formats):
+            object.__setattr__(self, "formats", tuple(dict.fromkeys(self.formats + PRINT_FORMATS)))
         unknown = [name for name in self.formats if name not in REGISTRY]
         if unknown:
             raise ValueError(f"unknown format(s): {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
@@ -46,7 +51,8 @@ class BuildOptions:
     def fingerprint(self) -> dict[str, object]:
         """The options that change what a build writes."""
         return {"formats": sorted(self.formats), "strict": self.strict, "pdf_variant": self.pdf_variant,
-                "impose": self.impose, "per_article": self.per_article}
+                "impose": self.impose, "per_article": self.per_article,
+                "print_profile": self.print_profile}
 
     def layout_time_limit(self, articles: int) -> float:
         if self.time_limit is None:
@@ -114,7 +120,7 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     diagnostics += found
     if book is None or _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
-    book = _with_overrides(book, options.pdf_variant, options.impose)
+    book = _with_overrides(book, options.pdf_variant, options.impose, options.print_profile)
     progress.start("rendering articles", total=len(book.articles))
     rendered, found = render_book(book, on_article=progress.advance)
     diagnostics += found + lint(rendered)
@@ -148,7 +154,8 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
     with StagedOutputs() as staged:
         work = [_job(rendered, out_dir, formats, staged, out_dir / CACHE_DIR)]
         if options.per_article:
-            work += [_job(single, out_dir / ARTICLES, formats, staged, out_dir / CACHE_DIR / ARTICLES)
+            singles = tuple(name for name in formats if name not in PRINT_FORMATS)  # print files: the book's only
+            work += [_job(single, out_dir / ARTICLES, singles, staged, out_dir / CACHE_DIR / ARTICLES)
                      for single in split_articles(rendered)]
         for found in _run_all(work, context):
             diagnostics += found
@@ -174,7 +181,8 @@ def _written(job: _Job, finals: dict[Path, Path]):
     """The files of one booklet, as the manifest lists them."""
     from .export.articles import Written
 
-    files = [Written(name, target, finals[target]) for name, target in job.targets]
+    files = [Written(name, target, finals[target]) for name, target in job.targets
+             if name not in PRINT_FORMATS]  # the printer's files are not downloads
     if job.imposed:
         files.append(Written("pdf", job.imposed, finals[job.imposed], imposed=True))
     return files
@@ -188,13 +196,15 @@ def _no_longer_written(earlier: dict[Path, str], finals: set[Path], out_dir: Pat
     build does not make (an EPUB when it writes only the PDF, the
     per-article files without --per-article) are left alone."""
     suffixes = {get_exporter(name).suffix for name in options.formats}
+    known = set(SUFFIXES.values())
     stale = {}
     for path, digest in earlier.items():
         relative = path.relative_to(out_dir)
         per_article = relative.parts[0] == ARTICLES or relative.as_posix() == MANIFEST_NAME
         if path in finals or (per_article and not options.per_article):
             continue
-        if relative.as_posix() == MANIFEST_NAME or path.suffix in suffixes:
+        kind = max((suffix for suffix in known if path.name.endswith(suffix)), key=len, default=path.suffix)
+        if relative.as_posix() == MANIFEST_NAME or kind in suffixes:  # "-print.pdf" is not the booklet's kind
             stale[path] = digest
     return stale
 
@@ -306,8 +316,11 @@ def _template_diagnostic(exc: Exception, book: Book) -> Diagnostic:
                  path=Path(where.filename) if where else book.styles, line=where.lineno if where else 0)
 
 
-def _with_overrides(book: Book, pdf_variant: str | None, impose: bool | None) -> Book:
+def _with_overrides(book: Book, pdf_variant: str | None, impose: bool | None,
+                    print_profile: str | None = None) -> Book:
     changes = {}
+    if print_profile is not None:
+        changes["print_profile"] = print_profile
     if pdf_variant is not None:
         changes["pdf_variant"] = pdf_variant
     if impose is not None:

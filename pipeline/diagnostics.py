@@ -21,7 +21,7 @@ class Severity(enum.Enum):
 
 
 # Code -> one-line description. Prefixes group codes by stage, after
-# Standard Ebooks' lint codes: C config, M manuscript, R render, X export, O output, I import.
+# Standard Ebooks' lint codes: C config, M manuscript, R render, X export, P print (preflight), O output, I import.
 CODES: dict[str, str] = {
     "C001": "book.toml is not valid TOML",
     "C002": "unknown key in book.toml",
@@ -61,6 +61,14 @@ CODES: dict[str, str] = {
     "X003": "laying out the PDF took longer than the time limit",
     "X004": "a heading is left alone at the foot of a PDF page",
     "X005": "a PDF layout worker process died",
+    "P001": "the print interior was padded with blank pages to the profile's minimum and an even count",
+    "P002": "a print file lacks a TrimBox or BleedBox, or its trim is not the book's trim size",
+    "P003": "a font of a print file is not embedded",
+    "P004": "a print file has bookmarks or link annotations, which the profile refuses (KDP)",
+    "P005": "a print interior has fewer pages than the profile's minimum",
+    "P006": "a print file has no PDF/X output intent or version key",
+    "P007": "the print settings do not fit the profile, or the cover was asked for without the interior",
+    "P008": "an image prints at fewer than 300 pixels an inch at its placed size in the print interior",
     "O001": "the output folder is the book folder or inside it",
     "O002": "an output to check has not been built",
     "O003": "EPUBCheck reported a problem in the EPUB (or is not installed)",

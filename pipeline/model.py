@@ -13,6 +13,58 @@ from pathlib import Path
 
 # [pdf] page-size in book.toml -> the CSS `size` of the booklet's pages.
 PAGE_SIZES = {"A5": "A5", "A4": "A4", "Letter": "letter", "6in 9in": "6in 9in"}
+# The same sizes in inches (width, height): the print profile's nearest trim.
+PAGE_INCHES = {"A5": (5.83, 8.27), "A4": (8.27, 11.69), "Letter": (8.5, 11.0), "6in 9in": (6.0, 9.0)}
+
+
+@dataclass(frozen=True)
+class PrintProfile:
+    """A print-on-demand printer's rules, as its published guides give them
+    (README, "Printing a paperback", names each source)."""
+
+    name: str
+    trims: tuple[tuple[float, float], ...]  # standard trims, inches (width, height)
+    papers: dict[str, float]  # paper -> thickness of one page (a leaf side), inches
+    gutters: tuple[tuple[int, float], ...]  # (up to this many pages, inner margin at least), inches
+    min_pages: int = 0  # padded with blank pages up to this
+    spine_text_pages: int = 0  # title on the spine only for more pages than this
+    no_links: bool = False  # no bookmarks, no annotations, no crop marks (KDP)
+    bleed: float = 0.125  # inches
+
+
+# KDP's paperback guide: trims, paper thickness, gutters by page count, 24 to 828 pages.
+_KDP_TRIMS = ((5.0, 8.0), (5.06, 7.81), (5.25, 8.0), (5.5, 8.5), (6.0, 9.0), (6.14, 9.21), (6.69, 9.61),
+              (7.0, 10.0), (7.44, 9.69), (7.5, 9.25), (8.0, 10.0), (8.25, 6.0), (8.25, 8.25), (8.5, 8.5),
+              (8.5, 11.0), (8.27, 11.69))
+_KDP_GUTTERS = ((150, 0.375), (300, 0.5), (500, 0.625), (700, 0.75), (10**6, 0.875))
+_KDP_PAPERS = {"white": 0.002252, "cream": 0.0025}
+PRINT_PROFILES = {
+    "kdp": PrintProfile("kdp", _KDP_TRIMS, _KDP_PAPERS, _KDP_GUTTERS, min_pages=24, spine_text_pages=79,
+                        no_links=True),
+    # IngramSpark and Lulu: KDP's thickness and gutter figures (theirs are not encoded yet); groundwood
+    # is taken as thick as cream. Their own rules (minimum pages, spine text) are not enforced.
+    "ingramspark": PrintProfile("ingramspark", _KDP_TRIMS, {**_KDP_PAPERS, "groundwood": 0.0025}, _KDP_GUTTERS,
+                                spine_text_pages=79),
+    "lulu": PrintProfile("lulu", _KDP_TRIMS, _KDP_PAPERS, _KDP_GUTTERS, spine_text_pages=79),
+    "generic": PrintProfile("generic", _KDP_TRIMS, _KDP_PAPERS, _KDP_GUTTERS, spine_text_pages=79),
+}
+PAPERS = ("white", "cream", "groundwood")
+_UNITS = {"in": 1.0, "mm": 1 / 25.4, "cm": 1 / 2.54, "pt": 1 / 72}
+
+
+def inches(length: str) -> float | None:
+    """A CSS-like length ("0.125in", "3mm", "9pt") in inches; None if it is not one."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(in|mm|cm|pt)\s*", length)
+    return float(match.group(1)) * _UNITS[match.group(2)] if match else None
+
+
+def trim_inches(trim: str) -> tuple[float, float] | None:
+    """"5.5in 8.5in" -> (5.5, 8.5); None if it is not two lengths."""
+    parts = trim.split()
+    sizes = [inches(part) for part in parts]
+    return (sizes[0], sizes[1]) if len(sizes) == 2 and None not in sizes else None
 
 
 @dataclass(frozen=True)
@@ -52,6 +104,12 @@ class BookConfig:
     notice_show_tool: bool = True  # "Made with pipeline x.y"
     notice_show_identifier: bool = True
     notice_lines: tuple[str, ...] = ()  # free lines: copyright, licence...
+    # [print]: print-on-demand files (export/pdf/printing.py); `pipeline build --print PROFILE` sets the profile
+    print_profile: str = "generic"
+    print_trim: str = ""  # "5.5in 8.5in"; "": the profile's standard trim nearest [pdf] page-size
+    print_paper: str = "white"
+    print_bleed: str = "0.125in"
+    print_marks: bool = False  # crop marks (never for KDP)
     per_article_layout: str = "compact"  # [per-article] layout: "compact" or "booklet" (the book's full form)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from lxml import etree
 from pypdf import PdfReader
 
 from conftest import epub_documents, epubcheck_messages

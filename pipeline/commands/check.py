@@ -19,12 +19,19 @@ from ..model import RenderedBook
 from ..render.articles import render_book
 
 
-def check_book(book_dir: Path, outputs: Path | None = None) -> list[Diagnostic]:
+def check_book(book_dir: Path, outputs: Path | None = None, print_profile: str | None = None) -> list[Diagnostic]:
     """Every problem of the book that a build reports (load, render, `lint`),
-    and, with `outputs`, of its built files."""
+    and, with `outputs`, of its built files; with `print_profile`, only of
+    its print files (the preflight: `check_print`)."""
     book, diagnostics = load_book(book_dir)
     if book is None:
         return diagnostics
+    if print_profile is not None:
+        from dataclasses import replace
+
+        book = replace(book, config=replace(book.config, print_profile=print_profile))
+        rendered, found = render_book(book)
+        return diagnostics + found + lint(rendered) + check_print(rendered, outputs or Path("dist"))
     rendered, found = render_book(book)
     diagnostics += found + lint(rendered)
     if outputs is not None:
@@ -43,6 +50,29 @@ def check_outputs(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:
         found += _epubcheck(epub)
     if pdf.is_file():
         found += _lonely_headings(pdf, rendered)
+    return found
+
+
+def check_print(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:
+    """Preflight the interior and cover built by `pipeline build --print`."""
+    from ..export.pdf.preflight import preflight_cover, preflight_interior
+    from ..export.pdf.printing import print_spec
+
+    spec, found = print_spec(rendered.book.config)
+    slug = rendered.book.slug
+    interior, cover = outputs / f"{slug}-print.pdf", outputs / f"{slug}-cover.pdf"
+    for path in (interior, cover):
+        if not path.is_file():
+            found.append(error("O002", f"'{path}' has not been built",
+                               hint=f"run pipeline build --print {rendered.book.config.print_profile} first",
+                               path=path))
+    if spec is None or not interior.is_file():
+        return found
+    found += preflight_interior(interior, spec)
+    if cover.is_file():
+        from pypdf import PdfReader
+
+        found += preflight_cover(cover, spec, len(PdfReader(interior).pages))
     return found
 
 

@@ -15,6 +15,7 @@ from typing import TextIO
 from .. import __version__
 from ..build import DEFAULT_FORMATS, BuildOptions, build
 from ..load.config import PDF_VARIANTS
+from ..model import PRINT_PROFILES
 from ..diagnostics import format_all
 from ..export import REGISTRY
 
@@ -50,11 +51,18 @@ def _parser() -> argparse.ArgumentParser:
                            help="no progress display (bars on a terminal, else one line per step, on stderr)")
     build_cmd.add_argument("--impose", action=argparse.BooleanOptionalAction, default=None,
                            help="also write <slug>-imposed.pdf for saddle-stitch printing")
+    build_cmd.add_argument("--print", dest="print_profile", choices=sorted(PRINT_PROFILES), default=None,
+                           metavar="PROFILE", help="also write <slug>-print.pdf (PDF/X-4 interior with bleed) and "
+                           "<slug>-cover.pdf (full-wrap cover) for a printer: "
+                           + ", ".join(PRINT_PROFILES) + " (overrides [print] profile)")
     check_cmd = commands.add_parser("check", help="lint the book without building the PDF")
     check_cmd.add_argument("book_dir", nargs="?", default="manuscripts", type=Path, metavar="BOOK_DIR")
     check_cmd.add_argument("--outputs", type=Path, nargs="?", const=Path("dist"), default=None, metavar="OUT_DIR",
                            help="also validate the built outputs in OUT_DIR (default: dist): EPUBCheck, PDF layout")
     check_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check_cmd.add_argument("--print", dest="print_profile", choices=sorted(PRINT_PROFILES), default=None,
+                           metavar="PROFILE", help="preflight the print files in OUT_DIR (--outputs, default dist) "
+                           "by the printer's rules: " + ", ".join(PRINT_PROFILES))
     serve_cmd = commands.add_parser("serve", help="live preview of the book on 127.0.0.1")
     serve_cmd.add_argument("book_dir", nargs="?", default="manuscripts", type=Path, metavar="BOOK_DIR")
     serve_cmd.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
@@ -101,7 +109,7 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
         options = BuildOptions(formats=formats, strict=args.strict, pdf_variant=args.pdf_variant,
                                impose=args.impose, time_limit=args.time_limit, per_article=args.per_article,
-                               jobs=args.jobs, cache=args.cache)
+                               jobs=args.jobs, cache=args.cache, print_profile=args.print_profile)
         result = build(args.book_dir, args.out, options, progress=progress)
     finally:
         progress.close()  # the terminal gets its cursor back, whatever happened
@@ -127,7 +135,7 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from .check import check_book
     from ..diagnostics import as_errors
 
-    diagnostics = check_book(args.book_dir, args.outputs)
+    diagnostics = check_book(args.book_dir, args.outputs, args.print_profile)
     if args.strict:
         diagnostics = as_errors(diagnostics)
     code = _report((), diagnostics, stdout, stderr, "check failed: {errors} error(s)")

@@ -39,7 +39,8 @@ def _example(option) -> str:
                 "cover": '"images/cover.png"', "accent": '"#2a6f97"', "text-font": '"Book Serif"',
                 "heading-font": '"Book Sans"', "logo": '"images/logo.png"', "cover-background": '"#1f3a4d"',
                 "lines": '["© 2026 A. Writer", "Licensed under CC BY 4.0"]',
-                "base-url": '"https://example.org/downloads/"', "max-dpi": "300", "max-image-pixels": "4000000"}
+                "base-url": '"https://example.org/downloads/"', "max-dpi": "300", "max-image-pixels": "4000000",
+                "trim": '"5.5in 8.5in"', "bleed": '"0.125in"'}
     if option.key in examples:
         return examples[option.key]
     if option.kind == "bool":

@@ -40,6 +40,8 @@ class LayoutSettings:
 # Facts one export finds and another uses (provides/needs). Each exporter
 # names what it provides and uses; `in_fact_order` runs providers first.
 PAGINATION = "pagination"  # tuple[PageBreak, ...]: where the PDF's printed pages begin (the EPUB's page-list)
+PRINT_PAGES = "print_pages"  # int: pages of the print interior (the cover's spine)
+PRINT_COVER = "print_cover"  # bytes: the full-wrap cover's PDF (its PNG preview)
 PAGE_NUMBERS = "page_numbers"  # dict[str, str]: printed page of each article and section (the next build's guess)
 
 
@@ -90,7 +92,16 @@ class Exporter(Protocol):
 REGISTRY: dict[str, str] = {
     "pdf": "pipeline.export.pdf:PdfExporter",
     "epub": "pipeline.export.epub:EpubExporter",
+    "print": "pipeline.export.pdf.printing:InteriorExporter",
+    "cover": "pipeline.export.pdf.printcover:CoverExporter",
+    "cover-preview": "pipeline.export.pdf.printcover:CoverPreviewExporter",
 }
+
+
+# Format name -> the end of its file's name (each exporter's `suffix`), known
+# without importing the exporter (the PDF's imports WeasyPrint).
+SUFFIXES: dict[str, str] = {"pdf": ".pdf", "epub": ".epub", "print": "-print.pdf", "cover": "-cover.pdf",
+                            "cover-preview": "-cover-preview.png"}
 
 
 def get_exporter(name: str) -> Exporter:

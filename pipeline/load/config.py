@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
-from ..model import PAGE_SIZES, BookConfig
+from ..model import PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
 from ..resources import OutsideBook, ResourceRefused, read_bytes
 from .sourcetext import NotUtf8, decode, toml_line
 
@@ -69,6 +69,11 @@ SCHEMA: tuple[Option, ...] = (
     Option("notice", "show-identifier", "bool", "notice_show_identifier", "Print the book's identifier on the notice page. Default true."),
     Option("notice", "lines", "list", "notice_lines", "Lines of text printed on the notice page, e.g. [\"© 2026 The Editors\", \"CC BY 4.0\"]."),
     Option("per-article", "layout", "choice", "per_article_layout", "Form of the --per-article booklets: compact (title page with the notice, no contents) or booklet (the book's full form).", choices=("compact", "booklet")),
+    Option("print", "profile", "choice", "print_profile", "Print-on-demand printer whose rules `pipeline build --print` follows (kdp, ingramspark, lulu, generic); --print PROFILE overrides it.", choices=tuple(PRINT_PROFILES)),
+    Option("print", "trim", "str", "print_trim", "Trim size of the printed book, width then height, e.g. \"5.5in 8.5in\" or \"148mm 210mm\"; default the profile's standard trim nearest [pdf] page-size."),
+    Option("print", "paper", "choice", "print_paper", "Paper of the interior (sets the spine width): white or cream; ingramspark also groundwood.", choices=PAPERS),
+    Option("print", "bleed", "str", "print_bleed", "Bleed beyond the trim at the top, bottom and outer edge, e.g. \"0.125in\" or \"3mm\". Default 0.125in."),
+    Option("print", "marks", "bool", "print_marks", "Crop marks outside the bleed (never with the kdp profile, which refuses them). Default false."),
     Option("site", "base-url", "str", "site_base_url", "Absolute http(s) address the output folder is published at, e.g. \"https://example.org/downloads/\"; manifest.json then gives each file's url."),
 )
 
@@ -152,6 +157,7 @@ def _validate(data: dict[str, Any], text: str, path: Path,
     values.setdefault("title", fallback_title)
     diagnostics += _language(values, text, path)
     diagnostics += _fonts(values, text, path)
+    diagnostics += _print(values, text, path)
     words, found = _book_labels(path.parent, values.get("language", "en"))
     diagnostics += found
     if words:
@@ -223,6 +229,10 @@ def _check(option: Option, value: Any) -> str:
             return f"expected a date as YYYY-MM-DD, got {value!r}"
         if option.key == "base-url":
             return _base_url_problem(value)
+        if option.table == "print" and option.key == "trim" and not trim_inches(value):
+            return f"expected a width and a height, e.g. \"5.5in 8.5in\" or \"148mm 210mm\", got {value!r}"
+        if option.table == "print" and option.key == "bleed" and (inches(value) is None or inches(value) > 0.5):
+            return f"expected a length up to 0.5in, e.g. \"0.125in\" or \"3mm\", got {value!r}"
         if option.required and not value.strip():
             return "must not be empty"
     elif option.kind == "colour":
@@ -285,6 +295,18 @@ def _fonts(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
                                     "to styles/fonts/ in the book folder",
                                path=path, line=toml_line(text, "style", key)))
     return found
+
+
+def _print(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+    """[print] paper the profile has (groundwood is IngramSpark's only)."""
+    profile = PRINT_PROFILES[values.get("print_profile", "generic")]
+    paper = values.get("print_paper", "white")
+    if paper in profile.papers:
+        return []
+    values["print_paper"] = "white"
+    return [error("C003", f"[print] paper: the {profile.name} profile has no {paper!r} paper",
+                  hint=f"papers of {profile.name}: {', '.join(profile.papers)}",
+                  path=path, line=toml_line(text, "print", "paper"))]
 
 
 def _book_labels(root: Path, language: str) -> tuple[tuple[tuple[str, str], ...], list[Diagnostic]]:

@@ -56,9 +56,7 @@ class PdfExporter:
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         config = book.book.config
-        # Once per export, not per layout pass: every pass and chunk reuses it.
-        book = replace(book, articles=tuple(article_for_html_parser(with_short_tables_kept(
-            with_footnotes_at_calls(with_math_images(item)))) for item in book.articles))
+        book = prepared(book)
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         context.progress.start("sizing images for print")
         images = pdf_images(book, Store(context.image_cache) if context.image_cache else None, context.version)
@@ -91,6 +89,13 @@ class PdfExporter:
 
 
 MAX_LAYOUTS = 4
+
+
+def prepared(book: RenderedBook) -> RenderedBook:
+    """The articles as the booklet sets them (footnotes at their calls...):
+    once per export, not per layout pass: every pass and chunk reuses it."""
+    return replace(book, articles=tuple(article_for_html_parser(with_short_tables_kept(
+        with_footnotes_at_calls(with_math_images(item)))) for item in book.articles))
 
 
 def one_document(variant: dict[str, str]) -> bool:
@@ -140,7 +145,8 @@ def _join(book: RenderedBook, context: ExportContext, front: Laid, bodies: list[
 
 
 def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant: dict[str, str],
-                              messages: list[str], fonts: ProjectFonts, images: dict[Path, bytes]):
+                              messages: list[str], fonts: ProjectFonts, images: dict[Path, bytes] | None = None,
+                              extra_css: str = "", interior: bool = False):
     """Lay out as one document with the printed page numbers filled in as text.
 
     The numbers start from a guess (the previous build's, else none), are
@@ -149,7 +155,8 @@ def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, varian
     """
     pages = dict(context.facts.get(PAGE_NUMBERS, {}))
     for _ in range(MAX_LAYOUTS):
-        source, document = layout(booklet_html(book, context, pages), book, variant, fonts, images=images)
+        source, document = layout(booklet_html(book, context, pages, interior=interior), book, variant, fonts,
+                                  extra_css, images=images)
         front = front_page_count(document, book)
         actual = _target_pages(document, book, front)
         if actual == pages:

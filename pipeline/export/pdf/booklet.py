@@ -24,7 +24,10 @@ from .. import ExportContext
 
 
 def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, str], part: str = "all",
-          articles: tuple[RenderedArticle, ...] | None = None, link_base: str = "") -> str:
+          articles: tuple[RenderedArticle, ...] | None = None, link_base: str = "",
+          interior: bool = False) -> str:
+    """The booklet's HTML; `interior`: for the printer, without the cover
+    page (the cover is a file of its own: printing.py)."""
     config = book.book.config
     root = book.book.root.resolve()
     words = book_labels(config)
@@ -49,6 +52,7 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
         logo_src=book.book.logo.relative_to(root).as_posix() if book.book.logo else "",
         compact=book.book.compact,
+        interior=interior,
         pages=pages,
     )
 

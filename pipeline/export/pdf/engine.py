@@ -103,6 +103,23 @@ def lay_out(part: Part, variant: dict[str, str]) -> Laid:
                 page_owners(document, part.book.articles), tuple(number_slots(document)), tuple(messages))
 
 
+def placed_images(document):
+    """(page index, the <img> element, pixels per inch as placed) of every
+    raster image laid out: its pixel width over the width it is printed at."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.images import RasterImage
+
+    def walk(box):
+        if isinstance(box, boxes.ReplacedBox) and isinstance(box.replacement, RasterImage) and box.width:
+            yield box
+        for child in getattr(box, "children", ()):
+            yield from walk(child)
+
+    for index, page in enumerate(document.pages):
+        for box in walk(page._page_box):
+            yield index, box.element, box.replacement.width / (box.width / 96)  # CSS px: 96 an inch
+
+
 def page_owners(document, articles) -> tuple[int | None, ...]:
     """Each page's article (its index in `articles`), None for a blank page."""
     starts = {item.anchor: index for index, item in enumerate(articles)}

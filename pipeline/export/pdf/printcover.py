@@ -1,0 +1,178 @@
+"""The full-wrap cover of the printed book (`OUT/<slug>-cover.pdf`): back,
+spine and front on one page, as wide as two trims, the spine (pages × the
+paper's thickness) and the bleed; laid out by WeasyPrint from
+`styles/templates/print-cover.html`, which designers restyle. And its PNG
+preview with the trim, the bleed and the spine's folds drawn.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ...diagnostics import Diagnostic, error, warning
+from ...model import RenderedBook
+from ...styles import is_rtl, render_template
+from .. import PRINT_COVER, PRINT_PAGES, ExportContext, Exported, holding_source_date
+from .printing import MIN_DPI, POINTS, VARIANT, PrintSpec, print_spec, stable_metadata
+
+
+class CoverExporter:
+    """`OUT/<slug>-cover.pdf`: back, spine and front on one page, for the
+    page count of the interior (laid out first: it provides the count)."""
+
+    name = "cover"
+    suffix = "-cover.pdf"
+    provides = (PRINT_COVER,)
+    uses = (PRINT_PAGES,)
+
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        from .engine import FetchRefused, ProjectFonts, captured_warnings, identifier, layout
+
+        pages = context.facts.get(PRINT_PAGES)
+        if not pages:
+            return Exported((error("P007", "the cover needs the print interior's page count",
+                                   hint="build both: pipeline build --print PROFILE"),))
+        spec, found = print_spec(book.book.config)
+        if spec is None:
+            return Exported(tuple(found))
+        html = cover_html(book, spec, pages, context)
+        with captured_warnings() as messages, holding_source_date(context.timestamp):
+            fonts = ProjectFonts()
+            try:
+                _, document = layout(html, book, VARIANT, fonts, cover_css(spec, pages))
+                document.write_pdf(target, pdf_identifier=identifier(book.book.config, context), **VARIANT)
+            except FetchRefused as exc:
+                return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
+            finally:
+                fonts.close()
+        from .preflight import preflight_cover
+
+        _cover_boxes(target, spec)
+        return Exported(tuple([warning("X001", f"WeasyPrint: {m}") for m in messages] + cover_resolution(book, spec)
+                              + preflight_cover(target, spec, pages, Path(f"{book.book.slug}{self.suffix}"))),
+                        {PRINT_COVER: target.read_bytes()})
+
+
+def cover_resolution(book: RenderedBook, spec: PrintSpec) -> list[Diagnostic]:
+    """P008 for a [book] cover image with fewer than MIN_DPI pixels an inch
+    over the front and its bleed (it is scaled to cover them), at its line
+    of book.toml."""
+    from PIL import Image, UnidentifiedImageError
+
+    if book.book.cover is None:
+        return []
+    try:
+        with Image.open(book.book.cover) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError):  # an SVG: drawn at any size
+        return []
+    dpi = min(width / (spec.trim[0] + spec.bleed), height / (spec.trim[1] + 2 * spec.bleed))
+    if dpi >= MIN_DPI - 0.5:
+        return []
+    path = book.book.config_path
+    lines = path.read_text(encoding="utf-8").split("\n") if path else []
+    line = next((n for n, text in enumerate(lines, 1) if re.match(r"\s*cover\s*=", text)), 0)
+    return [warning("P008", f"the cover image ({width} × {height} pixels) prints at {dpi:.0f} dpi on the "
+                            f"{spec.trim[0] + spec.bleed:g} × {spec.trim[1] + 2 * spec.bleed:g} in front with its bleed; "
+                            f"printers ask for {MIN_DPI}",
+                    hint=f"use an image of at least {round((spec.trim[0] + spec.bleed) * MIN_DPI)} × "
+                         f"{round((spec.trim[1] + 2 * spec.bleed) * MIN_DPI)} pixels", path=path, line=line)]
+
+
+def cover_css(spec: PrintSpec, pages: int) -> str:
+    width, height = spec.cover_size(pages)
+    return f"@page {{ size: {width:.4f}in {height:.4f}in; margin: 0; }}\n"
+
+
+def cover_html(book: RenderedBook, spec: PrintSpec, pages: int, context: ExportContext | None = None) -> str:
+    """The cover template (styles/templates/print-cover.html) filled in."""
+    from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
+    from ...styles import book_labels, direction
+    from markupsafe import Markup
+
+    from .booklet import meta
+
+    config = book.book.config
+    root = book.book.root.resolve()
+    words = book_labels(config)
+    width, height = spec.trim
+    return render_template(
+        "print-cover.html", design=book.book, book=config, labels=words,
+        meta=meta(config, context) if context else {"timestamp": "", "generator": ""}, direction=direction(config.language),
+        font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language,
+                                           own_font_files(book.book)), font_choice(book.book))),
+        cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
+        logo_src=book.book.logo.relative_to(root).as_posix() if book.book.logo else "",
+        trim_width=width, trim_height=height, bleed=spec.bleed, spine=spec.spine(pages),
+        spine_text=pages > spec.profile.spine_text_pages, rtl=is_rtl(config.language),
+        barcode=(2.0, 1.2))  # KDP's barcode area, inches, at the foot of the back
+
+
+def _cover_boxes(target: Path, spec: PrintSpec) -> None:
+    """TrimBox: the cover without its bleed; BleedBox: the whole page; no bookmarks."""
+    import pikepdf
+
+    cut = spec.bleed * POINTS
+    with pikepdf.open(target, allow_overwriting_input=True) as pdf:
+        page = pdf.pages[0]
+        x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+        page.obj["/TrimBox"] = pikepdf.Array([x0 + cut, y0 + cut, x1 - cut, y1 - cut])
+        page.obj["/BleedBox"] = pikepdf.Array([x0, y0, x1, y1])
+        for key in ("/Outlines", "/PageMode"):
+            if key in pdf.Root:
+                del pdf.Root[key]
+        if "/Annots" in page.obj:
+            del page.obj["/Annots"]
+        stable_metadata(pdf, "cover")
+        pdf.save(target, deterministic_id=True)
+
+
+PREVIEW_DPI = 100
+TRIM_LINE, BLEED_LINE, SPINE_LINE = "#e6007e", "#00a0e6", "#2fb344"  # magenta, cyan, green
+
+
+class CoverPreviewExporter:
+    """`OUT/<slug>-cover-preview.png`: the cover with its trim (magenta),
+    the edge of the bleed (cyan) and the folds of the spine (green) drawn,
+    to see at a glance what the printer will cut and fold."""
+
+    name = "cover-preview"
+    suffix = "-cover-preview.png"
+    provides = ()
+    uses = (PRINT_COVER, PRINT_PAGES)
+
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        cover, pages = context.facts.get(PRINT_COVER), context.facts.get(PRINT_PAGES)
+        spec, found = print_spec(book.book.config)
+        if not cover or not pages or spec is None:
+            return Exported(tuple(found) or (error("P007", "the cover preview needs the cover",
+                                                   hint="build it with pipeline build --print PROFILE"),))
+        target.write_bytes(cover_preview(cover, spec, pages))
+        return Exported()
+
+
+def cover_preview(cover: bytes, spec: PrintSpec, pages: int) -> bytes:
+    """The cover rendered at PREVIEW_DPI with its trim, bleed and spine lines."""
+    import io
+
+    import pypdfium2
+    from PIL import ImageDraw
+
+    document = pypdfium2.PdfDocument(cover)
+    try:
+        image = document[0].render(scale=PREVIEW_DPI / POINTS).to_pil().convert("RGB")
+    finally:
+        document.close()
+    draw = ImageDraw.Draw(image)
+    px = lambda inches: round(inches * PREVIEW_DPI)  # noqa: E731
+    width, height = image.size
+    bleed, trim_width = px(spec.bleed), spec.trim[0]
+    draw.rectangle((0, 0, width - 1, height - 1), outline=BLEED_LINE, width=2)
+    draw.rectangle((bleed, bleed, width - 1 - bleed, height - 1 - bleed), outline=TRIM_LINE, width=2)
+    first_fold = spec.bleed + trim_width  # the back's width (the front's, for a book bound on the right)
+    for fold in (first_fold, first_fold + spec.spine(pages)):
+        draw.line((px(fold), 0, px(fold), height), fill=SPINE_LINE, width=2)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

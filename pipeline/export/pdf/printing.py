@@ -1,0 +1,234 @@
+"""Print-on-demand files: what a printer's profile asks (`PrintSpec`) and
+the interior (PDF/X-4, trim and bleed boxes, gutter by page count); the
+full-wrap cover is `printcover`'s, the preflight `preflight`'s.
+
+The interior is the booklet laid out as one document (like the tagged and
+archival variants: the output intent belongs to the whole file), its page
+size the trim, with CSS `bleed` around it. WeasyPrint writes the TrimBox
+and a BleedBox; `_finish` then takes the bleed off the inner (bound) edge,
+where a printer wants none, pads the page count to the profile's minimum
+and an even count, and, for a profile that refuses them (KDP), removes the
+bookmarks and link annotations. The output intent is WeasyPrint's own
+sRGB2014.icc (ICC, free to copy and embed): no free CMYK characterization
+ships as an ICC file in a Debian or PyPI package (README, "Printing a
+paperback").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...cache import Store
+from ...diagnostics import Diagnostic, error, warning
+from ...model import PAGE_INCHES, PRINT_PROFILES, BookConfig, PrintProfile, RenderedBook, inches, trim_inches
+from ...styles import is_rtl
+from .. import PAGE_NUMBERS, PRINT_PAGES, ExportContext, Exported, holding_source_date
+from ..images import pdf_images
+
+# WeasyPrint's PDF/X-4, with its sRGB profile as the output intent.
+VARIANT = {"pdf_variant": "pdf/x-4", "output_intent": "srgb"}
+READING_MARGIN = 0.25  # inches of inner margin beyond the profile's gutter (which the binding takes)
+MAX_GUTTER_PASSES = 3
+POINTS = 72
+
+
+@dataclass(frozen=True)
+class PrintSpec:
+    """What the printer gets, in inches: from [print] and the profile."""
+
+    profile: PrintProfile
+    trim: tuple[float, float]
+    bleed: float
+    paper: str
+    marks: bool
+
+    def gutter(self, pages: int) -> float:
+        return next(g for most, g in self.profile.gutters if pages <= most)
+
+    def padded(self, pages: int) -> int:
+        """Pages after padding: the profile's minimum, and even (a leaf has two sides)."""
+        pages = max(pages, self.profile.min_pages)
+        return pages + pages % 2
+
+    def spine(self, pages: int) -> float:
+        return pages * self.profile.papers[self.paper]
+
+    def cover_size(self, pages: int) -> tuple[float, float]:
+        width, height = self.trim
+        return 2 * width + self.spine(pages) + 2 * self.bleed, height + 2 * self.bleed
+
+
+def print_spec(config: BookConfig) -> tuple[PrintSpec | None, list[Diagnostic]]:
+    """The book's [print] settings under its profile; None and an error when
+    they do not fit together (a paper the profile lacks, after --print)."""
+    profile = PRINT_PROFILES[config.print_profile]
+    if config.print_paper not in profile.papers:
+        return None, [error("P007", f"the {profile.name} profile has no {config.print_paper!r} paper",
+                            hint=f"set [print] paper to one of: {', '.join(profile.papers)}")]
+    trim = trim_inches(config.print_trim) if config.print_trim else nearest_trim(profile, config.pdf_page_size)
+    marks = config.print_marks and not profile.no_links
+    return PrintSpec(profile, trim, inches(config.print_bleed) or 0.0, config.print_paper, marks), []
+
+
+def nearest_trim(profile: PrintProfile, page_size: str) -> tuple[float, float]:
+    """The profile's standard trim closest to the booklet's page size."""
+    width, height = PAGE_INCHES[page_size]
+    return min(profile.trims, key=lambda t: abs(t[0] - width) + abs(t[1] - height))
+
+
+def interior_css(spec: PrintSpec, gutter: float) -> str:
+    """The booklet's pages at the trim size, with bleed, the inner margin
+    the gutter table asks for. A right-hand page is bound on its left, a
+    left-hand one on its right, whichever way the book reads (a right-to-left
+    book's first page is a left-hand page: WeasyPrint follows the root's
+    direction, and so does `_finish`)."""
+    width, height = spec.trim
+    inner = f"{gutter + READING_MARGIN:.4f}in"
+    return (f"@page {{ size: {width}in {height}in; bleed: {spec.bleed}in; "
+            f"marks: {'crop' if spec.marks else 'none'}; }}\n"
+            f"@page :right {{ margin-left: {inner}; }}\n"
+            f"@page :left {{ margin-right: {inner}; }}\n")
+
+
+class InteriorExporter:
+    """`OUT/<slug>-print.pdf`: the interior for the printer."""
+
+    name = "print"
+    suffix = "-print.pdf"
+    provides = (PRINT_PAGES,)
+    uses = (PAGE_NUMBERS,)
+
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        from . import _layout_with_page_numbers, prepared
+        from .engine import (FetchRefused, PageLabels, ProjectFonts, TimeLimit, captured_warnings, identifier,
+                             time_limit)
+
+        spec, found = print_spec(book.book.config)
+        if spec is None:
+            return Exported(tuple(found))
+        rtl = is_rtl(book.book.config.language)
+        book = prepared(book)
+        sized = pdf_images(book, Store(context.image_cache) if context.image_cache else None, context.version)
+        with captured_warnings() as messages, holding_source_date(context.timestamp):
+            fonts = ProjectFonts()
+            try:
+                with time_limit(context.layout.time_limit):
+                    gutter = spec.gutter(spec.padded(0))
+                    for _ in range(MAX_GUTTER_PASSES):  # the gutter follows the page count it changes
+                        _, document, front, _ = _layout_with_page_numbers(
+                            book, context, VARIANT, messages, fonts, sized, extra_css=interior_css(spec, gutter),
+                            interior=True)
+                        wanted = spec.gutter(spec.padded(len(document.pages)))
+                        if wanted == gutter:
+                            break
+                        gutter = wanted
+                    document.write_pdf(target, finisher=PageLabels(front, rtl),
+                                       pdf_identifier=identifier(book.book.config, context), **VARIANT)
+            except TimeLimit:
+                return Exported((error("X003", f"laying out the print interior took more than "
+                                               f"{context.layout.time_limit:g} s",
+                                       hint="look for very long tables or lines; or raise --time-limit"),))
+            except FetchRefused as exc:
+                return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
+            finally:
+                fonts.close()
+        from .preflight import preflight_interior
+
+        laid = len(document.pages)
+        images = low_resolution(document, book)
+        pages = _finish(target, spec, rtl)
+        notes = [warning("X001", f"WeasyPrint: {m}") for m in messages] + images
+        notes += preflight_interior(target, spec, Path(f"{book.book.slug}{self.suffix}"))
+        if pages > laid:
+            rule = f"at least {spec.profile.min_pages} pages, " if spec.profile.min_pages else ""
+            notes.append(warning("P001", f"the print interior has {laid} pages; {pages - laid} blank page(s) "
+                                         f"were added at the end ({spec.profile.name}: {rule}an even count)",
+                                 hint="nothing to do; or add text to fill them", path=book.book.config_path))
+        return Exported(tuple(notes), {PRINT_PAGES: pages})
+
+
+MIN_DPI = 300  # what printers ask of an image at its printed size
+
+
+def low_resolution(document, book: RenderedBook) -> list[Diagnostic]:
+    """A warning for each image printed at fewer than MIN_DPI pixels an
+    inch, located at the manuscript line that places it."""
+    from .engine import page_owners, placed_images
+
+    owners = page_owners(document, book.articles)  # the article of each page, by its anchors
+    found = []
+    for index, element, dpi in placed_images(document):
+        if dpi >= MIN_DPI - 0.5 or element is None:
+            continue
+        src = element.get("src", "")
+        item = book.articles[owners[index]] if owners[index] is not None else None
+        path, line = (item.article.source_path, _line_of(item, src)) if item else (book.book.config_path, 0)
+        found.append(warning("P008", f"image '{src}' prints at {dpi:.0f} dpi on interior page {index + 1}; "
+                                     f"printers ask for {MIN_DPI}",
+                             hint=f"use an image of at least {MIN_DPI} pixels an inch at its printed width, "
+                                  "or print it smaller", path=path, line=line))
+    return found
+
+
+def _line_of(item, src: str) -> int:
+    """The manuscript line that names the image (its file name), else the body's first."""
+    from urllib.parse import unquote
+
+    name = unquote(src).rsplit("/", 1)[-1]
+    for offset, text in enumerate(item.article.body.split("\n")):
+        if name and name in text:
+            return item.article.body_line + offset
+    return item.article.body_line
+
+
+def _finish(target: Path, spec: PrintSpec, rtl: bool) -> int:
+    """No bleed at the bound edge, padding pages, and what the profile
+    refuses removed; returns the page count."""
+    import pikepdf
+
+    cut = spec.bleed * POINTS
+    with pikepdf.open(target, allow_overwriting_input=True) as pdf:
+        for _ in range(spec.padded(len(pdf.pages)) - len(pdf.pages)):
+            pdf.add_blank_page(page_size=(float(pdf.pages[-1].mediabox[2]), float(pdf.pages[-1].mediabox[3])))
+            last, model = pdf.pages[-1], pdf.pages[-2]
+            for box in ("/MediaBox", "/TrimBox", "/BleedBox"):  # WeasyPrint's boxes do not start at 0
+                last.obj[box] = pikepdf.Array(list(model.obj[box]))
+        for index, page in enumerate(pdf.pages):
+            inner_left = (index % 2 == 0) != rtl  # a recto of a left-bound book is bound on its left
+            if not spec.marks:  # crop marks stand outside the bleed: the media keeps them
+                for box in ("/MediaBox", "/BleedBox"):
+                    x0, y0, x1, y1 = (float(v) for v in page.obj[box])
+                    page.obj[box] = pikepdf.Array([x0 + cut, y0, x1, y1] if inner_left else [x0, y0, x1 - cut, y1])
+            if spec.profile.no_links and "/Annots" in page.obj:
+                del page.obj["/Annots"]
+        if spec.profile.no_links:
+            for key in ("/Outlines", "/PageMode"):
+                if key in pdf.Root:
+                    del pdf.Root[key]
+        stable_metadata(pdf, "print")
+        count = len(pdf.pages)
+        pdf.save(target, deterministic_id=True)
+    return count
+
+
+def stable_metadata(pdf, kind: str) -> None:
+    """The version key in the Info too (the XMP has it; some preflights read
+    the Info), and the XMP's DocumentID, random in WeasyPrint's PDF/X, made
+    from the file's content: the same book gives the same bytes."""
+    import hashlib
+    import uuid
+
+    import pikepdf
+
+    pdf.docinfo["/GTS_PDFXVersion"] = "PDF/X-4"
+    seed = hashlib.sha256(kind.encode() + b"".join(page.Contents.read_bytes() if "/Contents" in page.obj
+                                                    and isinstance(page.obj.Contents, pikepdf.Stream) else b""
+                                                    for page in pdf.pages)).hexdigest()
+    metadata = pdf.Root.Metadata.read_bytes().decode("utf-8")
+    start = metadata.find("xmp.did:")
+    if start >= 0:
+        stable = f"xmp.did:{uuid.UUID(seed[:32])}"
+        metadata = metadata[:start] + stable + metadata[start + len(stable):]
+        pdf.Root.Metadata = pdf.make_stream(metadata.encode("utf-8"), Type=pikepdf.Name.Metadata,
+                                            Subtype=pikepdf.Name.XML)
