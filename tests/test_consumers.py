@@ -49,7 +49,9 @@ def _canonical(container: etree._Element) -> list[tuple]:
             if not isinstance(element.tag, str):
                 continue
             # `xmlns` (on MathML) declares a namespace in XML; an HTML parser keeps it as an attribute.
-            attrs = tuple(sorted((_local(k), v) for k, v in element.attrib.items() if k != "xmlns"))
+            # The booklet gives references the slot of their page (data-page*, booklet.py) on purpose.
+            attrs = tuple(sorted((_local(k), v) for k, v in element.attrib.items()
+                                 if k != "xmlns" and not k.startswith("data-page")))
             tail = element.tail or "" if element is not child else ""
             items.append((_local(element.tag), attrs, element.text or "", tail))
         tail = child.tail or ""
