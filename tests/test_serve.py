@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 import socket
 import urllib.request
 
@@ -17,6 +18,16 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def _preview_page(playwright, url: str):
+    """Debian's chromium, one page open on the preview."""
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(url)
+        yield browser, page
 
 
 TERMINAL: list[str] = []  # what the running preview printed
@@ -49,10 +60,7 @@ def test_page_reloads_on_edit_and_shows_errors_as_an_overlay(server):
     url, book = server
     manuscript = book / "01-kratom-prolactin-and-muscle-soreness.md"
     original = manuscript.read_text(encoding="utf-8")
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.goto(url)
+    with _preview_page(playwright, url) as (browser, page):
         assert page.locator("h1.article-title").first.inner_text().startswith("How Kratom May Ease")
         manuscript.write_text(original + "\nA sentence added while the preview is open.\n", encoding="utf-8")
         page.get_by_text("A sentence added while the preview is open.").wait_for(timeout=15000)
@@ -76,10 +84,7 @@ def test_warnings_show_in_a_panel_and_in_the_terminal(server):
     url, book = server
     manuscript = book / "02-kratom-dosage-and-safety-for-muscle-soreness.md"
     original = manuscript.read_text(encoding="utf-8")
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.goto(url)
+    with _preview_page(playwright, url) as (browser, page):
         # A link to a heading renamed since: a warning, the book still builds.
         manuscript.write_text(original + "\nSee [the old section](#a-renamed-heading).\n", encoding="utf-8")
         panel = page.locator("details.preview-warnings")
