@@ -55,14 +55,32 @@ def stylesheets(book: RenderedBook) -> list[tuple[str, str]]:
     files = [styles_dir() / "print.css"]
     if is_rtl(book.book.config.language):  # the booklet mirrored, bound on the right
         files.append(styles_dir() / "print-rtl.css")
-    sheets = [(path.read_text(encoding="utf-8"), path.as_uri()) for path in files]
+    sheets = [(path.read_text(encoding="utf-8"), STYLES_URL + path.name) for path in files]
     knobs = design_css(book.book.config)
     if knobs:
-        sheets.append((knobs, styles_dir().as_uri() + "/"))
+        sheets.append((knobs, STYLES_URL))
     own = book_file(book.book, "print.css")
     if own:
-        sheets.append((own, book.book.styles.as_uri() + "/"))
+        folder = book.book.styles.relative_to(book.book.root.resolve()).as_posix()
+        sheets.append((own, f"{BOOK_URL}{folder}/"))
     return sheets
+
+
+# The URLs the booklet's files are known by: the same wherever the book and
+# the package lie (WeasyPrint names an image in the PDF by its URL's hash,
+# so a real path would make other bytes in another folder, or on a cluster's
+# worker). BookFetcher maps them back to the real folders.
+BOOK_URL = "file:///pipeline/book/"
+STYLES_URL = "file:///pipeline/styles/"
+
+
+def real_url(url: str, root: Path) -> str:
+    """`url` with the booklet's own names (BOOK_URL, STYLES_URL) mapped to
+    the folders they stand for here."""
+    for prefix, folder in ((BOOK_URL, root), (STYLES_URL, styles_dir())):
+        if url.startswith(prefix):
+            return folder.resolve().as_uri() + "/" + url[len(prefix):]
+    return url
 
 
 def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "ProjectFonts", extra_css: str = "",
@@ -75,12 +93,12 @@ def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "Proje
     an image instead of its file (downsampled: see `export/images.py`).
     """
     characters = "".join(sorted(set(book_text(book.book, book_labels(book.book.config)))))
-    fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS), characters, images)
+    fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS), characters, images, book.book.root)
     size = PAGE_SIZES[book.book.config.pdf_page_size]
     sheets = [CSS(string=text, base_url=base, url_fetcher=fetcher, font_config=fonts)
               for text, base in stylesheets(book)]
     sheets.append(CSS(string=f"@page {{ size: {size}; }}\n{extra_css}", font_config=fonts))
-    source = HTML(string=html, base_url=book.book.root.resolve().as_uri() + "/", url_fetcher=fetcher)
+    source = HTML(string=html, base_url=BOOK_URL, url_fetcher=fetcher)
     return source, source.render(stylesheets=sheets, font_config=fonts, **variant)
 
 
@@ -224,9 +242,11 @@ class BookFetcher(URLFetcher):
     An image of `images` (by real path) is served as the bytes given there:
     the print-sized copy of the file (the gate has passed its path)."""
 
-    def __init__(self, allowed: tuple[Path, ...], characters: str = "", images: dict[Path, bytes] | None = None):
+    def __init__(self, allowed: tuple[Path, ...], characters: str = "", images: dict[Path, bytes] | None = None,
+                 root: Path | None = None):
         super().__init__(allowed_protocols={"file"})
         self.allowed = allowed
+        self.root = root or allowed[0]  # the book, which BOOK_URL names
         self.characters = characters  # the book's: what a font collection's face is reduced to
         self.images = images or {}
 
@@ -237,7 +257,7 @@ class BookFetcher(URLFetcher):
             except ImageRejected as exc:
                 raise FatalURLFetchingError(str(exc)) from None
         try:
-            path = resolve_url(url, self.allowed)
+            path = resolve_url(real_url(url, self.root), self.allowed)
         except ResourceRefused as exc:
             raise FatalURLFetchingError(str(exc)) from None
         if path.suffix == ".ttc":  # a face of a collection, by its index (pipeline/fonts.py)
