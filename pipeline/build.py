@@ -6,8 +6,11 @@ over it. A build that found errors writes nothing: the previous outputs stay.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cache import (CACHE_DIR, IMAGE_CACHE, LAYOUT_CACHE, MANIFEST_NAME, Store, fingerprint, read_guess, record,
                     up_to_date, write_guess, written_before)
@@ -18,11 +21,15 @@ from .model import Book, RenderedBook
 from .output import StagedOutputs
 from .progress import Progress
 
+if TYPE_CHECKING:
+    from .export.executors import Executor
+
 DEFAULT_FORMATS = ("pdf", "epub")
 # --print: the interior, the full-wrap cover and its PNG preview (export/pdf/printing.py)
 PRINT_FORMATS = ("print", "cover", "cover-preview")
 ARTICLES = "articles"  # OUT_DIR's folder of per-article booklets
 DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
+LOCAL = "local"  # --scheduler local: worker processes here, whatever [build] scheduler says
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,14 @@ class BuildOptions:
     jobs: int = 1  # worker processes for long booklets and per-article booklets
     cache: bool = True  # no-op rebuilds, layout cache, page-number guesses
     print_profile: str | None = None  # overrides book.toml's [print] profile; adds the print formats
+    book: bool = True  # the whole book's files; False (--articles-only): the per-article files only
+    # A Dask scheduler's address (overrides [build] scheduler; LOCAL: none):
+    # its workers make the per-article booklets and the parts of a long booklet.
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
+        if not self.book and not self.per_article:
+            object.__setattr__(self, "per_article", True)  # --articles-only makes the per-article files
         if self.print_profile is not None and not set(PRINT_FORMATS) <= set(self.formats):
             object.__setattr__(self, "formats", tuple(dict.fromkeys(self.formats + PRINT_FORMATS)))
         unknown = [name for name in self.formats if name not in REGISTRY]
@@ -52,7 +65,7 @@ class BuildOptions:
         """The options that change what a build writes."""
         return {"formats": sorted(self.formats), "strict": self.strict, "pdf_variant": self.pdf_variant,
                 "impose": self.impose, "per_article": self.per_article,
-                "print_profile": self.print_profile}
+                "print_profile": self.print_profile, "book": self.book}
 
     def layout_time_limit(self, articles: int) -> float:
         if self.time_limit is None:
@@ -61,11 +74,27 @@ class BuildOptions:
 
 
 @dataclass(frozen=True)
+class ArticleSummary:
+    """The per-article step: booklets made, booklets whose files were kept
+    as they were (nothing they depend on changed), and where."""
+
+    built: int
+    unchanged: int
+    workers: int
+
+    def __str__(self) -> str:
+        where = f"{self.workers} worker{'s' if self.workers != 1 else ''}"
+        return f"per-article booklets: {self.built} built, {self.unchanged} unchanged, on {where}"
+
+
+@dataclass(frozen=True)
 class BuildResult:
-    outputs: tuple[Path, ...]
+    outputs: tuple[Path, ...]  # the files this build wrote
     diagnostics: tuple[Diagnostic, ...]
     up_to_date: bool = False  # nothing changed since the last build: `outputs` are its files, untouched
     removed: tuple[Path, ...] = ()  # outputs of earlier builds that no longer belong to the book
+    kept: tuple[Path, ...] = ()  # per-article files of the last build, still current: not written again
+    articles: ArticleSummary | None = None  # with --per-article
 
     @property
     def ok(self) -> bool:
@@ -102,7 +131,7 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     finally:
         progress.close()
     if key is not None and result.ok:
-        record(out_dir, key, result.outputs, result.diagnostics, earlier)
+        record(out_dir, key, result.outputs + result.kept, result.diagnostics, earlier)
     return result
 
 
@@ -126,16 +155,53 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     diagnostics += found + lint(rendered)
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
+    scheduler = options.scheduler or book.config.build_scheduler
+    if options.scheduler == LOCAL:  # here, whatever book.toml says
+        scheduler = ""
+    cluster, found = _cluster(scheduler, None if options.scheduler else book.config_path) if scheduler else (None, [])
+    if found:
+        return BuildResult((), tuple(_strict(diagnostics + found, strict)))
     layout = LayoutSettings(time_limit=options.layout_time_limit(len(book.articles)), jobs=options.jobs,
-                            cache_dir=out_dir / LAYOUT_CACHE if options.cache else None)
+                            cache_dir=out_dir / LAYOUT_CACHE if options.cache else None, executor=cluster)
     context = ExportContext(timestamp=build_timestamp(book.config), version=_version(), layout=layout,
                             image_cache=out_dir / IMAGE_CACHE if options.cache else None, progress=progress)
-    return _export(rendered, out_dir, context, diagnostics, options, earlier)
+    try:
+        return _export(rendered, out_dir, context, diagnostics, options, earlier)
+    except _worker_differs() as exc:
+        return BuildResult((), (error("X006", f"a worker of the scheduler {scheduler} differs from this machine: "
+                                      f"{exc}", hint="run the workers from the same environment (same pipeline, "
+                                      "packages and fonts) as the build"),))
+    finally:
+        if cluster is not None:
+            cluster.close(abandon=False)
+
+
+def _cluster(address: str, named_in: Path | None) -> tuple["Executor | None", list[Diagnostic]]:
+    """A connection to the Dask scheduler at `address` (imports Dask: only
+    here); `named_in`: book.toml, if the address is its [build] scheduler."""
+    from .export.cluster import DaskCluster, SchedulerUnreachable
+    from .load.config import scheduler_address
+
+    if not scheduler_address(address):
+        return None, [error("X006", f"'{address}' is not a scheduler address",
+                            hint="write tcp://HOST:PORT or tls://HOST:PORT, as `dask scheduler` prints it")]
+    try:
+        return DaskCluster(address), []
+    except SchedulerUnreachable as exc:
+        return None, [error("X006", f"the scheduler {address} cannot be reached: {exc}",
+                            hint="start it (`dask scheduler`, then `dask worker ADDRESS`), check the address, "
+                                 "or build without --scheduler", path=named_in)]
+
+
+def _worker_differs() -> type[Exception]:
+    from .export.cluster import WorkerDiffers
+
+    return WorkerDiffers
 
 
 @dataclass(frozen=True)
 class _Job:
-    """One booklet to export: the whole book, or one article of it."""
+    """The whole book's booklet to export."""
 
     rendered: RenderedBook
     targets: tuple[tuple[str, Path], ...]  # (format, staged path), providers of facts first
@@ -148,37 +214,60 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
     """Run the exporters into staged files; commit them only if all
     succeeded, removing at the same time the outputs of earlier builds that
     no longer belong to the book."""
-    from .export.articles import split_articles, write_manifest
+    from .export.articles import build_articles, write_manifest
 
     formats, strict = in_fact_order(options.formats), options.strict
-    with StagedOutputs() as staged:
-        work = [_job(rendered, out_dir, formats, staged, out_dir / CACHE_DIR)]
-        if options.per_article:
-            singles = tuple(name for name in formats if name not in PRINT_FORMATS)  # print files: the book's only
-            work += [_job(single, out_dir / ARTICLES, singles, staged, out_dir / CACHE_DIR / ARTICLES)
-                     for single in split_articles(rendered)]
-        for found in _run_all(work, context):
-            diagnostics += found
+    caching = context.layout.cache_dir is not None  # --no-cache: a cold build, no guess either
+    catalog, book_files = None, []
+    with StagedOutputs() as staged, _executor(context) as executor:
+        if options.book:
+            job = _job(rendered, out_dir, formats, staged, out_dir / CACHE_DIR)
+            diagnostics += _run(job, context)
+            book_files = _written(job, dict(staged.pending()))
         if options.per_article and not _failed(diagnostics, strict):
-            finals = dict(staged.pending())
-            files = [_written(job, finals) for job in work]
-            write_manifest(staged.stage(out_dir / MANIFEST_NAME), out_dir, rendered, files[0], files[1:])
+            singles = tuple(name for name in formats if name not in PRINT_FORMATS)  # print files: the book's only
+            catalog = build_articles(rendered, out_dir, out_dir / ARTICLES, singles, context, staged, executor,
+                                     earlier, out_dir / CACHE_DIR / ARTICLES if caching else None)
+            diagnostics += catalog.diagnostics
+            if not _failed(diagnostics, strict):
+                write_manifest(staged.stage(out_dir / MANIFEST_NAME), out_dir, rendered, book_files, catalog.files)
         if _failed(diagnostics, strict):
             return BuildResult((), tuple(_strict(diagnostics, strict)))
-        finals = {final for _, final in staged.pending()}
+        kept = tuple(path for files in (catalog.files if catalog else ()) for path in files.finals)
+        finals = {final for _, final in staged.pending()} | set(kept)
         for path, digest in _no_longer_written(earlier, finals, out_dir, options).items():
             staged.retire(path, digest)
         outputs = staged.commit()
-    _tidy(out_dir, work, options.cache and options.per_article)
+    _tidy(out_dir, rendered, caching and options.per_article)
     if context.image_cache is not None:
         from .export.images import prune
 
         prune(Store(context.image_cache), rendered)
-    return BuildResult(outputs, tuple(_strict(diagnostics, strict)), removed=staged.removed)
+    summary = None if catalog is None else ArticleSummary(catalog.built, catalog.unchanged, catalog.workers)
+    return BuildResult(outputs, tuple(_strict(diagnostics, strict)), removed=staged.removed, kept=kept,
+                       articles=summary)
+
+
+@contextmanager
+def _executor(context: ExportContext) -> Iterator[Executor]:
+    """The build's executor for per-article booklets: the cluster's if the
+    build has one, else worker processes of its own, closed at the end."""
+    from .export.executors import local_executor
+
+    if context.layout.executor is not None:
+        yield context.layout.executor
+        return
+    executor = local_executor(context.layout.jobs)
+    try:
+        yield executor
+    except BaseException:
+        executor.close(abandon=True)
+        raise
+    executor.close(abandon=False)
 
 
 def _written(job: _Job, finals: dict[Path, Path]):
-    """The files of one booklet, as the manifest lists them."""
+    """The files of the book's booklet, as the manifest lists them."""
     from .export.articles import Written
 
     files = [Written(name, target, finals[target]) for name, target in job.targets
@@ -194,14 +283,15 @@ def _no_longer_written(earlier: dict[Path, str], finals: set[Path], out_dir: Pat
     they still belonged to the book: an article deleted or renamed, a book
     retitled, an imposed PDF no longer asked for. Files of a kind this
     build does not make (an EPUB when it writes only the PDF, the
-    per-article files without --per-article) are left alone."""
+    per-article files without --per-article, the book's files with
+    --articles-only) are left alone."""
     suffixes = {get_exporter(name).suffix for name in options.formats}
     known = set(SUFFIXES.values())
     stale = {}
     for path, digest in earlier.items():
         relative = path.relative_to(out_dir)
         per_article = relative.parts[0] == ARTICLES or relative.as_posix() == MANIFEST_NAME
-        if path in finals or (per_article and not options.per_article):
+        if path in finals or (per_article and not options.per_article) or (not per_article and not options.book):
             continue
         kind = max((suffix for suffix in known if path.name.endswith(suffix)), key=len, default=path.suffix)
         if relative.as_posix() == MANIFEST_NAME or kind in suffixes:  # "-print.pdf" is not the booklet's kind
@@ -209,10 +299,10 @@ def _no_longer_written(earlier: dict[Path, str], finals: set[Path], out_dir: Pat
     return stale
 
 
-def _tidy(out_dir: Path, work: list[_Job], guesses: bool) -> None:
+def _tidy(out_dir: Path, rendered: RenderedBook, guesses: bool) -> None:
     """After a commit: an `articles/` folder left empty goes; with `guesses`
-    (a per-article build that keeps them), so do the page-number guesses of
-    articles that are gone. Earlier versions kept those in
+    (a per-article build that keeps them), so do the page-number guesses and
+    records (`export/articles.py`) of articles that are gone. Earlier versions kept those in
     `articles/.pipeline-cache/`, inside the published folder: it goes too."""
     legacy = out_dir / ARTICLES / CACHE_DIR
     if legacy.is_dir() and not legacy.is_symlink():
@@ -228,10 +318,10 @@ def _tidy(out_dir: Path, work: list[_Job], guesses: bool) -> None:
         pass
     if not guesses:
         return
-    kept = {job.pages_file for job in work}
-    for guess in (out_dir / CACHE_DIR / ARTICLES).glob("pages-*.json"):
-        if guess not in kept:
-            guess.unlink(missing_ok=True)
+    kept = {f"{kind}-{item.article.slug}.json" for item in rendered.articles for kind in ("pages", "made")}
+    for record in (out_dir / CACHE_DIR / ARTICLES).glob("*.json"):
+        if record.name not in kept:
+            record.unlink(missing_ok=True)
 
 
 def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged: StagedOutputs,
@@ -247,73 +337,17 @@ def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged
     return _Job(rendered, targets, imposed, cache_dir / f"pages-{slug}.json")
 
 
-def _run_all(work: list[_Job], context: ExportContext) -> list[list[Diagnostic]]:
-    """Export every job (the book, then any per-article booklets), in worker
-    processes when there are several and `context.layout.jobs` > 1."""
-    jobs = context.layout.jobs
-    results = [_run(work[0], context)]
-    singles, progress = work[1:], context.progress
-    if not singles:
-        return results
-    progress.start("per-article booklets", total=len(singles))
-    quiet = replace(context.for_worker(), layout=replace(context.layout, jobs=1))  # one process per booklet
-    if jobs <= 1:
-        for job in singles:
-            results.append(_run(job, quiet))
-            progress.advance()
-        return results
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=min(jobs, len(singles))) as pool:
-        for found in pool.map(_run, singles, [quiet] * len(singles)):
-            results.append(found)
-            progress.advance()
-    return results
-
-
 def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
-    diagnostics: list[Diagnostic] = []
+    """Export the book's booklet, in this process (its layout's parts on the executor)."""
+    from .export.tasks import export_formats
+
     caching = context.layout.cache_dir is not None  # --no-cache: a cold build, no guess either
     if caching:
         context = context.knowing({PAGE_NUMBERS: read_guess(job.pages_file)})
-    for name, target in job.targets:
-        context.progress.start(f"writing the {name.upper()}")
-        try:
-            exported = get_exporter(name).export(job.rendered, target, context)
-        except Exception as exc:  # a template of the book's own styles/ may fail as it renders
-            if not _template_error(exc):
-                raise
-            diagnostics.append(_template_diagnostic(exc, job.rendered.book))
-            break
-        diagnostics += exported.diagnostics
-        if exported.facts.get(PAGE_NUMBERS) and caching:
-            write_guess(job.pages_file, exported.facts[PAGE_NUMBERS])
-        context = context.knowing(exported.facts)
-        if name == "pdf" and job.imposed and not has_errors(exported.diagnostics):
-            from .export.pdf.impose import impose_booklet
-            from .styles import is_rtl
-
-            diagnostics += impose_booklet(target, job.imposed, is_rtl(job.rendered.book.config.language))
+    diagnostics, pages = export_formats(job.rendered, job.targets, job.imposed, context)
+    if pages and caching:
+        write_guess(job.pages_file, pages)
     return diagnostics
-
-
-def _template_error(exc: Exception) -> bool:
-    import jinja2
-
-    return isinstance(exc, jinja2.TemplateError)
-
-
-def _template_diagnostic(exc: Exception, book: Book) -> Diagnostic:
-    """A template that failed as it rendered (an undefined name, an unsafe
-    attribute the sandbox refused): named, with its line where Jinja knows it."""
-    import traceback
-
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if book.styles is not None and f.filename.startswith(str(book.styles))]
-    where = frames[-1] if frames else None
-    return error("C009", f"a template failed: {exc.__class__.__name__}: {exc}",
-                 hint="fix the book's template (styles/templates/), or remove it to use ours",
-                 path=Path(where.filename) if where else book.styles, line=where.lineno if where else 0)
 
 
 def _with_overrides(book: Book, pdf_variant: str | None, impose: bool | None,

@@ -140,6 +140,21 @@ def write_guess(path: Path, pages: dict[str, str]) -> None:
     _write_atomically(path, json.dumps(pages, sort_keys=True).encode())
 
 
+def read_made(path: Path) -> tuple[str, tuple[Diagnostic, ...]] | None:
+    """What a per-article booklet was made from (its key) and the problems
+    its making reported, remembered so that a build keeping its files
+    reports them again (None: no record, or a damaged one)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return str(data["key"]), tuple(_diagnostic(d) for d in data["diagnostics"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_made(path: Path, key: str, diagnostics: tuple[Diagnostic, ...]) -> None:
+    _write_atomically(path, json.dumps({"key": key, "diagnostics": [_plain(d) for d in diagnostics]}).encode())
+
+
 def _plain(d: Diagnostic) -> dict[str, object]:
     return {"code": d.code, "severity": d.severity.value, "message": d.message, "hint": d.hint,
             "path": str(d.path) if d.path else None, "line": d.line, "column": d.column}

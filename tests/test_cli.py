@@ -209,5 +209,6 @@ def test_outputs_have_the_mode_the_umask_gives(tmp_path):
               f"'-q', '--per-article']))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    written = [line.removeprefix("wrote ").rpartition(" (")[0] for line in done.stdout.splitlines()]
+    written = [line.removeprefix("wrote ").rpartition(" (")[0] for line in done.stdout.splitlines()
+               if line.startswith("wrote ")]
     assert len(written) == 3 and {os.stat(path).st_mode & 0o777 for path in written} == {0o640}

@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
                            help="abandon a PDF layout that takes longer (default: 120 + 5 per article; 0: no limit)")
     build_cmd.add_argument("--per-article", action="store_true",
                            help="also write OUT_DIR/articles/<slug>.pdf/.epub per article and OUT_DIR/manifest.json")
+    build_cmd.add_argument("--articles-only", dest="book", action="store_false",
+                           help="write only the per-article files and manifest.json, not the whole book's")
+    build_cmd.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                           help="lay the booklets out on a Dask cluster: its scheduler's tcp://HOST:PORT "
+                           "(overrides [build] scheduler; see the README on clusters)")
     build_cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                            help="worker processes for the PDF layout and per-article booklets (default: number of CPUs)")
     build_cmd.add_argument("--no-cache", dest="cache", action="store_false",
@@ -109,7 +114,8 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
         options = BuildOptions(formats=formats, strict=args.strict, pdf_variant=args.pdf_variant,
                                impose=args.impose, time_limit=args.time_limit, per_article=args.per_article,
-                               jobs=args.jobs, cache=args.cache, print_profile=args.print_profile)
+                               jobs=args.jobs, cache=args.cache, print_profile=args.print_profile,
+                               book=args.book, scheduler=args.scheduler)
         result = build(args.book_dir, args.out, options, progress=progress)
     finally:
         progress.close()  # the terminal gets its cursor back, whatever happened
@@ -121,6 +127,8 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                    "build failed: {errors} error(s); previous outputs left unchanged")
     for path in result.removed:  # outputs that no longer belong to the book
         print(f"removed {path}", file=stdout)
+    if result.articles is not None and code == EXIT_OK:
+        print(result.articles, file=stdout)
     return code
 
 

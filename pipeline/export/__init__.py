@@ -16,11 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..diagnostics import Diagnostic
 from ..model import BookConfig, RenderedBook
 from ..progress import Progress
+
+if TYPE_CHECKING:
+    from .executors import Executor
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class LayoutSettings:
     jobs: int = 1
     # Where laid-out parts of a long PDF are cached (cache.Store); None: no cache.
     cache_dir: Path | None = None
+    # Where the build runs its tasks when not in processes of its own (a
+    # Dask cluster: export/cluster.py); None: --jobs worker processes.
+    executor: "Executor | None" = field(default=None, compare=False, repr=False)
 
 
 # Facts one export finds and another uses (provides/needs). Each exporter
@@ -62,8 +68,11 @@ class ExportContext:
     progress: Progress = field(default_factory=Progress, compare=False, repr=False)
 
     def for_worker(self) -> "ExportContext":
-        """This context without its progress display (which holds the terminal)."""
-        return replace(self, progress=Progress())
+        """This context as a task takes it: without the progress display
+        (which holds the terminal), the executor (whose workers it runs on),
+        or the caches (folders of this machine); one process per task."""
+        return replace(self, progress=Progress(), image_cache=None,
+                       layout=replace(self.layout, jobs=1, cache_dir=None, executor=None))
 
     def knowing(self, facts: dict[str, object]) -> "ExportContext":
         return replace(self, facts={**self.facts, **facts})

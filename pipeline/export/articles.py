@@ -8,6 +8,12 @@ the notice at its foot, no cover page, no contents: `Book.compact`);
 page, notice, contents). `manifest.json` describes the book and each
 article with their files, so a web back end need not guess names (schema:
 `manifest.schema.json`).
+
+Each article's booklet is keyed by a hash of everything its bytes depend on
+(`tasks.booklet_key`), recorded in the manifest: a rebuild makes only the
+booklets whose key changed, on the build's executor (worker processes or a
+Dask cluster), and leaves the others' files untouched (same bytes, same
+modification time).
 """
 
 from __future__ import annotations
@@ -16,11 +22,17 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
+from ..cache import MANIFEST_NAME, read_guess, read_made, write_guess, write_made
+from ..diagnostics import Diagnostic, error
 from ..model import RenderedBook
+from ..output import StagedOutputs, holds
+from . import ExportContext, get_exporter
+from .executors import Executor
+from .tasks import Booklet, Made, Task, TaskLost, book_files, booklet_key, environment_digest, make_booklet
 
 
 def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
@@ -34,7 +46,7 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
             config, title=article.title, subtitle=article.subtitle or config.title,
             authors=article.authors or config.authors, articles=(article.source_path.name,),
             identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'pipeline:{identity}:{article.slug}')}",
-            pdf_impose=False, cover="")
+            pdf_impose=False, cover="", build_scheduler="")  # where it is made changes nothing of it
         single_book = replace(book, slug=article.slug, config=single_config, articles=(article,), cover=None,
                               compact=config.per_article_layout == "compact")
         singles.append(RenderedBook(book=single_book, articles=(replace(_links_within(item), number=1),)))
@@ -57,6 +69,131 @@ _ID = re.compile(r'\sid="([^"]+)"')
 _FRAGMENT_HREF = re.compile(r'\shref="#([^"]+)"')
 
 
+@dataclass(frozen=True)
+class ArticleFiles:
+    """One article's downloads in this build: made now (`written`, staged),
+    or kept as the last build wrote them (`kept`: their manifest entries)."""
+
+    key: str
+    written: tuple["Written", ...] = ()
+    kept: tuple[dict, ...] = ()
+    finals: tuple[Path, ...] = field(default=())  # the kept files' paths
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What the per-article step did, for the manifest and the summary."""
+
+    files: list[ArticleFiles]
+    diagnostics: list[Diagnostic]
+    built: int
+    unchanged: int
+    workers: int
+
+
+def build_articles(rendered: RenderedBook, out_dir: Path, folder: Path, formats: tuple[str, ...],
+                   context: ExportContext, staged: StagedOutputs, executor: Executor,
+                   earlier: dict[Path, str], cache: Path | None) -> Catalog:
+    """Make every article's booklet whose key changed since the last build
+    (`earlier`: what it wrote, with digests), into `folder`, on `executor`;
+    keep the others, and report again what making them reported. `cache`:
+    where each article's page-number guess and record are kept (None: a
+    --no-cache build, which makes every booklet)."""
+    previous = previous_articles(out_dir, earlier) if cache is not None else {}
+    singles = split_articles(rendered)
+    worker = context.for_worker()
+    environment, digests = environment_digest(), {}
+    booklets, keys, results = [], [], []
+    diagnostics: list[Diagnostic] = []
+    for single in singles:
+        slug = single.book.slug
+        impose = "pdf" in formats and single.book.config.pdf_impose
+        guess = read_guess(cache / f"pages-{slug}.json") if cache is not None else {}
+        booklet = Booklet(single, formats, impose, worker, guess)
+        key = booklet_key(replace(booklet, guess={}), environment, digests)
+        keys.append(key)
+        kept = previous.get(slug)
+        made = read_made(cache / f"made-{slug}.json") if kept is not None and cache is not None else None
+        if kept is not None and made is not None and kept[0] == key == made[0] \
+                and _names(kept[1]) == _expected(folder, out_dir, slug, formats, impose):
+            results.append(ArticleFiles(key, kept=tuple(kept[1]),
+                                        finals=tuple(out_dir / entry["path"] for entry in kept[1])))
+            diagnostics += made[1]
+        else:
+            results.append(None)
+            booklets.append((len(results) - 1, booklet))
+    progress = context.progress
+    progress.start("per-article booklets", total=len(booklets))
+    tasks = [Task(b.rendered.book.slug, make_booklet, (b,), b.rendered.book.root, book_files(b.rendered))
+             for _, b in booklets]
+    try:
+        for position, made in executor.run(tasks):
+            index, booklet = booklets[position]
+            diagnostics += made.diagnostics
+            results[index] = ArticleFiles(keys[index], _stage(made, booklet, folder, staged))
+            if cache is not None:
+                slug = booklet.rendered.book.slug
+                write_made(cache / f"made-{slug}.json", keys[index], made.diagnostics)
+                if made.page_numbers:
+                    write_guess(cache / f"pages-{slug}.json", made.page_numbers)
+            progress.advance()
+    except TaskLost as exc:
+        diagnostics.append(error("X005", f"the booklet of article '{exc.name}' was lost: {exc.detail}",
+                                 hint="a worker died on it each time it was tried (out of memory?); "
+                                      "look at the workers' logs, or build without --scheduler"))
+    return Catalog([r if r is not None else ArticleFiles("") for r in results], diagnostics,
+                   built=len(booklets), unchanged=len(singles) - len(booklets), workers=executor.workers)
+
+
+def _stage(made: Made, booklet: Booklet, folder: Path, staged: StagedOutputs) -> tuple["Written", ...]:
+    """Write a made booklet's bytes to staged files; committed with the rest of the build."""
+    slug = booklet.rendered.book.slug
+    written = []
+    for name, data in made.files:
+        imposed = name == "imposed"
+        final = folder / (f"{slug}-imposed.pdf" if imposed else f"{slug}{get_exporter(name).suffix}")
+        target = staged.stage(final)
+        target.write_bytes(data)
+        written.append(Written("pdf" if imposed else name, target, final, imposed=imposed))
+    return tuple(written)
+
+
+def _expected(folder: Path, out_dir: Path, slug: str, formats: tuple[str, ...], impose: bool) -> list[str]:
+    names = [(folder / f"{slug}{get_exporter(name).suffix}").relative_to(out_dir).as_posix() for name in formats]
+    if impose:
+        names.append((folder / f"{slug}-imposed.pdf").relative_to(out_dir).as_posix())
+    return sorted(names)
+
+
+def _names(entries: list[dict]) -> list[str]:
+    return sorted(entry["path"] for entry in entries)
+
+
+def previous_articles(out_dir: Path, earlier: dict[Path, str]) -> dict[str, tuple[str, list[dict]]]:
+    """The last build's articles, by slug: their key and file entries, for
+    those whose files are all still as that build wrote them (the build's
+    own record agrees, and so does the file's content). Anything else in a
+    damaged or edited manifest only means a booklet is made again."""
+    try:
+        data = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        articles = data["articles"] if data.get("schema_version") == MANIFEST_SCHEMA_VERSION else []
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    found = {}
+    for article in articles if isinstance(articles, list) else []:
+        try:
+            slug, key, entries = article["slug"], article["key"], article["files"]
+            paths = [out_dir / entry["path"] for entry in entries]
+            # `earlier` holds only names inside OUT_DIR (cache.written_before): checked before any read.
+            intact = all(isinstance(e["sha256"], str) and earlier.get(p) == e["sha256"] and holds(p, e["sha256"])
+                         for p, e in zip(paths, entries))
+        except (KeyError, TypeError):
+            continue
+        if intact and isinstance(key, str) and isinstance(slug, str):
+            found[slug] = (key, entries)
+    return found
+
+
 MANIFEST_SCHEMA_VERSION = 1
 MANIFEST_SCHEMA = Path(__file__).with_name("manifest.schema.json")  # JSON Schema of manifest.json
 MEDIA_TYPES = {"pdf": "application/pdf", "epub": "application/epub+zip"}
@@ -74,14 +211,14 @@ class Written:
 
 
 def write_manifest(target: Path, out_dir: Path, rendered: RenderedBook, book_files: list[Written],
-                   article_files: list[list[Written]]) -> None:
+                   article_files: list[ArticleFiles]) -> None:
     """Write `manifest.json` (see `manifest`) to `target`."""
     data = manifest(out_dir, rendered, book_files, article_files)
     target.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def manifest(out_dir: Path, rendered: RenderedBook, book_files: list[Written],
-             article_files: list[list[Written]]) -> dict:
+             article_files: list[ArticleFiles]) -> dict:
     """What a website needs to offer the downloads without guessing: the
     book and each article in reading order, with their metadata and files
     (path relative to OUT_DIR, media type, size, PDF pages, sha256, and the
@@ -97,12 +234,13 @@ def manifest(out_dir: Path, rendered: RenderedBook, book_files: list[Written],
             "authors": list(config.authors), "language": config.language, "identifier": config.identifier,
             "description": config.description, "files": files(book_files)}
     articles = []
-    for order, (item, written) in enumerate(zip(rendered.articles, article_files, strict=True), start=1):
+    for order, (item, made) in enumerate(zip(rendered.articles, article_files, strict=True), start=1):
         article = item.article
         articles.append({"order": order, "slug": article.slug, "title": article.title,
                          "subtitle": article.subtitle, "summary": _plain(item.summary_html),
                          "authors": list(article.authors or config.authors),
-                         "language": article.language or config.language, "files": files(written)})
+                         "language": article.language or config.language,
+                         "files": files(list(made.written)) + list(made.kept), "key": made.key})
     return {"schema_version": MANIFEST_SCHEMA_VERSION, "book": book, "articles": articles}
 
 

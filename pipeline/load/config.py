@@ -74,6 +74,7 @@ SCHEMA: tuple[Option, ...] = (
     Option("print", "paper", "choice", "print_paper", "Paper of the interior (sets the spine width): white or cream; ingramspark also groundwood.", choices=PAPERS),
     Option("print", "bleed", "str", "print_bleed", "Bleed beyond the trim at the top, bottom and outer edge, e.g. \"0.125in\" or \"3mm\". Default 0.125in."),
     Option("print", "marks", "bool", "print_marks", "Crop marks outside the bleed (never with the kdp profile, which refuses them). Default false."),
+    Option("build", "scheduler", "str", "build_scheduler", "Address of a Dask scheduler, tcp://HOST:PORT or tls://HOST:PORT, whose workers lay the booklets out (see the README on clusters); --scheduler overrides it."),
     Option("site", "base-url", "str", "site_base_url", "Absolute http(s) address the output folder is published at, e.g. \"https://example.org/downloads/\"; manifest.json then gives each file's url."),
 )
 
@@ -218,6 +219,15 @@ def _with_identifier(config: BookConfig) -> BookConfig:
     return replace(config, identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'pipeline:' + config.title)}")
 
 
+_SCHEDULER = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
+
+
+def scheduler_address(value: str) -> bool:
+    """Whether `value` names a Dask scheduler: tcp:// or tls://, a host, a port."""
+    match = _SCHEDULER.match(value)
+    return bool(match) and 0 < int(match.group(3)) < 65536
+
+
 def _check(option: Option, value: Any) -> str:
     """Return a description of what is wrong with `value`, or ''."""
     if option.kind == "str":
@@ -229,6 +239,8 @@ def _check(option: Option, value: Any) -> str:
             return f"expected a date as YYYY-MM-DD, got {value!r}"
         if option.key == "base-url":
             return _base_url_problem(value)
+        if option.key == "scheduler" and value and not scheduler_address(value):
+            return f"expected tcp://HOST:PORT or tls://HOST:PORT, got {value!r}"
         if option.table == "print" and option.key == "trim" and not trim_inches(value):
             return f"expected a width and a height, e.g. \"5.5in 8.5in\" or \"148mm 210mm\", got {value!r}"
         if option.table == "print" and option.key == "bleed" and (inches(value) is None or inches(value) > 0.5):

@@ -1,0 +1,126 @@
+"""Tasks on a Dask distributed cluster (`--scheduler tcp://HOST:PORT`).
+
+Imported only when a build names a scheduler: a local build never loads Dask.
+
+Each task travels whole (see `tasks.py`): its arguments, and the book files
+it reads, each sent to the cluster once per build by its content hash (a
+small task keyed by the sha256 that gives the bytes back: forty articles
+sharing a logo send it once); a worker fetches what it lacks from the one
+that holds it, and the scheduler makes it again if that one dies. The worker runs
+`tasks.run_shipped`, which refuses work if its environment (our code and
+styles, the engines, the fonts) differs from the client's, since it would
+make other bytes.
+
+A worker that dies mid-task has its task started again on another by the
+scheduler, up to its `allowed-failures` limit (Dask's default: 3); then the
+task is lost and the build fails with X005, naming it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..resources import ResourceRefused, inside, read_bytes
+from .tasks import (OtherEnvironment, Task, TaskLost, environment_digest, environment_summary, file_bytes,
+                    run_shipped)
+
+CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler before the build gives up
+
+
+class SchedulerUnreachable(Exception):
+    """The scheduler did not answer (wrong address, not started, a firewall)."""
+
+
+class WorkerDiffers(Exception):
+    """A worker runs another pipeline, engine, styles or fonts than the client."""
+
+
+class DaskCluster:
+    """An `executors.Executor` whose workers are a Dask cluster's."""
+
+    def __init__(self, address: str, timeout: float = CONNECT_TIMEOUT):
+        from distributed import Client
+
+        try:
+            self.client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise SchedulerUnreachable(str(exc)) from None
+        self.address = address
+        self.shipped: dict[str, Any] = {}  # sha256 -> the future of those bytes on the cluster
+        self.by_path: dict[Path, Any] = {}  # a file read this build -> its future
+        self.environment = environment_digest()
+
+    @property
+    def workers(self) -> int:
+        return len(self.client.scheduler_info().get("workers", {}))
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed
+        from distributed.client import FutureCancelledError
+        from distributed.scheduler import KilledWorker
+
+        futures = {}
+        for index, task in enumerate(tasks):
+            files = self._files(task)
+            future = self.client.submit(run_shipped, task.function, task.arguments, str(task.root), files,
+                                        self.environment, pure=False, key=f"pipeline-{task.name}-{index}-"
+                                        + hashlib.sha256(repr(files).encode()).hexdigest()[:8])
+            futures[future] = index
+        for future in as_completed(list(futures), loop=self.client.loop):
+            index = futures[future]
+            try:
+                yield index, future.result()
+            except KilledWorker as exc:
+                raise TaskLost(tasks[index].name, f"its workers died {exc.args[-1] if exc.args else ''}".strip()) \
+                    from None
+            except FutureCancelledError:
+                raise TaskLost(tasks[index].name, "the scheduler cancelled it") from None
+            except OtherEnvironment as exc:
+                raise WorkerDiffers(_differences(exc.args[0] if exc.args else ())) from None
+
+    def _files(self, task: Task) -> dict[str, Any]:
+        """The task's files by their name in the book, each the future of its
+        bytes on the cluster. A file the read gate refuses (a link out of the
+        book) is not sent: the task meets the same refusal a local one does."""
+        root = task.root.resolve()
+        files = {}
+        for path in task.files:
+            try:
+                real = inside(path, (root,))
+            except ResourceRefused:
+                continue
+            files[real.relative_to(root).as_posix()] = self._ship(real, root)
+        return files
+
+    def _ship(self, path: Path, root: Path) -> Any:
+        """The future of `path`'s bytes on the cluster, sent once by content
+        (and read once per build)."""
+        if path not in self.by_path:
+            data = read_bytes(path, (root,))
+            digest = hashlib.sha256(data).hexdigest()
+            if digest not in self.shipped:
+                # A task that returns the bytes, not `scatter`: a scattered
+                # value dies with the worker that holds it (and every task
+                # needing it is cancelled); a task's result is made again.
+                self.shipped[digest] = self.client.submit(file_bytes, data, key=f"pipeline-file-{digest}",
+                                                          pure=False)
+            self.by_path[path] = self.shipped[digest]
+        return self.by_path[path]
+
+    def close(self, abandon: bool) -> None:
+        if abandon:
+            self.client.cancel(list(self.shipped.values()), force=True)
+        self.shipped.clear()
+        self.by_path.clear()
+        self.client.close()
+
+
+def _differences(theirs: tuple[tuple[str, str], ...]) -> str:
+    """What differs between a worker's environment and ours, in words."""
+    ours, their = dict(environment_summary()), dict(theirs)
+    names = [name for name in dict.fromkeys([*ours, *their]) if ours.get(name) != their.get(name)]
+    return "; ".join(f"{name}: {their.get(name, 'none')} there, {ours.get(name, 'none')} here" for name in names) \
+        or "unknown"

@@ -1,0 +1,76 @@
+"""Where tasks run: this process, worker processes on this machine, or a
+Dask cluster (`cluster.py`). One interface, so that the per-article
+booklets and the parts of a long booklet go the same way wherever they run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any, Protocol
+
+from .tasks import Task
+
+
+class Executor(Protocol):
+    """Runs tasks and gives their results back as they come."""
+
+    @property
+    def workers(self) -> int:
+        """How many tasks it runs at once (for the build's summary)."""
+        ...
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
+        """Each task's result, as (its index in `tasks`, the result), in any
+        order. A task whose workers kept dying raises `tasks.TaskLost`."""
+        ...
+
+    def close(self, abandon: bool) -> None:
+        """Release the workers; with `abandon`, stop their work at once (a time limit, an error)."""
+        ...
+
+
+class InProcess:
+    """One task after the other, in this process (`--jobs 1`)."""
+
+    workers = 1
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
+        for index, task in enumerate(tasks):
+            yield index, task.function(*task.arguments)
+
+    def close(self, abandon: bool) -> None:
+        pass
+
+
+class LocalProcesses:
+    """Worker processes on this machine, started on first use."""
+
+    def __init__(self, jobs: int):
+        self.workers = jobs
+        self.pool: ProcessPoolExecutor | None = None
+
+    def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
+        # Starting workers costs a second or so (each imports WeasyPrint): not
+        # for one task, nor for two quick ones (a short book's front matter
+        # and furniture) when no worker runs yet.
+        if len(tasks) <= 1 or (self.pool is None and len(tasks) < 3):
+            yield from InProcess().run(tasks)
+            return
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.workers)
+        futures = {self.pool.submit(task.function, *task.arguments): index for index, task in enumerate(tasks)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def close(self, abandon: bool) -> None:
+        if self.pool is None:
+            return
+        if abandon:  # e.g. the time limit: stop the workers' layouts too
+            for process in list(getattr(self.pool, "_processes", {}).values()):
+                process.terminate()
+        self.pool.shutdown(wait=not abandon, cancel_futures=True)
+
+
+def local_executor(jobs: int) -> Executor:
+    return InProcess() if jobs <= 1 else LocalProcesses(jobs)

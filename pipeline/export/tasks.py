@@ -1,0 +1,310 @@
+"""Work that can run anywhere: a task carries what it reads.
+
+Two kinds of work leave the main process: a booklet of its own (one
+article's, for --per-article: `make_booklet`) and a part of a long booklet
+(a chunk, the front matter, the furniture: `pdf/engine.lay_out`). Each is a
+`Task`: a module-level function, its arguments (the rendered book, the
+options: plain frozen dataclasses) and the book files the work reads (its
+images, the book's own styles/).
+
+Run on this machine, a task reads those files in place. Run on a cluster
+(`cluster.py`), the files travel with it, by content hash, and the worker
+runs it in a private folder of its own (`run_shipped`): it writes the files
+there and moves the task's paths to that folder (`relocated`). Workers need
+no shared file system and no copy of the book; what comes back is bytes,
+which the client writes atomically as it writes everything.
+
+Everything a task's result depends on is hashed into its key
+(`booklet_key`): an unchanged article's booklet is not made again.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import hashlib
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import Diagnostic, has_errors
+from ..model import RenderedBook
+from . import PAGE_NUMBERS, ExportContext, get_exporter
+
+# Packages whose versions change what an output holds (the exporters' engines).
+ENGINES = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5", "ebooklib", "lxml",
+           "pikepdf", "pypdf", "pillow", "fonttools", "uharfbuzz", "ziamath")
+PORTABLE_ROOT = Path("/book")  # where a key sees the book, wherever it lies
+
+
+@dataclass(frozen=True)
+class Task:
+    """One piece of work: `function(*arguments)`, reading `files` (real
+    paths inside `root`, the book folder the arguments' paths are in)."""
+
+    name: str  # what it makes, for progress and errors: an article's slug, "body 3"
+    function: Callable[..., Any]  # module-level, so that it pickles by name
+    arguments: tuple[Any, ...]
+    root: Path
+    files: tuple[Path, ...] = ()
+
+
+class TaskLost(Exception):
+    """A task whose workers kept dying (a cluster gives up after a few)."""
+
+    def __init__(self, name: str, detail: str):
+        super().__init__(f"{name}: {detail}")
+        self.name, self.detail = name, detail
+
+
+def book_files(rendered: RenderedBook) -> tuple[Path, ...]:
+    """The book's files an export of `rendered` may read: the articles'
+    images, the cover and logo, and everything in the book's own styles/."""
+    book = rendered.book
+    paths = [path for item in rendered.articles for path in item.resources]
+    paths += [path for path in (book.cover, book.logo) if path is not None]
+    if book.styles is not None:
+        paths += sorted(path for path in book.styles.rglob("*") if path.is_file())
+    return tuple(dict.fromkeys(paths))
+
+
+def relocated(value: Any, old: Path, new: Path) -> Any:
+    """`value` with every path inside `old` moved to the same place inside
+    `new`: through frozen dataclasses, tuples, lists and dicts (keys too).
+    Nothing else changes; nothing is copied that holds no such path."""
+    roots = tuple(dict.fromkeys((old, old.resolve())))
+    return _relocated(value, roots, new)
+
+
+def _relocated(value: Any, roots: tuple[Path, ...], new: Path) -> Any:
+    if isinstance(value, Path):
+        for root in roots:
+            if value == root or value.is_relative_to(root):
+                return new / value.relative_to(root)
+        return value
+    if isinstance(value, (tuple, list)):
+        items = [_relocated(item, roots, new) for item in value]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        return type(value)(items)
+    if isinstance(value, dict):
+        pairs = [(_relocated(k, roots, new), _relocated(v, roots, new)) for k, v in value.items()]
+        if all(k is a and v is b for (k, v), (a, b) in zip(pairs, value.items())):
+            return value
+        return dict(pairs)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for item in dataclasses.fields(value):
+            old_value = getattr(value, item.name)
+            new_value = _relocated(old_value, roots, new)
+            if new_value is not old_value:
+                changes[item.name] = new_value
+        if not changes:
+            return value
+        moved = copy.copy(value)  # not replace(): no __init__ or __post_init__ runs again
+        for name, new_value in changes.items():
+            object.__setattr__(moved, name, new_value)
+        return moved
+    return value
+
+
+def run_shipped(function: Callable[..., Any], arguments: tuple[Any, ...], root: str, files: dict[str, bytes],
+                environment: str) -> Any:
+    """On a worker: write the task's files into a private folder, run it
+    there, and give back its result with its paths moved back to `root`
+    (a diagnostic names the author's file, not the worker's copy).
+
+    `environment` is the client's `environment_digest()`: a worker whose
+    pipeline, engines, styles or fonts differ would make other bytes, so it
+    refuses the task."""
+    if environment != environment_digest():
+        raise OtherEnvironment(environment_summary())
+    home = Path(root)
+    with tempfile.TemporaryDirectory(prefix="pipeline-task-") as folder:
+        here = Path(folder) / "book"
+        for name, data in files.items():
+            target = here / name
+            if not target.resolve().is_relative_to(here.resolve()):  # a name from the client: stay inside
+                raise ValueError(f"file name '{name}' leaves the task's folder")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        here.mkdir(parents=True, exist_ok=True)
+        result = function(*relocated(arguments, home, here))
+        return relocated(result, here, home)
+
+
+def file_bytes(data: bytes) -> bytes:
+    """A book file's bytes, as the result of a task of their own (`cluster.py`)."""
+    return data
+
+
+class OtherEnvironment(RuntimeError):
+    """A worker that would make other bytes than the client: another
+    pipeline, engine version, styles or fonts."""
+
+
+# --- booklets ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Booklet:
+    """One booklet to make, whole: the formats in fact order (the PDF before
+    the EPUB that lists its pages), with an imposed PDF or not."""
+
+    rendered: RenderedBook
+    formats: tuple[str, ...]
+    impose: bool
+    context: ExportContext  # a worker's: no progress display, no caches
+    guess: dict[str, str] = field(default_factory=dict)  # the last layout's page numbers
+
+
+@dataclass(frozen=True)
+class Made:
+    """What making a booklet gave: each file's bytes ("imposed" for the
+    imposed PDF), the problems found, and the page numbers (the next guess)."""
+
+    files: tuple[tuple[str, bytes], ...]
+    diagnostics: tuple[Diagnostic, ...]
+    page_numbers: dict[str, str]
+
+
+def make_booklet(booklet: Booklet) -> Made:
+    """Export `booklet` into a private folder and return the bytes made."""
+    with tempfile.TemporaryDirectory(prefix="pipeline-booklet-") as folder:
+        out = Path(folder)
+        targets = tuple((name, out / f"booklet{get_exporter(name).suffix}") for name in booklet.formats)
+        imposed = out / "booklet-imposed.pdf" if booklet.impose and "pdf" in booklet.formats else None
+        context = booklet.context.knowing({PAGE_NUMBERS: booklet.guess})
+        diagnostics, pages = export_formats(booklet.rendered, targets, imposed, context)
+        if has_errors(diagnostics):
+            return Made((), tuple(diagnostics), {})
+        files = [(name, target.read_bytes()) for name, target in targets]
+        if imposed is not None:
+            files.append(("imposed", imposed.read_bytes()))
+        return Made(tuple(files), tuple(diagnostics), pages)
+
+
+def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...], imposed: Path | None,
+                   context: ExportContext) -> tuple[list[Diagnostic], dict[str, str]]:
+    """Run each exporter of `targets` in turn (each knows the facts of those
+    before it), then impose the PDF if asked; return the problems and the
+    PDF's page numbers (empty without a PDF)."""
+    diagnostics: list[Diagnostic] = []
+    pages: dict[str, str] = {}
+    for name, target in targets:
+        context.progress.start(f"writing the {name.upper()}")
+        try:
+            exported = get_exporter(name).export(rendered, target, context)
+        except Exception as exc:  # a template of the book's own styles/ may fail as it renders
+            if not _template_error(exc):
+                raise
+            diagnostics.append(_template_diagnostic(exc, rendered))
+            break
+        diagnostics += exported.diagnostics
+        pages = exported.facts.get(PAGE_NUMBERS) or pages
+        context = context.knowing(exported.facts)
+        if name == "pdf" and imposed is not None and not has_errors(exported.diagnostics):
+            from ..styles import is_rtl
+            from .pdf.impose import impose_booklet
+
+            diagnostics += impose_booklet(target, imposed, is_rtl(rendered.book.config.language))
+    return diagnostics, pages
+
+
+def _template_error(exc: Exception) -> bool:
+    import jinja2
+
+    return isinstance(exc, jinja2.TemplateError)
+
+
+def _template_diagnostic(exc: Exception, rendered: RenderedBook) -> Diagnostic:
+    """A template that failed as it rendered (an undefined name, an unsafe
+    attribute the sandbox refused): named, with its line where Jinja knows it."""
+    import traceback
+
+    from ..diagnostics import error
+
+    styles = rendered.book.styles
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if styles is not None and f.filename.startswith(str(styles))]
+    where = frames[-1] if frames else None
+    return error("C009", f"a template failed: {exc.__class__.__name__}: {exc}",
+                 hint="fix the book's template (styles/templates/), or remove it to use ours",
+                 path=Path(where.filename) if where else styles, line=where.lineno if where else 0)
+
+
+# --- keys ----------------------------------------------------------------
+
+
+def booklet_key(booklet: Booklet, environment: str, digests: dict[Path, bytes] | None = None) -> str:
+    """A hash of everything `booklet`'s bytes depend on: the rendered
+    article and the book's settings (all of their fields, wherever the book
+    lies), the bytes of the files it reads, the formats, the build's date,
+    and `environment` (our code, the engines, styles and fonts).
+    `digests`: the files' hashes known so far (a build's articles share
+    their styles), filled as they are read."""
+    rendered = booklet.rendered
+    root = rendered.book.root
+    portable = relocated(rendered, root, PORTABLE_ROOT)
+    digest = hashlib.sha256(f"{environment}|{booklet.formats}|{booklet.impose}|"
+                            f"{booklet.context.timestamp.isoformat()}|".encode())
+    digest.update(repr(portable).encode())
+    digests = {} if digests is None else digests
+    for path in book_files(rendered):
+        digest.update(relocated(path, root, PORTABLE_ROOT).as_posix().encode() + b"\0")
+        if path not in digests:
+            digests[path] = file_digest(path, root)
+        digest.update(digests[path])
+    return digest.hexdigest()
+
+
+def file_digest(path: Path, root: Path) -> bytes:
+    """The sha256 of a book file, read through the gate; a file the gate
+    refuses (a link out of the book) is hashed by its name, unread."""
+    from ..resources import ResourceRefused, read_bytes
+
+    try:
+        return hashlib.sha256(read_bytes(path, (root,))).digest()
+    except (ResourceRefused, OSError):
+        return hashlib.sha256(b"unreadable:" + str(path).encode()).digest()
+
+
+@functools.cache
+def environment_digest() -> str:
+    """What, besides the book, decides an output's bytes on this machine:
+    our code and styles, the engines' versions and the script fonts (by
+    name and size: reading 100 MB of fonts would be slow). Two machines
+    with the same digest make the same bytes of the same task."""
+    return hashlib.sha256(repr(environment_summary()).encode()).hexdigest()
+
+
+@functools.cache
+def environment_summary() -> tuple[tuple[str, str], ...]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .. import __file__ as package_file
+    from ..cache import folder_digest
+    from ..fonts import FONT_DIRS
+    from ..styles import styles_dir
+
+    items = []
+    for name in ENGINES:
+        try:
+            items.append((name, version(name)))
+        except PackageNotFoundError:
+            items.append((name, "?"))
+    package = Path(package_file).parent
+    code = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        code.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    items.append(("pipeline code", code.hexdigest()))
+    items.append(("styles", folder_digest(styles_dir()).hex()))
+    fonts = hashlib.sha256()
+    for folder in FONT_DIRS:
+        for entry in sorted(folder.glob("*.tt[fc]")) if folder.is_dir() else ():
+            fonts.update(f"{entry.name}:{entry.stat().st_size}|".encode())
+    items.append(("script fonts", fonts.hexdigest()))
+    return tuple(items)
