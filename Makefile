@@ -17,10 +17,16 @@ test: $(STAMP) check-system
 # Build-time benchmark (benchmarks/README.md); writes benchmarks/out/results.md.
 # bench-pandoc installs Debian's pandoc for the side-by-side columns where it
 # can (root + apt), as check-system does; elsewhere the benchmark skips them.
-.PHONY: bench bench-quick bench-pandoc
+.PHONY: bench bench-quick bench-pandoc bench-catalog
 BENCH_STAMP := $(VENV)/.installed-bench
 bench: $(BENCH_STAMP) check-system bench-pandoc
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/catalog.py
+
+# The catalog column alone: 1,000 per-article booklets, local --jobs 2 against
+# a 2-worker loopback Dask cluster, cold and after one edit (about 35 minutes).
+bench-catalog: $(BENCH_STAMP) check-system
+	$(BIN)/python benchmarks/catalog.py
 
 bench-quick: $(BENCH_STAMP) check-system bench-pandoc
 	$(BIN)/python benchmarks/run.py --sizes seed,2,20 --runs 1

@@ -53,7 +53,10 @@ class LoopbackCluster:
         file.unlink(missing_ok=True)
         self._start([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                      "--scheduler-file", str(file)], env, folder / "scheduler.log")
+        deadline = time.monotonic() + 120
         while not file.exists():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the scheduler did not start: see {folder / 'scheduler.log'}")
             time.sleep(0.2)
         self.address = json.loads(file.read_text(encoding="utf-8"))["address"]
         for index in range(workers):
@@ -108,7 +111,7 @@ def task_overhead(address: str | None, count: int = 400) -> float:
     if address is None:  # in process, through the same wrapper a worker runs
         start = time.perf_counter()
         for index in range(count):
-            run_shipped(relocated, (index, root, root), str(root), {}, environment_digest())
+            run_shipped(relocated, (index, root, root), {}, environment_digest())
         return (time.perf_counter() - start) / count
     from pipeline.export.cluster import DaskCluster
 

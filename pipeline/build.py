@@ -51,6 +51,11 @@ class BuildOptions:
     # A Dask scheduler's address (overrides [build] scheduler; LOCAL: none):
     # its workers make the per-article booklets and the parts of a long booklet.
     scheduler: str | None = None
+    # Whether book.toml's [build] scheduler may name one: the CLI's `pipeline
+    # build` says yes (the user builds their own book); a library caller (a
+    # web back end building uploaded books, the preview) connects nowhere
+    # unless it passes `scheduler` itself.
+    book_scheduler: bool = False
 
     def __post_init__(self) -> None:
         if not self.book and not self.per_article:
@@ -155,9 +160,7 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     diagnostics += found + lint(rendered)
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
-    scheduler = options.scheduler or book.config.build_scheduler
-    if options.scheduler == LOCAL:  # here, whatever book.toml says
-        scheduler = ""
+    scheduler = _scheduler(options, book)
     cluster, found = _cluster(scheduler, None if options.scheduler else book.config_path) if scheduler else (None, [])
     if found:
         return BuildResult((), tuple(_strict(diagnostics + found, strict)))
@@ -165,15 +168,29 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
                             cache_dir=out_dir / LAYOUT_CACHE if options.cache else None, executor=cluster)
     context = ExportContext(timestamp=build_timestamp(book.config), version=_version(), layout=layout,
                             image_cache=out_dir / IMAGE_CACHE if options.cache else None, progress=progress)
+    if cluster is None:
+        return _export(rendered, out_dir, context, diagnostics, options, earlier)
+    from .export.cluster import SchedulerUnreachable, WorkerDiffers
+
     try:
         return _export(rendered, out_dir, context, diagnostics, options, earlier)
-    except _worker_differs() as exc:
+    except WorkerDiffers as exc:
         return BuildResult((), (error("X006", f"a worker of the scheduler {scheduler} differs from this machine: "
                                       f"{exc}", hint="run the workers from the same environment (same pipeline, "
                                       "packages and fonts) as the build"),))
+    except SchedulerUnreachable as exc:
+        return BuildResult((), (error("X006", f"the scheduler {scheduler}: {exc}",
+                                      hint="build again when it is back, or build without --scheduler"),))
     finally:
-        if cluster is not None:
-            cluster.close(abandon=False)
+        cluster.close(abandon=False)
+
+
+def _scheduler(options: BuildOptions, book: Book) -> str:
+    """The scheduler to build on ('' for none): --scheduler, else book.toml's
+    [build] scheduler where the caller trusts it (`book_scheduler`)."""
+    if options.scheduler == LOCAL:  # here, whatever book.toml says
+        return ""
+    return options.scheduler or (book.config.build_scheduler if options.book_scheduler else "")
 
 
 def _cluster(address: str, named_in: Path | None) -> tuple["Executor | None", list[Diagnostic]]:
@@ -191,12 +208,6 @@ def _cluster(address: str, named_in: Path | None) -> tuple["Executor | None", li
         return None, [error("X006", f"the scheduler {address} cannot be reached: {exc}",
                             hint="start it (`dask scheduler`, then `dask worker ADDRESS`), check the address, "
                                  "or build without --scheduler", path=named_in)]
-
-
-def _worker_differs() -> type[Exception]:
-    from .export.cluster import WorkerDiffers
-
-    return WorkerDiffers
 
 
 @dataclass(frozen=True)
@@ -330,10 +341,12 @@ def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged
     `cache_dir`, always under OUT_DIR/.pipeline-cache (never beside the
     per-article downloads, in the folder a website publishes)."""
     slug = rendered.book.slug
-    targets = tuple((name, staged.stage(out_dir / f"{slug}{get_exporter(name).suffix}")) for name in formats)
+    from .export.articles import file_name
+
+    targets = tuple((name, staged.stage(out_dir / file_name(slug, name))) for name in formats)
     imposed = None
     if "pdf" in formats and rendered.book.config.pdf_impose:
-        imposed = staged.stage(out_dir / f"{slug}-imposed.pdf")
+        imposed = staged.stage(out_dir / file_name(slug, "imposed"))
     return _Job(rendered, targets, imposed, cache_dir / f"pages-{slug}.json")
 
 

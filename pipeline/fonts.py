@@ -391,16 +391,19 @@ def family(role: str, group: ScriptGroup) -> str:
 
 
 @lru_cache(maxsize=4)
-def pdf_css(plan: FontPlan, choice: FontChoice = FontChoice()) -> str:
+def pdf_css(plan: FontPlan, choice: FontChoice = FontChoice(), root: Path | None = None) -> str:
     """@font-face rules for the PDF and the stacks print.css uses (--serif, --sans, --mono).
 
     Each group has families of its own (WeasyPrint tells embedded fonts apart
     by family, weight and style only), behind the book's Latin family. The
     book's [style] text-font and heading-font come first in their stacks;
     the book's own faces come after the scripts' (a character nothing else
-    draws may be drawn by them).
+    draws may be drawn by them), named by their BOOK_URL in the book `root`.
     """
-    rules = [book_face_rules(choice, lambda face: face.path.as_uri()).rstrip("\n")] if choice.faces else []
+    from .resources import book_url
+
+    rules = [book_face_rules(choice, lambda face: book_url(face.path, root)).rstrip("\n")] \
+        if choice.faces and root is not None else []
     stacks = {"serif": ['"Book Serif"'], "sans": ['"Book Sans"'], "mono": ['"Book Mono"']}
     for role, first in (("serif", choice.text), ("sans", choice.heading)):
         if first and first != stacks[role][0].strip('"'):

@@ -49,6 +49,32 @@ def inside(path: Path, allowed: tuple[Path, ...]) -> Path:
     return resolved
 
 
+# The URLs the PDF's files are known by as it is laid out: the same wherever
+# the book and the package lie (WeasyPrint names an image in the PDF by its
+# URL's hash, so a real path would make other bytes in another folder, or on
+# a cluster's worker). `real_url` maps them back to the folders they stand for.
+BOOK_URL = "file:///pipeline/book/"
+STYLES_URL = "file:///pipeline/styles/"
+PORTABLE_ROOT = Path("/pipeline/book")  # the book's folder as BOOK_URL names it (export/tasks.py)
+
+
+def book_url(path: Path, root: Path) -> str:
+    """The BOOK_URL of `path`, a file or folder inside the book `root`."""
+    from urllib.parse import quote
+
+    relative = path.resolve().relative_to(root.resolve()).as_posix()
+    return BOOK_URL + ("" if relative == "." else quote(relative))
+
+
+def real_url(url: str, root: Path, styles: Path) -> str:
+    """`url` with BOOK_URL and STYLES_URL mapped to the folders `root` and
+    `styles` (the gate then checks the path as for any other file: URL)."""
+    for prefix, folder in ((BOOK_URL, root), (STYLES_URL, styles)):
+        if url.startswith(prefix):
+            return folder.resolve().as_uri() + "/" + url[len(prefix):]
+    return url
+
+
 def resolve_url(url: str, allowed: tuple[Path, ...]) -> Path:
     """Map a `file:` URL to a path inside `allowed`, or raise ResourceRefused."""
     parts = urlsplit(url)

@@ -72,7 +72,7 @@ def test_per_article_booklets_and_manifest(book_dir, tmp_path):
     assert set(result.outputs) == {out / e["path"] for e in entries} | {out / "manifest.json"}
     # Caches in one place: the booklets' page-number guesses are not published with them.
     assert sorted(p.name for p in (out / ".pipeline-cache" / "articles").iterdir()) == \
-        sorted(f"pages-{slug}.json" for slug in slugs)
+        sorted(f"{kind}-{slug}.json" for slug in slugs for kind in ("made", "pages"))
     assert [p for p in (out / "articles").rglob("*") if p.suffix not in (".pdf", ".epub")] == []
 
 
@@ -127,7 +127,7 @@ def test_retitled_articles_keep_their_files_and_gone_ones_are_removed(tmp_path):
     for name, data in mine.items():
         assert (out / name).read_bytes() == data
     assert (out / "articles" / "knots.epub").read_bytes() == b"the user's own knots.epub"
-    assert sorted(p.name for p in (out / ".pipeline-cache" / "articles").iterdir()) == ["pages-tides.json"]
+    assert sorted(p.name for p in (out / ".pipeline-cache" / "articles").iterdir()) == ["made-tides.json", "pages-tides.json"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert [a["slug"] for a in manifest["articles"]] == ["tides"] and "url" not in manifest["book"]["files"][0]
 

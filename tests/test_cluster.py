@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -15,9 +16,11 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from pipeline import build
 from pipeline.commands.cli import main
+from test_design import NOTO_SERIF, _font_names
 
 DASK = Path(sys.executable).with_name("dask")
 DYING_WORKER = Path(__file__).parent / "tools" / "dying_worker.py"
@@ -32,9 +35,19 @@ def _article(number: int) -> str:
 
 
 def _book(root: Path) -> Path:
+    """40 short articles, one with an image; the book's own styles/ with a
+    font for its headings, words of its own and a rule of its own: files a
+    worker has only if the task brings them."""
     book = root / "book"
     (book / "images").mkdir(parents=True)
-    (book / "book.toml").write_text('[book]\ntitle = "Harbour notes"\ndate = "2026-02-01"\n', encoding="utf-8")
+    style = '\n[style]\nheading-font = "Noto Serif"\n' if NOTO_SERIF.is_file() else ""
+    (book / "book.toml").write_text(f'[book]\ntitle = "Harbour notes"\ndate = "2026-02-01"\n{style}',
+                                    encoding="utf-8")
+    (book / "styles" / "fonts").mkdir(parents=True)
+    if NOTO_SERIF.is_file():
+        shutil.copy(NOTO_SERIF, book / "styles" / "fonts")
+    (book / "styles" / "labels.toml").write_text('[en]\ncontents = "In this logbook"\n', encoding="utf-8")
+    (book / "styles" / "print.css").write_text("h2 { letter-spacing: 0.05em; }\n", encoding="utf-8")
     logo = Path(__file__).parent / "fixtures" / "rich" / "images"
     image = next(iter(sorted(logo.glob("*.png"))), None) if logo.is_dir() else None
     for number in range(1, ARTICLES + 1):
@@ -118,6 +131,12 @@ def test_a_cluster_build_gives_a_local_builds_bytes(both):
     assert differing == []
     assert (local.articles.built, local.articles.unchanged) == (ARTICLES, 0)
     assert (remote.articles.built, remote.articles.unchanged, remote.articles.workers) == (ARTICLES, 0, 2)
+    # The book's own styles reached the workers: its heading font, its words.
+    single = PdfReader(remote_out / "articles" / "note-3.pdf")
+    fonts = {name for page in single.pages for name in _font_names(page.get("/Resources"))}
+    assert not NOTO_SERIF.is_file() or any(name.endswith("+Noto-Serif") for name in fonts), fonts
+    whole = PdfReader(remote_out / "harbour-notes.pdf")
+    assert "In this logbook" in "".join(page.extract_text() for page in whole.pages[:6])
 
 
 def test_a_killed_workers_task_is_retried_elsewhere(both, cluster):
@@ -151,8 +170,6 @@ def test_an_edit_rewrites_exactly_that_articles_two_files(both, cluster):
     new_keys = {a["slug"]: a["key"] for a in json.loads((remote_out / "manifest.json").read_text())["articles"]}
     assert {slug for slug in keys if keys[slug] != new_keys[slug]} == {"note-7"}
     # The edit reached the booklet: its text is in the new PDF.
-    from pypdf import PdfReader
-
     text = "".join(page.extract_text() for page in PdfReader(remote_out / "articles" / "note-7.pdf").pages)
     assert "written later" in text
     # The same edit built locally: the same one booklet made, the same bytes.
@@ -201,8 +218,7 @@ def test_a_task_whose_workers_keep_dying_fails_the_build_with_x005(tmp_path):
 
 def test_a_local_build_never_imports_dask(tmp_path):
     script = ("import sys; from pipeline import build; "
-              f"r = build({str(_small_book(tmp_path))!r}, {str(tmp_path / 'out')!r}, per_article=True, "
-              "formats=('epub',), jobs=1); "
+              f"r = build({str(_small_book(tmp_path))!r}, {str(tmp_path / 'out')!r}, per_article=True, jobs=1); "
               "print(r.ok, sorted(m for m in ('dask', 'distributed') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.split("\n")[-2] == "True []"

@@ -115,7 +115,7 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         options = BuildOptions(formats=formats, strict=args.strict, pdf_variant=args.pdf_variant,
                                impose=args.impose, time_limit=args.time_limit, per_article=args.per_article,
                                jobs=args.jobs, cache=args.cache, print_profile=args.print_profile,
-                               book=args.book, scheduler=args.scheduler)
+                               book=args.book, scheduler=args.scheduler, book_scheduler=True)
         result = build(args.book_dir, args.out, options, progress=progress)
     finally:
         progress.close()  # the terminal gets its cursor back, whatever happened

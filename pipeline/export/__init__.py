@@ -135,7 +135,7 @@ def in_fact_order(formats: tuple[str, ...]) -> tuple[str, ...]:
 
 # Whoever reads or sets the process's SOURCE_DATE_EPOCH holds this lock, so
 # that a build never reads the value another thread's export has set.
-_EPOCH = threading.Lock()
+_EPOCH = threading.RLock()  # re-entrant: a part laid out in this process sets it again
 
 
 def source_date_epoch() -> str:
@@ -151,15 +151,20 @@ def holding_source_date(timestamp: datetime) -> Iterator[None]:
     stamps them with the current time unless this says otherwise, and reads
     it only from the environment. The environment is the process's, so
     exports in several threads take turns (they share one interpreter lock
-    anyway), and the variable is put back as it was."""
+    anyway), and the variable is put back as it was. The build's timestamp
+    wins over the variable found: it came from the user's own (or the
+    book's date) where the build started, and a cluster's worker may have
+    another."""
     with _EPOCH:
         previous = os.environ.get("SOURCE_DATE_EPOCH")
-        os.environ["SOURCE_DATE_EPOCH"] = previous or str(int(timestamp.timestamp()))
+        os.environ["SOURCE_DATE_EPOCH"] = str(int(timestamp.timestamp()))
         try:
             yield
         finally:
             if previous is None:
                 del os.environ["SOURCE_DATE_EPOCH"]
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def build_timestamp(config: BookConfig) -> datetime:

@@ -32,7 +32,9 @@ from ..model import RenderedBook
 from ..output import StagedOutputs, holds
 from . import ExportContext, get_exporter
 from .executors import Executor
-from .tasks import Booklet, Made, Task, TaskLost, book_files, booklet_key, environment_digest, make_booklet
+from ..resources import PORTABLE_ROOT
+from .tasks import (Booklet, Made, Task, TaskLost, book_files, booklet_key, environment_digest, make_booklet,
+                    relocated)
 
 
 def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
@@ -102,26 +104,48 @@ def build_articles(rendered: RenderedBook, out_dir: Path, folder: Path, formats:
     previous = previous_articles(out_dir, earlier) if cache is not None else {}
     singles = split_articles(rendered)
     worker = context.for_worker()
+    if executor.shares_files:  # worker processes here may share the downsampled images
+        worker = replace(worker, image_cache=context.image_cache)
     environment, digests = environment_digest(), {}
-    booklets, keys, results = [], [], []
-    diagnostics: list[Diagnostic] = []
-    for single in singles:
+    booklets: list[tuple[int, Booklet]] = []
+    keys, results, found = [], [], []  # per article: its key, its files, what making it reported
+    for index, single in enumerate(singles):
         slug = single.book.slug
         impose = "pdf" in formats and single.book.config.pdf_impose
         guess = read_guess(cache / f"pages-{slug}.json") if cache is not None else {}
         booklet = Booklet(single, formats, impose, worker, guess)
-        key = booklet_key(replace(booklet, guess={}), environment, digests)
-        keys.append(key)
-        kept = previous.get(slug)
-        made = read_made(cache / f"made-{slug}.json") if kept is not None and cache is not None else None
-        if kept is not None and made is not None and kept[0] == key == made[0] \
-                and _names(kept[1]) == _expected(folder, out_dir, slug, formats, impose):
-            results.append(ArticleFiles(key, kept=tuple(kept[1]),
-                                        finals=tuple(out_dir / entry["path"] for entry in kept[1])))
-            diagnostics += made[1]
-        else:
-            results.append(None)
-            booklets.append((len(results) - 1, booklet))
+        keys.append(booklet_key(replace(booklet, guess={}), environment, digests))
+        kept = _kept(previous.get(slug), keys[-1], cache, single, _expected(folder, out_dir, slug, formats, impose))
+        results.append(None if kept is None else ArticleFiles(keys[-1], kept=kept[0],
+                                                              finals=tuple(out_dir / e["path"] for e in kept[0])))
+        found.append(() if kept is None else kept[1])
+        if kept is None:
+            booklets.append((index, booklet))
+    lost = _make(booklets, keys, results, found, folder, staged, executor, cache, context)
+    diagnostics = [d for item in found for d in item] + lost
+    return Catalog([r if r is not None else ArticleFiles("") for r in results], diagnostics,
+                   built=len(booklets), unchanged=len(singles) - len(booklets), workers=executor.workers)
+
+
+def _kept(previous: tuple[str, list[dict]] | None, key: str, cache: Path | None, single: RenderedBook,
+          expected: list[str]) -> tuple[tuple[dict, ...], tuple[Diagnostic, ...]] | None:
+    """The last build's files of an article (manifest entries) and what
+    making them reported, if they can stand for this build's: the same key
+    in the manifest and in the build's own record, the same file names."""
+    if previous is None or cache is None or previous[0] != key or _names(previous[1]) != expected:
+        return None
+    made = read_made(cache / f"made-{single.book.slug}.json")
+    if made is None or made[0] != key:
+        return None
+    return tuple(previous[1]), relocated(made[1], PORTABLE_ROOT, single.book.root, texts=True)
+
+
+def _make(booklets: list[tuple[int, Booklet]], keys: list[str], results: list, found: list,
+          folder: Path, staged: StagedOutputs, executor: Executor, cache: Path | None,
+          context: ExportContext) -> list[Diagnostic]:
+    """Make `booklets` on `executor`, staging their files and filling
+    `results` and `found` at their article's index; remember each one's key
+    and problems (the record `_kept` reads). Returns X005 if one was lost."""
     progress = context.progress
     progress.start("per-article booklets", total=len(booklets))
     tasks = [Task(b.rendered.book.slug, make_booklet, (b,), b.rendered.book.root, book_files(b.rendered))
@@ -129,20 +153,24 @@ def build_articles(rendered: RenderedBook, out_dir: Path, folder: Path, formats:
     try:
         for position, made in executor.run(tasks):
             index, booklet = booklets[position]
-            diagnostics += made.diagnostics
+            found[index] = made.diagnostics
             results[index] = ArticleFiles(keys[index], _stage(made, booklet, folder, staged))
             if cache is not None:
-                slug = booklet.rendered.book.slug
-                write_made(cache / f"made-{slug}.json", keys[index], made.diagnostics)
+                slug, root = booklet.rendered.book.slug, booklet.rendered.book.root
+                write_made(cache / f"made-{slug}.json", keys[index],
+                           relocated(made.diagnostics, root, PORTABLE_ROOT, texts=True))  # wherever the book lies
                 if made.page_numbers:
                     write_guess(cache / f"pages-{slug}.json", made.page_numbers)
             progress.advance()
     except TaskLost as exc:
-        diagnostics.append(error("X005", f"the booklet of article '{exc.name}' was lost: {exc.detail}",
-                                 hint="a worker died on it each time it was tried (out of memory?); "
-                                      "look at the workers' logs, or build without --scheduler"))
-    return Catalog([r if r is not None else ArticleFiles("") for r in results], diagnostics,
-                   built=len(booklets), unchanged=len(singles) - len(booklets), workers=executor.workers)
+        return [error("X005", f"the booklet of article '{exc.name}' was lost: {exc.detail}",
+                      hint="look at the workers' logs (out of memory?), or build without --scheduler")]
+    return []
+
+
+def file_name(slug: str, kind: str) -> str:
+    """A booklet's file: `<slug>.pdf`, `<slug>.epub`…, `<slug>-imposed.pdf` (kind "imposed")."""
+    return f"{slug}-imposed.pdf" if kind == "imposed" else f"{slug}{get_exporter(kind).suffix}"
 
 
 def _stage(made: Made, booklet: Booklet, folder: Path, staged: StagedOutputs) -> tuple["Written", ...]:
@@ -151,7 +179,7 @@ def _stage(made: Made, booklet: Booklet, folder: Path, staged: StagedOutputs) ->
     written = []
     for name, data in made.files:
         imposed = name == "imposed"
-        final = folder / (f"{slug}-imposed.pdf" if imposed else f"{slug}{get_exporter(name).suffix}")
+        final = folder / file_name(slug, name)
         target = staged.stage(final)
         target.write_bytes(data)
         written.append(Written("pdf" if imposed else name, target, final, imposed=imposed))
@@ -159,10 +187,8 @@ def _stage(made: Made, booklet: Booklet, folder: Path, staged: StagedOutputs) ->
 
 
 def _expected(folder: Path, out_dir: Path, slug: str, formats: tuple[str, ...], impose: bool) -> list[str]:
-    names = [(folder / f"{slug}{get_exporter(name).suffix}").relative_to(out_dir).as_posix() for name in formats]
-    if impose:
-        names.append((folder / f"{slug}-imposed.pdf").relative_to(out_dir).as_posix())
-    return sorted(names)
+    kinds = [*formats, *(["imposed"] if impose else [])]
+    return sorted((folder / file_name(slug, kind)).relative_to(out_dir).as_posix() for kind in kinds)
 
 
 def _names(entries: list[dict]) -> list[str]:

@@ -2,36 +2,38 @@
 
 Imported only when a build names a scheduler: a local build never loads Dask.
 
-Each task travels whole (see `tasks.py`): its arguments, and the book files
-it reads, each sent to the cluster once per build by its content hash (a
-small task keyed by the sha256 that gives the bytes back: forty articles
-sharing a logo send it once); a worker fetches what it lacks from the one
-that holds it, and the scheduler makes it again if that one dies. The worker runs
+Each task travels whole (see `tasks.py`): its arguments, with the book's
+paths at PORTABLE_ROOT, and the book files it reads, each sent to the
+cluster once per build by its content hash (a small task keyed by the
+sha256 that gives the bytes back: forty articles sharing a logo send it
+once); a worker fetches what it lacks from the one that holds it, and the
+scheduler makes it again if that one dies. The worker runs
 `tasks.run_shipped`, which refuses work if its environment (our code and
 styles, the engines, the fonts) differs from the client's, since it would
 make other bytes.
 
-A worker that dies mid-task has its task started again on another by the
-scheduler, up to its `allowed-failures` limit (Dask's default: 3); then the
-task is lost and the build fails with X005, naming it.
+A worker that dies mid-task has its task started again by the scheduler,
+up to its `allowed-failures` limit (Dask's default: 3); then the task is
+lost and the build fails with X005, naming it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..resources import ResourceRefused, inside, read_bytes
 from .tasks import (OtherEnvironment, Task, TaskLost, environment_digest, environment_summary, file_bytes,
-                    run_shipped)
+                    returned, run_shipped, shipped)
 
-CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler before the build gives up
+CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler, and for it to have a worker, before the build gives up
 
 
 class SchedulerUnreachable(Exception):
-    """The scheduler did not answer (wrong address, not started, a firewall)."""
+    """The scheduler did not answer (wrong address, not started, a firewall),
+    has no worker, or was lost in the middle of the build."""
 
 
 class WorkerDiffers(Exception):
@@ -41,13 +43,21 @@ class WorkerDiffers(Exception):
 class DaskCluster:
     """An `executors.Executor` whose workers are a Dask cluster's."""
 
-    def __init__(self, address: str, timeout: float = CONNECT_TIMEOUT):
+    shares_files = False  # its workers see none of this machine's files
+
+    def __init__(self, address: str, timeout: float | None = None):
         from distributed import Client
 
+        timeout = timeout or CONNECT_TIMEOUT
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise SchedulerUnreachable(str(exc)) from None
+        try:
+            self.client.wait_for_workers(1, timeout=timeout)
+        except (OSError, TimeoutError):
+            self.client.close()
+            raise SchedulerUnreachable(f"it has no worker after {timeout:g} s") from None
         self.address = address
         self.shipped: dict[str, Any] = {}  # sha256 -> the future of those bytes on the cluster
         self.by_path: dict[Path, Any] = {}  # a file read this build -> its future
@@ -60,26 +70,32 @@ class DaskCluster:
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
         from distributed import as_completed
         from distributed.client import FutureCancelledError
+        from distributed.comm import CommClosedError
         from distributed.scheduler import KilledWorker
 
         futures = {}
         for index, task in enumerate(tasks):
-            files = self._files(task)
-            future = self.client.submit(run_shipped, task.function, task.arguments, str(task.root), files,
-                                        self.environment, pure=False, key=f"pipeline-{task.name}-{index}-"
-                                        + hashlib.sha256(repr(files).encode()).hexdigest()[:8])
+            # A key of its own: keys are the scheduler's, shared by every
+            # client; another build's task must never stand for this one.
+            future = self.client.submit(run_shipped, task.function, shipped(task), self._files(task),
+                                        self.environment, key=f"pipeline-{task.name}-{uuid.uuid4().hex}")
             futures[future] = index
-        for future in as_completed(list(futures), loop=self.client.loop):
-            index = futures[future]
-            try:
-                yield index, future.result()
-            except KilledWorker as exc:
-                raise TaskLost(tasks[index].name, f"its workers died {exc.args[-1] if exc.args else ''}".strip()) \
-                    from None
-            except FutureCancelledError:
-                raise TaskLost(tasks[index].name, "the scheduler cancelled it") from None
-            except OtherEnvironment as exc:
-                raise WorkerDiffers(_differences(exc.args[0] if exc.args else ())) from None
+        try:
+            for future in as_completed(list(futures), loop=self.client.loop):
+                index = futures[future]
+                try:
+                    yield index, returned(tasks[index], future.result())
+                except KilledWorker as exc:
+                    raise TaskLost(tasks[index].name, f"the worker running it died, each of the "
+                                   f"{exc.allowed_failures + 1} time(s) it was started") from None
+                except FutureCancelledError:
+                    raise TaskLost(tasks[index].name, "the scheduler cancelled it") from None
+                except OtherEnvironment as exc:
+                    raise WorkerDiffers(_differences(exc.args[0] if exc.args else ())) from None
+        except (CommClosedError, OSError) as exc:
+            raise SchedulerUnreachable(f"the connection was lost: {exc}") from None
+        finally:
+            self.client.cancel(list(futures))  # on an error, the others' work stops too
 
     def _files(self, task: Task) -> dict[str, Any]:
         """The task's files by their name in the book, each the future of its
@@ -99,6 +115,8 @@ class DaskCluster:
         """The future of `path`'s bytes on the cluster, sent once by content
         (and read once per build)."""
         if path not in self.by_path:
+            import hashlib
+
             data = read_bytes(path, (root,))
             digest = hashlib.sha256(data).hexdigest()
             if digest not in self.shipped:
@@ -111,8 +129,6 @@ class DaskCluster:
         return self.by_path[path]
 
     def close(self, abandon: bool) -> None:
-        if abandon:
-            self.client.cancel(list(self.shipped.values()), force=True)
         self.shipped.clear()
         self.by_path.clear()
         self.client.close()

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from .tasks import Task
+from .tasks import Task, TaskLost
 
 
 class Executor(Protocol):
@@ -17,7 +18,12 @@ class Executor(Protocol):
 
     @property
     def workers(self) -> int:
-        """How many tasks it runs at once (for the build's summary)."""
+        """How many workers ran tasks (for the build's summary)."""
+        ...
+
+    @property
+    def shares_files(self) -> bool:
+        """Whether its tasks see this machine's files (and may use its caches)."""
         ...
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
@@ -34,6 +40,7 @@ class InProcess:
     """One task after the other, in this process (`--jobs 1`)."""
 
     workers = 1
+    shares_files = True  # tasks see this machine's files (the caches)
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
         for index, task in enumerate(tasks):
@@ -46,9 +53,16 @@ class InProcess:
 class LocalProcesses:
     """Worker processes on this machine, started on first use."""
 
+    shares_files = True
+
     def __init__(self, jobs: int):
-        self.workers = jobs
+        self.jobs = jobs
         self.pool: ProcessPoolExecutor | None = None
+
+    @property
+    def workers(self) -> int:
+        """The processes that ran tasks: none started for one or two quick ones."""
+        return self.jobs if self.pool is not None else 1
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
         # Starting workers costs a second or so (each imports WeasyPrint): not
@@ -58,10 +72,14 @@ class LocalProcesses:
             yield from InProcess().run(tasks)
             return
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.workers)
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs)
         futures = {self.pool.submit(task.function, *task.arguments): index for index, task in enumerate(tasks)}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                raise TaskLost(tasks[futures[future]].name, "a worker process died (out of memory?)") from None
+            yield futures[future], result
 
     def close(self, abandon: bool) -> None:
         if self.pool is None:

@@ -24,7 +24,9 @@ import copy
 import dataclasses
 import functools
 import hashlib
+import sys
 import tempfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,12 +34,15 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, has_errors
 from ..model import RenderedBook
+from ..resources import PORTABLE_ROOT  # where a key and a cluster's task see the book, wherever it lies
 from . import PAGE_NUMBERS, ExportContext, get_exporter
 
 # Packages whose versions change what an output holds (the exporters' engines).
 ENGINES = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5", "ebooklib", "lxml",
-           "pikepdf", "pypdf", "pillow", "fonttools", "uharfbuzz", "ziamath")
-PORTABLE_ROOT = Path("/book")  # where a key sees the book, wherever it lies
+           "pikepdf", "pypdf", "pillow", "fonttools", "uharfbuzz", "ziamath", "jinja2", "markupsafe", "nh3")
+# The C libraries WeasyPrint sets text with, by the function that gives their version.
+LIBRARIES = (("pango-1.0", "pango_version_string"), ("harfbuzz", "hb_version_string"),
+             ("fontconfig", "FcGetVersion"))
 
 
 @dataclass(frozen=True)
@@ -71,27 +76,35 @@ def book_files(rendered: RenderedBook) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(paths))
 
 
-def relocated(value: Any, old: Path, new: Path) -> Any:
-    """`value` with every path inside `old` moved to the same place inside
-    `new`: through frozen dataclasses, tuples, lists and dicts (keys too).
-    Nothing else changes; nothing is copied that holds no such path."""
+def relocated(value: Any, old: Path, new: Path, texts: bool = False) -> Any:
+    """`value` with every path inside `old` (as given, or resolved) moved to
+    the same place inside `new`: through frozen dataclasses, tuples, lists
+    and dicts (keys too). With `texts`, strings that name `old` are changed
+    too (a diagnostic's message about a worker's copy of a file); never
+    bytes. Nothing is copied that holds no such path."""
     roots = tuple(dict.fromkeys((old, old.resolve())))
-    return _relocated(value, roots, new)
+    return _relocated(value, roots, new, texts)
 
 
-def _relocated(value: Any, roots: tuple[Path, ...], new: Path) -> Any:
+def _relocated(value: Any, roots: tuple[Path, ...], new: Path, texts: bool) -> Any:
     if isinstance(value, Path):
         for root in roots:
             if value == root or value.is_relative_to(root):
                 return new / value.relative_to(root)
         return value
+    if isinstance(value, str):
+        if texts:
+            for root in roots:
+                if root != Path(".") and str(root) in value:
+                    value = value.replace(str(root), str(new))
+        return value
     if isinstance(value, (tuple, list)):
-        items = [_relocated(item, roots, new) for item in value]
+        items = [_relocated(item, roots, new, texts) for item in value]
         if all(a is b for a, b in zip(items, value)):
             return value
         return type(value)(items)
     if isinstance(value, dict):
-        pairs = [(_relocated(k, roots, new), _relocated(v, roots, new)) for k, v in value.items()]
+        pairs = [(_relocated(k, roots, new, texts), _relocated(v, roots, new, texts)) for k, v in value.items()]
         if all(k is a and v is b for (k, v), (a, b) in zip(pairs, value.items())):
             return value
         return dict(pairs)
@@ -99,7 +112,7 @@ def _relocated(value: Any, roots: tuple[Path, ...], new: Path) -> Any:
         changes = {}
         for item in dataclasses.fields(value):
             old_value = getattr(value, item.name)
-            new_value = _relocated(old_value, roots, new)
+            new_value = _relocated(old_value, roots, new, texts)
             if new_value is not old_value:
                 changes[item.name] = new_value
         if not changes:
@@ -111,29 +124,40 @@ def _relocated(value: Any, roots: tuple[Path, ...], new: Path) -> Any:
     return value
 
 
-def run_shipped(function: Callable[..., Any], arguments: tuple[Any, ...], root: str, files: dict[str, bytes],
+def run_shipped(function: Callable[..., Any], arguments: tuple[Any, ...], files: dict[str, bytes],
                 environment: str) -> Any:
     """On a worker: write the task's files into a private folder, run it
-    there, and give back its result with its paths moved back to `root`
-    (a diagnostic names the author's file, not the worker's copy).
+    there, and give back its result. The client sends the arguments with
+    the book at PORTABLE_ROOT (`shipped`), wherever it lies there; here they
+    move to the private folder, and the result moves back to PORTABLE_ROOT
+    (a diagnostic names the book's file, not the worker's copy).
 
     `environment` is the client's `environment_digest()`: a worker whose
     pipeline, engines, styles or fonts differ would make other bytes, so it
     refuses the task."""
     if environment != environment_digest():
         raise OtherEnvironment(environment_summary())
-    home = Path(root)
     with tempfile.TemporaryDirectory(prefix="pipeline-task-") as folder:
-        here = Path(folder) / "book"
+        here = Path(folder).resolve() / "book"
+        here.mkdir()
         for name, data in files.items():
             target = here / name
-            if not target.resolve().is_relative_to(here.resolve()):  # a name from the client: stay inside
+            if not target.resolve().is_relative_to(here):  # a name from the client: stay inside
                 raise ValueError(f"file name '{name}' leaves the task's folder")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        here.mkdir(parents=True, exist_ok=True)
-        result = function(*relocated(arguments, home, here))
-        return relocated(result, here, home)
+        result = function(*relocated(arguments, PORTABLE_ROOT, here))
+        return relocated(result, here, PORTABLE_ROOT, texts=True)
+
+
+def shipped(task: Task) -> tuple[Any, ...]:
+    """The task's arguments as `run_shipped` takes them: the book at PORTABLE_ROOT."""
+    return relocated(task.arguments, task.root, PORTABLE_ROOT)
+
+
+def returned(task: Task, result: Any) -> Any:
+    """A result of `run_shipped`, its paths back in the book as the client knows it."""
+    return relocated(result, PORTABLE_ROOT, task.root, texts=True)
 
 
 def file_bytes(data: bytes) -> bytes:
@@ -296,6 +320,8 @@ def environment_summary() -> tuple[tuple[str, str], ...]:
             items.append((name, version(name)))
         except PackageNotFoundError:
             items.append((name, "?"))
+    items += [(name, _library_version(name, function)) for name, function in LIBRARIES]
+    items += [("python", sys.version.split()[0]), ("zlib", zlib.ZLIB_RUNTIME_VERSION)]
     package = Path(package_file).parent
     code = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
@@ -308,3 +334,21 @@ def environment_summary() -> tuple[tuple[str, str], ...]:
             fonts.update(f"{entry.name}:{entry.stat().st_size}|".encode())
     items.append(("script fonts", fonts.hexdigest()))
     return tuple(items)
+
+
+def _library_version(name: str, function: str) -> str:
+    """A C library's version as it says itself ('?' if it cannot be found)."""
+    import ctypes
+    import ctypes.util
+
+    found = ctypes.util.find_library(name)
+    try:
+        library = ctypes.CDLL(found or f"lib{name}.so")
+        call = getattr(library, function)
+    except (OSError, AttributeError):
+        return "?"
+    if function == "FcGetVersion":
+        call.restype = ctypes.c_int
+        return str(call())
+    call.restype = ctypes.c_char_p
+    return call().decode("ascii", "replace")

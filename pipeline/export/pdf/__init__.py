@@ -19,7 +19,6 @@ numbers from a guess and is laid out again until they hold.
 
 from __future__ import annotations
 
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,6 +44,7 @@ from .engine import (
     time_limit,
 )
 from .parts import LINK_BASE, Laid, body_parts, front_part, furniture_parts, global_breaks, numbers
+from ..tasks import TaskLost
 from .runner import Keys, Runner
 
 
@@ -81,9 +81,9 @@ class PdfExporter:
                                        hint="look for very long tables or lines; or raise --time-limit"),))
             except FetchRefused as exc:
                 return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
-            except BrokenProcessPool:
-                return Exported((error("X005", "a layout worker process died (out of memory?)",
-                                       hint="try --jobs 1, or free memory"),))
+            except TaskLost as exc:
+                return Exported((error("X005", f"a layout worker died ({exc.name}): {exc.detail}",
+                                       hint="try --jobs 1, or free memory; on a cluster, read the workers' logs"),))
         return Exported(tuple(warning("X001", f"WeasyPrint: {message}") for message in messages),
                         {PAGINATION: page_breaks(document, source.etree_element, book, front), PAGE_NUMBERS: pages})
 

@@ -48,7 +48,7 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
         labels=words,
         direction=direction(config.language),
         font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language,
-                                           own_font_files(book.book)), font_choice(book.book))),
+                                           own_font_files(book.book)), font_choice(book.book), book.book.root)),
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
         logo_src=book.book.logo.relative_to(root).as_posix() if book.book.logo else "",
         compact=book.book.compact,

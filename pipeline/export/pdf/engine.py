@@ -23,7 +23,8 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ...fonts import FONT_DIRS, book_text, face_subset
 from ...model import PAGE_SIZES, BookConfig, PageBreak, RenderedBook
-from ...resources import ImageRejected, ResourceRefused, image_bytes, media_type, resolve_url, svg_data_uri
+from ...resources import (BOOK_URL, STYLES_URL, ImageRejected, ResourceRefused, book_url, image_bytes, media_type,
+                          real_url, resolve_url, svg_data_uri)
 from ...styles import book_file, book_labels, design_css, is_rtl, styles_dir
 from .. import ExportContext
 from ..pagebreaks import block_elements, letters
@@ -61,26 +62,8 @@ def stylesheets(book: RenderedBook) -> list[tuple[str, str]]:
         sheets.append((knobs, STYLES_URL))
     own = book_file(book.book, "print.css")
     if own:
-        folder = book.book.styles.relative_to(book.book.root.resolve()).as_posix()
-        sheets.append((own, f"{BOOK_URL}{folder}/"))
+        sheets.append((own, book_url(book.book.styles, book.book.root) + "/"))
     return sheets
-
-
-# The URLs the booklet's files are known by: the same wherever the book and
-# the package lie (WeasyPrint names an image in the PDF by its URL's hash,
-# so a real path would make other bytes in another folder, or on a cluster's
-# worker). BookFetcher maps them back to the real folders.
-BOOK_URL = "file:///pipeline/book/"
-STYLES_URL = "file:///pipeline/styles/"
-
-
-def real_url(url: str, root: Path) -> str:
-    """`url` with the booklet's own names (BOOK_URL, STYLES_URL) mapped to
-    the folders they stand for here."""
-    for prefix, folder in ((BOOK_URL, root), (STYLES_URL, styles_dir())):
-        if url.startswith(prefix):
-            return folder.resolve().as_uri() + "/" + url[len(prefix):]
-    return url
 
 
 def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "ProjectFonts", extra_css: str = "",
@@ -100,6 +83,15 @@ def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "Proje
     sheets.append(CSS(string=f"@page {{ size: {size}; }}\n{extra_css}", font_config=fonts))
     source = HTML(string=html, base_url=BOOK_URL, url_fetcher=fetcher)
     return source, source.render(stylesheets=sheets, font_config=fonts, **variant)
+
+
+def lay_out_dated(part: Part, variant: dict[str, str], timestamp) -> Laid:
+    """`lay_out` with SOURCE_DATE_EPOCH at the build's date: what a task
+    runs, on a worker that may not have the build's environment (a cluster's)."""
+    from .. import holding_source_date
+
+    with holding_source_date(timestamp):
+        return lay_out(part, variant)
 
 
 def lay_out(part: Part, variant: dict[str, str]) -> Laid:
@@ -257,7 +249,7 @@ class BookFetcher(URLFetcher):
             except ImageRejected as exc:
                 raise FatalURLFetchingError(str(exc)) from None
         try:
-            path = resolve_url(real_url(url, self.root), self.allowed)
+            path = resolve_url(real_url(url, self.root, styles_dir()), self.allowed)
         except ResourceRefused as exc:
             raise FatalURLFetchingError(str(exc)) from None
         if path.suffix == ".ttc":  # a face of a collection, by its index (pipeline/fonts.py)

@@ -108,7 +108,7 @@ def furniture_parts(book: RenderedBook, bodies: list[Laid], pages: dict[str, str
     plan = plan_fonts(book_text(book.book, words), config.language, own_font_files(book.book))
     common = {"design": book.book, "book": config, "direction": direction(config.language),
               "page_reference": words["page_reference"].replace(" ", "\u00a0"), "digits": page_digits(book),
-              "font_css": Markup(pdf_css(plan, font_choice(book.book)))}
+              "font_css": Markup(pdf_css(plan, font_choice(book.book), book.book.root))}
     parts, items = [], iter(book.articles)
     for laid, start in zip(bodies, starts):
         count = max((owner for owner in laid.owners if owner is not None), default=-1) + 1

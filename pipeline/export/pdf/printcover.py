@@ -101,7 +101,7 @@ def cover_html(book: RenderedBook, spec: PrintSpec, pages: int, context: ExportC
         "print-cover.html", design=book.book, book=config, labels=words,
         meta=meta(config, context) if context else {"timestamp": "", "generator": ""}, direction=direction(config.language),
         font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language,
-                                           own_font_files(book.book)), font_choice(book.book))),
+                                           own_font_files(book.book)), font_choice(book.book), book.book.root)),
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
         logo_src=book.book.logo.relative_to(root).as_posix() if book.book.logo else "",
         trim_width=width, trim_height=height, bleed=spec.bleed, spine=spec.spine(pages),

@@ -87,7 +87,8 @@ class Runner:
         progress = self.context.progress
         progress.start(stage, total=len(todo))
         todo.sort(key=lambda i: parts[i].kind != "body")  # the longest first: the others are quick
-        for position, laid in self.executor.run([_task(parts[i], self.variant) for i in todo]):
+        tasks = [_task(parts[i], self.variant, self.context.timestamp) for i in todo]
+        for position, laid in self.executor.run(tasks):
             index = todo[position]
             results[index] = laid
             self._store(parts[index], laid)
@@ -119,8 +120,8 @@ class Runner:
         self.used.add(part.key)
 
 
-def _task(part: Part, variant: dict[str, str]) -> Task:
+def _task(part: Part, variant: dict[str, str], timestamp) -> Task:
     """Laying out `part`, as a task that names the book files it may read."""
-    from .engine import lay_out
+    from .engine import lay_out_dated
 
-    return Task(part.kind, lay_out, (part, variant), part.book.book.root, book_files(part.book))
+    return Task(part.kind, lay_out_dated, (part, variant, timestamp), part.book.book.root, book_files(part.book))
