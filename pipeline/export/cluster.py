@@ -82,9 +82,11 @@ class DaskCluster:
             futures[future] = index
         try:
             for future in as_completed(list(futures), loop=self.client.loop):
-                index = futures[future]
+                index = futures.pop(future)
                 try:
-                    yield index, returned(tasks[index], future.result())
+                    result = future.result()
+                    future.release()  # the worker may forget it: the client has it now
+                    yield index, returned(tasks[index], result)
                 except KilledWorker as exc:
                     raise TaskLost(tasks[index].name, f"the worker running it died, each of the "
                                    f"{exc.allowed_failures + 1} time(s) it was started") from None
