@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cache import file_digest
 from ..diagnostics import Diagnostic, has_errors
 from ..model import RenderedBook
 from ..resources import PORTABLE_ROOT  # where a key and a cluster's task see the book, wherever it lies
@@ -280,20 +281,9 @@ def booklet_key(booklet: Booklet, environment: str, digests: dict[Path, bytes] |
     for path in book_files(rendered):
         digest.update(relocated(path, root, PORTABLE_ROOT).as_posix().encode() + b"\0")
         if path not in digests:
-            digests[path] = file_digest(path, root)
+            digests[path] = file_digest(path, root)  # cache.file_digest: through the read gate
         digest.update(digests[path])
     return digest.hexdigest()
-
-
-def file_digest(path: Path, root: Path) -> bytes:
-    """The sha256 of a book file, read through the gate; a file the gate
-    refuses (a link out of the book) is hashed by its name, unread."""
-    from ..resources import ResourceRefused, read_bytes
-
-    try:
-        return hashlib.sha256(read_bytes(path, (root,))).digest()
-    except (ResourceRefused, OSError):
-        return hashlib.sha256(b"unreadable:" + str(path).encode()).digest()
 
 
 @functools.cache
