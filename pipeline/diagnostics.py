@@ -147,9 +147,10 @@ def format_all(diagnostics, relative_to: Path | None = None) -> list[str]:
         if len(group) == 1:
             lines.append(first.format(relative_to))
             continue
-        distinct = list(dict.fromkeys(d.location(relative_to) for d in group))  # each place once
+        distinct = [place for place in dict.fromkeys(d.location(relative_to) for d in group) if place]
         places, more = distinct[:SHOWN_LOCATIONS], ", …" if len(distinct) > SHOWN_LOCATIONS else ""
-        text = f"{first.severity.value}[{first.code}]: {first.message} ({len(group)} times: {', '.join(places)}{more})"
+        where = f": {', '.join(places)}{more}" if places else ""
+        text = f"{first.severity.value}[{first.code}]: {first.message} ({len(group)} times{where})"
         if first.hint:
             text += f"\n  hint: {first.hint}"
         lines.append(text)

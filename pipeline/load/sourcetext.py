@@ -77,6 +77,18 @@ def _iconv_name(codec: str) -> str:
     return re.sub(r"^iso8859-", "ISO-8859-", name).upper().replace("_", "-")
 
 
+def positions(text: str, needle: str) -> list[tuple[int, int]]:
+    """1-based line and column of every `needle` in `text`, in order: the nth
+    thing a renderer reports is usually the nth time the text holds it."""
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        column = line.find(needle)
+        while column >= 0:
+            found.append((number, column + 1))
+            column = line.find(needle, column + len(needle))
+    return found
+
+
 def position(text: str, needle: str, start_line: int = 1) -> tuple[int, int]:
     """1-based line and column of the first `needle` at or after `start_line`
     (1, 1 if absent): for messages about values whose parser keeps no positions."""

@@ -56,33 +56,70 @@ def split_articles(body: str, body_line: int, front_title: str = "") -> list[Par
     lines = body.split("\n")
     tokens = make_parser().parse(body)
     headings = _headings(tokens)
-    firsts = [index for index, line in enumerate(lines) if line.strip()]
-    first = firsts[0] if firsts else len(lines)
+    first = _first_content_line(tokens, len(lines))
     openers = [heading for heading in headings if heading.level == 1]
     opening_end = openers[0].start if openers else len(lines)
-    # (title, Markdown title, level, first body line, end line, opening `#` heading) of each article
+    # (title, Markdown title, level, first body line, end line, opening `#` heading) of each article;
+    # an article that starts before its heading (a comment or anchor above it) has the heading blanked.
     spans: list[tuple[str, str, int, int, int, _Heading | None]] = []
     leading = headings[0] if headings and headings[0].start == first and not front_title else None
+    front_markdown = _written_markdown(front_title)
+    front_title = plain_text(front_title) if front_markdown else front_title
     if leading is not None and leading.level > 1:
-        spans.append((plain_text(leading.text), leading.text, leading.level, leading.end, opening_end, None))
-    elif any(line.strip() for line in lines[:opening_end]) or not openers:
-        spans.append((front_title, "", 1, 0, opening_end, None))
+        spans.append((plain_text(leading.text), leading.text, leading.level, 0, opening_end, leading))
+    elif any(line.strip() for line in lines[first:opening_end]) or not openers:
+        spans.append((front_title, front_markdown, 1, 0, opening_end, None))
     for number, heading in enumerate(openers):
         end = openers[number + 1].start if number + 1 < len(openers) else len(lines)
+        start = 0 if not spans else heading.start  # the file's comments and anchors stay with its first article
         if not spans and front_title:
-            spans.append((front_title, "", 1, heading.end, end, heading))
+            spans.append((front_title, front_markdown, 1, start, end, heading))
         else:
-            spans.append((plain_text(heading.text), heading.text, 1, heading.end, end, heading))
+            spans.append((plain_text(heading.text), heading.text, 1, start, end, heading))
     definitions = _definitions(tokens, lines) if len(spans) > 1 else []
     parts = []
     for title, markdown, level, start, end, opener in spans:
         shared = [text for at, text in definitions if not start <= at < end]
-        text = "\n".join(lines[start:end] + (["", "\n\n".join(shared)] if shared else []))
+        if opener and start == opener.start:
+            start = opener.end  # the body starts below its heading
+        own = [("" if opener and opener.start <= index < opener.end else line)
+               for index, line in enumerate(lines[start:end], start=start)]
+        text = "\n".join(own + (["", "\n\n".join(shared)] if shared else []))
+        named = opener if opener and opener.level == 1 else None
         parts.append(Part(title, markdown, level, text, body_line + start,
-                          heading=plain_text(opener.text) if opener else "", heading_id=opener.id if opener else ""))
+                          heading=plain_text(named.text) if named else "", heading_id=named.id if named else ""))
     return parts
 
 
+# An HTML block that shows nothing: comments and empty anchors (`<a id="old-name"></a>`),
+# which mdBook chapters put above their title to keep old links working.
+_SILENT_HTML = re.compile(r"(?:\s|<!--.*?-->|<a\s+(?:id|name)=\"[^\"]*\"\s*(?:/>|>\s*</a>))*", re.S)
+
+
+def _first_content_line(tokens, line_count: int) -> int:
+    """0-based line of the first top-level block that shows something (the
+    title may stand below comments and old anchors)."""
+    for index, token in enumerate(tokens):
+        if token.level != 0 or not token.map or token.nesting == -1:
+            continue
+        if token.type == "html_block" and _SILENT_HTML.fullmatch(token.content):
+            continue
+        if token.type == "paragraph_open" and _SILENT_HTML.fullmatch(tokens[index + 1].content):
+            continue  # an anchor alone on its line is inline HTML: a paragraph of nothing
+        return token.map[0]
+    return line_count
+
+
+def _written_markdown(title: str) -> str:
+    """A front-matter or `%` title as inline Markdown when it uses emphasis or
+    code (`The *Tides* of \\`Box\\``), else "" (a plain title). Angle brackets
+    stay text there: `Box<T>` in YAML is a title, not an HTML tag."""
+    if "<" in title or not _INLINE_MARKUP.search(title):
+        return ""
+    return title if plain_text(title) != " ".join(title.split()) else ""
+
+
+_INLINE_MARKUP = re.compile(r"[*_`~]")
 _DEFINITION = re.compile(r" {0,3}\[[^\]]+\]:")
 
 

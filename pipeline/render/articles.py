@@ -31,13 +31,13 @@ from lxml import etree
 from markupsafe import escape
 
 from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
-from ..load.sourcetext import position
+from ..load.sourcetext import positions
 from ..model import Article, Book, Formula, Heading, RenderedArticle, RenderedBook
 from ..styles import labels
 from ..resources import ImageRejected, ResourceRefused, book_images, inside, inspect_image
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .code import highlight_code
-from .markdown import to_html, to_inline_html
+from .markdown import make_parser, to_html, to_inline_html
 from .math import TexError, typeset
 from .quotes import smarten_text, smarten_tree
 from .xref import Numbering, Reference, Target, mark_references, number_article, resolve
@@ -205,24 +205,45 @@ def render_inline(text: str, language: str = "en") -> str:
     return serialize_children(fragment)
 
 
-# mdBook's {{#include path}} and friends; Jinja's and Liquid's {% tag … %}.
-_TEMPLATE = re.compile(r"\{\{\s*#\s*(?P<directive>[\w-]+)[^}]*\}\}|\{%-?\s*(?P<tag>\w+)[^%]*%\}")
+# mdBook's {{#include path}} and friends; Jinja's and Liquid's {% tag … %};
+# Hugo's shortcodes {{< name … >}} and {{% name … %}}; a template variable {{ page.title }}.
+_TEMPLATE = re.compile(r"\{\{\s*#\s*(?P<directive>[\w-]+)[^}]*\}\}|\{%-?\s*(?P<tag>\w+)[^%]*%\}"
+                       r"|\{\{[<%]\s*/?\s*(?P<shortcode>[\w/.-]+)[^}]*[>%]\}\}"
+                       r"|\{\{-?\s*(?P<variable>[A-Za-z_][\w.]*)\s*(?:\|[^{}]*)?-?\}\}")
 
 
 def _template_syntax(article: Article) -> list[Diagnostic]:
-    """Template syntax is another tool's job: it would be printed as it is, so say where."""
+    """Template syntax is another tool's job: it would be printed as it is, so
+    say where. A variable or shortcode in code is an example of it, and stays
+    quiet there; mdBook's directives work in code too, so they are reported."""
     diagnostics = []
+    code = _code_lines(article.body) if "{{" in article.body else set()
     for index, line in enumerate(article.body.split("\n")):
         for match in _TEMPLATE.finditer(line):
             if match.group("directive"):
                 what = f"the mdBook directive '{{{{#{match.group('directive')} …}}}}'"
-            else:
+            elif (index in code or line[:match.start()].count("`") % 2) and not match.group("tag"):
+                continue
+            elif match.group("tag"):
                 what = f"the template tag '{{% {match.group('tag')} … %}}'"
+            elif match.group("shortcode"):
+                what = f"the Hugo shortcode '{match.group()[:3]} {match.group('shortcode')} … {match.group()[-3:]}'"
+            else:
+                what = f"the template variable '{{{{ {match.group('variable')} }}}}'"
             diagnostics.append(warning(
                 "R010", f"{what} is not expanded; it is printed as it is",
                 hint="replace it by what it stands for (paste the included text), or delete it",
                 path=article.source_path, line=article.body_line + index, column=match.start() + 1))
     return diagnostics
+
+
+def _code_lines(body: str) -> set[int]:
+    """0-based lines of the body inside code blocks (fenced or indented)."""
+    lines: set[int] = set()
+    for token in make_parser().parse(body):
+        if token.type in ("fence", "code_block") and token.map:
+            lines.update(range(*token.map))
+    return lines
 
 
 def _strip_forbidden(body: str, article: Article) -> tuple[str, list[Diagnostic]]:
@@ -258,6 +279,7 @@ class _ArticleProcessor:
         self.formulas: list[Formula] = []
         self.diagnostics: list[Diagnostic] = []
         self.math_seen: dict[str, int] = {}
+        self.located: dict[tuple[str, str], int] = {}  # how often each needle was located (_locate)
 
     def run(self, root: etree._Element) -> None:
         if _depth(root) > MAX_DEPTH:
@@ -300,8 +322,12 @@ class _ArticleProcessor:
         href = link.get("href").strip()
         if href.startswith("#"):
             target = unquote(href[1:])
+            siblings = self.manuscripts.get(self.article.source_path.resolve(), [])
             if not target or target == heading_id(self.article.title):
                 link.set("href", f"#{self.article.slug}")  # the top, or the title (not in the body)
+            elif target not in ids and len(siblings) > 1:
+                # A book in one file: '#chapter-ii' names another of its articles, or a heading in one.
+                self._link_into(link, siblings, target, *self._locate(f"#{target}"))
             elif self._check_anchor(target, ids):
                 link.set("href", "#" + self.prefix + normalize_url(target))
             else:
@@ -321,7 +347,12 @@ class _ArticleProcessor:
                 path=self.article.source_path, line=line, column=column))
             _unwrap(link)
             return
-        fragment = unquote(parts.fragment)
+        self._link_into(link, targets, unquote(parts.fragment), line, column)
+
+    def _link_into(self, link: etree._Element, targets: list[Article], fragment: str, line: int, column: int) -> None:
+        """Point a link at one of a manuscript's articles: its start when the
+        fragment is empty or names the article's title, else the element with
+        that id (checked once every article is rendered: `_check_cross_links`)."""
         titled = [target for target in targets if fragment and fragment == heading_id(target.title)]
         if not fragment or titled:
             link.set("href", f"#{(titled or targets)[0].slug}")  # an article's start
@@ -425,24 +456,21 @@ class _ArticleProcessor:
     def _locate_math(self, tex: str) -> tuple[int, int]:
         """Where the formula starts: its opening `$` (the nth formula with the same first line)."""
         first = next((line.strip() for line in tex.split("\n") if line.strip()), "")
+        found = positions(self.article.body, first) if first else []
+        if not found:
+            return self.article.body_line, 1
         nth = self.math_seen[first] = self.math_seen.get(first, 0) + 1
-        lines = self.article.body.split("\n")
-        for number, line in enumerate(lines):
-            column = line.find(first)
-            while column >= 0:
-                nth -= 1
-                if not nth:
-                    opening = line.rfind("$", 0, column + 1)
-                    while opening > 0 and line[opening - 1] == "$":
-                        opening -= 1
-                    return self.article.body_line + number, (opening if opening >= 0 else column) + 1
-                column = line.find(first, column + 1)
-        return self.article.body_line, 1
+        number, column = found[min(nth, len(found)) - 1]
+        line = self.article.body.split("\n")[number - 1]
+        opening = line.rfind("$", 0, column)
+        while opening > 0 and line[opening - 1] == "$":
+            opening -= 1
+        return self.article.body_line + number - 1, (opening + 1 if opening >= 0 else column)
 
     def _check_image(self, image: etree._Element) -> None:
         src = image.get("src") or ""
         # The sanitizer empties unsafe URLs (file:, data:): then find the image by its alt text.
-        line, column = self._locate(src) if src else self._locate(image.get("alt") or "<img")
+        line, column = self._locate(src, _IMAGE_ADDRESS) if src else self._locate(image.get("alt") or "<img")
         if not image.get("alt"):
             self.diagnostics.append(warning(
                 "R003", f"image '{src}' has no alt text",
@@ -496,11 +524,27 @@ class _ArticleProcessor:
         stand_in.tail = image.tail
         image.getparent().replace(image, stand_in)
 
-    def _locate(self, needle: str) -> tuple[int, int]:
-        """Line and column of `needle` in the manuscript (the rendered tree keeps no positions)."""
-        line, column = position(self.article.body, needle) if needle else (1, 1)
+    def _locate(self, needle: str, context: re.Pattern[str] | None = None) -> tuple[int, int]:
+        """Line and column of `needle` in the manuscript (the rendered tree keeps
+        no positions): its nth place the nth time it is asked for, as the tree
+        holds things in the order of the text. With `context`, places whose text
+        before them does not match it (a link's address when an image's is
+        wanted) are passed over, unless no place matches."""
+        found = positions(self.article.body, needle) if needle else []
+        if context is not None:
+            lines = self.article.body.split("\n")
+            fitting = [(line, column) for line, column in found if context.search(lines[line - 1][:column - 1])]
+            found = fitting or found
+        if not found:
+            return self.article.body_line, 1
+        key = (needle, context.pattern if context else "")
+        nth = self.located[key] = self.located.get(key, 0) + 1
+        line, column = found[min(nth, len(found)) - 1]
         return self.article.body_line + line - 1, column
 
+
+# What stands before an image's address: `![alt](`, `src="`, or a reference definition `[ref]:`.
+_IMAGE_ADDRESS = re.compile(r"""(?:!\[[^\]]*\]\(\s*<?|\bsrc\s*=\s*["']?|^\s*\[[^\]]+\]:\s*<?)$""")
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 

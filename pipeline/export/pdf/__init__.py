@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ...cache import Store
-from ...diagnostics import error, warning
+from ...diagnostics import error
 from ...model import RenderedBook
 from ...styles import is_rtl
 from ...xhtml import article_for_html_parser
@@ -41,6 +41,7 @@ from .engine import (
     identifier,
     layout,
     page_breaks,
+    renderer_warnings,
     time_limit,
 )
 from .parts import LINK_BASE, Laid, body_parts, front_part, furniture_parts, global_breaks, numbers
@@ -66,7 +67,7 @@ class PdfExporter:
                     if not one_document(variant):
                         pages, breaks, found = _in_parts(book, target, context, variant, images)
                         messages += found
-                        return Exported(tuple(warning("X001", f"WeasyPrint: {m}") for m in messages),
+                        return Exported(tuple(renderer_warnings(messages, book.book.root)),
                                         {PAGINATION: breaks, PAGE_NUMBERS: pages})
                     fonts = ProjectFonts()
                     try:
@@ -84,7 +85,7 @@ class PdfExporter:
             except TaskLost as exc:
                 return Exported((error("X005", f"a layout worker died ({exc.name}): {exc.detail}",
                                        hint="try --jobs 1, or free memory; on a cluster, read the workers' logs"),))
-        return Exported(tuple(warning("X001", f"WeasyPrint: {message}") for message in messages),
+        return Exported(tuple(renderer_warnings(messages, book.book.root)),
                         {PAGINATION: page_breaks(document, source.etree_element, book, front), PAGE_NUMBERS: pages})
 
 

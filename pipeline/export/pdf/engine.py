@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 import signal
 import threading
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from ...diagnostics import Diagnostic, warning
 from ...fonts import FONT_DIRS, book_text, face_subset
 from ...model import PAGE_SIZES, BookConfig, PageBreak, RenderedBook
 from ...resources import (BOOK_URL, STYLES_URL, ImageRejected, ResourceRefused, book_url, image_bytes, media_type,
@@ -78,8 +80,10 @@ def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "Proje
     characters = "".join(sorted(set(book_text(book.book, book_labels(book.book.config)))))
     fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS), characters, images, book.book.root)
     size = PAGE_SIZES[book.book.config.pdf_page_size]
-    sheets = [CSS(string=text, base_url=base, url_fetcher=fetcher, font_config=fonts)
-              for text, base in stylesheets(book)]
+    sheets = []
+    for text, base in stylesheets(book):
+        with _warnings_about(_book_stylesheet(book, base)):
+            sheets.append(CSS(string=text, base_url=base, url_fetcher=fetcher, font_config=fonts))
     sheets.append(CSS(string=f"@page {{ size: {size}; }}\n{extra_css}", font_config=fonts))
     source = HTML(string=html, base_url=BOOK_URL, url_fetcher=fetcher)
     return source, source.render(stylesheets=sheets, font_config=fonts, **variant)
@@ -404,6 +408,44 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
+_reading = threading.local()  # the book's file WeasyPrint is parsing now, if any (its warnings name it)
+_ABOUT = "\x1f"  # between that file and the message, in a captured warning
+
+
+def _book_stylesheet(book: RenderedBook, base: str) -> str:
+    """The book's own stylesheet's path relative to the book ('' for ours):
+    WeasyPrint's CSS warnings give a line and column, not the file."""
+    if book.book.styles is None or base != book_url(book.book.styles, book.book.root) + "/":
+        return ""
+    return (book.book.styles / "print.css").resolve().relative_to(book.book.root.resolve()).as_posix()
+
+
+@contextmanager
+def _warnings_about(path: str):
+    _reading.path = path
+    try:
+        yield
+    finally:
+        _reading.path = ""
+
+
+_AT = re.compile(r" at (\d+):(\d+)\b")
+
+
+def renderer_warnings(messages, root: Path) -> list[Diagnostic]:
+    """WeasyPrint's warnings as X001 diagnostics, each once (every part of a
+    long booklet parses the same stylesheets) and, for the book's own
+    stylesheet, located at its line and column."""
+    found = []
+    for message in dict.fromkeys(messages):
+        path, _, text = message.rpartition(_ABOUT)
+        place = _AT.search(text) if path else None
+        found.append(warning("X001", f"WeasyPrint: {text}", path=root / path if path else None,
+                             line=int(place.group(1)) if place else 0,
+                             column=int(place.group(2)) if place else 0))
+    return found
+
+
 @contextmanager
 def captured_warnings():
     """Collect WeasyPrint's log warnings: in our build, each one is a bug to report.
@@ -420,7 +462,8 @@ def captured_warnings():
             # script with its places (R007, pipeline/fonts.py), not per glyph here.
             if (record.levelno >= logging.WARNING and record.thread == thread
                     and not record.getMessage().startswith(".notdef glyph")):
-                messages.append(record.getMessage())
+                about = getattr(_reading, "path", "")
+                messages.append(f"{about}{_ABOUT}{record.getMessage()}" if about else record.getMessage())
 
     logger = logging.getLogger("weasyprint")
     handler = Handler()

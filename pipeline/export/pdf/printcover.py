@@ -27,7 +27,7 @@ class CoverExporter:
     uses = (PRINT_PAGES,)
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
-        from .engine import FetchRefused, ProjectFonts, captured_warnings, identifier, layout
+        from .engine import FetchRefused, ProjectFonts, captured_warnings, identifier, layout, renderer_warnings
 
         pages = context.facts.get(PRINT_PAGES)
         if not pages:
@@ -49,7 +49,7 @@ class CoverExporter:
         from .preflight import preflight_cover
 
         _cover_boxes(target, spec)
-        return Exported(tuple([warning("X001", f"WeasyPrint: {m}") for m in messages] + cover_resolution(book, spec)
+        return Exported(tuple(renderer_warnings(messages, book.book.root) + cover_resolution(book, spec)
                               + preflight_cover(target, spec, pages, Path(f"{book.book.slug}{self.suffix}"))),
                         {PRINT_COVER: target.read_bytes()})
 

@@ -102,7 +102,7 @@ class InteriorExporter:
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         from . import _layout_with_page_numbers, prepared
         from .engine import (FetchRefused, PageLabels, ProjectFonts, TimeLimit, captured_warnings, identifier,
-                             time_limit)
+                             renderer_warnings, time_limit)
 
         spec, found = print_spec(book.book.config)
         if spec is None:
@@ -138,7 +138,7 @@ class InteriorExporter:
         laid = len(document.pages)
         images = low_resolution(document, book)
         pages = _finish(target, spec, rtl)
-        notes = [warning("X001", f"WeasyPrint: {m}") for m in messages] + images
+        notes = renderer_warnings(messages, book.book.root) + images
         notes += preflight_interior(target, spec, Path(f"{book.book.slug}{self.suffix}"))
         if pages > laid:
             rule = f"at least {spec.profile.min_pages} pages, " if spec.profile.min_pages else ""
