@@ -56,6 +56,7 @@ CODES: dict[str, str] = {
     "R011": "a TeX formula cannot be typeset (unbalanced braces, an unknown command); it is shown as code",
     "R014": "a cross-reference (@fig-…, @tbl-…, @eq-…, @sec-…) names an id no numbered element has",
     "R016": "a code block names a language Pygments does not know; it is printed without highlighting",
+    "R017": "an id is given twice in one article; links and references go to the first",
     "X001": "the PDF renderer reported a problem",
     "X002": "the EPUB could not be written",
     "X003": "laying out the PDF took longer than the time limit",

@@ -101,3 +101,37 @@ def test_warnings_about_the_books_stylesheet_name_its_line(tmp_path):
     [found] = [d for d in result.diagnostics if d.code == "X001"]
     assert (found.path, found.line, found.column) == (root / "styles" / "print.css", 2, 3)
     assert "colr: red" in found.message
+
+
+def test_a_figure_caption_keeps_its_math_emphasis_and_code(tmp_path):
+    import shutil
+
+    root = _book(tmp_path / "book", {"01-a.md": (
+        "---\ntitle: A\n---\n\n![Growth of $\\beta$ is *big* `here`](tides.png){#fig-a}\n\n"
+        "Inline ![an *icon*](tides.png) stays an image, see @fig-a.\n")})
+    shutil.copy(Path(__file__).parent / "fixtures" / "rich" / "images" / "tides.png", root / "tides.png")
+    rendered, diagnostics = _rendered(root)
+    assert not [d for d in diagnostics if d.is_error]
+    from lxml import html as lxml_html
+
+    body = lxml_html.fragment_fromstring(rendered.articles[0].body_html, create_parent="div")
+    [caption] = body.iter("figcaption")
+    assert [child.tag for child in caption] == ["span", "span", "em", "code"]  # number, math, emphasis, code
+    assert caption.find(".//math").get("alttext") == "\\beta"  # (an HTML parser: no namespace)
+    assert body.find(".//figure/img").get("alt") == "Growth of $\\beta$ is big here"
+    assert not body.find_class("figure-caption")  # the inline image's description is not left behind
+
+
+def test_aligned_and_label_from_pandoc_documents_are_typeset(tmp_path):
+    root = _book(tmp_path / "book", {"01-a.md": (
+        "---\ntitle: A\n---\n\n$$\n\\begin{aligned} a &= b \\\\ c &= d \\label{eq:x} \\end{aligned}\n$$ {#eq-one}\n")})
+    rendered, diagnostics = _rendered(root)
+    assert not [d for d in diagnostics if d.code == "R011"]
+    assert len(rendered.articles[0].formulas) == 1
+
+
+def test_an_id_given_twice_is_reported_at_the_second(tmp_path):
+    root = _book(tmp_path / "book", {"01-a.md": (
+        "---\ntitle: A\n---\n\n$$x$$ {#eq-dup}\n\n$$y$$ {#eq-dup}\n\nSee @eq-dup.\n")})
+    _, diagnostics = _rendered(root)
+    assert [(d.code, d.line, d.column) for d in diagnostics if d.code == "R017"] == [("R017", 7, 8)]

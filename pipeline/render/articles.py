@@ -37,7 +37,7 @@ from ..styles import labels
 from ..resources import ImageRejected, ResourceRefused, book_images, inside, inspect_image
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .code import highlight_code
-from .markdown import make_parser, to_html, to_inline_html
+from .markdown import CAPTION, make_parser, to_html, to_inline_html
 from .math import TexError, typeset
 from .quotes import smarten_text, smarten_tree
 from .xref import Numbering, Reference, Target, mark_references, number_article, resolve
@@ -158,7 +158,7 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
     body, diagnostics = _strip_forbidden(article.body, article)
     diagnostics += _template_syntax(article)
     try:
-        html = sanitize(to_html(body))
+        html = sanitize(to_html(body, captions=True))
         container = parse_html(html) if html.strip() else None
     except (RecursionError, etree.ParserError):
         container = None
@@ -296,7 +296,10 @@ class _ArticleProcessor:
         _mark_wide_tables(root)
         _relative_levels(root, self.article.title_level)
         _give_headings_ids(root)
-        ids = _unique_ids(root)
+        repeated: list[str] = []
+        ids = _unique_ids(root, repeated)
+        for given in repeated:
+            self._repeated_id(given)
         self.targets = number_article(root, self.number, self.numbering, self.words)
         self.references = mark_references(root, self.article.body, self.article.body_line)
         for element in list(root.iter()):
@@ -361,6 +364,17 @@ class _ArticleProcessor:
         link.set("href", href)
         self.cross_links.append(_CrossLink(self.article, tuple(targets), fragment, href, line, column))
 
+    def _repeated_id(self, given: str) -> None:
+        """Two elements with one id: links and references reach the first only."""
+        places = sorted(positions(self.article.body, f"#{given}") + positions(self.article.body, f'id="{given}"'))
+        nth = self.located[(given, "id")] = self.located.get((given, "id"), 1) + 1
+        line, column = places[min(nth, len(places)) - 1] if places else (1, 1)
+        self.diagnostics.append(warning(
+            "R017", f"the id '{given}' is given to an earlier element too; links and references go to the "
+                    "first, and this one is renamed",
+            hint="give each element its own id", path=self.article.source_path,
+            line=self.article.body_line + line - 1, column=column))
+
     def _empty_heading(self, heading: etree._Element) -> None:
         """Kept in the text, left out of the contents, nav and bookmarks (print.css)."""
         heading.set("class", " ".join(filter(None, [heading.get("class"), "empty-heading"])))
@@ -409,22 +423,33 @@ class _ArticleProcessor:
         return False
 
     def _make_figures(self, root: etree._Element) -> None:
-        """<p><img alt title></p> -> <figure><img/><figcaption/></figure>."""
+        """<p><img alt title></p> -> <figure><img/><figcaption/></figure>: the
+        caption is the image's title, else its description as rendered (with
+        its emphasis, code and math: `markdown.CAPTION`), else its alt text."""
         for paragraph in list(root.iter("p")):
-            if (len(paragraph) == 1 and paragraph[0].tag == "img"
-                    and not (paragraph.text or "").strip() and not (paragraph[0].tail or "").strip()):
+            rendered = [child for child in paragraph if child.tag == "span" and child.get("class") == CAPTION]
+            if (len(paragraph) - len(rendered) == 1 and paragraph[0].tag == "img"
+                    and not (paragraph.text or "").strip()
+                    and not "".join(child.tail or "" for child in paragraph).strip()):
                 image = paragraph[0]
-                caption = image.get("title") or image.get("alt") or ""
-                image.attrib.pop("title", None)
                 figure = etree.Element("figure")
                 if image.get("id"):  # `{#fig-id}`: the figure is what is numbered and linked to
                     figure.set("id", image.attrib.pop("id"))
                 figure.tail = paragraph.tail
                 image.tail = None
                 figure.append(image)
-                if caption:
-                    etree.SubElement(figure, "figcaption").text = caption
+                caption = etree.SubElement(figure, "figcaption")
+                if image.get("title") or not rendered:
+                    caption.text = image.attrib.pop("title", None) or image.get("alt") or ""
+                else:
+                    caption.text = rendered[0].text
+                    caption.extend(rendered[0])
+                if not len(caption) and not caption.text:
+                    figure.remove(caption)
                 paragraph.getparent().replace(paragraph, figure)
+        for span in list(root.iter("span")):  # an image within text has no caption
+            if span.get("class") == CAPTION:
+                span.drop_tree()  # (its tail stays)
 
     def _typeset_math(self, root: etree._Element) -> None:
         """The TeX the Markdown step left in `span.math` / `div.math` becomes
@@ -574,8 +599,9 @@ def normalize_url(url: str) -> str:
     return quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")
 
 
-def _unique_ids(root: etree._Element) -> set[str]:
-    """Each id once: a repeated one (raw HTML, `{#id}`) gets -1, -2 after the first."""
+def _unique_ids(root: etree._Element, repeated_ids: list[str] | None = None) -> set[str]:
+    """Each id once: a repeated one (raw HTML, `{#id}`) gets -1, -2 after the
+    first, and is added to `repeated_ids` (the author gave it twice)."""
     taken: set[str] = set()
     repeated = []
     for element in root.iter():
@@ -586,6 +612,8 @@ def _unique_ids(root: etree._Element) -> set[str]:
             repeated.append(element)
         taken.add(value)
     for element in repeated:
+        if repeated_ids is not None and element.get("id").strip():
+            repeated_ids.append(element.get("id"))
         base = "-".join(element.get("id").split()) or "id"
         candidate, number = base, 1
         while candidate in taken:

@@ -36,9 +36,34 @@ from ..xhtml import NOTE_BACKLINK, NOTE_BLOCK, NOTE_CALL
 BACKLINK = "\u21a9"  # ↩ after a note, back to its call
 
 
-def to_html(source: str) -> str:
-    """The HTML markdown-it-py makes of `source` (not sanitized)."""
-    return make_parser().render(source)
+def to_html(source: str, captions: bool = False) -> str:
+    """The HTML markdown-it-py makes of `source` (not sanitized).
+
+    With `captions` (the book's rendering, not the parser's own), an image
+    whose description has more than text (`![The *big* $\\beta$](x.png)`) is
+    followed by a `span.figure-caption` holding the description as rendered:
+    an `alt` attribute can hold only text, and the figure's caption is made
+    from this (render/articles.py)."""
+    return make_parser().render(source, {"captions": captions})
+
+
+CAPTION = "figure-caption"
+
+
+def _image(self, tokens: Sequence[Token], index: int, options: OptionsDict, env: EnvType) -> str:
+    """The image, its `alt` keeping a formula's TeX (`renderInlineAsText`
+    would drop it), and the rendered description when `to_html` asks."""
+    token = tokens[index]
+    children = token.children or []
+    token.children = [Token("text", "", 0, content=f"${c.content}$") if c.type.startswith("math_inline") else c
+                      for c in children]
+    try:
+        html = self.image(tokens, index, options, env)
+    finally:
+        token.children = children
+    if env.get("captions") and any(child.type not in ("text", "softbreak") for child in children):
+        html += f'<span class="{CAPTION}">{self.renderInline(children, options, env)}</span>'
+    return html
 
 
 def to_inline_html(source: str) -> str:
@@ -72,7 +97,7 @@ def make_parser() -> MarkdownIt:
     md.core.ruler.push("percent_attrs", _percent_attrs)
     md.core.ruler.push("table_captions", _table_captions)
     md.core.ruler.push("fence_language", _fence_language)
-    for name, rule in {**_FOOTNOTE_RULES, **_MATH_RULES}.items():
+    for name, rule in {**_FOOTNOTE_RULES, **_MATH_RULES, "image": _image}.items():
         md.add_render_rule(name, rule)
     return md
 

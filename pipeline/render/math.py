@@ -90,11 +90,29 @@ def _typeset(tex: str, display: bool) -> tuple[str, Formula] | TexError:
         return exc
 
 
+# What pandoc's and Quarto's authors write that latex2mathml 3.81 does not
+# read: `aligned` (read as `align*`, which it draws the same way inside a
+# display), `alignedat{n}`, and numbering commands that mean nothing here
+# (numbers come from `{#eq-id}`: xref.py).
+_REWRITES = (
+    (re.compile(r"\\(begin|end)\{aligned\}"), r"\\\1{align*}"),
+    (re.compile(r"\\begin\{alignedat\}\{\d+\}"), r"\\begin{align*}"),
+    (re.compile(r"\\end\{alignedat\}"), r"\\end{align*}"),
+    (re.compile(r"\\label\{[^{}]*\}|\\nonumber\b|\\notag\b"), ""),
+)
+
+
+def _for_converter(tex: str) -> str:
+    for pattern, replacement in _REWRITES:
+        tex = pattern.sub(replacement, tex)
+    return tex
+
+
 def to_mathml(tex: str, display: bool) -> etree._Element:
     from latex2mathml.converter import convert
 
     try:
-        markup = convert(tex, display="block" if display else "inline")
+        markup = convert(_for_converter(tex), display="block" if display else "inline")
         root = etree.fromstring(markup, etree.XMLParser(resolve_entities=False, no_network=True))
     except (etree.XMLSyntaxError, RecursionError):
         why = " (an & outside a matrix or an alignment?)" if "&" in tex else ""

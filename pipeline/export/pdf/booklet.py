@@ -189,7 +189,9 @@ def _math_style(formula: Formula) -> str:
     following."""
     if formula.display:
         return f"width: {formula.width:g}em"
-    return f"width: {formula.width:g}em; height: {formula.height:g}em; vertical-align: -{formula.depth:g}em"
+    # A formula that sits above the baseline ('=', '∞') has no depth, or a negative one: then
+    # `-{depth}` would write '--0.1em', which CSS ignores; `{-depth}` writes '0.1em'.
+    return f"width: {formula.width:g}em; height: {formula.height:g}em; vertical-align: {-formula.depth + 0:g}em"
 
 
 def _remove_keeping_tail(element: etree._Element) -> None:
