@@ -344,3 +344,14 @@ def test_sections_under_a_level_two_title_are_no_skipped_level(tmp_path):
 
     article, _ = load_article(_write(tmp_path / "ch.md", "## Title\n\n### Section\n\n##### Too deep\n"))
     assert [(d.code, d.line) for d in heading_skips(article)] == [("R006", 5)]
+
+
+def test_skipped_levels_are_judged_as_the_parser_sees_headings(tmp_path):
+    """A `####` line in a four-backtick fence is code; a heading in a quote,
+    after an indent or in a list item is a heading."""
+    from pipeline.render.lint import heading_skips
+
+    text = ("---\ntitle: T\n---\n\n## Section\n\n````md\n```\n#### not a heading\n```\n````\n\n"
+            "### Fine\n\n> ##### In a quote\n\n   ## Indented\n\n- #### In a list\n")
+    article, _ = load_article(_write(tmp_path / "t.md", text))
+    assert [(d.line, d.column) for d in heading_skips(article)] == [(15, 3), (19, 3)]

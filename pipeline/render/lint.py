@@ -6,16 +6,12 @@ they judge a book alike (`--strict` included).
 
 from __future__ import annotations
 
-import re
-
 from ..diagnostics import Diagnostic, did_you_mean, warning, with_suggestion
 from ..fonts import font_diagnostics
 from ..model import Article, RenderedBook
 from ..styles import book_labels
 from .code import find_lexer, language_names
 from .markdown import make_parser
-
-_HEADING = re.compile(r"^(#{1,6})\s+\S")
 
 
 def lint(rendered: RenderedBook) -> list[Diagnostic]:
@@ -31,19 +27,21 @@ def lint(rendered: RenderedBook) -> list[Diagnostic]:
 
 def heading_skips(article: Article) -> list[Diagnostic]:
     """A heading more than one level below the previous one (## then ####);
-    the first counts from the title's level (### under an mdBook ## title)."""
-    found, previous, fenced = [], article.title_level, False
-    for index, line in enumerate(article.body.split("\n")):
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-        match = None if fenced else _HEADING.match(line)
-        if not match:
+    the first counts from the title's level (### under an mdBook ## title).
+    Headings as the parser sees them, so a `####` line in a fence is code and
+    a heading in a quote or a list item counts."""
+    found, previous = [], article.title_level
+    lines = article.body.split("\n")
+    for token in make_parser().parse(article.body):
+        if token.type != "heading_open" or token.map is None:
             continue
-        level = len(match.group(1))
+        level = int(token.tag[1])
         if level > previous + 1:
+            line = lines[token.map[0]]
+            column = line.find(token.markup) + 1 if token.markup and token.markup in line else 1
             found.append(warning("R006", f"heading level {level} follows level {previous}; a level is skipped",
                                  hint=f"use {'#' * (previous + 1)} here, or add the missing level",
-                                 path=article.source_path, line=article.body_line + index, column=1))
+                                 path=article.source_path, line=article.body_line + token.map[0], column=column))
         previous = level
     return found
 
