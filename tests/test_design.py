@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from conftest import epubcheck_messages, write_book
-from pipeline import build
+from pipeline import BuildOptions, build
 from pipeline.load.manuscripts import load_book
 
 ACCENT = (0x2A, 0x6F, 0x97)
@@ -369,3 +369,24 @@ def test_a_light_cover_background_gets_dark_type_on_the_epub_cover(tmp_path):
     assert image.getpixel((5, 5)) == (0xF0, 0xE6, 0xD2)
     darkest, _ = image.convert("L").getextrema()
     assert darkest < 0x40  # the title is set in dark ink on the pale cover
+
+
+def test_a_folio_with_the_page_total_and_a_running_head_in_one_box(tmp_path):
+    """`string(article-title) " · " counter(page) " of " counter(pages)`: the
+    furniture (a chunk's pages, without their text) cannot print that, so
+    such a design is laid out in one piece, and every page says it right."""
+    book = write_book(tmp_path / "book", '[book]\ntitle = "Harbour"\nlanguage = "en"\n',
+                      {"01-tides.md": TIDES + "\n\nThe tide turns twice a day, and the harbour waits.\n" * 40,
+                       "02-post.md": LAMPS})
+    (book / "styles").mkdir()
+    (book / "styles" / "print.css").write_text(
+        '@page :left { @bottom-left { content: string(article-title) " · " counter(page) " of "'
+        ' counter(pages); } }\n', encoding="utf-8")
+    result = build(book, tmp_path / "out", BuildOptions(formats=("pdf",)))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    reader = PdfReader(result.outputs[0])
+    total = len(reader.pages)
+    lines = [" ".join(line.split()) for page in reader.pages for line in page.extract_text().splitlines()]
+    lines = [line for line in lines if f" of {total}" in line]
+    assert lines, "no page prints its number with the page total"
+    assert all(" · " in line and line.split(" · ")[0].strip() for line in lines)  # the running head is there

@@ -42,8 +42,10 @@ from .engine import (
     layout,
     page_breaks,
     renderer_warnings,
+    stylesheets,
     time_limit,
 )
+from .furniture import needs_whole_document
 from .parts import LINK_BASE, Laid, body_parts, front_part, furniture_parts, global_breaks, numbers
 from ..tasks import TaskLost
 from .runner import Keys, Runner
@@ -64,7 +66,7 @@ class PdfExporter:
         with captured_warnings() as messages, holding_source_date(context.timestamp):
             try:
                 with time_limit(context.layout.time_limit):
-                    if not one_document(variant):
+                    if not one_document(variant, book):
                         pages, breaks, found = _in_parts(book, target, context, variant, images)
                         messages += found
                         return Exported(tuple(renderer_warnings(messages, book.book.root)),
@@ -99,9 +101,11 @@ def prepared(book: RenderedBook) -> RenderedBook:
         with_footnotes_at_calls(with_math_images(item)))) for item in book.articles))
 
 
-def one_document(variant: dict[str, str]) -> bool:
-    """Lay the booklet out as one document (tagged and archival variants: see above)?"""
-    return bool(variant)
+def one_document(variant: dict[str, str], book: RenderedBook) -> bool:
+    """Lay the booklet out as one document? For the tagged and archival
+    variants (see above), and for a design whose folios need the whole
+    document at once (`furniture.needs_whole_document`): slower, but right."""
+    return bool(variant) or needs_whole_document([text for text, _ in stylesheets(book)])
 
 
 def _in_parts(book: RenderedBook, target: Path, context: ExportContext, variant: dict[str, str],

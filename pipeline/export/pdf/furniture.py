@@ -78,6 +78,24 @@ def overrides(stylesheets: list[str]) -> Overrides:
     return Overrides("\n".join(counting), "\n".join(other) + FURNITURE_CSS)
 
 
+# What a margin box that counts pages may not also print, when the furniture
+# prints it: the running strings and elements of the text (the furniture has
+# no text) and the document's page total (the furniture is one chunk's).
+_WHOLE_DOCUMENT = ("string(", "element(", "counter(pages", "counters(pages")
+
+
+def needs_whole_document(stylesheets: list[str]) -> bool:
+    """Does a margin box print a page number together with something only the
+    whole booklet knows (`counter(page) " of " counter(pages)`, or a running
+    head and a folio in one box)? Then the booklet is laid out in one piece."""
+    for css in stylesheets:
+        for _, _, content in _margin_boxes(css):
+            flat = (content or "").replace(" ", "")
+            if "counter(" in flat and any(token in flat for token in _WHOLE_DOCUMENT):
+                return True
+    return False
+
+
 def _margin_boxes(css: str):
     """(page selector, margin box name, its content or None) of every @page rule."""
     for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
