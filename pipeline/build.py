@@ -330,9 +330,9 @@ def _tidy(out_dir: Path, rendered: RenderedBook, guesses: bool) -> None:
     if not guesses:
         return
     kept = {f"{kind}-{item.article.slug}.json" for item in rendered.articles for kind in ("pages", "made")}
-    for record in (out_dir / CACHE_DIR / ARTICLES).glob("*.json"):
-        if record.name not in kept:
-            record.unlink(missing_ok=True)
+    for stale in (out_dir / CACHE_DIR / ARTICLES).glob("*.json"):
+        if stale.name not in kept:
+            stale.unlink(missing_ok=True)
 
 
 def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged: StagedOutputs,

@@ -73,7 +73,7 @@ class PdfExporter:
                                         {PAGINATION: breaks, PAGE_NUMBERS: pages})
                     fonts = ProjectFonts()
                     try:
-                        source, document, front, pages = _layout_with_page_numbers(book, context, variant,
+                        source, document, front, pages = layout_with_page_numbers(book, context, variant,
                                                                                    messages, fonts, images)
                         document.write_pdf(target, finisher=PageLabels(front, is_rtl(config.language)),
                                            pdf_identifier=identifier(config, context), **variant)
@@ -149,7 +149,7 @@ def _join(book: RenderedBook, context: ExportContext, front: Laid, bodies: list[
          identifier(book.book.config, context), target)
 
 
-def _layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant: dict[str, str],
+def layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant: dict[str, str],
                               messages: list[str], fonts: ProjectFonts, images: dict[Path, bytes] | None = None,
                               extra_css: str = "", interior: bool = False):
     """Lay out as one document with the printed page numbers filled in as text.

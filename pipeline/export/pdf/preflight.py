@@ -8,9 +8,13 @@ on files built before.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, error
-from .printing import POINTS, PrintSpec
+from ...model import POINTS
+
+if TYPE_CHECKING:  # printing runs the preflight: importing it here would be a cycle
+    from .printing import PrintSpec
 
 TOLERANCE = 0.01  # inches
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ...cache import Store
 from ...diagnostics import Diagnostic, error, warning
-from ...model import PAGE_INCHES, PRINT_PROFILES, BookConfig, PrintProfile, RenderedBook, inches, trim_inches
+from ...model import PAGE_INCHES, POINTS, PRINT_PROFILES, BookConfig, PrintProfile, RenderedBook, inches, trim_inches
 from ...styles import is_rtl
 from .. import PAGE_NUMBERS, PRINT_PAGES, ExportContext, Exported, holding_source_date
 from ..images import pdf_images
@@ -30,7 +30,6 @@ from ..images import pdf_images
 VARIANT = {"pdf_variant": "pdf/x-4", "output_intent": "srgb"}
 READING_MARGIN = 0.25  # inches of inner margin beyond the profile's gutter (which the binding takes)
 MAX_GUTTER_PASSES = 3
-POINTS = 72
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ class InteriorExporter:
     uses = (PAGE_NUMBERS,)
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
-        from . import _layout_with_page_numbers, prepared
+        from . import layout_with_page_numbers, prepared
         from .engine import (FetchRefused, PageLabels, ProjectFonts, TimeLimit, captured_warnings, identifier,
                              renderer_warnings, time_limit)
 
@@ -116,7 +115,7 @@ class InteriorExporter:
                 with time_limit(context.layout.time_limit):
                     gutter = spec.gutter(spec.padded(0))
                     for _ in range(MAX_GUTTER_PASSES):  # the gutter follows the page count it changes
-                        _, document, front, _ = _layout_with_page_numbers(
+                        _, document, front, _ = layout_with_page_numbers(
                             book, context, VARIANT, messages, fonts, sized, extra_css=interior_css(spec, gutter),
                             interior=True)
                         wanted = spec.gutter(spec.padded(len(document.pages)))
