@@ -71,6 +71,8 @@ CODES: dict[str, str] = {
     "P006": "a print file has no PDF/X output intent or version key",
     "P007": "the print settings do not fit the profile, or the cover was asked for without the interior",
     "P008": "an image prints at fewer than 300 pixels an inch at its placed size in the print interior",
+    "P009": "text of the print interior stands closer than 0.25 in to the trim edge",
+    "P010": "an image of the print interior runs past the trim but stops short of the bleed's edge",
     "O001": "the output folder is the book folder or inside it",
     "O002": "an output to check has not been built",
     "O003": "EPUBCheck reported a problem in the EPUB (or is not installed)",

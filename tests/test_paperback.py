@@ -220,6 +220,25 @@ def test_an_image_under_300_dpi_is_located_in_its_manuscript(tmp_path):
     assert (d.path.name, d.line) == ("01-footnotes-and-figures.md", 35) and not d.is_error
     dpi = int(d.message.split(" prints at ")[1].split(" dpi")[0])
     assert 100 < dpi < 300 and "images/soreness-chart.png" in d.message
+    # `pipeline check --print` reads the same from the PDF alone (no manuscript line there).
+    spec = PrintSpec(PRINT_PROFILES["generic"], nearest_trim(PRINT_PROFILES["generic"], "A5"), 0.125, "white", False)
+    [again] = [c for c in preflight_interior(result.outputs[0], spec) if c.code == "P008"]
+    assert f" at {dpi} dpi" in again.message and not again.is_error
+
+
+def test_text_in_the_trim_margin_is_a_preflight_warning(tmp_path):
+    from pipeline import build
+
+    book = tmp_path / "book"
+    (book / "styles").mkdir(parents=True)
+    (book / "book.toml").write_text('[book]\ntitle = "Edges"\nlanguage = "en"\n', encoding="utf-8")
+    (book / "01-a.md").write_text("---\ntitle: A\n---\n\n" + "Text near the top of the page. " * 40 + "\n",
+                                  encoding="utf-8")
+    (book / "styles" / "print.css").write_text("@page { margin-top: 0.1in; }\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", formats=("print",), print_profile="generic", jobs=1)
+    found = [d for d in result.diagnostics if d.code == "P009"]
+    assert found and all("in from the trim edge" in d.message and not d.is_error for d in found)
+    assert not [d for d in result.diagnostics if d.code == "P010"]
 
 
 def test_every_format_suffix_is_known_without_importing_its_exporter():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...diagnostics import Diagnostic, error
+from ...diagnostics import Diagnostic, error, warning
 from ...model import POINTS
 
 if TYPE_CHECKING:  # printing runs the preflight: importing it here would be a cycle
@@ -19,11 +19,15 @@ if TYPE_CHECKING:  # printing runs the preflight: importing it here would be a c
 TOLERANCE = 0.01  # inches
 
 
-def preflight_interior(pdf_path: Path, spec: PrintSpec, shown: Path | None = None) -> list[Diagnostic]:
+def preflight_interior(pdf_path: Path, spec: PrintSpec, shown: Path | None = None,
+                       resolution: bool = True) -> list[Diagnostic]:
+    """The interior's boxes, fonts, page count and what KDP refuses; what is
+    drawn where the printer trims; with `resolution`, images under MIN_DPI
+    (the build says that itself, at the manuscript's line)."""
     import pikepdf
 
     shown = shown or pdf_path
-    found: list[Diagnostic] = []
+    found: list[Diagnostic] = _placed(pdf_path, shown, resolution)
     with pikepdf.open(pdf_path) as pdf:
         for number, page in enumerate(pdf.pages, 1):
             found += _boxes(page, spec.trim, number, shown)
@@ -48,6 +52,76 @@ def preflight_cover(pdf_path: Path, spec: PrintSpec, pages: int, shown: Path | N
             found.append(error("P002", f"the cover has {len(pdf.pages)} pages, not one",
                                hint="rebuild it with pipeline build --print", path=shown))
         return found + _boxes(pdf.pages[0], trim, 1, shown, f"for {pages} interior pages")
+
+
+MIN_DPI = 300  # what printers ask of an image at its printed size
+SAFE = 0.25  # inches inside the trim that text keeps clear of (KDP, IngramSpark and Lulu ask at least this)
+
+
+def _placed(pdf_path: Path, shown: Path, resolution: bool) -> list[Diagnostic]:
+    """What the pages draw, against their trim: text closer to the edge than
+    SAFE (the cut wanders by up to 1/8 in), an image that runs past the trim
+    but stops short of the bleed's edge (a white sliver after the cut), and
+    with `resolution` images printed at fewer than MIN_DPI pixels an inch."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    found = []
+    document = pdfium.PdfDocument(pdf_path)
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            trim, bleed = page.get_trimbox(), page.get_bleedbox()
+            closest, short, dpi = SAFE, None, float(MIN_DPI)
+            for item in page.get_objects(filter=(raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_IMAGE)):
+                bounds = item.get_bounds()
+                if item.type == raw.FPDF_PAGEOBJ_TEXT:
+                    closest = min(closest, _inside(bounds, trim))
+                    continue
+                short = short if short is not None else _short_of_bleed(bounds, trim, bleed)
+                if resolution:
+                    meta = item.get_metadata()
+                    dpi = min(dpi, meta.horizontal_dpi or dpi, meta.vertical_dpi or dpi)
+            found += _page_problems(index + 1, closest, short, dpi, shown)
+    finally:
+        document.close()
+    return found
+
+
+def _inside(bounds, trim) -> float:
+    """How far (inches) a box stays inside the trim, at its closest edge."""
+    left, bottom, right, top = bounds
+    return min(left - trim[0], bottom - trim[1], trim[2] - right, trim[3] - top) / POINTS
+
+
+def _short_of_bleed(bounds, trim, bleed) -> float | None:
+    """For an image that crosses the trim on some side, how far (inches) it
+    stops short of the bleed's edge there; None if it crosses nowhere or
+    reaches the edge everywhere it crosses."""
+    gaps = [(bounds[i] - bleed[i]) if i < 2 else (bleed[i] - bounds[i])
+            for i in range(4) if (bounds[i] < trim[i] if i < 2 else bounds[i] > trim[i])]
+    worst = max(gaps, default=0.0) / POINTS
+    return worst if worst > 0.01 else None
+
+
+def _page_problems(number: int, closest: float, short: float | None, dpi: float, shown: Path) -> list[Diagnostic]:
+    found = []
+    if closest < SAFE - 0.01:
+        found.append(warning("P009", f"interior page {number}: text stands {max(closest, 0):.2f} in from the "
+                                     f"trim edge; printers ask {SAFE} in (the cut may wander)",
+                             hint="widen the page margins in print.css, or move the margin boxes inwards",
+                             path=shown))
+    if short is not None:
+        found.append(warning("P010", f"interior page {number}: an image runs past the trim but stops "
+                                     f"{short:.2f} in short of the bleed's edge: a white sliver may show",
+                             hint="let a full-bleed image reach the page edge, or keep it inside the trim",
+                             path=shown))
+    if dpi < MIN_DPI - 0.5:
+        found.append(warning("P008", f"interior page {number}: an image prints at {dpi:.0f} dpi; printers ask "
+                                     f"for {MIN_DPI}",
+                             hint=f"use an image of at least {MIN_DPI} pixels an inch at its printed width, "
+                                  "or print it smaller", path=shown))
+    return found
 
 
 def _boxes(page, trim: tuple[float, float], number: int, shown: Path, why: str = "") -> list[Diagnostic]:

@@ -25,6 +25,7 @@ from ...model import PAGE_INCHES, POINTS, PRINT_PROFILES, BookConfig, PrintProfi
 from ...styles import is_rtl
 from .. import PAGE_NUMBERS, PRINT_PAGES, ExportContext, Exported, holding_source_date
 from ..images import pdf_images
+from .preflight import MIN_DPI
 
 # WeasyPrint's PDF/X-4, with its sRGB profile as the output intent.
 VARIANT = {"pdf_variant": "pdf/x-4", "output_intent": "srgb"}
@@ -138,7 +139,7 @@ class InteriorExporter:
         images = low_resolution(document, book)
         pages = _finish(target, spec, rtl)
         notes = renderer_warnings(messages, book.book.root) + images
-        notes += preflight_interior(target, spec, Path(f"{book.book.slug}{self.suffix}"))
+        notes += preflight_interior(target, spec, Path(f"{book.book.slug}{self.suffix}"), resolution=False)
         if pages > laid:
             rule = f"at least {spec.profile.min_pages} pages, " if spec.profile.min_pages else ""
             notes.append(warning("P001", f"the print interior has {laid} pages; {pages - laid} blank page(s) "
@@ -147,7 +148,6 @@ class InteriorExporter:
         return Exported(tuple(notes), {PRINT_PAGES: pages})
 
 
-MIN_DPI = 300  # what printers ask of an image at its printed size
 
 
 def low_resolution(document, book: RenderedBook) -> list[Diagnostic]:
