@@ -361,3 +361,46 @@ def test_after_a_build_the_cache_keeps_only_copies_of_the_images_the_book_uses(t
     assert len(list((tmp_path / "cache").glob("*.bin"))) == 2
     assert len(list((tmp_path / "cache").glob("*.json"))) == 2
     assert fit(tmp_path / "kept.jpg", Limit(width=800), store, "t") == kept
+
+
+def _swapped_profile() -> bytes:
+    """An ICC RGB profile (v2, matrix and linear curves) whose red primary is
+    sRGB's green and whose green is sRGB's red: a pixel (255, 0, 0) in it is
+    green. Written here so that the test needs no colour package."""
+    import struct
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x, y, z) -> bytes:
+        return b"XYZ " + bytes(4) + s15(x) + s15(y) + s15(z)
+
+    text = b"swapped red and green\x00"
+    tags = [(b"desc", b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(4 + 4 + 2 + 1 + 67)),
+            (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+            (b"rXYZ", xyz(0.3851, 0.7169, 0.0971)), (b"gXYZ", xyz(0.4361, 0.2225, 0.0139)),
+            (b"bXYZ", xyz(0.1431, 0.0606, 0.7141))]
+    tags += [(name, b"curv" + bytes(4) + struct.pack(">IH", 1, 256) + bytes(2)) for name in (b"rTRC", b"gTRC", b"bTRC")]
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for name, body in tags:
+        body += bytes(-len(body) % 4)
+        table += name + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    size = offset + len(data)
+    header = (struct.pack(">I", size) + b"none" + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ " + bytes(12) + b"acsp"
+              + bytes(24) + struct.pack(">I", 0) + s15(0.9642) + s15(1.0) + s15(0.8249) + bytes(4 + 16 + 28))
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+def test_a_wide_gamut_photo_is_printed_in_srgb_and_keeps_its_profile_in_the_epub(tmp_path):
+    """WeasyPrint draws images as DeviceRGB: a photo in another RGB space
+    must reach the PDF converted, or it prints in the wrong colours."""
+    from pipeline.export.images import Limit, fit
+
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (64, 64), (255, 0, 0)).save(photo, "JPEG", quality=95, icc_profile=_swapped_profile())
+    printed = Image.open(io.BytesIO(fit(photo, Limit(width=0, srgb=True), None, "test")))
+    red, green, blue = printed.convert("RGB").getpixel((32, 32))
+    assert green > 200 and red < 60 and blue < 60, (red, green, blue)  # the colour the profile means
+    assert b"swapped" not in printed.info.get("icc_profile", b"")  # an sRGB profile, if any
+    assert fit(photo, Limit(pixels=0), None, "test") == photo.read_bytes()  # the EPUB's: untouched

@@ -11,7 +11,12 @@ million pixels. `fit` gives the bytes an output embeds:
   transparency kept, its EXIF orientation applied;
 - a CMYK JPEG always converted to sRGB (e-readers draw CMYK wrongly or not
   at all; Adobe's inverted CMYK is read right by Pillow): through its
-  embedded profile with LittleCMS (PIL.ImageCms) when it has one.
+  embedded profile with LittleCMS (PIL.ImageCms) when it has one;
+- for the PDF, an image whose profile is another RGB space (Display P3 from
+  a phone, Adobe RGB, ProPhoto) converted to sRGB too: WeasyPrint draws
+  every image as DeviceRGB, its profile ignored, so a wide-gamut photo
+  would print dull and off-colour. The EPUB keeps the profile (readers
+  honour it).
 
 SVG, GIF (often animated) and animated images are served as they are.
 A result is cached by content (`cache.Store`, OUT/.pipeline-cache/images):
@@ -45,10 +50,12 @@ ORIENTATION = 0x0112  # EXIF tag
 
 @dataclass(frozen=True)
 class Limit:
-    """At most `width` pixels across (the PDF), or `pixels` in all (the EPUB); 0: no limit."""
+    """At most `width` pixels across (the PDF), or `pixels` in all (the EPUB);
+    0: no limit. `srgb`: colours in sRGB whatever the image's profile."""
 
     width: int = 0
     pixels: int = 0
+    srgb: bool = False
 
 
 def fit(path: Path, limit: Limit, store: Store | None, version: str) -> bytes:
@@ -66,15 +73,17 @@ def fit(path: Path, limit: Limit, store: Store | None, version: str) -> bytes:
             return data
         size = oriented_size(image)
         target = target_size(size, limit)
-        if target == size and image.mode != "CMYK":
+        foreign = limit.srgb and _foreign_profile(image.info.get("icc_profile"))
+        if target == size and image.mode != "CMYK" and not foreign:
             return data
         source = hashlib.sha256(data).hexdigest()
-        key = hashlib.sha256(f"{IMAGE_FORMAT}|{version}|{source}|{target[0]}x{target[1]}".encode()).hexdigest()
+        key = hashlib.sha256(f"{IMAGE_FORMAT}|{version}|{source}|{target[0]}x{target[1]}|{foreign}".encode()
+                             ).hexdigest()
         found = store.get(key) if store is not None else None
         if found is not None:
             return found[0]
         try:
-            result = _resample(image, target)
+            result = _resample(image, target, to_srgb=foreign)
         except OSError:  # truncated or damaged pixel data: served as it is, WeasyPrint reports it
             return data
     if store is not None:
@@ -100,8 +109,8 @@ def target_size(size: tuple[int, int], limit: Limit) -> tuple[int, int]:
     return size
 
 
-def _resample(image, target: tuple[int, int]) -> bytes:
-    """Decode, turn upright, to sRGB if CMYK, downsample, encode in the same format."""
+def _resample(image, target: tuple[int, int], to_srgb: bool = False) -> bytes:
+    """Decode, turn upright, to sRGB if CMYK (or `to_srgb`), downsample, encode in the same format."""
     from PIL import Image, ImageOps
 
     kind = image.format
@@ -110,6 +119,8 @@ def _resample(image, target: tuple[int, int]) -> bytes:
     image = ImageOps.exif_transpose(image)
     if image.mode == "CMYK":
         image, profile = _cmyk_to_srgb(image, profile)
+    elif to_srgb and image.mode in ("RGB", "RGBA"):
+        image, profile = _rgb_to_srgb(image, profile)
     elif image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA" if image.has_transparency_data else "RGB")
     elif image.mode == "L" and image.has_transparency_data:
@@ -145,6 +156,37 @@ def _cmyk_to_srgb(image, profile: bytes | None):
     return converted, srgb.tobytes()
 
 
+def _rgb_to_srgb(image, profile: bytes):
+    """An image in another RGB space (its profile) in sRGB, alpha kept."""
+    from PIL import Image, ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    alpha = image.getchannel("A") if image.mode == "RGBA" else None
+    try:
+        converted = ImageCms.profileToProfile(image.convert("RGB"), ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+                                              srgb, outputMode="RGB", renderingIntent=ImageCms.Intent.PERCEPTUAL)
+    except (ImageCms.PyCMSError, OSError, ValueError):  # a damaged profile: the pixels as they are
+        return image, profile
+    if alpha is not None:
+        converted = Image.merge("RGBA", (*converted.split(), alpha))
+    return converted, srgb.tobytes()
+
+
+def _foreign_profile(profile: bytes | None) -> bool:
+    """Does the image carry an RGB profile other than sRGB?"""
+    if not profile:
+        return False
+    from PIL import ImageCms
+
+    try:
+        opened = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        space = opened.profile.xcolor_space.strip()
+        description = ImageCms.getProfileDescription(opened).lower()
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return False
+    return space == "RGB" and "srgb" not in description and "iec61966" not in description
+
+
 def prune(store: Store, book: RenderedBook) -> None:
     """Remove the cached images made from files the book no longer uses (an
     image edited, replaced or dropped), after a build: the cache holds the
@@ -177,12 +219,11 @@ _SIZE = re.compile(r"(width|height):\s*(\d+(?:\.\d+)?)(px|%|em|mm|cm|in|pt)")
 
 def pdf_images(book: RenderedBook, store: Store | None, version: str) -> dict[Path, bytes]:
     """Each raster image of the booklet (its real path) -> the bytes the PDF
-    embeds, at most `[images] max-dpi` at the widest it can print. Empty
-    when max-dpi is 0."""
+    embeds, at most `[images] max-dpi` at the widest it can print (any
+    size when max-dpi is 0), in sRGB."""
     dpi = book.book.config.images_max_dpi
-    if not dpi:
-        return {}
-    return {path: fit(path, Limit(width=math.ceil(dpi * millimetres / MM_PER_INCH)), store, version)
+    return {path: fit(path, Limit(width=math.ceil(dpi * millimetres / MM_PER_INCH) if dpi else 0, srgb=True),
+                      store, version)
             for path, millimetres in print_widths(book).items()}
 
 
