@@ -280,7 +280,7 @@ def test_a_result_is_cached_by_content_and_a_changed_image_is_not_served_stale(t
     first = fit(path, Limit(width=800), store, "t")
     assert len(list((tmp_path / "cache").glob("*.bin"))) == 1
 
-    def no_encoding(*args):
+    def no_encoding(*args, **options):
         raise AssertionError("re-encoded although cached")
 
     monkeypatch.setattr(images, "_resample", no_encoding)
