@@ -109,17 +109,21 @@ def meta(config: BookConfig, context: ExportContext) -> dict[str, str]:
 
 
 SHORT_TABLE_ROWS = 8  # a table of up to this many rows is kept on one page
+SHORT_TABLE_TEXT = 1200  # characters: about half an A5 page of table text
 
 
 def with_short_tables_kept(item: RenderedArticle) -> RenderedArticle:
-    """Mark tables of up to SHORT_TABLE_ROWS rows `keep-together` (print.css:
-    never split across pages); a longer one may break, its head repeated."""
+    """Mark tables of up to SHORT_TABLE_ROWS rows and SHORT_TABLE_TEXT
+    characters `keep-together` (print.css: never split across pages); a
+    longer one may break, its head repeated. (A few rows of long cells can
+    be taller than a page: kept together, they would move to the next page,
+    break there all the same, and leave their caption alone behind.)"""
     if "<table" not in item.body_html:
         return item
     root = parse_fragment(item.body_html)
     changed = False
     for table in root.iter("table"):
-        if len(table.xpath(".//tr")) <= SHORT_TABLE_ROWS:
+        if len(table.xpath(".//tr")) <= SHORT_TABLE_ROWS and len("".join(table.itertext())) <= SHORT_TABLE_TEXT:
             table.set("class", " ".join(filter(None, [table.get("class"), "keep-together"])))
             changed = True
     return replace(item, body_html=Markup(serialize_children(root))) if changed else item
@@ -184,14 +188,15 @@ def _data_uri(formula: Formula) -> str:
 
 
 def _math_style(formula: Formula) -> str:
-    """Its size in em; an inline formula's depth below the baseline. A display
-    gets its width only: print.css lets it shrink to the measure, its height
-    following."""
+    """Its width in em (its height follows from the SVG's proportions, so
+    print.css can shrink a formula wider than the measure); an inline
+    formula's depth below the baseline."""
     if formula.display:
         return f"width: {formula.width:g}em"
     # A formula that sits above the baseline ('=', '∞') has no depth, or a negative one: then
     # `-{depth}` would write '--0.1em', which CSS ignores; `{-depth}` writes '0.1em'.
-    return f"width: {formula.width:g}em; height: {formula.height:g}em; vertical-align: {-formula.depth + 0:g}em"
+    # No height: the SVG's own proportions give it, so that print.css may shrink a formula too wide for the line.
+    return f"width: {formula.width:g}em; vertical-align: {-formula.depth + 0:g}em"
 
 
 def _remove_keeping_tail(element: etree._Element) -> None:
