@@ -202,3 +202,12 @@ def test_tagged_pdf_gives_each_formula_its_tex_as_alt_text(tmp_path):
         kids = node.get("/K")
         stack.extend(reversed(kids if isinstance(kids, list) else [kids] if kids is not None else []))
     assert alts == TEX
+
+
+def test_a_heading_with_a_formula_keeps_it_in_its_bookmark(tmp_path):
+    folder = write_book(tmp_path / "book", TOML, {"sets.md": "---\ntitle: Sets\n---\n\n## The set $\\mathbb{R}$ and its order\n\nText.\n"})
+    result = build(folder, tmp_path / "out", formats=("pdf",))
+    assert result.ok
+    outline = PdfReader(result.outputs[0]).outline
+    titles = [item.title for entry in outline for item in (entry if isinstance(entry, list) else [entry])]
+    assert "The set \\mathbb{R} and its order" in titles

@@ -171,6 +171,9 @@ def with_math_images(item: RenderedArticle) -> RenderedArticle:
         return item
     drawn = {(formula.tex, formula.display): formula for formula in item.formulas}
     root = parse_fragment(item.body_html)
+    for heading in root.iter("h2", "h3", "h4", "h5", "h6"):
+        if next(heading.iter(MATH), None) is not None:  # its bookmark: the formula's TeX, not nothing
+            heading.set("data-bookmark", " ".join(_text_with_tex(heading).split()))
     for math in list(root.iter(MATH)):
         formula = drawn.get((math.get("alttext") or "", math.get("display") == "block"))
         if formula is None:
@@ -181,6 +184,13 @@ def with_math_images(item: RenderedArticle) -> RenderedArticle:
         image.tail = math.tail
         math.getparent().replace(math, image)
     return replace(item, body_html=Markup(serialize_children(root)))
+
+
+def _text_with_tex(element: etree._Element) -> str:
+    """The text inside `element`, each formula as its TeX (a bookmark holds text only)."""
+    if element.tag == MATH:
+        return element.get("alttext") or ""
+    return (element.text or "") + "".join(_text_with_tex(child) + (child.tail or "") for child in element)
 
 
 def _data_uri(formula: Formula) -> str:
