@@ -51,3 +51,22 @@ def test_warnings_are_captured_per_thread():
     for thread in threads:
         thread.join()
     assert captured == {"first": ["warning of first"], "second": ["warning of second"]}
+
+
+def test_local_workers_are_replaced_after_their_share_of_tasks(monkeypatch):
+    """A worker's memory grows with every layout (WeasyPrint's caches): the
+    pool is renewed between batches, and every task's result still comes back."""
+    from pathlib import Path
+
+    from pipeline.export import executors
+    from pipeline.export.tasks import Task
+
+    monkeypatch.setattr(executors, "TASKS_PER_WORKER", 2)
+    runner = executors.LocalProcesses(jobs=2)
+    try:
+        results = dict(runner.run([Task(f"t{n}", os.getpid, (), Path(".")) for n in range(9)]))
+    finally:
+        runner.close(abandon=False)
+    assert sorted(results) == list(range(9))
+    assert len(set(results.values())) > 2  # more processes than two: replaced along the way
+    assert os.getpid() not in results.values() and runner.workers == 2

@@ -50,19 +50,29 @@ class InProcess:
         pass
 
 
+# Tasks a worker process runs before it is replaced: WeasyPrint's caches
+# (fonts, images, parsed stylesheets) grow with every document, and a worker
+# that laid out 500 per-article booklets held about 640 MiB. A new worker
+# costs about a second (it imports WeasyPrint), once per this many layouts.
+TASKS_PER_WORKER = 100
+
+
 class LocalProcesses:
-    """Worker processes on this machine, started on first use."""
+    """Worker processes on this machine, started on first use and replaced
+    after TASKS_PER_WORKER tasks each (between batches: nothing is lost)."""
 
     shares_files = True
 
     def __init__(self, jobs: int):
         self.jobs = jobs
         self.pool: ProcessPoolExecutor | None = None
+        self.started = False  # whether workers ran at all (for `workers`)
+        self.ran = 0  # tasks given to the current workers
 
     @property
     def workers(self) -> int:
         """The processes that ran tasks: none started for one or two quick ones."""
-        return self.jobs if self.pool is not None else 1
+        return self.jobs if self.started else 1
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
         # Starting workers costs a second or so (each imports WeasyPrint): not
@@ -71,9 +81,18 @@ class LocalProcesses:
         if len(tasks) <= 1 or (self.pool is None and len(tasks) < 3):
             yield from InProcess().run(tasks)
             return
+        batch = self.jobs * TASKS_PER_WORKER
+        for first in range(0, len(tasks), batch):
+            yield from self._run_batch(tasks, range(first, min(first + batch, len(tasks))))
+
+    def _run_batch(self, tasks: list[Task], indices: range) -> Iterator[tuple[int, Any]]:
+        if self.pool is not None and self.ran >= self.jobs * TASKS_PER_WORKER:
+            self.pool.shutdown(wait=True)  # fresh workers, their memory back to the start
+            self.pool = None
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs)
-        futures = {self.pool.submit(task.function, *task.arguments): index for index, task in enumerate(tasks)}
+            self.pool, self.ran, self.started = ProcessPoolExecutor(max_workers=self.jobs), 0, True
+        self.ran += len(indices)
+        futures = {self.pool.submit(tasks[index].function, *tasks[index].arguments): index for index in indices}
         for future in as_completed(futures):
             try:
                 result = future.result()
