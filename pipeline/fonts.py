@@ -494,10 +494,17 @@ def book_text(book: "Book", words: dict[str, str]) -> str:
     parts = [config.title, config.subtitle, config.publisher, config.description, config.notice,
              config.rights, config.date, config.identifier, *config.authors, *config.keywords,
              *words.values(), *config.notice_lines]
+    from .render.quotes import quotes_for  # (plain Python: no renderer is started)
+
+    languages = {config.language}
     for article in book.articles:
         parts += [article.title, article.subtitle, article.summary, article.blurb, *article.authors, article.body]
         if article.language:  # its references and captions: "図 2"
             parts += labels(article.language).values()
+            languages.add(article.language)
+    # The quotes the renderer puts for straight ones ("…" -> 「…」 in Japanese),
+    # which the manuscripts do not hold: a face subset to the text needs them.
+    parts += ["".join(quotes_for(language)) + "’" for language in sorted(languages)]
     return "\n".join(parts)
 
 

@@ -65,6 +65,22 @@ def test_every_script_is_drawn_with_a_real_glyph_of_the_projects_fonts(scripts_b
     assert epubcheck_messages(scripts_book[".epub"]) == []
 
 
+@pytest.mark.parametrize("language", ["ja", "zh-Hant"])
+def test_quotes_the_renderer_adds_are_drawn_by_the_cjk_face(tmp_path, language):
+    """Straight quotes become 「」 in Japanese and Traditional Chinese: they
+    are not in the manuscript, yet the CJK face (subset to the book's text)
+    must hold them."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text(f'[book]\ntitle = "引用"\nlanguage = "{language}"\n', encoding="utf-8")
+    (book / "01-a.md").write_text('---\ntitle: 引用\n---\n\n彼は"こんにちは"と言った。\n', encoding="utf-8")
+    result = build(book, tmp_path / "out", formats=("pdf",))
+    assert result.ok and not [d for d in result.diagnostics if d.code in ("R007", "X001")]
+    assert "「こんにちは」" in "".join(page.extract_text() for page in PdfReader(result.outputs[0]).pages)
+    bad, checked = bad_glyphs(result.outputs[0])
+    assert bad == [] and checked > 10, bad
+
+
 def test_the_glyph_check_finds_a_box(tmp_path):
     """A character no font has (private use) is drawn as a box: the check
     sees it, and the build says which character and where."""
