@@ -247,3 +247,22 @@ def test_labels_are_in_the_books_language(cjk_book, rtl_book):
     assert "المحتويات" in "".join(nav.itertext()) and "Contents" not in "".join(nav.itertext())
     letter = epub_documents(rtl_book[".epub"])["EPUB/text/letter.xhtml"]
     assert "المقالة 1" in "".join(letter.itertext())
+
+
+def test_an_emoji_in_the_title_is_drawn_on_the_epub_cover(tmp_path):
+    """Noto Color Emoji holds bitmaps of one size: the cover draws them at it,
+    scaled (it once stopped the build with a traceback)."""
+    import io
+
+    from PIL import Image
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Cats 🐱 and dogs"\nlanguage = "en"\n', encoding="utf-8")
+    (book / "01-a.md").write_text("# 🐱\n\nText 🐶.\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", formats=("epub",))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    with zipfile.ZipFile(result.outputs[0]) as epub:
+        cover = Image.open(io.BytesIO(epub.read("EPUB/images/cover.png"))).convert("RGB")
+    # the cat's orange-yellow face, a colour neither the background nor the ink has
+    assert any(r > 200 and 120 < g < 220 and b < 90 for r, g, b in cover.get_flattened_data())

@@ -52,13 +52,13 @@ def cover_png(book: Book) -> bytes:
     draw.rectangle((rule[0], y, rule[1], y + max(2, _pt(1.2))), fill=ink)
     y += _px(10)
     title = _Type(_heading_face(book), 700, _pt(30), config.language)
-    y = _paragraph(draw, config.title, title, left, right, y, 1.1, rtl, ink) + _px(8)
+    y = _paragraph(image, config.title, title, left, right, y, 1.1, rtl, ink) + _px(8)
     if config.subtitle:
         subtitle = _Type(styles_dir() / "fonts" / "SourceSerifPro-It.ttf", 400, _pt(13), config.language)
-        y = _paragraph(draw, config.subtitle, subtitle, left, right, y, 1.35, rtl, ink)
+        y = _paragraph(image, config.subtitle, subtitle, left, right, y, 1.35, rtl, ink)
     if config.authors:
         authors = _Type(styles_dir() / "fonts" / "SourceSansPro-Regular.ttf", 400, _pt(12), config.language)
-        _paragraph(draw, " · ".join(config.authors), authors, left, right, y + _px(26), 1.3, rtl, ink)
+        _paragraph(image, " · ".join(config.authors), authors, left, right, y + _px(26), 1.3, rtl, ink)
     if book.logo is not None:
         _draw_logo(image, book.logo, rtl)
     out = io.BytesIO()
@@ -89,6 +89,9 @@ def _draw_logo(image: Image.Image, path, rtl: bool) -> None:
         image.paste(logo, (x, HEIGHT - _px(18) - logo.height), logo)
 
 
+EMOJI_SIZE = 109  # px: the one size Noto Color Emoji's bitmaps load at
+
+
 class _Type:
     """A size and weight of type: the book's Latin face, and the script faces
     of pipeline/fonts.py for what it lacks, chosen per character."""
@@ -108,24 +111,45 @@ class _Type:
             return "latin", self.latin
         if group.key not in self.faces:
             face = min(group.sans, key=lambda f: abs(f.weight - self.weight))
-            self.faces[group.key] = ImageFont.truetype(str(face.path), self.size,
+            # A colour emoji face holds bitmaps of one size only: loaded at it, drawn scaled (`draw_run`).
+            size = EMOJI_SIZE if group.key == "emoji" else self.size
+            self.faces[group.key] = ImageFont.truetype(str(face.path), size,
                                                        index=self.index if group.collection else 0,
                                                        layout_engine=ImageFont.Layout.RAQM)
         return group.key, self.faces[group.key]
 
+    def width(self, chars: str, font: ImageFont.FreeTypeFont, direction: str) -> float:
+        return font.getlength(chars, direction=direction) * self.size / font.size
+
+    def draw_run(self, image: Image.Image, xy: tuple[float, int], chars: str, font: ImageFont.FreeTypeFont,
+                 direction: str, ink: tuple[int, int, int]) -> None:
+        """A run at `xy`; one in a face of another size (colour emoji) is drawn
+        at its size and scaled to the text's."""
+        if font.size == self.size:
+            ImageDraw.Draw(image).text(xy, chars, font=font, fill=ink, direction=direction, language=self.language)
+            return
+        width = max(1, round(font.getlength(chars, direction=direction)))
+        run = Image.new("RGBA", (width, round(font.size * 1.25)), (0, 0, 0, 0))
+        ImageDraw.Draw(run).text((0, 0), chars, font=font, fill=ink, embedded_color=True, direction=direction)
+        scale = self.size / font.size
+        run = run.resize((max(1, round(run.width * scale)), max(1, round(run.height * scale))),
+                         Image.Resampling.LANCZOS)
+        image.paste(run, (round(xy[0]), xy[1]), run)
+
     def runs(self, text: str) -> list[tuple[str, ImageFont.FreeTypeFont, str]]:
-        """(text, font, direction) runs; spaces join the run before them."""
+        """(text, font, direction) runs; spaces join the run before them (not an
+        emoji's: the emoji face's space is as wide as an emoji)."""
         runs: list[list] = []
         for character in text:
             key, font = self.font_of(character)
-            if runs and (runs[-1][0] == key or character.isspace()):
+            if runs and (runs[-1][0] == key or (character.isspace() and runs[-1][0] != "emoji")):
                 runs[-1][1] += character
             else:
                 runs.append([key, character, font])
         return [(chars, font, "rtl" if is_rtl_text(chars) else "ltr") for _, chars, font in runs]
 
     def length(self, text: str) -> float:
-        return sum(font.getlength(chars, direction=direction) for chars, font, direction in self.runs(text))
+        return sum(self.width(chars, font, direction) for chars, font, direction in self.runs(text))
 
 
 def is_rtl_text(text: str) -> bool:
@@ -134,7 +158,7 @@ def is_rtl_text(text: str) -> bool:
     return any(unicodedata.script_horizontal_direction(unicodedata.script(c), "LTR") == "RTL" for c in text)
 
 
-def _paragraph(draw: ImageDraw.ImageDraw, text: str, type_: _Type, left: int, right: int, y: int,
+def _paragraph(image: Image.Image, text: str, type_: _Type, left: int, right: int, y: int,
                leading: float, rtl: bool, ink: tuple[int, int, int]) -> int:
     """Draw `text` wrapped to the measure; return the y below it."""
     line_height = round(type_.size * leading)
@@ -142,10 +166,10 @@ def _paragraph(draw: ImageDraw.ImageDraw, text: str, type_: _Type, left: int, ri
         runs = type_.runs(line.strip())
         if rtl:
             runs.reverse()  # runs in visual order: a right-to-left line's first run is on the right
-        widths = [font.getlength(chars, direction=direction) for chars, font, direction in runs]
+        widths = [type_.width(chars, font, direction) for chars, font, direction in runs]
         x = right - sum(widths) if rtl else left
         for (chars, font, direction), width in zip(runs, widths):
-            draw.text((x, y), chars, font=font, fill=ink, direction=direction, language=type_.language)
+            type_.draw_run(image, (x, y), chars, font, direction, ink)
             x += width
         y += line_height
     return y
