@@ -266,3 +266,24 @@ def test_an_emoji_in_the_title_is_drawn_on_the_epub_cover(tmp_path):
         cover = Image.open(io.BytesIO(epub.read("EPUB/images/cover.png"))).convert("RGB")
     # the cat's orange-yellow face, a colour neither the background nor the ink has
     assert any(r > 200 and 120 < g < 220 and b < 90 for r, g, b in cover.get_flattened_data())
+
+
+def test_a_per_article_booklet_is_in_its_articles_language(tmp_path):
+    """An Arabic article in an English book: its own booklet reads right to
+    left, says so to viewers and readers, and carries its language."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Stories"\nlanguage = "en"\n', encoding="utf-8")
+    (book / "01-cat.md").write_text("---\ntitle: قطة في البيت\nlanguage: ar\nslug: cat\n---\n\n"
+                                    "كانت القطة تنام في الشمس كل صباح.\n", encoding="utf-8")
+    (book / "02-dog.md").write_text("---\ntitle: The dog\n---\n\nThe dog slept in the sun.\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", per_article=True)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    articles = tmp_path / "out" / "articles"
+    arabic, english = PdfReader(articles / "cat.pdf"), PdfReader(articles / "dog.pdf")
+    assert arabic.trailer["/Root"]["/Lang"] == "ar" and english.trailer["/Root"]["/Lang"] == "en"
+    assert arabic.trailer["/Root"]["/ViewerPreferences"]["/Direction"] == "/R2L"
+    assert "/ViewerPreferences" not in english.trailer["/Root"]
+    with zipfile.ZipFile(articles / "cat.epub") as epub:
+        package = epub.read("EPUB/content.opf").decode("utf-8")
+    assert 'page-progression-direction="rtl"' in package and "<dc:language>ar</dc:language>" in package

@@ -44,8 +44,14 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
     for item in rendered.articles:
         article = item.article
         identity = config.identifier
+        # An article in another language than the book's is a booklet in its
+        # language: its direction, fonts, /Lang and fixed words (book.toml's
+        # [labels] are written for the book's language, and do not apply).
+        language = article.language or config.language
+        own_words = config.labels if language == config.language else ()
         single_config = replace(
-            config, title=article.title, subtitle=article.subtitle or config.title,
+            config, title=article.title, subtitle=article.subtitle or config.title, language=language,
+            labels=own_words,
             authors=article.authors or config.authors, articles=(article.source_path.name,),
             identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'pipeline:{identity}:{article.slug}')}",
             pdf_impose=False, cover="", build_scheduler="")  # where it is made changes nothing of it
