@@ -66,17 +66,20 @@ class ScriptGroup:
 
 
 def _noto(key: str, name: str, scripts: str, serif: str | None, sans: str, bold: bool = True,
-          package: str = CORE) -> ScriptGroup:
+          package: str = CORE, blocks: tuple[tuple[int, int], ...] = ()) -> ScriptGroup:
     def faces(stem: str) -> tuple[Face, ...]:
         return (Face(f"{stem}-Regular.ttf"),) + ((Face(f"{stem}-Bold.ttf", 700),) if bold else ())
 
-    return ScriptGroup(key, name, frozenset(scripts.split()), package, faces(serif or sans), faces(sans))
+    return ScriptGroup(key, name, frozenset(scripts.split()), package, faces(serif or sans), faces(sans),
+                       blocks=blocks)
 
 
 # The table. Order matters only where two groups could draw a character:
 # the earlier one does (after the Latin families, which come first).
 GROUPS: tuple[ScriptGroup, ...] = (
-    _noto("lgc", "Latin, Greek and Cyrillic", "Latn Grek Cyrl Zinh", "NotoSerif", "NotoSans"),
+    # (and the currency signs the book's own faces lack: ₩, ₪, ₹…)
+    _noto("lgc", "Latin, Greek and Cyrillic", "Latn Grek Cyrl Zinh", "NotoSerif", "NotoSans",
+          blocks=((0x20A0, 0x20CF),)),
     _noto("arabic", "Arabic", "Arab", "NotoNaskhArabic", "NotoSansArabic"),
     _noto("hebrew", "Hebrew", "Hebr", "NotoSerifHebrew", "NotoSansHebrew"),
     _noto("thaana", "Thaana", "Thaa", None, "NotoSansThaana"),
@@ -100,6 +103,17 @@ GROUPS: tuple[ScriptGroup, ...] = (
     _noto("armenian", "Armenian", "Armn", "NotoSerifArmenian", "NotoSansArmenian"),
     _noto("ethiopic", "Ethiopic", "Ethi", "NotoSerifEthiopic", "NotoSansEthiopic"),
     _noto("cherokee", "Cherokee", "Cher", None, "NotoSansCherokee"),
+    _noto("mongolian", "Mongolian", "Mong", None, "NotoSansMongolian", bold=False),
+    _noto("javanese", "Javanese", "Java", None, "NotoSansJavanese"),
+    _noto("sundanese", "Sundanese", "Sund", None, "NotoSansSundanese"),
+    _noto("balinese", "Balinese", "Bali", None, "NotoSansBalinese"),
+    _noto("tifinagh", "Tifinagh", "Tfng", None, "NotoSansTifinagh", bold=False),
+    _noto("nko", "N'Ko", "Nkoo", None, "NotoSansNKo", bold=False),
+    _noto("adlam", "Adlam", "Adlm", None, "NotoSansAdlam"),
+    _noto("olchiki", "Ol Chiki", "Olck", None, "NotoSansOlChiki"),
+    _noto("vai", "Vai", "Vaii", None, "NotoSansVai", bold=False),
+    _noto("yi", "Yi", "Yiii", None, "NotoSansYi", bold=False),
+    _noto("canadian", "Canadian syllabics", "Cans", None, "NotoSansCanadianAboriginal"),
     ScriptGroup("cjk", "Chinese, Japanese and Korean", frozenset("Hani Hira Kana Hang Bopo".split()), CJK,
                 (Face("NotoSerifCJK-Regular.ttc"), Face("NotoSerifCJK-Bold.ttc", 700)),
                 (Face("NotoSansCJK-Regular.ttc"), Face("NotoSansCJK-Bold.ttc", 700)), collection=True,
@@ -109,6 +123,7 @@ GROUPS: tuple[ScriptGroup, ...] = (
                 (Face("NotoColorEmoji.ttf"),)),
     _noto("symbols", "symbols", "Zyyy", None, "NotoSansSymbols"),
     _noto("symbols2", "symbols", "Zyyy", None, "NotoSansSymbols2", bold=False),
+    _noto("math", "mathematical symbols", "Zyyy", None, "NotoSansMath", bold=False),
 )
 
 # Face of the CJK collections by language (their order in Noto's .ttc files).
@@ -152,10 +167,27 @@ def _scripts(point: int) -> frozenset[str]:
 
 
 def claims(group: ScriptGroup, point: int) -> bool:
-    """Is `point` a character of this group's scripts? (Emoji: beyond ASCII.)"""
-    if group.key == "emoji" and point < 0xA0:
-        return False
+    """Is `point` a character of this group's scripts? (Emoji: those shown as
+    emoji by default, Unicode's Emoji_Presentation; an arrow or a ✔ in text
+    stays a text glyph, from the symbol faces.)"""
+    if group.key == "emoji":
+        return _emoji_presentation(point)
     return bool(_scripts(point) & group.scripts) or any(a <= point <= b for a, b in group.blocks)
+
+
+# Unicode 15's Emoji_Presentation=Yes below U+1F000 (emoji-data.txt); from
+# U+1F000 on, what the emoji face draws is taken as emoji.
+_EMOJI_BMP = ((0x231A, 0x231B), (0x23E9, 0x23EC), (0x23F0, 0x23F0), (0x23F3, 0x23F3), (0x25FD, 0x25FE),
+              (0x2614, 0x2615), (0x2648, 0x2653), (0x267F, 0x267F), (0x2693, 0x2693), (0x26A1, 0x26A1),
+              (0x26AA, 0x26AB), (0x26BD, 0x26BE), (0x26C4, 0x26C5), (0x26CE, 0x26CE), (0x26D4, 0x26D4),
+              (0x26EA, 0x26EA), (0x26F2, 0x26F3), (0x26F5, 0x26F5), (0x26FA, 0x26FA), (0x26FD, 0x26FD),
+              (0x2705, 0x2705), (0x270A, 0x270B), (0x2728, 0x2728), (0x274C, 0x274C), (0x274E, 0x274E),
+              (0x2753, 0x2755), (0x2757, 0x2757), (0x2795, 0x2797), (0x27B0, 0x27B0), (0x27BF, 0x27BF),
+              (0x2B1B, 0x2B1C), (0x2B50, 0x2B50), (0x2B55, 0x2B55))
+
+
+def _emoji_presentation(point: int) -> bool:
+    return point >= 0x1F000 or any(a <= point <= b for a, b in _EMOJI_BMP)
 
 
 @lru_cache(maxsize=None)

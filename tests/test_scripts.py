@@ -287,3 +287,24 @@ def test_a_per_article_booklet_is_in_its_articles_language(tmp_path):
     with zipfile.ZipFile(articles / "cat.epub") as epub:
         package = epub.read("EPUB/content.opf").decode("utf-8")
     assert 'page-progression-direction="rtl"' in package and "<dc:language>ar</dc:language>" in package
+
+
+def test_text_symbols_stay_text_and_common_signs_are_drawn(tmp_path):
+    """An arrow or a tick in running text is a text glyph, not a colour
+    emoji; ₩, ₪, ℝ and ∀ are drawn (no R007) by the project's faces."""
+    groups = {character: fonts_module.drawing_group(ord(character), 0)
+              for character in "↔✔₩₪ℝ∀⇒🐱⌚ᠮⵜ"}
+    keys = {character: group.key if group else None for character, group in groups.items()}
+    assert keys["🐱"] == keys["⌚"] == "emoji"
+    assert keys["↔"] in ("symbols", "symbols2", "math") and keys["✔"] in ("symbols", "symbols2")
+    assert keys["₩"] == keys["₪"] == "lgc" and keys["ℝ"] == keys["∀"] == keys["⇒"] == "math"
+    assert keys["ᠮ"] == "mongolian" and keys["ⵜ"] == "tifinagh"
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Signs"\nlanguage = "en"\n', encoding="utf-8")
+    (book / "01-a.md").write_text("---\ntitle: A\n---\n\n₩1,000, ₪5, ℝ, ∀x, a ⇒ b, ↔, ✔ and 🐱.\n",
+                                  encoding="utf-8")
+    result = build(book, tmp_path / "out", formats=("pdf",))
+    assert result.ok and not [d.format() for d in result.diagnostics if d.code == "R007"]
+    bad, _ = bad_glyphs(result.outputs[0])
+    assert bad == []
