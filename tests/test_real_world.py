@@ -135,3 +135,14 @@ def test_an_id_given_twice_is_reported_at_the_second(tmp_path):
         "---\ntitle: A\n---\n\n$$x$$ {#eq-dup}\n\n$$y$$ {#eq-dup}\n\nSee @eq-dup.\n")})
     _, diagnostics = _rendered(root)
     assert [(d.code, d.line, d.column) for d in diagnostics if d.code == "R017"] == [("R017", 7, 8)]
+
+
+def test_an_arabic_paragraph_in_an_english_article_is_set_right_to_left(tmp_path):
+    root = _book(tmp_path / "book", {"01-a.md": (
+        "---\ntitle: A\n---\n\nAn English paragraph.\n\nكانت القطة تنام في الشمس كل صباح!\n\n"
+        "- Python هي لغة\n- هذه قائمة\n")})
+    rendered, _ = _rendered(root)
+    body = rendered.articles[0].body_html
+    assert "<p>An English paragraph.</p>" in body
+    assert '<p dir="rtl">كانت' in body and '<li dir="rtl">هذه' in body
+    assert "<li>Python" in body  # its first strong letter is Latin: left to right

@@ -33,7 +33,7 @@ from markupsafe import escape
 from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
 from ..load.sourcetext import positions
 from ..model import Article, Book, Formula, Heading, RenderedArticle, RenderedBook
-from ..styles import labels
+from ..styles import is_rtl, labels
 from ..resources import ImageRejected, ResourceRefused, book_images, inside, inspect_image
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .code import highlight_code
@@ -171,6 +171,8 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
         processor.run(container)
         highlight_code(container)  # line and token spans (code.py)
         smarten_tree(container, language)  # quotes of the text's language (quotes.py)
+        if not is_rtl(language):
+            _mark_right_to_left_blocks(container)
     diagnostics += processor.diagnostics
     article = replace(article, title=smarten_text(article.title, language),
                       subtitle=smarten_text(article.subtitle, language))
@@ -597,6 +599,34 @@ def normalize_url(url: str) -> str:
     """Percent-encode what a URL may not hold (spaces, non-ASCII, a lone '%')."""
     url = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", url)
     return quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")
+
+
+_BLOCKS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "td", "th", "figcaption", "blockquote")
+
+
+def _mark_right_to_left_blocks(root: etree._Element) -> None:
+    """A paragraph in Arabic or Hebrew inside a left-to-right article gets
+    `dir="rtl"`, as HTML's `dir="auto"` would give it (its first strong
+    character decides): WeasyPrint does not implement `dir="auto"`, and
+    without it the paragraph would be set from the left, its final stop at
+    the wrong end."""
+    for element in root.iter(*_BLOCKS):
+        if element.get("dir") is None and _first_strong(element) == "rtl":
+            element.set("dir", "rtl")
+
+
+def _first_strong(element: etree._Element) -> str:
+    """'rtl' or 'ltr' by the first letter with a strong direction, '' if none (code is skipped)."""
+    import unicodedata
+
+    for text in element.xpath(".//text()[not(ancestor::code) and not(ancestor::pre)]"):
+        for character in text:
+            kind = unicodedata.bidirectional(character)
+            if kind in ("R", "AL"):
+                return "rtl"
+            if kind == "L":
+                return "ltr"
+    return ""
 
 
 def _unique_ids(root: etree._Element, repeated_ids: list[str] | None = None) -> set[str]:
