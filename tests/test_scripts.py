@@ -234,7 +234,8 @@ def test_right_to_left_booklet_is_imposed_bound_on_the_right(rtl_book):
 
 def test_cjk_lines_break_inside_the_text_block(cjk_book):
     """Chinese has no spaces: lines break between characters, and no glyph
-    lies outside the text block, not even in a run without punctuation."""
+    lies outside the text block, not even in a run without punctuation, nor
+    a Latin word longer than the line (the fixture's last paragraph)."""
     outside, checked = glyphs_outside_the_text_block(cjk_book[".pdf"])
     assert outside == [] and checked > 400, outside[:5]
     assert bad_glyphs(cjk_book[".pdf"])[0] == []
@@ -308,3 +309,11 @@ def test_text_symbols_stay_text_and_common_signs_are_drawn(tmp_path):
     assert result.ok and not [d.format() for d in result.diagnostics if d.code == "R007"]
     bad, _ = bad_glyphs(result.outputs[0])
     assert bad == []
+
+
+def test_the_epub_cover_breaks_a_title_without_spaces_between_clusters():
+    from pipeline.export.cover import _characters, _spaceless
+
+    assert _spaceless("တစ်ယောက်") and _spaceless("ក្សត្រ") and not _spaceless("tall man")
+    assert _characters("တစ်") == ["တ", "စ် "]  # the asat stays with its letter
+    assert _characters("ក្សា") == ["ក្សា "]  # the coeng joins the next letter, the vowel sign its cluster

@@ -187,11 +187,27 @@ def _wrap(text: str, type_: _Type, measure: int) -> list[str]:
     return [line.strip() for line in lines]
 
 
+# Scripts written without spaces between words: CJK and Hangul, Thai, Lao,
+# Tibetan, Myanmar, Khmer. A title in them breaks between characters.
+_SPACELESS = ((0x3040, 0x9FFF), (0xAC00, 0xD7AF), (0x0E00, 0x0EFF), (0x0F00, 0x0FFF), (0x1000, 0x109F),
+              (0x1780, 0x17FF))
+_JOINERS = ("\u1039", "\u17d2", "\u0f84", "\u0e3a", "\u200d")  # viramas, coeng, ZWJ: join the next letter
+
+
 def _spaceless(word: str) -> bool:
-    return any(0x3040 <= ord(c) <= 0x9FFF or 0xAC00 <= ord(c) <= 0xD7AF for c in word)
+    return any(a <= ord(c) <= b for c in word for a, b in _SPACELESS)
 
 
 def _characters(word: str) -> list[str]:
-    chars = list(word)
-    chars[-1] += " "
-    return chars
+    """The word's clusters: a letter with the marks after it (and the letter
+    a virama joins), never split, so a line breaks only between them."""
+    import unicodedata
+
+    clusters: list[str] = []
+    for character in word:
+        if clusters and (unicodedata.category(character).startswith("M") or clusters[-1].endswith(_JOINERS)):
+            clusters[-1] += character
+        else:
+            clusters.append(character)
+    clusters[-1] += " "
+    return clusters
