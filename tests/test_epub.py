@@ -115,6 +115,11 @@ def test_cover_title_notice_and_landmarks(built_book):
     assert documents["EPUB/text/front_notice.xhtml"].find(".//*[@epub:type='copyright-page']", NS) is not None
     chapters = [r for n, r in documents.items() if r.find(".//*[@role='doc-chapter']", NS) is not None]
     assert len(chapters) == 2
+    with zipfile.ZipFile(epub) as archive:  # EPUB 2 readers show the NCX's title
+        ncx = etree.fromstring(archive.read("EPUB/toc.ncx"))
+    title = ncx.findtext("{http://www.daisy.org/z3986/2005/ncx/}docTitle/{http://www.daisy.org/z3986/2005/ncx/}text")
+    assert title == opf.findtext(".//dc:title", namespaces={"dc": "http://purl.org/dc/elements/1.1/"})
+    assert title
 
 
 def test_fonts_are_subset_to_the_text_and_cover_it(built_book):

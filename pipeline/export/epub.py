@@ -420,6 +420,7 @@ def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext
     package.set_identifier(config.identifier)  # config.py derives one if book.toml has none
     package.set_language(config.language)
     package.add_metadata("DC", "title", config.title, {"id": "title"})
+    package.title = config.title  # the NCX's docTitle (ebooklib reads it there; empty, EPUBCheck -u notes NCX-006)
     package.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
     if config.subtitle:
         package.add_metadata("DC", "title", config.subtitle, {"id": "subtitle"})
