@@ -13,12 +13,17 @@ the fingerprint of the book folder (`cache`), the book's own styles folder
 Images get their own checks here too, since an image's name says nothing
 about what it holds and a small file can decompress to gigabytes of
 pixels: type by content, size caps, safe SVG, before any renderer sees it.
+And a cap on time (`deadline`): a manuscript can nest a formula or a table
+so that drawing it would never end.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -260,3 +265,35 @@ def check_svg(data: bytes) -> ImageInfo:
         if name == "style" and _EXTERNAL_URL.search(element.text or ""):
             raise ImageRejected("SVG <style> refers to an external url(); SVG images must be self-contained")
     return ImageInfo("image/svg+xml", 0, 0)
+
+
+@contextmanager
+def deadline(seconds: float, raised: type[BaseException]):
+    """Raise `raised` in the code under it once `seconds` have passed (SIGALRM).
+
+    Fired again every 50 ms until it gets out: an exception raised inside a
+    library's catch-all is lost, the next one is not (`raised` should be a
+    BaseException for that reason). Never inside a finalizer, which cannot
+    pass an exception on. Signals reach only the main thread: elsewhere (a
+    library caller's thread) there is no deadline, and builds should be
+    bounded by running them in a process.
+    """
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        while frame is not None:
+            if frame.f_code.co_name == "__del__":
+                return  # the next tick raises it where it can stop the work
+            frame = frame.f_back
+        raise raised()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

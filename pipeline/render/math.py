@@ -20,16 +20,14 @@ TeX shown as code.
 from __future__ import annotations
 
 import re
-import signal
-import threading
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
 from lxml import etree
 
 from ..model import Formula
+from ..resources import deadline
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 EM = 20.0  # ziamath's base size (SVG units per em); sizes are given in em
@@ -135,7 +133,7 @@ def to_formula(mathml: etree._Element, tex: str, display: bool) -> Formula:
         import ziamath
 
     try:
-        with _time_limit(MAX_SECONDS):
+        with deadline(MAX_SECONDS, _TooSlow):  # ziamath's time doubles with each level of nesting
             drawing = ziamath.Math(etree.tostring(mathml, encoding="unicode"), size=EM, margin=0)
             svg = drawing.svg()
             box = drawing.node.bbox
@@ -150,27 +148,6 @@ def to_formula(mathml: etree._Element, tex: str, display: bool) -> Formula:
 
 class _TooSlow(BaseException):
     """Not an Exception: ziamath's own handlers must not swallow it."""
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """Stop a drawing after `seconds` (SIGALRM, as the PDF layout's limit): ziamath's
-    time doubles with each level of nesting, and a manuscript can nest at will.
-    Signals reach only the main thread; elsewhere the TeX's length is the only cap."""
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise _TooSlow()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)  # again every 50 ms, should one be swallowed
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _check_braces(tex: str) -> None:

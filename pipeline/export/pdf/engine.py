@@ -11,7 +11,6 @@ import hashlib
 import io
 import logging
 import re
-import signal
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,8 +24,8 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from ...diagnostics import Diagnostic, warning
 from ...fonts import FONT_DIRS, book_text, face_subset
 from ...model import PAGE_SIZES, BookConfig, PageBreak, RenderedBook
-from ...resources import (BOOK_URL, STYLES_URL, ImageRejected, ResourceRefused, book_url, image_bytes, media_type,
-                          real_url, resolve_url, svg_data_uri)
+from ...resources import (BOOK_URL, STYLES_URL, ImageRejected, ResourceRefused, book_url, deadline, image_bytes,
+                          media_type, real_url, resolve_url, svg_data_uri)
 from ...styles import book_file, book_labels, design_css, is_rtl, styles_dir
 from .. import ExportContext
 from ..pagebreaks import block_elements, letters
@@ -375,37 +374,9 @@ class TimeLimit(BaseException):
     image fetch fails, and the time limit would be lost)."""
 
 
-@contextmanager
 def time_limit(seconds: float):
-    """Interrupt the layout after `seconds`, with SIGALRM.
-
-    Signals only reach the main thread; a library caller in another thread
-    (a web back end) should bound builds by running them in a process.
-    """
-    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-
-    def expire(signum, frame):
-        # Not inside a finalizer: an exception cannot leave a __del__ (Python
-        # reports it as unraisable and goes on); the next tick raises it
-        # where it can stop the layout.
-        while frame is not None:
-            if frame.f_code.co_name == "__del__":
-                return
-            frame = frame.f_back
-        raise TimeLimit()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    # Fire again every 50 ms until the limit gets out: an exception raised
-    # inside a library's catch-all is lost, the next one is not.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    """Interrupt the layout after `seconds` (`resources.deadline`)."""
+    return deadline(seconds, TimeLimit)
 
 
 _reading = threading.local()  # the book's file WeasyPrint is parsing now, if any (its warnings name it)
