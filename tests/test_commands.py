@@ -50,7 +50,7 @@ def test_new_refuses_a_folder_with_files(tmp_path):
 
 def test_check_finds_print_problems_with_locations(tmp_path):
     book = write_book(tmp_path / "book", '[book]\ntitle = "T"\n', {
-        "01-a.md": "---\ntitle: Same\n---\n\n## One\n\n#### Too deep\n\nA ᱚ character and [a link](#nowhere).\n",
+        "01-a.md": "---\ntitle: Same\n---\n\n## One\n\n#### Too deep\n\nA 𐤀 character and [a link](#nowhere).\n",
         "02-b.md": "---\ntitle: same\nslug: other\n---\n\nText.\n"})
     found = {(d.code, d.path.name, d.line, d.column) for d in check_book(book)}
     assert ("R006", "01-a.md", 7, 1) in found
