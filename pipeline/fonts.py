@@ -103,6 +103,12 @@ GROUPS: tuple[ScriptGroup, ...] = (
     _noto("armenian", "Armenian", "Armn", "NotoSerifArmenian", "NotoSansArmenian"),
     _noto("ethiopic", "Ethiopic", "Ethi", "NotoSerifEthiopic", "NotoSansEthiopic"),
     _noto("cherokee", "Cherokee", "Cher", None, "NotoSansCherokee"),
+    # (before the scripts that share CJK punctuation, 、 and 。: Mongolian, Yi)
+    ScriptGroup("cjk", "Chinese, Japanese and Korean", frozenset("Hani Hira Kana Hang Bopo".split()), CJK,
+                (Face("NotoSerifCJK-Regular.ttc"), Face("NotoSerifCJK-Bold.ttc", 700)),
+                (Face("NotoSansCJK-Regular.ttc"), Face("NotoSansCJK-Bold.ttc", 700)), collection=True,
+                # punctuation, enclosed and full-width forms: "Common" characters of CJK text
+                blocks=((0x3000, 0x303F), (0x3200, 0x33FF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))),
     _noto("mongolian", "Mongolian", "Mong", None, "NotoSansMongolian", bold=False),
     _noto("javanese", "Javanese", "Java", None, "NotoSansJavanese"),
     _noto("sundanese", "Sundanese", "Sund", None, "NotoSansSundanese"),
@@ -114,11 +120,6 @@ GROUPS: tuple[ScriptGroup, ...] = (
     _noto("vai", "Vai", "Vaii", None, "NotoSansVai", bold=False),
     _noto("yi", "Yi", "Yiii", None, "NotoSansYi", bold=False),
     _noto("canadian", "Canadian syllabics", "Cans", None, "NotoSansCanadianAboriginal"),
-    ScriptGroup("cjk", "Chinese, Japanese and Korean", frozenset("Hani Hira Kana Hang Bopo".split()), CJK,
-                (Face("NotoSerifCJK-Regular.ttc"), Face("NotoSerifCJK-Bold.ttc", 700)),
-                (Face("NotoSansCJK-Regular.ttc"), Face("NotoSansCJK-Bold.ttc", 700)), collection=True,
-                # punctuation, enclosed and full-width forms: "Common" characters of CJK text
-                blocks=((0x3000, 0x303F), (0x3200, 0x33FF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))),
     ScriptGroup("emoji", "emoji", frozenset({"Zyyy"}), EMOJI, (Face("NotoColorEmoji.ttf"),),
                 (Face("NotoColorEmoji.ttf"),)),
     _noto("symbols", "symbols", "Zyyy", None, "NotoSansSymbols"),
@@ -231,6 +232,9 @@ class FontPlan:
     groups: tuple[ScriptGroup, ...]
     cjk_index: int
     missing: tuple[Missing, ...]
+    # Articles whose language wants another CJK face than the book's (a
+    # Japanese story in a Chinese book): (their language tag, that face's index).
+    cjk_articles: tuple[tuple[str, int], ...] = ()
 
     def faces(self, group: ScriptGroup, role: str) -> tuple[Face, ...]:
         return group.serif if role == "serif" else group.sans
@@ -239,11 +243,17 @@ class FontPlan:
         return self.cjk_index if group.collection else 0
 
 
+def book_fonts(book: "Book", words: dict[str, str]) -> FontPlan:
+    """The plan for a book: its text, its language and its articles', its own fonts."""
+    return plan_fonts(book_text(book, words), book.config.language, own_font_files(book),
+                      tuple(sorted({a.language for a in book.articles if a.language})))
+
+
 @lru_cache(maxsize=4)
-def plan_fonts(text: str, language: str, own: tuple[Path, ...] = ()) -> FontPlan:
+def plan_fonts(text: str, language: str, own: tuple[Path, ...] = (), languages: tuple[str, ...] = ()) -> FontPlan:
     """Which groups draw `text` (the whole book's), and which characters none
     can; `own`: the book's own font files (styles/fonts/), which draw what
-    they have."""
+    they have; `languages`: the articles' own, each CJK one with its face."""
     latin = latin_coverage().union(*(_cmap(path) for path in own))
     index = cjk_face(language)
     used: dict[str, ScriptGroup] = {}
@@ -260,8 +270,14 @@ def plan_fonts(text: str, language: str, own: tuple[Path, ...] = ()) -> FontPlan
         name = wanted.name if wanted else _script_name(point)
         missing.setdefault(name, (wanted.package if wanted else "", []))[1].append(character)
     groups = tuple(g for g in GROUPS if g.key in used)
+    others = tuple((tag, cjk_face(tag)) for tag in languages if _is_cjk(tag) and cjk_face(tag) != index) \
+        if "cjk" in used else ()
     return FontPlan(groups, index, tuple(Missing(name, package, tuple(chars))
-                                         for name, (package, chars) in sorted(missing.items())))
+                                         for name, (package, chars) in sorted(missing.items())), others)
+
+
+def _is_cjk(language: str) -> bool:
+    return language.lower().split("-")[0] in ("zh", "yue", "ja", "ko")
 
 
 def cmap(path: Path, index: int = 0) -> frozenset[int]:
@@ -453,8 +469,24 @@ def pdf_css(plan: FontPlan, choice: FontChoice = FontChoice(), root: Path | None
             if f'"{family_name}"' not in stack:
                 stack.append(f'"{family_name}"')
     generic = {"serif": "serif", "sans": "sans-serif", "mono": "monospace"}
-    variables = "; ".join(f"--{role}: {', '.join(stack)}, {generic[role]}" for role, stack in stacks.items())
-    return "\n".join(rules + [f"html:root {{ {variables}; }}"]) + "\n"
+
+    def variables(stacks: dict[str, list[str]]) -> str:
+        return "; ".join(f"--{role}: {', '.join(stack)}, {generic[role]}" for role, stack in stacks.items())
+
+    rules.append(f"html:root {{ {variables(stacks)}; }}")
+    # An article in another CJK language: the same stacks with its face instead
+    # of the book's, on the <article> that carries its lang (booklet.html).
+    cjk = next((group for group in plan.groups if group.collection), None)
+    for tag, index in plan.cjk_articles:
+        own = {}
+        for role in ("serif", "sans"):
+            name = f"{family(role, cjk)} {CJK_NAMES[index]}"
+            own[family(role, cjk)] = name
+            rules += [_face_rule(name, face_url(face, index), face, cjk, index) for face in plan.faces(cjk, role)]
+        swapped = {role: [f'"{own.get(name.strip(chr(34)), name.strip(chr(34)))}"' for name in stack]
+                   for role, stack in stacks.items()}
+        rules.append(f'article[lang="{tag}"] {{ {variables(swapped)}; font-family: var(--serif); }}')
+    return "\n".join(rules) + "\n"
 
 
 def _face_rule(name: str, url: str, face: Face, group: ScriptGroup, index: int) -> str:
@@ -491,11 +523,15 @@ class EpubFont:
     runs: tuple[tuple[int, int], ...]
 
 
-def epub_fonts(plan: FontPlan) -> list[EpubFont]:
-    """The script faces to embed in the EPUB: serif faces (bold too) and sans bold, as epub.css uses."""
+def epub_fonts(plan: FontPlan, cjk_index: int | None = None) -> list[EpubFont]:
+    """The script faces to embed in the EPUB: serif faces (bold too) and sans
+    bold, as epub.css uses. With `cjk_index`: only the CJK faces of that
+    index (the stylesheet of articles in another CJK language than the book's)."""
     fonts = []
     for group in plan.groups:
-        index = plan.index(group)
+        if cjk_index is not None and not group.collection:
+            continue
+        index = plan.index(group) if cjk_index is None else cjk_index
         chosen = [("Book Serif", face) for face in group.serif]
         chosen += [("Book Sans", face) for face in group.sans if face.weight == 700]
         for name, face in chosen:
@@ -562,7 +598,7 @@ def font_diagnostics(book: "Book", words: dict[str, str]) -> list["Diagnostic"]:
     characters, the first three places, and the package to install."""
     from .diagnostics import warning
 
-    plan = plan_fonts(book_text(book, words), book.config.language, own_font_files(book))
+    plan = book_fonts(book, words)
     sources = _sources(book) if plan.missing else []
     found = []
     for missing in plan.missing:

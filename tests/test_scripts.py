@@ -317,3 +317,35 @@ def test_the_epub_cover_breaks_a_title_without_spaces_between_clusters():
     assert _spaceless("တစ်ယောက်") and _spaceless("ក្សត្រ") and not _spaceless("tall man")
     assert _characters("တစ်") == ["တ", "စ် "]  # the asat stays with its letter
     assert _characters("ក្សា") == ["ក្សា "]  # the coeng joins the next letter, the vowel sign its cluster
+
+
+def test_a_japanese_article_in_a_chinese_book_gets_the_japanese_face(tmp_path):
+    """One character, different glyphs: 直 and 骨 in Japanese are not drawn as
+    in Chinese. Each article's CJK text takes its own language's face."""
+    import ctypes
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "故事"\nlanguage = "zh-Hans"\n', encoding="utf-8")
+    (book / "01-zh.md").write_text("---\ntitle: 中文\n---\n\n这是一个关于门和骨的故事。直到今天。\n", encoding="utf-8")
+    (book / "02-ja.md").write_text("---\ntitle: 日本語\nlanguage: ja\n---\n\nこれは門と骨の話です。直到今天。\n",
+                                   encoding="utf-8")
+    result = build(book, tmp_path / "out")
+    assert result.ok, [d.format() for d in result.diagnostics]
+    pdf, epub = (next(p for p in result.outputs if p.suffix == suffix) for suffix in (".pdf", ".epub"))
+    faces = set()  # (article, the font that draws 骨 on its page)
+    document = pdfium.PdfDocument(pdf)
+    for index in range(len(document)):
+        textpage = document[index].get_textpage()
+        text = textpage.get_text_range()
+        if "骨" in text and ("故事" in text or "話" in text):
+            name = ctypes.create_string_buffer(256)
+            pdfium.raw.FPDFText_GetFontInfo(textpage, text.index("骨"), name, 256, ctypes.byref(ctypes.c_int()))
+            faces.add(("ja" if "話" in text else "zh", name.value.decode().split("+")[-1]))
+    assert faces == {("zh", "Book-Serif-cjk"), ("ja", "Book-Serif-cjk-jp")}, faces
+    assert bad_glyphs(pdf)[0] == []
+    documents = epub_documents(epub)
+    links = {name.rsplit("/", 1)[1]: [link.get("href") for link in root.iter("{http://www.w3.org/1999/xhtml}link")]
+             for name, root in documents.items()}
+    assert links["ja.xhtml"] == ["../style/book.css", "../style/cjk-jp.css"] and links["zh.xhtml"] == ["../style/book.css"]
+    assert epubcheck_messages(epub) == []

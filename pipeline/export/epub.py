@@ -19,8 +19,8 @@ from ebooklib import epub
 from lxml import etree
 
 from ..diagnostics import error
-from ..fonts import (EpubFont, FontChoice, as_runs, book_face_rules, book_text, epub_css, epub_fonts,
-                     font_choice, own_font_files, plan_fonts)
+from ..fonts import (CJK_NAMES, EpubFont, FontChoice, as_runs, book_face_rules, book_fonts, epub_css,
+                     epub_fonts, font_choice)
 from ..cache import Store
 from ..resources import image_bytes, inspect_image
 from ..styles import direction, is_rtl
@@ -62,8 +62,14 @@ class EpubExporter:
         package = epub.EpubBook()
         page = {"book": config, "labels": words, "css_href": "../style/book.css", "articles": book.articles,
                 "direction": direction(config.language), "design": book.book}
-        script_fonts = epub_fonts(plan_fonts(book_text(book.book, words), config.language,
-                                             own_font_files(book.book)))
+        plan = book_fonts(book.book, words)
+        script_fonts = epub_fonts(plan)
+        # Articles in another CJK language than the book's get its faces from a
+        # stylesheet of their own, after book.css (later @font-face rules win).
+        cjk_sheets = {index: epub.EpubItem(uid=f"css-cjk-{CJK_NAMES[index]}",
+                                           file_name=f"style/cjk-{CJK_NAMES[index]}.css", media_type="text/css")
+                      for _, index in plan.cjk_articles} if config.epub_embed_fonts else {}
+        cjk_hrefs = {tag: f"../{cjk_sheets[index].file_name}" for tag, index in plan.cjk_articles if index in cjk_sheets}
         stylesheet = epub.EpubItem(uid="css", file_name="style/book.css", media_type="text/css")
         package.add_item(stylesheet)  # its content once the documents are made: see below
 
@@ -86,7 +92,7 @@ class EpubExporter:
             _document(f"a-{item.anchor}", item.anchor, item.article.title, _with_page_breaks(
                 render_template("epub/article.xhtml", item=item,
                                 body=_across_documents(_epub_body(item, words), item, homes),
-                                **_article_page(page, item, config)),
+                                **_article_page(page, item, config), cjk_css_href=cjk_hrefs.get(item.article.language, "")),
                 item.anchor, breaks.get(index, []), words))
             for index, item in enumerate(book.articles)
         ]
@@ -116,8 +122,14 @@ class EpubExporter:
                                    hint="an EPUB's styles may refer only to fonts: url(../fonts/NAME) of "
                                         "the book's styles/fonts/ or ours"),))
         stylesheet.content = css
+        cjk_fonts = []
+        for index, sheet in cjk_sheets.items():
+            fonts = [replace(font, runs=_runs_within(font.runs, set(text))) for font in epub_fonts(plan, index)]
+            sheet.content = epub_css(fonts).encode("utf-8")
+            package.add_item(sheet)
+            cjk_fonts += fonts
         if config.epub_embed_fonts:
-            _add_fonts(package, packaged, script_fonts, css.decode("utf-8"), choice)
+            _add_fonts(package, packaged, script_fonts + cjk_fonts, css.decode("utf-8"), choice)
         _metadata(package, config, context)
         if is_rtl(config.language):
             package.set_direction("rtl")  # the spine's page-progression-direction

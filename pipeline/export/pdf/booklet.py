@@ -14,7 +14,7 @@ from dataclasses import replace
 from lxml import etree
 from markupsafe import Markup, escape
 
-from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
+from ...fonts import book_fonts, font_choice, pdf_css
 from ...styles import direction
 from ...model import BookConfig, Formula, RenderedArticle, RenderedBook
 from ...styles import book_labels, render_template
@@ -47,8 +47,7 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
         meta=meta(config, context),
         labels=words,
         direction=direction(config.language),
-        font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language,
-                                           own_font_files(book.book)), font_choice(book.book), book.book.root)),
+        font_css=Markup(pdf_css(book_fonts(book.book, words), font_choice(book.book), book.book.root)),
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
         logo_src=book.book.logo.relative_to(root).as_posix() if book.book.logo else "",
         compact=book.book.compact,

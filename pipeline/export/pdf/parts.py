@@ -26,7 +26,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
+from ...fonts import book_fonts, font_choice, pdf_css
 from ...model import PageBreak, RenderedArticle, RenderedBook
 from ...styles import book_labels, direction, render_template
 from .. import ExportContext
@@ -105,7 +105,7 @@ def furniture_parts(book: RenderedBook, bodies: list[Laid], pages: dict[str, str
     out none of them again."""
     config = book.book.config
     words = book_labels(config)
-    plan = plan_fonts(book_text(book.book, words), config.language, own_font_files(book.book))
+    plan = book_fonts(book.book, words)
     common = {"design": book.book, "book": config, "direction": direction(config.language),
               "page_reference": words["page_reference"].replace(" ", "\u00a0"), "digits": page_digits(book),
               "font_css": Markup(pdf_css(plan, font_choice(book.book), book.book.root))}

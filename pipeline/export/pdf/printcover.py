@@ -87,7 +87,7 @@ def cover_css(spec: PrintSpec, pages: int) -> str:
 
 def cover_html(book: RenderedBook, spec: PrintSpec, pages: int, context: ExportContext | None = None) -> str:
     """The cover template (styles/templates/print-cover.html) filled in."""
-    from ...fonts import book_text, font_choice, own_font_files, pdf_css, plan_fonts
+    from ...fonts import book_fonts, font_choice, pdf_css
     from ...styles import book_labels, direction
     from markupsafe import Markup
 
@@ -100,8 +100,7 @@ def cover_html(book: RenderedBook, spec: PrintSpec, pages: int, context: ExportC
     return render_template(
         "print-cover.html", design=book.book, book=config, labels=words,
         meta=meta(config, context) if context else {"timestamp": "", "generator": ""}, direction=direction(config.language),
-        font_css=Markup(pdf_css(plan_fonts(book_text(book.book, words), config.language,
-                                           own_font_files(book.book)), font_choice(book.book), book.book.root)),
+        font_css=Markup(pdf_css(book_fonts(book.book, words), font_choice(book.book), book.book.root)),
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
         logo_src=book.book.logo.relative_to(root).as_posix() if book.book.logo else "",
         trim_width=width, trim_height=height, bleed=spec.bleed, spine=spec.spine(pages),
