@@ -76,6 +76,7 @@ def _environment(root: Path, book: Path | None = None, allowed: Path | None = No
         keep_trailing_newline=True,
     )
     environment.globals["direction_of"] = direction  # "rtl" or "ltr" for a language tag
+    environment.globals["words_of"] = article_words  # an article's fixed words ("Article 2", "In brief")
     return environment
 
 
@@ -196,6 +197,14 @@ def cover_ink(background: str) -> str:
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
     return "#1a1a1a" if luminance > 0.18 else "#fbf7f2"
+
+
+def article_words(item, words: dict[str, str], book) -> dict[str, str]:
+    """The fixed words of an article's opener: the book's (`words`), unless the
+    article is in another language, whose words it then takes (a Japanese
+    story in a Chinese book says 第2話, not 第 2 篇)."""
+    language = item.article.language
+    return labels(language) if language and language.lower() != book.language.lower() else words
 
 
 def book_labels(config) -> dict[str, str]:

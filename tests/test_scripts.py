@@ -343,6 +343,7 @@ def test_a_japanese_article_in_a_chinese_book_gets_the_japanese_face(tmp_path):
             pdfium.raw.FPDFText_GetFontInfo(textpage, text.index("骨"), name, 256, ctypes.byref(ctypes.c_int()))
             faces.add(("ja" if "話" in text else "zh", name.value.decode().split("+")[-1]))
     assert faces == {("zh", "Book-Serif-cjk"), ("ja", "Book-Serif-cjk-jp")}, faces
+    assert "記事 2" in PdfReader(pdf).pages[-1].extract_text()  # its opener's words are Japanese too
     assert bad_glyphs(pdf)[0] == []
     documents = epub_documents(epub)
     links = {name.rsplit("/", 1)[1]: [link.get("href") for link in root.iter("{http://www.w3.org/1999/xhtml}link")]
