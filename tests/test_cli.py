@@ -212,3 +212,10 @@ def test_outputs_have_the_mode_the_umask_gives(tmp_path):
     written = [line.removeprefix("wrote ").rpartition(" (")[0] for line in done.stdout.splitlines()
                if line.startswith("wrote ")]
     assert len(written) == 3 and {os.stat(path).st_mode & 0o777 for path in written} == {0o640}
+
+
+def test_a_folder_without_manuscripts_is_named_as_the_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, _, err = _run("check", str(tmp_path / "empty"))
+    [line] = [line for line in err.splitlines() if "C006" in line]
+    assert code == 1 and line.startswith(f"{tmp_path / 'empty'}/: error[C006]") and "book.toml" not in line

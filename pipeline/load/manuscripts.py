@@ -58,7 +58,8 @@ def load_book(root: Path) -> tuple[Book | None, list[Diagnostic]]:
     diagnostics += found
     if not paths and not found:
         diagnostics.append(error("C006", f"no manuscripts (*.md) in '{root}'",
-                                 hint="add one Markdown file per article", path=config_path))
+                                 hint="add one Markdown file per article",
+                                 path=config_path if config_path.is_file() else root))  # (the folder: no book.toml)
     articles = []
     for path in paths:
         found_articles, found = load_articles(path, root)
