@@ -390,3 +390,13 @@ def test_a_folio_with_the_page_total_and_a_running_head_in_one_box(tmp_path):
     lines = [line for line in lines if f" of {total}" in line]
     assert lines, "no page prints its number with the page total"
     assert all(" · " in line and line.split(" · ")[0].strip() for line in lines)  # the running head is there
+
+
+def test_an_epub_css_url_that_is_not_a_font_is_located(tmp_path):
+    book = write_book(tmp_path / "book", '[book]\ntitle = "T"\n', {"a.md": "---\ntitle: A\n---\n\nText.\n"})
+    (book / "styles").mkdir()
+    (book / "styles" / "epub.css").write_text("p { color: black; }\n\nh1 {\n  background: url(../images/x.png);\n}\n",
+                                              encoding="utf-8")
+    result = build(book, tmp_path / "out", BuildOptions(formats=("epub",)))
+    [refused] = [d for d in result.diagnostics if d.code == "C009"]
+    assert (refused.path.name, refused.line, refused.column) == ("epub.css", 4, 15) and not result.ok

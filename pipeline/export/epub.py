@@ -117,8 +117,9 @@ class EpubExporter:
         choice = font_choice(book.book)
         try:
             css = _stylesheet(book, config.epub_embed_fonts, script_fonts, choice)
-        except ValueError as exc:
-            return Exported((error("C009", str(exc), path=book.book.styles / "epub.css",
+        except CssRefused as exc:
+            return Exported((error("C009", str(exc), path=book.book.styles / "epub.css", line=exc.line,
+                                   column=exc.column,
                                    hint="an EPUB's styles may refer only to fonts: url(../fonts/NAME) of "
                                         "the book's styles/fonts/ or ours"),))
         stylesheet.content = css
@@ -262,6 +263,14 @@ def _add_images(package: epub.EpubBook, book: RenderedBook, pictures: dict[Path,
     return images
 
 
+class CssRefused(ValueError):
+    """A url() of the book's epub.css that is not one of its fonts, and where it is."""
+
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(message)
+        self.line, self.column = line, column
+
+
 def _stylesheet(book: RenderedBook, embed_fonts: bool, script_fonts: list[EpubFont],
                 choice: FontChoice) -> bytes:
     """epub.css, after the script fonts' faces (pipeline/fonts.py); then the
@@ -269,9 +278,12 @@ def _stylesheet(book: RenderedBook, embed_fonts: bool, script_fonts: list[EpubFo
     (whose url()s may name fonts only: ValueError otherwise). Without
     embedded fonts, without any @font-face rule."""
     own = book_file(book.book, "epub.css")
-    for url in re.findall(r"url\(\s*['\"]?([^)'\"]*)", own):
+    for match in re.finditer(r"url\(\s*['\"]?([^)'\"]*)", own):
+        url = match.group(1)
         if not re.fullmatch(r"\.\./fonts/[\w.-]+", url) or not _font_source(url[len("../fonts/"):], choice):
-            raise ValueError(f"styles/epub.css refers to '{url}', which is not a font of the book")
+            line = own.count("\n", 0, match.start()) + 1
+            raise CssRefused(f"styles/epub.css refers to '{url}', which is not a font of the book",
+                             line, match.start() - own.rfind("\n", 0, match.start()))
     css = ((styles_dir() / "epub.css").read_text(encoding="utf-8") + "\n"
            + book_face_rules(choice, lambda face: f"../fonts/{face.path.name}")
            + _style_rules(book.book.config, choice) + own)
