@@ -56,7 +56,7 @@ def test_check_finds_print_problems_with_locations(tmp_path):
     assert ("R006", "01-a.md", 7, 1) in found
     assert ("R007", "01-a.md", 9, 3) in found
     assert ("R004", "01-a.md", 9, 0) in {(c, p, line, 0) for c, p, line, _ in found}
-    assert ("M009", "02-b.md", 1, 0) in {(c, p, line, 0) for c, p, line, _ in found}
+    assert ("M009", "02-b.md", 2, 8) in found  # its `title:` line
     code, _, err = _run("check", str(book), "--strict")
     assert code == 1 and "error[R006]" in err
 

@@ -6,6 +6,8 @@ they judge a book alike (`--strict` included).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..diagnostics import Diagnostic, did_you_mean, warning, with_suggestion
 from ..fonts import font_diagnostics
 from ..model import Article, RenderedBook
@@ -21,7 +23,7 @@ def lint(rendered: RenderedBook) -> list[Diagnostic]:
         found += heading_skips(article)
         found += unknown_languages(article)
     found += font_diagnostics(book, book_labels(book.config))
-    found += duplicate_titles(book.articles)
+    found += duplicate_titles(book.articles, book.root)
     return found
 
 
@@ -68,16 +70,32 @@ def unknown_languages(article: Article) -> list[Diagnostic]:
     return found
 
 
-def duplicate_titles(articles: tuple[Article, ...]) -> list[Diagnostic]:
+def duplicate_titles(articles: tuple[Article, ...], root: Path | None = None) -> list[Diagnostic]:
     seen: dict[str, Article] = {}
     found = []
     for article in articles:
         key = " ".join(article.title.lower().split())
         if key in seen:
+            line, column = _title_place(article, root) if root is not None else (1, 0)
             found.append(warning("M009", f"title '{article.title}' is also the title of "
                                          f"{seen[key].source_path.name}",
-                                 hint="give each article its own title", path=article.source_path, line=1))
+                                 hint="give each article its own title", path=article.source_path,
+                                 line=line, column=column))
         seen.setdefault(key, article)
     return found
 
 
+def _title_place(article: Article, root: Path) -> tuple[int, int]:
+    """Where the article's title is written: its last place above the body
+    (a `title:` line, a heading, a `%` line); else the file's first line."""
+    from ..load.sourcetext import positions
+    from ..resources import ResourceRefused, read_bytes
+
+    try:
+        text = read_bytes(article.source_path, (root,)).decode("utf-8-sig")
+    except (ResourceRefused, OSError, UnicodeDecodeError):
+        return 1, 0
+    written = article.title_markdown or article.title
+    above = [(line, column) for line, column in positions(text.replace("\r\n", "\n"), written)
+             if line < article.body_line]
+    return above[-1] if above else (1, 0)
