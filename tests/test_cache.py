@@ -22,6 +22,13 @@ def test_unchanged_book_is_not_rebuilt_and_weasyprint_not_imported(book_dir, tmp
               "assert r.ok; assert 'weasyprint' not in sys.modules; assert 'markdown_it' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    # The command line too: its options come from load.config, which must not bring the parser in.
+    script = (f"import sys; from pipeline.commands.cli import main; code = main(['build', {str(book_dir)!r}, "
+              f"'--out', {str(out)!r}, '--quiet']); "
+              "assert not {'weasyprint', 'markdown_it', 'lxml', 'urllib.request'} & set(sys.modules), "
+              "sorted({'weasyprint', 'markdown_it', 'lxml', 'urllib.request'} & set(sys.modules)); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_any_change_rebuilds(book_dir, tmp_path):

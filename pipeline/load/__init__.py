@@ -7,6 +7,15 @@ WeasyPrint. `config` reads book.toml, `frontmatter` a manuscript's YAML,
 book together, and `sourcetext` decodes and locates text for messages.
 """
 
-from .manuscripts import load_article, load_book, slugify
 
 __all__ = ["load_article", "load_book", "slugify"]
+
+
+def __getattr__(name: str):
+    """Imported on first use: a no-op rebuild reads book.toml (load.config)
+    and stops there, without loading the Markdown parser."""
+    if name in __all__:
+        from . import manuscripts
+
+        return getattr(manuscripts, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,6 +6,15 @@ judges the rendered book, the same way for `build` and `check`.
 Exporters read what this stage makes; they never parse Markdown.
 """
 
-from .articles import render_book
 
 __all__ = ["render_book"]
+
+
+def __getattr__(name: str):
+    """Imported on first use: a no-op rebuild reads book.toml (load.config)
+    and stops there, without loading the Markdown parser."""
+    if name in __all__:
+        from . import articles
+
+        return getattr(articles, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
