@@ -43,6 +43,14 @@ class PrintSpec:
     paper: str
     marks: bool
 
+    @property
+    def media_bleed(self) -> float:
+        """The margin of paper around the trim: the bleed, and with crop marks
+        room for them outside it. WeasyPrint draws its marks over the outer
+        half of that margin, so three bleeds put them one bleed beyond the
+        bleed's edge (where printers want them: never inside the bleed)."""
+        return self.bleed * 3 if self.marks else self.bleed
+
     def gutter(self, pages: int) -> float:
         return next(g for most, g in self.profile.gutters if pages <= most)
 
@@ -85,7 +93,7 @@ def interior_css(spec: PrintSpec, gutter: float) -> str:
     direction, and so does `_finish`)."""
     width, height = spec.trim
     inner = f"{gutter + READING_MARGIN:.4f}in"
-    return (f"@page {{ size: {width}in {height}in; bleed: {spec.bleed}in; "
+    return (f"@page {{ size: {width}in {height}in; bleed: {spec.media_bleed}in; "
             f"marks: {'crop' if spec.marks else 'none'}; }}\n"
             f"@page :right {{ margin-left: {inner}; }}\n"
             f"@page :left {{ margin-right: {inner}; }}\n")
@@ -195,10 +203,13 @@ def _finish(target: Path, spec: PrintSpec, rtl: bool) -> int:
                 last.obj[box] = pikepdf.Array(list(model.obj[box]))
         for index, page in enumerate(pdf.pages):
             inner_left = (index % 2 == 0) != rtl  # a recto of a left-bound book is bound on its left
-            if not spec.marks:  # crop marks stand outside the bleed: the media keeps them
+            if not spec.marks:
                 for box in ("/MediaBox", "/BleedBox"):
                     x0, y0, x1, y1 = (float(v) for v in page.obj[box])
                     page.obj[box] = pikepdf.Array([x0 + cut, y0, x1, y1] if inner_left else [x0, y0, x1 - cut, y1])
+            else:  # the media keeps the marks around the bleed; the BleedBox is the bleed alone
+                x0, y0, x1, y1 = (float(v) for v in page.obj["/TrimBox"])
+                page.obj["/BleedBox"] = pikepdf.Array([x0 - cut, y0 - cut, x1 + cut, y1 + cut])
             if spec.profile.no_links and "/Annots" in page.obj:
                 del page.obj["/Annots"]
         if spec.profile.no_links:
