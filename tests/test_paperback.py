@@ -282,3 +282,31 @@ def test_per_article_with_print_keeps_the_manifest_to_downloads(tmp_path):
     assert "-print.pdf" not in text and "-cover" not in text
     assert not list((out / "articles").glob("*-print.pdf"))  # the print files are the book's only
     assert (out / f"{SLUG}-print.pdf").is_file()
+
+
+def test_crop_marks_stand_outside_the_bleed(tmp_path):
+    """With marks, the paper holds the trim, the bleed and, beyond its edge,
+    the marks: the BleedBox is the bleed alone, and nothing the marks draw
+    enters it."""
+    import pypdfium2 as pdfium
+
+    from pipeline import build
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Marks"\nlanguage = "en"\n\n[print]\nmarks = true\n',
+                                    encoding="utf-8")
+    (book / "01-a.md").write_text("---\ntitle: A\n---\n\nText.\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", formats=("print",), print_profile="generic", jobs=1)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    with pikepdf.open(result.outputs[0]) as pdf:
+        page = pdf.pages[2]
+        trim, bleed, media = (_inches(page.obj[box]) for box in ("/TrimBox", "/BleedBox", "/MediaBox"))
+    assert [round(b - t, 3) for b, t in zip(bleed, trim)] == [-0.125, -0.125, 0.125, 0.125]
+    assert [round(m - t, 3) for m, t in zip(media, trim)] == [-0.375, -0.375, 0.375, 0.375]
+    document = pdfium.PdfDocument(result.outputs[0])
+    marks = [item.get_bounds() for item in document[2].get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_PATH,),
+                                                                        max_depth=4)]
+    x0, y0, x1, y1 = (value * 72 for value in bleed)
+    outside = [b for b in marks if b[2] <= x0 + 0.5 or b[0] >= x1 - 0.5 or b[3] <= y0 + 0.5 or b[1] >= y1 - 0.5]
+    assert len(outside) >= 8  # the eight crop marks, all beyond the bleed's edge
