@@ -6,6 +6,7 @@ import shutil
 from contextlib import contextmanager
 import socket
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +102,36 @@ def test_warnings_show_in_a_panel_and_in_the_terminal(server):
         browser.close()
     located = [line for line in TERMINAL if "warning[R004]" in line]
     assert located and located[0].startswith(text.split(":")[0])  # the same place as on the page
+
+
+def test_the_preview_shows_the_books_own_design(tmp_path):
+    """The preview reads the book's epub.css, [style] accent, own fonts and
+    templates, as its EPUB does; a font link out of the book is not served."""
+    book = tmp_path / "book"
+    (book / "styles" / "fonts").mkdir(parents=True)
+    (book / "styles" / "templates").mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Designed"\nlanguage = "en"\n\n[style]\naccent = "#2a6f97"\n',
+                                    encoding="utf-8")
+    (book / "01-a.md").write_text("---\ntitle: A\n---\n\n> A quote.\n", encoding="utf-8")
+    (book / "styles" / "epub.css").write_text("h1 { letter-spacing: 0.31em; }\n", encoding="utf-8")
+    shutil.copy(Path(__file__).parent.parent / "styles" / "fonts" / "SourceSansPro-Regular.ttf",
+                book / "styles" / "fonts" / "Own.ttf")
+    (tmp_path / "secret.ttf").write_bytes(b"secret")
+    (book / "styles" / "fonts" / "Linked.ttf").symlink_to(tmp_path / "secret.ttf")
+    ours = (Path(__file__).parent.parent / "styles" / "templates" / "preview.html").read_text(encoding="utf-8")
+    (book / "styles" / "templates" / "preview.html").write_text(ours.replace("<body", "<body data-own-template"),
+                                                               encoding="utf-8")
+    port = _free_port()
+    httpd, stop = start(book, tmp_path / "out", port)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        css = urllib.request.urlopen(url + "style/book.css").read().decode()
+        assert "letter-spacing: 0.31em" in css and "#2a6f97" in css
+        assert urllib.request.urlopen(url + "fonts/Own.ttf").read()[:4] == b"\x00\x01\x00\x00"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url + "fonts/Linked.ttf")
+        assert refused.value.code == 404
+        assert "data-own-template" in urllib.request.urlopen(url).read().decode()
+    finally:
+        stop.set()
+        httpd.shutdown()

@@ -62,9 +62,12 @@ class Preview:
         self.version = 0
         self.page = ""
         self.articles: tuple = ()
+        self.book = None  # the last book that rendered (its own templates and styles)
         self.changed = threading.Condition()
         self.downloads: list[str] = []
         self._build_lock = threading.Lock()
+        self.css = b""  # the book's EPUB stylesheet: ours, [style]'s choices, its own epub.css
+        self.fonts: tuple[Path, ...] = ()  # folders its url(../fonts/NAME) are served from: the book's, ours
 
     def refresh(self) -> None:
         """Re-render the reading page (fast: no PDF); keep the last good text on errors."""
@@ -77,18 +80,37 @@ class Preview:
         if book is not None:
             rendered, found = render_book(book)
             problems += found + lint(rendered)  # what `build` would say of the book
+            problems += self._design(rendered)
             if not has_errors(problems) or not self.articles:
-                self.articles, self.config = rendered.articles, book.config
+                self.articles, self.config, self.book = rendered.articles, book.config, book
         errors = [p.format(relative_to=Path.cwd()) for p in problems if p.is_error]
         warnings = [p.format(relative_to=Path.cwd()) for p in problems if not p.is_error]
         self._tell(errors + warnings)
         with self.changed:
             self.version += 1
-            self.page = render_template("preview.html", book=self.config,
+            self.page = render_template("preview.html", design=self.book, book=self.config,
                                         articles=[article_for_html_parser(a) for a in self.articles],
                                         labels=book_labels(self.config), problems=errors, warnings=warnings,
                                         version=self.version, downloads=self.downloads)
             self.changed.notify_all()
+
+    def _design(self, rendered) -> list:
+        """The book's look in the preview: its EPUB stylesheet (without the
+        script faces, which the EPUB subsets: the browser draws those) and
+        the folders of the fonts it names. A url() that is not a font is C009,
+        as in a build."""
+        from ..diagnostics import error
+        from ..export.epub import CssRefused, book_stylesheet
+        from ..fonts import font_choice
+
+        try:
+            self.css = book_stylesheet(rendered, True, [], font_choice(rendered.book))
+        except CssRefused as exc:
+            return [error("C009", str(exc), path=rendered.book.styles / "epub.css", line=exc.line,
+                          column=exc.column)]
+        own = rendered.book.styles / "fonts" if rendered.book.styles is not None else None
+        self.fonts = ((own,) if own is not None and own.is_dir() else ()) + (styles_dir() / "fonts",)
+        return []
 
     def _tell(self, lines: list[str]) -> None:
         """Print the book's problems in the terminal when they change (a save
@@ -131,19 +153,25 @@ def make_handler(preview: Preview, names: tuple[str, ...] = ()) -> type[BaseHTTP
                 self._send(preview.page.encode("utf-8"), "text/html; charset=utf-8")
             elif path == "/events":
                 self._events()
+            elif path == "/style/book.css":
+                self._send(preview.css, "text/css; charset=utf-8")
             elif path.startswith("/style/"):
                 self._file(path.removeprefix("/style/"), styles_dir())
             elif path.startswith("/fonts/"):
-                self._file(path.removeprefix("/fonts/"), styles_dir() / "fonts")
+                name = path.removeprefix("/fonts/")
+                folder = next((f for f in preview.fonts if (f / name).is_file()), styles_dir() / "fonts")
+                # the book's fonts folder must lie inside the book (a link out of it is refused)
+                self._file(name, folder, preview.book_dir if folder != styles_dir() / "fonts" else None)
             elif path.startswith("/download/"):
                 self._file(path.removeprefix("/download/"), preview.out_dir)
             else:
                 self._file(path.lstrip("/"), preview.book_dir)  # the book's images
 
-        def _file(self, name: str, folder: Path) -> None:
-            name = "epub.css" if (folder == styles_dir() and name == "book.css") else name
+        def _file(self, name: str, folder: Path, root: Path | None = None) -> None:
+            """A file of `folder` through the gate: inside `folder`, or inside the
+            book `root` when given (the book's own fonts)."""
             try:
-                path = resolve_path(folder / name, (folder,))
+                path = resolve_path(folder / name, (folder,) if root is None else (root,))
             except ResourceRefused:
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return

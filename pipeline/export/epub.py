@@ -116,7 +116,7 @@ class EpubExporter:
         script_fonts = [replace(font, runs=_runs_within(font.runs, set(text))) for font in script_fonts]
         choice = font_choice(book.book)
         try:
-            css = _stylesheet(book, config.epub_embed_fonts, script_fonts, choice)
+            css = book_stylesheet(book, config.epub_embed_fonts, script_fonts, choice)
         except CssRefused as exc:
             return Exported((error("C009", str(exc), path=book.book.styles / "epub.css", line=exc.line,
                                    column=exc.column,
@@ -271,12 +271,13 @@ class CssRefused(ValueError):
         self.line, self.column = line, column
 
 
-def _stylesheet(book: RenderedBook, embed_fonts: bool, script_fonts: list[EpubFont],
+def book_stylesheet(book: RenderedBook, embed_fonts: bool, script_fonts: list[EpubFont],
                 choice: FontChoice) -> bytes:
     """epub.css, after the script fonts' faces (pipeline/fonts.py); then the
     book's own faces, [style]'s choices and the book's own styles/epub.css
-    (whose url()s may name fonts only: ValueError otherwise). Without
-    embedded fonts, without any @font-face rule."""
+    (whose url()s may name fonts only: CssRefused otherwise). Without
+    embedded fonts, without any @font-face rule. The preview shows the book
+    with it too (commands/serve.py)."""
     own = book_file(book.book, "epub.css")
     for match in re.finditer(r"url\(\s*['\"]?([^)'\"]*)", own):
         url = match.group(1)
