@@ -24,6 +24,7 @@ import re
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ..cache import MANIFEST_NAME, read_guess, read_made, write_guess, write_made
@@ -31,10 +32,12 @@ from ..diagnostics import Diagnostic, error
 from ..model import RenderedBook
 from ..output import StagedOutputs, holds
 from . import ExportContext, get_exporter
-from .executors import Executor
 from ..resources import PORTABLE_ROOT
 from .tasks import (Booklet, Made, Task, TaskLost, book_files, booklet_key, environment_digest, make_booklet,
                     relocated)
+
+if TYPE_CHECKING:
+    from .executors import Executor
 
 
 def split_articles(rendered: RenderedBook) -> list[RenderedBook]:

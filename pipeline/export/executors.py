@@ -6,11 +6,12 @@ booklets and the parts of a long booklet go the same way wherever they run.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .tasks import Task, TaskLost
+
+if TYPE_CHECKING:  # (imported when workers start: multiprocessing costs an EPUB-only build 13 ms)
+    from concurrent.futures import ProcessPoolExecutor
 
 
 class Executor(Protocol):
@@ -86,6 +87,9 @@ class LocalProcesses:
             yield from self._run_batch(tasks, range(first, min(first + batch, len(tasks))))
 
     def _run_batch(self, tasks: list[Task], indices: range) -> Iterator[tuple[int, Any]]:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
         if self.pool is not None and self.ran >= self.jobs * TASKS_PER_WORKER:
             self.pool.shutdown(wait=True)  # fresh workers, their memory back to the start
             self.pool = None
