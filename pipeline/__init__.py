@@ -8,9 +8,8 @@ Library use:
     for d in result.diagnostics: print(d.format())
 """
 
-__version__ = "0.1.0"
-
-from .build import BuildOptions, BuildResult, build  # noqa: E402
-from .diagnostics import CODES, Diagnostic, Severity  # noqa: E402
+from .build import BuildOptions, BuildResult, build
+from .diagnostics import CODES, Diagnostic, Severity
+from .model import VERSION as __version__
 
 __all__ = ["CODES", "BuildOptions", "BuildResult", "Diagnostic", "Severity", "__version__", "build"]

@@ -17,7 +17,7 @@ from .cache import (CACHE_DIR, IMAGE_CACHE, LAYOUT_CACHE, MANIFEST_NAME, Store, 
 from .diagnostics import Diagnostic, as_errors, error, has_errors
 from .export import (PAGE_NUMBERS, REGISTRY, SUFFIXES, ExportContext, LayoutSettings, build_timestamp, get_exporter,
                      in_fact_order)
-from .model import Book, RenderedBook
+from .model import VERSION, Book, RenderedBook
 from .output import StagedOutputs
 from .progress import Progress
 
@@ -125,7 +125,7 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
                                       hint="choose an output folder outside the book, e.g. --out dist"),))
     key, earlier = None, {}
     if options.cache and book_dir.is_dir():
-        key = fingerprint(book_dir, {**options.fingerprint(), "book": str(book_dir.resolve()), "version": _version()})
+        key = fingerprint(book_dir, {**options.fingerprint(), "book": str(book_dir.resolve()), "version": VERSION})
         previous = up_to_date(out_dir, key)
         if previous is not None:
             return BuildResult(*previous, up_to_date=True)
@@ -166,7 +166,7 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
         return BuildResult((), tuple(_strict(diagnostics + found, strict)))
     layout = LayoutSettings(time_limit=options.layout_time_limit(len(book.articles)), jobs=options.jobs,
                             cache_dir=out_dir / LAYOUT_CACHE if options.cache else None, executor=cluster)
-    context = ExportContext(timestamp=build_timestamp(book.config), version=_version(), layout=layout,
+    context = ExportContext(timestamp=build_timestamp(book.config), version=VERSION, layout=layout,
                             image_cache=out_dir / IMAGE_CACHE if options.cache else None, progress=progress)
     if cluster is None:
         return _export(rendered, out_dir, context, diagnostics, options, earlier)
@@ -373,12 +373,6 @@ def _with_overrides(book: Book, pdf_variant: str | None, impose: bool | None,
     if impose is not None:
         changes["pdf_impose"] = impose
     return replace(book, config=replace(book.config, **changes)) if changes else book
-
-
-def _version() -> str:
-    from . import __version__  # here: the package imports this module first
-
-    return __version__
 
 
 def _failed(diagnostics: list[Diagnostic], strict: bool) -> bool:

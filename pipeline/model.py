@@ -14,6 +14,7 @@ from pathlib import Path
 # [pdf] page-size in book.toml -> the CSS `size` of the booklet's pages.
 PAGE_SIZES = {"A5": "A5", "A4": "A4", "Letter": "letter", "6in 9in": "6in 9in"}
 # The same sizes in inches (width, height): the print profile's nearest trim.
+VERSION = "0.1.0"  # the tool's version (pyproject.toml reads it here: [tool.hatch.version])
 POINTS = 72  # PDF units an inch
 PAGE_INCHES = {"A5": (5.83, 8.27), "A4": (8.27, 11.69), "Letter": (8.5, 11.0), "6in 9in": (6.0, 9.0)}
 

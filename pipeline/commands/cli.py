@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from .. import __version__
+from ..model import VERSION
 from ..build import DEFAULT_FORMATS, BuildOptions, build
 from ..load.config import PDF_VARIANTS
 from ..model import PRINT_PROFILES
@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="pipeline", description="Markdown articles to a PDF booklet and an EPUB.",
         epilog="Start with 'pipeline new DIR', then 'pipeline build DIR'. "
                "'pipeline COMMAND --help' lists a command's options.")
-    parser.add_argument("--version", action="version", version=f"pipeline {__version__}")
+    parser.add_argument("--version", action="version", version=f"pipeline {VERSION}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
     build_cmd = commands.add_parser("build", help="build the book into PDF and EPUB")
     build_cmd.add_argument("book_dir", nargs="?", default="manuscripts", type=Path, metavar="BOOK_DIR",

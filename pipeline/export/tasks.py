@@ -299,7 +299,6 @@ def environment_digest() -> str:
 def environment_summary() -> tuple[tuple[str, str], ...]:
     from importlib.metadata import PackageNotFoundError, version
 
-    from .. import __file__ as package_file
     from ..cache import folder_digest
     from ..fonts import FONT_DIRS
     from ..styles import styles_dir
@@ -312,7 +311,7 @@ def environment_summary() -> tuple[tuple[str, str], ...]:
             items.append((name, "?"))
     items += [(name, _library_version(name, function)) for name, function in LIBRARIES]
     items += [("python", sys.version.split()[0]), ("zlib", zlib.ZLIB_RUNTIME_VERSION)]
-    package = Path(package_file).parent
+    package = Path(__file__).resolve().parent.parent
     code = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         code.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
