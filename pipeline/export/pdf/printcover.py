@@ -71,13 +71,24 @@ def cover_resolution(book: RenderedBook, spec: PrintSpec) -> list[Diagnostic]:
     if dpi >= MIN_DPI - 0.5:
         return []
     path = book.book.config_path
-    lines = path.read_text(encoding="utf-8").split("\n") if path else []
-    line = next((n for n, text in enumerate(lines, 1) if re.match(r"\s*cover\s*=", text)), 0)
+    line = next((n for n, text in enumerate(_config_text(book).split("\n"), 1)
+                 if re.match(r"\s*cover\s*=", text)), 0)
     return [warning("P008", f"the cover image ({width} × {height} pixels) prints at {dpi:.0f} dpi on the "
                             f"{spec.trim[0] + spec.bleed:g} × {spec.trim[1] + 2 * spec.bleed:g} in front with its bleed; "
                             f"printers ask for {MIN_DPI}",
                     hint=f"use an image of at least {round((spec.trim[0] + spec.bleed) * MIN_DPI)} × "
                          f"{round((spec.trim[1] + 2 * spec.bleed) * MIN_DPI)} pixels", path=path, line=line)]
+
+
+def _config_text(book: RenderedBook) -> str:
+    """book.toml's text, read through the gate ('' if it cannot be: the loader said why)."""
+    from ...resources import ResourceRefused, read_bytes
+
+    path = book.book.config_path
+    try:
+        return read_bytes(path, (book.book.root,)).decode("utf-8-sig") if path else ""
+    except (ResourceRefused, OSError, UnicodeDecodeError):
+        return ""
 
 
 def cover_css(spec: PrintSpec, pages: int) -> str:
