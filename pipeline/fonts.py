@@ -485,7 +485,8 @@ def pdf_css(plan: FontPlan, choice: FontChoice = FontChoice(), root: Path | None
             rules += [_face_rule(name, face_url(face, index), face, cjk, index) for face in plan.faces(cjk, role)]
         swapped = {role: [f'"{own.get(name.strip(chr(34)), name.strip(chr(34)))}"' for name in stack]
                    for role, stack in stacks.items()}
-        rules.append(f'article[lang="{tag}"] {{ {variables(swapped)}; font-family: var(--serif); }}')
+        # (and its entry in the contents: booklet.html gives it the article's lang)
+        rules.append(f'article[lang="{tag}"], li[lang="{tag}"] {{ {variables(swapped)}; font-family: var(--serif); }}')
     return "\n".join(rules) + "\n"
 
 

@@ -343,6 +343,12 @@ def test_a_japanese_article_in_a_chinese_book_gets_the_japanese_face(tmp_path):
             pdfium.raw.FPDFText_GetFontInfo(textpage, text.index("骨"), name, 256, ctypes.byref(ctypes.c_int()))
             faces.add(("ja" if "話" in text else "zh", name.value.decode().split("+")[-1]))
     assert faces == {("zh", "Book-Serif-cjk"), ("ja", "Book-Serif-cjk-jp")}, faces
+    contents = next(index for index in range(len(document)) if "目录" in document[index].get_textpage().get_text_range())
+    textpage = document[contents].get_textpage()
+    text = textpage.get_text_range()
+    entry = ctypes.create_string_buffer(256)  # the Japanese title in the contents: its face too
+    pdfium.raw.FPDFText_GetFontInfo(textpage, text.index("語"), entry, 256, ctypes.byref(ctypes.c_int()))
+    assert entry.value.decode().endswith("Book-Sans-cjk-jp-Bold")
     assert "記事 2" in PdfReader(pdf).pages[-1].extract_text()  # its opener's words are Japanese too
     assert bad_glyphs(pdf)[0] == []
     documents = epub_documents(epub)
