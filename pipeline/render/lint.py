@@ -20,21 +20,22 @@ def lint(rendered: RenderedBook) -> list[Diagnostic]:
     book = rendered.book
     found: list[Diagnostic] = []
     for article in book.articles:
-        found += heading_skips(article)
-        found += unknown_languages(article)
+        tokens = make_parser().parse(article.body)  # once for both checks
+        found += heading_skips(article, tokens)
+        found += unknown_languages(article, tokens)
     found += font_diagnostics(book, book_labels(book.config))
     found += duplicate_titles(book.articles, book.root)
     return found
 
 
-def heading_skips(article: Article) -> list[Diagnostic]:
+def heading_skips(article: Article, tokens=None) -> list[Diagnostic]:
     """A heading more than one level below the previous one (## then ####);
     the first counts from the title's level (### under an mdBook ## title).
     Headings as the parser sees them, so a `####` line in a fence is code and
     a heading in a quote or a list item counts."""
     found, previous = [], article.title_level
     lines = article.body.split("\n")
-    for token in make_parser().parse(article.body):
+    for token in tokens if tokens is not None else make_parser().parse(article.body):
         if token.type != "heading_open" or token.map is None:
             continue
         level = int(token.tag[1])
@@ -48,13 +49,13 @@ def heading_skips(article: Article) -> list[Diagnostic]:
     return found
 
 
-def unknown_languages(article: Article) -> list[Diagnostic]:
+def unknown_languages(article: Article, tokens=None) -> list[Diagnostic]:
     """A fence whose language Pygments does not know (```` ```pyhton ````):
     its code is printed plain. A fence without a language is plain code,
     on purpose, and not reported."""
     found = []
     lines = article.body.split("\n")
-    for token in make_parser().parse(article.body):
+    for token in tokens if tokens is not None else make_parser().parse(article.body):
         language = token.info.split(" ")[0] if token.type == "fence" else ""
         if not language or find_lexer(language) or token.map is None:
             continue
