@@ -143,8 +143,6 @@ MAX_BYTES = 20 * 1024 * 1024  # 20 MiB per image file
 MAX_PIXELS = 40_000_000  # e.g. 8000 × 5000; beyond this a booklet gains nothing
 
 # Media type by the format Pillow detects from the content.
-_EXTERNAL_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
-
 RASTER_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 
 
@@ -237,6 +235,8 @@ def check_svg(data: bytes) -> ImageInfo:
     """Parse without entities, DTDs or network; refuse external references."""
     from lxml import etree
 
+    from .csscheck import svg_problem
+
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False, dtd_validation=False)
     try:
@@ -261,10 +261,9 @@ def check_svg(data: bytes) -> ImageInfo:
                 raise ImageRejected(f"SVG has an event handler ({local}); remove it")
             if local == "href" and not value.startswith("#"):
                 raise ImageRejected(f"SVG refers to '{value}'; SVG images must be self-contained")
-            if _EXTERNAL_URL.search(value):
-                raise ImageRejected("SVG style refers to an external url(); SVG images must be self-contained")
-        if name == "style" and _EXTERNAL_URL.search(element.text or ""):
-            raise ImageRejected("SVG <style> refers to an external url(); SVG images must be self-contained")
+    problem = svg_problem(root)  # CSS read as CSS (escapes, @import), and animations of links
+    if problem:
+        raise ImageRejected(problem)
     return ImageInfo("image/svg+xml", 0, 0)
 
 

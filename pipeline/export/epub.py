@@ -22,6 +22,7 @@ from ..diagnostics import error
 from ..fonts import (CJK_NAMES, EpubFont, FontChoice, as_runs, book_face_rules, book_fonts, epub_css,
                      epub_fonts, font_choice)
 from ..cache import Store
+from ..csscheck import loads, shown
 from ..resources import image_bytes, inspect_image
 from ..styles import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
@@ -120,8 +121,8 @@ class EpubExporter:
         except CssRefused as exc:
             return Exported((error("C009", str(exc), path=book.book.styles / "epub.css", line=exc.line,
                                    column=exc.column,
-                                   hint="an EPUB's styles may refer only to fonts: url(../fonts/NAME) of "
-                                        "the book's styles/fonts/ or ours"),))
+                                   hint="an EPUB's styles may load only fonts: @font-face { src: "
+                                        "url(../fonts/NAME) } of the book's styles/fonts/ or ours"),))
         stylesheet.content = css
         cjk_fonts = []
         for index, sheet in cjk_sheets.items():
@@ -275,16 +276,12 @@ def book_stylesheet(book: RenderedBook, embed_fonts: bool, script_fonts: list[Ep
                 choice: FontChoice) -> bytes:
     """epub.css, after the script fonts' faces (pipeline/fonts.py); then the
     book's own faces, [style]'s choices and the book's own styles/epub.css
-    (whose url()s may name fonts only: CssRefused otherwise). Without
+    (whose only loads may be @font-face src of the book's fonts: CssRefused
+    otherwise, `_check_own_css`). Without
     embedded fonts, without any @font-face rule. The preview shows the book
     with it too (commands/serve.py)."""
     own = book_file(book.book, "epub.css")
-    for match in re.finditer(r"url\(\s*['\"]?([^)'\"]*)", own):
-        url = match.group(1)
-        if not re.fullmatch(r"\.\./fonts/[\w.-]+", url) or not _font_source(url[len("../fonts/"):], choice):
-            line = own.count("\n", 0, match.start()) + 1
-            raise CssRefused(f"styles/epub.css refers to '{url}', which is not a font of the book",
-                             line, match.start() - own.rfind("\n", 0, match.start()))
+    _check_own_css(own, choice)
     css = ((styles_dir() / "epub.css").read_text(encoding="utf-8") + "\n"
            + book_face_rules(choice, lambda face: f"../fonts/{face.path.name}")
            + _style_rules(book.book.config, choice) + own)
@@ -293,6 +290,24 @@ def book_stylesheet(book: RenderedBook, embed_fonts: bool, script_fonts: list[Ep
     # Latin faces last: of the faces that could draw a character, CSS uses the last defined.
     head, _, rest = css.partition("@font-face")
     return (head + epub_css(script_fonts) + "@font-face" + rest).encode("utf-8")
+
+
+def _check_own_css(css: str, choice: FontChoice) -> None:
+    """Raise CssRefused at the first load of the book's epub.css that is not
+    an @font-face src naming a font we ship (`../fonts/NAME`). Read as CSS
+    (`csscheck`): `URL(`, escapes and `@IMPORT` are loads like any other, and
+    the file goes into the EPUB and the preview as written."""
+    for load in loads(css):
+        name = load.url.removeprefix("../fonts/")
+        if load.kind == "import":
+            problem = f"imports '{shown(load.url)}'; an EPUB's styles may not import other files"
+        elif name == load.url or not re.fullmatch(r"[\w.-]+", name) or not _font_source(name, choice):
+            problem = f"refers to '{shown(load.url)}', which is not a font of the book"
+        elif load.within != "font-face":
+            problem = f"refers to the font '{shown(load.url)}' outside an @font-face rule"
+        else:
+            continue
+        raise CssRefused(f"styles/epub.css {problem}", load.line, load.column)
 
 
 def _style_rules(config: BookConfig, choice: FontChoice) -> str:
@@ -327,7 +342,7 @@ def _add_fonts(package: epub.EpubBook, documents: list["_Document"], script_font
                choice: FontChoice) -> None:
     """The fonts the stylesheet uses (ours, the book's own), subset to the
     characters of the book (a script's face to the characters of its unicode-range)."""
-    named = set(re.findall(r"url\(['\"]?\.\./fonts/([^)'\"]+)['\"]?\)", css))
+    named = {load.url.removeprefix("../fonts/") for load in loads(css) if load.url.startswith("../fonts/")}
     used = sorted(named - {font.name for font in script_fonts})
     text = "".join("".join(etree.fromstring(d.content).itertext()) for d in documents)
     for name in used:

@@ -116,7 +116,50 @@ def _styles(root: Path) -> tuple[Path | None, list[Diagnostic]]:
             continue
         if name.startswith("templates/"):
             diagnostics += _template_problems(root / BOOK_STYLES / name, text)
+        if name == "print.css":
+            diagnostics += _print_css_problems(root / BOOK_STYLES / name, text, root)
     return folder, diagnostics + _font_problems(root)
+
+
+def _print_css_problems(path: Path, css: str, root: Path) -> list[Diagnostic]:
+    """The loads of the book's print.css (`path`) that the PDF may not make,
+    as C009 errors at their line and column, naming the URL as the book wrote
+    it: an @import, a URL that is not relative (a scheme, a host, an absolute
+    path), or one whose file is missing or outside the book. Checked before
+    layout, where the fetcher's refusal could only name book.toml."""
+    from ..csscheck import loads, shown
+
+    found = []
+    for load in loads(css):
+        problem, hint = _print_css_refusal(path, load.url, root) if load.kind == "url" else \
+            (f"imports '{shown(load.url)}'", "put the rules in styles/print.css itself")
+        if problem:
+            found.append(error("C009", f"styles/print.css {problem}", hint=hint, path=path, line=load.line,
+                               column=load.column))
+    return found
+
+
+def _print_css_refusal(path: Path, url: str, root: Path) -> tuple[str, str]:
+    """Why print.css (`path`) may not load `url`, and the fix ('' if it may):
+    only a relative URL of an existing file inside the book, as WeasyPrint
+    would resolve it against the styles folder."""
+    from urllib.parse import unquote, urlsplit
+
+    from ..csscheck import shown
+
+    try:
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc or url.startswith(("/", "\\")) or not parts.path:
+            return (f"refers to '{shown(url)}', which is not a file of the book",
+                    "name a file of the book relative to styles/print.css")
+        resolve_path(path.parent / unquote(parts.path), (root,))
+    except OutsideBook:
+        return (f"refers to '{shown(url)}', which is outside the book folder",
+                "put the file inside the book folder")
+    except (ResourceRefused, OSError, ValueError):  # missing, unreadable, a name too long, a bad URL
+        return f"refers to '{shown(url)}', which is not a file of the book", \
+            "check the name: it is relative to styles/print.css"
+    return "", ""
 
 
 def _font_problems(root: Path) -> list[Diagnostic]:
