@@ -60,21 +60,13 @@ def book_file(book: "Book", name: str) -> str:
 @lru_cache(maxsize=8)
 def _environment(root: Path, book: Path | None = None, allowed: Path | None = None) -> "jinja2.Environment":
     import jinja2  # here, not at the top: a no-op rebuild never renders
-    from jinja2.sandbox import SandboxedEnvironment
+
+    from .sandbox import guarded_environment
 
     loader: jinja2.BaseLoader = jinja2.FileSystemLoader(root / "templates")
-    kind = jinja2.Environment
     if book is not None and allowed is not None:  # the book's templates first, ours for the rest
         loader = jinja2.ChoiceLoader([_gated_loader()(book / "templates", allowed), loader])
-        kind = SandboxedEnvironment  # a book's template may not reach Python's internals
-    environment = kind(
-        loader=loader,
-        autoescape=True,  # text from book.toml is escaped; sanitized XHTML is passed as Markup
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    environment = guarded_environment(loader)  # ours too: they may be given the book's values
     environment.globals["direction_of"] = direction  # "rtl" or "ltr" for a language tag
     environment.globals["words_of"] = article_words  # an article's fixed words ("Article 2", "In brief")
     return environment
@@ -82,12 +74,33 @@ def _environment(root: Path, book: Path | None = None, allowed: Path | None = No
 
 def render_template(name: str, design: "Book | None" = None, **context: object) -> str:
     """Render a template: the book's own (`design`'s styles/templates/) if it
-    has one of that name, else ours."""
+    has one of that name, else ours. The template gets `context` as plain
+    data and its work is bounded (pipeline/sandbox.py); where the book
+    brings templates, their output is checked before it is used. Raises
+    sandbox.TemplateFailed, located, if the template fails or is refused."""
+    from .sandbox import render
+
+    folders = (styles_dir() / "templates",)
     if design is not None and design.styles is not None and (design.styles / "templates").is_dir():
         environment = _environment(styles_dir(), design.styles, design.root.resolve())
+        folders += (design.styles / "templates",)
+        checked = True
     else:
         environment = _environment(styles_dir())
-    return environment.get_template(name).render(**context)
+        checked = False
+    try:
+        template = environment.get_template(name)
+    except Exception as exc:  # a syntax error, or a book's template the gate refused
+        from .sandbox import TemplateFailed
+
+        import jinja2
+
+        if not isinstance(exc, jinja2.TemplateError):
+            raise
+        raise TemplateFailed(f"template {name}: {getattr(exc, 'message', None) or exc}",
+                             Path(exc.filename) if getattr(exc, "filename", None) else None,
+                             getattr(exc, "lineno", 0) or 0) from None
+    return render(template, context, folders, checked)
 
 
 @lru_cache(maxsize=1)
@@ -199,12 +212,13 @@ def cover_ink(background: str) -> str:
     return "#1a1a1a" if luminance > 0.18 else "#fbf7f2"
 
 
-def article_words(item, words: dict[str, str], book) -> dict[str, str]:
+def article_words(item: dict, words: dict[str, str], book: dict) -> dict[str, str]:
     """The fixed words of an article's opener: the book's (`words`), unless the
     article is in another language, whose words it then takes (a Japanese
-    story in a Chinese book says 第2話, not 第 2 篇)."""
-    language = item.article.language
-    return labels(language) if language and language.lower() != book.language.lower() else words
+    story in a Chinese book says 第2話, not 第 2 篇). For templates: `item`
+    and `book` are a RenderedArticle and a BookConfig as template data."""
+    language = str(item["article"]["language"])
+    return labels(language) if language and language.lower() != str(book["language"]).lower() else words
 
 
 def book_labels(config) -> dict[str, str]:

@@ -35,6 +35,7 @@ from typing import Any
 from ..cache import file_digest
 from ..diagnostics import Diagnostic, has_errors
 from ..model import RenderedBook
+from ..sandbox import TemplateFailed
 from ..resources import PORTABLE_ROOT  # where a key and a cluster's task see the book, wherever it lies
 from . import PAGE_NUMBERS, ExportContext, get_exporter
 
@@ -223,10 +224,8 @@ def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...]
         context.progress.start(f"writing the {name.upper()}")
         try:
             exported = get_exporter(name).export(rendered, target, context)
-        except Exception as exc:  # a template of the book's own styles/ may fail as it renders
-            if not _template_error(exc):
-                raise
-            diagnostics.append(_template_diagnostic(exc, rendered))
+        except TemplateFailed as exc:  # a template of the book's own styles/ may fail or be refused
+            diagnostics.append(_template_diagnostic(exc))
             break
         diagnostics += exported.diagnostics
         pages = exported.facts.get(PAGE_NUMBERS) or pages
@@ -239,26 +238,14 @@ def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...]
     return diagnostics, pages
 
 
-def _template_error(exc: Exception) -> bool:
-    import jinja2
-
-    return isinstance(exc, jinja2.TemplateError)
-
-
-def _template_diagnostic(exc: Exception, rendered: RenderedBook) -> Diagnostic:
+def _template_diagnostic(exc: TemplateFailed) -> Diagnostic:
     """A template that failed as it rendered (an undefined name, an unsafe
-    attribute the sandbox refused): named, with its line where Jinja knows it."""
-    import traceback
-
+    attribute the sandbox refused, a limit) or whose output is refused:
+    named, with its line where Jinja knows it."""
     from ..diagnostics import error
 
-    styles = rendered.book.styles
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if styles is not None and f.filename.startswith(str(styles))]
-    where = frames[-1] if frames else None
-    return error("C009", f"a template failed: {exc.__class__.__name__}: {exc}",
-                 hint="fix the book's template (styles/templates/), or remove it to use ours",
-                 path=Path(where.filename) if where else styles, line=where.lineno if where else 0)
+    return error("C009", str(exc), path=exc.path, line=exc.line,
+                 hint="fix the book's template (styles/templates/), or remove it to use ours")
 
 
 # --- keys ----------------------------------------------------------------
