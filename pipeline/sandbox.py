@@ -58,6 +58,13 @@ class TemplateFailed(Exception):
         super().__init__(message)
         self.path, self.line = path, line
 
+    def diagnostic(self):
+        """The failure as the error a build and `check` report (C009)."""
+        from .diagnostics import error
+
+        return error("C009", str(self), path=self.path, line=self.line,
+                     hint="fix the book's template (styles/templates/), or remove it to use ours")
+
 
 class _OverBudget(Exception):
     """Raised inside a render that went past one of its limits."""

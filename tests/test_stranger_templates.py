@@ -126,3 +126,11 @@ def test_a_books_own_template_that_is_clean_still_builds(tmp_path):
         chapter = archive.read("EPUB/text/a.xhtml").decode("utf-8")
     assert 'class="kicker"' in chapter and "Body text of alpha." in chapter
     assert "\ue000" not in chapter  # every token put back
+
+
+def test_check_reports_what_a_build_would_refuse(tmp_path):
+    from pipeline.commands.check import check_book
+
+    book = _book(tmp_path, '{{ item.article.source_path.parent.joinpath("x").read_text() }}')
+    found = [d for d in check_book(book) if d.code == "C009"]
+    assert found and found[0].path.name == "_opener.html" and found[0].line == 3, [d.format() for d in found]

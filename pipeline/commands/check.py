@@ -33,10 +33,36 @@ def check_book(book_dir: Path, outputs: Path | None = None, print_profile: str |
         rendered, found = render_book(book)
         return diagnostics + found + lint(rendered) + check_print(rendered, outputs or Path("dist"))
     rendered, found = render_book(book)
-    diagnostics += found + lint(rendered)
+    diagnostics += found + lint(rendered) + check_templates(rendered)
     if outputs is not None:
         diagnostics += check_outputs(rendered, outputs)
     return diagnostics
+
+
+def check_templates(rendered: RenderedBook) -> list[Diagnostic]:
+    """A book with templates of its own: each is rendered as a build would
+    (the booklet's HTML without its layout, the EPUB into a temporary
+    folder), so `check` reports what they do wrong (C009) before a build."""
+    if rendered.book.styles is None or not (rendered.book.styles / "templates").is_dir():
+        return []
+    import tempfile
+    from datetime import datetime, timezone
+
+    from ..export import ExportContext, get_exporter
+    from ..export.pdf.booklet import booklet_html
+    from ..model import VERSION
+    from ..sandbox import TemplateFailed
+
+    context = ExportContext(timestamp=datetime.now(timezone.utc), version=VERSION)
+    found = []
+    with tempfile.TemporaryDirectory() as folder:
+        for attempt in (lambda: booklet_html(rendered, context, {}),
+                        lambda: get_exporter("epub").export(rendered, Path(folder) / "check.epub", context)):
+            try:
+                attempt()
+            except TemplateFailed as exc:
+                found.append(exc.diagnostic())
+    return list({d.format(): d for d in found}.values())
 
 
 def check_outputs(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:

@@ -225,7 +225,7 @@ def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...]
         try:
             exported = get_exporter(name).export(rendered, target, context)
         except TemplateFailed as exc:  # a template of the book's own styles/ may fail or be refused
-            diagnostics.append(_template_diagnostic(exc))
+            diagnostics.append(exc.diagnostic())
             break
         diagnostics += exported.diagnostics
         pages = exported.facts.get(PAGE_NUMBERS) or pages
@@ -236,16 +236,6 @@ def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...]
 
             diagnostics += impose_booklet(target, imposed, is_rtl(rendered.book.config.language))
     return diagnostics, pages
-
-
-def _template_diagnostic(exc: TemplateFailed) -> Diagnostic:
-    """A template that failed as it rendered (an undefined name, an unsafe
-    attribute the sandbox refused, a limit) or whose output is refused:
-    named, with its line where Jinja knows it."""
-    from ..diagnostics import error
-
-    return error("C009", str(exc), path=exc.path, line=exc.line,
-                 hint="fix the book's template (styles/templates/), or remove it to use ours")
 
 
 # --- keys ----------------------------------------------------------------
