@@ -371,7 +371,16 @@ _ATTRIBUTES = {"id", "class", "title", "lang", "dir", "role", "hidden", "style",
 _NAMESPACED = {"xml:lang", "epub:type", "xlink:href", "epub:prefix"}
 _FETCHING = {"src", "href", "xlink:href", "poster", "srcset", "data", "background", "action", "formaction"}
 _SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):|^\s*//")
-_LOADS_IN_CSS = re.compile(r"url\s*\(|@import|expression\s*\(|image-set\s*\(|\\", re.IGNORECASE)
+_SUSPECT_CSS = re.compile(r"url\s*\(|@import|expression\s*\(|\\", re.IGNORECASE)  # escapes: refused outright
+
+
+def _css_loads(css: str) -> bool:
+    """Whether CSS written by a book's template could load anything: a
+    load tinycss2 reads (pipeline/csscheck.py, whatever its spelling) or,
+    stricter, any escape, url( or @import in its text."""
+    from .csscheck import loads
+
+    return bool(_SUSPECT_CSS.search(css)) or next(loads(css), None) is not None
 
 
 def allowed_elements() -> set[str]:
@@ -402,7 +411,7 @@ def markup_problems(html: str, xml: bool) -> list[str]:
         if name not in elements:
             found.append(f"<{name}>")
             continue
-        if name == "style" and _LOADS_IN_CSS.search(element.text or ""):
+        if name == "style" and _css_loads(element.text or ""):
             found.append("a <style> that loads something (url(), @import) or escapes its CSS")
         if name == "meta" and element.get("http-equiv") is not None:
             found.append("<meta http-equiv>")
@@ -442,6 +451,6 @@ def _attribute_problems(element, name: str) -> list[str]:
             if not ((name == "a" and scheme in ("http", "https", "mailto"))
                     or (attribute == "src" and value.strip().lower().startswith("data:image/"))):
                 found.append(f"<{name} {attribute}=\"{value[:60]}\">")
-        elif attribute == "style" and _LOADS_IN_CSS.search(value):
+        elif attribute == "style" and _css_loads(value):
             found.append(f"a style attribute of <{name}> that loads something (url(), @import) or escapes")
     return found
