@@ -29,7 +29,7 @@ DEFAULT_FORMATS = ("pdf", "epub")
 PRINT_FORMATS = ("print", "cover", "cover-preview")
 ARTICLES = "articles"  # OUT_DIR's folder of per-article booklets
 DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
-LOCAL = "local"  # --scheduler local: worker processes here, whatever [build] scheduler says
+LOCAL = "local"  # --scheduler local: worker processes here, whatever PIPELINE_SCHEDULER says
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,10 @@ class BuildOptions:
     cache: bool = True  # no-op rebuilds, layout cache, page-number guesses
     print_profile: str | None = None  # overrides book.toml's [print] profile; adds the print formats
     book: bool = True  # the whole book's files; False (--articles-only): the per-article files only
-    # A Dask scheduler's address (overrides [build] scheduler; LOCAL: none):
-    # its workers make the per-article booklets and the parts of a long booklet.
+    # A Dask scheduler's address (LOCAL or None: none): its workers make the
+    # per-article booklets and the parts of a long booklet. Only the caller
+    # names one (the CLI: --scheduler or PIPELINE_SCHEDULER), never the book.
     scheduler: str | None = None
-    # Whether book.toml's [build] scheduler may name one: the CLI's `pipeline
-    # build` says yes (the user builds their own book); a library caller (a
-    # web back end building uploaded books, the preview) connects nowhere
-    # unless it passes `scheduler` itself.
-    book_scheduler: bool = False
 
     def __post_init__(self) -> None:
         if not self.book and not self.per_article:
@@ -160,8 +156,8 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     diagnostics += found + lint(rendered)
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
-    scheduler = _scheduler(options, book)
-    cluster, found = _cluster(scheduler, None if options.scheduler else book.config_path) if scheduler else (None, [])
+    scheduler = "" if options.scheduler in (None, LOCAL) else options.scheduler
+    cluster, found = _cluster(scheduler) if scheduler else (None, [])
     if found:
         return BuildResult((), tuple(_strict(diagnostics + found, strict)))
     layout = LayoutSettings(time_limit=options.layout_time_limit(len(book.articles)), jobs=options.jobs,
@@ -185,17 +181,8 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
         cluster.close(abandon=False)
 
 
-def _scheduler(options: BuildOptions, book: Book) -> str:
-    """The scheduler to build on ('' for none): --scheduler, else book.toml's
-    [build] scheduler where the caller trusts it (`book_scheduler`)."""
-    if options.scheduler == LOCAL:  # here, whatever book.toml says
-        return ""
-    return options.scheduler or (book.config.build_scheduler if options.book_scheduler else "")
-
-
-def _cluster(address: str, named_in: Path | None) -> tuple["Executor | None", list[Diagnostic]]:
-    """A connection to the Dask scheduler at `address` (imports Dask: only
-    here); `named_in`: book.toml, if the address is its [build] scheduler."""
+def _cluster(address: str) -> tuple["Executor | None", list[Diagnostic]]:
+    """A connection to the Dask scheduler at `address` (imports Dask: only here)."""
     from .export.cluster import DaskCluster, SchedulerUnreachable
     from .load.config import scheduler_address
 
@@ -207,7 +194,7 @@ def _cluster(address: str, named_in: Path | None) -> tuple["Executor | None", li
     except SchedulerUnreachable as exc:
         return None, [error("X006", f"the scheduler {address} cannot be reached: {exc}",
                             hint="start it (`dask scheduler`, then `dask worker ADDRESS`), check the address, "
-                                 "or build without --scheduler", path=named_in)]
+                                 "or build without --scheduler")]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ from ..diagnostics import format_all
 from ..export import REGISTRY
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The environment's way to name a Dask scheduler (--scheduler wins). The book
+# never names one: it is untrusted, and the build sends the scheduler the book.
+SCHEDULER_VARIABLE = "PIPELINE_SCHEDULER"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                            help="write only the per-article files and manifest.json, not the whole book's")
     build_cmd.add_argument("--scheduler", default=None, metavar="ADDRESS",
                            help="lay the booklets out on a Dask cluster: its scheduler's tcp://HOST:PORT "
-                           "(overrides [build] scheduler; see the README on clusters)")
+                           f"(default: ${SCHEDULER_VARIABLE}; 'local': here; see the README on clusters)")
     build_cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                            help="worker processes for the PDF layout and per-article booklets (default: number of CPUs)")
     build_cmd.add_argument("--no-cache", dest="cache", action="store_false",
@@ -115,7 +118,7 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         options = BuildOptions(formats=formats, strict=args.strict, pdf_variant=args.pdf_variant,
                                impose=args.impose, time_limit=args.time_limit, per_article=args.per_article,
                                jobs=args.jobs, cache=args.cache, print_profile=args.print_profile,
-                               book=args.book, scheduler=args.scheduler, book_scheduler=True)
+                               book=args.book, scheduler=_scheduler(args.scheduler))
         result = build(args.book_dir, args.out, options, progress=progress)
     finally:
         progress.close()  # the terminal gets its cursor back, whatever happened
@@ -130,6 +133,12 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if result.articles is not None and code == EXIT_OK:
         print(result.articles, file=stdout)
     return code
+
+
+def _scheduler(given: str | None) -> str | None:
+    """The scheduler the person running the build names: --scheduler, else
+    $PIPELINE_SCHEDULER, else none (a local build)."""
+    return given or os.environ.get(SCHEDULER_VARIABLE, "").strip() or None
 
 
 def _import(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

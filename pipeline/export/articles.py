@@ -57,7 +57,7 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
             labels=own_words,
             authors=article.authors or config.authors, articles=(article.source_path.name,),
             identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'pipeline:{identity}:{article.slug}')}",
-            pdf_impose=False, cover="", build_scheduler="")  # where it is made changes nothing of it
+            pdf_impose=False, cover="")  # where it is made changes nothing of it
         single_book = replace(book, slug=article.slug, config=single_config, articles=(article,), cover=None,
                               compact=config.per_article_layout == "compact")
         singles.append(RenderedBook(book=single_book, articles=(replace(_links_within(item), number=1),)))

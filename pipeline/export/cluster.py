@@ -15,10 +15,18 @@ make other bytes.
 A worker that dies mid-task has its task started again by the scheduler,
 up to its `allowed-failures` limit (Dask's default: 3); then the task is
 lost and the build fails with X005, naming it.
+
+Before Dask connects, `_probe` checks within `ANSWER_TIMEOUT` that a Dask
+peer answers at the address: Dask's own connect retries a refused port
+until its timeout, waits for ever on a peer that accepts and says nothing
+(its handshake read has no timeout), and takes another server's answer
+("HTTP/1.1 400...") as the length of a frame to allocate (MemoryError).
 """
 
 from __future__ import annotations
 
+import socket
+import struct
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +37,8 @@ from .tasks import (OtherEnvironment, Task, TaskLost, environment_digest, enviro
                     returned, run_shipped, shipped)
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler, and for it to have a worker, before the build gives up
+ANSWER_TIMEOUT = 4.0  # seconds for a peer to accept the connection and send its first bytes (`_probe`)
+MAX_HANDSHAKE = 1 << 20  # bytes: a scheduler's first message (its handshake) is a few hundred
 
 
 class SchedulerUnreachable(Exception):
@@ -49,10 +59,11 @@ class DaskCluster:
         from distributed import Client
 
         timeout = timeout or CONNECT_TIMEOUT
+        _probe(address, min(timeout, ANSWER_TIMEOUT))
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
-            raise SchedulerUnreachable(str(exc)) from None
+        except (OSError, TimeoutError, MemoryError, ValueError) as exc:
+            raise SchedulerUnreachable(str(exc) or exc.__class__.__name__) from None
         try:
             self.client.wait_for_workers(1, timeout=timeout)
         except (OSError, TimeoutError):
@@ -134,6 +145,37 @@ class DaskCluster:
         self.shipped.clear()
         self.by_path.clear()
         self.client.close()
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Raise SchedulerUnreachable unless something at `address` accepts a
+    connection within `timeout` s and, for tcp://, starts its answer as a Dask
+    peer does: with the 8-byte length of a small first message, sent on
+    accepting (a tls:// peer waits for the client to speak first, so there
+    the connection alone is checked)."""
+    scheme, _, place = address.partition("://")
+    host, _, port = place.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as connection:
+            head = _first_bytes(connection, 8) if scheme == "tcp" else bytes(8)
+    except socket.timeout:
+        raise SchedulerUnreachable(f"no answer within {timeout:g} s") from None
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise SchedulerUnreachable(why) from None
+    if len(head) < 8 or struct.unpack("<Q", head)[0] > MAX_HANDSHAKE:
+        raise SchedulerUnreachable("what answers there is not a Dask scheduler")
+
+
+def _first_bytes(connection: socket.socket, count: int) -> bytes:
+    """Up to `count` bytes the peer sends first (fewer if it closes)."""
+    data = b""
+    while len(data) < count:
+        chunk = connection.recv(count - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def _differences(theirs: tuple[tuple[str, str], ...]) -> str:

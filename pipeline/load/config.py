@@ -20,7 +20,7 @@ from typing import Any
 from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
 from ..model import PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
 from ..resources import OutsideBook, ResourceRefused, read_bytes
-from .sourcetext import NotUtf8, decode, toml_line
+from .sourcetext import NotUtf8, decode, position, toml_line
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
 PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
@@ -74,11 +74,22 @@ SCHEMA: tuple[Option, ...] = (
     Option("print", "paper", "choice", "print_paper", "Paper of the interior (sets the spine width): white or cream; ingramspark also groundwood.", choices=PAPERS),
     Option("print", "bleed", "str", "print_bleed", "Bleed beyond the trim at the top, bottom and outer edge, e.g. \"0.125in\" or \"3mm\". Default 0.125in."),
     Option("print", "marks", "bool", "print_marks", "Crop marks outside the bleed (never with the kdp profile, which refuses them). Default false."),
-    Option("build", "scheduler", "str", "build_scheduler", "Address of a Dask scheduler, tcp://HOST:PORT or tls://HOST:PORT, whose workers lay the booklets out (see the README on clusters); --scheduler overrides it."),
     Option("site", "base-url", "str", "site_base_url", "Absolute http(s) address the output folder is published at, e.g. \"https://example.org/downloads/\"; manifest.json then gives each file's url."),
 )
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# Keys a book may not set (C010): a book is untrusted, and these would make
+# the build reach something outside it. A dask scheduler runs whatever it is
+# sent, and a build sends it the book: only the person who runs the build
+# names one, on the command line or in the environment.
+REFUSED: dict[tuple[str, str], tuple[str, str]] = {
+    ("build", "scheduler"): (
+        "[build] scheduler: a book may not name a network peer; the build connects only where "
+        "the person running it says",
+        "pass it on the command line, --scheduler tcp://HOST:PORT, or set the environment "
+        "variable PIPELINE_SCHEDULER=tcp://HOST:PORT; remove the key from book.toml"),
+}
 
 
 def load_config(path: Path, fallback_title: str) -> tuple[BookConfig, list[Diagnostic]]:
@@ -124,6 +135,9 @@ def _validate(data: dict[str, Any], text: str, path: Path,
             values["labels"], found = _labels(content, text, path)
             diagnostics += found
             continue
+        if isinstance(content, dict) and table in {t for t, _ in REFUSED} and table not in tables:
+            diagnostics += _refused(table, content, text, path)
+            continue
         if table not in tables or not isinstance(content, dict):
             diagnostics.append(error(
                 "C002", f"unknown table or key '{table}'",
@@ -164,6 +178,33 @@ def _validate(data: dict[str, Any], text: str, path: Path,
     if words:
         values["labels"] = words + tuple(values.get("labels", ()))  # book.toml's [labels] last: they win
     return _with_identifier(BookConfig(**values)), diagnostics
+
+
+def _refused(table: str, content: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+    """A table only keys of `REFUSED` belong to: each one found is C010 at
+    its line and column, any other key is unknown (C002)."""
+    found = []
+    for key in content:
+        line, column = _key_position(text, table, key)
+        if (table, key) in REFUSED:
+            message, hint = REFUSED[table, key]
+            found.append(error("C010", message, hint=hint, path=path, line=line, column=column))
+        else:
+            found.append(error("C002", f"unknown key '{key}' in [{table}]",
+                               hint=f"a book sets no other key in [{table}]", path=path, line=line))
+    return found
+
+
+def _key_position(text: str, table: str, key: str) -> tuple[int, int]:
+    """Line and column of `key` set in `[table]`; for another spelling tomllib
+    reads the same (`build.scheduler = …`, an inline table), where the key's
+    name first stands."""
+    line = toml_line(text, table, key)
+    written = text.split("\n")[line - 1]
+    column = written.find(key)
+    if column < 0:
+        return position(text, key)
+    return line, column + 1
 
 
 def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
@@ -239,8 +280,6 @@ def _check(option: Option, value: Any) -> str:
             return f"expected a date as YYYY-MM-DD, got {value!r}"
         if option.key == "base-url":
             return _base_url_problem(value)
-        if option.key == "scheduler" and value and not scheduler_address(value):
-            return f"expected tcp://HOST:PORT or tls://HOST:PORT, got {value!r}"
         if option.table == "print" and option.key == "trim" and not trim_inches(value):
             return f"expected a width and a height, e.g. \"5.5in 8.5in\" or \"148mm 210mm\", got {value!r}"
         if option.table == "print" and option.key == "bleed" and (inches(value) is None or inches(value) > 0.5):
