@@ -135,3 +135,191 @@ def test_the_preview_shows_the_books_own_design(tmp_path):
     finally:
         stop.set()
         httpd.shutdown()
+
+
+# The preview survives what reaches it (#26): a rebuild that raises, bad
+# requests, idle and slow sockets. A small book, and no PDF built behind.
+
+@pytest.fixture
+def small_preview(tmp_path, monkeypatch):
+    from pipeline.commands import serve
+
+    monkeypatch.setattr(serve.Preview, "build_outputs", lambda self: None)  # the page only, not the PDF
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Small"\nlanguage = "en"\n', encoding="utf-8")
+    (book / "01-a.md").write_text("---\ntitle: A\n---\n\nThe first text.\n", encoding="utf-8")
+    port = _free_port()
+    TERMINAL.clear()
+    httpd, stop = start(book, tmp_path / "out", port, report=TERMINAL.append)
+    yield httpd, port, book
+    stop.set()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _page(port: int) -> str:
+    return urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read().decode()
+
+
+def _save_until(port: int, manuscript: Path, text: str, holds, what: str, seconds: float = 60) -> str:
+    """Save `text`; return the page once `holds(page)`. The save is repeated
+    every 2 s: the watcher may not be watching yet when a test starts."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    saved = 0.0
+    while True:
+        if time.monotonic() - saved > 2:
+            manuscript.write_text(text, encoding="utf-8")
+            saved = time.monotonic()
+        page = _page(port)
+        if holds(page):
+            return page
+        assert time.monotonic() < deadline, f"the page never {what}: {TERMINAL}"
+        time.sleep(0.2)
+
+
+def test_a_rebuild_that_raises_is_a_problem_on_the_page_and_the_next_save_rebuilds(small_preview,
+                                                                                   monkeypatch):
+    import errno
+
+    from pipeline.render import articles
+
+    httpd, port, book = small_preview
+    render_book = articles.render_book
+
+    def breaks_on_a_marker(loaded, *args, **kwargs):
+        if any("BREAK-HERE" in a.source_path.read_text(encoding="utf-8") for a in loaded.articles):
+            raise OSError(errno.ENAMETOOLONG, "File name too long", "b" * 300 + ".png")
+        return render_book(loaded, *args, **kwargs)
+
+    monkeypatch.setattr(articles, "render_book", breaks_on_a_marker)
+    manuscript = book / "01-a.md"
+    page = _save_until(port, manuscript, "---\ntitle: A\n---\n\nThe first text. BREAK-HERE\n",
+                       lambda p: "could not rebuild the book" in p, "showed the failed rebuild")
+    assert "OSError: [Errno 36] File name too long" in page
+    assert "The first text." in page  # the last good text stays
+    assert "Traceback" not in page and "b" * 300 not in page  # one shortened line, no internals
+    crashed = [line for line in TERMINAL if "could not rebuild the book" in line]
+    assert crashed and "\n" not in crashed[0] and len(crashed[0]) < 300
+
+    page = _save_until(port, manuscript, "---\ntitle: A\n---\n\nThe text after the fix.\n",
+                       lambda p: "The text after the fix." in p, "updated after the fix")
+    assert "could not rebuild the book" not in page
+
+
+def test_the_watcher_survives_a_300_character_image_name(small_preview):
+    """The repro of #26 without patching: whatever the build makes of the
+    name (a located problem or a failed rebuild), the watcher keeps going."""
+    httpd, port, book = small_preview
+    manuscript = book / "01-a.md"
+    reported = len(TERMINAL)
+    _save_until(port, manuscript, f"---\ntitle: A\n---\n\n![A picture]({'c' * 300}.png)\n",
+                lambda p: len(TERMINAL) > reported, "reported the long name")
+    _save_until(port, manuscript, "---\ntitle: A\n---\n\nThe text after the fix.\n",
+                lambda p: "The text after the fix." in p, "updated after the fix")
+
+
+def _exchange(port: int, request: bytes) -> bytes:
+    """Send raw bytes; return everything the server answers before it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(request)
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_bad_request_lines_get_400_and_414_not_a_traceback(small_preview, capfd):
+    httpd, port, book = small_preview
+    host = f"Host: 127.0.0.1:{port}\r\n\r\n".encode()
+    assert _exchange(port, b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\n" + host).startswith(b"HTTP/1.0 414 ")
+    assert _exchange(port, b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\n" + host).startswith(b"HTTP/1.0 414 ")
+    for malformed in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1 extra\r\n" + host, b"GET / HTTP/9.x\r\n" + host,
+                      b"GET http://[::1/ HTTP/1.1\r\n" + host,  # not a URL
+                      b"GET / HTTP/1.1\r\nNo colon on this line\r\n" + host):
+        assert _exchange(port, malformed).startswith(b"HTTP/1.0 400 "), malformed
+    assert _exchange(port, b"GET / HTTP/1.1\r\n" + b"X-Big: " + b"d" * 70_000 + b"\r\n" + host).startswith(
+        b"HTTP/1.0 431 ")
+    # A name too long for the file system, a NUL: not found, not a dropped connection.
+    for path in (b"/" + b"e" * 1500, b"/%00.png"):
+        assert _exchange(port, b"GET " + path + b" HTTP/1.1\r\n" + host).startswith(b"HTTP/1.0 404 "), path
+    assert _exchange(port, b"GET / HTTP/1.1\r\n" + host).startswith(b"HTTP/1.0 200 ")  # still serving
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_idle_and_slow_sockets_are_closed_and_connections_are_capped(small_preview, capfd):
+    import time
+
+    httpd, port, book = small_preview
+    httpd.head_timeout = 1.0
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as idle:
+        assert idle.recv(100) == b""  # closed by the server, not by our 10 s timeout
+    # A byte every 0.2 s: each arrives in time, the whole head does not.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
+        with pytest.raises(OSError):
+            for byte in b"GET / HTTP/1.1\r\n" + b"X-Slow: " + b"f" * 200:
+                slow.send(bytes([byte]))
+                time.sleep(0.2)
+            slow.recv(100)  # whole head sent (not expected): the server should have closed by now
+    httpd.head_timeout = 30.0
+    httpd.max_connections = 2
+    held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(2)]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as excess:
+            assert excess.recv(100).startswith(b"HTTP/1.0 503 ")
+    finally:
+        for client in held:
+            client.close()
+    host = f"Host: 127.0.0.1:{port}\r\n\r\n".encode()
+    deadline = time.monotonic() + 30
+    while not (answer := _exchange(port, b"GET / HTTP/1.1\r\n" + host)).startswith(b"HTTP/1.0 200 "):
+        assert answer.startswith(b"HTTP/1.0 503 ") and time.monotonic() < deadline  # the held ones ending
+        time.sleep(0.1)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_the_event_stream_ends_when_its_client_has_gone(small_preview):
+    import time
+
+    httpd, port, book = small_preview
+    host = f"Host: 127.0.0.1:{port}\r\n\r\n".encode()
+    streams = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(3)]
+    for stream in streams:
+        stream.sendall(b"GET /events HTTP/1.1\r\n" + host)
+        answer = b""
+        while b"data: " not in answer:
+            answer += stream.recv(1000)
+        assert answer.startswith(b"HTTP/1.0 200 ")
+    assert httpd._active == 3
+    _save_until(port, book / "01-a.md", "---\ntitle: A\n---\n\nA change.\n", lambda p: "A change." in p,
+                "showed the change")
+    assert b"data: " in streams[0].recv(1000)  # the change is told
+    for stream in streams:
+        stream.close()
+    deadline = time.monotonic() + 30  # the heartbeat alone would take 15 s or more
+    while httpd._active:
+        assert time.monotonic() < deadline, "an /events thread outlived its client"
+        time.sleep(0.1)
+
+
+def test_the_watcher_follows_a_book_folder_that_is_removed_and_put_back(small_preview, tmp_path):
+    import time
+
+    httpd, port, book = small_preview
+    _save_until(port, book / "01-a.md", "---\ntitle: A\n---\n\nWatched.\n", lambda p: "Watched." in p,
+                "showed the save")
+    shutil.copytree(book, tmp_path / "away")
+    shutil.rmtree(book)  # a new folder will come back (a rename would keep the old one's watch)
+    deadline = time.monotonic() + 60
+    while "C006" not in _page(port):
+        assert time.monotonic() < deadline, f"the page never said the folder is gone: {TERMINAL}"
+        time.sleep(0.2)
+    shutil.copytree(tmp_path / "away", book)  # back, with no save after it
+    deadline = time.monotonic() + 60
+    while "C006" in (page := _page(port)) or "Watched." not in page:
+        assert time.monotonic() < deadline, f"the page never showed the book again: {TERMINAL}"
+        time.sleep(0.2)
+    _save_until(port, book / "01-a.md", "---\ntitle: A\n---\n\nWatched again.\n",
+                lambda p: "Watched again." in p, "showed a save after the folder came back")
