@@ -165,6 +165,20 @@ def format_all(diagnostics, relative_to: Path | None = None) -> list[str]:
     return lines
 
 
+MAX_SHOWN = 200  # characters of a value a message may quote
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text` as a message may quote it: at most `limit` characters, the rest
+    cut off and counted. A book's value can be megabytes long (or a YAML alias
+    expanded a billion times): formatting it whole costs the time and memory
+    the message was meant to save, and shows nobody anything."""
+    if len(text) <= limit:
+        return text
+    tail = f"… ({len(text):,} characters in all)"
+    return text[:max(0, limit - len(tail))] + tail
+
+
 def did_you_mean(word: str, choices, quote=lambda choice: f"'{choice}'") -> str:
     """'did you mean 'authors'?' for the choice nearest `word` (difflib's
     ratio, 0.6 or better), or '' when none is near: a hint that names the fix

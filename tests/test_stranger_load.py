@@ -138,3 +138,77 @@ def test_scheduler_local_wins_over_the_environment(tmp_path, listener, monkeypat
                           "--quiet", "--scheduler", "local")
     assert code == 0, err
     assert (tmp_path / "out" / "stranger.epub").is_file() and accepted() == 0
+
+
+# -- item 5: YAML bombs ------------------------------------------------------
+
+BILLION_LAUGHS = """---
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+title: *h
+---
+
+Text.
+"""
+
+
+def test_a_yaml_alias_bomb_is_m012_at_its_first_anchor_before_anything_expands(tmp_path):
+    book = _book(tmp_path, article=BILLION_LAUGHS)
+    code, err = _check(book)
+    assert code == 1 and "a.md:2:4: error[M012]: front matter uses an anchor (&a)" in err
+    assert "M002" not in err and len(err) < 2000  # nothing was expanded into a message
+
+
+def test_an_alias_alone_is_m012_at_its_column(tmp_path):
+    book = _book(tmp_path, article="---\ntitle: A\nsubtitle: *nothing\n---\n\nText.\n")
+    code, err = _check(book)
+    assert code == 1 and "a.md:3:11: error[M012]: front matter uses an alias (*nothing)" in err
+
+
+def test_long_values_are_cut_in_messages(tmp_path):
+    """A wrong value hundreds of kilobytes long is quoted by its first 200
+    characters; a number too long to convert is M001 at its place."""
+    long = "9" * 300_000
+    book = _book(tmp_path, toml=f'[book]\ntitle = "T"\ndate = "{long}"\n[bok{"k" * 5000}]\nx = 1\n',
+                 article=f"---\ntitle: [\"{long}\"]\nlanguage: {'x' * 5000}\n{'q' * 1000}: 1\n---\n\nText.\n")
+    (book / "b.md").write_text(f"---\nslug: b\ntitle: {long}\n---\n\nText.\n", encoding="utf-8")
+    code, err = _check(book)
+    assert code == 1
+    lines = err.splitlines()
+    for code_ in ("C003", "C002", "M002", "M003"):
+        assert any(f"[{code_}]" in line for line in lines), code_
+    assert "b.md:3:8: error[M001]: invalid YAML front matter: a value cannot be read" in err
+    assert max(len(line) for line in lines) < 700, max(lines, key=len)[:300]
+
+
+# -- item 7: control characters in strings -----------------------------------
+
+def test_a_control_character_in_book_toml_or_front_matter_is_located_by_check_and_build(tmp_path):
+    book = _book(tmp_path, toml='[book]\ntitle = "Bell\\u0007book"\n[labels]\ncontents = "In\\u0000side"\n',
+                 article='---\ntitle: "Ring \\a the bell"\nauthors: ["A", "B\\uFFFF"]\n---\n\nText.\n')
+    expected = ["book.toml:2:1: error[C003]: [book] title: holds the control character U+0007",
+                "book.toml:4:1: error[C003]: [labels] contents: holds the control character U+0000",
+                "a.md:2:8: error[M002]: 'title' holds the control character U+0007",
+                "a.md:3:10: error[M002]: 'authors' holds the character U+FFFF"]
+    code, err = _check(book)
+    assert code == 1 and all(line in err for line in expected), err
+    assert "remove the character" in err and "is required" not in err
+    code, _, err = _run("build", str(book), "--out", str(tmp_path / "out"), "--format", "epub", "--quiet")
+    assert code == 1 and all(line in err for line in expected) and "Traceback" not in err, err
+
+
+def test_a_control_character_in_a_heading_title_is_removed_with_r001(tmp_path):
+    book = _book(tmp_path, article="# Ring \x07the bell\n\nText.\n")
+    code, _, err = _run("build", str(book), "--out", str(tmp_path / "out"), "--format", "epub", "--quiet")
+    assert code == 0, err
+    assert "a.md:1:8: warning[R001]: removed character U+0007 from a title" in err
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "out" / "stranger.epub") as epub:
+        assert "Ring the bell" in epub.read("EPUB/text/a.xhtml").decode()

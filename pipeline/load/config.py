@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
+from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
 from ..model import PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
 from ..resources import OutsideBook, ResourceRefused, read_bytes
-from .sourcetext import NotUtf8, decode, position, toml_line
+from .sourcetext import NotUtf8, character_problem, decode, position, shown_value, toml_line
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
 PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
@@ -140,8 +140,8 @@ def _validate(data: dict[str, Any], text: str, path: Path,
             continue
         if table not in tables or not isinstance(content, dict):
             diagnostics.append(error(
-                "C002", f"unknown table or key '{table}'",
-                hint=with_suggestion(_belongs(table, None) or did_you_mean(table, tables, lambda t: f"[{t}]"),
+                "C002", f"unknown table or key '{shorten(table)}'",
+                hint=with_suggestion(_belongs(table, None) or did_you_mean(shorten(table), tables, lambda t: f"[{t}]"),
                                      f"valid tables: {', '.join(f'[{t}]' for t in tables)}"),
                 path=path, line=toml_line(text, None, table)))
             continue
@@ -151,14 +151,17 @@ def _validate(data: dict[str, Any], text: str, path: Path,
             line = toml_line(text, table, key)
             if option is None:
                 diagnostics.append(error(
-                    "C002", f"unknown key '{key}' in [{table}]",
-                    hint=with_suggestion(did_you_mean(key, options) or _belongs(key, table),
+                    "C002", f"unknown key '{shorten(key)}' in [{table}]",
+                    hint=with_suggestion(did_you_mean(shorten(key), options) or _belongs(key, table),
                                          f"valid keys in [{table}]: {', '.join(options)}"),
                     path=path, line=line))
                 continue
-            problem = _check(option, value)
+            problem, hint = _check(option, value), ""
             if problem:
                 hint = _date_hint(_value_text(value)) if option.key == "date" else ""
+            elif _characters(value):
+                problem, hint = _characters(value), "remove the character"
+            if problem:
                 diagnostics.append(error("C003", f"[{table}] {key}: {problem}", path=path, line=line,
                                          hint=hint or option.doc))
                 continue
@@ -166,7 +169,8 @@ def _validate(data: dict[str, Any], text: str, path: Path,
                 value = css_colour(value)  # as #rrggbb: nothing but a colour reaches a stylesheet
             values[option.field] = tuple(value) if option.kind == "list" else value
     for option in SCHEMA:
-        if option.required and option.field not in values:
+        given = option.key in (data.get(option.table) if isinstance(data.get(option.table), dict) else {})
+        if option.required and option.field not in values and not given:  # (a value given is reported above)
             diagnostics.append(error("C003", f"[{option.table}] {option.key} is required",
                                      hint=option.doc, path=path, line=1))
     values.setdefault("title", fallback_title)
@@ -190,7 +194,7 @@ def _refused(table: str, content: dict[str, Any], text: str, path: Path) -> list
             message, hint = REFUSED[table, key]
             found.append(error("C010", message, hint=hint, path=path, line=line, column=column))
         else:
-            found.append(error("C002", f"unknown key '{key}' in [{table}]",
+            found.append(error("C002", f"unknown key '{shorten(key)}' in [{table}]",
                                hint=f"a book sets no other key in [{table}]", path=path, line=line))
     return found
 
@@ -217,7 +221,7 @@ def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]
     if not is_language_tag(language):
         values["language"] = "en"
         meant = language_tag_for(language)
-        return [error("C003", f"[book] language: {language!r} is not a BCP 47 language tag",
+        return [error("C003", f"[book] language: {shown_value(language)} is not a BCP 47 language tag",
                       hint=with_suggestion(f"did you mean '{meant}'?" if meant else "",
                                            "e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\""),
                       path=path, line=line)]
@@ -239,13 +243,16 @@ def _labels(content: dict[str, Any], text: str, path: Path) -> tuple[tuple[tuple
     for key, value in content.items():
         line = toml_line(text, "labels", key)
         if key not in known:
-            found.append(error("C002", f"unknown key '{key}' in [labels]",
-                               hint=with_suggestion(did_you_mean(key, known),
+            found.append(error("C002", f"unknown key '{shorten(key)}' in [labels]",
+                               hint=with_suggestion(did_you_mean(shorten(key), known),
                                                     f"valid keys in [labels]: {', '.join(known)}"),
                                path=path, line=line))
         elif not isinstance(value, str):
             found.append(error("C003", f"[labels] {key}: expected a string, got {type(value).__name__}",
                                hint=f"the word printed in place of \"{known[key]}\"", path=path, line=line))
+        elif character_problem(value):
+            found.append(error("C003", f"[labels] {key}: {character_problem(value)}",
+                               hint="remove the character", path=path, line=line))
         else:
             words.append((key, value))
     return tuple(words), found
@@ -269,6 +276,14 @@ def scheduler_address(value: str) -> bool:
     return bool(match) and 0 < int(match.group(3)) < 65536
 
 
+def _characters(value: Any) -> str:
+    """What is wrong with the characters of a string (or list of strings)
+    value: a control character XML forbids (lxml raises on it when the EPUB
+    is written), '' if none."""
+    strings = value if isinstance(value, list) else [value]
+    return next((character_problem(v) for v in strings if isinstance(v, str) and character_problem(v)), "")
+
+
 def _check(option: Option, value: Any) -> str:
     """Return a description of what is wrong with `value`, or ''."""
     if option.kind == "str":
@@ -277,20 +292,20 @@ def _check(option: Option, value: Any) -> str:
         if not isinstance(value, str):
             return f"expected a string, got {type(value).__name__}"
         if option.key == "date" and not _is_date(value):
-            return f"expected a date as YYYY-MM-DD, got {value!r}"
+            return f"expected a date as YYYY-MM-DD, got {shown_value(value)}"
         if option.key == "base-url":
             return _base_url_problem(value)
         if option.table == "print" and option.key == "trim" and not trim_inches(value):
-            return f"expected a width and a height, e.g. \"5.5in 8.5in\" or \"148mm 210mm\", got {value!r}"
+            return f"expected a width and a height, e.g. \"5.5in 8.5in\" or \"148mm 210mm\", got {shown_value(value)}"
         if option.table == "print" and option.key == "bleed" and (inches(value) is None or inches(value) > 0.5):
-            return f"expected a length up to 0.5in, e.g. \"0.125in\" or \"3mm\", got {value!r}"
+            return f"expected a length up to 0.5in, e.g. \"0.125in\" or \"3mm\", got {shown_value(value)}"
         if option.required and not value.strip():
             return "must not be empty"
     elif option.kind == "colour":
         if not isinstance(value, str):
             return f"expected a CSS colour as a string, e.g. \"#2a6f97\", got {type(value).__name__}"
         if not css_colour(value):
-            return f"{value!r} is not a CSS colour; write e.g. \"#2a6f97\", \"rgb(42 111 151)\" or \"teal\""
+            return f"{shown_value(value)} is not a CSS colour; write e.g. \"#2a6f97\", \"rgb(42 111 151)\" or \"teal\""
     elif option.kind == "list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "expected a list of strings, e.g. [\"a\", \"b\"]"
@@ -299,14 +314,14 @@ def _check(option: Option, value: Any) -> str:
             return "expected true or false"
     elif option.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int) or str(value) not in option.choices:
-            return f"expected one of {', '.join(option.choices)}, got {value!r}"
+            return f"expected one of {', '.join(option.choices)}, got {shown_value(value)}"
     elif option.kind == "count":
         low, high = option.bounds
         if isinstance(value, bool) or not isinstance(value, int) or not (value == 0 or low <= value <= high):
-            return f"expected 0 (off) or a whole number from {low:,} to {high:,}, got {value!r}"
+            return f"expected 0 (off) or a whole number from {low:,} to {high:,}, got {shown_value(value)}"
     elif option.kind == "choice":
         if value not in option.choices:
-            return f"expected one of {', '.join(repr(c) for c in option.choices)}, got {value!r}"
+            return f"expected one of {', '.join(repr(c) for c in option.choices)}, got {shown_value(value)}"
     return ""
 
 
@@ -340,7 +355,7 @@ def _fonts(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
     found = []
     for key, family in chosen.items():
         if family not in known:
-            found.append(error("C003", f"[style] {key}: no font family {family!r} in the book's "
+            found.append(error("C003", f"[style] {key}: no font family {shown_value(family)} in the book's "
                                        "styles/fonts/ or the packaged fonts",
                                hint=f"families available: {', '.join(sorted(known))}; add the font's files "
                                     "to styles/fonts/ in the book folder",
@@ -355,7 +370,7 @@ def _print(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
     if paper in profile.papers:
         return []
     values["print_paper"] = "white"
-    return [error("C003", f"[print] paper: the {profile.name} profile has no {paper!r} paper",
+    return [error("C003", f"[print] paper: the {profile.name} profile has no {shown_value(paper)} paper",
                   hint=f"papers of {profile.name}: {', '.join(profile.papers)}",
                   path=path, line=toml_line(text, "print", "paper"))]
 
@@ -398,7 +413,7 @@ def _date_hint(written: str) -> str:
     key, _, value = written.partition("=") if "=" in written else ("date", "", written)
     key, value = key.strip().strip('"'), value.strip()
     if key != "date":  # a date-like value of another key, such as a title: text in quotes
-        return f"quote the value: {key} = \"{value}\"" if _DATE_LIKE.search(value) else ""
+        return f"quote the value: {key} = \"{shorten(value)}\"" if _DATE_LIKE.search(value) else ""
     value = value.strip("\"'").strip()
     for form in _DATE_FORMATS:
         try:
@@ -430,9 +445,9 @@ def _base_url_problem(value: str) -> str:
         parts = None
     if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc \
             or any(c.isspace() for c in value):
-        return f"expected an absolute http(s) URL, e.g. \"https://example.org/downloads/\", got {value!r}"
+        return f"expected an absolute http(s) URL, e.g. \"https://example.org/downloads/\", got {shown_value(value)}"
     if parts.query or parts.fragment or value.endswith(("?", "#")):
-        return f"expected a URL without '?' or '#' (each file's path is appended to it), got {value!r}"
+        return f"expected a URL without '?' or '#' (each file's path is appended to it), got {shown_value(value)}"
     return ""
 
 

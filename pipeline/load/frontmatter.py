@@ -2,7 +2,9 @@
 
 YAML error marks are relative to the front-matter block; we add the block's
 offset so every message names the real line of the manuscript. Only plain
-YAML is accepted (`yaml.SafeLoader`): tags that construct objects are refused.
+YAML is accepted (`yaml.SafeLoader`): tags that construct objects are refused,
+and so are anchors and aliases (`&a`, `*a`, M012), found by YAML's scanner
+before anything is built: nine lines of aliases expand to a billion values.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from typing import Any
 
 import yaml
 
-from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
+from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
 from ..styles import is_language_tag, language_tag_for
+from .sourcetext import character_problem, shown_value
 
 # Key -> (expected Python type, description). Values are type-checked, so that
 # `title: no` is an error to fix rather than the title "False".
@@ -54,6 +57,9 @@ def split(text: str, path: Path) -> tuple[FrontMatter, list[Diagnostic]]:
 
 
 def _parse(block: str, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+    refused = _anchor_or_alias(block, path)
+    if refused:
+        return {}, [refused]
     loader = yaml.SafeLoader(block)
     try:
         node = loader.get_single_node()
@@ -73,7 +79,11 @@ def _parse(block: str, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
         return {}, [error("M001", f"invalid YAML front matter: {problem}", hint=hint,
                           path=path, line=line, column=column)]
     except yaml.YAMLError as exc:
-        return {}, [error("M001", f"invalid YAML front matter: {exc}", path=path, line=1)]
+        return {}, [error("M001", f"invalid YAML front matter: {shorten(str(exc))}", path=path, line=1)]
+    except (ValueError, OverflowError) as exc:  # a number of 5,000 digits: Python refuses to convert it
+        line, column = _longest_scalar(node)
+        return {}, [error("M001", f"invalid YAML front matter: a value cannot be read ({shorten(str(exc), 80)})",
+                          hint="quote the value to make it text", path=path, line=line, column=column)]
     finally:
         loader.dispose()
     if data is None:
@@ -82,6 +92,39 @@ def _parse(block: str, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
         return {}, [error("M001", "front matter must be a mapping of 'key: value' lines",
                           path=path, line=2, column=1)]
     return _check(data, _written(node, block), path)
+
+
+def _longest_scalar(node: yaml.Node) -> tuple[int, int]:
+    """Line and column of the longest plain value under `node`: the one a
+    converter refuses for its length (an integer of thousands of digits)."""
+    longest, place, pending = -1, (2, 1), [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, yaml.ScalarNode):
+            if len(current.value) > longest:
+                longest, place = len(current.value), (current.start_mark.line + 2, current.start_mark.column + 1)
+        elif isinstance(current, yaml.SequenceNode):
+            pending += current.value
+        elif isinstance(current, yaml.MappingNode):
+            pending += [part for pair in current.value for part in pair]
+    return place
+
+
+def _anchor_or_alias(block: str, path: Path) -> Diagnostic | None:
+    """M012 at the first anchor (`&a`) or alias (`*a`) of the block, found
+    by YAML's scanner (tokens only: nothing is built or expanded). None if
+    there is none, or if the YAML is invalid (the parser then reports it)."""
+    try:
+        for token in yaml.scan(block, Loader=yaml.SafeLoader):
+            if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
+                kind, sign = ("an anchor", "&") if isinstance(token, yaml.AnchorToken) else ("an alias", "*")
+                return error("M012", f"front matter uses {kind} ({sign}{shorten(str(token.value), 40)}); "
+                                     "YAML anchors and aliases are refused",
+                             hint="write each value out in full where it is used",
+                             path=path, line=token.start_mark.line + 2, column=token.start_mark.column + 1)
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def _written(node: yaml.MappingNode, block: str) -> dict[str, tuple[int, str]]:
@@ -100,8 +143,8 @@ def _check(data: dict[Any, Any], written: dict[str, tuple[int, str]],
         line, raw = written.get(str(key), (2, "..."))
         if key not in FIELDS:
             diagnostics.append(warning(
-                "M003", f"unknown front-matter key '{key}' is ignored",
-                hint=with_suggestion(did_you_mean(str(key), FIELDS), f"known keys: {', '.join(FIELDS)}"),
+                "M003", f"unknown front-matter key '{shorten(str(key))}' is ignored",
+                hint=with_suggestion(did_you_mean(shorten(str(key)), FIELDS), f"known keys: {', '.join(FIELDS)}"),
                 path=path, line=line, column=1))
             continue
         expected, doc = FIELDS[key]
@@ -114,12 +157,18 @@ def _check(data: dict[Any, Any], written: dict[str, tuple[int, str]],
                 continue
         elif not isinstance(value, expected):
             diagnostics.append(error(
-                "M002", f"'{key}' must be text, not {_yaml_type(value)} (YAML reads {raw} as {value!r})",
-                hint=f"quote the value: {key}: \"{raw}\"", path=path, line=line, column=len(key) + 3))
+                "M002", f"'{key}' must be text, not {_yaml_type(value)} "
+                        f"(YAML reads {shorten(raw)} as {shown_value(value)})",
+                hint=f"quote the value: {key}: \"{shorten(raw)}\"", path=path, line=line, column=len(key) + 3))
+            continue
+        problem = character_problem("".join(value) if isinstance(value, list) else value)
+        if problem:
+            diagnostics.append(error("M002", f"'{key}' {problem}", hint="remove the character",
+                                     path=path, line=line, column=len(key) + 3))
             continue
         if key == "language" and not is_language_tag(value):
             meant = language_tag_for(value)
-            diagnostics.append(error("M002", f"'language' must be a BCP 47 language tag, not {value!r}",
+            diagnostics.append(error("M002", f"'language' must be a BCP 47 language tag, not {shown_value(value)}",
                                      hint=with_suggestion(f"did you mean '{meant}'?" if meant else "",
                                                           "e.g. language: de, language: zh-Hant"),
                                      path=path, line=line, column=len(key) + 3))

@@ -320,6 +320,8 @@ def load_articles(path: Path, root: Path | None = None) -> tuple[list[Article], 
     articles = []
     for index, part in enumerate(parts):
         own = values if index == 0 else {}
+        part, found = _printable_title(part, path, text)
+        diagnostics += found
         title = part.title
         if not title:
             title = _title_from_name(path.stem)
@@ -351,6 +353,23 @@ def load_articles(path: Path, root: Path | None = None) -> tuple[list[Article], 
             date=str(own.get("date", "")),
         ))
     return articles, diagnostics
+
+
+def _printable_title(part: Part, path: Path, text: str) -> tuple[Part, list[Diagnostic]]:
+    """A heading's title without the characters XML forbids (lxml raises on
+    them in the EPUB writer), as the render removes them from the body: with
+    R001 where the first of them is written. Front matter's are M002 (`frontmatter`)."""
+    from ..xhtml import XML_FORBIDDEN
+
+    found = XML_FORBIDDEN.search(part.title + part.title_markdown)
+    if not found:
+        return part, []
+    line, column = position(text, found.group(0))
+    return replace(part, title=XML_FORBIDDEN.sub("", part.title),
+                   title_markdown=XML_FORBIDDEN.sub("", part.title_markdown)), [warning(
+        "R001", f"removed character U+{ord(found.group(0)):04X} from a title, which XML does not allow",
+        hint="delete the character; it is usually an invisible control character",
+        path=path, line=line, column=column)]
 
 
 def _slug(path: Path, part: Part, own: dict, several: bool) -> tuple[str, bool]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import reprlib
 
 
 class NotUtf8(ValueError):
@@ -113,3 +114,40 @@ def toml_line(text: str, table: str | None, key: str) -> int:
         elif current == table and key_re.match(line):
             return number
     return 1
+
+
+# repr() with its work bounded: a nested list of a million items costs what
+# ten do (reprlib stops at these counts), so no value makes a message slow.
+_BOUNDED_REPR = reprlib.Repr()
+_BOUNDED_REPR.maxlevel, _BOUNDED_REPR.maxlist, _BOUNDED_REPR.maxdict = 3, 8, 8
+_BOUNDED_REPR.maxstring = _BOUNDED_REPR.maxother = 200
+
+
+def shown_value(value: object) -> str:
+    """A value of book.toml or front matter as a message quotes it (its
+    repr), at most 200 characters, at a cost bounded whatever the value."""
+    from ..diagnostics import shorten
+
+    return shorten(_BOUNDED_REPR.repr(value))
+
+
+# Characters no string of the book may hold: XML forbids them (lxml raises
+# on them in the EPUB writer), and none is text anyone means to print.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+def forbidden_character(text: str) -> str:
+    """The first control character (U+0000-U+001F but tab and newline,
+    U+007F), noncharacter U+FFFE/U+FFFF or lone surrogate of `text`, '' if none."""
+    found = _FORBIDDEN.search(text)
+    return found.group(0) if found else ""
+
+
+def character_problem(text: str) -> str:
+    """'holds the control character U+0007' for the first forbidden
+    character of `text`, '' if it has none."""
+    character = forbidden_character(text)
+    if not character:
+        return ""
+    kind = "control character" if ord(character) < 0x80 else "character"
+    return f"holds the {kind} U+{ord(character):04X}, which a book cannot print"

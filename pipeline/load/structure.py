@@ -158,10 +158,13 @@ def _headings(tokens) -> list[_Heading]:
 
 def plain_text(markdown: str) -> str:
     """The text of a line of inline Markdown (`` `Box<T>` and *you* `` -> 'Box<T> and you'),
-    for bookmarks, metadata and slugs; footnote calls left out."""
+    for bookmarks, metadata and slugs; footnote calls left out. Characters
+    XML forbids are left out too (lxml refuses them; the loader reports them)."""
     from lxml import html as lxml_html
 
-    source = to_inline_html(markdown)
+    from ..xhtml import XML_FORBIDDEN
+
+    source = to_inline_html(XML_FORBIDDEN.sub("", markdown))
     if not source.strip():
         return ""
     root = lxml_html.fragment_fromstring(source, create_parent="div")
