@@ -6,8 +6,9 @@ over it. A build that found errors writes nothing: the previous outputs stay.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,8 @@ from .diagnostics import Diagnostic, as_errors, error, has_errors
 from .export import (PAGE_NUMBERS, REGISTRY, SUFFIXES, ExportContext, LayoutSettings, build_timestamp, get_exporter,
                      in_fact_order)
 from .model import VERSION, Book, RenderedBook
-from .output import StagedOutputs
+from .export.executors import OverMemory
+from .output import StagedOutputs, final_name, remove_stale
 from .progress import Progress
 
 if TYPE_CHECKING:
@@ -107,7 +109,10 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
           **values: object) -> BuildResult:
     """Build `book_dir` into `out_dir`; return the written paths and all diagnostics.
 
-    Never raises for a problem in the book: problems come back as diagnostics.
+    Never raises for a problem in the book: problems come back as diagnostics,
+    and so do an output that cannot be written (X002) and a step past its
+    memory ceiling (X008); only KeyboardInterrupt goes through (the CLI
+    reports it as X007), after the temporary files are removed.
     `options` (a `BuildOptions`), or its fields as keywords
     (`build(book, out, formats=("epub",), strict=True)`), say how; see
     `BuildOptions` for each. A build whose inputs and outputs are unchanged
@@ -119,6 +124,20 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     if _is_inside(out_dir, book_dir):
         return BuildResult((), (error("O001", f"output folder '{out_dir}' is inside the book folder",
                                       hint="choose an output folder outside the book, e.g. --out dist"),))
+    try:
+        with _building_in(out_dir):
+            return _build_or_skip(book_dir, out_dir, options, progress)
+    except OSError as exc:  # the output folder or a file in it cannot be made or written
+        return BuildResult((), (_not_written(exc, out_dir),))
+    except OverMemory as exc:
+        return BuildResult((), (_over_memory(exc.name, exc.limit),))
+    except MemoryError:  # in this process (--jobs 1, or a step no worker runs)
+        return BuildResult((), (_over_memory("", None),))
+
+
+def _build_or_skip(book_dir: Path, out_dir: Path, options: BuildOptions,
+                   progress: Progress | None) -> BuildResult:
+    """The build, or the last one's result if nothing changed since (`cache`)."""
     key, earlier = None, {}
     if options.cache and book_dir.is_dir():
         key = fingerprint(book_dir, {**options.fingerprint(), "book": str(book_dir.resolve()), "version": VERSION})
@@ -134,6 +153,76 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     if key is not None and result.ok:
         record(out_dir, key, result.outputs + result.kept, result.diagnostics, earlier)
     return result
+
+
+@contextmanager
+def _building_in(out_dir: Path) -> Iterator[None]:
+    """Build in `out_dir` (made if missing, removed again if left empty),
+    holding a shared lock on it. A build that finds itself alone there (an
+    exclusive lock granted at once) first removes the temporary files a
+    killed build left (`output.remove_stale`); one that is not, leaves them:
+    they may be another running build's. Where folders cannot be locked
+    (another system, a network file system), nothing is removed."""
+    created = not out_dir.is_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)  # an error here (not a folder, read-only, too long): X002
+    try:
+        with _locked(out_dir) as alone:
+            if alone:
+                remove_stale(out_dir, (out_dir / ARTICLES, out_dir / CACHE_DIR))
+            yield
+    finally:
+        if created:
+            with suppress(OSError):
+                out_dir.rmdir()  # only if empty: a failed build leaves no folder it made
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[bool]:
+    """A shared lock on `folder` while the build runs; yields whether an
+    exclusive one was granted first (no other build was running there)."""
+    try:
+        import fcntl
+
+        handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except (ImportError, OSError):
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            alone = True
+        except OSError:
+            alone = False
+        fcntl.flock(handle, fcntl.LOCK_SH)  # blocks only while another build tidies up
+        yield alone
+    finally:
+        os.close(handle)  # releases the lock
+
+
+def _not_written(exc: OSError, out_dir: Path) -> Diagnostic:
+    """X002 for an OSError that stopped the build: the file it names (an
+    output, a temporary file beside one, the output folder) and why."""
+    name = final_name(Path(os.fsdecode(exc.filename))) if exc.filename is not None else out_dir
+    why = exc.strerror or str(exc) or exc.__class__.__name__
+    return error("X002", f"could not write '{_short(str(name))}': {why}",
+                 hint="free disk space, make the output folder writable, or choose another with --out; "
+                      "the previous outputs are left as they were")
+
+
+def _short(name: str, most: int = 120) -> str:
+    """A name as a message shows it: a 300-character one by its ends."""
+    return name if len(name) <= most else f"{name[:most // 2]}…{name[-most // 2:]}"
+
+
+def _over_memory(task: str, limit: int | None) -> Diagnostic:
+    """X008 for a step that ran out of memory: the task (article or chunk) if known, and the ceiling."""
+    from .export.executors import MEMORY_LIMIT_VARIABLE
+
+    what = f"laying out '{task}'" if task else "the build"
+    ceiling = f" of {limit // 1048576} MiB" if limit else ""
+    return error("X008", f"{what} went past the memory ceiling{ceiling}",
+                 hint="look for a very large table, image or template loop; "
+                      f"or raise {MEMORY_LIMIT_VARIABLE} (MiB)")
 
 
 def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress,

@@ -2,10 +2,16 @@
 outputs are still the files it wrote, the build is skipped entirely (nothing
 is parsed, WeasyPrint is not imported).
 
-The fingerprint covers everything an output depends on: every file in the
-book folder, every file in the styles folder, the tool's version, the build
-options and SOURCE_DATE_EPOCH. It is stored with the sha256 of each output
-in `OUT_DIR/.pipeline-cache/state.json`, which is safe to delete; a corrupt
+The fingerprint covers everything an output depends on: the files of the
+book folder the build may read (book.toml, manuscripts, images, fonts,
+styles, templates: by content, read in blocks), every file in the styles
+folder, the tool's version, the build options and SOURCE_DATE_EPOCH. Any
+other file of the book folder, and a file larger than the build ever reads
+(MAX_HASHED), counts by its name, size and modification time only: a
+stranger's 3 GB file lying in the book is never read (#26).
+
+The fingerprint is stored with the sha256 of each output in
+`OUT_DIR/.pipeline-cache/state.json`, which is safe to delete; a corrupt
 or stale state is ignored and the book is rebuilt. The state also names
 every file the pipeline wrote into OUT_DIR, so that the next build can
 remove those that no longer belong to the book (and nothing else).
@@ -21,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from .diagnostics import Diagnostic, Severity
 from .export import source_date_epoch
 from .output import holds, write_atomically
-from .resources import ResourceRefused, read_bytes
+from .resources import IMAGE_SUFFIXES, ResourceRefused, resolve_path
 from .styles import styles_dir
 
 CACHE_DIR = Path(".pipeline-cache")
@@ -32,35 +38,58 @@ OUTPUT_SUFFIXES = (".pdf", ".epub")  # what an output of a build can be, besides
 MANIFEST_NAME = "manifest.json"  # OUT_DIR's description of the downloads (--per-article)
 
 
+# What the build may read from a book folder, by suffix (manuscripts,
+# book.toml and labels.toml, styles and templates, images, fonts); every
+# file of its styles/ folder is read too. Anything else is known by stat.
+READ_SUFFIXES = frozenset({".md", ".toml", ".css", ".html", ".xhtml", ".txt", ".ttf", ".otf", *IMAGE_SUFFIXES})
+# Larger than anything the build reads whole (an image is refused beyond
+# 20 MiB, a manuscript beyond 2 MiB): such a file counts by its stat.
+MAX_HASHED = 64 * 1024 * 1024
+
+
 def fingerprint(book_dir: Path, options: dict[str, object]) -> str:
     """A hash of everything a build's outputs follow from: `options` (the
-    caller's, the tool's version among them), SOURCE_DATE_EPOCH, and every
-    file of the book and the styles."""
+    caller's, the tool's version among them), SOURCE_DATE_EPOCH, the book's
+    files the build may read, and every file of the styles."""
     digest = hashlib.sha256()
     digest.update(json.dumps({"options": options,
                               "epoch": source_date_epoch()}, sort_keys=True).encode())
-    for root in (book_dir, styles_dir()):
-        digest.update(folder_digest(root))
+    digest.update(folder_digest(book_dir, read=_read_by_build))
+    digest.update(folder_digest(styles_dir()))
     return digest.hexdigest()
 
 
-def folder_digest(root: Path) -> bytes:
-    """A hash of every file under `root`: names and contents. A link that
-    leads outside `root` is hashed by where it points, never read (the
-    build refuses it anyway; see `resources`)."""
+def _read_by_build(relative: PurePosixPath) -> bool:
+    """Whether a build may read the book's file at `relative` (so its content counts)."""
+    return relative.suffix.lower() in READ_SUFFIXES or relative.parts[0] == "styles"
+
+
+def folder_digest(root: Path, read=lambda relative: True) -> bytes:
+    """A hash of every file under `root`: names and contents, or, for a file
+    `read(relative path)` declines or one larger than MAX_HASHED, its size
+    and modification time. A link that leads outside `root` is hashed by
+    where it points, never read (the build refuses it anyway; see `resources`)."""
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(file_digest(path, root))
+        relative = PurePosixPath(path.relative_to(root).as_posix())
+        digest.update(str(relative).encode() + b"\0")
+        digest.update(file_digest(path, root, by_content=read(relative)))
     return digest.digest()
 
 
-def file_digest(path: Path, root: Path) -> bytes:
-    """The sha256 of a file inside `root`, read through the gate; a file the
-    gate refuses (a link out) is hashed by where it points, never read."""
+def file_digest(path: Path, root: Path, by_content: bool = True) -> bytes:
+    """The sha256 of a file inside `root`, read through the gate in blocks
+    (or of its size and modification time, if not `by_content` or larger
+    than MAX_HASHED); a file the gate refuses (a link out) is hashed by
+    where it points, never read."""
     try:
-        return hashlib.sha256(read_bytes(path, (root,))).digest()
-    except (ResourceRefused, OSError):
+        real = resolve_path(path, (root,))
+        with open(real, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            if not by_content or info.st_size > MAX_HASHED:
+                return hashlib.sha256(f"stat:{info.st_size}:{info.st_mtime_ns}".encode()).digest()
+            return hashlib.file_digest(stream, "sha256").digest()
+    except (ResourceRefused, OSError, ValueError):
         return hashlib.sha256(b"refused:" + os.fsencode(os.path.realpath(path))).digest()
 
 
@@ -80,7 +109,7 @@ def up_to_date(out_dir: Path, key: str) -> tuple[tuple[Path, ...], tuple[Diagnos
             return None
         outputs = tuple(out_dir / name for name in state["outputs"])
         for path, digest in zip(outputs, state["outputs"].values()):
-            if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            if not holds(path, digest):
                 return None
         diagnostics = tuple(_diagnostic(d) for d in state["diagnostics"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -97,12 +126,18 @@ def record(out_dir: Path, key: str, outputs: tuple[Path, ...], diagnostics: tupl
     a build without --per-article) and that are still as the pipeline
     wrote them: the files a later build may remove when they no longer
     belong to the book (see `written_before`)."""
-    digests = {p.relative_to(out_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in outputs}
+    digests = {p.relative_to(out_dir).as_posix(): _sha256(p) for p in outputs}
     kept = {p.relative_to(out_dir).as_posix(): digest for p, digest in (earlier or {}).items()
             if p not in outputs and holds(p, digest)}
     state = {"fingerprint": key, "outputs": digests, "written": dict(sorted({**kept, **digests}.items())),
              "diagnostics": [_plain(d) for d in diagnostics]}
     _write_atomically(out_dir / STATE, json.dumps(state, indent=1).encode())
+
+
+def _sha256(path: Path) -> str:
+    """The sha256 of an output, read in blocks (a booklet may be large)."""
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def written_before(out_dir: Path) -> dict[Path, str]:

@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
+
+# The name of every temporary file this module makes: `.NAME.` + mkstemp's
+# eight random letters, digits or '_' + `.tmp` (`temporary_beside`).
+TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 
 
 def file_mode() -> int:
@@ -37,11 +42,47 @@ def file_mode() -> int:
     return 0o666 & ~mask
 
 
+def temporary_beside(path: Path) -> tuple[int, str]:
+    """A new private file `.NAME.xxxxxxxx.tmp` in `path`'s folder (made if
+    missing): open handle and name. Named so that `remove_stale` knows it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+
+def final_name(path: Path) -> Path:
+    """The output a temporary file stands for (`.book.pdf.x1y2z3w4.tmp`:
+    `book.pdf`), or `path` itself: what a message about it names."""
+    match = TEMPORARY.fullmatch(path.name)
+    return path.with_name(match["name"]) if match else path
+
+
+def remove_stale(folder: Path, trees: tuple[Path, ...] = ()) -> tuple[Path, ...]:
+    """Remove the temporary files (`TEMPORARY`) a killed build left in
+    `folder` and anywhere under `trees` (links are not followed, other
+    files are never touched); return them. Only for a build that knows no
+    other is running there (`build._building_in`)."""
+    folders = [str(folder)]
+    folders += [root for tree in trees if not tree.is_symlink() for root, _, _ in os.walk(tree)]
+    removed = []
+    for name in folders:
+        try:
+            entries = list(os.scandir(name))
+        except OSError:
+            continue
+        for entry in entries:
+            if TEMPORARY.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    continue
+                removed.append(Path(entry.path))
+    return tuple(removed)
+
+
 def write_atomically(path: Path, content: bytes) -> None:
     """Write `path` whole or not at all: a reader sees the old file or the
     new one, never half of one (temporary file beside it, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, name = temporary_beside(path)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
@@ -66,8 +107,7 @@ class StagedOutputs:
 
     def stage(self, final: Path) -> Path:
         """A fresh temporary path beside `final`, to write the output to."""
-        final.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        handle, name = temporary_beside(final)
         os.close(handle)
         self._staged.append((Path(name), final))
         return Path(name)

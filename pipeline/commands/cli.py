@@ -1,7 +1,8 @@
 """Command line: `pipeline build [BOOK_DIR] ...` and `pipeline import FILE... --into BOOK_DIR`.
 
 Exit status: 0 success, 1 the build failed (diagnostics on stderr),
-2 usage error. No traceback reaches a user for a problem in their book.
+2 usage error, 130 interrupted (Ctrl-C). No traceback reaches a user for
+a problem in their book.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # The environment's way to name a Dask scheduler (--scheduler wins). The book
 # never names one: it is untrusted, and the build sends the scheduler the book.
 SCHEDULER_VARIABLE = "PIPELINE_SCHEDULER"
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C stopped
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
                                 "(repeatable); the preview still listens on 127.0.0.1 only")
     serve_cmd.add_argument("--out", default=Path("dist"), type=Path, metavar="OUT_DIR",
                            help="where the downloadable PDF and EPUB are built (default: dist)")
+    for command in (build_cmd, check_cmd, serve_cmd):
+        command.add_argument("--trust-hard-links", action="store_true",
+                             help="read the book's files that have other hard links, for a folder you trust "
+                                  "(a 'cp -al' copy); by default they are refused (C011), as one of their "
+                                  "names may be a file outside the book")
     new_cmd = commands.add_parser("new", help="create a new book folder with an example article")
     new_cmd.add_argument("folder", type=Path, metavar="DIR")
     import_cmd = commands.add_parser(
@@ -102,8 +109,18 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         args = _parser().parse_args(argv)
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else EXIT_OK
+    from ..resources import trust_hard_links
+
+    trust_hard_links(getattr(args, "trust_hard_links", False))  # the read gate's one setting, for this command
     commands = {"import": _import, "check": _check, "new": _new, "build": _build, "serve": _serve}
-    return commands[args.command](args, stdout, stderr)
+    try:
+        return commands[args.command](args, stdout, stderr)
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback; the build removed its temporary files
+        from ..diagnostics import error
+
+        kept = "; the previous outputs are left as they were" if args.command in ("build", "import", "new") else ""
+        print(error("X007", f"interrupted (Ctrl-C){kept}").format(), file=stderr)
+        return EXIT_INTERRUPTED
 
 
 def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

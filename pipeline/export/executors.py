@@ -5,13 +5,27 @@ booklets and the parts of a long booklet go the same way wherever they run.
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .tasks import Task, TaskLost
-
 if TYPE_CHECKING:  # (imported when workers start: multiprocessing costs an EPUB-only build 13 ms)
     from concurrent.futures import ProcessPoolExecutor
+
+    from .tasks import Task  # (at run time only where used: the build imports this module for OverMemory)
+
+
+class OverMemory(Exception):
+    """A task that went past the workers' memory ceiling (`memory_limit`):
+    the build reports it as X008, naming the task."""
+
+    def __init__(self, name: str, limit: int | None):
+        super().__init__(f"{name}: past the memory ceiling")
+        self.name, self.limit = name, limit
 
 
 class Executor(Protocol):
@@ -58,9 +72,79 @@ class InProcess:
 TASKS_PER_WORKER = 100
 
 
+# The address space a worker may reserve (RLIMIT_AS, soft), in MiB: past
+# it an allocation fails as MemoryError in the worker, which the build
+# reports as X008 naming the task, instead of the kernel's OOM killer
+# choosing a process of the machine. Measured VmPeak of layout workers
+# (WeasyPrint, Pango, the fonts; --jobs 2 --per-article): 322 MiB on the
+# seed book, 367 MiB on 20 articles, 445 MiB on a CJK book, 522 MiB on 100
+# articles (RSS at most 164 MiB; a worker kept for 500 booklets held
+# 640 MiB, hence TASKS_PER_WORKER). Four times the largest: a long chunk
+# has room, a runaway table or template does not. PIPELINE_MEMORY_LIMIT
+# (MiB) overrides it; 0: no ceiling.
+MEMORY_LIMIT_MIB = 2048
+MEMORY_LIMIT_VARIABLE = "PIPELINE_MEMORY_LIMIT"
+
+
+def memory_limit() -> int | None:
+    """The workers' address-space ceiling in bytes (None: none), from
+    PIPELINE_MEMORY_LIMIT if it holds a whole number of MiB, else the default."""
+    value = os.environ.get(MEMORY_LIMIT_VARIABLE, "").strip()
+    mib = int(value) if value.isascii() and value.isdigit() else MEMORY_LIMIT_MIB
+    return mib * 1024 * 1024 if mib > 0 else None
+
+
+def _worker_started(parent: int, limit: int | None, check_parent: bool) -> None:
+    """A worker's first act: leave Ctrl-C to the build (which reports it in
+    one line; a traceback per worker would bury it), die with the build
+    (`_die_with_parent`), and take its memory ceiling."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent, check_parent)
+    if limit is not None:
+        try:
+            import resource
+        except ImportError:  # Windows: no ceiling
+            return
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        soft = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent(parent: int, check_parent: bool) -> None:
+    """Make this worker end when the build that started it ends, even by
+    SIGKILL (which runs no clean-up of the build's): on Linux the kernel
+    sends the parent-death signal; elsewhere a thread watches the parent.
+    A parent that died before the signal was set is caught by the check
+    that follows (`check_parent`: the parent is the build, not a fork server).
+    Linux sends the signal when the thread that started the worker ends:
+    the workers are started by the build's thread, and closed before it ends."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if check_parent and os.getppid() != parent:
+                os._exit(1)
+            return
+    watched = parent if check_parent else os.getppid()
+    threading.Thread(target=_watch_parent, args=(watched,), daemon=True, name="parent watch").start()
+
+
+def _watch_parent(parent: int) -> None:
+    """Poll until the parent is gone (this process is adopted by another), then end at once."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
 class LocalProcesses:
     """Worker processes on this machine, started on first use and replaced
-    after TASKS_PER_WORKER tasks each (between batches: nothing is lost)."""
+    after TASKS_PER_WORKER tasks each (between batches: nothing is lost).
+    Each ignores Ctrl-C, dies with the build and has a memory ceiling
+    (`_worker_started`)."""
 
     shares_files = True
 
@@ -87,14 +171,16 @@ class LocalProcesses:
             yield from self._run_batch(tasks, range(first, min(first + batch, len(tasks))))
 
     def _run_batch(self, tasks: list[Task], indices: range) -> Iterator[tuple[int, Any]]:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
+
+        from .tasks import TaskLost
 
         if self.pool is not None and self.ran >= self.jobs * TASKS_PER_WORKER:
             self.pool.shutdown(wait=True)  # fresh workers, their memory back to the start
             self.pool = None
         if self.pool is None:
-            self.pool, self.ran, self.started = ProcessPoolExecutor(max_workers=self.jobs), 0, True
+            self.pool, self.ran, self.started = self._pool(), 0, True
         self.ran += len(indices)
         futures = {self.pool.submit(tasks[index].function, *tasks[index].arguments): index for index in indices}
         for future in as_completed(futures):
@@ -102,7 +188,18 @@ class LocalProcesses:
                 result = future.result()
             except BrokenProcessPool:
                 raise TaskLost(tasks[futures[future]].name, "a worker process died (out of memory?)") from None
+            except MemoryError:
+                raise OverMemory(tasks[futures[future]].name, memory_limit()) from None
             yield futures[future], result
+
+    def _pool(self) -> "ProcessPoolExecutor":
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context()
+        check_parent = context.get_start_method() != "forkserver"  # whose children have the server as parent
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=_worker_started,
+                                   initargs=(os.getpid(), memory_limit(), check_parent))
 
     def close(self, abandon: bool) -> None:
         if self.pool is None:

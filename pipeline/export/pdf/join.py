@@ -69,7 +69,26 @@ def _join(sources: list[pikepdf.Pdf], blank_after: list[bool], furniture: list[p
                                                  Dictionary(S=Name.D, St=1)]))
     pdf.trailer.ID = Array([String(identifier), String(identifier)])
     # /ID[0] stays the book's identifier; qpdf makes /ID[1] a hash of the content.
-    pdf.save(target, object_stream_mode=pikepdf.ObjectStreamMode.generate, deterministic_id=True)
+    save(pdf, target, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+
+
+def save(pdf: pikepdf.Pdf, target: Path, **options) -> None:
+    """Save `pdf` to `target` (deterministically), failing as Python does.
+
+    qpdf writing to a file that fills the disk throws QPDFSystemError from
+    a place pikepdf cannot turn into a Python exception: the process aborts
+    (rc 134) before the build can remove its temporary files. So qpdf
+    writes to memory (it holds the parts there already; the bytes are the
+    same), and Python writes the file: a full disk is an OSError naming
+    `target`, which the build reports as X002."""
+    buffer = io.BytesIO()
+    pdf.save(buffer, deterministic_id=True, **options)
+    try:
+        with open(target, "wb") as stream:
+            stream.write(buffer.getbuffer())
+    except OSError as exc:
+        exc.filename = exc.filename or str(target)  # a failed write names no file
+        raise
 
 
 def _lay_over(pdf: pikepdf.Pdf, first: int, count: int, furniture: pikepdf.Pdf) -> None:

@@ -1,0 +1,300 @@
+"""A stranger's book, or a bad environment, cannot make a build outlive,
+outgrow or outlast its bounds (#26): the fingerprint never reads a file the
+build does not use; layout workers have a memory ceiling, ignore Ctrl-C and
+die with the build; a build that cannot write, or is interrupted, says so
+in one coded line, keeps the previous outputs and leaves no temporary file;
+the next build removes what a killed one left."""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import build
+from pipeline.cache import fingerprint
+from pipeline.export import executors
+from pipeline.export.tasks import Task
+
+from conftest import MANUSCRIPTS, ROOT, previous_outputs
+
+WORDS = "tide harbour lantern morning gentle river stone quiet field window letter garden".split()
+
+
+def _book(root: Path, articles: int) -> Path:
+    """A book of `articles` short articles (enough parts that the PDF is laid out by workers)."""
+    book = root / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Processes"\ndate = "2026-01-01"\n', encoding="utf-8")
+    for number in range(1, articles + 1):
+        paragraphs = "\n\n".join(" ".join(WORDS[(number + p + k) % len(WORDS)] for k in range(60))
+                                 .capitalize() for p in range(12))
+        (book / f"{number:02d}.md").write_text(f"---\ntitle: Article {number}\n---\n\n{paragraphs}\n",
+                                               encoding="utf-8")
+    return book
+
+
+def _temporaries(out: Path) -> list[Path]:
+    return sorted(p for p in out.rglob("*.tmp"))
+
+
+def _cli(*arguments: str, **options) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", *arguments], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **options)
+
+
+# ---------------------------------------------------------------- fingerprint
+
+
+def test_the_fingerprint_reads_only_the_files_a_build_may_read(tmp_path, monkeypatch):
+    """A file the build never reads counts by name, size and time: changing
+    its bytes in place (same size, same time) keeps the key; touching it changes it."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    book = _book(tmp_path, 1)
+    stray = book / "notes.bin"
+    stray.write_bytes(b"a" * 100)
+    key = fingerprint(book, {})
+    stamp = stray.stat()
+    stray.write_bytes(b"b" * 100)
+    os.utime(stray, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert fingerprint(book, {}) == key  # not read
+    os.utime(stray, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
+    assert fingerprint(book, {}) != key
+    manuscript = book / "01.md"  # a manuscript is read: its content counts, whatever its stat
+    stamp, before = manuscript.stat(), fingerprint(book, {})
+    manuscript.write_bytes(manuscript.read_bytes().replace(b"Article 1", b"Article I"))
+    os.utime(manuscript, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert fingerprint(book, {}) != before
+
+
+def test_a_huge_sparse_file_in_the_book_is_never_read(tmp_path):
+    """The issue's 3 GB sparse file took 3.2 GB and 14.6 s to fingerprint."""
+    book = _book(tmp_path, 1)
+    with open(book / "big.bin", "wb") as stream:
+        stream.truncate(3 << 30)
+    with open(book / "styles.css", "wb") as stream:  # a name the build reads, past any size it reads
+        stream.truncate(1 << 30)
+    script = ("import resource, sys; from pathlib import Path; from pipeline.cache import fingerprint; "
+              "fingerprint(Path(sys.argv[1]), {}); "
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", script, str(book)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) < 200 * 1024  # KiB: the files were not read into memory
+
+
+# ---------------------------------------------------------------- memory ceiling
+
+
+def _limits() -> tuple[int, int]:
+    return resource.getrlimit(resource.RLIMIT_AS)
+
+
+def _greedy(*arguments) -> int:
+    """A runaway layout: eight GiB at once."""
+    return len(bytes(8 << 30))  # calloc: no page is touched if it succeeds
+
+
+def test_workers_have_the_memory_ceiling_and_the_variable_sets_it(monkeypatch):
+    monkeypatch.setenv("PIPELINE_MEMORY_LIMIT", "3000")
+    runner = executors.LocalProcesses(jobs=2)
+    try:
+        limits = dict(runner.run([Task(f"t{n}", _limits, (), Path(".")) for n in range(3)]))
+    finally:
+        runner.close(abandon=False)
+    assert {soft for soft, _ in limits.values()} == {3000 << 20}
+    assert {hard for _, hard in limits.values()} == {_limits()[1]}  # the hard limit is left as it was
+    assert _limits()[0] == resource.RLIM_INFINITY or _limits()[0] != 3000 << 20  # not the build's own
+
+
+def test_a_layout_past_the_memory_ceiling_is_x008_naming_the_part(tmp_path, monkeypatch):
+    from pipeline.export.pdf import engine
+
+    monkeypatch.setenv("PIPELINE_MEMORY_LIMIT", "1500")
+    monkeypatch.setattr(engine, "lay_out_dated", _greedy)  # workers are forked: they see it too
+    out = tmp_path / "out"
+    result = build(_book(tmp_path, 13), out, formats=("pdf",), jobs=2, cache=False)
+    [diagnostic] = result.diagnostics
+    assert diagnostic.code == "X008" and "1500 MiB" in diagnostic.message
+    assert "'body" in diagnostic.message or "'front" in diagnostic.message  # the part being laid out
+    assert not out.exists() or _temporaries(out) == []
+
+
+def test_a_normal_build_fits_under_the_default_ceiling(tmp_path, monkeypatch):
+    monkeypatch.delenv("PIPELINE_MEMORY_LIMIT", raising=False)
+    result = build(_book(tmp_path, 13), tmp_path / "out", formats=("pdf",), jobs=2, cache=False)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert executors.memory_limit() == executors.MEMORY_LIMIT_MIB << 20
+
+
+# ---------------------------------------------------------------- outputs that cannot be written
+
+
+def test_an_output_folder_under_a_file_is_x002_not_a_traceback(tmp_path):
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    for out in (tmp_path / "file" / "out", tmp_path / ("x" * 300)):
+        run = _cli("build", str(MANUSCRIPTS), "--out", str(out), "-q")
+        stdout, stderr = run.communicate(timeout=300)
+        assert run.returncode == 1, stderr
+        assert "error[X002]" in stderr and "Traceback" not in stderr
+        assert ("Not a directory" if "file" in str(out) else "File name too long") in stderr
+
+
+def test_a_read_only_output_folder_is_x002_and_the_old_outputs_stay(tmp_path, monkeypatch, built_book):
+    """As root a chmod 0555 folder is still writable: the read-only file
+    system is the error its first new file gets (`output.temporary_beside`)."""
+    from pipeline import output
+
+    out = tmp_path / "out"
+    previous = previous_outputs(out, built_book)
+
+    def read_only(*arguments, **options):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), options.get("dir"))
+
+    monkeypatch.setattr(output.tempfile, "mkstemp", read_only)
+    result = build(MANUSCRIPTS, out, formats=("epub",), cache=False)
+    [diagnostic] = result.diagnostics
+    assert diagnostic.code == "X002" and "Read-only file system" in diagnostic.message
+    assert str(out) in diagnostic.message
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == previous
+
+
+def test_a_full_disk_while_joining_the_pdf_is_x002_and_leaves_no_temporary_file(tmp_path, monkeypatch,
+                                                                                  built_book):
+    """qpdf writing a file onto a full disk aborted the process (rc 134)."""
+    from pipeline.export.pdf import join
+
+    out = tmp_path / "out"
+    previous = previous_outputs(out, built_book)
+
+    class Full:
+        def __init__(self, path, mode):
+            self.stream = open(path, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.stream.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(join, "open", Full, raising=False)
+    result = build(MANUSCRIPTS, out, cache=False, jobs=1)
+    [diagnostic] = result.diagnostics
+    assert diagnostic.code == "X002" and "No space left on device" in diagnostic.message
+    assert "kratom-and-muscle-soreness.pdf'" in diagnostic.message  # the output, not its temporary name
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == previous
+    assert _temporaries(out) == []
+
+
+def _tmpfs(folder: Path, size: str) -> bool:
+    folder.mkdir()
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                          capture_output=True).returncode == 0
+
+
+def test_a_really_full_disk_is_x002_in_a_process_that_survives(tmp_path):
+    """On a real full file system (a 200 KiB tmpfs, where mounting is allowed)."""
+    disk = tmp_path / "disk"
+    if not _tmpfs(disk, "200k"):
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        out = disk / "out"
+        first = _cli("build", str(MANUSCRIPTS), "--out", str(out), "--format", "epub", "-q")
+        assert first.wait(timeout=300) == 0
+        epub = {p.name: p.read_bytes() for p in out.glob("*.epub")}
+        run = _cli("build", str(MANUSCRIPTS), "--out", str(out), "-q")
+        stdout, stderr = run.communicate(timeout=300)
+        assert run.returncode == 1 and "error[X002]" in stderr and "Traceback" not in stderr, stderr
+        assert {p.name: p.read_bytes() for p in out.glob("*.epub")} == epub and not list(out.glob("*.pdf"))
+        assert _temporaries(out) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+# ---------------------------------------------------------------- Ctrl-C, SIGKILL
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (from /proc: psutil is not needed)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+
+
+@needs_proc
+def test_ctrl_c_prints_one_line_exits_130_and_keeps_the_old_outputs(tmp_path):
+    book, out = _book(tmp_path, 13), tmp_path / "out"
+    assert _cli("build", str(book), "--out", str(out), "-q", "--jobs", "2").wait(timeout=600) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    changed = book / "03.md"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nChanged.\n", encoding="utf-8")
+    # --no-cache: every part laid out again, on workers. In a session of its
+    # own, so that the signal goes to the whole group, as a terminal's Ctrl-C does.
+    run = _cli("build", str(book), "--out", str(out), "-q", "--jobs", "2", "--no-cache",
+               start_new_session=True)
+    assert _until(lambda: len(_children(run.pid)) >= 2, 120)
+    workers = _children(run.pid)
+    os.killpg(run.pid, signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr
+    assert stderr.splitlines() == [stderr.strip()] and stderr.startswith("error[X007]"), stderr
+    outputs = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()
+               and ".pipeline-cache" not in p.parts}
+    assert outputs == {name: data for name, data in before.items() if ".pipeline-cache" not in name.parts}
+    assert _temporaries(out) == []
+    assert _until(lambda: not any(map(_alive, workers)), 10)
+
+
+@needs_proc
+def test_a_killed_build_leaves_no_worker_and_the_next_build_no_temporary_file(tmp_path):
+    book, out = _book(tmp_path, 13), tmp_path / "out"
+    run = _cli("build", str(book), "--out", str(out), "-q", "--jobs", "2", "--per-article")
+    assert _until(lambda: len(_children(run.pid)) >= 2, 120)
+    workers = _children(run.pid)
+    stale = out / ".book.pdf.abcd_123.tmp"  # as a killed build leaves them; the user's own file stays
+    stale.write_bytes(b"")
+    (out / ".pipeline-cache" / "layout").mkdir(parents=True, exist_ok=True)
+    (out / ".pipeline-cache" / "layout" / ".x.bin.zz99zz99.tmp").write_bytes(b"")
+    mine = out / "notes.tmp"
+    mine.write_bytes(b"mine")
+    run.kill()
+    run.wait(timeout=30)
+    assert _until(lambda: not any(map(_alive, workers)), 10), "workers outlived their build"
+    assert _cli("build", str(book), "--out", str(out), "-q", "--jobs", "1", "--format", "epub").wait(600) == 0
+    assert _temporaries(out) == [mine]
