@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from contextlib import contextmanager
 import socket
+import time
 import urllib.request
 from pathlib import Path
 
@@ -131,7 +132,19 @@ def test_the_preview_shows_the_books_own_design(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url + "fonts/Linked.ttf")
         assert refused.value.code == 404
-        assert "data-own-template" in urllib.request.urlopen(url).read().decode()
+        page = urllib.request.urlopen(url).read().decode()
+        assert "data-own-template" in page and page.count("/style/preview.js") == 1  # our reload script, added
+        assert "EventSource" in urllib.request.urlopen(url + "style/preview.js").read().decode()
+        # A book's preview page that writes script is refused, not served: ours says why.
+        (book / "styles" / "templates" / "preview.html").write_text(
+            ours.replace("<body", "<body data-own-template").replace("</main>", "<script>alert(1)</script></main>"),
+            encoding="utf-8")
+        deadline = time.monotonic() + 30  # the watcher sees the save and renders again
+        while "preview.html" not in page and time.monotonic() < deadline:
+            time.sleep(0.2)
+            page = urllib.request.urlopen(url).read().decode()
+        assert "alert(1)" not in page and "data-own-template" not in page
+        assert "error[C009]" in page and "preview.html" in page and "&lt;script&gt;" in page
     finally:
         stop.set()
         httpd.shutdown()

@@ -57,6 +57,16 @@ def crash_line(what: str, exc: BaseException) -> str:
     return f"error: {what}: {kind}: {message}" if message else f"error: {what}: {kind}"
 
 
+RELOAD_SCRIPT = '<script src="/style/preview.js"></script>\n'
+
+
+def with_reload_script(page: str) -> str:
+    """The checked page with our reload script (styles/preview.js) before
+    its </body>, or at its end: no template writes script."""
+    at = page.rfind("</body>")
+    return page[:at] + RELOAD_SCRIPT + page[at:] if at >= 0 else page + RELOAD_SCRIPT
+
+
 def host_allowed(header: str | None, port: int, names: tuple[str, ...] = ()) -> bool:
     """Whether a request's Host header names this server: a loopback name or
     one of `names`, with this server's port or none."""
@@ -131,12 +141,20 @@ class Preview:
     def _show(self, errors: list[str], warnings: list[str]) -> None:
         from ..xhtml import article_for_html_parser
 
+        from ..sandbox import TemplateFailed
+
         with self.changed:
             self.version += 1
-            self.page = render_template("preview.html", design=self.book, book=self.config,
-                                        articles=[article_for_html_parser(a) for a in self.articles],
-                                        labels=book_labels(self.config), problems=errors, warnings=warnings,
-                                        version=self.version, downloads=self.downloads)
+            context = {"book": self.config, "articles": [article_for_html_parser(a) for a in self.articles],
+                       "labels": book_labels(self.config), "warnings": warnings, "version": self.version,
+                       "downloads": self.downloads}
+            try:
+                page = render_template("preview.html", design=self.book, problems=errors, **context)
+            except TemplateFailed as exc:  # the book's template is refused: our page, saying why
+                refused = exc.diagnostic().format(relative_to=Path.cwd())
+                self._tell(errors + warnings + [refused])
+                page = render_template("preview.html", problems=errors + [refused], **context)
+            self.page = with_reload_script(page)
             self.changed.notify_all()
 
     def _design(self, rendered) -> list:
