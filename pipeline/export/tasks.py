@@ -227,6 +227,9 @@ def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...]
         except TemplateFailed as exc:  # a template of the book's own styles/ may fail or be refused
             diagnostics.append(exc.diagnostic())
             break
+        except OSError as exc:  # a write that failed names no file: this output is the one (X002)
+            exc.filename = exc.filename or str(target)
+            raise
         diagnostics += exported.diagnostics
         pages = exported.facts.get(PAGE_NUMBERS) or pages
         context = context.knowing(exported.facts)

@@ -13,6 +13,7 @@ from pathlib import Path
 from ...diagnostics import Diagnostic, error, warning
 from ...model import RenderedBook
 from ...styles import is_rtl, render_template
+from .join import save
 from .. import PRINT_COVER, PRINT_PAGES, ExportContext, Exported, holding_source_date
 from .printing import MIN_DPI, POINTS, VARIANT, PrintSpec, print_spec, stable_metadata
 
@@ -135,7 +136,7 @@ def _cover_boxes(target: Path, spec: PrintSpec) -> None:
         if "/Annots" in page.obj:
             del page.obj["/Annots"]
         stable_metadata(pdf, "cover")
-        pdf.save(target, deterministic_id=True)
+        save(pdf, target)  # join.save: a full disk is an OSError (X002), not qpdf's abort
 
 
 PREVIEW_DPI = 100

@@ -25,6 +25,7 @@ from ...model import PAGE_INCHES, POINTS, PRINT_PROFILES, BookConfig, PrintProfi
 from ...styles import is_rtl
 from .. import PAGE_NUMBERS, PRINT_PAGES, ExportContext, Exported, holding_source_date
 from ..images import pdf_images
+from .join import save
 from .preflight import MIN_DPI
 
 # WeasyPrint's PDF/X-4, with its sRGB profile as the output intent.
@@ -218,7 +219,7 @@ def _finish(target: Path, spec: PrintSpec, rtl: bool) -> int:
                     del pdf.Root[key]
         stable_metadata(pdf, "print")
         count = len(pdf.pages)
-        pdf.save(target, deterministic_id=True)
+        save(pdf, target)  # join.save: a full disk is an OSError (X002), not qpdf's abort
     return count
 
 
