@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import stat
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,20 +38,81 @@ class OutsideBook(ResourceRefused):
     """A path whose real location is outside every allowed folder."""
 
     def __init__(self, path: Path, target: Path):
-        super().__init__(f"'{path}' resolves to '{target}', which is outside the book folder")
+        super().__init__(f"'{_named(path)}' resolves to '{_named(target)}', which is outside the book folder")
         self.path, self.target = path, target
+
+
+class NotFound(ResourceRefused):
+    """No regular file at the path (missing, or a folder)."""
+
+
+class HardLinked(ResourceRefused):
+    """A file of the book with other hard links (`st_nlink` > 1): one of its
+    names may be a file outside the book (`ln /home/me/.ssh/id_rsa notes.md`),
+    which no path check can see. Refused unless `trust_hard_links` (C011)."""
+
+    def __init__(self, path: Path, links: int):
+        super().__init__(f"'{_named(path)}' has {links} hard links, so it may be a file outside the book "
+                         "under another name; it was not read")
+        self.path, self.links = path, links
+
+
+# Whether files of the book with other hard links are read (`HardLinked`).
+# Process-wide, as the gate's callers pass no options: set once at start by
+# the command line's --trust-hard-links (`trust_hard_links`), before any
+# read; worker processes forked after that inherit it. Default: refused.
+_TRUST_HARD_LINKS = False
+
+
+def trust_hard_links(trusted: bool) -> None:
+    """Read (True) or refuse (False, the default) the book's files that have
+    other hard links. For a folder the user trusts (a `cp -al` snapshot)."""
+    global _TRUST_HARD_LINKS
+    _TRUST_HARD_LINKS = trusted
+
+
+def _named(path: Path) -> str:
+    """A path as a refusal names it: a name of thousands of characters cut."""
+    from .diagnostics import shorten
+
+    return shorten(str(path))
+
+
+def _failure(exc: BaseException) -> str:
+    """Why a path could not be resolved or read, in words: 'File name too
+    long', 'embedded null byte', 'Too many levels of symbolic links'."""
+    return (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)) or exc.__class__.__name__
 
 
 def inside(path: Path, allowed: tuple[Path, ...]) -> Path:
     """The real path of `path` if it lies inside one of `allowed`, else raise
-    OutsideBook. Nothing is opened: this is safe on any name."""
+    OutsideBook. Nothing is opened: this is safe on any name. A name the
+    system refuses (too long, a NUL byte, a link loop) is ResourceRefused; so
+    is a regular file of the book (`allowed[0]`) with other hard links
+    (HardLinked), unless they are trusted."""
     try:
         resolved = path.resolve()
+        roots = [root.resolve() for root in allowed]
+        if not any(resolved.is_relative_to(root) for root in roots):
+            raise OutsideBook(path, resolved)
+        _check_links(path, resolved, roots[0])
     except (OSError, RuntimeError, ValueError) as exc:  # a link loop, a NUL byte, a name too long
-        raise ResourceRefused(f"'{path}' cannot be resolved ({exc.__class__.__name__})") from None
-    if not any(resolved.is_relative_to(root.resolve()) for root in allowed):
-        raise OutsideBook(path, resolved)
+        raise ResourceRefused(f"'{_named(path)}' cannot be resolved ({_failure(exc)})") from None
     return resolved
+
+
+def _check_links(path: Path, resolved: Path, book: Path) -> None:
+    """Raise HardLinked for a regular file inside `book` with other hard
+    links, unless trusted. Only the book's files: the package's styles and the
+    system's fonts may be hard-linked by an installer, and are ours to trust."""
+    if _TRUST_HARD_LINKS or not resolved.is_relative_to(book):
+        return
+    try:
+        status = resolved.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return  # missing: the caller says so
+    if stat.S_ISREG(status.st_mode) and status.st_nlink > 1:
+        raise HardLinked(path, status.st_nlink)
 
 
 # The URLs the PDF's files are known by as it is laid out: the same wherever
@@ -90,17 +152,33 @@ def resolve_url(url: str, allowed: tuple[Path, ...]) -> Path:
 
 
 def resolve_path(path: Path, allowed: tuple[Path, ...]) -> Path:
-    """The real path of an existing regular file inside `allowed`, or raise."""
+    """The real path of an existing regular file inside `allowed`, or raise
+    ResourceRefused (OutsideBook, HardLinked): never OSError or ValueError."""
     resolved = inside(path, allowed)
-    if not resolved.is_file():
-        raise ResourceRefused(f"'{path}' does not exist")
+    try:
+        regular = stat.S_ISREG(resolved.stat().st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        regular = False
+    except (OSError, ValueError) as exc:
+        raise ResourceRefused(f"'{_named(path)}' cannot be read ({_failure(exc)})") from None
+    if not regular:
+        raise NotFound(f"'{_named(path)}' does not exist")
     return resolved
 
 
 def read_bytes(path: Path, allowed: tuple[Path, ...]) -> bytes:
     """The content of `path`, read through the gate (by its real path, so a
-    link swapped after the check is not followed out again by name)."""
-    return resolve_path(path, allowed).read_bytes()
+    link swapped after the check is not followed out again by name; its links
+    counted again on the open file, so one made after the check is seen)."""
+    resolved = resolve_path(path, allowed)
+    try:
+        with open(resolved, "rb") as stream:
+            links = os.fstat(stream.fileno()).st_nlink
+            if links > 1 and not _TRUST_HARD_LINKS and resolved.is_relative_to(allowed[0].resolve()):
+                raise HardLinked(path, links)
+            return stream.read()
+    except (OSError, ValueError) as exc:
+        raise ResourceRefused(f"'{_named(path)}' cannot be read ({_failure(exc)})") from None
 
 
 # Media type by file suffix, for files served from the book or the styles.

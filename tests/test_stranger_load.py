@@ -212,3 +212,94 @@ def test_a_control_character_in_a_heading_title_is_removed_with_r001(tmp_path):
 
     with zipfile.ZipFile(tmp_path / "out" / "stranger.epub") as epub:
         assert "Ring the bell" in epub.read("EPUB/text/a.xhtml").decode()
+
+
+# -- item 7: names too long, NUL bytes: refused by the gate, located ----------
+
+LONG = "x" * 300
+
+
+def test_300_character_names_in_articles_cover_logo_and_an_image_are_located_errors(tmp_path):
+    book = _book(tmp_path, toml=f'[book]\ntitle = "T"\narticles = ["a.md", "{LONG}.md"]\ncover = "{LONG}.png"\n'
+                                f'[style]\nlogo = "images/{LONG}.png"\n',
+                 article=f"---\ntitle: A\n---\n\n![A figure](images/{LONG}.png)\n")
+    build = ("--out", str(tmp_path / "out"), "--format", "epub", "--quiet")
+    for command, options in (("check", ()), ("build", build)):
+        code, _, err = _run(command, str(book), *options)
+        assert code == 1 and "Traceback" not in err, err
+        assert "book.toml:3:21: error[C005]: article 'xxx" in err and "File name too long" in err
+        assert "book.toml:4:1: error[R002]: cover image:" in err
+        assert "book.toml:6:1: error[R002]: logo:" in err
+    assert "a.md:5:13: error[R002]: image 'images/xxx" in _check(book)[1]  # (a build stops before the images)
+
+
+def test_a_nul_byte_in_an_image_link_or_an_article_name_is_located(tmp_path):
+    book = _book(tmp_path, toml='[book]\ntitle = "T"\narticles = ["a.md", "b\\u0000.md"]\n',
+                 article="---\ntitle: A\n---\n\n![A figure](images/c%00.png)\n")
+    code, err = _check(book)
+    assert code == 1 and "Traceback" not in err
+    assert "book.toml:3:1: error[C003]: [book] articles: holds the control character U+0000" in err
+    assert "a.md:5:" in err and "error[R002]: image 'images/c%00.png'" in err
+
+
+def test_the_gate_turns_every_os_and_value_error_into_a_refusal(tmp_path):
+    from pipeline.resources import ResourceRefused, inside, read_bytes, resolve_path
+
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    for name in (LONG, "a\x00b", "loop", f"{LONG}/{LONG}"):
+        for gate in (inside, resolve_path, read_bytes):
+            if gate is inside and name == "loop":
+                continue  # a link loop resolves (not strictly) to itself, inside the folder
+            with pytest.raises(ResourceRefused):
+                gate(tmp_path / name, (tmp_path,))
+
+
+# -- hard links: refused unless trusted ------------------------------------------
+
+@pytest.fixture
+def linked_book(tmp_path):
+    """A book whose second manuscript and whose image are other names of
+    files outside it (a secret, and an image kept elsewhere)."""
+    image = next((PNG / "rich" / "images").glob("*.png"))
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\ntitle: Secret\n---\n\nSECRET-MARKER\n", encoding="utf-8")
+    book = _book(tmp_path, article=f"---\ntitle: A\n---\n\n![A figure](images/{image.name})\n")
+    (book / "images").mkdir()
+    (tmp_path / image.name).write_bytes(image.read_bytes())
+    os.link(tmp_path / image.name, book / "images" / image.name)
+    os.link(secret, book / "b.md")
+    return book
+
+
+def test_hard_linked_manuscript_and_image_are_c011_and_not_read(linked_book, tmp_path):
+    code, err = _check(linked_book)
+    assert code == 1 and "Traceback" not in err
+    assert "b.md:1:1: error[C011]:" in err and "has 2 hard links" in err and "--trust-hard-links" in err
+    assert "a.md:5:13: error[C011]:" in err
+    code, _, err = _run("build", str(linked_book), "--out", str(tmp_path / "out"), "--format", "epub", "--quiet")
+    assert code == 1 and "b.md:1:1: error[C011]" in err and not (tmp_path / "out" / "stranger.epub").exists()
+
+
+def test_a_hard_linked_listed_manuscript_and_cover_are_c011_where_book_toml_names_them(linked_book):
+    image = next((linked_book / "images").glob("*.png")).name
+    (linked_book / "book.toml").write_text(f'[book]\ntitle = "T"\narticles = ["a.md", "b.md"]\n'
+                                           f'cover = "images/{image}"\n', encoding="utf-8")
+    code, err = _check(linked_book)
+    assert code == 1
+    assert "book.toml:3:21: error[C011]:" in err and "book.toml:4:1: error[C011]:" in err
+
+
+def test_trust_hard_links_reads_them(linked_book, tmp_path):
+    code, _, err = _run("check", str(linked_book), "--trust-hard-links")
+    assert code == 0, err
+    code, _, err = _run("build", str(linked_book), "--out", str(tmp_path / "out"), "--format", "epub", "--quiet",
+                        "--trust-hard-links")
+    assert code == 0, err
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "out" / "stranger.epub") as epub:
+        assert "SECRET-MARKER" in epub.read("EPUB/text/b.xhtml").decode()
+        image = next((linked_book / "images").glob("*.png"))
+        assert epub.read(f"EPUB/text/images/{image.name}") == image.read_bytes()
+    code, err = _check(linked_book)  # the next command without the option refuses them again
+    assert code == 1 and "error[C011]" in err

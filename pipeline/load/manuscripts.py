@@ -14,11 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from .config import load_config
-from ..diagnostics import Diagnostic, error, warning
+from ..diagnostics import Diagnostic, error, shorten, warning
 from .frontmatter import split
 from ..resources import ImageRejected, inspect_image
 from ..model import Article, Book
-from ..resources import OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
+from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
 from .sourcetext import NotUtf8, decode, position
 from .structure import Part, split_articles, title_block
 
@@ -105,6 +105,9 @@ def _styles(root: Path) -> tuple[Path | None, list[Diagnostic]]:
             continue
         try:
             text = decode(read_bytes(path, (root,)))
+        except HardLinked as exc:
+            diagnostics.append(hard_linked(exc, root / BOOK_STYLES / name))
+            continue
         except ResourceRefused as exc:
             diagnostics.append(error("C009", f"styles/{name} is refused: {exc}",
                                      hint="keep the book's styles inside the book folder",
@@ -175,6 +178,9 @@ def _font_problems(root: Path) -> list[Diagnostic]:
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in FONT_SUFFIXES):
         try:
             real = inside(path, (root,))
+        except HardLinked as exc:
+            found.append(hard_linked(exc, path))
+            continue
         except ResourceRefused as exc:
             found.append(error("C009", f"font {path.name} is refused: {exc}", path=path,
                                hint="put the font file itself into styles/fonts/"))
@@ -216,6 +222,8 @@ def _logo(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[D
     try:
         path = resolve_path(root / name, (root,))
         kind = inspect_image(path).media_type
+    except HardLinked as exc:
+        return None, [hard_linked(exc, config_path, line)]
     except (ResourceRefused, ImageRejected) as exc:
         return None, [error("R002", f"logo: {exc}", path=config_path, line=line,
                             hint="name a PNG or JPEG file inside the book folder, "
@@ -234,6 +242,8 @@ def _cover(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[
     try:
         path = resolve_path(root / name, (root,))
         inspect_image(path)
+    except HardLinked as exc:
+        return None, [hard_linked(exc, config_path, line, column)]
     except (ResourceRefused, ImageRejected) as exc:
         return None, [error("R002", f"cover image: {exc}", path=config_path, line=line, column=column,
                             hint="name a PNG or JPEG file inside the book folder, e.g. cover = \"cover.png\"")]
@@ -252,16 +262,18 @@ def _manuscript_paths(root: Path, listed: tuple[str, ...],
     for name in listed:
         line, column = position(config_text, _toml_string(name), start_line=_articles_line(config_text))
         try:
-            inside(root / name, (root,))
-        except ResourceRefused as exc:
-            target = f" ('{exc.target}')" if isinstance(exc, OutsideBook) else ""
+            resolve_path(root / name, (root,))
+        except OutsideBook as exc:
             diagnostics.append(error(
-                "C007", f"article '{name}' listed in book.toml is outside the book folder{target}; it was not read",
+                "C007", f"article '{shorten(name)}' listed in book.toml is outside the book folder "
+                        f"('{shorten(str(exc.target))}'); it was not read",
                 hint="list manuscripts by their path inside the book folder, e.g. \"01-intro.md\"",
                 path=config_path, line=line, column=column))
-            continue
-        if not (root / name).is_file():
-            diagnostics.append(error("C005", f"article '{name}' listed in book.toml does not exist",
+        except HardLinked as exc:
+            diagnostics.append(hard_linked(exc, config_path, line, column))
+        except ResourceRefused as exc:  # missing, or a name the system refuses (too long, a NUL byte, a loop)
+            why = "does not exist" if isinstance(exc, NotFound) else f"cannot be read: {exc}"
+            diagnostics.append(error("C005", f"article '{shorten(name)}' listed in book.toml {why}",
                                      hint="fix the name in [book] articles or add the file",
                                      path=config_path, line=line, column=column))
         else:
@@ -442,7 +454,17 @@ def _unique_slugs(articles: list[Article], root: Path) -> tuple[list[Article], l
     return result, diagnostics
 
 
+def hard_linked(exc: HardLinked, path: Path, line: int = 0, column: int = 0) -> Diagnostic:
+    """C011 for a file of the book with other hard links, located where the
+    book names it (book.toml's line) or at the file itself."""
+    return error("C011", str(exc), path=path, line=line, column=column,
+                 hint="copy the file into the book (cp, not ln or cp -l); or, for a folder you trust, "
+                      "pass --trust-hard-links")
+
+
 def _refused_manuscript(path: Path, exc: ResourceRefused) -> Diagnostic:
+    if isinstance(exc, HardLinked):
+        return hard_linked(exc, path)
     where = f"a link to '{exc.target}', outside the book folder" if isinstance(exc, OutsideBook) else str(exc)
     return error("M010", f"manuscript is {where}; it was not read", path=path,
                  hint="copy the file into the book folder instead of linking to it")

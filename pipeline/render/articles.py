@@ -34,7 +34,7 @@ from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggest
 from ..load.sourcetext import positions
 from ..model import Article, Book, Formula, Heading, RenderedArticle, RenderedBook
 from ..styles import is_rtl, labels
-from ..resources import ImageRejected, ResourceRefused, book_images, inside, inspect_image
+from ..resources import HardLinked, ImageRejected, ResourceRefused, book_images, inside, inspect_image
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .code import highlight_code
 from .markdown import CAPTION, make_parser, to_html, to_inline_html
@@ -516,6 +516,10 @@ class _ArticleProcessor:
             self.article.source_path.parent.relative_to(self.root).as_posix(), unquote(parts.path)))
         try:
             target = inside(self.root / relative, (self.root,))
+        except HardLinked as exc:  # one of its names may be a file outside the book: not read
+            self._drop(image, str(exc), line, column, "copy the image into the book (cp, not ln or cp -l); "
+                       "or, for a folder you trust, pass --trust-hard-links", code="C011")
+            return
         except ResourceRefused:
             self._drop(image, f"image '{src}' is outside the book folder", line, column,
                        "move the image into the book folder and link it with a relative path")
@@ -542,9 +546,10 @@ class _ArticleProcessor:
         names = [posixpath.relpath(name, folder) for name in book_images(self.root)]
         return did_you_mean(posixpath.normpath(written), names)
 
-    def _drop(self, image: etree._Element, message: str, line: int, column: int, hint: str) -> None:
+    def _drop(self, image: etree._Element, message: str, line: int, column: int, hint: str,
+              code: str = "R002") -> None:
         """Report the image and put its alt text in its place, so the build can go on."""
-        self.diagnostics.append(error("R002", message, hint=hint, path=self.article.source_path,
+        self.diagnostics.append(error(code, message, hint=hint, path=self.article.source_path,
                                       line=line, column=column))
         stand_in = etree.Element("span", {"class": "missing-image"})
         stand_in.text = f"[{image.get('alt') or 'image'}]"
