@@ -303,3 +303,15 @@ def test_trust_hard_links_reads_them(linked_book, tmp_path):
         assert epub.read(f"EPUB/text/images/{image.name}") == image.read_bytes()
     code, err = _check(linked_book)  # the next command without the option refuses them again
     assert code == 1 and "error[C011]" in err
+
+
+def test_a_hard_linked_book_toml_and_style_file_are_refused(tmp_path):
+    book = _book(tmp_path)
+    (book / "styles").mkdir()
+    (tmp_path / "print.css").write_text("h1 { color: teal; }\n", encoding="utf-8")
+    os.link(tmp_path / "print.css", book / "styles" / "print.css")
+    os.link(book / "book.toml", tmp_path / "book.toml")
+    code, err = _check(book)
+    assert code == 1
+    assert "book.toml:1:1: error[C011]" in err and "styles/print.css:1:1: error[C011]" in err
+    assert _run("check", str(book), "--trust-hard-links")[0] == 0

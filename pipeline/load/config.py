@@ -19,7 +19,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
 from ..model import PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
-from ..resources import OutsideBook, ResourceRefused, read_bytes
+from ..resources import HardLinked, OutsideBook, ResourceRefused, read_bytes
 from .sourcetext import NotUtf8, character_problem, decode, position, shown_value, toml_line
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
@@ -106,6 +106,10 @@ def load_config(path: Path, fallback_title: str) -> tuple[BookConfig, list[Diagn
         return BookConfig(title=fallback_title), [error(
             "C007", f"book.toml is a link to '{exc.target}', outside the book folder; it was not read",
             hint="replace the link by the book's own book.toml", path=path)]
+    except HardLinked as exc:
+        return BookConfig(title=fallback_title), [error(
+            "C011", str(exc), path=path, hint="copy the file into the book (cp, not ln or cp -l); or, "
+                                              "for a folder you trust, pass --trust-hard-links")]
     except ResourceRefused as exc:
         return BookConfig(title=fallback_title), [error(
             "C007", f"book.toml cannot be read: {exc}", hint="make book.toml a plain file", path=path)]

@@ -156,6 +156,10 @@ def _print_css_refusal(path: Path, url: str, root: Path) -> tuple[str, str]:
             return (f"refers to '{shown(url)}', which is not a file of the book",
                     "name a file of the book relative to styles/print.css")
         resolve_path(path.parent / unquote(parts.path), (root,))
+    except HardLinked:
+        return (f"refers to '{shown(url)}', which has other hard links (it may be a file outside the book); "
+                "it was not read", "copy the file (cp, not ln or cp -l); or, for a folder you trust, "
+                                   "pass --trust-hard-links")
     except OutsideBook:
         return (f"refers to '{shown(url)}', which is outside the book folder",
                 "put the file inside the book folder")
