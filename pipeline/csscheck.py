@@ -3,10 +3,11 @@
 A book's CSS is untrusted (README, "Security"). A text match on `url(`
 misses what a CSS parser reads as a load: `URL(`, `\\75 rl(` (escapes),
 `@IMPORT "…"`, `image-set("…")`, `src("…")`. So the book's epub.css
-(`export/epub.book_stylesheet`), its print.css (`load/manuscripts`) and an SVG's `<style>` and attributes
-(`resources.check_svg`, via `svg_problem`) are tokenized with tinycss2,
-which decodes escapes and folds case as a reader's parser does, and each
-load it finds is judged by the caller's rule.
+(`export/epub.book_stylesheet`), its print.css (`load/manuscripts`), and
+an SVG's `<style>` and attributes (`resources.check_svg`, via `SvgCss`) are
+tokenized with tinycss2, which decodes escapes and folds case as a
+reader's parser does; each load it finds is judged by the caller's rule.
+SVG animations that set a link are judged here too (`animation_problem`).
 
 The walk is over the whole token stream, not over rules: a load hidden in an
 invalid rule, a nested block or an at-rule's prelude is found too.
@@ -14,6 +15,7 @@ invalid rule, a nested block or an at-rule's prelude is found too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,6 +27,13 @@ if TYPE_CHECKING:
 # others a list of images); attr() may read a URL from the document.
 URL_FUNCTIONS = frozenset({"url", "src"})
 IMAGE_FUNCTIONS = frozenset({"image", "image-set", "-webkit-image-set", "cross-fade", "-webkit-cross-fade"})
+# What every load needs, in text lowered first: a function's name before its
+# "(" (or an escape, which may spell the name), or "@i" (@import; or an
+# escape). Where none is found, tinycss2 (pure Python, slow) need not read it.
+_CANDIDATE = re.compile(r"(?:url|src|image|set|fade|attr)\(|@i|\\")
+# The same, but for a plain reference to a fragment of the document: url(#id).
+_NOT_FRAGMENT = re.compile(r"""url\((?![ \t\n\r\f]*(?:#[^()\\"'\s]*|"#[^"\\\n]*"|'#[^'\\\n]*')[ \t\n\r\f]*\))"""
+                           r"|(?:src|image|set|fade|attr)\(|@i|\\")
 MALFORMED = "a malformed url()"  # the url of a load tinycss2 could not read (a bad-url token)
 
 
@@ -45,7 +54,16 @@ def loads(css: str) -> Iterator[Load]:
     """Every load of `css`, a stylesheet or a style attribute's declarations."""
     import tinycss2
 
+    if not may_load(css):
+        return
     yield from _walk(tinycss2.parse_component_value_list(css, skip_comments=True), "")
+
+
+def may_load(css: str, fragments: bool = False) -> bool:
+    """Could `css` load anything? False only where it surely cannot (see
+    _CANDIDATE). With `fragments`, a plain `url(#id)` does not count.
+    Lowering may only add candidates (CSS folds ASCII case only)."""
+    return (_NOT_FRAGMENT if fragments else _CANDIDATE).search(css.lower()) is not None
 
 
 def imports(css: str) -> Iterator[Load]:
@@ -106,44 +124,44 @@ def shown(url: str) -> str:
     return url if len(url) <= 120 else url[:117] + "..."
 
 
+MAX_SVG_CSS = 512 * 1024  # characters of an SVG's CSS tokenized at most (tinycss2: about 0.3 MB/s)
+CALL_COST = 100  # what one call of the tokenizer counts for, in characters (a million tiny values are slow too)
 ANIMATIONS = frozenset({"set", "animate", "animateMotion", "animateTransform", "animateColor"})
 _ANIMATED_VALUES = ("to", "from", "by", "values")
 
 
-def svg_problem(root: "etree._Element") -> str | None:
-    """What makes an SVG tree load or run something through CSS or animation
-    (None if nothing): an @import or a url() that is not a local `#fragment`
-    in `<style>` or any attribute (escapes decoded: `\\75 rl(`), or an
-    animation element that sets an `href` or animates to a URL."""
-    from lxml import etree
+class SvgCss:
+    """Judges an SVG's CSS, text by text (every attribute's value, every
+    `<style>`'s text as a reader sees it): an @import, or a url() that is
+    not a local `#fragment`, is a problem (escapes decoded: `\\75 rl(`).
+    Most texts never reach the tokenizer (`may_load`), and all of one SVG's
+    that do count against MAX_SVG_CSS: a 20 MiB SVG cannot make it crawl."""
 
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        name = etree.QName(element).localname
-        sheets = list(element.attrib.values())
-        if name == "style":  # its text as a reader sees it: CDATA, and text around comments or elements
-            sheets.append(element.xpath("string()"))
-        for css in sheets:
-            if "(" not in css and "@" not in css:  # neither a url nor an @import: skip the tokenizer
-                continue
-            for load in loads(css):
-                if load.kind == "import":
-                    return (f"SVG <style> has an @import of '{shown(load.url)}'; "
-                            "SVG images must be self-contained")
-                if not load.url.startswith("#"):
-                    return (f"SVG style refers to an external url() ('{shown(load.url)}'); "
-                            "SVG images must be self-contained")
-        if name in ANIMATIONS:
-            problem = _animation_problem(name, element)
-            if problem:
-                return problem
-    return None
+    def __init__(self) -> None:
+        self.left = MAX_SVG_CSS
+
+    def problem(self, css: str) -> str | None:
+        """Why `css` may not stand in an SVG image, or None."""
+        if ("(" not in css and "@" not in css) or not may_load(css, fragments=True):
+            return None
+        self.left -= len(css) + CALL_COST
+        if self.left < 0:
+            return f"SVG has more CSS to check than {MAX_SVG_CSS // 1024} KiB; simplify it or convert it to PNG"
+        for load in loads(css):
+            if load.kind == "import":
+                return f"SVG <style> has an @import of '{shown(load.url)}'; SVG images must be self-contained"
+            if not load.url.startswith("#"):
+                return (f"SVG style refers to an external url() ('{shown(load.url)}'); "
+                        "SVG images must be self-contained")
+        return None
 
 
-def _animation_problem(name: str, element: "etree._Element") -> str | None:
-    """An animation that sets a link (href, xlink:href) or moves any
-    attribute to a URL that is not a local `#fragment`."""
+def animation_problem(name: str, element: "etree._Element") -> str | None:
+    """Why an SVG element `name` may not stand in an SVG image, or None: an
+    animation (ANIMATIONS) that sets a link (href, xlink:href) or moves any
+    attribute to a URL that is not a local `#fragment` (javascript:...)."""
+    if name not in ANIMATIONS:
+        return None
     target = element.get("attributeName", "").strip()
     if target.rpartition(":")[2].lower() == "href":
         return f"SVG <{name}> animates a link ({target}); remove it"

@@ -313,7 +313,7 @@ def check_svg(data: bytes) -> ImageInfo:
     """Parse without entities, DTDs or network; refuse external references."""
     from lxml import etree
 
-    from .csscheck import svg_problem
+    from .csscheck import SvgCss, animation_problem
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False, dtd_validation=False)
@@ -327,6 +327,7 @@ def check_svg(data: bytes) -> ImageInfo:
         raise ImageRejected("SVG declares entities or other declarations in its DOCTYPE; remove the DOCTYPE")
     if etree.QName(root).localname != "svg":
         raise ImageRejected("XML file is not an SVG image")
+    css = SvgCss()  # CSS read as CSS (escapes, @import), in attributes and <style>
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
@@ -339,9 +340,12 @@ def check_svg(data: bytes) -> ImageInfo:
                 raise ImageRejected(f"SVG has an event handler ({local}); remove it")
             if local == "href" and not value.startswith("#"):
                 raise ImageRejected(f"SVG refers to '{value}'; SVG images must be self-contained")
-    problem = svg_problem(root)  # CSS read as CSS (escapes, @import), and animations of links
-    if problem:
-        raise ImageRejected(problem)
+            if problem := css.problem(value):
+                raise ImageRejected(problem)
+        # A <style>'s text as a reader sees it: CDATA, and the text around comments or elements.
+        style = element.xpath("string()") if name == "style" else ""
+        if problem := css.problem(style) or animation_problem(name, element):
+            raise ImageRejected(problem)
     return ImageInfo("image/svg+xml", 0, 0)
 
 

@@ -153,3 +153,14 @@ def test_an_svg_with_local_urls_and_animations_is_accepted(tmp_path):
     with zipfile.ZipFile(result.outputs[0]) as archive:
         [svg] = [archive.read(name) for name in archive.namelist() if name.endswith(".svg")]
     assert b'values="0;1"' in svg and b"URL(#g)" in svg  # as the book wrote it
+
+
+def test_an_svg_with_more_css_than_can_be_checked_cheaply_is_refused(tmp_path):
+    """Tokenizing is slow (pure Python): CSS that needs it counts against a
+    budget per SVG, so a large SVG cannot hold the build for minutes."""
+    rules = 'rect { fill: image("#g"); }\n' * 40_000  # ~1 MiB: every rule has to be read as CSS
+    book = _book(tmp_path, {"images/x.svg": SVG.format(f"<style>{rules}</style>")},
+                 ARTICLE + "\n![a picture](images/x.svg)\n")
+    result = build(book, tmp_path / "out", formats=("epub",))
+    [refused] = [d for d in result.diagnostics if d.is_error]
+    assert refused.code == "R002" and "more CSS to check" in refused.message
