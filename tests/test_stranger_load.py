@@ -315,3 +315,15 @@ def test_a_hard_linked_book_toml_and_style_file_are_refused(tmp_path):
     assert code == 1
     assert "book.toml:1:1: error[C011]" in err and "styles/print.css:1:1: error[C011]" in err
     assert _run("check", str(book), "--trust-hard-links")[0] == 0
+
+
+def test_a_raw_control_character_in_front_matter_is_located(tmp_path):
+    """Not an escape in a quoted string: the byte itself, which YAML's reader refuses before parsing."""
+    from pipeline.load.manuscripts import load_book
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01-a.md").write_text("---\nlanguage: en\ntitle: Bell\u0007title\n---\n\nText.\n", encoding="utf-8")
+    _, diagnostics = load_book(book)
+    [found] = [d for d in diagnostics if d.is_error]
+    assert (found.code, found.line, found.column) == ("M002", 3, 12) and "U+0007" in found.message, found.format()

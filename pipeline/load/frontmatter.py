@@ -60,7 +60,14 @@ def _parse(block: str, path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
     refused = _anchor_or_alias(block, path)
     if refused:
         return {}, [refused]
-    loader = yaml.SafeLoader(block)
+    try:
+        loader = yaml.SafeLoader(block)  # its reader refuses control characters at once
+    except yaml.reader.ReaderError as exc:
+        line = block.count("\n", 0, exc.position) + 2  # +1 for 1-based, +1 for the '---' line
+        column = exc.position - block.rfind("\n", 0, exc.position)
+        return {}, [error("M002", f"front matter holds the control character U+{exc.character:04X}",
+                          hint="remove it (an editor may show it as a box or not at all)",
+                          path=path, line=line, column=column)]
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
