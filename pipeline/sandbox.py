@@ -235,6 +235,8 @@ def render(template: "jinja2.Template", context: dict[str, object], folders: tup
         if problems:
             listed = ", ".join(problems[:4]) + (f" and {len(problems) - 4} more" if len(problems) > 4 else "")
             path = Path(template.filename) if template.filename else None
+            if path is None or not path.is_relative_to(folders[-1]):  # ours, with the book's parts in it
+                path = folders[-1]  # the book's templates folder: one of its files wrote it
             raise TemplateFailed(f"template {template.name} (with the book's templates) writes {listed}, "
                                  "which a book's outputs may not hold", path, 0)
         output = tokens.restore(output)
@@ -369,6 +371,7 @@ _ATTRIBUTES = {"id", "class", "title", "lang", "dir", "role", "hidden", "style",
                "y1", "y2", "cx", "cy", "r", "rx", "ry", "points", "opacity", "fill-rule", "clip-rule",
                "preserveAspectRatio", "focusable", "colspan", "span", "open", "loading", "decoding"}
 _NAMESPACED = {"xml:lang", "epub:type", "xlink:href", "epub:prefix"}
+_CLIMBS = re.compile(r"^\s*[/\\]|(^|[/\\])\.\.([/\\]|$)|%2e%2e|%2f", re.IGNORECASE)
 _FETCHING = {"src", "href", "xlink:href", "poster", "srcset", "data", "background", "action", "formaction"}
 _SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):|^\s*//")
 _SUSPECT_CSS = re.compile(r"url\s*\(|@import|expression\s*\(|\\", re.IGNORECASE)  # escapes: refused outright
@@ -415,7 +418,7 @@ def markup_problems(html: str, xml: bool) -> list[str]:
             found.append("a <style> that loads something (url(), @import) or escapes its CSS")
         if name == "meta" and element.get("http-equiv") is not None:
             found.append("<meta http-equiv>")
-        found += _attribute_problems(element, name)
+        found += _attribute_problems(element, name, xml)
     return list(dict.fromkeys(found))
 
 
@@ -433,7 +436,12 @@ def _parse(html: str, xml: bool):
         return None
 
 
-def _attribute_problems(element, name: str) -> list[str]:
+def _attribute_problems(element, name: str, xml: bool) -> list[str]:
+    """The attributes of `element` that are refused. In the booklet's HTML
+    (not `xml`: WeasyPrint reads every file it names, relative to the book
+    folder) a fetched path may not be absolute or climb with '..'; in an
+    EPUB document such a path names a file of the package, never one of
+    the machine."""
     from lxml import etree
 
     found = []
@@ -446,6 +454,8 @@ def _attribute_problems(element, name: str) -> list[str]:
             found.append(f"the attribute {attribute} of <{name}>")
         elif not (attribute in _ATTRIBUTES or attribute in _NAMESPACED or attribute.startswith(("aria-", "data-"))):
             found.append(f"the attribute {attribute} of <{name}>")
+        elif attribute in _FETCHING and not xml and name != "a" and _CLIMBS.search(value):
+            found.append(f"<{name} {attribute}=\"{value[:60]}\"> (a path out of the book folder)")
         elif attribute in _FETCHING and _SCHEME.match(value):
             scheme = (_SCHEME.match(value).group(1) or "").lower()
             if not ((name == "a" and scheme in ("http", "https", "mailto"))

@@ -76,6 +76,8 @@ def test_a_template_gets_data_not_objects(tmp_path, attack):
     ("<style>@imp{{''}}ort 'http://x/y.css';</style>", "<style>"),
     ("{{ item.article.title }}{{ ('<svg><scr' ~ 'ipt>x</scr' ~ 'ipt></svg>') | safe }}", "<script>"),
     ("<p title=\"{{ item.body_html }}\">a</p>", "attribute"),
+    ("<img src=\"../SECRET.txt\" alt=\"\"/>", "out of the book"),
+    ("<img src=\"/etc/passwd\" alt=\"\"/>", "out of the book"),
 ])
 def test_what_a_books_template_writes_is_checked(tmp_path, attack, what):
     book = _book(tmp_path, attack)
