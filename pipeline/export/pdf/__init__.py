@@ -79,9 +79,12 @@ class PdfExporter:
                                            pdf_identifier=identifier(config, context), **variant)
                     finally:
                         fonts.close()
-            except TimeLimit:
-                return Exported((error("X003", f"laying out the PDF took more than {context.layout.time_limit:g} s",
-                                       hint="look for very long tables or lines; or raise --time-limit"),))
+            except TimeLimit as exc:
+                names = list(dict.fromkeys(article.source_path.name for article in exc.articles))
+                at = f", in {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else ""
+                return Exported((error("X003", f"laying out the PDF took more than {context.layout.time_limit:g} s"
+                                       + at, hint="look for very long tables or lines; or raise --time-limit",
+                                       path=exc.articles[0].source_path if exc.articles else None),))
             except FetchRefused as exc:
                 return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
             except TaskLost as exc:

@@ -371,7 +371,12 @@ class TimeLimit(BaseException):
     A BaseException, like KeyboardInterrupt: raised from a signal handler at
     any point of the layout, it must not be taken for an ordinary error by a
     library's `except Exception` (WeasyPrint logs and goes on when a font or
-    image fetch fails, and the time limit would be lost)."""
+    image fetch fails, and the time limit would be lost).
+
+    `articles`: the articles of the parts not laid out yet when it struck
+    (the runner sets it), for the error's place; empty for one document."""
+
+    articles: tuple = ()
 
 
 def time_limit(seconds: float):

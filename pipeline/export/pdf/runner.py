@@ -88,11 +88,18 @@ class Runner:
         progress.start(stage, total=len(todo))
         todo.sort(key=lambda i: parts[i].kind != "body")  # the longest first: the others are quick
         tasks = [_task(parts[i], self.variant, self.context.timestamp) for i in todo]
-        for position, laid in self.executor.run(tasks):
-            index = todo[position]
-            results[index] = laid
-            self._store(parts[index], laid)
-            progress.advance()
+        from .engine import TimeLimit
+
+        try:
+            for position, laid in self.executor.run(tasks):
+                index = todo[position]
+                results[index] = laid
+                self._store(parts[index], laid)
+                progress.advance()
+        except TimeLimit as exc:  # which articles were still being laid out (X003's place), the longest first
+            exc.articles = tuple(sorted((item.article for index in todo if results[index] is None
+                                         for item in parts[index].book.articles), key=lambda a: -len(a.body)))
+            raise
         return results
 
     def _cached(self, part: Part) -> Laid | None:
