@@ -131,7 +131,8 @@ def for_html_parser(xhtml: str) -> str:
     it would land inside the heading. So every empty non-void element gets an
     end tag (`<h2 id="x"></h2>`); void ones keep `<br/>`, which HTML reads as
     `<br>`. An HTML parser drops a newline right after `<pre>`, so one more is
-    written where the text starts with one. The rest of XML's serialization
+    written where the text starts with one. A word of more than LONG_WORD
+    characters gets break opportunities (`_breakable`). The rest of XML's serialization
     (escaped `&<>"`) reads the same in HTML.
     """
     if not xhtml.strip():
@@ -140,11 +141,32 @@ def for_html_parser(xhtml: str) -> str:
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
+        element.text, element.tail = _breakable(element.text), _breakable(element.tail)
         if element.tag in ("pre", "textarea", "listing") and (element.text or "").startswith("\n"):
             element.text = "\n" + element.text
         elif element.tag not in VOID and not len(element) and not element.text:
             element.text = ""  # lxml then writes <tag></tag>
     return serialize_children(root)
+
+
+LONG_WORD = 200  # characters without a space, from which a word gets break opportunities
+WORD_PIECE = 10  # characters between them: a line fills to within as many
+ZERO_WIDTH_SPACE = "\u200b"
+_LONG_WORD = re.compile(r"[^\s\u200b]{%d,}" % LONG_WORD)
+
+
+def _breakable(text: str | None) -> str | None:
+    """`text` with a zero-width space every WORD_PIECE characters of a word
+    longer than LONG_WORD. No language has such words (a pasted hash, a
+    base64 blob, a stranger's bomb), and a line breaker that may break a
+    word anywhere (`overflow-wrap`) lays the rest of a spaceless word out
+    again for every line it sets: 50,000 letters took WeasyPrint past
+    two minutes, with the breaks a few seconds. For the PDF and the preview
+    (`for_html_parser`); the EPUB keeps the word as written."""
+    if not text or len(text) < LONG_WORD or not _LONG_WORD.search(text):
+        return text
+    return _LONG_WORD.sub(lambda match: ZERO_WIDTH_SPACE.join(
+        match.group()[start:start + WORD_PIECE] for start in range(0, len(match.group()), WORD_PIECE)), text)
 
 
 def parse_fragment(xhtml: str) -> etree._Element:

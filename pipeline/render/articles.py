@@ -157,14 +157,21 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
                     ) -> tuple[RenderedArticle, list[Diagnostic], list[_CrossLink], _Numbered]:
     body, diagnostics = _strip_forbidden(article.body, article)
     diagnostics += _template_syntax(article)
+    too_deep: list[tuple[int, int]] = []
     try:
-        html = sanitize(to_html(body, captions=True))
+        html = sanitize(to_html(body, captions=True, too_deep=too_deep))
         container = parse_html(html) if html.strip() else None
     except (RecursionError, etree.ParserError):
         container = None
         diagnostics.append(error("R005", "the manuscript nests lists or quotes too deeply to render",
                                  hint=f"keep nesting under {MAX_DEPTH} levels",
                                  path=article.source_path, line=article.body_line))
+    for line, column in too_deep:
+        diagnostics.append(warning(
+            "R005", "quotes or lists nest deeper than the parser reads here; the deeper lines are printed "
+                    "as plain paragraphs, their text kept",
+            hint="flatten the nested lists or quotes (under 10 lists or 20 quotes deep)",
+            path=article.source_path, line=article.body_line + line, column=column))
     words = words or labels(language)
     processor = _ArticleProcessor(article, root, manuscripts, toc_depth, number, numbering or Numbering(), words)
     if container is not None:
@@ -295,6 +302,7 @@ class _ArticleProcessor:
             return
         self._typeset_math(root)
         self._make_figures(root)
+        self._tables_as_text(root)
         _mark_wide_tables(root)
         _relative_levels(root, self.article.title_level)
         _give_headings_ids(root)
@@ -332,7 +340,7 @@ class _ArticleProcessor:
                 link.set("href", f"#{self.article.slug}")  # the top, or the title (not in the body)
             elif target not in ids and len(siblings) > 1:
                 # A book in one file: '#chapter-ii' names another of its articles, or a heading in one.
-                self._link_into(link, siblings, target, *self._locate(f"#{target}"))
+                self._link_into(link, siblings, target, *self._locate(f"#{target}", _LINK_ADDRESS))
             elif self._check_anchor(target, ids):
                 link.set("href", "#" + self.prefix + normalize_url(target))
             else:
@@ -342,10 +350,16 @@ class _ArticleProcessor:
         if parts.scheme or parts.netloc:
             link.set("href", normalize_url(href))
             return
-        line, column = self._locate(href) if href else self._locate("]()")
-        targets = self._manuscript(unquote(parts.path)) if parts.path else []
+        line, column, href = self._locate_address(href, _LINK_ADDRESS) if href else (*self._locate("]()"), href)
+        problem = _name_problem(unquote(parts.path))
+        try:
+            targets = self._manuscript(unquote(parts.path)) if parts.path and not problem else []
+        except (OSError, ValueError) as exc:
+            targets, problem = [], _path_problem(exc)
         if not targets:
-            what = f"'{href}', which is not part of the book" if href else "an empty address"
+            what = f"'{_shorten(href)}', which is not part of the book" if href else "an empty address"
+            if problem:
+                what = f"'{_shorten(href)}', which names no file: {problem}"
             self.diagnostics.append(warning(
                 "R008", f"link to {what}; its text is kept without the link",
                 hint="link to a manuscript of the book (other.md#id), a heading (#id) or a full https:// URL",
@@ -415,7 +429,7 @@ class _ArticleProcessor:
         """Is `target` an id of the article? If not, say where the link is (its text is kept)."""
         if target in ids:
             return True
-        line, column = self._locate(f"#{target}")
+        line, column = self._locate(f"#{target}", _LINK_ADDRESS)
         self.diagnostics.append(warning(
             "R004", f"link to '#{target}', which no heading or element of this article has; "
                     "its text is kept without the link",
@@ -423,6 +437,29 @@ class _ArticleProcessor:
                                  "link to a heading by its id (e.g. #my-section for '## My section')"),
             path=self.article.source_path, line=line, column=column))
         return False
+
+    def _tables_as_text(self, root: etree._Element) -> None:
+        """A table of more than MAX_TABLE_COLUMNS columns or MAX_TABLE_CELLS
+        cells becomes its rows as paragraphs (`_rows_as_text`), with a warning:
+        a table's cell costs a PDF layout a box of its own (about 20 kB and
+        1 ms each), so a table of 2 MiB of `|x` holds a million of them and
+        no layout ends; as text, its cost is that of its words."""
+        for table in list(root.iter("table")):
+            rows = [row for row in table.iter("tr")]
+            columns = max((sum(1 for cell in row if cell.tag in ("td", "th")) for row in rows), default=0)
+            cells = sum(columns for _ in rows)
+            if columns <= MAX_TABLE_COLUMNS and cells <= MAX_TABLE_CELLS:
+                continue
+            first = next((" ".join("".join(cell.itertext()).split()) for row in rows for cell in row
+                          if cell.tag in ("td", "th") and "".join(cell.itertext()).strip()), "")
+            line, column = self._locate(first, _FIRST_CELL) if first else (self.article.body_line, 1)
+            self.diagnostics.append(warning(
+                "R005", f"a table of {columns} columns and {len(rows)} rows is larger than a page can set "
+                        f"(more than {MAX_TABLE_COLUMNS} columns or {MAX_TABLE_CELLS} cells); its rows are printed "
+                        "as paragraphs, their text kept",
+                hint="split the table into narrower tables, or attach the data as a file the text links to",
+                path=self.article.source_path, line=line, column=column))
+            _rows_as_text(table)
 
     def _make_figures(self, root: etree._Element) -> None:
         """<p><img alt title></p> -> <figure><img/><figcaption/></figure>: the
@@ -497,7 +534,8 @@ class _ArticleProcessor:
     def _check_image(self, image: etree._Element) -> None:
         src = image.get("src") or ""
         # The sanitizer empties unsafe URLs (file:, data:): then find the image by its alt text.
-        line, column = self._locate(src, _IMAGE_ADDRESS) if src else self._locate(image.get("alt") or "<img")
+        line, column, src = (self._locate_address(src, _IMAGE_ADDRESS) if src
+                             else (*self._locate(image.get("alt") or "<img", _IMAGE_ALT), src))
         if not image.get("alt"):
             self.diagnostics.append(warning(
                 "R003", f"image '{src}' has no alt text",
@@ -512,10 +550,22 @@ class _ArticleProcessor:
             self._drop(image, f"image '{src}' is not a file in the book folder", line, column,
                        "remote and absolute images are not fetched; copy the image into the book folder")
             return
+        if "\\" in unquote(parts.path):
+            self._drop(image, f"image '{src}' has a backslash in its path", line, column,
+                       f"write '/' between folders: '{unquote(parts.path).replace(chr(92), '/')}'")
+            return
         relative = posixpath.normpath(posixpath.join(
             self.article.source_path.parent.relative_to(self.root).as_posix(), unquote(parts.path)))
+        problem = _name_problem(unquote(parts.path))
         try:
+            if problem:
+                raise ValueError(problem)
             target = inside(self.root / relative, (self.root,))
+            exists = target.is_file()
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long: whatever the gate does
+            self._drop(image, f"image '{_shorten(src)}' cannot be read: {problem or _path_problem(exc)}",
+                       line, column, "give the image a short file name of ordinary characters")
+            return
         except HardLinked as exc:  # one of its names may be a file outside the book: not read
             self._drop(image, str(exc), line, column, "copy the image into the book (cp, not ln or cp -l); "
                        "or, for a folder you trust, pass --trust-hard-links", code="C011")
@@ -524,7 +574,7 @@ class _ArticleProcessor:
             self._drop(image, f"image '{src}' is outside the book folder", line, column,
                        "move the image into the book folder and link it with a relative path")
             return
-        if not target.is_file():
+        if not exists:
             self._drop(image, f"image '{src}' does not exist", line, column, with_suggestion(
                 self._nearest_image(unquote(parts.path)),
                 "check the file name and its folder, relative to the manuscript"))
@@ -534,6 +584,10 @@ class _ArticleProcessor:
             except ImageRejected as exc:
                 self._drop(image, f"image '{src}' refused: {exc}", line, column,
                            "convert it to a PNG, JPEG or self-contained SVG within the size limits")
+                return
+            except (OSError, ValueError) as exc:
+                self._drop(image, f"image '{_shorten(src)}' cannot be read: {_path_problem(exc)}", line, column,
+                           "check that the file is readable and has a short name of ordinary characters")
                 return
             image.set("src", quote(relative))
             self.resources.append(target)
@@ -556,6 +610,15 @@ class _ArticleProcessor:
         stand_in.tail = image.tail
         image.getparent().replace(image, stand_in)
 
+    def _locate_address(self, url: str, context: re.Pattern[str]) -> tuple[int, int, str]:
+        """Line, column and the text as written of a link's or an image's
+        address: markdown-it percent-encodes it (`images\\pic.png` becomes
+        `images%5Cpic.png`), so the decoded form is looked for too."""
+        for written in dict.fromkeys((url, unquote(url))):
+            if written and positions(self.article.body, written):
+                return (*self._locate(written, context), written)
+        return (*self._locate(url, context), url)
+
     def _locate(self, needle: str, context: re.Pattern[str] | None = None) -> tuple[int, int]:
         """Line and column of `needle` in the manuscript (the rendered tree keeps
         no positions): its nth place the nth time it is asked for, as the tree
@@ -577,6 +640,31 @@ class _ArticleProcessor:
 
 # What stands before an image's address: `![alt](`, `src="`, or a reference definition `[ref]:`.
 _IMAGE_ADDRESS = re.compile(r"""(?:!\[[^\]]*\]\(\s*<?|\bsrc\s*=\s*["']?|^\s*\[[^\]]+\]:\s*<?)$""")
+# Before an image's description: `![`, or raw HTML's `alt="` (not the same words in the prose above).
+_IMAGE_ALT = re.compile(r"""(?:!\[|\balt\s*=\s*["']?)$""")
+# Before a link's address: `](`, `href="`, or a reference definition `[ref]:`.
+_LINK_ADDRESS = re.compile(r"""(?:\]\(\s*<?|\bhref\s*=\s*["']?|^\s*\[[^\]]+\]:\s*<?)$""")
+
+
+NAME_MAX = 255  # bytes of one file name (Linux, macOS)
+
+
+def _name_problem(path: str) -> str:
+    """Why a relative path written in a manuscript can name no file, or ''."""
+    if "\0" in path:
+        return "its name holds a NUL character (%00)"
+    if any(len(part.encode("utf-8", "surrogatepass")) > NAME_MAX for part in path.split("/")):
+        return f"a name in it is longer than {NAME_MAX} bytes"
+    return ""
+
+
+def _path_problem(exc: Exception) -> str:
+    """What is wrong with a file name, in words (not the exception's repr)."""
+    if isinstance(exc, ValueError) or "\0" in str(exc):
+        return "its name holds a NUL character (%00)"
+    if getattr(exc, "errno", None) == 36:  # ENAMETOOLONG
+        return "its name is too long for the file system"
+    return getattr(exc, "strerror", None) or exc.__class__.__name__
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
@@ -717,6 +805,49 @@ def _mark_wide_tables(root: etree._Element) -> None:
                            for c in row if c.tag in ("td", "th")) for row in table.iter("tr")), default=0)
         if columns >= WIDE_TABLE:
             table.set("class", " ".join(filter(None, [table.get("class"), "wide-table"])))
+
+
+MAX_TABLE_COLUMNS = 64  # more, or more cells than MAX_TABLE_CELLS: the rows are set as text (_tables_as_text)
+MAX_TABLE_CELLS = 10000
+
+# Before a table's first cell: a Markdown row's start, or raw HTML's <th>/<td>.
+_FIRST_CELL = re.compile(r"(?:^\s*\|?\s*|<t[hd]\b[^>]*>\s*)$")
+
+
+def _rows_as_text(table: etree._Element) -> None:
+    """Replace `table` by a div of paragraphs, one a row: 'Header: cell; Header: cell; …'
+    (the header row's texts before each cell, if it has one). The cells'
+    own markup (emphasis, links, notes) is kept; the caption is a paragraph."""
+    rows = list(table.iter("tr"))
+    head = [row for row in rows if row.getparent() is not None and row.getparent().tag == "thead"]
+    names = [" ".join("".join(cell.itertext()).split()) for cell in head[0] if cell.tag in ("td", "th")] if head else []
+    block = etree.Element("div", {"class": "table-as-text"})
+    if table.get("id"):
+        block.set("id", table.get("id"))
+    block.tail = table.tail
+    caption = table.find("caption")
+    if caption is not None:
+        paragraph = etree.SubElement(block, "p", {"class": "caption"})
+        paragraph.text = caption.text
+        paragraph.extend(caption)
+    for row in rows:
+        if head and row is head[0]:
+            continue
+        paragraph = etree.SubElement(block, "p")
+        for index, cell in enumerate(cell for cell in row if cell.tag in ("td", "th")):
+            label = (f"{names[index]}: " if index < len(names) and names[index] else "")
+            _append_text(paragraph, ("; " if index else "") + label + (cell.text or ""))
+            for child in list(cell):
+                paragraph.append(child)  # with its tail
+    table.getparent().replace(table, block)
+
+
+def _append_text(element: etree._Element, text: str) -> None:
+    """Add `text` after everything `element` holds."""
+    if len(element):
+        element[-1].tail = (element[-1].tail or "") + text
+    else:
+        element.text = (element.text or "") + text
 
 
 def _depth(element: etree._Element) -> int:

@@ -36,15 +36,23 @@ from ..xhtml import NOTE_BACKLINK, NOTE_BLOCK, NOTE_CALL
 BACKLINK = "\u21a9"  # ↩ after a note, back to its call
 
 
-def to_html(source: str, captions: bool = False) -> str:
+def to_html(source: str, captions: bool = False, too_deep: list[tuple[int, int]] | None = None) -> str:
     """The HTML markdown-it-py makes of `source` (not sanitized).
+
+    Quotes and lists nested past the parser's limit are kept as flat
+    paragraphs (`_flatten`); `too_deep`, if given, receives the 0-based line
+    and 1-based column where each such nest passes the limit.
 
     With `captions` (the book's rendering, not the parser's own), an image
     whose description has more than text (`![The *big* $\\beta$](x.png)`) is
     followed by a `span.figure-caption` holding the description as rendered:
     an `alt` attribute can hold only text, and the figure's caption is made
     from this (render/articles.py)."""
-    return make_parser().render(source, {"captions": captions})
+    env: dict = {"captions": captions}
+    html = make_parser().render(source, env)
+    if too_deep is not None:
+        too_deep.extend(env.get(TOO_DEEP, []))
+    return html
 
 
 CAPTION = "figure-caption"
@@ -99,7 +107,71 @@ def make_parser() -> MarkdownIt:
     md.core.ruler.push("fence_language", _fence_language)
     for name, rule in {**_FOOTNOTE_RULES, **_MATH_RULES, "image": _image}.items():
         md.add_render_rule(name, rule)
+    nested = md.block.tokenize
+    md.block.tokenize = lambda state, start, end: (_flatten(state, start, end) if state.level >= md.options.maxNesting
+                                                   else nested(state, start, end))
     return md
+
+
+TOO_DEEP = "too_deep"  # env key: where nesting passed the parser's limit (0-based line, 1-based column)
+
+# The container markers at a line's start: quote marks, bullets, ordered-list numbers.
+_MARKERS = re.compile(r"(?:[ \t]*(?:>|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)))+[ \t]*")
+
+
+def _flatten(state: StateBlock, start_line: int, end_line: int) -> None:
+    """The content of a quote or list item nested past `maxNesting`, as flat
+    paragraphs. markdown-it itself skips to the end of the range there, and
+    a list item's range runs to the end of the document: every paragraph
+    after the nest was lost without a word. Here the lines that belong to
+    the container (as markdown-it's own loop would end it: a line indented
+    less than the container's content) become paragraphs, their deeper
+    markers (`>`, `-`, `1.`) dropped; a line that had a marker starts a new
+    paragraph, as it started a new item. The place is put in the env, so
+    the renderer reports it (R005)."""
+    line = state.skipEmptyLines(start_line)
+    if line >= end_line or state.sCount[line] < state.blkIndent:
+        state.line = line
+        return
+    place = state.bMarks[line] + state.tShift[line]
+    state.env.setdefault(TOO_DEEP, []).append((line, place - state.src.rfind("\n", 0, place)))
+    # In a div: a tight list would hide paragraphs at its items' level and run their texts together.
+    wrapper = state.push("too_deep_open", "div", 1)
+    wrapper.attrSet("class", "too-deep")
+    wrapper.block = True
+    paragraph: list[str] = []
+    first = line
+
+    def close(upto: int) -> None:
+        if not paragraph:
+            return
+        opening = state.push("paragraph_open", "p", 1)
+        opening.map, opening.block = [first, upto], True
+        token = state.push("inline", "", 0)
+        token.content, token.map, token.children = "\n".join(paragraph), [first, upto], []
+        state.push("paragraph_close", "p", -1).block = True
+        paragraph.clear()
+
+    while line < end_line:
+        if state.isEmpty(line):
+            close(line)
+            line += 1
+            continue
+        if state.sCount[line] < state.blkIndent:
+            break
+        text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+        marker = _MARKERS.match(text)
+        if marker and marker.end():
+            close(line)
+            text = text[marker.end():]
+        if not paragraph:
+            first = line
+        if text.strip():
+            paragraph.append(text.strip())
+        line += 1
+    close(line)
+    state.push("too_deep_close", "div", -1).block = True
+    state.line = line
 
 
 _CLOSING_ATTRS = re.compile(r"\$\$[ \t]*(\{[^{}]*\})[ \t]*")

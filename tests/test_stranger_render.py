@@ -1,0 +1,121 @@
+"""A stranger's manuscript (#26): nesting past the parser's limit, tables and
+words too large to lay out, impossible file names and misplaced reports. Each
+ends in a book that keeps the text, or a located diagnostic, never a traceback."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from pipeline import build
+
+
+def _book(tmp_path: Path, body: str) -> Path:
+    book = tmp_path / "book"
+    book.mkdir(exist_ok=True)
+    (book / "book.toml").write_text('[book]\ntitle = "Stranger"\n', encoding="utf-8")
+    (book / "a.md").write_text(f"---\ntitle: A\n---\n{body}", encoding="utf-8")  # the body starts on line 4
+    return book
+
+
+def _epub_text(epub: Path) -> str:
+    with zipfile.ZipFile(epub) as archive:
+        return "".join(archive.read(n).decode() for n in archive.namelist() if n.endswith(".xhtml"))
+
+
+def _pdf_text(pdf: Path) -> str:
+    return "".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+
+
+@pytest.mark.parametrize("nest, line, column", [
+    (">" * 200 + " deep-quote\n", 7, 21),  # the 21st '>' passes markdown-it's limit of 20
+    ("".join("    " * level + f"- item{level}\n" for level in range(200)), 16, 39),  # the 10th list's item text
+])
+def test_nesting_past_the_parsers_limit_keeps_the_text_after_it(tmp_path, nest, line, column):
+    book = _book(tmp_path, "\nIntro.\n\n" + nest + "\nAFTER-THE-NEST\n")
+    result = build(book, tmp_path / "out")
+    assert result.ok, [d.format() for d in result.diagnostics]
+    [warning] = [d for d in result.diagnostics if d.code == "R005"]
+    assert (warning.path.name, warning.line, warning.column, warning.is_error) == ("a.md", line, column, False)
+    pdf, epub = result.outputs
+    epub_text, pdf_text = _epub_text(epub), _pdf_text(pdf)
+    assert "AFTER-THE-NEST" in epub_text and "AFTER-THE-NEST" in pdf_text
+    deepest = "deep-quote" if "deep-quote" in nest else "item199"
+    assert deepest in re.sub(r"<[^>]+>", "", epub_text)  # the lines past the limit are kept, as paragraphs
+    # (a page-list marker may stand inside a word)
+
+
+def test_a_table_too_wide_to_lay_out_is_set_as_rows_of_text(tmp_path):
+    columns = 300
+    rows = ["|" + "|".join(f"H{i}" for i in range(columns)) + "|", "|" + "---|" * columns]
+    rows += ["|" + "|".join(f"r{r}c{i}" for i in range(columns)) + "|" for r in range(3)]
+    book = _book(tmp_path, "\nBefore.\n\n" + "\n".join(rows) + "\n\nAFTER-THE-TABLE\n")
+    result = build(book, tmp_path / "out")
+    assert result.ok, [d.format() for d in result.diagnostics]
+    [warning] = [d for d in result.diagnostics if d.code == "R005"]
+    assert (warning.line, warning.column) == (7, 2) and "300 columns" in warning.message
+    pdf, epub = result.outputs
+    epub_text = _epub_text(epub)
+    assert "<table" not in epub_text and "H299: r2c299" in epub_text
+    pdf_text = " ".join(_pdf_text(pdf).split())
+    assert "H0: r0c0; H1: r0c1" in pdf_text and "r2c299" in pdf_text and "AFTER-THE-TABLE" in pdf_text
+
+
+def test_a_table_within_the_limits_stays_a_table(tmp_path):
+    rows = ["|" + "|".join(f"H{i}" for i in range(8)) + "|", "|" + "---|" * 8, "|" + "|".join("x" * 8) + "|"]
+    result = build(_book(tmp_path, "\n" + "\n".join(rows) + "\n"), tmp_path / "out", formats=("epub",))
+    assert result.diagnostics == ()
+    assert "<table" in _epub_text(result.outputs[0])
+
+
+def test_a_word_of_fifty_thousand_letters_is_laid_out_whole(tmp_path):
+    word = "".join(chr(ord("a") + n % 26) for n in range(50000))
+    result = build(_book(tmp_path, f"\nStart {word} end.\n"), tmp_path / "out")
+    assert result.ok and result.diagnostics == (), [d.format() for d in result.diagnostics]
+    pdf, epub = result.outputs
+    pages = [page.extract_text() for page in pypdf.PdfReader(pdf).pages]
+    text = "".join(re.sub(r"(?m)^(Stranger|A)$", "", page) for page in pages)  # not the running heads
+    assert "tart" + word + "end" in re.sub(r"[^a-z]", "", text)  # every letter, in order
+    epub_text = re.sub(r"<[^>]+>", "", _epub_text(epub))  # (page-list markers stand inside the word)
+    assert word in epub_text and "\u200b" not in epub_text  # the EPUB keeps the word as written
+
+
+@pytest.mark.parametrize("markdown, code, column, words", [
+    ("![x](a%00b.png)", "R002", 6, "NUL"),
+    ("[x](a%00b.md)", "R008", 5, "NUL"),
+    ("![x](" + "x" * 300 + ".png)", "R002", 6, "longer than 255"),
+    ("[x](" + "x" * 300 + ".md)", "R008", 5, "longer than 255"),
+    ("![x](images\\pic.png)", "R002", 6, "'images\\pic.png' has a backslash"),
+])
+def test_impossible_file_names_are_located_diagnostics(tmp_path, markdown, code, column, words):
+    book = _book(tmp_path, f"\nSome text.\n\nText {markdown} more.\n")
+    (book / "images").mkdir()
+    result = build(book, tmp_path / "out", formats=("epub",))
+    [found] = result.diagnostics
+    assert (found.code, found.line, found.column) == (code, 7, column + 5), found.format()
+    assert words in found.message
+    if "\\" in markdown:
+        assert "'images/pic.png'" in found.hint
+
+
+def test_raw_html_problems_are_reported_where_the_element_is(tmp_path):
+    body = "\n" + "x" * 61 + " photo of notes.txt and #gone here.\n" + "Filler.\n\n" * 12
+    raw = '<p><img alt="photo" src="javascript:alert(1)"> <a href="notes.txt">n</a> <a href="#gone">g</a></p>'
+    result = build(_book(tmp_path, body + raw + "\n"), tmp_path / "out", formats=("epub",))
+    raw_line = 4 + body.count("\n")
+    places = {d.code: (d.line, d.column) for d in result.diagnostics}
+    assert places == {"R002": (raw_line, raw.index("photo") + 1), "R008": (raw_line, raw.index("notes.txt") + 1),
+                      "R004": (raw_line, raw.index("#gone") + 1)}, places
+
+
+def test_the_layout_time_limit_names_the_article_being_laid_out(tmp_path):
+    book = _book(tmp_path, "\nShort.\n")
+    (book / "b.md").write_text("---\ntitle: B\n---\n\n" + "\n\n".join(
+        f"Paragraph {n} " + "text " * 80 for n in range(400)) + "\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", formats=("pdf",), time_limit=0.5)
+    [found] = result.diagnostics
+    assert found.code == "X003" and found.path.name == "b.md" and "b.md" in found.message
