@@ -231,7 +231,8 @@ def render(template: "jinja2.Template", context: dict[str, object], folders: tup
         _budget.reset(token)
     if checked:
         xml = template.name.endswith(".xhtml") if template.name else False
-        problems = markup_problems(output, xml) + tokens.misplaced(output, xml)
+        problems = markup_problems(output, xml, fetched=not xml and template.name not in SERVED) \
+            + tokens.misplaced(output, xml)
         if problems:
             listed = ", ".join(problems[:4]) + (f" and {len(problems) - 4} more" if len(problems) > 4 else "")
             path = Path(template.filename) if template.filename else None
@@ -393,11 +394,17 @@ def allowed_elements() -> set[str]:
     return TAGS | _DOCUMENT | MATH | _SVG
 
 
-def markup_problems(html: str, xml: bool) -> list[str]:
+# Pages a browser reads from the preview's own server, where "/style/…" names
+# its route, not a file: no path of theirs is fetched from the disk.
+SERVED = frozenset({"preview.html"})
+
+
+def markup_problems(html: str, xml: bool, fetched: bool = False) -> list[str]:
     """What in a book template's output is refused (empty: nothing): an
     element or attribute outside the allowlist, a handler, a URL with a
     scheme (only `<a href>` may be http, https or mailto; images may be
-    data:image), CSS that could load something."""
+    data:image), CSS that could load something; where paths are `fetched`
+    from the disk, a path out of the book."""
     from lxml import etree
 
     root = _parse(html, xml)
@@ -418,7 +425,7 @@ def markup_problems(html: str, xml: bool) -> list[str]:
             found.append("a <style> that loads something (url(), @import) or escapes its CSS")
         if name == "meta" and element.get("http-equiv") is not None:
             found.append("<meta http-equiv>")
-        found += _attribute_problems(element, name, xml)
+        found += _attribute_problems(element, name, fetched)
     return list(dict.fromkeys(found))
 
 
@@ -436,12 +443,12 @@ def _parse(html: str, xml: bool):
         return None
 
 
-def _attribute_problems(element, name: str, xml: bool) -> list[str]:
-    """The attributes of `element` that are refused. In the booklet's HTML
-    (not `xml`: WeasyPrint reads every file it names, relative to the book
-    folder) a fetched path may not be absolute or climb with '..'; in an
-    EPUB document such a path names a file of the package, never one of
-    the machine."""
+def _attribute_problems(element, name: str, fetched: bool) -> list[str]:
+    """The attributes of `element` that are refused. Where the paths are
+    `fetched` from the disk (the booklet's HTML: WeasyPrint reads every file
+    it names, relative to the book folder) one may not be absolute or climb
+    with '..'; in an EPUB document such a path names a file of the package,
+    in the preview a route of its server, never a file of the machine."""
     from lxml import etree
 
     found = []
@@ -454,7 +461,7 @@ def _attribute_problems(element, name: str, xml: bool) -> list[str]:
             found.append(f"the attribute {attribute} of <{name}>")
         elif not (attribute in _ATTRIBUTES or attribute in _NAMESPACED or attribute.startswith(("aria-", "data-"))):
             found.append(f"the attribute {attribute} of <{name}>")
-        elif attribute in _FETCHING and not xml and name != "a" and _CLIMBS.search(value):
+        elif attribute in _FETCHING and fetched and name != "a" and _CLIMBS.search(value):
             found.append(f"<{name} {attribute}=\"{value[:60]}\"> (a path out of the book folder)")
         elif attribute in _FETCHING and _SCHEME.match(value):
             scheme = (_SCHEME.match(value).group(1) or "").lower()

@@ -152,13 +152,19 @@ def for_html_parser(xhtml: str) -> str:
 LONG_WORD = 200  # characters without a space, from which a word gets break opportunities
 WORD_PIECE = 10  # characters between them: a line fills to within as many
 ZERO_WIDTH_SPACE = "\u200b"
-_LONG_WORD = re.compile(r"[^\s\u200b]{%d,}" % LONG_WORD)
+# Scripts written without spaces between words, whose line breaker (Pango's
+# dictionaries, CJK's break-anywhere) finds the breaks itself: never split.
+_UNSPACED = ("\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u1a20-\u1aaf\u1100-\u11ff"
+             "\u2e80-\u2fdf\u3000-\u9fff\ua000-\ua4cf\ua980-\ua9df\uaa60-\uaa7f\uac00-\ud7af"
+             "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff")
+_LONG_WORD = re.compile(r"[^\s\u200b%s]{%d,}" % (_UNSPACED, LONG_WORD))
 
 
 def _breakable(text: str | None) -> str | None:
     """`text` with a zero-width space every WORD_PIECE characters of a word
-    longer than LONG_WORD. No language has such words (a pasted hash, a
-    base64 blob, a stranger's bomb), and a line breaker that may break a
+    longer than LONG_WORD. No language that spaces its words has such
+    words (a pasted hash, a base64 blob, a stranger's bomb); Thai, Chinese
+    and the other unspaced scripts are left to their line breaker. And a line breaker that may break a
     word anywhere (`overflow-wrap`) lays the rest of a spaceless word out
     again for every line it sets: 50,000 letters took WeasyPrint past
     two minutes, with the breaks a few seconds. For the PDF and the preview

@@ -119,3 +119,14 @@ def test_the_layout_time_limit_names_the_article_being_laid_out(tmp_path):
     result = build(book, tmp_path / "out", formats=("pdf",), time_limit=0.5)
     [found] = result.diagnostics
     assert found.code == "X003" and found.path.name == "b.md" and "b.md" in found.message
+
+
+def test_unspaced_scripts_keep_their_own_line_breaks():
+    """Thai, Chinese and the other scripts without spaces are never given
+    zero-width spaces: their line breaker knows where words end. A long
+    Latin run beside them still gets them."""
+    from pipeline.xhtml import ZERO_WIDTH_SPACE, for_html_parser
+
+    thai, chinese = "ภาษาไทยเป็นภาษาราชการ" * 20, "漢字仮名交じり文" * 40
+    assert ZERO_WIDTH_SPACE not in for_html_parser(f"<p>{thai}</p><p>{chinese}</p>")
+    assert ZERO_WIDTH_SPACE in for_html_parser(f"<p>{thai}{'x' * 300}</p>")
