@@ -199,3 +199,11 @@ def test_a_link_out_of_the_book_is_hashed_by_where_it_points_never_read(tmp_path
     (folder / "leak.md").unlink()
     (folder / "leak.md").symlink_to(other)  # ...where it points is
     assert folder_digest(folder) != digest
+
+
+def test_the_no_op_key_follows_the_pipelines_code(tmp_path, folder, monkeypatch, epoch):
+    """A pulled or edited pipeline at the same version builds again (it said 'up to date')."""
+    key = fingerprint(folder, {})
+    assert fingerprint(folder, {}) == key
+    monkeypatch.setattr(cache, "code_digest", lambda: "0" * 64)
+    assert fingerprint(folder, {}) != key

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..cache import file_digest
+from ..cache import code_digest, file_digest
 from ..diagnostics import Diagnostic, has_errors
 from ..model import RenderedBook
 from ..sandbox import TemplateFailed
@@ -291,11 +291,7 @@ def environment_summary() -> tuple[tuple[str, str], ...]:
             items.append((name, "?"))
     items += [(name, _library_version(name, function)) for name, function in LIBRARIES]
     items += [("python", sys.version.split()[0]), ("zlib", zlib.ZLIB_RUNTIME_VERSION)]
-    package = Path(__file__).resolve().parent.parent
-    code = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        code.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    items.append(("pipeline code", code.hexdigest()))
+    items.append(("pipeline code", code_digest()))
     items.append(("styles", folder_digest(styles_dir()).hex()))
     fonts = hashlib.sha256()
     for folder in FONT_DIRS:
