@@ -130,7 +130,7 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     except OSError as exc:  # the output folder or a file in it cannot be made or written
         return BuildResult((), (_not_written(exc, out_dir),))
     except OverMemory as exc:
-        return BuildResult((), (_over_memory(exc.name, exc.limit),))
+        return BuildResult((), (_over_memory(exc.name, exc.limit, getattr(exc, "articles", ())),))
     except MemoryError:  # in this process (--jobs 1, or a step no worker runs)
         return BuildResult((), (_over_memory("", None),))
 
@@ -214,15 +214,18 @@ def _short(name: str, most: int = 120) -> str:
     return name if len(name) <= most else f"{name[:most // 2]}…{name[-most // 2:]}"
 
 
-def _over_memory(task: str, limit: int | None) -> Diagnostic:
-    """X008 for a step that ran out of memory: the task (article or chunk) if known, and the ceiling."""
+def _over_memory(task: str, limit: int | None, articles: tuple = ()) -> Diagnostic:
+    """X008 for a step that ran out of memory: the task (article or chunk)
+    if known, the articles it was laying out (located at the longest), and the ceiling."""
     from .export.executors import MEMORY_LIMIT_VARIABLE
+    from .export.pdf import articles_named
 
     what = f"laying out '{task}'" if task else "the build"
     ceiling = f" of {limit // 1048576} MiB" if limit else ""
-    return error("X008", f"{what} went past the memory ceiling{ceiling}",
+    return error("X008", f"{what} went past the memory ceiling{ceiling}{articles_named(articles)}",
                  hint="look for a very large table, image or template loop; "
-                      f"or raise {MEMORY_LIMIT_VARIABLE} (MiB)")
+                      f"or raise {MEMORY_LIMIT_VARIABLE} (MiB)",
+                 path=articles[0].source_path if articles else None)
 
 
 def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress,

@@ -124,6 +124,7 @@ def test_a_layout_past_the_memory_ceiling_is_x008_naming_the_part(tmp_path, monk
     [diagnostic] = result.diagnostics
     assert diagnostic.code == "X008" and "1500 MiB" in diagnostic.message
     assert "'body" in diagnostic.message or "'front" in diagnostic.message  # the part being laid out
+    assert ".md" in diagnostic.message and diagnostic.path is not None and diagnostic.path.suffix == ".md"
     assert not out.exists() or _temporaries(out) == []
 
 

@@ -80,10 +80,9 @@ class PdfExporter:
                     finally:
                         fonts.close()
             except TimeLimit as exc:
-                names = list(dict.fromkeys(article.source_path.name for article in exc.articles))
-                at = f", in {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else ""
                 return Exported((error("X003", f"laying out the PDF took more than {context.layout.time_limit:g} s"
-                                       + at, hint="look for very long tables or lines; or raise --time-limit",
+                                       + articles_named(exc.articles),
+                                       hint="look for very long tables or lines; or raise --time-limit",
                                        path=exc.articles[0].source_path if exc.articles else None),))
             except FetchRefused as exc:
                 return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
@@ -92,6 +91,12 @@ class PdfExporter:
                                        hint="try --jobs 1, or free memory; on a cluster, read the workers' logs"),))
         return Exported(tuple(renderer_warnings(messages, book.book.root)),
                         {PAGINATION: page_breaks(document, source.etree_element, book, front), PAGE_NUMBERS: pages})
+
+
+def articles_named(articles) -> str:
+    """", in a.md, b.md, c.md …": where a layout that failed was (X003, X008)."""
+    names = list(dict.fromkeys(article.source_path.name for article in articles))
+    return f", in {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else ""
 
 
 MAX_LAYOUTS = 4

@@ -88,6 +88,7 @@ class Runner:
         progress.start(stage, total=len(todo))
         todo.sort(key=lambda i: parts[i].kind != "body")  # the longest first: the others are quick
         tasks = [_task(parts[i], self.variant, self.context.timestamp) for i in todo]
+        from ..executors import OverMemory
         from .engine import TimeLimit
 
         try:
@@ -96,7 +97,7 @@ class Runner:
                 results[index] = laid
                 self._store(parts[index], laid)
                 progress.advance()
-        except TimeLimit as exc:  # which articles were still being laid out (X003's place), the longest first
+        except (TimeLimit, OverMemory) as exc:  # the articles still being laid out (X003's, X008's place), longest first
             exc.articles = tuple(sorted((item.article for index in todo if results[index] is None
                                          for item in parts[index].book.articles), key=lambda a: -len(a.body)))
             raise
