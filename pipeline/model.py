@@ -139,7 +139,12 @@ class Article:
     # Level of the heading the title came from: the article's sections are
     # counted from it (an mdBook chapter titled by `##` has `###` sections).
     title_level: int = 1
-    date: str = ""  # from a pandoc title block
+    date: str = ""  # from a pandoc title block, or the front matter's date (any site's key for it)
+    # What a website's front matter says besides (pipeline/load/frontmatter.py maps each flavour's keys):
+    tags: tuple[str, ...] = ()  # tags, categories, keywords: the EPUB's subjects
+    image: str = ""  # the lead image as written (image, cover, heroImage, featured_image): on the opener
+    url: str = ""  # the article's web address (url, permalink; or the site's base URL and its slug)
+    order: float | None = None  # weight, order, sidebar_position, nav_order: its place in the book
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,11 @@ class Book:
     styles: Path | None = None  # the book's own styles/ folder (resolved, inside the book), layered over ours
     logo: Path | None = None  # resolved [style] logo
     compact: bool = False  # a per-article booklet in its compact form (export/articles.py)
+    # A website's content folder (pipeline/load/sites.py): which generator wrote it, the site's root
+    # (where its config lies; reads stay inside it), and the folders a site-root path (/img/x.png) resolves in.
+    flavour: str = "plain"  # hugo, jekyll, docusaurus, astro, mkdocs, mdbook, gfm, plain
+    site_root: Path | None = None
+    static: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
