@@ -36,6 +36,7 @@ from ..model import Article, Book, Formula, Heading, RenderedArticle, RenderedBo
 from ..styles import is_rtl, labels
 from ..resources import HardLinked, ImageRejected, ResourceRefused, book_images, inside, inspect_image
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
+from .callouts import fill_titles
 from .code import highlight_code
 from .markdown import CAPTION, make_parser, to_html, to_inline_html
 from .math import TexError, typeset
@@ -175,6 +176,7 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
     words = words or labels(language)
     processor = _ArticleProcessor(article, root, manuscripts, toc_depth, number, numbering or Numbering(), words)
     if container is not None:
+        fill_titles(container, words)  # callouts: role, and the kind's word as an untitled one's title
         processor.run(container)
         highlight_code(container)  # line and token spans (code.py)
         smarten_tree(container, language)  # quotes of the text's language (quotes.py)

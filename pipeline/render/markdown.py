@@ -5,6 +5,7 @@ of real books write, each from a maintained plugin rather than a rule of our
 own: GFM tables, strikethrough, autolinks (`www.…` too) and task lists;
 footnotes, inline `^[…]` notes included; definition lists; `{#id .class}`
 attributes on headings, images, links, inline code and blocks (tables);
+callouts of every site dialect and `:::` fenced divs (callouts.py);
 TeX math between dollars, by pandoc's rules (`$x$` inline, `$$x$$` display,
 `$$x$$ {#eq-id}` an equation with an id), left as TeX for math.py.
 
@@ -32,6 +33,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
 from ..xhtml import NOTE_BACKLINK, NOTE_BLOCK, NOTE_CALL
+from .callouts import callouts_plugin
 
 BACKLINK = "\u21a9"  # ↩ after a note, back to its call
 
@@ -93,6 +95,7 @@ def make_parser() -> MarkdownIt:
     md.use(gfm_autolink_plugin)
     md.use(footnote_plugin, inline=True)
     md.use(deflist_plugin)
+    md.use(callouts_plugin)  # `!!! note`, `:::tip`, `::: {.callout-tip}`, `> [!NOTE]` (callouts.py)
     md.use(attrs_plugin)  # after images, links, inline code
     md.use(attrs_block_plugin)  # a `{#id .class}` line before a block (a table)
     # Pandoc's rules: `$` opens before a non-space, closes after one and not
