@@ -196,7 +196,7 @@ def test_yaml_object_tags_are_refused(tmp_path):
 
 
 def test_unknown_front_matter_key_is_a_warning(tmp_path):
-    article, [d] = load_article(_write(tmp_path / "a.md", "---\ntitle: A\ntags: [x]\n---\n"))
+    article, [d] = load_article(_write(tmp_path / "a.md", "---\ntitle: A\ncolour: [x]\n---\n"))
     assert article is not None and d.code == "M003" and not d.is_error and d.line == 3
 
 

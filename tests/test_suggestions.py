@@ -116,9 +116,10 @@ def test_a_valid_language_without_words_keeps_its_warning(tmp_path):
 
 
 def test_a_misspelt_front_matter_key_suggests_the_key(tmp_path):
-    _, [d] = load_article(_write(tmp_path / "a.md", "---\ntitle: A\nauthor: [Me]\n---\n\nText.\n"))
+    _, [d] = load_article(_write(tmp_path / "a.md", "---\ntitle: A\nauthrs: [Me]\n---\n\nText.\n"))
     assert (d.code, d.line, d.column) == ("M003", 3, 1)
-    assert d.hint == "did you mean 'authors'? known keys: title, subtitle, summary, blurb, authors, slug, language"
+    assert d.hint == ("did you mean 'authors'? known keys: title, subtitle, summary, blurb, authors, slug, "
+                      "language, date, tags, image, url, order, draft")
 
 
 def test_a_front_matter_language_with_an_underscore_suggests_the_tag(tmp_path):

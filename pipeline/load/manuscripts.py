@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
+from typing import Mapping
 
 from .config import load_config
 from ..diagnostics import Diagnostic, error, shorten, warning
@@ -300,16 +301,20 @@ def _found_manuscripts(root: Path) -> tuple[list[Path], list[Diagnostic]]:
     return paths, diagnostics
 
 
-def load_article(path: Path, root: Path | None = None) -> tuple[Article | None, list[Diagnostic]]:
+def load_article(path: Path, root: Path | None = None, flavour: str = "plain",
+                 authors: Mapping[str, str] | None = None) -> tuple[Article | None, list[Diagnostic]]:
     """Read one manuscript as one article (the first, if it holds several)."""
-    articles, diagnostics = load_articles(path, root)
+    articles, diagnostics = load_articles(path, root, flavour, authors)
     return (articles[0] if articles else None), diagnostics
 
 
-def load_articles(path: Path, root: Path | None = None) -> tuple[list[Article], list[Diagnostic]]:
+def load_articles(path: Path, root: Path | None = None, flavour: str = "plain",
+                  authors: Mapping[str, str] | None = None) -> tuple[list[Article], list[Diagnostic]]:
     """Read one manuscript through the read gate (inside `root`, default its
-    own folder): decode, normalise line ends, split front matter, then cut it
-    into articles (see `structure.split_articles`)."""
+    own folder): decode, normalise line ends, split front matter (its keys
+    read as `flavour` names them, author ids looked up in `authors`), then
+    cut it into articles (see `structure.split_articles`). A draft is left
+    out (M013, from `split`)."""
     allowed = (root or path.parent,)
     try:
         size = resolve_path(path, allowed).stat().st_size
@@ -323,7 +328,9 @@ def load_articles(path: Path, root: Path | None = None) -> tuple[list[Article], 
     except NotUtf8 as exc:
         return [], [error("M005", exc.describe(), hint=exc.fix(str(path)), path=path,
                           line=exc.line, column=exc.column)]
-    front, diagnostics = split(text, path)
+    front, diagnostics = split(text, path, flavour, authors)
+    if front.values.get("draft"):
+        return [], diagnostics
     values = dict(front.values)
     body, body_line = front.body, front.body_line
     if not front.present:
@@ -352,6 +359,8 @@ def load_articles(path: Path, root: Path | None = None) -> tuple[list[Article], 
                 "M004", f"no front matter; the title '{title}' is taken from the first heading",
                 hint="start the file with '---', a 'title:' line and '---'", path=path, line=1, column=1))
         slug, given = _slug(path, part, own, several=len(parts) > 1)
+        if not given and index == 0:
+            slug = _url_slug(own.get("url", "")) or slug
         articles.append(Article(
             slug=slug,
             slug_given=given,
@@ -367,6 +376,10 @@ def load_articles(path: Path, root: Path | None = None) -> tuple[list[Article], 
             title_markdown=part.title_markdown,
             title_level=part.title_level,
             date=str(own.get("date", "")),
+            tags=tuple(own.get("tags", ())),
+            image=own.get("image", ""),
+            url=own.get("url", ""),
+            order=own.get("order"),
         ))
     return articles, diagnostics
 
@@ -409,9 +422,18 @@ def _slug(path: Path, part: Part, own: dict, several: bool) -> tuple[str, bool]:
 
 
 def _unnumbered(stem: str) -> str:
-    """A file name without its order prefix (`01-`, `2_`, `003 `); a name
-    that is only a number stays as it is."""
-    return re.sub(r"^[0-9]+[-_. ]+", "", stem) or stem
+    """A file name without its order prefix (`01-`, `2_`, `003 `) or its
+    date (Jekyll's `2023-03-16-`); a name that is only a number stays as it is."""
+    return re.sub(r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}-|[0-9]+[-_. ]+)", "", stem) or stem
+
+
+def _url_slug(url: str) -> str:
+    """The slug a web address gives (`/docs/variables/` -> `variables`), ''
+    for a pattern (`/:year/:title/`) or a root: taken like a file name's, so
+    two equal ones are numbered, not an error."""
+    path = re.sub(r"^[a-z][a-z0-9+.-]*://[^/]*", "", url.split("?")[0].split("#")[0], flags=re.IGNORECASE)
+    last = next((part for part in reversed(path.split("/")) if part), "")
+    return "" if ":" in last else slugify(re.sub(r"\.html?$", "", last))
 
 
 def _title_from_name(name: str) -> str:
