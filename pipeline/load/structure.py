@@ -40,7 +40,7 @@ class _Heading:
     id: str = ""
 
 
-def split_articles(body: str, body_line: int, front_title: str = "") -> list[Part]:
+def split_articles(body: str, body_line: int, front_title: str = "", whole: bool = False) -> list[Part]:
     """Cut a manuscript body into articles.
 
     - Each top-level `#` heading opens an article, titled by it.
@@ -52,12 +52,16 @@ def split_articles(body: str, body_line: int, front_title: str = "") -> list[Par
     - Link reference and footnote definitions serve the whole file: each
       article also gets those written in the others (a converted book keeps
       its notes at the end).
+    - `whole`: the file is one article (a website's page, whose later `#`
+      headings are its sections); only a `#` heading on its first line titles it.
     """
     lines = body.split("\n")
     tokens = make_parser().parse(body)
     headings = _headings(tokens)
     first = _first_content_line(tokens, len(lines))
     openers = [heading for heading in headings if heading.level == 1]
+    if whole:
+        openers = openers[:1] if openers and openers[0].start == first else []
     opening_end = openers[0].start if openers else len(lines)
     # (title, Markdown title, level, first body line, end line, opening `#` heading) of each article;
     # an article that starts before its heading (a comment or anchor above it) has the heading blanked.
