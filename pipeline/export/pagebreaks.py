@@ -13,6 +13,13 @@ transforms. Footnote text is left out on both sides (the PDF sets notes at
 the foot of the page, the EPUB at the end of the article).
 
 Works on ElementTree (WeasyPrint's tree) and lxml elements alike.
+
+A marker never goes inside an element whose content model has no room for
+an XHTML `<span>` (EPUBCheck's RSC-005): MathML and SVG (whose letters are
+not counted either: the PDF draws a formula as a picture, with no text),
+a form's `select`, `option` or `textarea`, ruby's `rp`. A break that falls
+in one goes just before it. Table structure (`tr`, `tbody`) is never a
+block: a break there is in its cell.
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ from ..model import PageBreak
 
 BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd", "td", "th",
                         "pre", "figcaption", "caption", "blockquote"})
+
+
+# Elements a marker may not go into (nor its letters counted in): the marker goes before them.
+OPAQUE_TAGS = frozenset({"math", "svg", "select", "option", "optgroup", "textarea", "rp"})
 
 
 def local_name(element: Any) -> str:
@@ -41,7 +52,7 @@ def block_elements(container: Any, skip_class: str) -> list[Any]:
 
     def walk(element: Any) -> None:
         for child in element:
-            if not isinstance(child.tag, str) or skip_class in _classes(child):
+            if not isinstance(child.tag, str) or skip_class in _classes(child) or local_name(child) in OPAQUE_TAGS:
                 continue
             if local_name(child) in BLOCK_TAGS:
                 blocks.append(child)
@@ -66,7 +77,27 @@ def insert_markers(block: Any, breaks: list[PageBreak], make_marker: Any) -> Non
     for page_break in breaks:
         marker = make_marker(page_break)
         if not _insert_before_letter(block, page_break.offset, marker):
-            block.append(marker)
+            _append(block, marker)
+
+
+def _append(block: Any, marker: Any) -> None:
+    """At the block's end; in a table's structure (`tr`, `tbody`: no text
+    may stand there), at the end of its last cell, else before the table."""
+    if local_name(block) in OPAQUE_TAGS:
+        block.addprevious(marker)
+        return
+    if local_name(block) in _TABLE_PARTS:
+        cells = [element for element in block.iter() if local_name(element) in ("td", "th")]
+        if cells:
+            cells[-1].append(marker)
+        else:
+            table = next((a for a in block.iterancestors() if local_name(a) == "table"), block)
+            table.addprevious(marker)
+        return
+    block.append(marker)
+
+
+_TABLE_PARTS = frozenset({"table", "thead", "tbody", "tfoot", "tr", "colgroup"})
 
 
 def _insert_before_letter(block: Any, offset: int, marker: Any) -> bool:
@@ -90,9 +121,12 @@ def _text_slots(block: Any) -> Iterator[tuple[Any, str]]:
 
 
 def _descend(element: Any) -> Iterator[tuple[Any, str]]:
-    yield element, "text"
-    for child in element:
-        yield from _descend(child)
+    """Text slots in document order; an opaque element's own text (MathML's
+    letters) is passed over, so a marker never lands in it."""
+    if local_name(element) not in OPAQUE_TAGS:
+        yield element, "text"
+        for child in element:
+            yield from _descend(child)
     yield element, "tail"
 
 
