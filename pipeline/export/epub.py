@@ -23,7 +23,7 @@ from ..fonts import (CJK_NAMES, EpubFont, FontChoice, as_runs, book_face_rules, 
                      epub_fonts, font_choice)
 from ..cache import Store
 from ..csscheck import loads, shown
-from ..resources import image_bytes, inspect_image
+from ..resources import image_bytes, inspect_image, resource_name
 from ..styles import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from .pagebreaks import block_elements, insert_markers
@@ -132,7 +132,7 @@ class EpubExporter:
             cjk_fonts += fonts
         if config.epub_embed_fonts:
             _add_fonts(package, packaged, script_fonts + cjk_fonts, css.decode("utf-8"), choice)
-        _metadata(package, config, context)
+        _metadata(package, config, context, subjects(book))
         if is_rtl(config.language):
             package.set_direction("rtl")  # the spine's page-progression-direction
         _accessibility(package, book, documents, images, bool(pagination), words)
@@ -257,7 +257,7 @@ def _add_images(package: epub.EpubBook, book: RenderedBook, pictures: dict[Path,
     images = sorted({r for item in book.articles for r in item.resources})
     root = book.book.root.resolve()
     for number, resource in enumerate(images, start=1):
-        relative = resource.relative_to(root).as_posix()
+        relative = resource_name(resource, root)  # a site's static image, a fetched one: _external/…
         package.add_item(epub.EpubItem(uid=f"image-{number}", file_name=f"{TEXT_DIR}/{relative}",
                                        media_type=inspect_image(resource).media_type,
                                        content=pictures[resource]))
@@ -456,7 +456,26 @@ def _ncx_entry(entry: TocEntry, folder: str):
     return (epub.Section(entry.title, f"{folder}/{entry.href}"), [_ncx_entry(c, folder) for c in entry.children])
 
 
-def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext) -> None:
+MAX_SUBJECTS = 30  # a blog's hundreds of tags are no catalogue's subjects: its most used
+
+
+def subjects(book: RenderedBook) -> tuple[str, ...]:
+    """The book's subjects: [book] keywords, then its articles' tags (tags,
+    categories, keywords of a site's front matter), the most used first, each
+    once whatever its case, at most MAX_SUBJECTS."""
+    from collections import Counter
+
+    seen = {keyword.casefold() for keyword in book.book.config.keywords}
+    counts = Counter(tag for item in book.articles for tag in dict.fromkeys(item.article.tags)
+                     if tag.casefold() not in seen)
+    tags = {}
+    for tag, _ in counts.most_common():
+        tags.setdefault(tag.casefold(), tag)
+    return tuple(list(book.book.config.keywords) + list(tags.values()))[:MAX_SUBJECTS]
+
+
+def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext,
+              subject_words: tuple[str, ...] = ()) -> None:
     package.set_identifier(config.identifier)  # config.py derives one if book.toml has none
     package.set_language(config.language)
     package.add_metadata("DC", "title", config.title, {"id": "title"})
@@ -473,7 +492,7 @@ def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext
                         ("rights", config.rights), ("date", config.date)):
         if value:
             package.add_metadata("DC", name, value)
-    for keyword in config.keywords:
+    for keyword in subject_words or config.keywords:
         package.add_metadata("DC", "subject", keyword)
 
 

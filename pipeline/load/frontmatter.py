@@ -203,19 +203,22 @@ def _json_block(text: str, path: Path) -> tuple[_Raw, list[Diagnostic]]:
     """A JSON object that opens the file (Hugo), read from its first
     MAX_JSON characters: the body starts on the line after its `}`."""
     head = text[:MAX_JSON]
+    closing = re.search(r"^\}\s*$", text, re.MULTILINE)  # where a broken object most likely ends
+    broken = _Raw({}, {}, text[closing.end() + 1:], text.count("\n", 0, closing.end()) + 2, True) if closing \
+        else _Raw({}, {}, text, 1, True)
     try:
         data, end = json.JSONDecoder().raw_decode(head)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(head) - 1 and len(text) > MAX_JSON:
-            return _Raw({}, {}, text, 1, False), [error(
+        if len(text) > MAX_JSON and (closing is None or closing.start() >= MAX_JSON):
+            return broken, [error(
                 "M001", f"JSON front matter is not closed within its first {MAX_JSON // 1024} KiB",
                 hint="close the object with '}' on its own line; keep front matter to a page's metadata",
                 path=path, line=1, column=1)]
-        return _Raw({}, {}, text, 1, False), [error(
+        return broken, [error(
             "M001", f"invalid JSON front matter: {exc.msg}", path=path, line=exc.lineno, column=exc.colno,
             hint="write \"key\": value pairs separated by commas, with text in double quotes")]
     except (ValueError, RecursionError) as exc:  # a number of 5,000 digits; arrays nested thousands deep
-        return _Raw({}, {}, text, 1, False), [error(
+        return broken, [error(
             "M001", f"invalid JSON front matter: a value cannot be read ({shorten(str(exc) or 'too deep', 80)})",
             hint="quote the value to make it text", path=path, line=1, column=1)]
     line_end = text.find("\n", end)
