@@ -38,7 +38,8 @@ from ..resources import HardLinked, ImageRejected, ResourceRefused, book_images,
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .callouts import fill_titles
 from .code import highlight_code
-from .markdown import CAPTION, make_parser, to_html, to_inline_html
+from .dialects import Site, rewrite, site_of
+from .markdown import CAPTION, to_html, to_inline_html
 from .math import TexError, typeset
 from .quotes import smarten_text, smarten_tree
 from .xref import Numbering, Reference, Target, mark_references, number_article, resolve
@@ -55,13 +56,14 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
     for article in book.articles:
         manuscripts.setdefault(article.source_path.resolve(), []).append(article)
     links: list[_CrossLink] = []
+    site = site_of(book)
     numbering = Numbering(per_book=book.config.numbering == "book")
     numbered: list[_Numbered] = []
     for number, article in enumerate(book.articles, start=1):
         language = article.language or book.config.language
         words = {**labels(language), **dict(book.config.labels)}
         result, found, cross, marks = _render_article(article, number, book.root, manuscripts,
-                                                      book.config.toc_depth, language, numbering, words)
+                                                      book.config.toc_depth, language, numbering, words, site)
         rendered.append(result)
         diagnostics += found
         links += cross
@@ -69,6 +71,9 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
         on_article()
     rendered, found = _check_cross_links(rendered, links)
     rendered, resolved = _resolve_references(rendered, numbered, numbering.per_book)
+    # The articles as rendered (site syntax given its meaning: dialects.py), so that
+    # the fonts are planned for the characters printed (an emoji from `:tada:`).
+    book = replace(book, articles=tuple(item.article for item in rendered))
     return RenderedBook(book=book, articles=tuple(rendered)), diagnostics + found + resolved
 
 
@@ -154,10 +159,12 @@ _ID = re.compile(r'\sid="([^"]+)"')
 
 def _render_article(article: Article, number: int, root: Path, manuscripts: dict[Path, list[Article]],
                     toc_depth: int = 2, language: str = "en", numbering: Numbering | None = None,
-                    words: dict[str, str] | None = None
+                    words: dict[str, str] | None = None, site: Site | None = None
                     ) -> tuple[RenderedArticle, list[Diagnostic], list[_CrossLink], _Numbered]:
-    body, diagnostics = _strip_forbidden(article.body, article)
-    diagnostics += _template_syntax(article)
+    # Site syntax (shortcodes, Liquid, MDX, tabs, :emoji:) given its meaning, lines kept (dialects.py).
+    article, diagnostics = rewrite(article, site or Site(root=root, manuscripts=(article.source_path.resolve(),)))
+    body, stripped = _strip_forbidden(article.body, article)
+    diagnostics += stripped
     too_deep: list[tuple[int, int]] = []
     try:
         html = sanitize(to_html(body, captions=True, too_deep=too_deep))
@@ -214,47 +221,6 @@ def render_inline(text: str, language: str = "en") -> str:
     fragment = parse_fragment(to_xhtml(sanitize(to_inline_html(XML_FORBIDDEN.sub("", text)))))
     smarten_tree(fragment, language)  # quotes of the text's language (quotes.py)
     return serialize_children(fragment)
-
-
-# mdBook's {{#include path}} and friends; Jinja's and Liquid's {% tag … %};
-# Hugo's shortcodes {{< name … >}} and {{% name … %}}; a template variable {{ page.title }}.
-_TEMPLATE = re.compile(r"\{\{\s*#\s*(?P<directive>[\w-]+)[^}]*\}\}|\{%-?\s*(?P<tag>\w+)[^%]*%\}"
-                       r"|\{\{[<%]\s*/?\s*(?P<shortcode>[\w/.-]+)[^}]*[>%]\}\}"
-                       r"|\{\{-?\s*(?P<variable>[A-Za-z_][\w.]*)\s*(?:\|[^{}]*)?-?\}\}")
-
-
-def _template_syntax(article: Article) -> list[Diagnostic]:
-    """Template syntax is another tool's job: it would be printed as it is, so
-    say where. A variable or shortcode in code is an example of it, and stays
-    quiet there; mdBook's directives work in code too, so they are reported."""
-    diagnostics = []
-    code = _code_lines(article.body) if "{{" in article.body else set()
-    for index, line in enumerate(article.body.split("\n")):
-        for match in _TEMPLATE.finditer(line):
-            if match.group("directive"):
-                what = f"the mdBook directive '{{{{#{match.group('directive')} …}}}}'"
-            elif (index in code or line[:match.start()].count("`") % 2) and not match.group("tag"):
-                continue
-            elif match.group("tag"):
-                what = f"the template tag '{{% {match.group('tag')} … %}}'"
-            elif match.group("shortcode"):
-                what = f"the Hugo shortcode '{match.group()[:3]} {match.group('shortcode')} … {match.group()[-3:]}'"
-            else:
-                what = f"the template variable '{{{{ {match.group('variable')} }}}}'"
-            diagnostics.append(warning(
-                "R010", f"{what} is not expanded; it is printed as it is",
-                hint="replace it by what it stands for (paste the included text), or delete it",
-                path=article.source_path, line=article.body_line + index, column=match.start() + 1))
-    return diagnostics
-
-
-def _code_lines(body: str) -> set[int]:
-    """0-based lines of the body inside code blocks (fenced or indented)."""
-    lines: set[int] = set()
-    for token in make_parser().parse(body):
-        if token.type in ("fence", "code_block") and token.map:
-            lines.update(range(*token.map))
-    return lines
 
 
 def _strip_forbidden(body: str, article: Article) -> tuple[str, list[Diagnostic]]:
