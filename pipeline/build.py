@@ -54,6 +54,7 @@ class BuildOptions:
     # per-article booklets and the parts of a long booklet. Only the caller
     # names one (the CLI: --scheduler or PIPELINE_SCHEDULER), never the book.
     scheduler: str | None = None
+    fetch_remote: bool = False  # download remote images (pipeline/fetch.py); also [images] remote = "fetch"
 
     def __post_init__(self) -> None:
         if not self.book and not self.per_article:
@@ -68,7 +69,13 @@ class BuildOptions:
         """The options that change what a build writes."""
         return {"formats": sorted(self.formats), "strict": self.strict, "pdf_variant": self.pdf_variant,
                 "impose": self.impose, "per_article": self.per_article,
-                "print_profile": self.print_profile, "book": self.book}
+                "print_profile": self.print_profile, "book": self.book, "fetch_remote": self._fetching()}
+
+    def _fetching(self) -> bool:
+        """Whether remote images are fetched: asked here, or by the command line (fetch.py)."""
+        from .fetch import fetching
+
+        return self.fetch_remote or fetching()
 
     def layout_time_limit(self, articles: int) -> float:
         if self.time_limit is None:
@@ -237,6 +244,10 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
 
     strict = options.strict
     diagnostics: list[Diagnostic] = []
+    from .fetch import configure as configure_fetch
+
+    # Remote images fetched (if asked) into the build's cache folder, within the build's time budget.
+    configure_fetch(cache=out_dir / CACHE_DIR / "remote", build_mode="fetch" if options.fetch_remote else "omit")
     progress.start("loading the book")
     book, found = load_book(book_dir)
     diagnostics += found

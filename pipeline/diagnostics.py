@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     "R014": "a cross-reference (@fig-…, @tbl-…, @eq-…, @sec-…) names an id no numbered element has",
     "R016": "a code block names a language Pygments does not know; it is printed without highlighting",
     "R017": "an id is given twice in one article; links and references go to the first",
+    "R018": "a remote image was left out (its alt text links to it); --fetch-remote downloads it",
     "X001": "the PDF renderer reported a problem",
     "X002": "an output could not be written (the disk is full, the folder is read-only, a name is too long)",
     "X003": "laying out the PDF took longer than the time limit",

@@ -94,6 +94,7 @@ class BookConfig:
     epub_embed_fonts: bool = True
     epub_max_image_pixels: int = 4_000_000  # [epub] max-image-pixels: larger images downsampled (0: off)
     images_max_dpi: int = 300  # [images] max-dpi: the PDF's images at most this dense where printed (0: off)
+    images_remote: str = "omit"  # [images] remote: "fetch" downloads remote images (pipeline/fetch.py)
     site_base_url: str = ""  # [site] base-url: where OUT_DIR is published (manifest URLs)
     labels: tuple[tuple[str, str], ...] = ()  # book.toml's [labels]: words that replace the language's
     # [style]: the common design choices, as CSS custom properties and template values (styles.design_css)

@@ -132,6 +132,26 @@ def book_url(path: Path, root: Path) -> str:
     return BOOK_URL + ("" if relative == "." else quote(relative))
 
 
+# An image outside the book folder (a site's static folder, a fetched
+# remote image in the build's cache: render/articles.py) is known in the
+# outputs by a name in this folder, which no book file has: the EPUB stores
+# it there, and the PDF's fetcher serves its bytes by that name.
+EXTERNAL = "_external"
+
+
+def resource_name(path: Path, root: Path) -> str:
+    """The name an image has in the outputs, relative to the book folder:
+    its own path for a file of the book, else `_external/<hash>/<name>`,
+    the hash of its real path (names from two folders never meet)."""
+    import hashlib
+
+    real, book = path.resolve(), root.resolve()
+    if real.is_relative_to(book):
+        return real.relative_to(book).as_posix()
+    digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:16]
+    return f"{EXTERNAL}/{digest}/{real.name}"
+
+
 def real_url(url: str, root: Path, styles: Path) -> str:
     """`url` with BOOK_URL and STYLES_URL mapped to the folders `root` and
     `styles` (the gate then checks the path as for any other file: URL)."""

@@ -82,6 +82,10 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--out", default=Path("dist"), type=Path, metavar="OUT_DIR",
                            help="where the downloadable PDF and EPUB are built (default: dist)")
     for command in (build_cmd, check_cmd, serve_cmd):
+        command.add_argument("--fetch-remote", action="store_true",
+                             help="download the images at https:// addresses (public hosts only, at most "
+                                  "20 MiB and 10 s each, cached); by default they are left out, their alt "
+                                  "text a link to them (R018); also [images] remote = \"fetch\"")
         command.add_argument("--trust-hard-links", action="store_true",
                              help="read the book's files that have other hard links, for a folder you trust "
                                   "(a 'cp -al' copy); by default they are refused (C011), as one of their "
@@ -112,6 +116,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     from ..resources import trust_hard_links
 
     trust_hard_links(getattr(args, "trust_hard_links", False))  # the read gate's one setting, for this command
+    _fetch_setting(args)
     commands = {"import": _import, "check": _check, "new": _new, "build": _build, "serve": _serve}
     try:
         return commands[args.command](args, stdout, stderr)
@@ -150,6 +155,17 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if result.articles is not None and code == EXIT_OK:
         print(result.articles, file=stdout)
     return code
+
+
+def _fetch_setting(args: argparse.Namespace) -> None:
+    """--fetch-remote, for this command (fetch.py); fetched images are kept
+    in the output folder's cache (check: in the user's cache)."""
+    from ..cache import CACHE_DIR
+    from ..fetch import configure
+
+    out = getattr(args, "out", None) if args.command in ("build", "serve") else None
+    configure(mode="fetch" if getattr(args, "fetch_remote", False) else "omit",
+              cache=out / CACHE_DIR / "remote" if out is not None else None)
 
 
 def _scheduler(given: str | None) -> str | None:

@@ -23,7 +23,7 @@ from ..fonts import (CJK_NAMES, EpubFont, FontChoice, as_runs, book_face_rules, 
                      epub_fonts, font_choice)
 from ..cache import Store
 from ..csscheck import loads, shown
-from ..resources import image_bytes, inspect_image
+from ..resources import image_bytes, inspect_image, resource_name
 from ..styles import direction, is_rtl
 from ..model import BookConfig, PageBreak, RenderedArticle, RenderedBook
 from .pagebreaks import block_elements, insert_markers
@@ -257,7 +257,7 @@ def _add_images(package: epub.EpubBook, book: RenderedBook, pictures: dict[Path,
     images = sorted({r for item in book.articles for r in item.resources})
     root = book.book.root.resolve()
     for number, resource in enumerate(images, start=1):
-        relative = resource.relative_to(root).as_posix()
+        relative = resource_name(resource, root)  # a site's static image, a fetched one: _external/…
         package.add_item(epub.EpubItem(uid=f"image-{number}", file_name=f"{TEXT_DIR}/{relative}",
                                        media_type=inspect_image(resource).media_type,
                                        content=pictures[resource]))

@@ -40,7 +40,7 @@ from urllib.parse import unquote
 
 from ..cache import Store
 from ..model import RenderedBook
-from ..resources import ResourceRefused, image_bytes, inside
+from ..resources import EXTERNAL, ResourceRefused, image_bytes, inside, resource_name
 
 IMAGE_FORMAT = "1"  # bump when what a fitted image holds changes
 RESAMPLED = ("JPEG", "PNG", "WEBP")  # formats re-encoded when too large; others are served as they are
@@ -251,7 +251,7 @@ def print_widths(book: RenderedBook) -> dict[Path, float]:
     for item in book.articles:
         for tag in _IMG.findall(item.body_html):
             attributes = dict(_ATTRIBUTE.findall(tag))
-            path = _image_path(root, attributes.get("src", ""))
+            path = _image_path(root, attributes.get("src", ""), item.resources)
             if path is None or path not in item.resources:
                 continue
             ratio = _aspect(path)
@@ -265,10 +265,13 @@ def print_widths(book: RenderedBook) -> dict[Path, float]:
     return widths
 
 
-def _image_path(root: Path, src: str) -> Path | None:
-    """The real path of an <img src> (relative to the book folder, as render writes it)."""
+def _image_path(root: Path, src: str, resources: tuple[Path, ...] = ()) -> Path | None:
+    """The real path of an <img src> (relative to the book folder, as render
+    writes it; an image from outside it by its name in `resources`)."""
     if not src:
         return None
+    if unquote(src).startswith(EXTERNAL + "/"):
+        return next((path for path in resources if resource_name(path, root) == unquote(src)), None)
     try:
         return inside(root / unquote(src), (root,))
     except ResourceRefused:

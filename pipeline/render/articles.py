@@ -23,7 +23,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -34,7 +34,10 @@ from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggest
 from ..load.sourcetext import positions
 from ..model import Article, Book, Formula, Heading, RenderedArticle, RenderedBook
 from ..styles import is_rtl, labels
-from ..resources import HardLinked, ImageRejected, ResourceRefused, book_images, inside, inspect_image
+from ..fetch import FetchRefused, cache_folder, fetching
+from ..fetch import fetch as fetch_remote
+from ..resources import (HardLinked, ImageRejected, ResourceRefused, book_images, inside, inspect_image, resolve_path,
+                         resource_name)
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .callouts import fill_titles
 from .code import highlight_code
@@ -59,11 +62,13 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
     site = site_of(book)
     numbering = Numbering(per_book=book.config.numbering == "book")
     numbered: list[_Numbered] = []
+    sources = image_sources(book)
     for number, article in enumerate(book.articles, start=1):
         language = article.language or book.config.language
         words = {**labels(language), **dict(book.config.labels)}
         result, found, cross, marks = _render_article(article, number, book.root, manuscripts,
-                                                      book.config.toc_depth, language, numbering, words, site)
+                                                      book.config.toc_depth, language, numbering, words, site,
+                                                      images=sources)
         rendered.append(result)
         diagnostics += found
         links += cross
@@ -74,16 +79,17 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
     # The articles as rendered (site syntax given its meaning: dialects.py), so that
     # the fonts are planned for the characters printed (an emoji from `:tada:`).
     book = replace(book, articles=tuple(item.article for item in rendered))
-    return RenderedBook(book=book, articles=tuple(rendered)), diagnostics + found + resolved
+    return RenderedBook(book=book, articles=tuple(rendered)), diagnostics + found + resolved + sources.warnings()
 
 
 def render_article(article: Article, number: int, root: Path,
                    language: str = "en") -> tuple[RenderedArticle, list[Diagnostic]]:
     """One article on its own (links to other manuscripts are then outside the book)."""
+    sources = ImageSources(root=root.resolve(), site_root=root.resolve())
     item, diagnostics, _, marks = _render_article(article, number, root, {article.source_path.resolve(): [article]},
-                                                  language=language, words=labels(language))
+                                                  language=language, words=labels(language), images=sources)
     [item], found = _resolve_references([item], [marks], per_book=False)
-    return item, diagnostics + found
+    return item, diagnostics + found + sources.warnings()
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,73 @@ def _resolve_references(rendered: list[RenderedArticle], numbered: list[_Numbere
                                per_book, len(rendered) > 1, item.article.source_path)
         rendered[index] = replace(item, body_html=serialize_children(root))
     return rendered, diagnostics
+
+
+@dataclass(frozen=True)
+class _Remote:
+    """A remote image left out, where it was written, and why if a fetch failed."""
+
+    host: str
+    url: str
+    reason: str
+    path: Path
+    line: int
+    column: int
+
+
+PLACES_SHOWN = 3  # places a remote host's warning names
+
+
+@dataclass
+class ImageSources:
+    """Where a book's images may come from besides its folder: a website's
+    static folders (site-root paths, read inside `site_root`), and remote
+    addresses, fetched when asked (`fetch`); `remote` collects those left
+    out, for one warning per host."""
+
+    root: Path
+    site_root: Path
+    static: tuple[Path, ...] = ()
+    fetch: bool = False
+    remote: list[_Remote] = field(default_factory=list)
+
+    def warnings(self) -> list[Diagnostic]:
+        """R018 once per host: how many images, where the first ones are."""
+        hosts: dict[str, list[_Remote]] = {}
+        for item in self.remote:
+            hosts.setdefault(item.host, []).append(item)
+        found = []
+        for host, items in hosts.items():
+            first = items[0]
+            places = ", ".join(f"{_place_name(i.path, self.root)}:{i.line}" for i in items[:PLACES_SHOWN])
+            more = f" and {len(items) - PLACES_SHOWN} more" if len(items) > PLACES_SHOWN else ""
+            count = f"{len(items)} remote image{'s' if len(items) > 1 else ''} from {host}"
+            if first.reason:
+                each = "each" if len(items) > 1 else "it"
+                message = f"{count} could not be fetched ({first.reason}); left out, the alt text linking to {each}"
+                hint = "copy the images into the book folder, or check the address"
+            else:
+                message = f"{count} left out; the alt text links to {'each' if len(items) > 1 else 'it'}"
+                hint = "pass --fetch-remote (or [images] remote = \"fetch\") to download them, or copy them into the book"
+            found.append(warning("R018", f"{message} ({places}{more})", hint=hint,
+                                 path=first.path, line=first.line, column=first.column))
+        return found
+
+
+def image_sources(book: Book) -> ImageSources:
+    """A book's `ImageSources`: its site's static folders (the loader's), and
+    whether remote images are fetched (--fetch-remote or [images] remote)."""
+    root = book.root.resolve()
+    return ImageSources(root=root, site_root=(book.site_root or book.root).resolve(),
+                        static=tuple(folder.resolve() for folder in book.static),
+                        fetch=fetching(getattr(book.config, "images_remote", "omit")))
+
+
+def _place_name(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.name
 
 
 @dataclass(frozen=True)
@@ -159,7 +232,8 @@ _ID = re.compile(r'\sid="([^"]+)"')
 
 def _render_article(article: Article, number: int, root: Path, manuscripts: dict[Path, list[Article]],
                     toc_depth: int = 2, language: str = "en", numbering: Numbering | None = None,
-                    words: dict[str, str] | None = None, site: Site | None = None
+                    words: dict[str, str] | None = None, site: Site | None = None,
+                    images: ImageSources | None = None,
                     ) -> tuple[RenderedArticle, list[Diagnostic], list[_CrossLink], _Numbered]:
     # Site syntax (shortcodes, Liquid, MDX, tabs, :emoji:) given its meaning, lines kept (dialects.py).
     article, diagnostics = rewrite(article, site or Site(root=root, manuscripts=(article.source_path.resolve(),)))
@@ -182,6 +256,7 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
             path=article.source_path, line=article.body_line + line, column=column))
     words = words or labels(language)
     processor = _ArticleProcessor(article, root, manuscripts, toc_depth, number, numbering or Numbering(), words)
+    processor.sources = images or ImageSources(root=root.resolve(), site_root=root.resolve())
     if container is not None:
         fill_titles(container, words)  # callouts: role, and the kind's word as an untitled one's title
         processor.run(container)
@@ -257,6 +332,7 @@ class _ArticleProcessor:
         self.diagnostics: list[Diagnostic] = []
         self.math_seen: dict[str, int] = {}
         self.located: dict[tuple[str, str], int] = {}  # how often each needle was located (_locate)
+        self.sources = ImageSources(root=root.resolve(), site_root=root.resolve())  # where images may come from
 
     def run(self, root: etree._Element) -> None:
         if _depth(root) > MAX_DEPTH:
@@ -514,6 +590,9 @@ class _ArticleProcessor:
             self._drop(image, "image address is empty or unsafe (file:, data: and script URLs are removed)",
                        line, column, "copy the image into the book folder and link it with a relative path")
             return
+        if parts.scheme.lower() in ("http", "https") or (not parts.scheme and parts.netloc):
+            self._remote(image, src if parts.scheme else f"https:{src}", line, column)
+            return
         if parts.scheme or parts.netloc or not parts.path:
             self._drop(image, f"image '{src}' is not a file in the book folder", line, column,
                        "remote and absolute images are not fetched; copy the image into the book folder")
@@ -521,6 +600,9 @@ class _ArticleProcessor:
         if "\\" in unquote(parts.path):
             self._drop(image, f"image '{src}' has a backslash in its path", line, column,
                        f"write '/' between folders: '{unquote(parts.path).replace(chr(92), '/')}'")
+            return
+        if parts.path.startswith("/"):
+            self._site_image(image, src, unquote(parts.path), line, column)
             return
         relative = posixpath.normpath(posixpath.join(
             self.article.source_path.parent.relative_to(self.root).as_posix(), unquote(parts.path)))
@@ -547,19 +629,80 @@ class _ArticleProcessor:
                 self._nearest_image(unquote(parts.path)),
                 "check the file name and its folder, relative to the manuscript"))
         else:
+            self._accept(image, target, src, line, column)
+
+    def _accept(self, image: etree._Element, target: Path, src: str, line: int, column: int) -> None:
+        """An image file the gate let through: checked by content, then used
+        (its name in the outputs: `resources.resource_name`)."""
+        try:
+            inspect_image(target)
+        except ImageRejected as exc:
+            self._drop(image, f"image '{_shorten(src)}' refused: {exc}", line, column,
+                       "convert it to a PNG, JPEG or self-contained SVG within the size limits")
+            return
+        except (OSError, ValueError) as exc:
+            self._drop(image, f"image '{_shorten(src)}' cannot be read: {_path_problem(exc)}", line, column,
+                       "check that the file is readable and has a short name of ordinary characters")
+            return
+        image.set("src", quote(resource_name(target, self.root)))
+        self.resources.append(target)
+        _keep_size(image)
+
+    def _site_image(self, image: etree._Element, src: str, path: str, line: int, column: int) -> None:
+        """`/img/x.png`, a site-root path: found in the site's static folders
+        (Book.static), else in the book folder, through the read gate with
+        the site's root (or the book's) as the allowed folder."""
+        written = posixpath.normpath("/" + path).lstrip("/")
+        problem = _name_problem(written)
+        folders = self.sources.static or (self.root,)
+        for folder in folders:
             try:
-                inspect_image(target)
-            except ImageRejected as exc:
-                self._drop(image, f"image '{src}' refused: {exc}", line, column,
-                           "convert it to a PNG, JPEG or self-contained SVG within the size limits")
-                return
+                if problem:
+                    raise ValueError(problem)
+                target = inside(folder / written, (self.sources.site_root,))
+                if target.is_file():
+                    self._accept(image, target, src, line, column)
+                    return
             except (OSError, ValueError) as exc:
-                self._drop(image, f"image '{_shorten(src)}' cannot be read: {_path_problem(exc)}", line, column,
-                           "check that the file is readable and has a short name of ordinary characters")
+                self._drop(image, f"image '{_shorten(src)}' cannot be read: {problem or _path_problem(exc)}",
+                           line, column, "give the image a short file name of ordinary characters")
                 return
-            image.set("src", quote(relative))
-            self.resources.append(target)
-            _keep_size(image)
+            except HardLinked as exc:
+                self._drop(image, str(exc), line, column, "copy the image (cp, not ln or cp -l); "
+                           "or, for a folder you trust, pass --trust-hard-links", code="C011")
+                return
+            except ResourceRefused:
+                self._drop(image, f"image '{src}' is outside the site's folder", line, column,
+                           "keep the image inside the site and link it from its static folder")
+                return
+        where = ", ".join(f"'{_shorten(folder.name or str(folder))}'" for folder in folders)
+        self._drop(image, f"image '{src}' is not in the site's static folder ({where})", line, column,
+                   "a path starting with '/' is looked up in the site's static folders; check its name")
+
+    def _remote(self, image: etree._Element, url: str, line: int, column: int) -> None:
+        """An image at an http(s) address: fetched if the user asked (fetch.py),
+        else (or if it cannot be) left out, its alt text a link to it, and
+        counted for the warning of its host (`ImageSources.warnings`)."""
+        reason = ""
+        if self.sources.fetch:
+            try:
+                target = resolve_path(fetch_remote(url), (cache_folder(),))  # the gate: the cache folder only
+            except FetchRefused as exc:
+                reason = str(exc)
+            except (ResourceRefused, OSError) as exc:
+                reason = f"it could not be kept in the cache ({_path_problem(exc)})"
+            else:
+                self._accept(image, target, url, line, column)
+                return
+        host = (urlsplit(url).hostname or "").lower() or url
+        self.sources.remote.append(_Remote(host, url, reason, self.article.source_path, line, column))
+        if any(ancestor.tag == "a" for ancestor in image.iterancestors()):  # a badge's own link stays
+            stand_in = etree.Element("span", {"class": "remote-image"})
+        else:
+            stand_in = etree.Element("a", {"class": "remote-image", "href": normalize_url(url)})
+        stand_in.text = image.get("alt") or host
+        stand_in.tail = image.tail
+        image.getparent().replace(image, stand_in)
 
     def _nearest_image(self, written: str) -> str:
         """'did you mean 'images/tides.png'?' for the book's image nearest the

@@ -24,8 +24,8 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from ...diagnostics import Diagnostic, warning
 from ...fonts import FONT_DIRS, book_text, face_subset
 from ...model import PAGE_SIZES, BookConfig, PageBreak, RenderedBook
-from ...resources import (BOOK_URL, STYLES_URL, ImageRejected, ResourceRefused, book_url, deadline, image_bytes,
-                          media_type, real_url, resolve_url, svg_data_uri)
+from ...resources import (BOOK_URL, EXTERNAL, STYLES_URL, ImageRejected, ResourceRefused, book_url, deadline,
+                          image_bytes, media_type, real_url, resolve_url, resource_name, svg_data_uri)
 from ...styles import book_file, book_labels, design_css, is_rtl, styles_dir
 from .. import ExportContext
 from ..pagebreaks import block_elements, letters
@@ -251,6 +251,9 @@ class BookFetcher(URLFetcher):
                 return URLFetcherResponse(url, svg_data_uri(url), {"Content-Type": "image/svg+xml"})
             except ImageRejected as exc:
                 raise FatalURLFetchingError(str(exc)) from None
+        external = self._external(url)
+        if external is not None:  # an image from outside the book (a site's, a fetched one): its bytes as served
+            return Served(url, self.images[external], {"Content-Type": media_type(external)})
         try:
             path = resolve_url(real_url(url, self.root, styles_dir()), self.allowed)
         except ResourceRefused as exc:
@@ -263,6 +266,17 @@ class BookFetcher(URLFetcher):
         if data is None:
             data = image_bytes(path) if path.suffix.lower() == ".svg" else path.read_bytes()
         return Served(url, data, {"Content-Type": media_type(path)})
+
+
+    def _external(self, url: str) -> Path | None:
+        """The image of `images` that `url` names as `resources.resource_name`
+        does for a file outside the book folder (None: another URL)."""
+        from urllib.parse import unquote
+
+        if not url.startswith(BOOK_URL + EXTERNAL + "/"):
+            return None
+        name = unquote(url[len(BOOK_URL):])
+        return next((path for path in self.images if resource_name(path, self.root) == name), None)
 
 
 class Served(URLFetcherResponse):
