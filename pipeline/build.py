@@ -147,7 +147,10 @@ def _build_or_skip(book_dir: Path, out_dir: Path, options: BuildOptions,
     """The build, or the last one's result if nothing changed since (`cache`)."""
     key, earlier = None, {}
     if options.cache and book_dir.is_dir():
-        key = fingerprint(book_dir, {**options.fingerprint(), "book": str(book_dir.resolve()), "version": VERSION})
+        from .load.sites import site_key  # a website's config and section may lie outside book_dir
+
+        key = fingerprint(book_dir, {**options.fingerprint(), "book": str(book_dir.resolve()), "version": VERSION,
+                                     "site": site_key(book_dir)})
         previous = up_to_date(out_dir, key)
         if previous is not None:
             return BuildResult(*previous, up_to_date=True)

@@ -69,6 +69,10 @@ def trim_inches(trim: str) -> tuple[float, float] | None:
     return (sizes[0], sizes[1]) if len(sizes) == 2 and None not in sizes else None
 
 
+# The website generators whose content folders the loader reads (Book.flavour; [source] flavor).
+FLAVOURS = ("hugo", "jekyll", "docusaurus", "astro", "mkdocs", "mdbook", "gfm", "plain")
+
+
 @dataclass(frozen=True)
 class BookConfig:
     """The `[book]`, `[pdf]`, `[epub]`, `[images]` and `[site]` tables of book.toml, validated."""
@@ -114,6 +118,9 @@ class BookConfig:
     print_bleed: str = "0.125in"
     print_marks: bool = False  # crop marks (never for KDP)
     per_article_layout: str = "compact"  # [per-article] layout: "compact" or "booklet" (the book's full form)
+    # [source]: a website's content folder (load/sites.py): its flavour, if not the one detected, and its section
+    source_flavor: str = ""
+    source_section: str = ""
 
 
 @dataclass(frozen=True)

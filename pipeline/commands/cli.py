@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--out", default=Path("dist"), type=Path, metavar="OUT_DIR",
                            help="where the downloadable PDF and EPUB are built (default: dist)")
     for command in (build_cmd, check_cmd, serve_cmd):
+        command.add_argument("--section", default=None, metavar="NAME",
+                             help="pointed at a website's root: the section to take, e.g. docs (default: its "
+                                  "posts or blog; MkDocs and mdBook: all their pages); overrides [source] section")
         command.add_argument("--fetch-remote", action="store_true",
                              help="download the images at https:// addresses (public hosts only, at most "
                                   "20 MiB and 10 s each, cached); by default they are left out, their alt "
@@ -116,6 +119,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     from ..resources import trust_hard_links
 
     trust_hard_links(getattr(args, "trust_hard_links", False))  # the read gate's one setting, for this command
+    if args.command in ("build", "check", "serve"):
+        _site_note(args, stderr)
     _fetch_setting(args)
     commands = {"import": _import, "check": _check, "new": _new, "build": _build, "serve": _serve}
     try:
@@ -166,6 +171,18 @@ def _fetch_setting(args: argparse.Namespace) -> None:
     out = getattr(args, "out", None) if args.command in ("build", "serve") else None
     configure(mode="fetch" if getattr(args, "fetch_remote", False) else "omit",
               cache=out / CACHE_DIR / "remote" if out is not None else None)
+
+
+def _site_note(args: argparse.Namespace, stderr: TextIO) -> None:
+    """Choose the command's section (--section) and say once, on stderr,
+    which website flavour the book is read as and from where (nothing for
+    a plain folder of Markdown, nor with --quiet)."""
+    from ..load.sites import choose_section, describe
+
+    choose_section(args.section)
+    note = describe(args.book_dir)
+    if note and not getattr(args, "quiet", False):
+        print(f"note: {note}", file=stderr, flush=True)
 
 
 def _scheduler(given: str | None) -> str | None:

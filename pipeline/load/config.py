@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
-from ..model import PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
+from ..model import FLAVOURS, PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
 from ..resources import HardLinked, OutsideBook, ResourceRefused, read_bytes
 from .sourcetext import NotUtf8, character_problem, decode, position, shown_value, toml_line
 
@@ -75,6 +75,8 @@ SCHEMA: tuple[Option, ...] = (
     Option("print", "paper", "choice", "print_paper", "Paper of the interior (sets the spine width): white or cream; ingramspark also groundwood.", choices=PAPERS),
     Option("print", "bleed", "str", "print_bleed", "Bleed beyond the trim at the top, bottom and outer edge, e.g. \"0.125in\" or \"3mm\". Default 0.125in."),
     Option("print", "marks", "bool", "print_marks", "Crop marks outside the bleed (never with the kdp profile, which refuses them). Default false."),
+    Option("source", "flavor", "choice", "source_flavor", "The generator the manuscripts were written for, if not the one detected: hugo, jekyll, docusaurus, astro, mkdocs, mdbook, gfm or plain.", choices=FLAVOURS),
+    Option("source", "section", "str", "source_section", "The section of the site the book takes when BOOK_DIR is the site's root (--section overrides); default its posts or blog (MkDocs, mdBook: all its pages)."),
     Option("site", "base-url", "str", "site_base_url", "Absolute http(s) address the output folder is published at, e.g. \"https://example.org/downloads/\"; manifest.json then gives each file's url."),
 )
 
@@ -459,3 +461,49 @@ def _base_url_problem(value: str) -> str:
 def _toml_error_position(message: str) -> tuple[int, int]:
     match = re.search(r"at line (\d+), column (\d+)", message)
     return (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+
+
+def given_book_keys(path: Path) -> set[str]:
+    """The keys book.toml's [book] table sets (none when it is missing or
+    invalid: load_config reports that), so a website's own config fills
+    only what the book's does not say."""
+    try:
+        data = tomllib.loads(decode(read_bytes(path, (path.parent,))))
+    except (ResourceRefused, NotUtf8, tomllib.TOMLDecodeError, OSError):
+        return set()
+    return set(data["book"]) if isinstance(data.get("book"), dict) else set()
+
+
+def with_site(config: BookConfig, given: set[str], title: str = "", authors: tuple[str, ...] = (),
+              language: str = "", description: str = "") -> BookConfig:
+    """`config` with what a website's own config says (hugo.toml's title,
+    mkdocs.yml's site_author…) where book.toml's [book] sets nothing; a
+    language that is no BCP 47 tag is left out (the book's stays "en")."""
+    from ..styles import is_language_tag
+
+    values: dict[str, Any] = {}
+    if title.strip() and "title" not in given and not character_problem(title):
+        values["title"] = title.strip()
+        if "identifier" not in given:  # derived from the title it now has
+            values["identifier"] = ""
+    if authors and "authors" not in given and not any(character_problem(a) for a in authors):
+        values["authors"] = tuple(authors)
+    if language and "language" not in given and is_language_tag(language):
+        values["language"] = language
+    if description and "description" not in given and not character_problem(description):
+        values["description"] = description.strip()
+    return _with_identifier(replace(config, **values)) if values else config
+
+
+def mdbook_book_config(path: Path, fallback_title: str) -> BookConfig:
+    """An mdBook's book.toml read as mdBook's config, not ours (its
+    [preprocessor], [output] and [rust] tables are no errors): its [book]
+    title, authors, language and description."""
+    from .sites import mdbook_config
+
+    book = mdbook_config(path)
+    authors = tuple(a for a in book.get("authors", []) if isinstance(a, str)) \
+        if isinstance(book.get("authors"), list) else ()
+    text = lambda key: book.get(key) if isinstance(book.get(key), str) else ""  # noqa: E731
+    return with_site(_with_identifier(BookConfig(title=fallback_title)), set(), text("title"), authors,
+                     text("language"), text("description"))

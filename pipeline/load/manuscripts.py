@@ -14,19 +14,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Mapping
 
-from .config import load_config
+from .config import given_book_keys, load_config, mdbook_book_config, with_site
 from ..diagnostics import Diagnostic, error, shorten, warning
 from .frontmatter import split
 from ..resources import ImageRejected, inspect_image
-from ..model import Article, Book
+from ..model import Article, Book, BookConfig
 from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
 from .sourcetext import NotUtf8, decode, position
+from .sites import Site, chosen_section, detect, is_mdbook, ordered, path_date, site_manuscripts, without_listings
 from .structure import Part, split_articles, title_block
 
 MAX_MANUSCRIPT_BYTES = 2 * 1024 * 1024  # about 300,000 words: far beyond an article
 
 
 MAX_SLUG = 60
+# Flavours whose pages take their title from their first heading, by convention (no M004 for it).
+HEADING_TITLED = ("mdbook", "gfm", "mkdocs")
 
 
 def slugify(text: str) -> str:
@@ -48,24 +51,38 @@ def _spaceless(character: str) -> bool:
         0xF900 <= point <= 0xFAFF or 0x20000 <= point <= 0x2FFFF
 
 
-def load_book(root: Path) -> tuple[Book | None, list[Diagnostic]]:
-    """Read book.toml and every manuscript; return the book and all diagnostics."""
+def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list[Diagnostic]]:
+    """Read book.toml and every manuscript; return the book and all diagnostics.
+
+    `root` may be a website's content folder or root (`sites.detect`): its
+    flavour, its own config (which a book.toml of ours, if any, overrides),
+    its section (`section`, else --section, else [source] section) and its
+    navigation decide which manuscripts make the book, and in what order."""
     if not root.is_dir():
         return None, [error("C006", f"book folder '{root}' does not exist",
                             hint="pass the folder that holds book.toml and the *.md manuscripts")]
     config_path = root / "book.toml"
-    config, diagnostics = load_config(config_path, fallback_title=_title_from_name(root.resolve().name))
-    paths, found = _manuscript_paths(root, config.articles, config_path)
+    config, diagnostics, site = _config_and_site(root, config_path, section)
+    diagnostics += site.problems
+    paths, found = _manuscript_paths(root, config.articles, config_path, site) \
+        if not any(d.is_error for d in site.problems) else ([], [])
     diagnostics += found
-    if not paths and not found:
-        diagnostics.append(error("C006", f"no manuscripts (*.md) in '{root}'",
+    if not paths and not found and not site.problems:
+        where = f"'{root}'" if site.content == root.resolve() else f"'{site.content}' ({site.flavour} content)"
+        diagnostics.append(error("C006", f"no manuscripts (*.md) in {where}",
                                  hint="add one Markdown file per article",
                                  path=config_path if config_path.is_file() else root))  # (the folder: no book.toml)
-    articles = []
+    groups = []
     for path in paths:
-        found_articles, found = load_articles(path, root)
+        found_articles, found = load_articles(path, site.root, site.flavour, site.authors_table)
         diagnostics += found
-        articles += found_articles
+        groups.append((path, found_articles))
+    if not config.articles:
+        groups = ordered(groups, site)
+    groups, index_title = without_listings(groups, site)
+    if index_title and not site.title and "title" not in given_book_keys(config_path):
+        config = with_site(config, set(), title=index_title)
+    articles = [_dated(article, site) for _, found_articles in groups for article in found_articles]
     articles, found = _unique_slugs(articles, root)
     diagnostics += found
     cover, found = _cover(root, config.cover, config_path)
@@ -76,9 +93,39 @@ def load_book(root: Path) -> tuple[Book | None, list[Diagnostic]]:
     diagnostics += found
     book_slug = slugify(config.title) or slugify(root.resolve().name) or "book"
     book = Book(root=root, slug=book_slug, config=config, articles=tuple(articles),
-                config_path=config_path if config_path.exists() else None, cover=cover,
-                styles=styles, logo=logo)
+                config_path=config_path if config_path.exists() and site.flavour != "mdbook" else None,
+                cover=cover, styles=styles, logo=logo, flavour=site.flavour, site_root=site.root,
+                static=site.static)
     return book, diagnostics
+
+
+def _dated(article: Article, site: Site) -> Article:
+    """An article with no date of its own takes its path's (a Next.js
+    blog's `2023/03/16/slug.md`)."""
+    if article.date or not site.blog:
+        return article
+    return replace(article, date=path_date(article.source_path))
+
+
+def _config_and_site(root: Path, config_path: Path,
+                     section: str | None) -> tuple[BookConfig, list[Diagnostic], Site]:
+    """The book's config and the site it is read from. An mdBook's book.toml
+    is mdBook's config (its [book] title, authors, language), not ours;
+    where a site's own config was found and there is no book.toml of ours,
+    that config is the book's (no C004); what book.toml does not say, the
+    site's config fills."""
+    fallback = _title_from_name(root.resolve().name)
+    if config_path.is_file() and is_mdbook(config_path):
+        site = detect(root, "", section)
+        return mdbook_book_config(config_path, fallback), [], site
+    config, diagnostics = load_config(config_path, fallback_title=fallback)
+    chosen = section if section is not None else (chosen_section() or config.source_section)
+    site = detect(root, config.source_flavor, chosen)
+    if site.has_config:
+        diagnostics = [d for d in diagnostics if d.code != "C004"]
+    given = given_book_keys(config_path) if config_path.is_file() else set()
+    config = with_site(config, given, site.title, site.authors, site.language, site.description)
+    return config, diagnostics, site
 
 
 # Markup a book's template may not write: no script reaches an output.
@@ -255,13 +302,14 @@ def _cover(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[
     return path, []
 
 
-def _manuscript_paths(root: Path, listed: tuple[str, ...],
-                      config_path: Path) -> tuple[list[Path], list[Diagnostic]]:
-    """The manuscripts in reading order, each checked by the read gate: an
-    entry of `articles` or a `*.md` link whose real path is outside the book
-    is refused (located, naming the target, never opened)."""
+def _manuscript_paths(root: Path, listed: tuple[str, ...], config_path: Path,
+                      site: Site) -> tuple[list[Path], list[Diagnostic]]:
+    """The manuscripts, each checked by the read gate: an entry of
+    `articles` or a `*.md` link whose real path is outside the book is
+    refused (located, naming the target, never opened). Without `articles`,
+    those of the site's content folder (`sites.site_manuscripts`)."""
     if not listed:
-        return _found_manuscripts(root)
+        return _found_manuscripts(root, site)
     paths, diagnostics = [], []
     config_text = _config_text(root, config_path)
     for name in listed:
@@ -286,13 +334,17 @@ def _manuscript_paths(root: Path, listed: tuple[str, ...],
     return paths, diagnostics
 
 
-def _found_manuscripts(root: Path) -> tuple[list[Path], list[Diagnostic]]:
-    """Every `*.md` file of the book folder, in file-name order; links that
-    lead outside the book are refused."""
+def _found_manuscripts(root: Path, site: Site) -> tuple[list[Path], list[Diagnostic]]:
+    """The manuscripts of the site's content folder and its sub-folders
+    (`sites.site_manuscripts`), named under `root` as it was given (a
+    relative book folder gives relative names); links that lead outside
+    the site are refused."""
     paths, diagnostics = [], []
-    for path in sorted(root.glob("*.md")):
+    real_root = root.resolve()
+    for path in site_manuscripts(site):
+        path = root / path.relative_to(real_root) if path.is_relative_to(real_root) else path
         try:
-            resolved = inside(path, (root,))
+            resolved = inside(path, (site.root,))
         except ResourceRefused as exc:
             diagnostics.append(_refused_manuscript(path, exc))
             continue
@@ -338,7 +390,7 @@ def load_articles(path: Path, root: Path | None = None, flavour: str = "plain",
         if block is not None:
             values.update(block.values)
             body, body_line = block.body, body_line + block.lines
-    parts = split_articles(body, body_line, values.get("title") or "")
+    parts = split_articles(body, body_line, values.get("title") or "", whole=flavour != "plain")
     front_failed = any(d.is_error for d in diagnostics)  # a title it had is already reported
     articles = []
     for index, part in enumerate(parts):
@@ -354,7 +406,7 @@ def load_articles(path: Path, root: Path | None = None, flavour: str = "plain",
                         "from the file name",
                 hint="start the file with a heading, or with '---', a 'title:' line and '---'",
                 path=path, line=1, column=1))
-        elif not front.present and index == 0 and not values.get("title"):
+        elif not front.present and index == 0 and not values.get("title") and flavour not in HEADING_TITLED:
             diagnostics.append(warning(
                 "M004", f"no front matter; the title '{title}' is taken from the first heading",
                 hint="start the file with '---', a 'title:' line and '---'", path=path, line=1, column=1))
