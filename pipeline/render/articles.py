@@ -147,6 +147,9 @@ class ImageSources:
     static: tuple[Path, ...] = ()
     fetch: bool = False
     remote: list[_Remote] = field(default_factory=list)
+    # In a website's content folder an image may live where the slice we read
+    # does not reach (a theme, a plugin, the site's build): missing is a warning.
+    missing_is_warning: bool = False
 
     def warnings(self) -> list[Diagnostic]:
         """R018 once per host: how many images, where the first ones are."""
@@ -177,7 +180,8 @@ def image_sources(book: Book) -> ImageSources:
     root = book.root.resolve()
     return ImageSources(root=root, site_root=(book.site_root or book.root).resolve(),
                         static=tuple(folder.resolve() for folder in book.static),
-                        fetch=fetching(getattr(book.config, "images_remote", "omit")))
+                        fetch=fetching(getattr(book.config, "images_remote", "omit")),
+                        missing_is_warning=book.flavour != "plain")
 
 
 def _place_name(path: Path, root: Path) -> str:
@@ -294,8 +298,23 @@ def render_inline(text: str, language: str = "en") -> str:
     if not text:
         return ""
     fragment = parse_fragment(to_xhtml(sanitize(to_inline_html(XML_FORBIDDEN.sub("", text)))))
+    _only_web_links(fragment)
     smarten_tree(fragment, language)  # quotes of the text's language (quotes.py)
     return serialize_children(fragment)
+
+
+def _only_web_links(fragment: etree._Element) -> None:
+    """A summary or blurb stands apart from its article (the opener, the
+    manifest, a web page's description): a link in it keeps its target only
+    when that is a full web address; a relative or #fragment link keeps its
+    text, and an image its alt text (neither was resolved in the book)."""
+    for element in list(fragment.iter("a", "img")):
+        if element.tag == "img" or not urlsplit(element.get("href", "")).scheme:
+            if element.tag == "img":
+                element.text = element.get("alt") or ""
+            element.attrib.clear()
+            element.tag = "unwrapped"
+    etree.strip_tags(fragment, "unwrapped")  # their content stays where they were
 
 
 def _strip_forbidden(body: str, article: Article) -> tuple[str, list[Diagnostic]]:
@@ -347,6 +366,7 @@ class _ArticleProcessor:
         self._typeset_math(root)
         self._make_figures(root)
         self._tables_as_text(root)
+        _details_with_summary(root)
         _mark_wide_tables(root)
         _relative_levels(root, self.article.title_level)
         _give_headings_ids(root)
@@ -627,7 +647,8 @@ class _ArticleProcessor:
         if not exists:
             self._drop(image, f"image '{src}' does not exist", line, column, with_suggestion(
                 self._nearest_image(unquote(parts.path)),
-                "check the file name and its folder, relative to the manuscript"))
+                "check the file name and its folder, relative to the manuscript"),
+                severity=warning if self.sources.missing_is_warning else error)
         else:
             self._accept(image, target, src, line, column)
 
@@ -677,7 +698,8 @@ class _ArticleProcessor:
                 return
         where = ", ".join(f"'{_shorten(folder.name or str(folder))}'" for folder in folders)
         self._drop(image, f"image '{src}' is not in the site's static folder ({where})", line, column,
-                   "a path starting with '/' is looked up in the site's static folders; check its name")
+                   "a path starting with '/' is looked up in the site's static folders; check its name",
+                   severity=warning if self.sources.missing_is_warning else error)
 
     def _remote(self, image: etree._Element, url: str, line: int, column: int) -> None:
         """An image at an http(s) address: fetched if the user asked (fetch.py),
@@ -712,10 +734,10 @@ class _ArticleProcessor:
         return did_you_mean(posixpath.normpath(written), names)
 
     def _drop(self, image: etree._Element, message: str, line: int, column: int, hint: str,
-              code: str = "R002") -> None:
+              code: str = "R002", severity=error) -> None:
         """Report the image and put its alt text in its place, so the build can go on."""
-        self.diagnostics.append(error(code, message, hint=hint, path=self.article.source_path,
-                                      line=line, column=column))
+        self.diagnostics.append(severity(code, message, hint=hint, path=self.article.source_path,
+                                         line=line, column=column))
         stand_in = etree.Element("span", {"class": "missing-image"})
         stand_in.text = f"[{image.get('alt') or 'image'}]"
         stand_in.tail = image.tail
@@ -800,9 +822,11 @@ def _relative_levels(root: etree._Element, title_level: int) -> None:
 
 
 def normalize_url(url: str) -> str:
-    """Percent-encode what a URL may not hold (spaces, non-ASCII, a lone '%')."""
+    """Percent-encode what a URL may not hold (spaces, non-ASCII, a lone '%',
+    a second '#': `https://matrix.to/#/#room` is not a URI, EPUBCheck's RSC-005)."""
     url = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", url)
-    return quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")
+    head, hash_, fragment = url.partition("#")
+    return quote(head, safe="/:?#[]@!$&'()*+,;=%~-._") + hash_ + quote(fragment, safe="/:?[]@!$&'()*+,;=%~-._")
 
 
 _BLOCKS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "td", "th", "figcaption", "blockquote")
@@ -855,6 +879,29 @@ def _unique_ids(root: etree._Element, repeated_ids: list[str] | None = None) -> 
         taken.add(candidate)
         element.set("id", candidate)
     return taken
+
+
+def _details_with_summary(root: etree._Element) -> None:
+    """A <details> opens with its <summary> (EPUB's schema requires it first:
+    RSC-005). One written later is moved to the front; without one (mdBook's
+    speaker notes) the block is a plain <div class="details">, its text kept."""
+    for details in list(root.iter("details")):
+        summary = next((child for child in details if child.tag == "summary"), None)
+        if summary is None:
+            details.tag = "div"
+            details.attrib.pop("open", None)
+            details.set("class", " ".join(filter(None, [details.get("class"), "details"])))
+        elif details.index(summary) != 0 or (details.text or "").strip():
+            tail, summary.tail = summary.tail, None
+            previous = summary.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + (tail or "")
+            else:
+                details.text = (details.text or "") + (tail or "")
+            details.remove(summary)
+            lead, details.text = details.text, None
+            details.insert(0, summary)
+            summary.tail = lead
 
 
 def _unwrap(element: etree._Element) -> None:

@@ -1,0 +1,58 @@
+"""What the real site folders showed the render must do (#27): found by
+building tests/test_corpus_sites.py's folders, checked here on small books
+of our own so that they hold where ../shared is absent."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from conftest import epubcheck_messages
+from pipeline import build
+from pipeline.render.articles import normalize_url, render_inline
+
+
+def _chapter(tmp_path: Path, files: dict[str, str], name: str = "a") -> tuple[object, str]:
+    book = tmp_path / "book"
+    book.mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        (book / path).parent.mkdir(parents=True, exist_ok=True)
+        (book / path).write_text(text, encoding="utf-8")
+    result = build(book, tmp_path / "out", formats=("epub",))
+    epub = next((p for p in result.outputs if p.suffix == ".epub"), None)
+    if epub is None:
+        return result, ""
+    assert epubcheck_messages(epub) == []
+    with zipfile.ZipFile(epub) as archive:
+        return result, archive.read(f"EPUB/text/{name}.xhtml").decode("utf-8")
+
+
+def test_a_summary_keeps_only_web_links():
+    """A relative link in a summary (a Docusaurus post's text before <!--truncate-->) named a page
+    the EPUB does not hold (RSC-007): its text stays; a full address stays a link."""
+    html = render_inline("See [the post](/blog/x), [the site](https://a.org), ![a chart](c.png) and [here](#x).")
+    assert html == 'See the post, <a href="https://a.org">the site</a>, a chart and here.'
+
+
+def test_details_open_with_their_summary(tmp_path):
+    """mdBook's speaker notes are <details> without a summary (RSC-005): a div, text kept; a summary
+    written after other content is moved to the front."""
+    _, chapter = _chapter(tmp_path, {"01-a.md": "---\ntitle: A\n---\n\n<details>\n\n- a speaker note\n\n</details>"
+                                     "\n\n<details>\n\nlead text\n\n<summary>Sum</summary>\n\nbody\n\n</details>\n"})
+    assert '<div class="details">' in chapter and "a speaker note" in chapter
+    assert "<details><summary>Sum</summary>" in chapter and "lead text" in chapter
+
+
+def test_a_url_with_a_second_hash_is_a_uri():
+    assert normalize_url("https://matrix.to/#/#room:matrix.org") == "https://matrix.to/#/%23room:matrix.org"
+    assert normalize_url("https://x.org/?q=1#frag") == "https://x.org/?q=1#frag"
+
+
+def test_a_missing_image_is_an_error_in_a_book_and_a_warning_in_a_site(tmp_path):
+    body = "---\ntitle: A\n---\n\nText ![chart](images/none.png) here.\n"
+    result, _ = _chapter(tmp_path / "book-of-ours", {"01-a.md": body})
+    assert [d.code for d in result.diagnostics if d.is_error] == ["R002"]
+    site = {"mkdocs.yml": "site_name: Site\n", "docs/a.md": "# A\n\nText ![chart](images/none.png) here.\n"}
+    result, chapter = _chapter(tmp_path / "site", site)
+    assert result.ok and [d.code for d in result.diagnostics if d.code == "R002"] == ["R002"]
+    assert "[chart]" in chapter  # its alt text in its place
