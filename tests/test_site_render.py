@@ -56,3 +56,13 @@ def test_a_missing_image_is_an_error_in_a_book_and_a_warning_in_a_site(tmp_path)
     result, chapter = _chapter(tmp_path / "site", site)
     assert result.ok and [d.code for d in result.diagnostics if d.code == "R002"] == ["R002"]
     assert "[chart]" in chapter  # its alt text in its place
+
+
+def test_a_material_icon_goes_with_its_space_and_the_list_item_keeps_its_column(tmp_path):
+    """MkDocs grid cards: `-   :material-lock:{ .lg } __Title__` lost its icon but kept the space,
+    five spaces after the marker: the card's body became a code block."""
+    site = {"mkdocs.yml": "site_name: S\n",
+            "docs/index.md": "# Home\n\n-   :material-lock:{ .lg .middle } __Build system__\n\n    ---\n\n"
+                             "    Reproducible builds\n"}
+    _, chapter = _chapter(tmp_path, site, name="index")
+    assert "<li>\n<p><strong>Build system</strong></p>" in chapter and "<pre>" not in chapter

@@ -249,7 +249,7 @@ _CONSTRUCT = re.compile(
     r"|(?P<jsxclose></(?P<jcname>[A-Z][\w.]*)\s*>)"
     r"|(?P<jsx>(?<![\w<])<(?P<jname>[A-Z][\w.]*)(?P<jattrs>(?:\s+[^\s<>{}\"'=/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'"
     r"|\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}))?|\s+\{(?:[^{}]|\{[^{}]*\})*\})*)\s*(?P<jself>/?)>)"
-    r"|(?P<icon>:(?:material|octicons|fontawesome|simple)-[a-z0-9-]+:(?:\{[^{}\n]*\})?)"
+    r"|(?P<icon>:(?:material|octicons|fontawesome|simple)-[a-z0-9-]+:(?:\{[^{}\n]*\})? ?)"  # with its space: a list item's text keeps its column
     r"|(?P<emoji>:(?P<ecode>[a-z0-9_+-]*[a-z][a-z0-9_+-]*|[+-]1):)",
     re.S | re.M)
 
