@@ -171,6 +171,7 @@ class Book:
     flavour: str = "plain"  # hugo, jekyll, docusaurus, astro, mkdocs, mdbook, gfm, plain
     site_root: Path | None = None
     static: tuple[Path, ...] = ()
+    site_url: str = ""  # the site's web address (its config's base URL): where a site-root link leads
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,17 @@ def test_a_material_icon_goes_with_its_space_and_the_list_item_keeps_its_column(
                              "    Reproducible builds\n"}
     _, chapter = _chapter(tmp_path, site, name="index")
     assert "<li>\n<p><strong>Build system</strong></p>" in chapter and "<pre>" not in chapter
+
+
+def test_a_site_root_link_to_a_page_not_in_the_book_leads_to_the_site(tmp_path):
+    """With the site's address known (mkdocs.yml's site_url), `/docs/cli.md#x` is the page on the
+    web; without it the link keeps its text only (R008)."""
+    page = "# A\n\nSee [the CLI](/reference/cli.md#shard) and [b](b.md).\n"
+    site = {"mkdocs.yml": "site_name: S\nsite_url: https://example.org/\n", "docs/a.md": page, "docs/b.md": "# B\n"}
+    result, chapter = _chapter(tmp_path / "with", site)
+    assert '<a href="https://example.org/reference/cli#shard">the CLI</a>' in chapter
+    assert not [d for d in result.diagnostics if d.code == "R008"]
+    site["mkdocs.yml"] = "site_name: S\n"
+    result, chapter = _chapter(tmp_path / "without", site)
+    assert "the CLI" in chapter and "reference/cli" not in chapter
+    assert [d.code for d in result.diagnostics if d.code == "R008"] == ["R008"]

@@ -95,8 +95,13 @@ def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list
     book = Book(root=root, slug=book_slug, config=config, articles=tuple(articles),
                 config_path=config_path if config_path.exists() and site.flavour != "mdbook" else None,
                 cover=cover, styles=styles, logo=logo, flavour=site.flavour, site_root=site.root,
-                static=site.static)
+                static=site.static, site_url=site.base_url if _web_address(site.base_url) else "")
     return book, diagnostics
+
+
+def _web_address(url: str) -> bool:
+    """Whether a site's base URL is a full http(s) address (a bare path or a template is not)."""
+    return re.match(r"https?://[^/\s{}]+", url or "") is not None
 
 
 def _dated(article: Article, site: Site) -> Article:

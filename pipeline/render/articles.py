@@ -150,6 +150,7 @@ class ImageSources:
     # In a website's content folder an image may live where the slice we read
     # does not reach (a theme, a plugin, the site's build): missing is a warning.
     missing_is_warning: bool = False
+    site_url: str = ""  # the site's web address: a site-root link to a page not in the book leads there
 
     def warnings(self) -> list[Diagnostic]:
         """R018 once per host: how many images, where the first ones are."""
@@ -181,7 +182,7 @@ def image_sources(book: Book) -> ImageSources:
     return ImageSources(root=root, site_root=(book.site_root or book.root).resolve(),
                         static=tuple(folder.resolve() for folder in book.static),
                         fetch=fetching(getattr(book.config, "images_remote", "omit")),
-                        missing_is_warning=book.flavour != "plain")
+                        missing_is_warning=book.flavour != "plain", site_url=book.site_url)
 
 
 def _place_name(path: Path, root: Path) -> str:
@@ -420,6 +421,10 @@ class _ArticleProcessor:
             targets = self._manuscript(unquote(parts.path)) if parts.path and not problem else []
         except (OSError, ValueError) as exc:
             targets, problem = [], _path_problem(exc)
+        if not targets and self.sources.site_url and href.startswith("/") and not href.startswith("//") \
+                and not problem:
+            link.set("href", normalize_url(_page_address(self.sources.site_url, href)))  # the page on the site
+            return
         if not targets:
             what = f"'{_shorten(href)}', which is not part of the book" if href else "an empty address"
             if problem:
@@ -819,6 +824,14 @@ def _relative_levels(root: etree._Element, title_level: int) -> None:
         return
     for element in list(root.iter(*HEADINGS)):
         element.tag = f"h{max(2, int(element.tag[1]) - (title_level - 1))}"
+
+
+def _page_address(site_url: str, path: str) -> str:
+    """A site-root link's page on the web: the site's address and the path,
+    a manuscript's suffix dropped (`/docs/cli.md#x` is served as `/docs/cli#x`)."""
+    page, hash_, fragment = path.partition("#")
+    page = re.sub(r"\.(md|mdx|markdown)$", "", page)
+    return site_url.rstrip("/") + page + hash_ + fragment
 
 
 def normalize_url(url: str) -> str:
