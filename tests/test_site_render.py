@@ -80,3 +80,31 @@ def test_a_site_root_link_to_a_page_not_in_the_book_leads_to_the_site(tmp_path):
     result, chapter = _chapter(tmp_path / "without", site)
     assert "the CLI" in chapter and "reference/cli" not in chapter
     assert [d.code for d in result.diagnostics if d.code == "R008"] == ["R008"]
+
+
+def test_an_embedded_video_is_a_card_with_a_qr_code_on_paper(tmp_path):
+    """`{{< youtube ID >}}` is a card with its address in both outputs; the PDF adds a QR code
+    of the address (an SVG of paths that passes the gate's SVG check, as images do)."""
+    import base64
+
+    from pypdf import PdfReader
+
+    from pipeline.export.pdf.booklet import with_embed_codes
+    from pipeline.model import Article, RenderedArticle
+    from pipeline.resources import check_svg
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01-a.md").write_text("---\ntitle: A\n---\n\nWatch:\n\n{{< youtube dQw4w9WgXcQ >}}\n", encoding="utf-8")
+    result = build(book, tmp_path / "out")
+    assert result.ok, [d.format() for d in result.diagnostics]
+    pdf = next(p for p in result.outputs if p.suffix == ".pdf")
+    links = [a["/A"].get("/URI") for page in PdfReader(pdf).pages for a in
+             (x.get_object() for x in page.get("/Annots") or ()) if "/A" in a]
+    assert "https://www.youtube.com/watch?v=dQw4w9WgXcQ" in links
+    card = '<p class="embed">YouTube video: <a href="https://www.youtube.com/watch?v=x">…</a></p>'
+    item = RenderedArticle(Article("a", "A", book / "01-a.md", "", 1), 1, "a", card, "", "", ())
+    html = with_embed_codes(item).body_html
+    source = html.split('src="')[1].split('"')[0]
+    assert source.startswith("data:image/svg+xml;base64,") and 'class="embed-code"' in html
+    check_svg(base64.b64decode(source.split(",", 1)[1]))  # raises if it is not a safe SVG

@@ -29,7 +29,8 @@ from ...styles import is_rtl
 from ...xhtml import article_for_html_parser
 from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported, holding_source_date
 from ..images import pdf_images
-from .booklet import booklet_html, with_footnotes_at_calls, with_math_images, with_short_tables_kept
+from .booklet import (booklet_html, with_embed_codes, with_footnotes_at_calls, with_math_images,
+                      with_short_tables_kept)
 from .engine import (
     FetchRefused,
     PageLabels,
@@ -106,7 +107,7 @@ def prepared(book: RenderedBook) -> RenderedBook:
     """The articles as the booklet sets them (footnotes at their calls...):
     once per export, not per layout pass: every pass and chunk reuses it."""
     return replace(book, articles=tuple(article_for_html_parser(with_short_tables_kept(
-        with_footnotes_at_calls(with_math_images(item)))) for item in book.articles))
+        with_footnotes_at_calls(with_embed_codes(with_math_images(item))))) for item in book.articles))
 
 
 def one_document(variant: dict[str, str], book: RenderedBook) -> bool:
