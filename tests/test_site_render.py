@@ -108,3 +108,19 @@ def test_an_embedded_video_is_a_card_with_a_qr_code_on_paper(tmp_path):
     source = html.split('src="')[1].split('"')[0]
     assert source.startswith("data:image/svg+xml;base64,") and 'class="embed-code"' in html
     check_svg(base64.b64decode(source.split(",", 1)[1]))  # raises if it is not a safe SVG
+
+
+def test_the_front_matters_lead_image_opens_the_article(tmp_path):
+    """`image:` (or cover, heroImage…) is checked and resolved as a body image and set first in the
+    article, without a caption; a missing one is reported as any image is."""
+    from PIL import Image
+
+    book = tmp_path / "book"
+    (book / "img").mkdir(parents=True)
+    Image.new("RGB", (120, 60), (40, 90, 140)).save(book / "img" / "hero.png")
+    (book / "01-a.md").write_text("---\ntitle: Lead\nimage: img/hero.png\n---\n\nBody text.\n", encoding="utf-8")
+    _, chapter = _chapter(tmp_path, {}, name="a")
+    assert '<figure class="lead-image"><img src="img/hero.png" alt="Lead"/></figure><p>Body text.</p>' in chapter
+    (book / "01-a.md").write_text("---\ntitle: Lead\nimage: img/none.png\n---\n\nBody text.\n", encoding="utf-8")
+    result = build(book, tmp_path / "out2", formats=("epub",))
+    assert [d.code for d in result.diagnostics if d.is_error] == ["R002"]

@@ -260,6 +260,8 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
             hint="flatten the nested lists or quotes (under 10 lists or 20 quotes deep)",
             path=article.source_path, line=article.body_line + line, column=column))
     words = words or labels(language)
+    if article.image and not article.image.lower().startswith(("http://", "https://")):
+        container = _with_lead_image(container, article)
     processor = _ArticleProcessor(article, root, manuscripts, toc_depth, number, numbering or Numbering(), words)
     processor.sources = images or ImageSources(root=root.resolve(), site_root=root.resolve())
     if container is not None:
@@ -285,6 +287,21 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
         targets=tuple(f"{processor.prefix}{target.key}" for target in processor.targets),
         formulas=tuple(processor.formulas),
     ), diagnostics, processor.cross_links, _Numbered(tuple(processor.targets), tuple(processor.references), words)
+
+
+def _with_lead_image(container: etree._Element | None, article: Article) -> etree._Element:
+    """The front matter's lead image (image, cover, heroImage…) first in the
+    body, where the processor checks and resolves it as any image (the read
+    gate, a site's static folders). A remote one is left out, as its address
+    alone says nothing on paper."""
+    if container is None:
+        container = parse_html("<p></p>")
+        container.remove(container[0])
+    figure = etree.Element("figure", {"class": "lead-image"})
+    etree.SubElement(figure, "img", {"src": article.image, "alt": article.title})
+    container.insert(0, figure)
+    figure.tail, container.text = container.text, None
+    return container
 
 
 def render_title(article: Article, language: str = "en") -> str:
