@@ -64,7 +64,7 @@ CODES: dict[str, str] = {
     "R018": "a remote image was left out (its alt text links to it); --fetch-remote downloads it",
     "X001": "the PDF renderer reported a problem",
     "X002": "an output could not be written (the disk is full, the folder is read-only, a name is too long)",
-    "X003": "laying out the PDF took longer than the time limit",
+    "X003": "rendering an article or laying out the PDF took longer than its time limit",
     "X004": "a heading is left alone at the foot of a PDF page",
     "X005": "a layout worker died: a local process, or a cluster's workers each time the task was tried",
     "X006": "the Dask scheduler cannot be reached, or its workers differ from this machine",

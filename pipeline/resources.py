@@ -345,6 +345,9 @@ def check_svg(data: bytes) -> ImageInfo:
     doctype = _DOCTYPE.search(text)
     if "<!ENTITY" in text or (doctype and doctype.group("subset")):
         raise ImageRejected("SVG declares entities or other declarations in its DOCTYPE; remove the DOCTYPE")
+    instructions = [*root.itersiblings(preceding=True), *root.iter(etree.ProcessingInstruction)]
+    if any(isinstance(node, etree._ProcessingInstruction) for node in instructions):  # <?xml-stylesheet href?>
+        raise ImageRejected("SVG holds a processing instruction (<?xml-stylesheet …?>); remove it")
     if etree.QName(root).localname != "svg":
         raise ImageRejected("XML file is not an SVG image")
     css = SvgCss()  # CSS read as CSS (escapes, @import), in attributes and <style>
@@ -381,6 +384,8 @@ def deadline(seconds: float, raised: type[BaseException]):
     bounded by running them in a process.
     """
     usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if usable and signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+        usable = False  # inside another deadline (a template rendered during a layout): that one bounds it
     if not usable:
         yield
         return

@@ -48,7 +48,8 @@ MAX_STEPS = 2_000_000  # loop iterations and calls of one render
 MAX_OUTPUT = 256 * 2**20  # characters a render may write (the 300-article booklet: about 30 MB)
 MAX_VALUE = 16 * 2**20  # characters or items a `*` may make
 MAX_WIDTH = 10_000  # a `%` format's field width or precision
-MEMORY_HEADROOM = 512 * 2**20  # bytes of address space a render may add (Linux)
+MAX_BITS = 4096  # an integer a template computes with (a huge one's `//` is one long C call)
+MEMORY_HEADROOM = 384 * 2**20  # bytes of address space a render may add (Linux)
 
 
 class TemplateFailed(Exception):
@@ -66,6 +67,10 @@ class TemplateFailed(Exception):
                      hint="fix the book's template (styles/templates/), or remove it to use ours")
 
 
+class _Late(BaseException):
+    """Raised by the render's deadline (a BaseException: Jinja's own handlers do not swallow it)."""
+
+
 class _OverBudget(Exception):
     """Raised inside a render that went past one of its limits."""
 
@@ -78,7 +83,7 @@ def template_data(value: object) -> object:
     if isinstance(value, enum.Enum):
         return template_data(value.value)
     if isinstance(value, PurePath):
-        return value.as_posix()
+        return value.name  # a file's name: where the book lies on the machine is none of the outputs' business
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: template_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
@@ -125,7 +130,7 @@ def _guarded_class() -> type:
         """Jinja's immutable sandbox, with a budget on loops and calls and a cap
         on the values `*`, `**` and `%` make."""
 
-        intercepted_binops = frozenset({"*", "**", "%"})
+        intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
 
         def _parse(self, source, name, filename):
             """The template's tree, each `for` loop's iterable wrapped so that
@@ -149,14 +154,19 @@ def _guarded_class() -> type:
 
         def call_binop(self, context, operator, left, right):
             _spend()
+            if any(isinstance(n, int) and n.bit_length() > MAX_BITS for n in (left, right)):
+                raise _OverBudget(f"'{operator}' on a number of more than {MAX_BITS} bits")
+            if operator == "*" and isinstance(left, int) and isinstance(right, int) \
+                    and left.bit_length() + right.bit_length() > MAX_BITS:
+                raise _OverBudget(f"'*' would make a number of more than {MAX_BITS} bits")
             if operator == "*":
                 for sized, times in ((left, right), (right, left)):
                     if isinstance(sized, (str, list, tuple)) and isinstance(times, int) \
                             and len(sized) * times > MAX_VALUE:
                         raise _OverBudget(f"'*' would make a value of {len(sized) * times:,} items")
             elif operator == "**" and isinstance(left, int) and isinstance(right, int):
-                if abs(left) > 1 and right * abs(left).bit_length() > 4096:
-                    raise _OverBudget(f"'**' would make a number of more than 4096 bits")
+                if abs(left) > 1 and right * abs(left).bit_length() > MAX_BITS:
+                    raise _OverBudget(f"'**' would make a number of more than {MAX_BITS} bits")
             elif operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
                 raise _OverBudget(f"a '%' format asks for a field wider than {MAX_WIDTH:,}")
             return super().call_binop(context, operator, left, right)
@@ -220,12 +230,17 @@ def render(template: "jinja2.Template", context: dict[str, object], folders: tup
         data = {name: tokens.swap(value, name) for name, value in data.items()}
     import jinja2
 
+    from .resources import deadline
+
     token = _budget.set(_Budget())
     try:
-        with _memory_ceiling():
+        with _memory_ceiling(), deadline(MAX_SECONDS, _Late):  # also one long C call (main thread only)
             output = _generate(template, data)
+    except _Late:
+        raise TemplateFailed(f"template {template.name} took longer than {MAX_SECONDS:.0f} s",
+                             Path(template.filename) if template.filename else None, 0) from None
     except (jinja2.TemplateError, _OverBudget, RecursionError, OverflowError, MemoryError, TypeError, ValueError,
-            ArithmeticError, LookupError, AttributeError) as exc:
+            ArithmeticError, LookupError, AttributeError, SyntaxError) as exc:
         raise _failure(exc, template, folders) from None
     finally:
         _budget.reset(token)
@@ -430,17 +445,31 @@ def markup_problems(html: str, xml: bool, fetched: bool = False) -> list[str]:
 
 
 def _parse(html: str, xml: bool):
-    """The tree of a template's output, or None if it does not parse."""
+    """The tree of a template's output as its reader builds it, or None if it
+    does not parse: XML for an EPUB document; for HTML (the booklet, the
+    preview) the HTML5 parser that WeasyPrint uses (tinyhtml5), as browsers
+    parse, so markup that libxml2 would read as `<style>` text inside
+    `<svg>` (and a browser as an `<img onerror>`) is seen as what it is."""
+    from xml.etree import ElementTree
+
     from lxml import etree
-    import lxml.html
 
     try:
         if xml:
             return etree.fromstring(html.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True,
                                                                            load_dtd=False))
-        return lxml.html.document_fromstring(html)
-    except (etree.XMLSyntaxError, etree.ParserError, ValueError):
+        import tinyhtml5
+
+        return etree.fromstring(ElementTree.tostring(tinyhtml5.parse(html)))
+    except (etree.XMLSyntaxError, etree.ParserError, ValueError, RecursionError):
         return None
+
+
+def _as_browser_reads(url: str) -> str:
+    """A URL as the WHATWG URL parser reads it: leading controls and spaces
+    gone, tabs and newlines removed anywhere (`java&#9;script:` is
+    `javascript:`), a backslash a slash (`\\\\host` is `//host`)."""
+    return re.sub(r"[\t\n\r]", "", url).lstrip("".join(map(chr, range(0x21)))).replace("\\", "/")
 
 
 def _attribute_problems(element, name: str, fetched: bool) -> list[str]:
@@ -461,10 +490,10 @@ def _attribute_problems(element, name: str, fetched: bool) -> list[str]:
             found.append(f"the attribute {attribute} of <{name}>")
         elif not (attribute in _ATTRIBUTES or attribute in _NAMESPACED or attribute.startswith(("aria-", "data-"))):
             found.append(f"the attribute {attribute} of <{name}>")
-        elif attribute in _FETCHING and fetched and name != "a" and _CLIMBS.search(value):
+        elif attribute in _FETCHING and fetched and name != "a" and _CLIMBS.search(_as_browser_reads(value)):
             found.append(f"<{name} {attribute}=\"{value[:60]}\"> (a path out of the book folder)")
-        elif attribute in _FETCHING and _SCHEME.match(value):
-            scheme = (_SCHEME.match(value).group(1) or "").lower()
+        elif attribute in _FETCHING and _SCHEME.match(_as_browser_reads(value)):
+            scheme = (_SCHEME.match(_as_browser_reads(value)).group(1) or "").lower()
             if not ((name == "a" and scheme in ("http", "https", "mailto"))
                     or (attribute == "src" and value.strip().lower().startswith("data:image/"))):
                 found.append(f"<{name} {attribute}=\"{value[:60]}\">")

@@ -88,18 +88,19 @@ def render_template(name: str, design: "Book | None" = None, **context: object) 
     else:
         environment = _environment(styles_dir())
         checked = False
+    import jinja2
+
+    from .sandbox import TemplateFailed
+
     try:
         template = environment.get_template(name)
-    except Exception as exc:  # a syntax error, or a book's template the gate refused
-        from .sandbox import TemplateFailed
-
-        import jinja2
-
-        if not isinstance(exc, jinja2.TemplateError):
-            raise
+    except jinja2.TemplateError as exc:  # a syntax error, or a book's template the gate refused
         raise TemplateFailed(f"template {name}: {getattr(exc, 'message', None) or exc}",
                              Path(exc.filename) if getattr(exc, "filename", None) else None,
                              getattr(exc, "lineno", 0) or 0) from None
+    except (RecursionError, SyntaxError, MemoryError, ValueError) as exc:  # 300 nested '(', 30 nested for
+        raise TemplateFailed(f"template {name} cannot be compiled: {type(exc).__name__} "
+                             f"({str(exc)[:120]}); nest less deeply", folders[-1], 0) from None
     return render(template, context, folders, checked)
 
 
@@ -156,6 +157,8 @@ def book_label_tables(root: Path) -> tuple[dict[str, dict], list]:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return {}, [error("C009", f"styles/labels.toml is not valid UTF-8 TOML: {exc}",
                           hint="tables by language, e.g. [en] contents = \"In this issue\"", path=path)]
+    from .load.sourcetext import character_problem
+
     known = labels("en")
     found = []
     for language, words in tables.items():
@@ -163,7 +166,14 @@ def book_label_tables(root: Path) -> tuple[dict[str, dict], list]:
         for key in unknown:
             found.append(error("C009", f"styles/labels.toml: unknown word '{key}' in [{language}]",
                                hint=f"the words of labels.toml: {', '.join(known)}", path=path))
-    return {name.lower(): words for name, words in tables.items() if isinstance(words, dict)}, found
+        for key, word in (words.items() if isinstance(words, dict) else ()):
+            problem = "is not text" if not isinstance(word, str) else character_problem(word)
+            if problem and key in known:  # (an unknown key is reported above)
+                found.append(error("C009", f"styles/labels.toml: [{language}] {key} {problem}",
+                                   hint="write the word as plain text", path=path))
+    return {name.lower(): {key: word for key, word in words.items()
+                           if isinstance(word, str) and not character_problem(word)}
+            for name, words in tables.items() if isinstance(words, dict)}, found
 
 
 def label_language(language: str, tables: dict | None = None) -> str | None:

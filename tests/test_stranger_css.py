@@ -164,3 +164,17 @@ def test_an_svg_with_more_css_than_can_be_checked_cheaply_is_refused(tmp_path):
     result = build(book, tmp_path / "out", formats=("epub",))
     [refused] = [d for d in result.diagnostics if d.is_error]
     assert refused.code == "R002" and "more CSS to check" in refused.message
+
+
+def test_an_svgs_processing_instructions_are_refused():
+    """`<?xml-stylesheet href="http://…"?>` before the root was copied into the EPUB: a reader
+    that opens the SVG as a document would fetch it."""
+    from pipeline.resources import ImageRejected, check_svg
+
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
+    check_svg(b'<?xml version="1.0"?>' + svg)  # the XML declaration is no instruction
+    for data in (b'<?xml-stylesheet href="http://127.0.0.1:9/a.css"?>' + svg,
+                 b'<?xml-stylesheet href="../SECRET.txt"?>' + svg,
+                 svg.replace(b"/>", b"><?php x ?></svg>")):
+        with pytest.raises(ImageRejected):
+            check_svg(data)

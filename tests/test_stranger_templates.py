@@ -136,3 +136,49 @@ def test_check_reports_what_a_build_would_refuse(tmp_path):
     book = _book(tmp_path, '{{ item.article.source_path.parent.joinpath("x").read_text() }}')
     found = [d for d in check_book(book) if d.code == "C009"]
     assert found and found[0].path.name == "_opener.html" and found[0].line == 3, [d.format() for d in found]
+
+
+# Found by an attack review after the first round (#26).
+
+@pytest.mark.parametrize("attack, what", [
+    ("<svg><style><img src=x o{{''}}nerror=\"f()\"></style></svg>", "onerror"),  # mXSS: HTML5 reads an <img>
+    ("<a href=\"java&#9;script:alert(1)\">a</a>", "script"),
+    ("<a href=\"&#10;javascript&#10;:alert(1)\">a</a>", "script"),
+    ("<img src=\"\\\\evil.example/x.png\" alt=\"\"/>", "evil.example"),
+])
+def test_what_a_browser_would_read_is_checked(tmp_path, attack, what):
+    book = _book(tmp_path, attack)
+    errors = _refused(tmp_path, book)
+    assert any(what in d.message for d in errors), [d.format() for d in errors]
+
+
+@pytest.mark.parametrize("attack", [
+    "{% set a = 7 ** 4000 %}{% set b = a * a * a * a %}{{ (b // 3) > 0 }}",  # one long C call per step
+    "{{ " + "(" * 300 + "1" + ")" * 300 + " }}",  # RecursionError in Jinja's parser
+    "".join("{% for i in [1] %}" for _ in range(30)) + "".join("{% endfor %}" for _ in range(30)),  # SyntaxError
+])
+def test_a_template_that_cannot_compile_or_computes_huge_numbers_is_c009(tmp_path, attack):
+    from pipeline.commands.check import check_book
+
+    book = _book(tmp_path, attack)
+    assert any(d.code == "C009" for d in check_book(book))
+    _refused(tmp_path, book, formats=("epub",))
+
+
+def test_a_templates_paths_are_names_not_the_machines_folders(tmp_path):
+    book = _book(tmp_path, "<p class=\"source\">{{ item.article.source_path }}</p>")
+    result = build(book, tmp_path / "out", formats=("epub",))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    with zipfile.ZipFile(result.outputs[0]) as archive:
+        chapter = archive.read("EPUB/text/a.xhtml").decode("utf-8")
+    assert '<p class="source">01-a.md</p>' in chapter and str(tmp_path) not in chapter
+
+
+def test_labels_toml_words_with_control_characters_are_refused(tmp_path):
+    from pipeline.commands.check import check_book
+
+    book = _book(tmp_path, "")
+    (book / "styles" / "labels.toml").write_text('[en]\nnotice = "N\\uFFFF"\n', encoding="utf-8")
+    assert any(d.code == "C009" and "U+FFFF" in d.message for d in check_book(book))
+    result = build(book, tmp_path / "out", formats=("epub",))
+    assert not result.ok and any("U+FFFF" in d.message for d in result.diagnostics)

@@ -252,7 +252,8 @@ def _font_problems(root: Path) -> list[Diagnostic]:
 
 def _template_problems(path: Path, text: str) -> list[Diagnostic]:
     import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
+
+    from ..sandbox import guarded_environment
 
     found = _SCRIPTING.search(text)
     if found:
@@ -261,10 +262,15 @@ def _template_problems(path: Path, text: str) -> list[Diagnostic]:
                               "no script reaches the book's outputs", hint="remove it", path=path,
                       line=line, column=column)]
     try:
-        SandboxedEnvironment().parse(text)
+        # The parse and the Python it makes (30 nested loops: SyntaxError), in the environment a build
+        # renders in: its filters and operators are bounded, so Jinja folds no 3 GB constant here.
+        guarded_environment(jinja2.BaseLoader()).compile(text)
     except jinja2.TemplateSyntaxError as exc:
         return [error("C009", f"template {path.name}: {exc.message}", hint="fix the Jinja syntax",
                       path=path, line=exc.lineno, column=1)]
+    except (RecursionError, SyntaxError, MemoryError, ValueError) as exc:
+        return [error("C009", f"template {path.name} cannot be compiled: {type(exc).__name__}",
+                      hint="nest its expressions and blocks less deeply", path=path)]
     return []
 
 

@@ -36,8 +36,8 @@ from ..model import Article, Book, Formula, Heading, RenderedArticle, RenderedBo
 from ..styles import is_rtl, labels
 from ..fetch import FetchRefused, cache_folder, fetching
 from ..fetch import fetch as fetch_remote
-from ..resources import (HardLinked, ImageRejected, ResourceRefused, book_images, inside, inspect_image, resolve_path,
-                         resource_name)
+from ..resources import (HardLinked, ImageRejected, ResourceRefused, book_images, deadline, inside, inspect_image,
+                         resolve_path, resource_name)
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .callouts import fill_titles
 from .code import highlight_code
@@ -66,9 +66,16 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
     for number, article in enumerate(book.articles, start=1):
         language = article.language or book.config.language
         words = {**labels(language), **dict(book.config.labels)}
-        result, found, cross, marks = _render_article(article, number, book.root, manuscripts,
-                                                      book.config.toc_depth, language, numbering, words, site,
-                                                      images=sources)
+        try:
+            with deadline(RENDER_SECONDS, _RenderTimeLimit):
+                result, found, cross, marks = _render_article(article, number, book.root, manuscripts,
+                                                              book.config.toc_depth, language, numbering, words,
+                                                              site, images=sources)
+        except _RenderTimeLimit:  # a stranger's pathological Markdown: located, the build stops
+            diagnostics.append(error("X003", f"rendering {article.source_path.name} took more than "
+                                             f"{RENDER_SECONDS:g} s", path=article.source_path, line=article.body_line,
+                                     hint="look for thousands of unclosed brackets, emphasis marks or links"))
+            continue
         rendered.append(result)
         diagnostics += found
         links += cross
@@ -233,6 +240,11 @@ def _check_cross_links(rendered: list[RenderedArticle], links: list[_CrossLink]
 
 
 _ID = re.compile(r'\sid="([^"]+)"')
+RENDER_SECONDS = 60.0  # one article's render (a 2 MiB manuscript of prose: a few seconds)
+
+
+class _RenderTimeLimit(BaseException):
+    """Raised by the deadline in an article's render (a BaseException: no library catch-all swallows it)."""
 
 
 def _render_article(article: Article, number: int, root: Path, manuscripts: dict[Path, list[Article]],

@@ -370,8 +370,8 @@ class _Pass:
         """MkDocs' `=== "Tab"`: the label in bold, the tab's content (indented
         under it) taken out by one level; nested tabs come out in turn."""
         index = 0
+        fenced = _fence_lines(lines)  # again only after a tab moved lines (once per line was quadratic)
         while index < len(lines):
-            fenced = _fence_lines(lines)
             match = _TAB.match(lines[index]) if index not in fenced else None
             if not match:
                 index += 1
@@ -388,6 +388,7 @@ class _Pass:
             for inner in range(index + 1, end):
                 expanded = lines[inner].expandtabs(4)
                 lines[inner] = expanded[:indent] + expanded[indent + 4:] if expanded.strip() else ""
+            fenced = _fence_lines(lines)
             index += 1
         return lines
 
