@@ -24,6 +24,7 @@ import re
 import signal
 import stat
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -382,13 +383,17 @@ def deadline(seconds: float, raised: type[BaseException]):
     pass an exception on. Signals reach only the main thread: elsewhere (a
     library caller's thread) there is no deadline, and builds should be
     bounded by running them in a process.
+
+    Deadlines nest: inside another (a formula's 3 s inside its article's
+    60 s), the nearer one fires first, and the outer one runs on afterwards
+    with the time it had left.
     """
     usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if usable and signal.getitimer(signal.ITIMER_REAL)[0] > 0:
-        usable = False  # inside another deadline (a template rendered during a layout): that one bounds it
-    if not usable:
+    outer = signal.getitimer(signal.ITIMER_REAL)[0] if usable else 0.0
+    if not usable or 0 < outer <= seconds:  # (an outer deadline that comes first bounds this one)
         yield
         return
+    started = time.monotonic()
 
     def expire(signum, frame):
         while frame is not None:
@@ -404,3 +409,5 @@ def deadline(seconds: float, raised: type[BaseException]):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:  # the outer deadline goes on with what it had left
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001), 0.05)

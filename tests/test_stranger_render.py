@@ -147,3 +147,30 @@ def test_an_article_that_renders_past_its_time_limit_is_located(tmp_path, monkey
     [late] = [d for d in result.diagnostics if d.is_error]
     assert late.code == "X003" and late.path.name == "01-a.md" and "rendering" in late.message, late.format()
     assert result.outputs == ()
+
+
+def test_deadlines_nest():
+    """A formula's 3 s inside its article's 60 s: the inner fires first, then the outer goes on
+    with what it had left (it used to be switched off by the inner one, or to skip it)."""
+    import time
+
+    import pytest
+
+    from pipeline.resources import deadline
+
+    class Inner(BaseException):
+        pass
+
+    class Outer(BaseException):
+        pass
+
+    started = time.monotonic()
+    with pytest.raises(Outer):
+        with deadline(1.0, Outer):
+            with pytest.raises(Inner):
+                with deadline(0.2, Inner):
+                    while True:
+                        time.sleep(0.01)
+            while True:  # the outer deadline still stands
+                time.sleep(0.01)
+    assert time.monotonic() - started < 5  # a guard against a hang, not a timing measurement
