@@ -660,24 +660,13 @@ class _ArticleProcessor:
             return
         relative = posixpath.normpath(posixpath.join(
             self.article.source_path.parent.relative_to(self.root).as_posix(), unquote(parts.path)))
-        problem = _name_problem(unquote(parts.path))
-        try:
-            if problem:
-                raise ValueError(problem)
-            target = inside(self.root / relative, (self.root,))
-            exists = target.is_file()
-        except (OSError, ValueError) as exc:  # a NUL byte, a name too long: whatever the gate does
-            self._drop(image, f"image '{_shorten(src)}' cannot be read: {problem or _path_problem(exc)}",
-                       line, column, "give the image a short file name of ordinary characters")
+        target = self._through_gate(image, src, line, column, self.root / relative, self.root,
+                                    _name_problem(unquote(parts.path)),
+                                    (f"image '{src}' is outside the book folder",
+                                     "move the image into the book folder and link it with a relative path"))
+        if target is None:
             return
-        except HardLinked as exc:  # one of its names may be a file outside the book: not read
-            self._drop(image, str(exc), line, column, "copy the image into the book (cp, not ln or cp -l); "
-                       "or, for a folder you trust, pass --trust-hard-links", code="C011")
-            return
-        except ResourceRefused:
-            self._drop(image, f"image '{src}' is outside the book folder", line, column,
-                       "move the image into the book folder and link it with a relative path")
-            return
+        exists = target.is_file()
         if not exists:
             self._drop(image, f"image '{src}' does not exist", line, column, with_suggestion(
                 self._nearest_image(unquote(parts.path)),
@@ -703,6 +692,25 @@ class _ArticleProcessor:
         self.resources.append(target)
         _keep_size(image)
 
+    def _through_gate(self, image: etree._Element, src: str, line: int, column: int, path: Path, allowed: Path,
+                      problem: str, outside: tuple[str, str]) -> Path | None:
+        """`path`'s real path if the read gate lets it through (inside `allowed`,
+        one link, a name the system takes); else the image is dropped and
+        reported (`outside`: the message and hint for a path out of `allowed`)."""
+        try:
+            if problem:
+                raise ValueError(problem)
+            return inside(path, (allowed,))
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long: whatever the gate does
+            self._drop(image, f"image '{_shorten(src)}' cannot be read: {problem or _path_problem(exc)}",
+                       line, column, "give the image a short file name of ordinary characters")
+        except HardLinked as exc:  # one of its names may be a file outside the book: not read
+            self._drop(image, str(exc), line, column, "copy the image into the book (cp, not ln or cp -l); "
+                       "or, for a folder you trust, pass --trust-hard-links", code="C011")
+        except ResourceRefused:
+            self._drop(image, outside[0], line, column, outside[1])
+        return None
+
     def _site_image(self, image: etree._Element, src: str, path: str, line: int, column: int) -> None:
         """`/img/x.png`, a site-root path: found in the site's static folders
         (Book.static), else in the book folder, through the read gate with
@@ -711,24 +719,13 @@ class _ArticleProcessor:
         problem = _name_problem(written)
         folders = self.sources.static or (self.root,)
         for folder in folders:
-            try:
-                if problem:
-                    raise ValueError(problem)
-                target = inside(folder / written, (self.sources.site_root,))
-                if target.is_file():
-                    self._accept(image, target, src, line, column)
-                    return
-            except (OSError, ValueError) as exc:
-                self._drop(image, f"image '{_shorten(src)}' cannot be read: {problem or _path_problem(exc)}",
-                           line, column, "give the image a short file name of ordinary characters")
+            target = self._through_gate(image, src, line, column, folder / written, self.sources.site_root, problem,
+                                        (f"image '{src}' is outside the site's folder",
+                                         "keep the image inside the site and link it from its static folder"))
+            if target is None:
                 return
-            except HardLinked as exc:
-                self._drop(image, str(exc), line, column, "copy the image (cp, not ln or cp -l); "
-                           "or, for a folder you trust, pass --trust-hard-links", code="C011")
-                return
-            except ResourceRefused:
-                self._drop(image, f"image '{src}' is outside the site's folder", line, column,
-                           "keep the image inside the site and link it from its static folder")
+            if target.is_file():
+                self._accept(image, target, src, line, column)
                 return
         where = ", ".join(f"'{_shorten(folder.name or str(folder))}'" for folder in folders)
         self._drop(image, f"image '{src}' is not in the site's static folder ({where})", line, column,
