@@ -100,6 +100,7 @@ class BookConfig:
     images_max_dpi: int = 300  # [images] max-dpi: the PDF's images at most this dense where printed (0: off)
     images_remote: str = "omit"  # [images] remote: "fetch" downloads remote images (pipeline/fetch.py)
     site_base_url: str = ""  # [site] base-url: where OUT_DIR is published (manifest URLs)
+    site_article_url: str = ""  # [site] article-url: "https://…/{slug}/", an article's web address (load/addresses.py)
     labels: tuple[tuple[str, str], ...] = ()  # book.toml's [labels]: words that replace the language's
     # [style]: the common design choices, as CSS custom properties and template values (styles.design_css)
     accent: str = ""  # a CSS colour; print.css's var(--accent)
@@ -108,8 +109,9 @@ class BookConfig:
     logo: str = ""  # an image inside the book: cover and title page
     cover_background: str = ""  # a CSS colour; default the accent
     # [notice]: what the notice page prints besides [book] notice and rights
-    notice_show_tool: bool = True  # "Made with pipeline x.y"
-    notice_show_identifier: bool = True
+    notice_show_tool: bool = False  # "Made with pipeline x.y"; never in a download unless given
+    notice_show_identifier: bool = True  # in the book; never in a download unless given
+    notice_given: tuple[str, ...] = ()  # the [notice] keys book.toml sets (a download shows only those asked)
     notice_lines: tuple[str, ...] = ()  # free lines: copyright, licence...
     # [print]: print-on-demand files (export/pdf/printing.py); `pipeline build --print PROFILE` sets the profile
     print_profile: str = "generic"
@@ -117,7 +119,8 @@ class BookConfig:
     print_paper: str = "white"
     print_bleed: str = "0.125in"
     print_marks: bool = False  # crop marks (never for KDP)
-    per_article_layout: str = "compact"  # [per-article] layout: "compact" or "booklet" (the book's full form)
+    per_article_layout: str = "download"  # [per-article] layout: "download", "compact" or "booklet" (the book's)
+    per_article_page_size: str = ""  # [per-article] page-size: the downloads' pages; "": [pdf] page-size
     # [source]: a website's content folder (load/sites.py): its flavour, if not the one detected, and its section
     source_flavor: str = ""
     source_section: str = ""

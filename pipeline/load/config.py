@@ -20,6 +20,7 @@ from typing import Any
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
 from ..model import FLAVOURS, PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
 from ..resources import HardLinked, OutsideBook, ResourceRefused, read_bytes
+from .addresses import article_url_problem
 from .sourcetext import NotUtf8, character_problem, decode, position, shown_value, toml_line
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
@@ -66,10 +67,11 @@ SCHEMA: tuple[Option, ...] = (
     Option("style", "heading-font", "str", "heading_font", "Font family of headings, the cover, title page and folios, chosen like text-font."),
     Option("style", "logo", "str", "logo", "Logo image inside the book (PNG or JPEG), on the cover and the title page."),
     Option("style", "cover-background", "colour", "cover_background", "Background colour of the typographic cover; default the accent."),
-    Option("notice", "show-tool", "bool", "notice_show_tool", "Print the \"Made with pipeline x.y\" line on the notice page. Default true."),
-    Option("notice", "show-identifier", "bool", "notice_show_identifier", "Print the book's identifier on the notice page. Default true."),
+    Option("notice", "show-tool", "bool", "notice_show_tool", "Print the \"Made with pipeline x.y\" line on the notice page. Default false; a per-article download shows it only when set to true here."),
+    Option("notice", "show-identifier", "bool", "notice_show_identifier", "Print the book's identifier on the notice page. Default true in the book; a per-article download shows it only when set to true here."),
     Option("notice", "lines", "list", "notice_lines", "Lines of text printed on the notice page, e.g. [\"© 2026 The Editors\", \"CC BY 4.0\"]."),
-    Option("per-article", "layout", "choice", "per_article_layout", "Form of the --per-article booklets: compact (title page with the notice, no contents) or booklet (the book's full form).", choices=("compact", "booklet")),
+    Option("per-article", "layout", "choice", "per_article_layout", "Form of the --per-article files: download (the default: a title block, the article flowing after it, no blank page, \"Read online\" with the article's web address), compact (title page with the notice, no contents) or booklet (the book's full form).", choices=("download", "compact", "booklet")),
+    Option("per-article", "page-size", "choice", "per_article_page_size", "Page size of the --per-article PDFs, e.g. \"A4\" or \"Letter\" for a home printer; default [pdf] page-size.", choices=tuple(PAGE_SIZES)),
     Option("print", "profile", "choice", "print_profile", "Print-on-demand printer whose rules `pipeline build --print` follows (kdp, ingramspark, lulu, generic); --print PROFILE overrides it.", choices=tuple(PRINT_PROFILES)),
     Option("print", "trim", "str", "print_trim", "Trim size of the printed book, width then height, e.g. \"5.5in 8.5in\" or \"148mm 210mm\"; default the profile's standard trim nearest [pdf] page-size."),
     Option("print", "paper", "choice", "print_paper", "Paper of the interior (sets the spine width): white or cream; ingramspark also groundwood.", choices=PAPERS),
@@ -78,6 +80,7 @@ SCHEMA: tuple[Option, ...] = (
     Option("source", "flavor", "choice", "source_flavor", "The generator the manuscripts were written for, if not the one detected: hugo, jekyll, docusaurus, astro, mkdocs, mdbook, gfm or plain.", choices=FLAVOURS),
     Option("source", "section", "str", "source_section", "The section of the site the book takes when BOOK_DIR is the site's root (--section overrides); default its posts or blog (MkDocs, mdBook: all its pages)."),
     Option("site", "base-url", "str", "site_base_url", "Absolute http(s) address the output folder is published at, e.g. \"https://example.org/downloads/\"; manifest.json then gives each file's url."),
+    Option("site", "article-url", "str", "site_article_url", "Each article's web address, an https URL with {slug}, e.g. \"https://example.org/articles/{slug}/\": printed as \"Read online\" on its download and in its metadata; default a front matter's url, else the site's page of the manuscript."),
 )
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -181,6 +184,8 @@ def _validate(data: dict[str, Any], text: str, path: Path,
             diagnostics.append(error("C003", f"[{option.table}] {option.key} is required",
                                      hint=option.doc, path=path, line=1))
     values.setdefault("title", fallback_title)
+    notice = data.get("notice") if isinstance(data.get("notice"), dict) else {}
+    values["notice_given"] = tuple(f"notice_{k.replace('-', '_')}" for k in notice if f"notice_{k.replace('-', '_')}" in values)
     diagnostics += _language(values, text, path)
     diagnostics += _fonts(values, text, path)
     diagnostics += _print(values, text, path)
@@ -302,6 +307,8 @@ def _check(option: Option, value: Any) -> str:
             return f"expected a date as YYYY-MM-DD, got {shown_value(value)}"
         if option.key == "base-url":
             return _base_url_problem(value)
+        if option.key == "article-url":
+            return article_url_problem(value)
         if option.table == "print" and option.key == "trim" and not trim_inches(value):
             return f"expected a width and a height, e.g. \"5.5in 8.5in\" or \"148mm 210mm\", got {shown_value(value)}"
         if option.table == "print" and option.key == "bleed" and (inches(value) is None or inches(value) > 0.5):
