@@ -1,8 +1,9 @@
-"""Pictures of the `[style]` options for the README: `python tools/style_pictures.py`.
+"""Pictures of the `[style]` options for the guide: `python tools/style_pictures.py`.
 
 Builds one small book per option set (the project's own first article, a
 drawn logo), renders its cover, title page and first opener with pypdfium2 and writes
-`docs/style/<name>.png`, the three pages side by side. Run it again after a
+`docs/guide/images/style/<name>.png` (the pictures of the guide's chapter
+"Styling"), the three pages side by side. Run it again after a
 change of `print.css` or of the templates, and look at the pictures.
 """
 
@@ -66,7 +67,7 @@ def picture(name: str, table: str, work: Path, out: Path) -> Path:
 
 
 def main() -> int:
-    out = ROOT / "docs" / "style"
+    out = ROOT / "docs" / "guide" / "images" / "style"
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
         for name, table in OPTIONS.items():
