@@ -169,6 +169,7 @@ class Book:
     styles: Path | None = None  # the book's own styles/ folder (resolved, inside the book), layered over ours
     logo: Path | None = None  # resolved [style] logo
     compact: bool = False  # a per-article booklet in its compact form (export/articles.py)
+    download: bool = False  # a per-article download: the article flows from a title block, no blank page
     # A website's content folder (pipeline/load/sites.py): which generator wrote it, the site's root
     # (where its config lies; reads stay inside it), and the folders a site-root path (/img/x.png) resolves in.
     flavour: str = "plain"  # hugo, jekyll, docusaurus, astro, mkdocs, mdbook, gfm, plain

@@ -2,9 +2,12 @@
 
 A website links its download buttons to these files. Each article becomes a
 book of its own, made from the article already rendered for the whole book:
-nothing is parsed twice. By default in a compact form (one title page with
-the notice at its foot, no cover page, no contents: `Book.compact`);
-`[per-article] layout = "booklet"` keeps the book's full form (cover, title
+nothing is parsed twice. By default a download (`Book.download`): a title
+block, then the article flowing on, no page left blank, the rights line and
+"Read online: <its web address>" at the foot of page 1, on pages of
+`[per-article] page-size`. `[per-article] layout = "compact"` gives one
+title page with the notice at its foot, the article from the next right-hand
+page (`Book.compact`); "booklet" keeps the book's full form (cover, title
 page, notice, contents). `manifest.json` describes the book and each
 article with their files, so a web back end need not guess names (schema:
 `manifest.schema.json`).
@@ -29,7 +32,8 @@ from urllib.parse import quote
 
 from ..cache import MANIFEST_NAME, read_guess, read_made, write_guess, write_made
 from ..diagnostics import Diagnostic, error
-from ..model import RenderedBook
+from ..load.addresses import article_web_address
+from ..model import BookConfig, RenderedBook
 from ..output import StagedOutputs, holds
 from . import ExportContext, get_exporter
 from ..resources import PORTABLE_ROOT
@@ -43,9 +47,10 @@ if TYPE_CHECKING:
 def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
     """One single-article book per article, titled after the article."""
     book, config = rendered.book, rendered.book.config
+    layout = config.per_article_layout
     singles = []
     for item in rendered.articles:
-        article = item.article
+        article = replace(item.article, url=article_web_address(book, item.article))  # absolute, or ''
         identity = config.identifier
         # An article in another language than the book's is a booklet in its
         # language: its direction, fonts, /Lang and fixed words (book.toml's
@@ -57,11 +62,22 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
             labels=own_words,
             authors=article.authors or config.authors, articles=(article.source_path.name,),
             identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'pipeline:{identity}:{article.slug}')}",
-            pdf_impose=False, cover="")  # where it is made changes nothing of it
+            pdf_impose=False, cover="",  # where it is made changes nothing of it
+            pdf_page_size=config.per_article_page_size or config.pdf_page_size,
+            **_download_notice(config))
         single_book = replace(book, slug=article.slug, config=single_config, articles=(article,), cover=None,
-                              compact=config.per_article_layout == "compact")
-        singles.append(RenderedBook(book=single_book, articles=(replace(_links_within(item), number=1),)))
+                              compact=layout != "booklet", download=layout == "download")
+        single = replace(_links_within(item), article=article, number=1)
+        singles.append(RenderedBook(book=single_book, articles=(single,)))
     return singles
+
+
+def _download_notice(config: BookConfig) -> dict[str, bool]:
+    """A download is read apart from the book, often printed at home: its
+    notice prints the tool's name and the identifier only where book.toml's
+    [notice] asks for them in so many words (not by their defaults)."""
+    return {field: getattr(config, field) and field in config.notice_given
+            for field in ("notice_show_tool", "notice_show_identifier")}
 
 
 def _links_within(item):

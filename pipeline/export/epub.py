@@ -20,7 +20,7 @@ from lxml import etree
 
 from ..diagnostics import error
 from ..fonts import (CJK_NAMES, EpubFont, FontChoice, as_runs, book_face_rules, book_fonts, epub_css,
-                     epub_fonts, font_choice)
+                     epub_fonts, font_characters, font_choice)
 from ..cache import Store
 from ..csscheck import loads, shown
 from ..resources import image_bytes, inspect_image, resource_name
@@ -31,6 +31,7 @@ from ..styles import book_file, book_labels, render_template, styles_dir
 from ..xhtml import footnote_backlinks, footnote_blocks, footnote_calls, has_footnotes, serialize_content
 from . import PAGINATION, ExportContext, Exported
 from .cover import cover_png
+from .epubfaces import SAFE, FaceRule, FaceUse, Sheet, face_use, file_of, normalised, parse_sheet, prune
 from .images import epub_images
 
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -84,6 +85,7 @@ class EpubExporter:
         compact = book.book.compact  # a compact per-article booklet: the notice on the title page
         title = _document("title-page", "front_title", words["title_page"], render_template(
             "epub/title.xhtml", logo_href=f"../{logo.file_name}" if logo else "", compact=compact,
+            download=book.book.download, url=web_address(book),
             **imprint, **page))
         notice = None if compact else _document("notice", "front_notice", words["notice"], render_template(
             "epub/notice.xhtml", **imprint, **page))
@@ -131,8 +133,8 @@ class EpubExporter:
             package.add_item(sheet)
             cjk_fonts += fonts
         if config.epub_embed_fonts:
-            _add_fonts(package, packaged, script_fonts + cjk_fonts, css.decode("utf-8"), choice)
-        _metadata(package, config, context, subjects(book))
+            _embed_fonts(package, packaged, [stylesheet, *cjk_sheets.values()], script_fonts + cjk_fonts, choice)
+        _metadata(package, config, context, subjects(book), web_address(book))
         if is_rtl(config.language):
             package.set_direction("rtl")  # the spine's page-progression-direction
         _accessibility(package, book, documents, images, bool(pagination), words)
@@ -338,24 +340,54 @@ def _runs_within(runs: tuple[tuple[int, int], ...], characters: set[str]) -> tup
     return as_runs(p for p in map(ord, characters) if any(a <= p <= b for a, b in runs))
 
 
-def _add_fonts(package: epub.EpubBook, documents: list["_Document"], script_fonts: list[EpubFont], css: str,
-               choice: FontChoice) -> None:
-    """The fonts the stylesheet uses (ours, the book's own), subset to the
-    characters of the book (a script's face to the characters of its unicode-range)."""
-    named = {load.url.removeprefix("../fonts/") for load in loads(css) if load.url.startswith("../fonts/")}
-    used = sorted(named - {font.name for font in script_fonts})
-    text = "".join("".join(etree.fromstring(d.content).itertext()) for d in documents)
-    for name in used:
-        source = _font_source(name, choice)
-        media_type = "font/otf" if name.lower().endswith(".otf") else "font/ttf"
+def _embed_fonts(package: epub.EpubBook, documents: list["_Document"], sheets: list[epub.EpubItem],
+                 script_fonts: list[EpubFont], choice: FontChoice) -> None:
+    """Only the faces the documents are set in (`epubfaces`), each subset to
+    the characters it draws and `SAFE`; the stylesheets lose the @font-face
+    rules of the others (ours and the book's own alike)."""
+    scripts = {font.name: (font.source, font.index) for font in script_fonts}
+
+    def source(name: str) -> tuple[Path, int] | None:
+        path = _font_source(name, choice) if name and name not in scripts else None
+        return scripts.get(name) or ((path, 0) if path else None)
+
+    def characters_of(face: FaceRule) -> frozenset[int] | None:
+        found = next((source(file_of(url)) for url in face.urls if source(file_of(url))), None)
+        return font_characters(*found) if found else None
+
+    texts = {sheet.file_name: normalised(sheet.content.decode("utf-8")) for sheet in sheets}
+    parsed: dict[str, Sheet] = {}
+    for name, css in texts.items():  # a later sheet's faces are defined later
+        parsed[name] = parse_sheet(name, css, sum(len(sheet.faces) for sheet in parsed.values()))
+    use = face_use(((etree.fromstring(d.content), _sheets_of(d, parsed)) for d in documents), characters_of)
+    used = use.used()
+    kept = {FaceUse.key(face) for face in used}
+    for sheet in sheets:
+        sheet.content = prune(texts[sheet.file_name], sheet.file_name, kept,
+                              lambda face: all(source(file_of(url)) for url in face.urls)).encode("utf-8")
+    files: dict[str, set[str]] = {}
+    for face in used:
+        drawn = use.drawn.get(FaceUse.key(face), set()) | {c for c in SAFE if face.covers(ord(c))}
+        for url in face.urls:
+            if source(file_of(url)):
+                files.setdefault(file_of(url), set()).update(drawn)
+    for name in sorted(files):
+        path, index = source(name)
         package.add_item(epub.EpubItem(uid=f"font-{Path(name).stem}", file_name=f"fonts/{name}",
-                                       media_type=media_type, content=subset_font(source, text)))
-    points = {ord(character) for character in text}
-    for font in {font.name: font for font in script_fonts}.values():  # one file may serve two families
-        wanted = {p for p in points if any(a <= p <= b for a, b in font.runs)}
-        package.add_item(epub.EpubItem(uid=f"font-{Path(font.name).stem}", file_name=f"fonts/{font.name}",
-                                       media_type="font/otf" if font.name.endswith(".otf") else "font/ttf",
-                                       content=subset_font(font.source, "".join(map(chr, wanted)), font.index)))
+                                       media_type="font/otf" if name.lower().endswith(".otf") else "font/ttf",
+                                       content=subset_font(path, "".join(sorted(files[name])), index)))
+
+
+def _sheets_of(document: "_Document", parsed: dict[str, "Sheet"]) -> list["Sheet"]:
+    """The stylesheets a document links to, in order (book.css, then a CJK sheet)."""
+    import posixpath
+
+    root = etree.fromstring(document.content)
+    folder = posixpath.dirname(document.file_name)
+    hrefs = [link.get("href", "") for link in root.iter(f"{{{XHTML_NS}}}link")
+             if "stylesheet" in link.get("rel", "").split()]
+    names = [posixpath.normpath(posixpath.join(folder, href)) for href in hrefs]
+    return [parsed[name] for name in names if name in parsed]
 
 
 def subset_font(path: Path, text: str, index: int = 0) -> bytes:
@@ -474,8 +506,15 @@ def subjects(book: RenderedBook) -> tuple[str, ...]:
     return tuple(list(book.book.config.keywords) + list(tags.values()))[:MAX_SUBJECTS]
 
 
+def web_address(book: RenderedBook) -> str:
+    """A per-article download's web address (export/articles.py), '' for a book."""
+    return book.articles[0].article.url if book.book.download and book.articles else ""
+
+
 def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext,
-              subject_words: tuple[str, ...] = ()) -> None:
+              subject_words: tuple[str, ...] = (), address: str = "") -> None:
+    """The package's metadata; a download's web address as its dc:source (the
+    work it was made from: the article as published online)."""
     package.set_identifier(config.identifier)  # config.py derives one if book.toml has none
     package.set_language(config.language)
     package.add_metadata("DC", "title", config.title, {"id": "title"})
@@ -494,6 +533,8 @@ def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext
             package.add_metadata("DC", name, value)
     for keyword in subject_words or config.keywords:
         package.add_metadata("DC", "subject", keyword)
+    if address:
+        package.add_metadata("DC", "source", address, {"id": "web-source"})
 
 
 def _accessibility(package: epub.EpubBook, book: RenderedBook, documents: list["_Document"],

@@ -76,7 +76,8 @@ class PdfExporter:
                     try:
                         source, document, front, pages = layout_with_page_numbers(book, context, variant,
                                                                                    messages, fonts, images)
-                        document.write_pdf(target, finisher=PageLabels(front, is_rtl(config.language)),
+                        address = book.articles[0].article.url if book.book.download else ""
+                        document.write_pdf(target, finisher=PageLabels(front, is_rtl(config.language), address),
                                            pdf_identifier=identifier(config, context), **variant)
                     finally:
                         fonts.close()
@@ -113,8 +114,10 @@ def prepared(book: RenderedBook) -> RenderedBook:
 def one_document(variant: dict[str, str], book: RenderedBook) -> bool:
     """Lay the booklet out as one document? For the tagged and archival
     variants (see above), and for a design whose folios need the whole
-    document at once (`furniture.needs_whole_document`): slower, but right."""
-    return bool(variant) or needs_whole_document([text for text, _ in stylesheets(book)])
+    document at once (`furniture.needs_whole_document`): slower, but right.
+    And for a per-article download: one article, and no page of front
+    matter or blank verso between the parts to join."""
+    return bool(variant) or book.book.download or needs_whole_document([text for text, _ in stylesheets(book)])
 
 
 def _in_parts(book: RenderedBook, target: Path, context: ExportContext, variant: dict[str, str],

@@ -51,9 +51,19 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
         cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
         logo_src=book.book.logo.relative_to(root).as_posix() if book.book.logo else "",
         compact=book.book.compact,
+        download=download_page(book) if book.book.download else "",
         interior=interior,
         pages=pages,
     )
+
+
+WIDE_PAGES = ("A4", "Letter")  # a download on these is set with wider margins and larger type (print.css)
+
+
+def download_page(book: RenderedBook) -> str:
+    """The page a download is set on (print.css, "Download layout"): the
+    measure of a narrow page (A5, 6in 9in), or of a wide one (A4, Letter)."""
+    return "download-wide" if book.book.config.pdf_page_size in WIDE_PAGES else "download"
 
 
 # A reference's link, as render/xref.py writes it (`href` may then name another chunk).

@@ -362,12 +362,15 @@ def _enclosing_block(element, block_ids, parents):
 
 class PageLabels:
     """Finisher writing /PageLabels: roman for the front matter, arabic from
-    1; and, for a right-to-left book, the viewer preference that shows its
-    spreads bound on the right."""
+    1; for a right-to-left book, the viewer preference that shows its
+    spreads bound on the right; and a download's web address (`web_address`),
+    where a reader of the file finds it online: the document information's
+    /URL and the catalog's /URI base."""
 
-    def __init__(self, front_pages: int, rtl: bool = False):
+    def __init__(self, front_pages: int, rtl: bool = False, web_address: str = ""):
         self.front_pages = front_pages
         self.rtl = rtl
+        self.web_address = web_address
 
     def __call__(self, document, pdf: pydyf.PDF) -> None:
         nums = pydyf.Array()
@@ -377,6 +380,9 @@ class PageLabels:
         pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": nums})
         if self.rtl:
             pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"Direction": "/R2L"})
+        if self.web_address:
+            pdf.info["URL"] = pydyf.String(self.web_address)
+            pdf.catalog["URI"] = pydyf.Dictionary({"Base": pydyf.String(self.web_address)})
 
 
 class TimeLimit(BaseException):
