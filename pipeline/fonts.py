@@ -152,6 +152,11 @@ def _cmap(path: Path, index: int = 0) -> frozenset[int]:
     return frozenset(hb.Face(hb.Blob.from_file_path(str(path)), index).unicodes)
 
 
+def font_characters(path: Path, index: int = 0) -> frozenset[int]:
+    """The code points a font file (a face of a collection: `index`) draws."""
+    return _cmap(path, index)
+
+
 @lru_cache(maxsize=1)
 def latin_coverage() -> frozenset[int]:
     """What every face of the book's own text families (styles/fonts) draws:
