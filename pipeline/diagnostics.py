@@ -48,7 +48,7 @@ CODES: dict[str, str] = {
     "M011": "a slug derived from a file name was taken; a number was added to it",
     "M012": "front matter uses a YAML anchor or alias (&name, *name), which is refused",
     "M013": "an article is a draft (draft: true or published: false) and is left out",
-    "M014": "an article's language (front matter) is not the language its text is written in",
+    "M014": "an article's text is not in its language (its front matter's, or the book's it takes)",
     "R001": "a character XML forbids was removed",
     "R002": "an image or resource is missing, outside the book folder, or refused",
     "R003": "an image has no alt text (its EPUB cannot claim accessibility conformance)",

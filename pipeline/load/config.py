@@ -227,12 +227,13 @@ def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]
     """A language tag the layout can use (it goes into markup and CSS), and
     one with words in styles/labels.toml, else English words and a warning."""
     from ..styles import book_label_tables, is_language_tag, label_language, language_tag_for
+    from .language import language_tag_named
 
     language = values.get("language", "en")
     line = toml_line(text, "book", "language")
     if not is_language_tag(language):
         values["language"] = "en"
-        meant = language_tag_for(language)
+        meant = language_tag_for(language) or language_tag_named(language)  # 'en_GB'; 'english', 'Deutsch'
         return [error("C003", f"[book] language: {shown_value(language)} is not a BCP 47 language tag",
                       hint=with_suggestion(f"did you mean '{meant}'?" if meant else "",
                                            "e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\""),

@@ -25,6 +25,7 @@ import yaml
 
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
 from ..styles import is_language_tag, language_tag_for
+from .language import language_tag_named
 from .sourcetext import character_problem, shown_value
 
 MAX_JSON = 64 * 1024  # characters a JSON front matter may span: a page's metadata, not a data set
@@ -429,7 +430,7 @@ def _characters(text: str) -> _Problem | None:
 def _language(tag: str) -> tuple[str, _Problem | None]:
     if is_language_tag(tag):
         return tag, None
-    meant = language_tag_for(tag)
+    meant = language_tag_for(tag) or language_tag_named(tag)  # 'en_GB'; 'english', 'Deutsch', 'Français'
     return "", _Problem(f"must be a BCP 47 language tag, not {shown_value(tag)}",
                         with_suggestion(f"did you mean '{meant}'?" if meant else "",
                                         "e.g. language: de, language: zh-Hant"))

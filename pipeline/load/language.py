@@ -1,95 +1,189 @@
 """Which language a text is written in, and whether that is the language
-its book or article says it is.
+its book or article says it is (C012, M014).
 
 A language tag steers hyphenation, quotes, direction and the EPUB's
-metadata, yet nothing else checks it: `language = "uk"` (meant: United
-Kingdom) makes an English book Ukrainian without a word. The text is read
-by py3langid (Naive Bayes over byte n-grams, 97 languages, offline) after
-what is not prose is taken out (code, URLs, HTML tags, front matter), and
-only a long text read with high confidence is judged. The model takes
-about a second to load, so it is loaded once per process, and only when a
-text is long enough to be judged.
+metadata, yet nothing else checks it: `language = "uk"` (meant: the United
+Kingdom) makes an English book Ukrainian without a word. The text is read by
+py3langid (Naive Bayes over byte n-grams, 97 languages, offline) after what
+is not prose is taken out (code, URLs, HTML tags, front matter), and only a
+long text read with high confidence is judged: a warning that is wrong is
+worse than none. Its model takes about a second to unpack, so it is loaded
+once per process, and only when some text is long enough to be judged.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import tomllib
 import unicodedata
+from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+from ..diagnostics import Diagnostic, warning
 
 MIN_LETTERS = 200  # letters of prose below which no text is judged
 MIN_CONFIDENCE = 0.95  # the detector's probability below which it is unsure
-MAX_CHARACTERS = 20_000  # prose read per text: enough to be sure, bounded in time
+CERTAIN = 0.99  # ... and at which a mismatch in one script is reported
+UNLIKELY = 0.01  # the declared language's probability at most, for that
+MAX_SOURCE = 20_000  # characters of a manuscript read for its prose: every pass over it bounded
+MAX_PROSE = 2_000  # characters of prose judged: some 300 words, enough to be sure; about a millisecond
 
 # Labels of the detector that are no language (zxx: no linguistic content)
-# or a variety judged as its macrolanguage (Moroccan and Egyptian Arabic;
-# Southern Uzbek); others are BCP 47 primary subtags as they are.
-_AS_TAG = {"zxx": None, "ary": "ar", "arz": "ar", "uzs": "uz", "gug": "gn", "hbo": "he"}
+# or a variety judged as its macrolanguage; the others are BCP 47 tags.
+_AS_TAG = {"zxx": "", "ary": "ar", "arz": "ar", "uzs": "uz", "gug": "gn", "hbo": "he", "nn": "no", "nb": "no"}
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}\1[`~]*[ \t]*$|\Z)", re.M | re.S)
-_MATH_BLOCK = re.compile(r"\$\$.*?\$\$", re.S)
-_FRONT_MATTER = re.compile(r"\A(?:---|\+\+\+)[ \t]*\n.*?\n(?:---|\+\+\+|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_HTML_BLOCK = re.compile(r"<(script|style|pre|code|svg|math)\b.*?</\1\s*>", re.S | re.I)
+# Languages a text cannot tell apart for sure (one written standard read as
+# another's, a variety as its neighbour): one declared and another detected
+# is no mismatch. Tags in their macrolanguage form (nb -> no).
+_KIN = (frozenset({"no", "da"}), frozenset({"hr", "sr", "bs", "sh", "cnr"}), frozenset({"ms", "id"}),
+        frozenset({"zh", "yue", "wuu", "lzh", "hak", "nan"}), frozenset({"fa", "prs"}), frozenset({"gl", "pt"}),
+        frozenset({"ca", "oc", "an"}), frozenset({"es", "ast", "ext", "an"}), frozenset({"cs", "sk"}),
+        frozenset({"bg", "mk"}), frozenset({"af", "nl", "fy", "li"}), frozenset({"de", "lb", "gsw", "bar"}),
+        frozenset({"ku", "ckb", "sdh", "kmr"}), frozenset({"bo", "dz"}), frozenset({"el", "grc"}),
+        frozenset({"hi", "mr", "ne", "sa", "mai", "bho"}), frozenset({"it", "vec", "lij"}),
+        frozenset({"fr", "wa"}), frozenset({"ht", "gcf", "gcr"}), frozenset({"ar", "mt"}))
+
+
+# ---- prose: what of a manuscript is language -------------------------------------------
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_HTML_BLOCK = re.compile(r"<(script|style|pre|code|svg|math|kbd|samp)\b", re.I)
 _NOISE = re.compile(
     r"`[^`\n]*`"  # inline code
     r"|\]\([^)\n]*\)"  # a link's or image's target
-    r"|^\s*\[[^\]\n]+\]:\s*\S+.*$"  # a link reference definition
+    r"|^[ \t]*\[[^\]\n]+\]:[ \t]*\S.*$"  # a link reference definition
     r"|<[^<>\n]*>"  # an HTML tag, an autolink
-    r"|\b(?:https?|ftp|mailto):[^\s)>\]]+"  # a bare URL
-    r"|\bwww\.[^\s)>\]]+"
-    r"|\{\{[<%].*?[%>]\}\}|\{%.*?%\}|\{\{.*?\}\}"  # shortcodes and template tags
-    r"|\$[^$\n]+\$"  # inline math
+    r"|\b(?:https?|ftp|mailto):[^\s)>\]]+|\bwww\.[^\s)>\]]+"  # a bare address
+    r"|\{\{[<%][^\n]*?[%>]\}\}|\{%[^\n]*?%\}|\{\{[^\n]*?\}\}"  # shortcodes and template tags
+    r"|\$\$[^$]*\$\$|\$[^$\n]+\$"  # math
     r"|&[#\w]+;",  # character references
     re.M)
+_FRONT_MATTER = re.compile(r"(---|\+\+\+)[ \t]*\n")
 
 
 def prose(text: str) -> str:
-    """The prose of a Markdown manuscript: front matter, code blocks and
-    spans, URLs, HTML tags, math and template tags taken out (they are no
-    language, or every language's: `for i in range` reads as English)."""
-    text = _FRONT_MATTER.sub("", text, count=1)
-    for pattern in (_FENCE, _MATH_BLOCK, _HTML_COMMENT, _HTML_BLOCK, _NOISE):
-        text = pattern.sub(" ", text)
-    return text
+    """The prose of a Markdown manuscript (its first MAX_SOURCE characters):
+    front matter, fenced and HTML code blocks, code spans, URLs, HTML tags,
+    math and template tags taken out. They are no language, or everyone's:
+    `for i in range` reads as English in any book."""
+    text = _without_code_blocks(_without_front_matter(text[:MAX_SOURCE]))
+    return _NOISE.sub(" ", text)
+
+
+def _without_front_matter(text: str) -> str:
+    opened = _FRONT_MATTER.match(text)
+    if not opened:
+        return text
+    closing = re.search(rf"^(?:{re.escape(opened.group(1))}|\.\.\.)[ \t]*$", text[opened.end():], re.M)
+    return text[opened.end() + closing.end():] if closing else text
+
+
+def _without_code_blocks(text: str) -> str:
+    """`text` without its fenced code blocks (an unclosed one runs to the end,
+    as CommonMark reads it) and its <pre>, <script>, <svg>... elements: one
+    pass over the lines, one search for each element's end."""
+    kept, fence = [], ""
+    for line in text.split("\n"):
+        opened = _FENCE.match(line)
+        if fence:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence) \
+                    and not line[opened.end():].strip():
+                fence = ""
+        elif opened and not (opened.group(1)[0] == "`" and "`" in line[opened.end():]):
+            fence = opened.group(1)
+        else:
+            kept.append(line)
+    text, parts, start = "\n".join(kept), [], 0
+    for found in _HTML_BLOCK.finditer(text):
+        if found.start() < start:
+            continue
+        parts.append(text[start:found.start()])
+        end = text.lower().find(f"</{found.group(1).lower()}", found.end())
+        start = len(text) if end < 0 else end
+    return "".join(parts) + text[start:]
+
+
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def letters(text: str) -> int:
     """How many letters `text` has (of any script)."""
-    return sum(1 for character in text if character.isalpha())
+    return len(_LETTER.findall(text))
 
 
-@lru_cache(maxsize=1)
+# ---- the detector ---------------------------------------------------------------------
+
+_loading = threading.Lock()
+_loaded: list = []  # the identifier, once unpacked
+_preloading: list[threading.Thread] = []  # the thread of `preload`, until it is waited for
+
+
 def _identifier():
-    """py3langid's identifier with probabilities that sum to 1 (its model
-    unpacked once per process: about a second)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    """py3langid's identifier, with probabilities that sum to 1: its model
+    unpacked once per process (about a second, 120 MB), by whichever thread
+    asks first; the others wait for it."""
+    with _loading:
+        if not _loaded:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            _loaded.append(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True))
+    return _loaded[0]
 
 
-def detect(text: str) -> tuple[str, float] | None:
-    """(BCP 47 primary tag, probability) of the prose `text` (already taken
-    out of its markup by `prose`), or None when it is too short to judge or
-    reads as no language."""
-    text = text[:MAX_CHARACTERS]
-    if letters(text) < MIN_LETTERS:
+def preload() -> threading.Thread | None:
+    """Start unpacking the detector's model in a thread, so that it overlaps
+    the reading of the book (unpacking xz releases the GIL); None when it is
+    loaded already. `check_languages` waits for it."""
+    if _loaded:
         return None
-    label, confidence = _identifier().classify(text)
-    tag = _AS_TAG.get(label, label)
-    return (tag, confidence) if tag else None
+    thread = threading.Thread(target=_identifier, name="language-model", daemon=True)
+    thread.start()
+    _preloading.append(thread)
+    return thread
+
+
+def _wait_for_preload() -> None:
+    """The preloading thread finished: none runs on when the build goes on
+    (and forks its layout workers, which must not inherit a held lock)."""
+    while _preloading:
+        _preloading.pop().join()
+
+
+def _ranked(text: str) -> dict[str, float]:
+    """Each language's probability for prose `text` (detector labels as
+    tags, varieties summed into their macrolanguage), most likely first."""
+    scores: Counter[str] = Counter()
+    for label, probability in _identifier().rank(text):
+        tag = _AS_TAG.get(label, label)
+        if tag:
+            scores[tag] += probability
+    return dict(scores.most_common())
+
+
+def _sample(text: str) -> str | None:
+    """The prose a judgement reads (at most MAX_PROSE characters), None when
+    it has too few letters to judge."""
+    sample = " ".join(text[:4 * MAX_PROSE].split())[:MAX_PROSE]
+    return sample if letters(sample) >= MIN_LETTERS else None
 
 
 def guess_language(text: str) -> str | None:
     """The language a manuscript (or any Markdown text) is written in, as a
     BCP 47 primary tag ("en", "de", "zh"), or None when unsure: fewer than
-    MIN_LETTERS letters of prose, or the detector below MIN_CONFIDENCE.
+    MIN_LETTERS letters of prose, or no language MIN_CONFIDENCE likely.
     For `pipeline init` and the loader's check of declared languages."""
-    found = detect(prose(text))
-    if found is None or found[1] < MIN_CONFIDENCE:
+    sample = _sample(prose(text))
+    if sample is None:
         return None
-    return found[0]
+    tag, probability = next(iter(_ranked(sample).items()))
+    return tag if probability >= MIN_CONFIDENCE else None
 
+
+# ---- scripts --------------------------------------------------------------------------
 
 # Unicode's name of a letter starts with its script's name; these are the
 # scripts' ISO 15924 codes, as langcodes gives a language's likely script.
@@ -101,21 +195,254 @@ _SCRIPTS = {
     "HANGUL": "Hang", "ETHIOPIC": "Ethi", "KHMER": "Khmr", "ARMENIAN": "Armn", "THAANA": "Thaa",
     "CJK": "Hani", "HIRAGANA": "Hira", "KATAKANA": "Kana", "MONGOLIAN": "Mong", "SYRIAC": "Syrc",
 }
-# A language's script as langcodes gives it -> the scripts its letters are in.
-_WRITTEN_IN = {"Jpan": {"Hani", "Hira", "Kana"}, "Kore": {"Hang", "Hani"}, "Hans": {"Hani"},
-               "Hant": {"Hani"}}
+# A script as langcodes names a language's -> the scripts of its letters.
+_LETTERS_IN = {"Jpan": {"Hani", "Hira", "Kana"}, "Kore": {"Hang", "Hani"}, "Hans": {"Hani"}, "Hant": {"Hani"}}
 
 
-def script_of(text: str) -> tuple[str, float]:
-    """The script most letters of `text` are in (ISO 15924: "Latn",
-    "Cyrl", "Hani"...) and the share of letters in it; ("", 0.0) without letters."""
-    counts: dict[str, int] = {}
-    for character in text[:MAX_CHARACTERS]:
+def script_of(text: str) -> str:
+    """The script most letters of `text` are in (ISO 15924: "Latn", "Cyrl",
+    "Hani"...), by its first 400 letters; '' without letters."""
+    counts: Counter[str] = Counter()
+    for character in text:
         if character.isalpha():
             name = unicodedata.name(character, "").split(" ", 1)[0]
-            script = _SCRIPTS.get(name, name)
-            counts[script] = counts.get(script, 0) + 1
-    if not counts:
-        return "", 0.0
-    script = max(counts, key=counts.get)
-    return script, counts[script] / sum(counts.values())
+            counts[_SCRIPTS.get(name, name)] += 1
+            if counts.total() >= 400:
+                break
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+@lru_cache(maxsize=256)
+def _scripts(tag: str) -> frozenset[str]:
+    """The scripts a language tag's letters are in: its script subtag's, else
+    its language's likely one (langcodes); empty when unknown."""
+    import langcodes
+
+    try:
+        script = langcodes.Language.get(tag).maximize().script or ""
+    except (ValueError, LookupError):
+        return frozenset()
+    return frozenset(_LETTERS_IN.get(script, {script})) if script else frozenset()
+
+
+# ---- judging a declared language ---------------------------------------------------------
+
+@lru_cache(maxsize=256)
+def _primary(tag: str) -> str:
+    """A tag's language in its macrolanguage form, lower case ('nb-NO' -> 'no', 'cmn' -> 'zh')."""
+    import langcodes
+
+    try:
+        tag = langcodes.standardize_tag(tag, macro=True)
+    except (ValueError, LookupError):
+        pass
+    primary = tag.split("-", 1)[0].lower()
+    return _AS_TAG.get(primary, primary) or primary
+
+
+def _kin(one: str, other: str) -> bool:
+    return one == other or any(one in group and other in group for group in _KIN)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a text reads as, against the language it says it is in."""
+
+    declared: str
+    detected: str  # BCP 47 primary tag; '' when the text cannot be judged
+    mismatch: bool = False
+
+    @property
+    def suggestion(self) -> str:
+        """The tag the author most likely meant: 'uk' written for the United
+        Kingdom is English there, else the detected language."""
+        return "en-GB" if _primary(self.declared) == "uk" and self.detected == "en" else self.detected
+
+
+def read_as(declared: str, text: str) -> Reading:
+    """Whether prose `text` (see `prose`) is in the `declared` language. A
+    mismatch is reported only when it is certain: another script than the
+    language's, the detector sure (MIN_CONFIDENCE); or one script, the
+    detector all but certain (CERTAIN) and the declared language, which it
+    knows, all but excluded (UNLIKELY). Languages a detector confuses (_KIN)
+    never mismatch each other."""
+    sample = _sample(text)
+    if sample is None:
+        return Reading(declared, "")
+    ranked = _ranked(sample)
+    detected, probability = next(iter(ranked.items()))
+    if probability < MIN_CONFIDENCE:
+        return Reading(declared, "")
+    ours = _primary(declared)
+    if _kin(ours, detected):
+        return Reading(declared, detected)
+    expected, script = _scripts(declared), script_of(sample)
+    if expected and script not in expected and script in _scripts(detected):
+        return Reading(declared, detected, mismatch=True)
+    sure = probability >= CERTAIN and ours in ranked and ranked[ours] <= UNLIKELY
+    return Reading(declared, detected, mismatch=sure)
+
+
+def language_name(tag: str) -> str:
+    """'Ukrainian' for 'uk', 'English (United Kingdom)' for 'en-GB'; the tag
+    itself when langcodes has no name for it."""
+    import langcodes
+
+    try:
+        name = langcodes.Language.get(tag).display_name()
+    except (ValueError, LookupError):
+        return tag
+    return tag if name.lower().startswith("unknown") else name
+
+
+def language_tag_named(text: str) -> str:
+    """The tag of the language `text` names, in English or in itself
+    ('english' -> 'en', 'Deutsch' -> 'de', 'Français' -> 'fr'), by
+    langcodes' names (the language_data package); '' when it names none."""
+    import langcodes
+
+    if not text.strip() or len(text) > 100:
+        return ""
+    try:
+        return langcodes.find(text.strip()).to_tag()
+    except (ValueError, LookupError):
+        return ""
+
+
+# ---- the loader's check ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the book's language was said: the file and line to point at,
+    and how the fix is written there."""
+
+    path: Path
+    line: int = 0
+    column: int = 0
+    default: bool = False  # no file says it: 'en' by default
+    toml: bool = True  # book.toml ('language = "de"'), else the site's own config
+
+
+def check_languages(language: str, origin: Origin, articles: Sequence, root: Path) -> list[Diagnostic]:
+    """C012 when most judged articles that take the book's `language` read
+    as another; else M014 for each such article that does, and for each
+    article whose own language (front matter, file name) its text is not."""
+    found: list[Diagnostic] = []
+    taking_book: list[tuple[object, Reading]] = []
+    for article in articles:
+        declared = article.language or language
+        reading = read_as(declared, prose(article.body))
+        if article.language:
+            if reading.mismatch:
+                found.append(_article_mismatch(article, reading, root))
+        elif reading.detected:
+            taking_book.append((article, reading))
+    _wait_for_preload()
+    wrong = [(article, reading) for article, reading in taking_book if reading.mismatch]
+    if wrong and 2 * len(wrong) > len(taking_book):
+        detected = Counter(reading.detected for _, reading in wrong).most_common(1)[0][0]
+        return [_book_mismatch(language, detected, origin, len(wrong), len(taking_book))] + found
+    return [_taking_book_mismatch(article, reading) for article, reading in wrong] + found
+
+
+def _book_mismatch(language: str, detected: str, origin: Origin, wrong: int, judged: int) -> Diagnostic:
+    reading = Reading(language, detected, True)
+    meant = reading.suggestion
+    share = "" if wrong == judged else f" ({wrong} of the {judged} articles long enough to tell)"
+    if origin.default:
+        message = (f"the book's language is '{language}' ({language_name(language)}), the default, but its "
+                   f"text reads as {language_name(detected)}{share}")
+        hint = f"set it in book.toml: language = \"{meant}\" in [book]"
+    else:
+        message = (f"language '{language}' is {language_name(language)}, but the text reads as "
+                   f"{language_name(detected)}{share}: did you mean '{meant}'?")
+        hint = f"write language = \"{meant}\"" if origin.toml else f"set the site's language to '{meant}'"
+        if _primary(language) == "uk" and meant == "en-GB":
+            hint = f"'uk' is the Ukrainian language, not the United Kingdom: {hint}"
+        hint += " (the language sets hyphenation, quotation marks and the EPUB's language)"
+    return warning("C012", message, hint=hint, path=origin.path, line=origin.line, column=origin.column)
+
+
+def _article_mismatch(article, reading: Reading, root: Path) -> Diagnostic:
+    line, column, key = _front_matter_language(article, root)
+    meant = reading.suggestion
+    hint = f"write {key}: {meant}" if key else f"give it its own language: add 'language: {meant}' to its front matter"
+    if _primary(reading.declared) == "uk" and meant == "en-GB":
+        hint = f"'uk' is the Ukrainian language, not the United Kingdom: {hint}"
+    return warning("M014", f"language '{reading.declared}' is {language_name(reading.declared)}, but the "
+                           f"article's text reads as {language_name(reading.detected)}: did you mean '{meant}'?",
+                   hint=hint, path=article.source_path, line=line, column=column)
+
+
+def _taking_book_mismatch(article, reading: Reading) -> Diagnostic:
+    return warning("M014", f"the article's text reads as {language_name(reading.detected)}, but it takes the "
+                           f"book's language '{reading.declared}' ({language_name(reading.declared)})",
+                   hint=f"give it its own: add 'language: {reading.detected}' to its front matter",
+                   path=article.source_path, line=1, column=1)
+
+
+_LANGUAGE_KEY = re.compile(r"""^[ \t]*["']?(language|lang|locale)["']?[ \t]*[:=][ \t]*""", re.M)
+
+
+def _front_matter_language(article, root: Path) -> tuple[int, int, str]:
+    """Line, value column and key of the front matter's language line; (1,
+    1, '') when the file's name gave it (`post.fr.md`) or it cannot be read."""
+    from ..resources import ResourceRefused, read_bytes
+    from .sourcetext import NotUtf8, decode
+
+    try:
+        text = decode(read_bytes(article.source_path, (root,)))
+    except (ResourceRefused, NotUtf8, OSError):
+        return 1, 1, ""
+    head = "\n".join(text.split("\n", article.body_line)[:max(article.body_line - 1, 0)])
+    found = _LANGUAGE_KEY.search(head)
+    if not found:
+        return 1, 1, ""
+    line = head.count("\n", 0, found.start()) + 1
+    return line, found.end() - (head.rfind("\n", 0, found.end()) + 1) + 1, found.group(1)
+
+
+def book_origin(root: Path, config_path: Path, language: str, site) -> Origin | None:
+    """Where the book's `language` was said: book.toml's [book] language line,
+    the site's own config, or nowhere (the default 'en', C004 or not). None
+    when book.toml gives a language the loader refused (C003 says so)."""
+    from ..resources import ResourceRefused, read_bytes
+    from .sourcetext import NotUtf8, decode, toml_line
+
+    text = ""
+    if config_path.is_file():
+        try:
+            text = decode(read_bytes(config_path, (root,)))
+            given = tomllib.loads(text).get("book", {})
+        except (ResourceRefused, NotUtf8, OSError, tomllib.TOMLDecodeError, AttributeError):
+            return None
+        if isinstance(given, dict) and "language" in given:
+            if given["language"] != language:
+                return None
+            line = toml_line(text, "book", "language")
+            written = text.split("\n")[line - 1]
+            column = written.find("=") + 1
+            return Origin(config_path, line, column + len(written[column:]) - len(written[column:].lstrip()) + 1
+                          if column else 1)
+    if getattr(site, "language", "") == language and getattr(site, "config", None) is not None:
+        return Origin(site.config, *_site_line(site.config, root, language), toml=False)
+    if text:
+        return Origin(config_path, toml_line(text, None, "book"), 1, default=True)
+    return Origin(root, default=True)
+
+
+def _site_line(path: Path, root: Path, value: str) -> tuple[int, int]:
+    """Line and column of a site config's language value (hugo.toml's
+    languageCode, mkdocs.yml's theme language...): the first line naming a
+    language or locale that holds it."""
+    from ..resources import ResourceRefused, read_bytes
+    from .sourcetext import NotUtf8, decode
+
+    try:
+        text = decode(read_bytes(path, (root,)))
+    except (ResourceRefused, NotUtf8, OSError):
+        return 1, 1
+    for number, line in enumerate(text.split("\n"), start=1):
+        if re.search(r"lang|locale", line, re.I) and value in line:
+            return number, line.find(value) + 1
+    return 1, 1

@@ -17,6 +17,7 @@ from typing import Mapping
 from .config import given_book_keys, load_config, mdbook_book_config, with_site
 from ..diagnostics import Diagnostic, error, shorten, warning
 from .frontmatter import split
+from .language import book_origin, check_languages, preload
 from ..resources import ImageRejected, inspect_image
 from ..model import Article, Book, BookConfig
 from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
@@ -61,6 +62,7 @@ def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list
     if not root.is_dir():
         return None, [error("C006", f"book folder '{root}' does not exist",
                             hint="pass the folder that holds book.toml and the *.md manuscripts")]
+    preload()  # the language detector's model, unpacked while the book is read (check_languages)
     config_path = root / "book.toml"
     config, diagnostics, site = _config_and_site(root, config_path, section)
     diagnostics += site.problems
@@ -85,6 +87,9 @@ def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list
     articles = [_dated(article, site) for _, found_articles in groups for article in found_articles]
     articles, found = _unique_slugs(articles, root)
     diagnostics += found
+    origin = book_origin(root, config_path, config.language, site)
+    if origin is not None:  # (a language book.toml gives and the loader refused is C003 already)
+        diagnostics += check_languages(config.language, origin, articles, root)
     cover, found = _cover(root, config.cover, config_path)
     diagnostics += found
     styles, found = _styles(root)
