@@ -38,6 +38,9 @@ FURNITURE_CSS = """
 .furniture-page { height: 1px; }
 .furniture-page + .furniture-page { break-before: page; }
 .furniture-slot { position: absolute; margin: 0; padding: 0; text-indent: 0; list-style: none; }
+/* An opener's number is placed at the right of its entry in the body (print.css); here, in its slot. */
+.furniture-slot > a { display: inline; position: static; padding: 0; }
+.furniture-slot > a::after { position: static; display: inline-block; }
 .xref-slot a.xref[data-page]::after { width: 100%; text-align: justify; text-align-last: justify; }
 .xref-slot-tight a.xref[data-page]::after { letter-spacing: -0.06em; word-spacing: -0.12em; }
 """
