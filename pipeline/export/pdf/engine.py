@@ -85,7 +85,44 @@ def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "Proje
             sheets.append(CSS(string=text, base_url=base, url_fetcher=fetcher, font_config=fonts))
     sheets.append(CSS(string=f"@page {{ size: {size}; }}\n{extra_css}", font_config=fonts))
     source = HTML(string=html, base_url=BOOK_URL, url_fetcher=fetcher)
-    return source, source.render(stylesheets=sheets, font_config=fonts, **variant)
+    document = source.render(stylesheets=sheets, font_config=fonts, **variant)
+    document = _figures_fitted(source, document, lambda: source.render(stylesheets=sheets, font_config=fonts,
+                                                                        **variant))
+    _relative_links_kept(document)
+    return source, document
+
+
+def _figures_fitted(source, document, render):
+    """Laid out again while a figure that did not fit at a page's foot left
+    a hole there: shrunk, or moved after the next block (figures.py)."""
+    import cssselect2
+
+    from . import figures
+
+    moved: list[tuple] = []
+    for _ in range(figures.MAX_PASSES):
+        shrink, move = figures.plan(figures.misfits(document))
+        if not shrink and not move:
+            break
+        parents = {child: parent for parent in source.etree_element.iter() for child in parent}
+        for misfit in shrink:
+            figures.shrink(misfit)
+        moved += [done for done in (figures.move(misfit, parents) for misfit in move) if done]
+        source.wrapper_element = cssselect2.ElementWrapper.from_html_root(source.etree_element)
+        document = render()
+    figures.put_back(moved)
+    return document
+
+
+def _relative_links_kept(document) -> None:
+    """A relative link stays relative in the PDF (a download's link to the
+    download beside it, `other.pdf`: export/crosslinks.py). WeasyPrint joins
+    it to the base URL the booklet is parsed with, BOOK_URL, a name that
+    means nothing outside this build."""
+    for page in document.pages:
+        page.links[:] = [(kind, target[len(BOOK_URL):], *rest)
+                         if kind == "external" and isinstance(target, str) and target.startswith(BOOK_URL)
+                         else (kind, target, *rest) for kind, target, *rest in page.links]
 
 
 def lay_out_dated(part: Part, variant: dict[str, str], timestamp) -> Laid:
