@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,6 +35,7 @@ from ..load.addresses import article_web_address
 from ..model import BookConfig, RenderedBook
 from ..output import StagedOutputs, holds
 from . import ExportContext, get_exporter
+from .crosslinks import links_elsewhere
 from ..resources import PORTABLE_ROOT
 from .tasks import (Booklet, Made, Task, TaskLost, book_files, booklet_key, environment_digest, make_booklet,
                     relocated)
@@ -49,6 +49,8 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
     book, config = rendered.book, rendered.book.config
     layout = config.per_article_layout
     singles = []
+    # Each article's web address (or ''): a link to it from another article's download leads there (crosslinks.py).
+    addresses = {item.article.slug: article_web_address(book, item.article) for item in rendered.articles}
     for item in rendered.articles:
         article = replace(item.article, url=article_web_address(book, item.article))  # absolute, or ''
         identity = config.identifier
@@ -67,7 +69,7 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
             **_download_notice(config))
         single_book = replace(book, slug=article.slug, config=single_config, articles=(article,), cover=None,
                               compact=layout != "booklet", download=layout == "download")
-        single = replace(_links_within(item), article=article, number=1)
+        single = replace(links_elsewhere(item, addresses), article=article, number=1)
         singles.append(RenderedBook(book=single_book, articles=(single,)))
     return singles
 
@@ -78,22 +80,6 @@ def _download_notice(config: BookConfig) -> dict[str, bool]:
     [notice] asks for them in so many words (not by their defaults)."""
     return {field: getattr(config, field) and field in config.notice_given
             for field in ("notice_show_tool", "notice_show_identifier")}
-
-
-def _links_within(item):
-    """Links to another article's ids (a cross-reference, a link to another
-    manuscript) lead nowhere in a booklet of its own: they keep their text
-    and lose the link."""
-    ids = {item.anchor, *_ID.findall(item.body_html)}
-
-    def local(match: re.Match) -> str:
-        return match.group(0) if match.group(1) in ids else ""
-
-    return replace(item, body_html=_FRAGMENT_HREF.sub(local, item.body_html))
-
-
-_ID = re.compile(r'\sid="([^"]+)"')
-_FRAGMENT_HREF = re.compile(r'\shref="#([^"]+)"')
 
 
 @dataclass(frozen=True)

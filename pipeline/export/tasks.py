@@ -38,6 +38,7 @@ from ..model import RenderedBook
 from ..sandbox import TemplateFailed
 from ..resources import PORTABLE_ROOT  # where a key and a cluster's task see the book, wherever it lies
 from . import PAGE_NUMBERS, ExportContext, get_exporter
+from .crosslinks import for_format
 
 # Packages whose versions change what an output holds (the exporters' engines).
 ENGINES = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5", "ebooklib", "lxml",
@@ -223,7 +224,7 @@ def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...]
     for name, target in targets:
         context.progress.start(f"writing the {name.upper()}")
         try:
-            exported = get_exporter(name).export(rendered, target, context)
+            exported = get_exporter(name).export(for_format(rendered, name), target, context)  # crosslinks.py
         except TemplateFailed as exc:  # a template of the book's own styles/ may fail or be refused
             diagnostics.append(exc.diagnostic())
             break

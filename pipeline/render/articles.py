@@ -45,7 +45,7 @@ from .dialects import Site, rewrite, site_of
 from .markdown import CAPTION, to_html, to_inline_html
 from .math import TexError, typeset
 from .quotes import smarten_text, smarten_tree
-from .xref import Numbering, Reference, Target, mark_references, number_article, resolve
+from .xref import XREF_CLASS, Numbering, Reference, Target, mark_references, number_article, resolve
 
 MAX_DEPTH = 48  # nested elements; deeper structures are not a booklet's
 
@@ -230,13 +230,33 @@ def _check_cross_links(rendered: list[RenderedArticle], links: list[_CrossLink]
                 hint=with_suggestion(did_you_mean(link.fragment, theirs, lambda i: f"'{name}#{i}'"),
                                      "link to a heading of the other manuscript by its id (e.g. other.md#my-section)"),
                 path=link.source.source_path, line=link.line, column=link.column))
-        href = "#" + normalize_url(found) if found else f"#{link.targets[0].slug}"
+        home = next((t for t in link.targets if found and found.startswith(f"{t.slug}--")), link.targets[0])
+        href = "#" + normalize_url(found) if found else f"#{home.slug}"
         if href == link.href:
             continue
         index = by_slug[link.source.slug]
-        body = rendered[index].body_html.replace(f'href="{link.href}"', f'href="{href}"')
+        body = rendered[index].body_html.replace(f'href="{link.href}" {ARTICLE}="{link.targets[0].slug}"',
+                                                 f'href="{href}" {ARTICLE}="{home.slug}"')
+        body = body.replace(f'href="{link.href}"', f'href="{href}"')  # a link within its own article
         rendered[index] = replace(rendered[index], body_html=body)
-    return rendered, diagnostics
+    return _with_linked_targets(rendered), diagnostics
+
+
+def _with_linked_targets(rendered: list[RenderedArticle]) -> list[RenderedArticle]:
+    """An article's start or heading that another article links to is one of
+    its `targets`, as a reference's figure is: the PDF finds its page and
+    prints it after the link (export/pdf/booklet.py)."""
+    linked = {unquote(match) for item in rendered for match in _ARTICLE_HREF.findall(item.body_html)}
+    if not linked:
+        return rendered
+    for index, item in enumerate(rendered):
+        own = sorted(linked & ({item.anchor} | set(_ID.findall(item.body_html))) - set(item.targets))
+        if own:
+            rendered[index] = replace(item, targets=item.targets + tuple(own))
+    return rendered
+
+
+_ARTICLE_HREF = re.compile(r'<a class="xref article-link[^"]*" href="#([^"]+)"')
 
 
 _ID = re.compile(r'\sid="([^"]+)"')
@@ -460,7 +480,9 @@ class _ArticleProcessor:
                 what = f"'{_shorten(href)}', which names no file: {problem}"
             self.diagnostics.append(warning(
                 "R008", f"link to {what}; its text is kept without the link",
-                hint="link to a manuscript of the book (other.md#id), a heading (#id) or a full https:// URL",
+                hint=with_suggestion(self._nearest_manuscript(unquote(parts.path), parts.fragment),
+                                     "link to a manuscript of the book (other.md#id), a heading (#id) "
+                                     "or a full https:// URL"),
                 path=self.article.source_path, line=line, column=column))
             _unwrap(link)
             return
@@ -472,10 +494,11 @@ class _ArticleProcessor:
         that id (checked once every article is rendered: `_check_cross_links`)."""
         titled = [target for target in targets if fragment and fragment == heading_id(target.title)]
         if not fragment or titled:
-            link.set("href", f"#{(titled or targets)[0].slug}")  # an article's start
+            target = (titled or targets)[0]
+            _mark_article_link(link, f"#{target.slug}", target.slug, target.slug != self.article.slug)  # its start
             return
         href = "#" + normalize_url(f"{targets[0].slug}--{fragment}")
-        link.set("href", href)
+        _mark_article_link(link, href, targets[0].slug, any(t.slug != self.article.slug for t in targets))
         self.cross_links.append(_CrossLink(self.article, tuple(targets), fragment, href, line, column))
 
     def _repeated_id(self, given: str) -> None:
@@ -522,6 +545,27 @@ class _ArticleProcessor:
             if articles:
                 return articles
         return []
+
+    def _nearest_manuscript(self, written: str, fragment: str) -> str:
+        """'did you mean '02-sleep-hygiene.md'?' for a link to a manuscript the
+        book lacks (`02-sleep.md`), or to an article by its slug, as a website
+        writes it (`sleep-hygiene`, `/sleep-hygiene/`, `sleep-hygiene.html`):
+        the nearest manuscript, as this one would link it."""
+        folder = self.article.source_path.resolve().parent.as_posix()
+        names: dict[str, str] = {}  # a name the author may have meant -> the manuscript, as linked from here
+        for path, articles in self.manuscripts.items():
+            link = posixpath.relpath(path.as_posix(), folder)
+            for name in (link, path.name, path.stem, *(article.slug for article in articles)):
+                names.setdefault(name, link)
+        hash_ = f"#{fragment}" if fragment else ""
+
+        def quote(name: str) -> str:
+            return f"'{names[name]}{hash_}'"
+
+        bare = _SITE_PAGE.sub("", written.strip("/")).rsplit("/", 1)[-1]  # `/blog/sleep-hygiene/` -> its slug
+        if bare in names and names[bare] != written:  # a slug or a name exactly, written as a site would
+            return f"did you mean {quote(bare)}?"
+        return did_you_mean(written, names, quote) if written else ""
 
     def _check_anchor(self, target: str, ids: set[str]) -> bool:
         """Is `target` an id of the article? If not, say where the link is (its text is kept)."""
@@ -806,6 +850,8 @@ class _ArticleProcessor:
 _IMAGE_ADDRESS = re.compile(r"""(?:!\[[^\]]*\]\(\s*<?|\bsrc\s*=\s*["']?|^\s*\[[^\]]+\]:\s*<?)$""")
 # Before an image's description: `![`, or raw HTML's `alt="` (not the same words in the prose above).
 _IMAGE_ALT = re.compile(r"""(?:!\[|\balt\s*=\s*["']?)$""")
+# A page's suffix on a website (`x.html`, `x/index.html`) or a manuscript's, left out to find its slug.
+_SITE_PAGE = re.compile(r"(/index)?\.(html?|md|mdx|markdown)$", re.IGNORECASE)
 # Before a link's address: `](`, `href="`, or a reference definition `[ref]:`.
 _LINK_ADDRESS = re.compile(r"""(?:\]\(\s*<?|\bhref\s*=\s*["']?|^\s*\[[^\]]+\]:\s*<?)$""")
 
@@ -941,6 +987,30 @@ def _details_with_summary(root: etree._Element) -> None:
             lead, details.text = details.text, None
             details.insert(0, summary)
             summary.tail = lead
+
+
+ARTICLE_LINK = "article-link"  # the class of a link to another article (print.css, export/crosslinks.py)
+ARTICLE = "data-article"  # its target article's slug: a per-article download links there (export/crosslinks.py)
+
+
+def _mark_article_link(link: etree._Element, href: str, slug: str, elsewhere: bool) -> None:
+    """Point `link` at `href`; a link to another article is also marked as
+    one (classes `xref article-link`, then `href`, then `data-article`, in
+    this order): the PDF prints its target's page after it, as it does after
+    a reference (export/pdf/booklet.py), and a per-article download, where
+    the target is not in the file, sends it to that article's web address or
+    download (export/crosslinks.py), all without reading Markdown again."""
+    if not elsewhere:
+        link.set("href", href)
+        return
+    others = {key: value for key, value in link.attrib.items() if key not in ("class", "href", ARTICLE)}
+    classes = " ".join(dict.fromkeys([XREF_CLASS, ARTICLE_LINK, *(link.get("class") or "").split()]))
+    link.attrib.clear()
+    link.set("class", classes)
+    link.set("href", href)
+    link.set(ARTICLE, slug)
+    for key, value in others.items():
+        link.set(key, value)
 
 
 def _unwrap(element: etree._Element) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import replace
+from urllib.parse import unquote
 
 from lxml import etree
 from markupsafe import Markup, escape
@@ -66,8 +67,9 @@ def download_page(book: RenderedBook) -> str:
     return "download-wide" if book.book.config.pdf_page_size in WIDE_PAGES else "download"
 
 
-# A reference's link, as render/xref.py writes it (`href` may then name another chunk).
-_REFERENCE = re.compile(r'<a class="xref" href="([^"]*)">')
+# A reference's link, as render/xref.py writes it (`href` may then name another chunk),
+# or a link to another article (class "xref article-link", then data-article: render/articles.py).
+_REFERENCE = re.compile(r'<a class="xref(?: [^"]*)?" href="([^"]*)"[^>]*>')
 
 
 def page_digits(book: RenderedBook) -> int:
@@ -95,11 +97,11 @@ def with_reference_pages(item: RenderedArticle, pages: dict[str, str], words: st
     so the body's layout never depends on a page number. A reference to an
     element outside the booklet (`targets`: a per-article booklet's other
     articles) gets no page."""
-    if 'class="xref"' not in item.body_html:
+    if 'class="xref' not in item.body_html:
         return item
 
     def slot(match: re.Match) -> str:
-        target = match.group(1).partition("#")[2]
+        target = unquote(match.group(1).partition("#")[2])  # a heading's id may be percent-encoded in its link
         if targets is not None and target not in targets:
             return match.group(0)
         number = pages.get(target, "")
