@@ -82,10 +82,12 @@ CODES: dict[str, str] = {
     "P008": "an image prints at fewer than 300 pixels an inch at its placed size in the print interior",
     "P009": "text of the print interior stands closer than 0.25 in to the trim edge",
     "P010": "an image of the print interior runs past the trim but stops short of the bleed's edge",
-    "O001": "the output folder is the book folder or inside it",
+    "O001": "the output folder is, holds or lies in what the build reads "
+            "(the book folder, styles, a manuscript, an image)",
     "O002": "an output to check has not been built",
     "O003": "EPUBCheck reported a problem in the EPUB (or is not installed)",
     "O004": "the folder for a new book exists and is not empty",
+    "O005": "`pipeline init` found a book.toml (it never replaces one) or no folder to write it in",
     "I001": "a file to import is not valid UTF-8",
     "I002": "a file to import is empty",
     "I003": "the text does not follow the layout of an article; it is imported as plain paragraphs",
@@ -94,6 +96,9 @@ CODES: dict[str, str] = {
     "I006": "--title was given with more than one file",
     "I007": "a file to import cannot be read, or the book folder cannot be written",
     "I008": "book.toml lists its articles and does not list the imported manuscript",
+    "I009": "a Word document (.docx) cannot be read: not a .docx, or damaged",
+    "I010": "part of a Word document was left out or read plainly: an image in a format books cannot show "
+            "(EMF, WMF), a style of its own",
 }
 
 

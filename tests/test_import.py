@@ -17,7 +17,7 @@ from conftest import MANUSCRIPTS, SEEDS, normalize
 from lxml import html
 
 from pipeline.commands.cli import _parser
-from pipeline.commands.importer import import_files, import_text, run
+from pipeline.commands.importer import import_files, import_text, provisional_slug, run
 from pipeline.load.manuscripts import load_article, load_book, slugify
 from pipeline.render.articles import render_article
 
@@ -44,7 +44,13 @@ def _headings(body: str) -> list[str]:
 
 
 def _without_title(text: str) -> str:
+    """The manuscript without its title and the line naming the file it was imported from."""
+    text = re.sub(r"^# imported from .*\n", "", text, count=1, flags=re.MULTILINE)
     return re.sub(r"^title: .*$", "title: ...", text, count=1, flags=re.MULTILINE)
+
+
+def _manuscripts(written: list[Path]) -> list[Path]:
+    return [path for path in written if path.suffix == ".md"]
 
 
 def _write(path: Path, text: str) -> Path:
@@ -63,7 +69,8 @@ def test_seeds_import_like_the_hand_made_manuscripts(seeds, tmp_path):
         assert new.summary == old.summary and new.blurb == old.blurb
         assert _headings(new.body) == _headings(old.body)
         assert normalize(new.body) == normalize(old.body)
-    for new_path, old_path in zip(written, sorted(MANUSCRIPTS.glob("*.md"))):
+    for new_path, old_path in zip(_manuscripts(written), sorted(MANUSCRIPTS.glob("*.md"))):
+        assert new_path.read_text("utf-8").startswith(f"---\n# imported from {seeds[0].name if new_path == written[0] else seeds[1].name} (fingerprint ")
         assert _without_title(new_path.read_text("utf-8")) == _without_title(old_path.read_text("utf-8"))
 
 
@@ -72,11 +79,13 @@ def test_file_names_and_provisional_titles_are_reported(seeds, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in written]  # no temp files left
     warnings = [d for d in diagnostics if d.code == "I004"]
     assert [d.path for d in warnings] == seeds and all(d.line == 1 and not d.is_error for d in warnings)
+    assert written[-1].name == "book.toml"
     for number, (seed, path, found) in enumerate(zip(seeds, written, warnings), start=1):
         summary = seed.read_text("utf-8").split("\n")[0]
         title = load_article(path)[0].title
         assert summary.startswith(title) and 4 <= len(title.split()) <= 12  # the summary's start, not a section
-        assert path.name == f"{number:02d}-{slugify(title)}.md"
+        slug = provisional_slug(title, seed)  # a short file name: the first significant words
+        assert path.name == f"{number:02d}-{slug}.md" and len(slug) <= 40 and slugify(title).startswith(slug[:6])
         assert f"'{title}' was taken from the summary" in found.message and "--title" in found.hint
 
 
@@ -100,20 +109,20 @@ def test_numbers_continue_after_the_existing_manuscripts(seeds, tmp_path):
 
 
 def test_refuses_to_overwrite_without_force(seeds, tmp_path):
-    (first,), _ = import_files(seeds[:1], tmp_path, None, force=False)
+    (first, _), _ = import_files(seeds[:1], tmp_path, None, force=False)
     first.write_text("edited by hand\n", encoding="utf-8")
     written, diagnostics = import_files(seeds[:1], tmp_path, None, force=False)
-    assert written == [] and _codes(diagnostics) == ["I004", "I005"]
+    assert written == [] and _codes(diagnostics) == ["I004", "I005"]  # the hand-made file is no import
     refusal = diagnostics[1]
     assert refusal.is_error and refusal.path == first and first.name in refusal.message
     assert "--force" in refusal.hint
     assert first.read_text(encoding="utf-8") == "edited by hand\n"
-    assert [p.name for p in tmp_path.iterdir()] == [first.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first.name, "book.toml"]
 
     written, diagnostics = import_files(seeds[:1], tmp_path, None, force=True)
     assert written == [first] and not any(d.is_error for d in diagnostics)
-    assert first.read_text(encoding="utf-8").startswith("---\ntitle:")
-    assert [p.name for p in tmp_path.iterdir()] == [first.name]
+    assert first.read_text(encoding="utf-8").startswith("---\n# imported from ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first.name, "book.toml"]
 
 
 def test_an_article_already_in_the_book_under_another_file_name_is_refused(seeds, tmp_path):
@@ -138,7 +147,7 @@ def test_two_files_with_the_same_title_are_an_error(seeds, tmp_path):
 
 def test_text_without_a_bulleted_list_imports_with_a_located_warning(tmp_path):
     source = _write(tmp_path / "plain.txt", NO_LIST)
-    (path,), diagnostics = import_files([source], tmp_path / "book", None, force=False)
+    (path, _), diagnostics = import_files([source], tmp_path / "book", None, force=False)
     assert _codes(diagnostics) == ["I003", "I004"]
     assert "no bulleted list" in diagnostics[0].message and diagnostics[0].line == 3
     assert "A summary of the article" in diagnostics[1].message
@@ -172,7 +181,7 @@ def test_input_files_are_unchanged(seeds, tmp_path):
 
 def test_imported_manuscripts_load_without_errors(seeds, tmp_path):
     written, _ = import_files(seeds, tmp_path, None, force=False)
-    for path in written:
+    for path in _manuscripts(written):
         article, diagnostics = load_article(path)
         assert article is not None and not any(d.is_error for d in diagnostics)
         assert diagnostics == []
@@ -238,8 +247,8 @@ def test_command_line_arguments(seeds, tmp_path):
     parser = _parser()
     args = parser.parse_args(["import", *map(str, seeds), "--into", str(tmp_path)])
     assert (args.command, args.title, args.force) == ("import", None, False)
-    written, diagnostics = run(args)
-    assert len(written) == 2 and not any(d.is_error for d in diagnostics)
+    done = run(args)
+    assert len(_manuscripts(list(done.written))) == 2 and not any(d.is_error for d in done.diagnostics)
     args = parser.parse_args(["import", str(seeds[0]), "--into", str(tmp_path), "--title", "T", "--force"])
     assert (args.title, args.force) == ("T", True)
     with pytest.raises(SystemExit):
@@ -347,4 +356,4 @@ def test_imported_manuscripts_and_new_books_have_the_mode_the_umask_gives(tmp_pa
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     files = [p for folder in ("book", "new") for p in (tmp_path / folder).rglob("*") if p.is_file()]
-    assert len(files) == 4 and {stat.S_IMODE(p.stat().st_mode) for p in files} == {mode}  # new: styles/print.css too
+    assert len(files) == 5 and {stat.S_IMODE(p.stat().st_mode) for p in files} == {mode}  # book.toml and styles/print.css too

@@ -25,6 +25,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # never names one: it is untrusted, and the build sends the scheduler the book.
 SCHEDULER_VARIABLE = "PIPELINE_SCHEDULER"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C stopped
+_DEFAULT_OUT = Path("\0BOOK_DIR/_dist")  # `check --outputs` alone: replaced by `_default_out` (no real path has a NUL)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,10 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pipeline {VERSION}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
     build_cmd = commands.add_parser("build", help="build the book into PDF and EPUB")
-    build_cmd.add_argument("book_dir", nargs="?", default="manuscripts", type=Path, metavar="BOOK_DIR",
-                           help="folder with book.toml and the *.md manuscripts (default: manuscripts)")
-    build_cmd.add_argument("--out", default=Path("dist"), type=Path, metavar="OUT_DIR",
-                           help="output folder (default: dist)")
+    build_cmd.add_argument("book_dir", nargs="?", default=Path("."), type=Path, metavar="BOOK_DIR",
+                           help="folder with book.toml and the *.md manuscripts (default: the current folder)")
+    build_cmd.add_argument("--out", default=None, type=Path, metavar="OUT_DIR",
+                           help="output folder (default: BOOK_DIR/_dist)")
     build_cmd.add_argument("--format", action="append", choices=sorted(REGISTRY), dest="formats",
                            help="output format; repeat for several (default: pdf and epub)")
     build_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
@@ -66,21 +67,22 @@ def _parser() -> argparse.ArgumentParser:
                            "<slug>-cover.pdf (full-wrap cover) for a printer: "
                            + ", ".join(PRINT_PROFILES) + " (overrides [print] profile)")
     check_cmd = commands.add_parser("check", help="lint the book without building the PDF")
-    check_cmd.add_argument("book_dir", nargs="?", default="manuscripts", type=Path, metavar="BOOK_DIR")
-    check_cmd.add_argument("--outputs", type=Path, nargs="?", const=Path("dist"), default=None, metavar="OUT_DIR",
-                           help="also validate the built outputs in OUT_DIR (default: dist): EPUBCheck, PDF layout")
+    check_cmd.add_argument("book_dir", nargs="?", default=Path("."), type=Path, metavar="BOOK_DIR")
+    check_cmd.add_argument("--outputs", type=Path, nargs="?", const=_DEFAULT_OUT, default=None, metavar="OUT_DIR",
+                           help="also validate the built outputs in OUT_DIR (default: BOOK_DIR/_dist): "
+                                "EPUBCheck, PDF layout")
     check_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
     check_cmd.add_argument("--print", dest="print_profile", choices=sorted(PRINT_PROFILES), default=None,
-                           metavar="PROFILE", help="preflight the print files in OUT_DIR (--outputs, default dist) "
-                           "by the printer's rules: " + ", ".join(PRINT_PROFILES))
+                           metavar="PROFILE", help="preflight the print files in OUT_DIR (--outputs, default "
+                           "BOOK_DIR/_dist) by the printer's rules: " + ", ".join(PRINT_PROFILES))
     serve_cmd = commands.add_parser("serve", help="live preview of the book on 127.0.0.1")
-    serve_cmd.add_argument("book_dir", nargs="?", default="manuscripts", type=Path, metavar="BOOK_DIR")
+    serve_cmd.add_argument("book_dir", nargs="?", default=Path("."), type=Path, metavar="BOOK_DIR")
     serve_cmd.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
     serve_cmd.add_argument("--host", action="append", default=[], metavar="NAME",
                            help="another Host name to answer to, e.g. a local alias of 127.0.0.1 "
                                 "(repeatable); the preview still listens on 127.0.0.1 only")
-    serve_cmd.add_argument("--out", default=Path("dist"), type=Path, metavar="OUT_DIR",
-                           help="where the downloadable PDF and EPUB are built (default: dist)")
+    serve_cmd.add_argument("--out", default=None, type=Path, metavar="OUT_DIR",
+                           help="where the downloadable PDF and EPUB are built (default: BOOK_DIR/_dist)")
     for command in (build_cmd, check_cmd, serve_cmd):
         command.add_argument("--section", default=None, metavar="NAME",
                              help="pointed at a website's root: the section to take, e.g. docs (default: its "
@@ -95,15 +97,27 @@ def _parser() -> argparse.ArgumentParser:
                                   "names may be a file outside the book")
     new_cmd = commands.add_parser("new", help="create a new book folder with an example article")
     new_cmd.add_argument("folder", type=Path, metavar="DIR")
+    init_cmd = commands.add_parser(
+        "init", help="write a book.toml for a folder of Markdown files",
+        description="Write DIR/book.toml, every key listed and commented, with the title (the first "
+                    "article's, or the folder's name), the language the text is written in and the website "
+                    "flavour if one was detected. A book.toml already there is never replaced.")
+    init_cmd.add_argument("folder", nargs="?", default=Path("."), type=Path, metavar="DIR",
+                          help="the folder of Markdown files (default: the current folder)")
     import_cmd = commands.add_parser(
-        "import", help="turn plain-text articles into manuscripts",
-        description="Turn plain-text articles (summary, quoted blurb, '- Title' list, sections) "
-                    "into numbered Markdown manuscripts of a book folder.")
-    import_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE", help="plain-text article (UTF-8)")
+        "import", help="turn plain-text articles and Word documents into manuscripts",
+        description="Turn plain-text articles (summary, quoted blurb, '- Title' list, sections) and Word "
+                    "documents (.docx) into numbered Markdown manuscripts of a book folder. Importing a file "
+                    "again replaces its manuscript (renamed after --title if given) unless it was edited "
+                    "since; a book folder without book.toml gets one, as 'pipeline init' writes it.")
+    import_cmd.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                            help="plain-text article (UTF-8) or Word document (.docx)")
     import_cmd.add_argument("--into", required=True, type=Path, metavar="BOOK_DIR",
                             help="book folder to write NN-<slug>.md into (created if missing)")
-    import_cmd.add_argument("--title", help="the article's title (one FILE only); default: a provisional title")
-    import_cmd.add_argument("--force", action="store_true", help="replace a manuscript of the same article")
+    import_cmd.add_argument("--title", help="the article's title (one FILE only); default: the document's own "
+                                            "title, else a provisional one (I004)")
+    import_cmd.add_argument("--force", action="store_true",
+                            help="replace a manuscript of the same article, even one edited since its import")
     return parser
 
 
@@ -120,9 +134,10 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
 
     trust_hard_links(getattr(args, "trust_hard_links", False))  # the read gate's one setting, for this command
     if args.command in ("build", "check", "serve"):
+        _default_out(args)
         _site_note(args, stderr)
     _fetch_setting(args)
-    commands = {"import": _import, "check": _check, "new": _new, "build": _build, "serve": _serve}
+    commands = {"import": _import, "check": _check, "new": _new, "init": _init, "build": _build, "serve": _serve}
     try:
         return commands[args.command](args, stdout, stderr)
     except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback; the build removed its temporary files
@@ -173,6 +188,17 @@ def _fetch_setting(args: argparse.Namespace) -> None:
               cache=out / CACHE_DIR / "remote" if out is not None else None)
 
 
+def _default_out(args: argparse.Namespace) -> None:
+    """OUT_DIR where none was named (--out, or --outputs alone): `_dist` in
+    the book folder (`output.default_out`), known only once BOOK_DIR is."""
+    from ..output import default_out
+
+    if getattr(args, "out", "") is None:
+        args.out = default_out(args.book_dir)
+    if getattr(args, "outputs", None) is _DEFAULT_OUT:
+        args.outputs = default_out(args.book_dir)
+
+
 def _site_note(args: argparse.Namespace, stderr: TextIO) -> None:
     """Choose the command's section (--section) and say once, on stderr,
     which website flavour the book is read as and from where (nothing for
@@ -194,8 +220,11 @@ def _scheduler(given: str | None) -> str | None:
 def _import(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from . import importer
 
-    written, diagnostics = importer.run(args)
-    return _report(written, diagnostics, stdout, stderr, "import failed: {errors} error(s); nothing written")
+    done = importer.run(args)
+    code = _report(done.written, done.diagnostics, stdout, stderr, "import failed: {errors} error(s); nothing written")
+    for path in done.removed:  # an earlier import of the same file, renamed after its new title
+        print(f"removed {path} (replaced)", file=stdout)
+    return code
 
 
 def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -240,6 +269,13 @@ def _new(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     written, diagnostics = new_book(args.folder)
     return _report(written, diagnostics, stdout, stderr, "new failed: {errors} error(s)")
+
+
+def _init(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from .scaffold import init_book
+
+    written, diagnostics = init_book(args.folder)
+    return _report(written, diagnostics, stdout, stderr, "init failed: {errors} error(s); nothing written")
 
 
 def _report(outputs, diagnostics, stdout: TextIO, stderr: TextIO, failure: str) -> int:

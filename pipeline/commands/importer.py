@@ -15,13 +15,28 @@ what was not found and where. If the text separates paragraphs by blank
 lines, the lines of a blank-separated block are joined into one paragraph, so
 hard-wrapped text imports as paragraphs rather than as one per line.
 
+A Word document (.docx) is imported through `word.convert_docx` instead:
+its headings, lists, tables, footnotes, links and images become Markdown,
+the images files of the book's images/ folder.
+
+Each manuscript remembers the file it was imported from, in a YAML comment
+on its first front-matter line (`# imported from NAME (fingerprint F)`),
+where F fingerprints the manuscript as written, less its title line.
+Importing the same file again therefore replaces that manuscript instead of
+adding a copy, as long as nobody edited it since (else --force): with
+--title it takes the new title and the file name follows it (same number);
+without, it keeps the title it has. A book folder without book.toml gets
+one (`scaffold.write_book_toml`, as `pipeline init` writes it).
+
 Like the other stages, problems are returned as diagnostics, never raised.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import re
 import textwrap
 import tomllib
@@ -81,6 +96,29 @@ class _Plan:
     source: Path
     target: Path
     text: str
+    replaces: Path | None = None  # the earlier import of the same file, removed once `target` is written
+    images: tuple[tuple[Path, bytes], ...] = ()  # a Word document's images, written before the manuscript
+    provisional: bool = False  # its title is a provisional one (I004)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A manuscript already in the book folder, as an import sees it."""
+
+    slugs: tuple[str, ...]  # file-name slug, article slug, title's slug
+    title: str
+    source: str = ""  # the name of the file it was imported from ('' if it was not)
+    pristine: bool = False  # unchanged since that import, but for its title
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What `import_book` did: files written (manuscripts, images, a new
+    book.toml), earlier manuscripts it replaced under a new name, diagnostics."""
+
+    written: tuple[Path, ...]
+    removed: tuple[Path, ...]
+    diagnostics: tuple[Diagnostic, ...]
 
 
 # --- text -> manuscript ----------------------------------------------------------------------
@@ -197,10 +235,16 @@ def _provisional_title(layout: _Layout, source: Path) -> tuple[str, Diagnostic]:
     first = layout.summary or next((unit.text for _, units in layout.sections for unit in units), "")
     title = _first_sentence(first) or _title_from_file(source)
     where = "the summary" if layout.summary else "the first paragraph"
-    return title, warning(
+    return title, provisional(title, where, source, layout.first_line)
+
+
+def provisional(title: str, where: str, source: Path, line: int) -> Diagnostic:
+    """I004: the title was made up from `where`; the hint says both ways to fix it, both true."""
+    return warning(
         "I004", f"no title given; the provisional title '{title}' was taken from {where}",
-        hint="review it: edit 'title:' in the imported manuscript, or import again with --title",
-        path=source, line=layout.first_line, column=1)
+        hint="review it: import the file again with --title \"…\" (the manuscript is replaced and "
+             "renamed after it), or edit 'title:' in the manuscript (its file name stays)",
+        path=source, line=line, column=1)
 
 
 TITLE_WORDS = 12  # a provisional title longer than this is cut
@@ -310,21 +354,38 @@ def _key(text: str) -> str:
 
 # --- files -> book folder --------------------------------------------------------------------
 
+SLUG_WORDS, SLUG_CHARS = 4, 40  # a provisional title's file name: its first significant words
+_MINOR_WORDS = frozenset({"the", "and", "for", "with", "from", "that", "this", "into", "its", "are", "was",
+                          "how", "why", "what", "your", "you"})
+_STAMP = re.compile(r"\A---\n# imported from (?P<name>.+) \(fingerprint (?P<digest>[0-9a-f]{12})\)\n")
+
 
 def import_files(files: list[Path], into: Path, title: str | None,
                  force: bool) -> tuple[list[Path], list[Diagnostic]]:
     """Import each file as `into/NN-<slug>.md`; write nothing unless all of them import cleanly."""
+    done = import_book(files, into, title, force)
+    return list(done.written), list(done.diagnostics)
+
+
+def import_book(files: list[Path], into: Path, title: str | None, force: bool) -> Imported:
+    """`import_files`, saying also which earlier imports were replaced under another name."""
     if title is not None and len(files) > 1:
-        return [], [error("I006", f"--title was given with {len(files)} files; it names one article",
-                          hint="import the files one at a time to give each its title, or omit --title")]
+        return Imported((), (), (error("I006", f"--title was given with {len(files)} files; it names one article",
+                                       hint="import the files one at a time to give each its title, "
+                                            "or omit --title"),))
     if into.exists() and not into.is_dir():
-        return [], [error("I007", f"'{into}' is not a folder", path=into,
-                          hint="pass the book folder (the one holding book.toml) to --into")]
+        return Imported((), (), (error("I007", f"'{into}' is not a folder", path=into,
+                                       hint="pass the book folder (the one holding book.toml) to --into"),))
     plans, diagnostics = _plan(files, into, title, force)
     if has_errors(diagnostics):
-        return [], diagnostics
-    written, found = _write(plans, into)
-    return written, diagnostics + found + _unlisted(into, written)
+        return Imported((), (), tuple(diagnostics))
+    written, removed, found = _write(plans, into)
+    if written and not has_errors(found) and not os.path.lexists(into / "book.toml"):
+        from .scaffold import write_book_toml  # the book.toml `pipeline init` writes
+
+        made, more = write_book_toml(into, frozenset(plan.target for plan in plans if plan.provisional))
+        written, found = written + made, found + more
+    return Imported(tuple(written), tuple(removed), tuple(diagnostics + found + _unlisted(into, plans)))
 
 
 def _plan(files: list[Path], into: Path, title: str | None,
@@ -336,26 +397,141 @@ def _plan(files: list[Path], into: Path, title: str | None,
     plans: list[_Plan] = []
     diagnostics: list[Diagnostic] = []
     for file in files:
-        text, found = _read(file)
+        previous = next((path for path, known in existing.items() if known.source == _source_name(file)), None)
+        given = title if title is not None and title.strip() else None
+        converted, found = _convert(file, into, given or (existing[previous].title if previous else None))
         diagnostics += found
-        manuscript, found = import_text(text, file, title) if text is not None else (None, [])
-        diagnostics += found
-        if manuscript is None:
+        if converted is None:
             continue
-        plan = _Plan(file, into / f"{number:0{width}d}-{_file_slug(manuscript, file)}.md", manuscript)
-        replaced = _clash(plan, existing, plans, force)
+        text, images = converted
+        plan = _replacing(file, previous, existing[previous], text, given, force) if previous else \
+            _Plan(file, into / f"{number:0{width}d}-{_new_slug(text, file, found)}.md", text)
+        if isinstance(plan, Diagnostic):
+            diagnostics.append(plan)
+            continue
+        replaced = _clash(plan, {path: known for path, known in existing.items() if path != previous}, plans, force)
         if isinstance(replaced, Diagnostic):
             diagnostics.append(replaced)
-        elif replaced is not None and replaced.resolve() in inputs:
-            diagnostics.append(error("I005", f"'{replaced}' is one of the files being imported; not overwritten",
-                                     hint="import from a copy outside the book folder", path=replaced))
+        elif (clobbered := replaced or previous) is not None and clobbered.resolve() in inputs:
+            diagnostics.append(error("I005", f"'{clobbered}' is one of the files being imported; not overwritten",
+                                     hint="import from a copy outside the book folder", path=clobbered))
         else:
-            number += 1 if replaced is None else 0
-            plans.append(_Plan(file, replaced or plan.target, manuscript))
+            number += 1 if replaced is None and previous is None else 0
+            target = replaced or plan.target
+            plans.append(_Plan(file, target, _stamped(text, file), previous if previous not in (None, target) else None,
+                               images, any(d.code == "I004" for d in found)))
     return plans, diagnostics
 
 
-def _clash(plan: _Plan, existing: dict[Path, tuple[str, ...]], plans: list[_Plan],
+def _replacing(file: Path, previous: Path, known: _Known, text: str, title: str | None,
+               force: bool) -> _Plan | Diagnostic:
+    """The plan to replace `previous`, an earlier import of `file`: under the
+    name it has, or renamed after a new --title (keeping its number); an
+    error if it was edited since (but for its title), unless --force."""
+    if not known.pristine and not force:
+        return error("I005", f"'{previous}' was imported from '{file.name}' and has been edited since; "
+                             "it is not replaced", path=previous, line=1, column=1,
+                     hint="pass --force to replace it (the edits are lost), or make the change in it by hand")
+    if title is None:
+        return _Plan(file, previous, text)
+    number = _NUMBERED.match(previous.name)
+    return _Plan(file, previous.with_name(f"{number.group(0) if number else ''}{_file_slug(text, file)}.md"), text)
+
+
+def _convert(file: Path, into: Path, title: str | None) -> tuple[tuple[str, tuple[tuple[Path, bytes], ...]] | None,
+                                                                 list[Diagnostic]]:
+    """The manuscript of one input file and the images it brings, or None."""
+    raw, diagnostics = _read(file)
+    if raw is None:
+        return None, diagnostics
+    if file.suffix.lower() == ".docx":
+        return _word_manuscript(raw, file, into, title)
+    text, diagnostics = _decoded(raw, file)
+    manuscript, found = import_text(text, file, title) if text is not None else (None, [])
+    return ((manuscript, ()) if manuscript is not None else None), diagnostics + found
+
+
+def _word_manuscript(raw: bytes, source: Path, into: Path,
+                     title: str | None) -> tuple[tuple[str, tuple[tuple[Path, bytes], ...]] | None, list[Diagnostic]]:
+    """A Word document's manuscript: its title (--title, else the document's
+    Title or lone first `#` heading, else provisional) and its Markdown body."""
+    from .word import convert_docx
+
+    word, diagnostics = convert_docx(raw, source)
+    if word is None:
+        return None, diagnostics
+    title = " ".join((title or word.title).split())
+    if not title:
+        title = _first_sentence(word.lead) or _title_from_file(source)
+        diagnostics.append(provisional(title, "the first paragraph", source, 1))
+    front = [f"title: {json.dumps(title, ensure_ascii=False)}"]
+    front += [f"subtitle: {json.dumps(word.subtitle, ensure_ascii=False)}"] if word.subtitle else []
+    text = "---\n" + "\n".join(front) + "\n---\n\n" + word.body + "\n"
+    return (text, tuple((into / name, data) for name, data in word.images)), diagnostics
+
+
+def _new_slug(manuscript: str, source: Path, found: list[Diagnostic]) -> str:
+    """The file-name slug of a new article: its title's, or a provisional title's short one."""
+    if any(d.code == "I004" for d in found):
+        return provisional_slug(_title(manuscript, source), source)
+    return _file_slug(manuscript, source)
+
+
+def provisional_slug(title: str, source: Path) -> str:
+    """A short file name for a provisional title: its first SLUG_WORDS
+    significant words, at most SLUG_CHARS characters.
+
+    The file name is the article's slug: the id of its links and the name of
+    its downloads (articles/<slug>.pdf), and it stays when the author fixes
+    the title by editing 'title:'. A provisional title is a cut first
+    sentence, so its whole slug is a sentence
+    (kratom-a-natural-compound-found-in-mitragyna-speciosa-native); the
+    source file's stem is often no name at all (a seed's is a hash). The
+    first significant words (not 'a', 'in', 'the'...) still say what the
+    article is about, in a name short enough to keep.
+    """
+    words = [word for word in slugify(title).split("-") if len(word) > 2 and word not in _MINOR_WORDS
+             or word.isdigit()]
+    slug = words[0][:SLUG_CHARS] if words else ""
+    for word in words[1:SLUG_WORDS]:
+        if len(slug) + 1 + len(word) > SLUG_CHARS:
+            break
+        slug += "-" + word
+    return slug.strip("-") or slugify(source.stem)[:SLUG_CHARS].strip("-") or "article"
+
+
+def _source_name(file: Path) -> str:
+    """The input's file name as its manuscript records it: on one line, whatever the name holds."""
+    return "".join(c if c.isprintable() else "?" for c in file.name)
+
+
+def _fingerprint(manuscript: str) -> str:
+    """A short digest of the manuscript less its title line: an edit shows, a new title does not."""
+    untitled = re.sub(r"^title:.*\n", "", manuscript, count=1, flags=re.MULTILINE)
+    return hashlib.sha256(untitled.encode("utf-8")).hexdigest()[:12]
+
+
+def _stamped(manuscript: str, source: Path) -> str:
+    """The manuscript with, on its first front-matter line, a YAML comment
+    naming the file it was imported from and its fingerprint."""
+    return (f"---\n# imported from {_source_name(source)} (fingerprint {_fingerprint(manuscript)})\n"
+            + manuscript.removeprefix("---\n"))
+
+
+def _provenance(path: Path, into: Path) -> tuple[str, bool]:
+    """The file the manuscript `path` was imported from ('' if none) and
+    whether it is unchanged since (but for its title)."""
+    try:
+        text = decode(read_bytes(path, (into,)))
+    except (ResourceRefused, NotUtf8, OSError):
+        return "", False
+    stamp = _STAMP.match(text)
+    if stamp is None:
+        return "", False
+    return stamp["name"], stamp["digest"] == _fingerprint("---\n" + text[stamp.end():])
+
+
+def _clash(plan: _Plan, existing: dict[Path, _Known], plans: list[_Plan],
            force: bool) -> Path | Diagnostic | None:
     """The existing manuscript `plan` replaces (only with --force), an error, or None if new.
 
@@ -364,7 +540,7 @@ def _clash(plan: _Plan, existing: dict[Path, tuple[str, ...]], plans: list[_Plan
     same article (M007).
     """
     slugs = {_stem_slug(plan.target), slugify(_title(plan.text, plan.source))}
-    same = [path for path, known in existing.items() if slugs & set(known)]
+    same = [path for path, known in existing.items() if slugs & set(known.slugs)]
     earlier = [other for other in plans if other.target in same or _stem_slug(other.target) in slugs]
     if earlier:
         return error("I005", f"'{earlier[0].source}' and '{plan.source}' would both be imported as "
@@ -379,16 +555,20 @@ def _clash(plan: _Plan, existing: dict[Path, tuple[str, ...]], plans: list[_Plan
     return same[0]
 
 
-def _read(file: Path) -> tuple[str | None, list[Diagnostic]]:
-    """Read and decode one input file, locating a bad byte by line and column.
+def _read(file: Path) -> tuple[bytes | None, list[Diagnostic]]:
+    """Read one input file.
 
     The files to import are the ones the user names on the command line, so
     they are read wherever they are: this is the one read outside a book."""
     try:
-        raw = file.read_bytes()
+        return file.read_bytes(), []
     except OSError as exc:
         return None, [error("I007", f"cannot read '{file}': {exc.strerror or exc}", path=file,
                             hint="check the file name and that the file is readable")]
+
+
+def _decoded(raw: bytes, file: Path) -> tuple[str | None, list[Diagnostic]]:
+    """A text file's text, or I001 locating its first byte that is not UTF-8."""
     try:
         return decode(raw), []
     except NotUtf8 as exc:
@@ -397,33 +577,42 @@ def _read(file: Path) -> tuple[str | None, list[Diagnostic]]:
         return None, [error("I001", exc.describe(), path=file, line=exc.line, column=exc.column, hint=hint)]
 
 
-def _write(plans: list[_Plan], into: Path) -> tuple[list[Path], list[Diagnostic]]:
-    """Write each manuscript atomically: a reader sees the old file or the new, never half of one."""
+def _write(plans: list[_Plan], into: Path) -> tuple[list[Path], list[Path], list[Diagnostic]]:
+    """Write each manuscript (and its images) atomically: a reader sees the
+    old file or the new, never half of one. An earlier import renamed after
+    a new title is removed once its successor is written."""
     written: list[Path] = []
     try:
         into.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        return [], [error("I007", f"cannot create the book folder '{into}': {exc.strerror or exc}",
-                          path=into)]
+        return [], [], [error("I007", f"cannot create the book folder '{into}': {exc.strerror or exc}",
+                              path=into)]
     for plan in plans:
-        try:
-            write_atomically(plan.target, plan.text.encode("utf-8"))
-        except OSError as exc:
-            return written, [error("I007", f"cannot write '{plan.target}': {exc.strerror or exc}",
-                                   path=plan.target, hint="check that the book folder is writable")]
-        written.append(plan.target)
-    return written, []
+        for path, content in (*plan.images, (plan.target, plan.text.encode("utf-8"))):
+            try:
+                path.parent.mkdir(exist_ok=True)
+                write_atomically(path, content)
+            except OSError as exc:
+                return written, [], [error("I007", f"cannot write '{path}': {exc.strerror or exc}",
+                                           path=path, hint="check that the book folder is writable")]
+            written.append(path)
+    removed = [plan.replaces for plan in plans if plan.replaces is not None and plan.replaces not in written]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return written, removed, []
 
 
-def _existing(into: Path) -> dict[Path, tuple[str, ...]]:
-    """Each manuscript of the book folder -> (file-name slug, article slug,
-    title's slug): an article renamed on disk is still known by its title."""
+def _existing(into: Path) -> dict[Path, _Known]:
+    """Each manuscript of the book folder, known by its file-name slug, its
+    article slug and its title's slug (an article renamed on disk is still
+    known by its title), and by the file it was imported from."""
     if not into.is_dir():
         return {}
     result = {}
     for path in sorted(into.glob("*.md")):
         article, _ = load_article(path)
-        result[path] = (_stem_slug(path), *((article.slug, slugify(article.title)) if article else ()))
+        slugs = (_stem_slug(path), *((article.slug, slugify(article.title)) if article else ()))
+        result[path] = _Known(slugs, article.title if article else "", *_provenance(path, into))
     return result
 
 
@@ -449,7 +638,7 @@ def _file_slug(manuscript: str, source: Path) -> str:
     return slugify(_title(manuscript, source)) or "article"
 
 
-def _unlisted(into: Path, written: list[Path]) -> list[Diagnostic]:
+def _unlisted(into: Path, plans: list[_Plan]) -> list[Diagnostic]:
     """Warn when book.toml names its articles: a new manuscript is built only once listed."""
     config = into / "book.toml"
     try:
@@ -458,14 +647,16 @@ def _unlisted(into: Path, written: list[Path]) -> list[Diagnostic]:
         return []
     if not isinstance(listed, list):
         return []
-    return [warning("I008", f"'{path.name}' is not in the articles list of book.toml, so it is not built",
-                    hint=f"add \"{path.name}\" to [book] articles", path=config, line=1)
-            for path in written if path.name not in listed]
+    return [warning("I008", f"'{plan.target.name}' is not in the articles list of book.toml, so it is not built",
+                    hint=f"replace \"{plan.replaces.name}\" by \"{plan.target.name}\" in [book] articles"
+                    if plan.replaces is not None and plan.replaces.name in listed
+                    else f"add \"{plan.target.name}\" to [book] articles", path=config, line=1)
+            for plan in plans if plan.target.name not in listed]
 
 
 # --- command line ----------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace) -> tuple[list[Path], list[Diagnostic]]:
-    """Run `pipeline import` from parsed arguments: the written paths and every diagnostic."""
-    return import_files(list(args.files), args.into, args.title, args.force)
+def run(args: argparse.Namespace) -> Imported:
+    """Run `pipeline import` from parsed arguments."""
+    return import_book(list(args.files), args.into, args.title, args.force)
