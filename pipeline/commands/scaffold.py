@@ -168,7 +168,7 @@ def init_settings(folder: Path, untitled: frozenset[Path] = frozenset()) -> tupl
     for is written commented out, since it would warn (C008) at each build
     until the book gives its words."""
     from ..load.manuscripts import load_book
-    from ..load.sites import detect
+    from ..load.sites import NAMES, detect
 
     book, diagnostics = load_book(folder)
     site = detect(folder)
@@ -182,7 +182,8 @@ def init_settings(folder: Path, untitled: frozenset[Path] = frozenset()) -> tupl
     if language is not None:
         settings[("book", "language")] = language
     if site.flavour not in ("plain", "") and not site.has_config:
-        settings[("source", "flavor")] = Setting(site.flavour, f"Detected from the files ({site.found_by}).")
+        settings[("source", "flavor")] = Setting(site.flavour, f"Read from the files as {NAMES[site.flavour]}; "
+                                                               "kept here, as a book.toml beside them may change that.")
     return title, settings
 
 
