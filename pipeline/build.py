@@ -20,7 +20,7 @@ from .export import (PAGE_NUMBERS, REGISTRY, SUFFIXES, ExportContext, LayoutSett
                      in_fact_order)
 from .model import VERSION, Book, RenderedBook
 from .export.executors import OverMemory
-from .output import StagedOutputs, final_name, remove_stale
+from .output import StagedOutputs, default_out, final_name, remove_stale
 from .progress import Progress
 
 if TYPE_CHECKING:
@@ -111,10 +111,11 @@ class BuildResult:
         return not has_errors(self.diagnostics)
 
 
-def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
+def build(book_dir: Path | str = ".", out_dir: Path | str | None = None,
           options: BuildOptions | None = None, *, progress: Progress | None = None,
           **values: object) -> BuildResult:
-    """Build `book_dir` into `out_dir`; return the written paths and all diagnostics.
+    """Build `book_dir` into `out_dir` (default: its `_dist/`,
+    `output.default_out`); return the written paths and all diagnostics.
 
     Never raises for a problem in the book: problems come back as diagnostics,
     and so do an output that cannot be written (X002) and a step past its
@@ -127,10 +128,15 @@ def build(book_dir: Path | str = "manuscripts", out_dir: Path | str = "dist",
     told each stage and step as it happens (`pipeline.progress`; default: silent).
     """
     options = replace(options or BuildOptions(), **values)
-    book_dir, out_dir = Path(book_dir), Path(out_dir)
-    if _is_inside(out_dir, book_dir):
-        return BuildResult((), (error("O001", f"output folder '{out_dir}' is inside the book folder",
-                                      hint="choose an output folder outside the book, e.g. --out dist"),))
+    book_dir = Path(book_dir)
+    out_dir = default_out(book_dir) if out_dir is None else Path(out_dir)
+    overlap = _overlaps_book(out_dir, book_dir)
+    if overlap is not None:
+        return BuildResult((), (overlap,))
+    if not book_dir.is_dir():  # C006, before OUT_DIR is made: `--out BOOK/_dist` must not make BOOK
+        from .load.manuscripts import load_book
+
+        return BuildResult((), tuple(load_book(book_dir)[1]))
     try:
         with _building_in(out_dir):
             return _build_or_skip(book_dir, out_dir, options, progress)
@@ -150,7 +156,7 @@ def _build_or_skip(book_dir: Path, out_dir: Path, options: BuildOptions,
         from .load.sites import site_key  # a website's config and section may lie outside book_dir
 
         key = fingerprint(book_dir, {**options.fingerprint(), "book": str(book_dir.resolve()), "version": VERSION,
-                                     "site": site_key(book_dir)})
+                                     "site": site_key(book_dir)}, out_dir)
         previous = up_to_date(out_dir, key)
         if previous is not None:
             return BuildResult(*previous, up_to_date=True)
@@ -256,9 +262,16 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     diagnostics += found
     if book is None or _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
+    overlap = _reads_output(out_dir, book_dir, _book_files(book))
+    if overlap is not None:
+        return BuildResult((), (overlap,))
     book = _with_overrides(book, options.pdf_variant, options.impose, options.print_profile)
     progress.start("rendering articles", total=len(book.articles))
     rendered, found = render_book(book, on_article=progress.advance)
+    overlap = _reads_output(out_dir, book_dir, [path for item in rendered.articles for path in item.resources],
+                            locate=False)
+    if overlap is not None:
+        return BuildResult((), (overlap,))
     diagnostics += found + lint(rendered)
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
@@ -477,6 +490,66 @@ def _strict(diagnostics: list[Diagnostic], strict: bool) -> list[Diagnostic]:
     return as_errors(diagnostics) if strict else diagnostics
 
 
-def _is_inside(out_dir: Path, book_dir: Path) -> bool:
+# The output folder and what the build reads (O001) --------------------------------------------------------------
+#
+# An output folder inside the book is fine (the default `_dist/` is one) as
+# long as the build never reads it: discovery skips it (`output.is_output_folder`,
+# and what it finds there is refused below), the fingerprint leaves it out
+# (`cache.fingerprint`). What is refused is an output folder that is, holds
+# or lies in something the build reads: the book folder itself, its styles,
+# a manuscript, the cover or logo, an image. The hint names a folder that works.
+
+
+def _overlaps_book(out_dir: Path, book_dir: Path) -> Diagnostic | None:
+    """O001 before anything is read: `out_dir` is the book folder, holds it,
+    or lies in the book's styles folder (every file of which a build reads)."""
     out, book = out_dir.resolve(), book_dir.resolve()
-    return out == book or out.is_relative_to(book) or book.is_relative_to(out)
+    from .styles import BOOK_STYLES
+
+    if out == book or book.is_relative_to(out):
+        what = "is the book folder" if out == book else "holds the book folder"
+        return _overlap(f"output folder '{out_dir}' {what}", out_dir, book_dir, ())
+    if out.is_relative_to(book / BOOK_STYLES):
+        return _overlap(f"output folder '{out_dir}' is in the book's {BOOK_STYLES}/ folder, which the build reads",
+                        out_dir, book_dir, (book / BOOK_STYLES,))
+    return None
+
+
+def _book_files(book: Book) -> list[Path]:
+    """The files of `book` the build reads before rendering: manuscripts, book.toml, cover, logo."""
+    files = [article.source_path for article in book.articles]
+    return files + [path for path in (book.config_path, book.cover, book.logo) if path is not None]
+
+
+def _reads_output(out_dir: Path, book_dir: Path, files: list[Path], locate: bool = True) -> Diagnostic | None:
+    """O001 for the first of `files` (that the build reads) that lies in
+    `out_dir` (located at it if `locate`: a manuscript, not an image); files
+    of its cache (fetched images) excepted."""
+    out, book = out_dir.resolve(), book_dir.resolve()
+    for path in files:
+        real = Path(os.path.realpath(path))
+        if real.is_relative_to(out) and not real.is_relative_to(out / CACHE_DIR):
+            shown = book_dir / real.relative_to(book) if real.is_relative_to(book) else path
+            return _overlap(f"output folder '{out_dir}' holds '{_short(str(shown))}', which the build reads",
+                            out_dir, book_dir, tuple(files), path=path if locate else None)
+    return None
+
+
+def _overlap(message: str, out_dir: Path, book_dir: Path, read: tuple[Path, ...],
+             path: Path | None = None) -> Diagnostic:
+    """O001, its hint naming an output folder that works: `_dist` in the
+    book folder, else a folder beside the book; never `out_dir` itself."""
+    beside = book_dir.resolve().parent / f"{book_dir.resolve().name}-dist"
+    candidates = [default_out(book_dir), Path(os.path.relpath(beside))]
+    works = next((c for c in candidates if _apart(c, book_dir, read) and c.resolve() != out_dir.resolve()),
+                 candidates[-1])
+    return error("O001", message, hint=f"write the outputs to a folder the build does not read, e.g. --out {works}",
+                 path=path)
+
+
+def _apart(candidate: Path, book_dir: Path, read: tuple[Path, ...]) -> bool:
+    """Whether `candidate` as OUT_DIR overlaps neither the book folder nor any of `read`."""
+    out, book = candidate.resolve(), book_dir.resolve()
+    return out != book and not book.is_relative_to(out) and \
+        not any(Path(os.path.realpath(p)).is_relative_to(out) or out.is_relative_to(os.path.realpath(p))
+                for p in read)

@@ -27,11 +27,11 @@ from pathlib import Path, PurePosixPath
 
 from .diagnostics import Diagnostic, Severity
 from .export import source_date_epoch
-from .output import holds, write_atomically
+from .output import CACHE_NAME, holds, write_atomically
 from .resources import IMAGE_SUFFIXES, ResourceRefused, resolve_path
 from .styles import styles_dir
 
-CACHE_DIR = Path(".pipeline-cache")
+CACHE_DIR = Path(CACHE_NAME)
 STATE = CACHE_DIR / "state.json"
 LAYOUT_CACHE = CACHE_DIR / "layout"  # laid-out parts of long PDFs (Store)
 IMAGE_CACHE = CACHE_DIR / "images"  # images downsampled for an output (Store; export/images.py)
@@ -48,14 +48,17 @@ READ_SUFFIXES = frozenset({".md", ".toml", ".css", ".html", ".xhtml", ".txt", ".
 MAX_HASHED = 64 * 1024 * 1024
 
 
-def fingerprint(book_dir: Path, options: dict[str, object]) -> str:
+def fingerprint(book_dir: Path, options: dict[str, object], out_dir: Path | None = None) -> str:
     """A hash of everything a build's outputs follow from: `options` (the
     caller's, the tool's version among them), SOURCE_DATE_EPOCH, the book's
-    files the build may read, and every file of the styles."""
+    files the build may read, and every file of the styles. An output
+    folder inside the book (`out_dir`) is left out: the build never reads
+    it (it refuses to, O001), and what it writes there must not make the
+    next build a new one."""
     digest = hashlib.sha256()
     digest.update(json.dumps({"options": options,
                               "epoch": source_date_epoch()}, sort_keys=True).encode())
-    digest.update(folder_digest(book_dir, read=_read_by_build))
+    digest.update(folder_digest(book_dir, read=_read_by_build, skip=out_dir))
     digest.update(folder_digest(styles_dir()))
     digest.update(code_digest().encode())  # a changed pipeline (a pull, an edit) builds again
     return digest.hexdigest()
@@ -77,17 +80,31 @@ def _read_by_build(relative: PurePosixPath) -> bool:
     return relative.suffix.lower() in READ_SUFFIXES or relative.parts[0] == "styles"
 
 
-def folder_digest(root: Path, read=lambda relative: True) -> bytes:
-    """A hash of every file under `root`: names and contents, or, for a file
-    `read(relative path)` declines or one larger than MAX_HASHED, its size
-    and modification time. A link that leads outside `root` is hashed by
-    where it points, never read (the build refuses it anyway; see `resources`)."""
+def folder_digest(root: Path, read=lambda relative: True, skip: Path | None = None) -> bytes:
+    """A hash of every file under `root` but those under `skip`: names and
+    contents, or, for a file `read(relative path)` declines or one larger
+    than MAX_HASHED, its size and modification time. A link that leads
+    outside `root` is hashed by where it points, never read (the build
+    refuses it anyway; see `resources`)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    skipped = skip.resolve() if skip is not None else None
+    for path in sorted(_files(root, skipped)):
         relative = PurePosixPath(path.relative_to(root).as_posix())
         digest.update(str(relative).encode() + b"\0")
         digest.update(file_digest(path, root, by_content=read(relative)))
     return digest.digest()
+
+
+def _files(root: Path, skipped: Path | None):
+    """The files under `root` (links not followed into folders), not
+    looking into the folder `skipped` (a real path)."""
+    for folder, folders, files in os.walk(root):
+        if skipped is not None:
+            folders[:] = [name for name in folders if os.path.realpath(os.path.join(folder, name)) != str(skipped)]
+        for name in files:
+            path = Path(folder) / name
+            if path.is_file():
+                yield path
 
 
 def file_digest(path: Path, root: Path, by_content: bool = True) -> bytes:

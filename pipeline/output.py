@@ -21,9 +21,33 @@ import stat
 import tempfile
 from pathlib import Path
 
+# The output folder a build writes to when none is named: `_dist` inside the
+# book folder (as mdBook's `book/` and Quarto's `_book/` sit in the project).
+# The leading underscore keeps it out of what Jekyll, Docusaurus and Quarto
+# publish, should the book folder be a website's too.
+DEFAULT_OUT = "_dist"
+# The folder every build keeps its state and caches in, inside OUT_DIR
+# (`cache.CACHE_DIR`): a folder holding one is an output folder of ours.
+CACHE_NAME = ".pipeline-cache"
+
 # The name of every temporary file this module makes: `.NAME.` + mkstemp's
 # eight random letters, digits or '_' + `.tmp` (`temporary_beside`).
 TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+
+
+def default_out(book_dir: Path) -> Path:
+    """OUT_DIR when none is given: `_dist` in the book folder, whatever the
+    folder the command runs in, so that a book's outputs stay with it (two
+    books never share, and prune, one `dist/`)."""
+    return book_dir / DEFAULT_OUT
+
+
+def is_output_folder(folder: Path) -> bool:
+    """Whether `folder` is an output folder, which the book's discovery
+    walks never read: one named `_dist`, or one an earlier build wrote into
+    (it holds `.pipeline-cache/`). A previous build's files, or a
+    manuscript copied among them, are not the book."""
+    return folder.name == DEFAULT_OUT or (folder / CACHE_NAME).is_dir()
 
 
 def file_mode() -> int:

@@ -215,11 +215,16 @@ MAX_LISTED = 10_000  # files looked at when listing a book's images
 def book_images(root: Path) -> list[str]:
     """The image files of the book folder, as paths relative to it ('images/tides.png'):
     the names a missing image's message can suggest. Hidden folders (caches,
-    .git) are skipped, links are not followed out of the book, nothing is opened."""
+    .git) and output folders (`output.is_output_folder`: an image there is
+    never one the build may read) are skipped, links are not followed out
+    of the book, nothing is opened."""
+    from .output import is_output_folder
+
     found: list[str] = []
     seen = 0
     for folder, folders, files in os.walk(root):
-        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        folders[:] = sorted(name for name in folders
+                            if not name.startswith(".") and not is_output_folder(Path(folder) / name))
         for name in sorted(files):
             seen += 1
             if seen > MAX_LISTED:

@@ -479,6 +479,19 @@ def make_handler(preview: Preview, names: tuple[str, ...] = ()) -> type[BaseHTTP
     return Handler
 
 
+def _outside(out_dir: Path) -> Callable[[object, str], bool]:
+    """watchfiles' default filter, and no change inside the output folder:
+    the build never reads it, and its own writes there (`_dist/` in the
+    book, by default) must not start another rebuild."""
+    import os
+
+    from watchfiles import DefaultFilter
+
+    default, out = DefaultFilter(), os.path.realpath(out_dir)
+    return lambda change, path: default(change, path) and \
+        os.path.commonpath((os.path.realpath(path), out)) != out
+
+
 def watch(preview: Preview, stop: threading.Event) -> None:
     """Re-render on every change of the book or the styles."""
     from watchfiles import watch as watch_files
@@ -493,7 +506,8 @@ def watch(preview: Preview, stop: threading.Event) -> None:
             gone = False
             preview.refresh()
         try:
-            for _changes in watch_files(preview.book_dir, styles_dir(), stop_event=stop, debounce=200):
+            for _changes in watch_files(preview.book_dir, styles_dir(), stop_event=stop, debounce=200,
+                                        watch_filter=_outside(preview.out_dir)):
                 said = ""
                 preview.refresh()  # a failed rebuild is a problem on the page, not an exception
                 threading.Thread(target=preview.build_outputs, daemon=True).start()

@@ -65,15 +65,18 @@ def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list
     preload()  # the language detector's model, unpacked while the book is read (check_languages)
     config_path = root / "book.toml"
     config, diagnostics, site = _config_and_site(root, config_path, section)
+    below = _books_below(root) if not config_path.is_file() and not site.has_config else []
+    if below:
+        return None, [_not_this_folder(root, below)]
     diagnostics += site.problems
     paths, found = _manuscript_paths(root, config.articles, config_path, site) \
         if not any(d.is_error for d in site.problems) else ([], [])
     diagnostics += found
     if not paths and not found and not site.problems:
-        where = f"'{root}'" if site.content == root.resolve() else f"'{site.content}' ({site.flavour} content)"
-        diagnostics.append(error("C006", f"no manuscripts (*.md) in {where}",
-                                 hint="add one Markdown file per article",
-                                 path=config_path if config_path.is_file() else root))  # (the folder: no book.toml)
+        missing = _no_manuscripts(root, config_path, site)
+        if missing.path is None:  # no book at all: the lack of a book.toml (C004) goes without saying
+            diagnostics = [d for d in diagnostics if d.code != "C004"]
+        diagnostics.append(missing)
     groups = []
     for path in paths:
         found_articles, found = load_articles(path, site.root, site.flavour, site.authors_table)
@@ -102,6 +105,52 @@ def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list
                 cover=cover, styles=styles, logo=logo, flavour=site.flavour, site_root=site.root,
                 static=site.static, site_url=site.base_url if _web_address(site.base_url) else "")
     return book, diagnostics
+
+
+def _books_below(root: Path) -> list[Path]:
+    """The folders just below `root` that hold a book.toml (ours or an
+    mdBook's), hidden and output folders aside; at most three."""
+    from ..output import is_output_folder
+
+    try:
+        folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []
+    return [p for p in folders if (p / "book.toml").is_file() and not is_output_folder(p)][:3]
+
+
+def _not_this_folder(root: Path, below: list[Path]) -> Diagnostic:
+    """C006 for a folder with no book.toml of its own above a book folder
+    (`pipeline build` in a project whose book is in `manuscripts/`).
+
+    Why not build the book below instead: a command builds the folder it is
+    given (or the one it runs in), never one it picked; building another
+    would put the outputs where nobody looked (`manuscripts/_dist/`) and
+    change meaning the day this folder gets a book.toml. Nor is the folder
+    read as a book of loose Markdown (a README, docs/, and the book's own
+    manuscripts, mixed): the hint names the book folder to pass instead."""
+    names = " or ".join(f"'{p.name}'" for p in below)
+    return error("C006", f"{_folder_named(root)} has no book.toml; the book is in {names} below it",
+                 hint=f"name the book folder, e.g. `pipeline build {below[0]}`; or make this one a book "
+                      "of its own with `pipeline init`")
+
+
+def _folder_named(root: Path) -> str:
+    """A folder as a message names it: 'this folder (/home/ann/notes)' for the one the command runs in."""
+    return f"this folder ({root.resolve()})" if root.resolve() == Path.cwd().resolve() else f"'{root}'"
+
+
+def _no_manuscripts(root: Path, config_path: Path, site: Site) -> Diagnostic:
+    """C006 for a book with no manuscripts; for a folder with neither a
+    book.toml nor any Markdown (`pipeline build` run in the wrong folder),
+    saying so plainly and how to go on."""
+    if not config_path.is_file() and not site.has_config:
+        return error("C006", f"{_folder_named(root)} is not a book folder: it has no book.toml and no "
+                     "manuscripts (*.md)", hint="name the book's folder (`pipeline build DIR`), or make this "
+                     "one a book with `pipeline init` and add one Markdown file per article")
+    where = f"'{root}'" if site.content == root.resolve() else f"'{site.content}' ({site.flavour} content)"
+    return error("C006", f"no manuscripts (*.md) in {where}", hint="add one Markdown file per article",
+                 path=config_path if config_path.is_file() else root)
 
 
 def _web_address(url: str) -> bool:

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, error, shorten
 from ..model import FLAVOURS
+from ..output import is_output_folder
 from ..resources import ResourceRefused, read_bytes
 from .sourcetext import NotUtf8, decode
 
@@ -251,10 +252,11 @@ def _from_files(start: Path) -> str:
     """gfm for GitHub documents (no front matter; alerts, or a README or
     CONTRIBUTING beside no book.toml), else plain. Stops at the first file
     with front matter (a book of ours, or posts copied out of a site)."""
-    alerts, names = False, set()
+    alerts, names, outputs = False, set(), {}
     for path in sorted(start.rglob("*"))[:500]:
         if path.suffix.lower() not in MANUSCRIPT_SUFFIXES or not path.is_file() or \
-                any(part.startswith(".") for part in path.relative_to(start).parts):
+                any(part.startswith(".") for part in path.relative_to(start).parts) or \
+                _in_output_folder(path, start, outputs):
             continue
         names.add(path.stem.upper())
         try:
@@ -267,6 +269,18 @@ def _from_files(start: Path) -> str:
     if alerts or (names & {"README", "CONTRIBUTING"} and not (start / "book.toml").exists()):
         return "gfm"
     return "plain"
+
+
+def _in_output_folder(path: Path, start: Path, known: dict[Path, bool]) -> bool:
+    """Whether `path` lies in an output folder under `start` (`output.is_output_folder`);
+    `known` remembers the folders already looked at."""
+    for folder in path.relative_to(start).parents:
+        if folder != Path("."):
+            if folder not in known:
+                known[folder] = is_output_folder(start / folder)
+            if known[folder]:
+                return True
+    return False
 
 
 # Reading configs ------------------------------------------------------------------------------------------------
@@ -567,7 +581,8 @@ def site_manuscripts(site: Site) -> list[Path]:
     """The manuscripts of the site's content folder and its sub-folders
     (*.md, *.markdown, *.mdx), in path order (a plain folder with
     manuscripts of its own: those only, as ever): hidden folders, drafts,
-    node_modules and template folders are left out, and so are a
+    node_modules, template folders and output folders (`_dist`, or one
+    holding a build's `.pipeline-cache/`) are left out, and so are a
     repository's README, LICENSE, CONTRIBUTING… when a site's config says
     what its pages are. An mdBook's are its SUMMARY.md's chapters."""
     if site.nav_only:
@@ -578,7 +593,8 @@ def site_manuscripts(site: Site) -> list[Path]:
             return top
     found, seen = [], 0
     for folder, folders, files in _walk(site.content):
-        folders[:] = sorted(f for f in folders if not f.startswith(".") and f not in SKIPPED_FOLDERS)
+        folders[:] = sorted(f for f in folders if not f.startswith(".") and f not in SKIPPED_FOLDERS
+                            and not is_output_folder(Path(folder) / f))
         for name in sorted(files):
             seen += 1
             path = Path(folder) / name
