@@ -95,10 +95,16 @@ def test_an_underscore_language_tag_is_an_error_naming_the_tag(tmp_path):
     assert d.hint == "did you mean 'en-GB'? e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\""
 
 
-@pytest.mark.parametrize("tag", ["xx", "english", "en-"])
+@pytest.mark.parametrize("tag", ["xx", "notalanguage", "en-"])
 def test_an_unregistered_language_is_an_error_without_a_guess(tmp_path, tag):
     [d] = _config(tmp_path, f'[book]\ntitle = "T"\nlanguage = "{tag}"\n')
     assert d.code == "C003" and d.hint == "e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\""
+
+
+@pytest.mark.parametrize("name, tag", [("english", "en"), ("Deutsch", "de"), ("Français", "fr")])
+def test_a_language_name_is_an_error_suggesting_its_tag(tmp_path, name, tag):
+    [d] = _config(tmp_path, f'[book]\ntitle = "T"\nlanguage = "{name}"\n')
+    assert d.code == "C003" and d.hint == f"did you mean '{tag}'? e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\""
 
 
 @pytest.mark.parametrize("tag", ["en-GB", "de-ch", "zh-Hant", "sr-Latn-RS", "ar"])

@@ -21,7 +21,7 @@ from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, wit
 from ..model import FLAVOURS, PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
 from ..resources import HardLinked, OutsideBook, ResourceRefused, read_bytes
 from .addresses import article_url_problem
-from .sourcetext import NotUtf8, character_problem, decode, position, shown_value, toml_line
+from .sourcetext import NotUtf8, character_problem, decode, position, shown_value, toml_error, toml_line
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
 PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
@@ -125,13 +125,11 @@ def load_config(path: Path, fallback_title: str) -> tuple[BookConfig, list[Diagn
             path=path, line=exc.line, column=exc.column)]
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line, col = _toml_error_position(str(exc))
-        written = text.split("\n")[line - 1] if 0 < line <= text.count("\n") + 1 else ""
+    except tomllib.TOMLDecodeError as exc:  # in plain words, where it was made (a quote left open)
+        found = toml_error(text, exc, _date_hint)
         return BookConfig(title=fallback_title), [error(
-            "C001", f"invalid TOML: {re.sub(r' [(]at .*[)]$', '', str(exc))}",
-            hint=_date_hint(written) or "check quotes, brackets and '=' signs on this line",
-            path=path, line=line, column=col)]
+            "C001", f"invalid TOML: {found.message}", hint=found.hint, path=path,
+            line=found.line, column=found.column)]
     return _validate(data, text, path, fallback_title)
 
 
@@ -464,11 +462,6 @@ def _base_url_problem(value: str) -> str:
     if parts.query or parts.fragment or value.endswith(("?", "#")):
         return f"expected a URL without '?' or '#' (each file's path is appended to it), got {shown_value(value)}"
     return ""
-
-
-def _toml_error_position(message: str) -> tuple[int, int]:
-    match = re.search(r"at line (\d+), column (\d+)", message)
-    return (int(match.group(1)), int(match.group(2))) if match else (1, 1)
 
 
 def given_book_keys(path: Path) -> set[str]:

@@ -26,7 +26,7 @@ import yaml
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
 from ..styles import is_language_tag, language_tag_for
 from .language import language_tag_named
-from .sourcetext import character_problem, shown_value
+from .sourcetext import character_problem, shown_value, toml_error
 
 MAX_JSON = 64 * 1024  # characters a JSON front matter may span: a page's metadata, not a data set
 
@@ -158,27 +158,31 @@ def _delimited(lines: list[str], fence: str, path: Path) -> tuple[_Raw, list[Dia
         hint=f"add a line '{fence}' after the last front-matter key", path=path, line=1, column=1)]
 
 
-_TOML_PLACE = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
-
-
 def _toml(block: str, path: Path) -> tuple[dict[str, Any], Written, list[Diagnostic]]:
     """TOML front matter (Hugo's `+++`), with tomllib; an error at the line
     and column TOML names (line 1 of the block is the manuscript's line 2)."""
     try:
         data = tomllib.loads(block)
-    except tomllib.TOMLDecodeError as exc:
-        place = _TOML_PLACE.search(str(exc))
-        problem = _TOML_PLACE.sub("", str(exc))
-        line, column = (int(place.group(1)) + 1, int(place.group(2))) if place and place.group(1) else \
-            (block.count("\n") + 2, 1)
-        return {}, {}, [error("M001", f"invalid TOML front matter: {shorten(problem, 120)}",
-                              hint="write key = value, with text in double quotes", path=path,
-                              line=line, column=column)]
+    except tomllib.TOMLDecodeError:
+        return {}, {}, [_toml_problem(block, path)]
     except (ValueError, RecursionError) as exc:  # a number of 5,000 digits; arrays nested thousands deep
         return {}, {}, [error("M001", f"invalid TOML front matter: a value cannot be read "
                                       f"({shorten(str(exc) or type(exc).__name__, 80)})",
                               hint="quote the value to make it text", path=path, line=2, column=1)]
     return data, _toml_written(block), []
+
+
+def _toml_problem(block: str, path: Path) -> Diagnostic:
+    """M001 for TOML front matter tomllib refuses, in plain words. Parsed
+    again after a blank line, the '+++' line's place: every line it and the
+    message name is then the manuscript's."""
+    try:
+        tomllib.loads("\n" + block)
+    except tomllib.TOMLDecodeError as exc:
+        found = toml_error("\n" + block, exc)
+        return error("M001", f"invalid TOML front matter: {found.message}", hint=found.hint, path=path,
+                     line=found.line, column=found.column)
+    return error("M001", "invalid TOML front matter", path=path, line=2, column=1)  # (not reached)
 
 
 _TOML_KEY = re.compile(r"""\s*(?:\[\[?\s*)?["']?([A-Za-z0-9_-]+)["']?\s*(=\s*|\]\]?)""")
@@ -258,17 +262,7 @@ def _parse(block: str, path: Path) -> tuple[dict[str, Any], Written, list[Diagno
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        # Point at where the construct YAML could not finish begins (an
-        # unclosed '[' on the title line), not where YAML noticed (a later line).
-        mark = exc.context_mark or exc.problem_mark
-        line = (mark.line + 2) if mark else 1  # +1 for 1-based, +1 for the '---' line
-        column = (mark.column + 1) if mark else 1
-        problem = exc.problem or str(exc)
-        if exc.context_mark and exc.problem_mark and exc.problem_mark.line != exc.context_mark.line:
-            problem += f" (noticed on line {exc.problem_mark.line + 2})"
-        hint = "quote values that contain ': ' or start with a special character"
-        if "could not determine a constructor" in str(exc):
-            problem, hint = "YAML tags such as '!!python/...' are not allowed", "remove the tag"
+        problem, hint, line, column = _yaml_problem(exc, block)
         return {}, {}, [error("M001", f"invalid YAML front matter: {problem}", hint=hint,
                               path=path, line=line, column=column)]
     except yaml.YAMLError as exc:
@@ -285,7 +279,114 @@ def _parse(block: str, path: Path) -> tuple[dict[str, Any], Written, list[Diagno
     if not isinstance(data, dict):
         return {}, {}, [error("M001", "front matter must be a mapping of 'key: value' lines",
                               path=path, line=2, column=1)]
-    return data, _written(node, block), []
+    return data, _written(node, block), _given_twice(node, path)
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, block: str) -> tuple[str, str, int, int]:
+    """PyYAML's error in plain words, the hint that fits it, and the
+    manuscript's line and column (1-based; the block starts on line 2):
+    a tab, a quote left open or closed too soon, a list left open, a ': '
+    inside a value, a line indented under a value. Otherwise YAML's own
+    words, at where the construct it could not finish begins (an unclosed
+    '[' on the title line), not where YAML noticed (a later line)."""
+    lines = block.split("\n")
+    at = lambda mark: (mark.line + 2, mark.column + 1)  # noqa: E731  (+1 for 1-based, +1 for '---')
+    problem, context = exc.problem or "", exc.context or ""
+    if "could not determine a constructor" in str(exc):
+        line, column = at(exc.context_mark or exc.problem_mark)
+        return "YAML tags such as '!!python/...' are not allowed", "remove the tag", line, column
+    if exc.problem_mark is not None:
+        line, column = at(exc.problem_mark)
+        written = lines[line - 2] if 0 <= line - 2 < len(lines) else ""
+        found = _plain_yaml(problem, context, exc, lines, written, line, column)
+        if found:
+            return found
+    mark = exc.context_mark or exc.problem_mark
+    line, column = at(mark) if mark else (1, 1)
+    said = problem or str(exc)
+    if exc.context_mark and exc.problem_mark and exc.problem_mark.line != exc.context_mark.line:
+        said += f" (noticed on line {exc.problem_mark.line + 2})"
+    return said, "check the quotes and the indentation of this line", line, column
+
+
+def _plain_yaml(problem: str, context: str, exc: yaml.MarkedYAMLError, lines: list[str], written: str,
+                line: int, column: int) -> tuple[str, str, int, int] | None:
+    """The plain message for the errors authors make (see `_yaml_problem`), None for another."""
+    key, _, value = written.partition(":")
+    key, value = key.strip(), value.strip()
+    if problem.startswith("found character '\\t'"):
+        leading = column <= len(written) - len(written.lstrip())
+        return (f"a tab at {line}:{column}: {'indent' if leading else 'separate'} with spaces",
+                "YAML indents with spaces only" if leading else "YAML separates and indents with spaces only",
+                line, column)
+    opened = exc.context_mark
+    if context == "while scanning a quoted scalar" and opened is not None:
+        quote_line, quote_column = opened.line + 2, opened.column + 1
+        opener = lines[opened.line].rstrip() if opened.line < len(lines) else ""
+        quote = opener[opened.column:opened.column + 1] or '"'
+        return (f"the quote opened at {quote_line}:{quote_column} is never closed",
+                f"end the value with {quote} on the same line: {shorten(opener.strip() + quote, 80)}",
+                quote_line, quote_column)
+    if context == "while parsing a flow sequence" and opened is not None:
+        start = (opened.line + 2, opened.column + 1)
+        return (f"the list opened at {start[0]}:{start[1]} is never closed (']' is missing before line {line})",
+                "close it with ']' on the same line: tags: [a, b]", *start)
+    if context == "while parsing a flow mapping" and opened is not None:
+        start = (opened.line + 2, opened.column + 1)
+        return (f"the {{ opened at {start[0]}:{start[1]} is never closed (before line {line})",
+                "close it with '}'; text that starts with '{' goes in quotes", *start)
+    if "expected <block end>, but found '<scalar>'" in problem and value[:1] in ("'", '"'):
+        quote = value[0]
+        start = written.index(quote, len(written) - len(written.lstrip()) + len(key)) + 1
+        inner = value[1:-1] if len(value) > 1 and value.endswith(quote) else value[1:]
+        fixed = (f"'{inner.replace(chr(39), chr(39) * 2)}'" if quote == "'"
+                 else '"' + inner.replace('"', '\\"') + '"')
+        return (f"the quoted value at {line}:{start} ends before its line does: text follows its closing {quote}",
+                f"a {quote} inside the value ends it; write it {'twice' if quote == chr(39) else 'as ' + chr(92) + quote}: "
+                f"{shorten(key, 40)}: {shorten(fixed, 80)}", line, column)
+    if problem == "mapping values are not allowed here":
+        indented = written[:len(written) - len(written.lstrip())]
+        if indented and ":" in written.lstrip().split(" ", 1)[0] + " ":
+            return (f"line {line} is indented under a key that already has a value",
+                    "start each key of the front matter at the line's start, or quote the value above",
+                    line, len(indented) + 1)
+        return (f"a ': ' inside the value at {line}:{column}",
+                f"quote values that contain ': ': {shorten(key, 40)}: \"{shorten(value, 60)}\"", line, column)
+    character = re.match(r"found character '(.)' that cannot start any token", problem)
+    if character:
+        return (f"a value cannot start with '{character.group(1)}' ({line}:{column})",
+                f"quote the value: {shorten(key, 40)}: \"{shorten(value, 60)}\"", line, column)
+    if "expected <block end>, but found '-'" in problem:
+        return (f"a list item ('-') at {line}:{column}, where a 'key: value' line was expected",
+                "put list items under their key, each on a line of its own, indented: '  - travel' under 'tags:'",
+                line, column)
+    return None
+
+
+def _given_twice(node: yaml.Node, path: Path) -> list[Diagnostic]:
+    """M001 (a warning: the build goes on with the last, as PyYAML and Jekyll
+    read it) for each key a mapping of the front matter gives twice, which
+    YAML forbids and PyYAML silently allows; nested mappings too."""
+    found, pending = [], [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, yaml.SequenceNode):
+            pending += current.value
+        elif isinstance(current, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in current.value:
+                pending.append(value)
+                if not isinstance(key, yaml.ScalarNode):
+                    continue
+                line = key.start_mark.line + 2
+                if key.value in seen:
+                    found.append(warning(
+                        "M001", f"'{shorten(key.value, 60)}' is given twice (lines {seen[key.value]} and {line}); "
+                                "the last is used", hint="keep one of them: YAML gives each key once",
+                        path=path, line=line, column=key.start_mark.column + 1))
+                else:
+                    seen[key.value] = line
+    return sorted(found, key=lambda d: (d.line, d.column))
 
 
 def _longest_scalar(node: yaml.Node) -> tuple[int, int]:

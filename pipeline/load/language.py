@@ -301,8 +301,8 @@ def language_tag_named(text: str) -> str:
     langcodes' names (the language_data package); '' when it names none."""
     import langcodes
 
-    if not text.strip() or len(text) > 100:
-        return ""
+    if not re.fullmatch(r"[^\W\d_]{3,}(?:[ ()]+[^\W\d_]+)*\)?", text.strip()) or len(text) > 100:
+        return ""  # a name, not a tag gone wrong ('en-' is no prefix of a name to complete)
     try:
         return langcodes.find(text.strip()).to_tag()
     except (ValueError, LookupError):

@@ -9,6 +9,9 @@ from __future__ import annotations
 import codecs
 import re
 import reprlib
+from dataclasses import dataclass
+
+from ..diagnostics import shorten
 
 
 class NotUtf8(ValueError):
@@ -151,3 +154,219 @@ def character_problem(text: str) -> str:
         return ""
     kind = "control character" if ord(character) < 0x80 else "character"
     return f"holds the {kind} U+{ord(character):04X}, which a book cannot print"
+
+
+# ---- TOML's errors, in plain words ---------------------------------------------------------
+# tomllib says "Illegal character '\n'" for a quote left open and "Cannot
+# overwrite a value" for a key given twice, at the place it noticed: these
+# name the problem as the writer sees it, where they made it, with the fix.
+
+_TOML_PLACE = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
+_TOML_KEY_AT = re.compile(r"""\s*("[^"\n]*"|'[^'\n]*'|[A-Za-z0-9_.\s"'-]+?)\s*=""")
+_TOML_HEADER = re.compile(r"\s*\[\[?\s*([^\]\n]+?)\s*\]\]?")
+_CURLY = "“”„‘’‚«»"
+
+
+@dataclass(frozen=True)
+class Located:
+    """A problem of a text, as a message says it: where (1-based) and the fix."""
+
+    message: str
+    hint: str
+    line: int
+    column: int
+
+
+def toml_error(text: str, exc: Exception, value_hint=lambda line: "") -> Located:
+    """tomllib's error `exc` on `text` in plain words, at the place the
+    writer made it: a quote left open, a key or table given twice, a missing
+    '=', a value that is not one. `value_hint(line)` gives the fix for a bad
+    value on a line (book.toml's dates), '' to use the general one."""
+    said = str(exc)
+    place = _TOML_PLACE.search(said)
+    problem = _TOML_PLACE.sub("", said)
+    lines = text.split("\n")
+    line, column = (int(place.group(1)), int(place.group(2))) if place and place.group(1) else (len(lines), 1)
+    written = lines[line - 1] if 0 < line <= len(lines) else ""
+    if problem in ("Illegal character '\\n'", "Unterminated string", "Expected \"'\"") or \
+            problem.startswith("Unterminated"):
+        opened = unclosed_quote(text)
+        if opened:
+            at_line, at_column, quote = opened
+            opener = lines[at_line - 1]
+            fix = (f"close it with {quote}" if len(quote) == 3
+                   else f"end the text with {quote} on the same line: {shorten(opener.strip() + quote, 80)} "
+                        f"(text spans lines only in triple quotes, {quote * 3}…{quote * 3})")
+            return Located(f"the quote opened at {at_line}:{at_column} is never closed", fix, at_line, at_column)
+    if problem == "Cannot overwrite a value" or problem.startswith("Duplicate inline table key"):
+        return _toml_twice_key(lines, line, column, problem)
+    declared = re.fullmatch(r"Cannot declare \((.*)\) twice", problem)
+    if declared:
+        return _toml_twice_table(lines, line, declared.group(1))
+    if problem.startswith("Expected '=' after a key"):
+        key = written[:column - 1].strip() or written.strip()
+        return Located(f"'=' is missing after the key '{shorten(key, 60)}'",
+                       f"write key = value, e.g. {shorten(key, 40)} = \"…\"", line, column)
+    if problem in ("Invalid value", "Expected newline or end of document after a statement",
+                   "Invalid date or datetime"):
+        return _toml_bad_value(written, line, column, problem, value_hint)
+    if problem in ("Unclosed array", "Unclosed inline table"):
+        bracket = "[" if "array" in problem else "{"
+        opened = _opening(lines, line, bracket)
+        what = "list" if bracket == "[" else "inline table"
+        closer = "]" if bracket == "[" else "}"
+        return Located(f"the {what} opened at {opened[0]}:{opened[1]} is never closed",
+                       f"close it with '{closer}'; items are separated by commas", *opened)
+    if problem.startswith("Expected ']' at the end of a table"):
+        return Located(f"the table name on line {line} is not closed with ']'",
+                       f"write the table's name in brackets: [{shorten(written.strip().strip('[]').strip(), 40)}]",
+                       line, 1)
+    if problem == "Invalid statement" or problem.startswith("Invalid initial character for a key"):
+        return Located(f"line {line} is neither key = value nor a [table]: {shorten(written.strip(), 60)}",
+                       "write key = value, or [table]; a comment starts with #", line, column)
+    control = re.fullmatch(r"Illegal character '(.+)'", problem)
+    if control:  # tomllib writes the character as repr() does: '\x07'
+        character = control.group(1).encode().decode("unicode_escape")
+        return Located(f"the control character U+{ord(character[0]):04X} ('{control.group(1)}') is not allowed here",
+                       "remove it (an editor may show it as a box or not at all)", line, column)
+    if problem.startswith(("Unescaped '\\'", "Invalid hex value")) or "escape" in problem:
+        return Located(f"a backslash in a \"…\" string starts an escape ({problem})",
+                       "write \\\\ for a backslash, or put the text in single quotes: 'C:\\Users'", line, column)
+    return Located(shorten(problem, 120), "check the quotes, brackets and '=' of this line", line, column)
+
+
+def unclosed_quote(text: str) -> tuple[int, int, str] | None:
+    """Line, column and quote (", ', \"\"\" or ''') of the first TOML string
+    of `text` that is never closed (a "…" or '…' one at its line's end),
+    None if every string is: one pass over the text, comments skipped."""
+    index, size, line, line_start = 0, len(text), 1, 0
+    while index < size:
+        character = text[index]
+        if character == "\n":
+            line, line_start = line + 1, index + 1
+        elif character == "#":
+            end = text.find("\n", index)
+            index = size if end < 0 else end
+            continue
+        elif character in "\"'":
+            quote = text[index:index + 3] if text[index:index + 3] in ('"""', "'''") else character
+            start_line, start_column = line, index - line_start + 1
+            end = _string_end(text, index + len(quote), quote)
+            if end < 0:
+                return start_line, start_column, quote
+            line += text.count("\n", index, end)
+            line_start = text.rfind("\n", 0, end) + 1 if "\n" in text[index:end] else line_start
+            index = end
+            continue
+        index += 1
+    return None
+
+
+def _string_end(text: str, index: int, quote: str) -> int:
+    """The index just past the closing `quote` of a string whose text starts
+    at `index`, -1 if it is not closed (a one-line string: on its line)."""
+    escapes = quote[0] == '"'
+    while index < len(text):
+        character = text[index]
+        if escapes and character == "\\":
+            index += 2
+            continue
+        if text.startswith(quote, index):
+            return index + len(quote)
+        if character == "\n" and len(quote) == 1:
+            return -1
+        index += 1
+    return -1
+
+
+def _key_name(written: str) -> str:
+    found = _TOML_KEY_AT.match(written)
+    return re.sub(r"\s*\.\s*", ".", found.group(1).strip()).replace('"', "").replace("'", "") if found else ""
+
+
+def _toml_twice_key(lines: list[str], line: int, column: int, problem: str) -> Located:
+    """A key given twice: its name, both lines (the first in the same table)."""
+    inline = re.search(r"'(.*)'", problem) if problem.startswith("Duplicate inline") else None
+    if inline:
+        return Located(f"'{shorten(inline.group(1), 60)}' is given twice in one {{ }} table on line {line}",
+                       "keep one of them", line, column)
+    written = lines[line - 1] if 0 < line <= len(lines) else ""
+    key = _key_name(written)
+    table, first = _table_at(lines, line), 0
+    current = None
+    for number, text in enumerate(lines[:line - 1], start=1):
+        header = _TOML_HEADER.match(text) if text.lstrip().startswith("[") else None
+        if header:
+            current = header.group(1)
+        elif current == table and key and _key_name(text) == key:
+            first = number
+            break
+    where = f" (lines {first} and {line})" if first else f" (again on line {line})"
+    key_column = written.find(key.split(".")[0]) + 1 if key and key.split(".")[0] in written else column
+    return Located(f"'{shorten(key or written.strip(), 60)}' is given twice{where}",
+                   "keep one of them: a key is given once in its table", line, key_column)
+
+
+def _table_at(lines: list[str], line: int) -> str | None:
+    """The name of the [table] line `line` is in (None before the first)."""
+    for text in reversed(lines[:line - 1]):
+        header = _TOML_HEADER.match(text) if text.lstrip().startswith("[") else None
+        if header:
+            return header.group(1)
+    return None
+
+
+def _toml_twice_table(lines: list[str], line: int, declared: str) -> Located:
+    """A [table] declared twice: its name and both lines."""
+    name = ".".join(re.findall(r"'((?:[^'\\]|\\.)*)'", declared)) or declared
+    first = next((number for number, text in enumerate(lines[:line], start=1)
+                  if text.lstrip().startswith("[") and _TOML_HEADER.match(text)
+                  and _TOML_HEADER.match(text).group(1) == name), 0)
+    if not first or first == line:  # set before by a dotted key (book.title = …)
+        first = next((number for number, text in enumerate(lines[:line], start=1)
+                      if _key_name(text).startswith(name + ".")), 0)
+    where = f" (lines {first} and {line})" if first and first != line else f" (again on line {line})"
+    return Located(f"the table [{shorten(name, 60)}] is given twice{where}",
+                   f"merge them: write every key of [{shorten(name, 40)}] under one [{shorten(name, 40)}] line",
+                   line, 1)
+
+
+def _toml_bad_value(written: str, line: int, column: int, problem: str, value_hint) -> Located:
+    """A value TOML cannot read, or text after one."""
+    key, _, value = written.partition("=")
+    key, value = key.strip(), value.strip()
+    after = written[column - 1:].strip() if column > 0 else ""
+    fix = value_hint(written)
+    if not value:
+        return Located(f"'{shorten(key, 60)}' has no value", f"write {shorten(key, 40)} = \"…\"", line, column)
+    if value.startswith("="):
+        return Located(f"'=' is written twice after '{shorten(key, 60)}'",
+                       f"write {shorten(key, 40)} = {shorten(value.lstrip('= '), 60)}", line, column)
+    if value[0] in _CURLY:
+        return Located(f"{shorten(value, 60)} is in curly quotes, which TOML does not read",
+                       f"use straight double quotes: {shorten(key, 40)} = \"{shorten(value.strip(_CURLY), 60)}\"",
+                       line, column)
+    if problem == "Expected newline or end of document after a statement" and value[0] not in "\"'[{":
+        return Located(f"{shorten(value, 60)} is not a TOML value (text goes in quotes)",
+                       fix or f"put text in double quotes: {shorten(key, 40)} = \"{shorten(value, 60)}\"",
+                       line, column)
+    if problem == "Expected newline or end of document after a statement":
+        if not fix and after.startswith(","):
+            fix = f"a list goes in brackets: {shorten(key, 40)} = [{shorten(value, 60)}]"
+        return Located(f"unexpected text after the value: {shorten(after, 60)}",
+                       fix or "put the whole text in double quotes, or start a comment with #", line, column)
+    if problem == "Invalid date or datetime":
+        return Located(f"{shorten(value, 60)} is not a date", fix or "write the date as \"YYYY-MM-DD\"", line, column)
+    return Located(f"{shorten(value, 60)} is not a TOML value (text goes in quotes)",
+                   fix or f"put text in double quotes: {shorten(key, 40)} = \"{shorten(value, 60)}\"", line, column)
+
+
+def _opening(lines: list[str], line: int, bracket: str) -> tuple[int, int]:
+    """Line and column of the `bracket` that opens a value a line before
+    `line` (an unclosed list: tomllib notices on the next key's line)."""
+    for number in range(min(line, len(lines)), 0, -1):
+        text = lines[number - 1]
+        found = re.search(rf"=\s*{re.escape(bracket)}", text)
+        if found:
+            return number, found.end()
+    return line, 1
