@@ -4,6 +4,7 @@ or half-written by surprise."""
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import stat
@@ -123,6 +124,72 @@ def test_refuses_to_overwrite_without_force(seeds, tmp_path):
     assert written == [first] and not any(d.is_error for d in diagnostics)
     assert first.read_text(encoding="utf-8").startswith("---\n# imported from ")
     assert sorted(p.name for p in tmp_path.iterdir()) == [first.name, "book.toml"]
+
+
+def _md_names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("*.md"))
+
+
+def test_the_i004_hint_is_true_importing_again_with_a_title_replaces_and_renames(seeds, tmp_path):
+    from pipeline.commands.cli import main
+
+    (first, _), [i004] = import_files(seeds[:1], tmp_path, None, force=False)
+    assert "import the file again with --title" in i004.hint
+    out, err = io.StringIO(), io.StringIO()  # as the hint says, on the command line
+    code = main(["import", str(seeds[0]), "--into", str(tmp_path), "--title", "Kratom and Sleep"], out, err)
+    assert (code, err.getvalue()) == (0, "")
+    assert out.getvalue().splitlines() == [f"wrote {tmp_path / '01-kratom-and-sleep.md'} (4.5 kB)",
+                                           f"removed {first} (replaced)"]
+    assert _md_names(tmp_path) == ["01-kratom-and-sleep.md"]  # no second copy; the number kept
+    renamed = tmp_path / "01-kratom-and-sleep.md"
+    assert load_article(renamed)[0].title == "Kratom and Sleep"
+    (fresh, _), _ = import_files(seeds[:1], tmp_path / "again", None, force=False)
+    assert _without_title(renamed.read_text("utf-8")) == _without_title(fresh.read_text("utf-8"))
+
+
+def test_importing_the_same_file_again_replaces_it_keeping_its_title(seeds, tmp_path):
+    import_files(seeds[:1], tmp_path, "Kratom and Sleep", force=False)
+    path = tmp_path / "01-kratom-and-sleep.md"
+    before = path.read_bytes()
+    written, diagnostics = import_files(seeds[:1], tmp_path, None, force=False)
+    assert written == [path] and diagnostics == []  # no provisional title (I004): it has one
+    assert path.read_bytes() == before and _md_names(tmp_path) == [path.name]
+    written, _ = import_files(seeds[1:], tmp_path, None, force=False)  # another file is another article
+    assert _md_names(tmp_path) == [path.name, written[0].name] and written[0].name.startswith("02-")
+
+
+def test_an_import_edited_since_is_replaced_only_with_force_but_a_new_title_alone_is_no_edit(seeds, tmp_path):
+    (first, _), _ = import_files(seeds[:1], tmp_path, None, force=False)
+    text = first.read_text("utf-8")
+    first.write_text(re.sub(r"^title: .*$", 'title: "Retitled by Hand"', text, count=1, flags=re.M), "utf-8")
+    written, diagnostics = import_files(seeds[:1], tmp_path, None, force=False)
+    assert written == [first] and diagnostics == []  # the title is the author's: kept, and no edit
+    assert load_article(first)[0].title == "Retitled by Hand"
+    first.write_text(first.read_text("utf-8").replace("Kratom", "Kratum", 1), "utf-8")
+    edited = first.read_bytes()
+    written, diagnostics = import_files(seeds[:1], tmp_path, "Another Title", force=False)
+    assert written == [] and _codes(diagnostics) == ["I005"] and diagnostics[0].path == first
+    assert "edited since" in diagnostics[0].message and "--force" in diagnostics[0].hint
+    assert first.read_bytes() == edited and _md_names(tmp_path) == [first.name]
+    written, diagnostics = import_files(seeds[:1], tmp_path, "Another Title", force=True)
+    assert [p.name for p in written] == ["01-another-title.md"] and diagnostics == []
+    assert _md_names(tmp_path) == ["01-another-title.md"]
+
+
+def test_a_renamed_import_listed_in_book_toml_says_which_name_to_replace(seeds, tmp_path):
+    (first, _), _ = import_files(seeds[:1], tmp_path, None, force=False)
+    (tmp_path / "book.toml").write_text(f'[book]\ntitle = "B"\narticles = ["{first.name}"]\n', "utf-8")
+    written, [d] = import_files(seeds[:1], tmp_path, "Kratom and Sleep", force=False)
+    assert d.code == "I008" and d.hint == f'replace "{first.name}" by "01-kratom-and-sleep.md" in [book] articles'
+
+
+def test_a_provisional_slug_is_short_and_says_what_the_article_is_about(tmp_path):
+    assert provisional_slug("Kratom, a natural compound found in Mitragyna speciosa native to Southeast Asia",
+                            tmp_path / "000_36aacb3b517d2d82.txt") == "kratom-natural-compound-found"
+    assert provisional_slug("How to sleep in 5 minutes", tmp_path / "x.txt") == "sleep-5-minutes"  # numbers count
+    assert provisional_slug("A " + "x" * 60, tmp_path / "x.txt") == "x" * 40
+    assert provisional_slug("…", tmp_path / "Notes_On-Tides.txt") == "notes-on-tides"
+    assert provisional_slug("«»", tmp_path / "…") == "article"
 
 
 def test_an_article_already_in_the_book_under_another_file_name_is_refused(seeds, tmp_path):

@@ -490,8 +490,8 @@ def provisional_slug(title: str, source: Path) -> str:
     first significant words (not 'a', 'in', 'the'...) still say what the
     article is about, in a name short enough to keep.
     """
-    words = [word for word in slugify(title).split("-") if len(word) > 2 and word not in _MINOR_WORDS
-             or word.isdigit()]
+    words = [word for token in title.split() for word in slugify(token).split("-")
+             if len(word) > 2 and word not in _MINOR_WORDS or word.isdigit()]
     slug = words[0][:SLUG_CHARS] if words else ""
     for word in words[1:SLUG_WORDS]:
         if len(slug) + 1 + len(word) > SLUG_CHARS:
