@@ -14,6 +14,12 @@ build: $(STAMP) check-system
 test: $(STAMP) check-system
 	$(BIN)/python -m pytest -q
 
+# The user's guide (docs/guide/, a book of this tool's own format) into
+# dist/guide/; tests/test_guide.py builds and checks it the same way.
+.PHONY: guide
+guide: $(STAMP) check-system
+	$(BIN)/pipeline build docs/guide --out dist/guide
+
 # Build-time benchmark (benchmarks/README.md); writes benchmarks/out/results.md.
 # bench-pandoc installs Debian's pandoc for the side-by-side columns where it
 # can (root + apt), as check-system does; elsewhere the benchmark skips them.
