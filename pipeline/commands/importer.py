@@ -490,14 +490,22 @@ def provisional_slug(title: str, source: Path) -> str:
     first significant words (not 'a', 'in', 'the'...) still say what the
     article is about, in a name short enough to keep.
     """
-    words = [word for token in title.split() for word in slugify(token).split("-")
-             if len(word) > 2 and word not in _MINOR_WORDS or word.isdigit()]
+    words = [word for token in title.split() for word in _significant(slugify(token).split("-"))]
     slug = words[0][:SLUG_CHARS] if words else ""
     for word in words[1:SLUG_WORDS]:
         if len(slug) + 1 + len(word) > SLUG_CHARS:
             break
         slug += "-" + word
     return slug.strip("-") or slugify(source.stem)[:SLUG_CHARS].strip("-") or "article"
+
+
+def _significant(parts: list[str]) -> list[str]:
+    """A word's slug, unless it is a short or minor word. A word of several
+    parts (a script written without spaces, transliterated syllable by
+    syllable; 'micro-tears') keeps them all: its syllables are no words."""
+    if len(parts) > 1:
+        return [part for part in parts if part]
+    return [part for part in parts if len(part) > 2 and part not in _MINOR_WORDS or part.isdigit()]
 
 
 def _source_name(file: Path) -> str:
