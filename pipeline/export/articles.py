@@ -52,7 +52,9 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
     # Each article's web address (or ''): a link to it from another article's download leads there (crosslinks.py).
     addresses = {item.article.slug: article_web_address(book, item.article) for item in rendered.articles}
     for item in rendered.articles:
-        article = replace(item.article, url=article_web_address(book, item.article))  # absolute, or ''
+        # Its web address (or ''), and its authors: the book's if it names none (a download is read alone).
+        article = replace(item.article, url=addresses[item.article.slug],
+                          authors=item.article.authors or config.authors)
         identity = config.identifier
         # An article in another language than the book's is a booklet in its
         # language: its direction, fonts, /Lang and fixed words (book.toml's
