@@ -245,3 +245,18 @@ def test_the_seed_articles_as_downloads(tmp_path):
         first = reader.pages[0].extract_text()
         assert re.search(r"Read online: https://example\.org/[a-z0-9-]+/", first), first
         assert "Made with" not in first and "urn:uuid" not in first
+
+
+def test_a_books_own_notice_and_opener_templates_still_make_downloads(tmp_path):
+    book = write_book(tmp_path / "book", TOML.format(extra=""), {"01-short.md": SHORT})
+    templates = book / "styles" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "_notice.html").write_text(
+        "{% macro notice(book, labels, identifier, generator) %}<p>Our imprint</p>{% endmacro %}\n", encoding="utf-8")
+    (templates / "_opener.html").write_text(
+        '{% macro opener(item, labels, numbered, pages=none) %}<h1 class="article-title">Ours: '
+        "{{ item.article.title }}</h1>{% endmacro %}\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", per_article=True, book=False, jobs=1)
+    assert result.ok and result.diagnostics == (), [d.format() for d in result.diagnostics]
+    first = _text(tmp_path / "out" / "articles" / "short.pdf")[0]
+    assert "Ours: A Morning at the Harbour" in first and "Read online: https://example.org/articles/short/" in first
