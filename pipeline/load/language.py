@@ -54,12 +54,12 @@ _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _HTML_BLOCK = re.compile(r"<(script|style|pre|code|svg|math|kbd|samp)\b", re.I)
 _NOISE = re.compile(
     r"`[^`\n]*`"  # inline code
-    r"|\]\([^)\n]*\)"  # a link's or image's target
-    r"|^[ \t]*\[[^\]\n]+\]:[ \t]*\S.*$"  # a link reference definition
+    r"|\]\([^)\n]{0,500}\)"  # a link's or image's target (every part bounded: no scan runs to each line's end)
+    r"|^[ \t]*\[[^\]\n]{1,500}\]:[ \t]*\S.*$"  # a link reference definition
     r"|<[^<>\n]*>"  # an HTML tag, an autolink
     r"|\b(?:https?|ftp|mailto):[^\s)>\]]+|\bwww\.[^\s)>\]]+"  # a bare address
-    r"|\{\{[<%][^\n]*?[%>]\}\}|\{%[^\n]*?%\}|\{\{[^\n]*?\}\}"  # shortcodes and template tags
-    r"|\$\$[^$]*\$\$|\$[^$\n]+\$"  # math
+    r"|\{\{[<%][^\n]{0,300}?[%>]\}\}|\{%[^\n]{0,300}?%\}|\{\{[^\n]{0,300}?\}\}"  # shortcodes, template tags
+    r"|\$\$[^$]{0,5000}\$\$|\$[^$\n]{1,500}\$"  # math
     r"|&[#\w]+;",  # character references
     re.M)
 _FRONT_MATTER = re.compile(r"(---|\+\+\+)[ \t]*\n")
