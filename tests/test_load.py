@@ -107,7 +107,7 @@ def test_missing_book_toml_warns_and_uses_folder_name(tmp_path):
     assert d.code == "C004" and d.path == tmp_path / "My Essays" and d.location() == f"{tmp_path / 'My Essays'}/"
     assert d.message == ("the book folder '" + str(tmp_path / "My Essays") + "' has no book.toml; the title "
                          "'My Essays' is taken from the folder's name and the language is 'en'")
-    assert d.hint == f"create {tmp_path / 'My Essays' / 'book.toml'} with a [book] table (see README, 'book.toml reference')"
+    assert d.hint == f"run 'pipeline init {tmp_path / 'My Essays'}' to write one, every key in it described"
     assert book.config.title == "My Essays" and book.config.language == "en"
 
 

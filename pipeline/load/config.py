@@ -46,6 +46,7 @@ SCHEMA: tuple[Option, ...] = (
     Option("book", "publisher", "str", "publisher", "Publisher name (title page, metadata)."),
     Option("book", "language", "str", "language", "BCP 47 language tag, e.g. \"en\" or \"en-GB\" (hyphenation, metadata)."),
     Option("book", "identifier", "str", "identifier", "Stable identifier, e.g. \"urn:uuid:…\" or \"urn:isbn:…\"; derived from the title if absent."),
+    Option("book", "isbn", "str", "isbn", "ISBN-13 of the book, e.g. \"978-0-306-40615-7\" (hyphens and spaces optional, the check digit checked): the EPUB's identifier unless `identifier` is given (then an extra one), the PDF's metadata, and \"ISBN 978-…\" on the notice page."),
     Option("book", "date", "str", "date", "Publication date, YYYY-MM-DD; also the timestamp of reproducible builds."),
     Option("book", "description", "str", "description", "One-paragraph description (PDF subject, EPUB description)."),
     Option("book", "keywords", "list", "keywords", "List of keywords (PDF keywords, EPUB subjects)."),
@@ -104,7 +105,7 @@ def load_config(path: Path, fallback_title: str) -> tuple[BookConfig, list[Diagn
         return _with_identifier(BookConfig(title=fallback_title)), [warning(
             "C004", f"the book folder '{path.parent}' has no book.toml; the title '{fallback_title}' is taken "
                     "from the folder's name and the language is 'en'",
-            hint=f"create {path} with a [book] table (see README, 'book.toml reference')",
+            hint=f"run 'pipeline init {path.parent}' to write one, every key in it described",
             path=path.parent)]
     try:
         text = decode(read_bytes(path, (path.parent,)))
@@ -185,6 +186,7 @@ def _validate(data: dict[str, Any], text: str, path: Path,
     notice = data.get("notice") if isinstance(data.get("notice"), dict) else {}
     values["notice_given"] = tuple(f"notice_{k.replace('-', '_')}" for k in notice if f"notice_{k.replace('-', '_')}" in values)
     diagnostics += _language(values, text, path)
+    diagnostics += _isbn(values, text, path)
     diagnostics += _fonts(values, text, path)
     diagnostics += _print(values, text, path)
     words, found = _book_labels(path.parent, values.get("language", "en"))
@@ -275,7 +277,59 @@ def _with_identifier(config: BookConfig) -> BookConfig:
     every build."""
     if config.identifier:
         return config
+    if config.isbn:  # an ISBN identifies the book best (EPUB 3.3: urn:isbn)
+        return replace(config, identifier=f"urn:isbn:{config.isbn.replace('-', '')}")
     return replace(config, identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'pipeline:' + config.title)}")
+
+
+_ISBN_PREFIX = re.compile(r"^ISBN(?:-1[03])?:?\s*", re.IGNORECASE)
+_ISBN_SEPARATORS = re.compile(r"[\s\u00a0\u2010-\u2015-]")
+
+
+def _isbn(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+    """[book] isbn: an ISBN-13 whose check digit holds, kept hyphenated as
+    its registration groups say (python-stdnum's ranges); an ISBN-10 is
+    refused with its ISBN-13 as the fix. Refused, the book has no ISBN."""
+    from stdnum import isbn
+    from stdnum.exceptions import ValidationError
+
+    written = values.get("isbn", "")
+    number = _ISBN_SEPARATORS.sub("", _ISBN_PREFIX.sub("", written.strip()))
+    if not written.strip():
+        values.pop("isbn", None)
+        return []
+    problem, hint = "", 'write the 13 digits the ISBN agency issued, e.g. isbn = "978-0-306-40615-7"'
+    if re.fullmatch(r"\d{9}[\dX]", number.upper()):
+        try:
+            thirteen = isbn.format(isbn.to_isbn13(isbn.validate(number)))
+            problem = f"{shown_value(written)} is an ISBN-10; the book's metadata take its ISBN-13"
+            hint = f'did you mean isbn = "{thirteen}"? (the same number, as ISBN-13)'
+        except ValidationError:
+            problem = f"{shown_value(written)} is an ISBN-10 whose check digit is wrong"
+            hint = "copy the number again from the agency's record (a digit is mistyped, or two are swapped)"
+    elif not re.fullmatch(r"\d{13}", number):
+        problem = f"{shown_value(written)} is not an ISBN-13: 13 digits, hyphens and spaces allowed"
+    elif number[:3] not in ("978", "979"):
+        problem = f"{shown_value(written)} is not an ISBN: an ISBN-13 starts with 978 or 979"
+    elif not isbn.is_valid(number):
+        problem = f"the check digit of {shown_value(written)} is wrong (its last digit checks the other twelve)"
+        hint = "copy the number again from the agency's record (a digit is mistyped, or two are swapped)"
+    if not problem:
+        values["isbn"] = isbn.format(number)
+        return []
+    values.pop("isbn", None)
+    line, column = _value_position(text, "book", "isbn")
+    return [error("C003", f"[book] isbn: {problem}", hint=hint, path=path, line=line, column=column)]
+
+
+def _value_position(text: str, table: str, key: str) -> tuple[int, int]:
+    """Line and column where the value of `key` in `[table]` starts (else the key's)."""
+    line, column = _key_position(text, table, key)
+    written = text.split("\n")[line - 1]
+    equals = written.find("=", column - 1)
+    if equals < 0:
+        return line, column
+    return line, equals + 2 + len(written[equals + 1:]) - len(written[equals + 1:].lstrip())
 
 
 _SCHEDULER = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
