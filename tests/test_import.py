@@ -70,8 +70,8 @@ def test_seeds_import_like_the_hand_made_manuscripts(seeds, tmp_path):
         assert new.summary == old.summary and new.blurb == old.blurb
         assert _headings(new.body) == _headings(old.body)
         assert normalize(new.body) == normalize(old.body)
-    for new_path, old_path in zip(_manuscripts(written), sorted(MANUSCRIPTS.glob("*.md"))):
-        assert new_path.read_text("utf-8").startswith(f"---\n# imported from {seeds[0].name if new_path == written[0] else seeds[1].name} (fingerprint ")
+    for seed, new_path, old_path in zip(seeds, _manuscripts(written), sorted(MANUSCRIPTS.glob("*.md"))):
+        assert new_path.read_text("utf-8").startswith(f"---\n# imported from {seed.name} (fingerprint ")
         assert _without_title(new_path.read_text("utf-8")) == _without_title(old_path.read_text("utf-8"))
 
 
@@ -423,4 +423,5 @@ def test_imported_manuscripts_and_new_books_have_the_mode_the_umask_gives(tmp_pa
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     files = [p for folder in ("book", "new") for p in (tmp_path / folder).rglob("*") if p.is_file()]
-    assert len(files) == 5 and {stat.S_IMODE(p.stat().st_mode) for p in files} == {mode}  # book.toml and styles/print.css too
+    assert len(files) == 5  # import's book.toml, new's styles/print.css too
+    assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {mode}

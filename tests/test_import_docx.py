@@ -300,3 +300,14 @@ def _plain(manuscript: Path) -> str:
     """A manuscript's body with Markdown's backslash escapes and list and heading marks taken out."""
     text = re.sub(r"\\(.)", r"\1", _body(manuscript.read_text("utf-8")))
     return re.sub(r"(?m)^(- |## )", "", text)
+
+
+def test_images_are_never_written_through_a_link_out_of_the_book(tmp_path):
+    source = _every_feature(tmp_path / "sleep.docx")
+    book, elsewhere = tmp_path / "book", tmp_path / "elsewhere"
+    book.mkdir()
+    elsewhere.mkdir()
+    (book / "images").symlink_to(elsewhere)
+    written, [d] = import_files([source], book, None, force=False)
+    assert written == [] and d.code == "I007" and d.is_error and "outside the book" in d.message
+    assert list(elsewhere.iterdir()) == [] and list(book.glob("*.md")) == []

@@ -418,8 +418,9 @@ def _plan(files: list[Path], into: Path, title: str | None,
         else:
             number += 1 if replaced is None and previous is None else 0
             target = replaced or plan.target
-            plans.append(_Plan(file, target, _stamped(text, file), previous if previous not in (None, target) else None,
-                               images, any(d.code == "I004" for d in found)))
+            renamed = previous if previous not in (None, target) else None
+            plans.append(_Plan(file, target, _stamped(text, file), renamed, images,
+                               any(d.code == "I004" for d in found)))
     return plans, diagnostics
 
 
@@ -438,8 +439,10 @@ def _replacing(file: Path, previous: Path, known: _Known, text: str, title: str 
     return _Plan(file, previous.with_name(f"{number.group(0) if number else ''}{_file_slug(text, file)}.md"), text)
 
 
-def _convert(file: Path, into: Path, title: str | None) -> tuple[tuple[str, tuple[tuple[Path, bytes], ...]] | None,
-                                                                 list[Diagnostic]]:
+_Converted = tuple[str, tuple[tuple[Path, bytes], ...]]  # a manuscript's text, and the images it brings
+
+
+def _convert(file: Path, into: Path, title: str | None) -> tuple[_Converted | None, list[Diagnostic]]:
     """The manuscript of one input file and the images it brings, or None."""
     raw, diagnostics = _read(file)
     if raw is None:
@@ -452,7 +455,7 @@ def _convert(file: Path, into: Path, title: str | None) -> tuple[tuple[str, tupl
 
 
 def _word_manuscript(raw: bytes, source: Path, into: Path,
-                     title: str | None) -> tuple[tuple[str, tuple[tuple[Path, bytes], ...]] | None, list[Diagnostic]]:
+                     title: str | None) -> tuple[_Converted | None, list[Diagnostic]]:
     """A Word document's manuscript: its title (--title, else the document's
     Title or lone first `#` heading, else provisional) and its Markdown body."""
     from .word import convert_docx
@@ -595,6 +598,12 @@ def _write(plans: list[_Plan], into: Path) -> tuple[list[Path], list[Path], list
     except OSError as exc:
         return [], [], [error("I007", f"cannot create the book folder '{into}': {exc.strerror or exc}",
                               path=into)]
+    outside = sorted({path.parent for plan in plans for path, _ in plan.images
+                      if not path.parent.resolve().is_relative_to(into.resolve())})
+    if outside:  # images/ a link out of the book: nothing is written through it
+        return [], [], [error("I007", f"'{outside[0]}' is a link to a folder outside the book; the document's "
+                                      "images are not written there", path=outside[0],
+                              hint="replace the link by a folder of the book")]
     for plan in plans:
         for path, content in (*plan.images, (plan.target, plan.text.encode("utf-8"))):
             try:

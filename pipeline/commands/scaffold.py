@@ -157,7 +157,8 @@ def write_book_toml(folder: Path, untitled: frozenset[Path] = frozenset()) -> tu
     return [path], []
 
 
-def init_settings(folder: Path, untitled: frozenset[Path] = frozenset()) -> tuple[str, dict[tuple[str, str], Setting]]:
+def init_settings(folder: Path,
+                  untitled: frozenset[Path] = frozenset()) -> tuple[str, dict[tuple[str, str], Setting]]:
     """The title and settings a book.toml for `folder` starts with.
 
     The folder is read as a build reads it (a website's own config, its
@@ -182,8 +183,8 @@ def init_settings(folder: Path, untitled: frozenset[Path] = frozenset()) -> tupl
     if language is not None:
         settings[("book", "language")] = language
     if site.flavour not in ("plain", "") and not site.has_config:
-        settings[("source", "flavor")] = Setting(site.flavour, f"Read from the files as {NAMES[site.flavour]}; "
-                                                               "kept here, as a book.toml beside them may change that.")
+        note = f"Read from the files as {NAMES[site.flavour]}; kept here, as a book.toml beside them may change that."
+        settings[("source", "flavor")] = Setting(site.flavour, note)
     return title, settings
 
 

@@ -43,6 +43,7 @@ IMAGE_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"
 SHOWN_MESSAGES = 5  # mammoth's distinct messages named in the one warning about them
 _NOTE = "\ue000{}\ue001"  # a footnote call while markdownify runs: characters it leaves alone
 _NOTE_MARK = re.compile("\ue000([0-9]+)\ue001")
+_BACK_LINKS = ".//a[starts-with(@href, '#footnote-ref-') or starts-with(@href, '#endnote-ref-')]"
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ def _from_html(html: str, images: dict[str, bytes]) -> Word:
         for heading in root.iter("h1", "h2", "h3", "h4", "h5"):
             heading.tag = f"h{int(heading.tag[1]) + 1}"
     notes = _notes(root)
-    lead = next((text for p in root.iter("p") if (text := " ".join(_NOTE_MARK.sub("", p.text_content()).split()))), "")
+    paragraphs = (" ".join(_NOTE_MARK.sub("", p.text_content()).split()) for p in root.iter("p"))
+    lead = next((text for text in paragraphs if text), "")
     body = _markdown(lxml_html.tostring(root, encoding="unicode"))
     body = _NOTE_MARK.sub(lambda mark: f"[^{mark.group(1)}]", body)
     definitions = [f"[^{number}]: " + text.replace("\n", "\n    ") for number, text in notes]
@@ -193,7 +195,7 @@ def _notes(root) -> list[tuple[int, str]]:
         call.getparent().replace(call, mark)
     notes = []
     for item in root.xpath(".//li[starts-with(@id, 'footnote-') or starts-with(@id, 'endnote-')]"):
-        for back in item.xpath(".//a[starts-with(@href, '#footnote-ref-') or starts-with(@href, '#endnote-ref-')]"):
+        for back in item.xpath(_BACK_LINKS):
             back.drop_tree()
         inner = "".join(lxml_html.tostring(child, encoding="unicode") for child in item)
         text = _markdown(inner or (item.text or "")).strip()
