@@ -31,7 +31,8 @@ _DEFAULT_OUT = Path("\0BOOK_DIR/_dist")  # `check --outputs` alone: replaced by 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pipeline", description="Markdown articles to a PDF booklet and an EPUB.",
-        epilog="Start with 'pipeline new DIR', then 'pipeline build DIR'. "
+        epilog="Start with 'pipeline new DIR' (or 'pipeline init DIR' in a folder of Markdown you have), "
+               "then 'pipeline build DIR'. "
                "'pipeline COMMAND --help' lists a command's options.")
     parser.add_argument("--version", action="version", version=f"pipeline {VERSION}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, title="commands")
