@@ -89,6 +89,8 @@ def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "Proje
     document = _figures_fitted(source, document, lambda: source.render(stylesheets=sheets, font_config=fonts,
                                                                         **variant))
     _relative_links_kept(document)
+    if book.book.config.isbn:  # the Info's /ISBN (written by write_pdf's custom_metadata)
+        document.metadata.custom["ISBN"] = book.book.config.isbn
     return source, document
 
 
@@ -143,7 +145,7 @@ def lay_out(part: Part, variant: dict[str, str]) -> Laid:
         with captured_warnings() as messages:
             source, document = layout(part.html, part.book, variant, fonts, extra, part.images)
             out = io.BytesIO()
-            document.write_pdf(out, **variant)
+            document.write_pdf(out, custom_metadata=True, **variant)
     finally:
         fonts.close()
     if part.kind != "body":
@@ -402,7 +404,8 @@ class PageLabels:
     1; for a right-to-left book, the viewer preference that shows its
     spreads bound on the right; and a download's web address (`web_address`),
     where a reader of the file finds it online: the document information's
-    /URL and the catalog's /URI base."""
+    /URL. Not the catalog's /URI base: a viewer would resolve the relative
+    links to the other downloads (`other.pdf`) against the website."""
 
     def __init__(self, front_pages: int, rtl: bool = False, web_address: str = ""):
         self.front_pages = front_pages
@@ -419,7 +422,6 @@ class PageLabels:
             pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"Direction": "/R2L"})
         if self.web_address:
             pdf.info["URL"] = pydyf.String(self.web_address)
-            pdf.catalog["URI"] = pydyf.Dictionary({"Base": pydyf.String(self.web_address)})
 
 
 class TimeLimit(BaseException):
