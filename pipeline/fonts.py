@@ -566,7 +566,7 @@ def book_text(book: "Book", words: dict[str, str]) -> str:
     drawn, so the plan and the diagnostics agree whatever the exporter."""
     config = book.config
     parts = [config.title, config.subtitle, config.publisher, config.description, config.notice,
-             config.rights, config.date, config.identifier, *config.authors, *config.keywords,
+             config.rights, config.date, config.identifier, config.isbn, *config.authors, *config.keywords,
              *words.values(), *config.notice_lines]
     from .render.quotes import quotes_for  # (plain Python: no renderer is started)
 

@@ -83,6 +83,7 @@ class BookConfig:
     authors: tuple[str, ...] = ()
     publisher: str = ""
     identifier: str = ""
+    isbn: str = ""  # [book] isbn: an ISBN-13, checked and hyphenated by load/config.py ("978-0-306-40615-7")
     date: str = ""
     description: str = ""
     keywords: tuple[str, ...] = ()

@@ -66,6 +66,7 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
             labels=own_words,
             authors=article.authors or config.authors, articles=(article.source_path.name,),
             identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'pipeline:{identity}:{article.slug}')}",
+            isbn="",  # the book's ISBN names the book, not a download of one article
             pdf_impose=False, cover="",  # where it is made changes nothing of it
             pdf_page_size=config.per_article_page_size or config.pdf_page_size,
             **_download_notice(config))

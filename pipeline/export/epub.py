@@ -516,6 +516,7 @@ def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext
     """The package's metadata; a download's web address as its dc:source (the
     work it was made from: the article as published online)."""
     package.set_identifier(config.identifier)  # config.py derives one if book.toml has none
+    _isbn(package, config)
     package.set_language(config.language)
     package.add_metadata("DC", "title", config.title, {"id": "title"})
     package.title = config.title  # the NCX's docTitle (ebooklib reads it there; empty, EPUBCheck -u notes NCX-006)
@@ -535,6 +536,21 @@ def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext
         package.add_metadata("DC", "subject", keyword)
     if address:
         package.add_metadata("DC", "source", address, {"id": "web-source"})
+
+
+def _isbn(package: epub.EpubBook, config: BookConfig) -> None:
+    """[book] isbn, typed as ONIX's ISBN-13 (code 15): the unique identifier
+    when book.toml gives no other (config.py), else a second dc:identifier
+    (EPUB 3.3: one unique-identifier, any number of dc:identifier)."""
+    if not config.isbn:
+        return
+    urn = f"urn:isbn:{config.isbn.replace('-', '')}"
+    uid = package.IDENTIFIER_ID
+    if urn != config.identifier:
+        uid = "isbn"
+        package.add_metadata("DC", "identifier", urn, {"id": uid})
+    package.add_metadata(None, "meta", "15", {"refines": f"#{uid}", "property": "identifier-type",
+                                              "scheme": "onix:codelist5"})
 
 
 def _accessibility(package: epub.EpubBook, book: RenderedBook, documents: list["_Document"],

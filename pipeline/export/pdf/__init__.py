@@ -78,7 +78,8 @@ class PdfExporter:
                                                                                    messages, fonts, images)
                         address = book.articles[0].article.url if book.book.download else ""
                         document.write_pdf(target, finisher=PageLabels(front, is_rtl(config.language), address),
-                                           pdf_identifier=identifier(config, context), **variant)
+                                           pdf_identifier=identifier(config, context), custom_metadata=True,
+                                           **variant)
                     finally:
                         fonts.close()
             except TimeLimit as exc:

@@ -42,7 +42,8 @@ class CoverExporter:
             fonts = ProjectFonts()
             try:
                 _, document = layout(html, book, VARIANT, fonts, cover_css(spec, pages))
-                document.write_pdf(target, pdf_identifier=identifier(book.book.config, context), **VARIANT)
+                document.write_pdf(target, pdf_identifier=identifier(book.book.config, context), custom_metadata=True,
+                                   **VARIANT)
             except FetchRefused as exc:
                 return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
             finally:

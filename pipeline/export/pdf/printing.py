@@ -133,7 +133,8 @@ class InteriorExporter:
                             break
                         gutter = wanted
                     document.write_pdf(target, finisher=PageLabels(front, rtl),
-                                       pdf_identifier=identifier(book.book.config, context), **VARIANT)
+                                       pdf_identifier=identifier(book.book.config, context), custom_metadata=True,
+                                       **VARIANT)
             except TimeLimit:
                 return Exported((error("X003", f"laying out the print interior took more than "
                                                f"{context.layout.time_limit:g} s",
