@@ -77,9 +77,12 @@ def configure(mode: str | None = None, cache: Path | None = None, build_mode: st
     _SETTINGS.spent = 0.0
 
 
-def fetching(book_mode: str = "omit") -> bool:
-    """Whether remote images are fetched: asked by the command line, the build, or book.toml."""
-    return "fetch" in (_SETTINGS.mode, _SETTINGS.build_mode, book_mode)
+def fetching() -> bool:
+    """Whether remote images are fetched: asked by the command line or the
+    build's caller. Never by book.toml alone: a book is untrusted, and a
+    fetch tells a server who builds it when (its `[images] remote = "fetch"`
+    only changes R018's hint to say so)."""
+    return "fetch" in (_SETTINGS.mode, _SETTINGS.build_mode)
 
 
 def cache_folder() -> Path:

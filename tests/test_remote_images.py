@@ -156,12 +156,24 @@ def test_a_refused_fetch_leaves_the_image_out_with_the_reason(tmp_path: Path, se
     assert server.requests == {}
 
 
+def test_a_book_cannot_turn_fetching_on_by_itself(tmp_path: Path, server, allowed) -> None:
+    """[images] remote = "fetch" in an untrusted book.toml only asks: nothing
+    is fetched without --fetch-remote, and R018 says how to allow it."""
+    book = write_book(tmp_path / "book", TOML + '\n[images]\nremote = "fetch"\n',
+                      {"a.md": f"---\ntitle: A\n---\n\n![Dot]({server.url('/pic.png')})\n\nText.\n"})
+    result = build(book, tmp_path / "out", BuildOptions(formats=("epub",), cache=False))
+    assert result.ok
+    [remote] = [d for d in result.diagnostics if d.code == "R018"]
+    assert "cannot fetch on its own" in remote.hint and "--fetch-remote" in remote.hint
+    assert server.requests == {}
+
+
 def test_fetched_images_are_embedded_and_cached_across_builds(tmp_path: Path, server, allowed) -> None:
     book = write_book(tmp_path / "book", TOML + '\n[images]\nremote = "fetch"\n',
                       {"a.md": f"---\ntitle: A\n---\n\n![Dot]({server.url('/hop1')})\n\nText.\n"})
     out = tmp_path / "out"
     for formats in (("epub",), ("pdf", "epub")):
-        result = build(book, out, BuildOptions(formats=formats, cache=False))
+        result = build(book, out, BuildOptions(formats=formats, cache=False, fetch_remote=True))
         assert result.ok, [d.format() for d in result.diagnostics]
         assert not [d for d in result.diagnostics if d.code == "R018"]
     assert server.requests == {"/hop1": 1, "/pic.png": 1}  # the second build fetched nothing

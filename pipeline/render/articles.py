@@ -153,6 +153,7 @@ class ImageSources:
     site_root: Path
     static: tuple[Path, ...] = ()
     fetch: bool = False
+    book_asks_fetch: bool = False  # [images] remote = "fetch": the book asks, the command line decides
     remote: list[_Remote] = field(default_factory=list)
     # In a website's content folder an image may live where the slice we read
     # does not reach (a theme, a plugin, the site's build): missing is a warning.
@@ -176,7 +177,10 @@ class ImageSources:
                 hint = "copy the images into the book folder, or check the address"
             else:
                 message = f"{count} left out; the alt text links to {'each' if len(items) > 1 else 'it'}"
-                hint = "pass --fetch-remote (or [images] remote = \"fetch\") to download them, or copy them into the book"
+                hint = ("book.toml asks for them ([images] remote = \"fetch\"), but a book cannot fetch on its own: "
+                        "pass --fetch-remote if you trust its addresses, or copy them into the book"
+                        if self.book_asks_fetch else
+                        "pass --fetch-remote to download them, or copy them into the book")
             found.append(warning("R018", f"{message} ({places}{more})", hint=hint,
                                  path=first.path, line=first.line, column=first.column))
         return found
@@ -184,11 +188,11 @@ class ImageSources:
 
 def image_sources(book: Book) -> ImageSources:
     """A book's `ImageSources`: its site's static folders (the loader's), and
-    whether remote images are fetched (--fetch-remote or [images] remote)."""
+    whether remote images are fetched (--fetch-remote; [images] remote only asks)."""
     root = book.root.resolve()
     return ImageSources(root=root, site_root=(book.site_root or book.root).resolve(),
                         static=tuple(folder.resolve() for folder in book.static),
-                        fetch=fetching(getattr(book.config, "images_remote", "omit")),
+                        fetch=fetching(), book_asks_fetch=book.config.images_remote == "fetch",
                         missing_is_warning=book.flavour != "plain", site_url=book.site_url)
 
 
