@@ -62,7 +62,7 @@ SCHEMA: tuple[Option, ...] = (
     Option("epub", "embed-fonts", "bool", "epub_embed_fonts", "Embed the book's fonts in the EPUB."),
     Option("epub", "max-image-pixels", "count", "epub_max_image_pixels", "Images of more pixels (width × height) are downsampled for the EPUB; default 4000000 (Apple Books' limit); 0 keeps every image as it is.", bounds=(10_000, 100_000_000)),
     Option("images", "max-dpi", "count", "images_max_dpi", "Images are downsampled for the PDF to at most this many pixels per inch of the widest they can print; default 300; 0 keeps every image as it is.", bounds=(72, 2400)),
-    Option("images", "remote", "choice", "images_remote", "Images at http(s) addresses: \"omit\" (the default) leaves them out, their alt text a link to them (R018); \"fetch\" downloads them, as --fetch-remote does (https, public addresses only, cached).", choices=("omit", "fetch")),
+    Option("images", "remote", "choice", "images_remote", "Images at http(s) addresses: \"omit\" (the default) leaves them out, their alt text a link to them (R018); \"fetch\" says the book wants them downloaded, which only --fetch-remote on the command line allows (a book never fetches on its own; https, public addresses only, cached).", choices=("omit", "fetch")),
     Option("style", "accent", "colour", "accent", "Accent colour (CSS colour, e.g. \"#2a6f97\"): headings, rules, the cover; var(--accent) in print.css."),
     Option("style", "text-font", "str", "text_font", "Font family of the text: one of the book's styles/fonts/ or a packaged one (\"Book Serif\", \"Book Sans\")."),
     Option("style", "heading-font", "str", "heading_font", "Font family of headings, the cover, title page and folios, chosen like text-font."),
