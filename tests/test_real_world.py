@@ -86,7 +86,7 @@ def test_a_problem_repeated_in_a_file_is_reported_at_each_place(tmp_path):
 def test_template_syntax_of_other_tools_is_reported_outside_code(tmp_path):
     root = _book(tmp_path / "book", {"01-a.md": (
         "---\ntitle: A\n---\n\nHello {{ page.title }}, {{< youtube abc >}} and `{{ shown }}`.\n\n"
-        "```jinja\n{{ name }}\n```\n\n{{#include a.rs}}\n")})
+        "```jinja\n{{ name }}\n```\n\n{{#include a.rs}}\n\nmdBook writes `{{#include file.rs}}` for that.\n")})
     _, diagnostics = _rendered(root)
     # The YouTube shortcode is a link card now (render/dialects.py); a page variable is left out.
     assert [(d.line, d.column, d.message.split(" is not")[0]) for d in diagnostics if d.code == "R010"] == [

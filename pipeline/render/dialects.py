@@ -219,6 +219,14 @@ def _in_code(ranges: list[tuple[int, int]], start: int, end: int) -> bool:
     return False
 
 
+def _in_code_span(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] between backticks of one line (a code span)?"""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    before, after = text[line_start:start], text[end:line_end if line_end >= 0 else len(text)]
+    return before.count("`") % 2 == 1 and "`" in after
+
+
 def _same_lines(replacement: str, written: str) -> str:
     """`replacement` followed by the newlines `written` held more (line numbers kept)."""
     return replacement + "\n" * max(0, written.count("\n") - replacement.count("\n"))
@@ -649,8 +657,13 @@ class _Pass:
     # -- what is left
 
     def _leftovers(self, text: str) -> str:
-        """mdBook directives left (not an mdBook site, or not one we read): printed, reported."""
+        """mdBook directives left (not an mdBook site, or not one we read):
+        printed, and reported unless inside a code span (`{{#include x}}` in
+        backticks is a page about mdBook showing one; in a fenced block it
+        is a listing that was meant to be included, and is reported)."""
         for match in re.finditer(r"\{\{\s*#\s*([\w-]+)[^}]*\}\}", text):
+            if _in_code_span(text, match.start(), match.end()):
+                continue
             self._warn(f"the mdBook directive '{{{{#{match.group(1)} …}}}}'", match.start(), printed=True, text=text)
         return text
 
