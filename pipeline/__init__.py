@@ -1,6 +1,6 @@
 """pipeline: Markdown articles -> a typeset PDF booklet and an EPUB 3.
 
-The flow is load -> render -> export; see README.md ("How it works").
+The flow is load -> render -> export; see docs/guide/13-development-and-tests.md ("How it works").
 Library use:
 
     from pipeline import build

@@ -1,6 +1,6 @@
 """CSS read as CSS: every place a stylesheet or a style attribute loads a file.
 
-A book's CSS is untrusted (README, "Security"). A text match on `url(`
+A book's CSS is untrusted (docs/guide, "Security"). A text match on `url(`
 misses what a CSS parser reads as a load: `URL(`, `\\75 rl(` (escapes),
 `@IMPORT "…"`, `image-set("…")`, `src("…")`. So the book's epub.css
 (`export/epub.book_stylesheet`), its print.css (`load/manuscripts`), and

@@ -3,7 +3,7 @@
 Each stage returns the diagnostics it found next to its result, so a build can
 report all problems of a book at once (like a compiler) instead of stopping at
 the first. `CODES` is the single table of every code the pipeline can emit;
-README.md documents it and a test checks the two agree.
+docs/guide/12-diagnostics-reference.md documents it and a test checks the two agree.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ PAGE_INCHES = {"A5": (5.83, 8.27), "A4": (8.27, 11.69), "Letter": (8.5, 11.0), "
 @dataclass(frozen=True)
 class PrintProfile:
     """A print-on-demand printer's rules, as its published guides give them
-    (README, "Printing a paperback", names each source)."""
+    (docs/guide, "PDF and print": "Printing a paperback", names each source)."""
 
     name: str
     trims: tuple[tuple[float, float], ...]  # standard trims, inches (width, height)

@@ -5,7 +5,7 @@ path (symlinks, '..' and absolute names resolved first) lies inside one of the
 allowed folders, the book folder and the styles folder. A refusal names the
 resolved target but never opens it. Nothing is ever fetched from the network.
 
-Where the build reads (README, "Security"): book.toml and the manuscripts
+Where the build reads (docs/guide, "Security"): book.toml and the manuscripts
 (`load`), images and the cover (`render`, `load`, the PDF fetcher, the EPUB),
 the fingerprint of the book folder (`cache`), the book's own styles folder
 (`load`, `styles`, `fonts`), and the preview's files (`serve`). All go through `inside` or the functions built on it.

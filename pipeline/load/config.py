@@ -1,8 +1,8 @@
 """book.toml: one schema table, strict validation, located messages.
 
 Every option is declared once in `SCHEMA` (key, type, default, description).
-Validation, the README's reference table and `pipeline new`'s commented
-book.toml all come from it. Unknown keys are errors that name the key, its
+Validation, the guide's reference table (docs/guide/04-book-toml-reference.md)
+and `pipeline new`'s commented book.toml all come from it. Unknown keys are errors that name the key, its
 line and the valid keys (after mdBook), and every problem is collected before
 returning (after MkDocs).
 """

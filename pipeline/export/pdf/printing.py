@@ -10,7 +10,7 @@ where a printer wants none, pads the page count to the profile's minimum
 and an even count, and, for a profile that refuses them (KDP), removes the
 bookmarks and link annotations. The output intent is WeasyPrint's own
 sRGB2014.icc (ICC, free to copy and embed): no free CMYK characterization
-ships as an ICC file in a Debian or PyPI package (README, "Printing a
+ships as an ICC file in a Debian or PyPI package (docs/guide, "Printing a
 paperback").
 """
 
