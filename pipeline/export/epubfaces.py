@@ -198,20 +198,22 @@ class Cascade:
 
     def __init__(self, sheets: list[Sheet]):
         import cssselect2
+        import tinycss2
 
         self.matcher = cssselect2.Matcher()
         for sheet in sheets:
             for selector, declarations in sheet.rules:
                 self.matcher.add_selector(selector, declarations)
+        self.defaults = {tag: [(name, tinycss2.parse_component_value_list(value), False)
+                               for name, value in values.items()] for tag, values in _DEFAULTS.items()}
+        self.computed: dict[tuple, Style] = {}  # (declarations' ids, parent) -> Style: elements repeat
 
     def style(self, element, parent: Style) -> tuple[Style, list[tuple[Style, str]]]:
         """`element`'s Style and its ::before/::after text (each with its Style)."""
-        import tinycss2
-
-        own = [(name, tinycss2.parse_component_value_list(value), False)
-               for name, value in _DEFAULTS.get(element.local_name, {}).items()]
+        own = list(self.defaults.get(element.local_name, ()))
         pseudo: dict[str, list] = {}
         matched = self.matcher.match(element)
+        inline = _inline(element.etree_element.get("style"))
         for important in (False, True):
             for _, _, kind, declarations in matched:
                 chosen = [d for d in declarations if d[2] == important]
@@ -220,15 +222,21 @@ class Cascade:
                 elif kind in ("before", "after"):
                     pseudo.setdefault(kind, []).extend(chosen)
             if not important:
-                own += _inline(element.etree_element.get("style"))
-        style = _computed(own, parent)
+                own += inline
+        style = self._computed(own, parent) if not inline else _computed(own, parent)
         generated = []
         for kind in ("before", "after"):
             declarations = pseudo.get(kind, [])
             text = _content(declarations)
             if text:
-                generated.append((_computed(declarations, style), text))
+                generated.append((self._computed(declarations, style), text))
         return style, generated
+
+    def _computed(self, declarations: list, parent: Style) -> Style:
+        key = (tuple(map(id, declarations)), parent)
+        if key not in self.computed:
+            self.computed[key] = _computed(declarations, parent)
+        return self.computed[key]
 
 
 def _inline(css: str | None) -> list[tuple[str, list, bool]]:
@@ -393,30 +401,49 @@ def face_use(documents: Iterable[tuple[object, list[Sheet]]],
     import cssselect2
 
     use = FaceUse([])
+    known: set[tuple[str, int, int]] = set()
+    prepared: dict[tuple[str, ...], tuple[Cascade, dict[str, list[FaceRule]]]] = {}
+    text: dict[tuple[tuple[str, ...], Style], set[str]] = {}  # what each style sets, under each set of sheets
     for root, sheets in documents:
-        faces = [face for sheet in sheets for face in sheet.faces]
-        use.faces += [face for face in faces if face not in use.faces]
-        families: dict[str, list[FaceRule]] = {}
-        for face in faces:
-            families.setdefault(face.family, []).append(face)
-        cascade = Cascade(sheets)
-        styles: dict[object, Style] = {}
-        drawn: set[object] = set()
-        for element in cssselect2.ElementWrapper.from_xml_root(root).iter_subtree():
-            parent = element.parent
-            style, generated = cascade.style(element, styles[parent.etree_element] if parent else Style())
-            styles[element.etree_element] = style
-            inside = parent is not None and parent.etree_element in drawn
-            if element.local_name in _UNDRAWN or not (inside or element.local_name == "body"):
-                continue
-            drawn.add(element.etree_element)
-            node = element.etree_element
-            runs = [(style, node.text or "")] + generated
-            if node.tail and inside:
-                runs.append((styles[parent.etree_element], node.tail))
-            for run_style, text in runs:
-                _draw(use, families, run_style, _transformed(text, run_style.transform), characters_of)
+        names = tuple(sheet.name for sheet in sheets)
+        if names not in prepared:
+            families: dict[str, list[FaceRule]] = {}
+            for face in (face for sheet in sheets for face in sheet.faces):
+                families.setdefault(face.family, []).append(face)
+                if FaceUse.key(face) not in known:
+                    known.add(FaceUse.key(face))
+                    use.faces.append(face)
+            prepared[names] = Cascade(sheets), families
+        for style, run in _runs(cssselect2.ElementWrapper.from_xml_root(root), prepared[names][0]):
+            text.setdefault((names, replace(style, custom=(), transform="none")), set()).update(
+                _transformed(run, style.transform))
+    for (names, style), characters in text.items():
+        for character in characters:
+            if ord(character) >= 0x20 and not character.isspace():
+                face = _face_for(ord(character), prepared[names][1], style, characters_of)
+                if face is not None:
+                    use.drawn.setdefault(FaceUse.key(face), set()).add(character)
     return use
+
+
+def _runs(wrapper, cascade: Cascade) -> Iterable[tuple[Style, str]]:
+    """Each run of text of the document's body with the Style it is set in
+    (an element's text, its ::before and ::after, its tail in its parent's)."""
+    styles: dict[object, Style] = {}
+    drawn: set[object] = set()
+    for element in wrapper.iter_subtree():
+        parent = element.parent
+        style, generated = cascade.style(element, styles[parent.etree_element] if parent else Style())
+        styles[element.etree_element] = style
+        inside = parent is not None and parent.etree_element in drawn
+        if element.local_name in _UNDRAWN or not (inside or element.local_name == "body"):
+            continue
+        drawn.add(element.etree_element)
+        node = element.etree_element
+        yield style, node.text or ""
+        yield from generated
+        if node.tail and inside:
+            yield styles[parent.etree_element], node.tail
 
 
 def _transformed(text: str, transform: str) -> str:
@@ -425,17 +452,6 @@ def _transformed(text: str, transform: str) -> str:
     if transform == "lowercase":
         return text + text.lower()
     return text
-
-
-def _draw(use: FaceUse, families: dict[str, list[FaceRule]], style: Style, text: str,
-          characters_of: Callable[[FaceRule], frozenset[int] | None]) -> None:
-    for character in set(text):
-        point = ord(character)
-        if point < 0x20 or character.isspace():
-            continue
-        face = _face_for(point, families, style, characters_of)
-        if face is not None:
-            use.drawn.setdefault(FaceUse.key(face), set()).add(character)
 
 
 def _face_for(point: int, families: dict[str, list[FaceRule]], style: Style,
