@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping
 
 
 # [pdf] page-size in book.toml -> the CSS `size` of the booklet's pages.
@@ -125,6 +126,22 @@ class BookConfig:
     # [source]: a website's content folder (load/sites.py): its flavour, if not the one detected, and its section
     source_flavor: str = ""
     source_section: str = ""
+    # Citations (load/bibliography.py reads the sources, render/citations.py formats them):
+    bibliography: tuple[str, ...] = ()  # [book] bibliography: files inside the book (.bib, .json, .yaml, .ris, .nbib)
+    csl: str = "apa"  # [book] csl: a bundled style's name, or a .csl file in the book's styles/
+    references_scope: str = "article"  # [book] references: a list closing each article, or one at the book's end
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One bibliography entry, as CSL-JSON (the form citeproc-py reads, and
+    what BibTeX, RIS, NBIB and CSL-YAML are turned into at load), keyed by
+    its citation key, and where it was written, for located messages."""
+
+    key: str
+    csl: Mapping[str, Any]  # a CSL-JSON item; csl["id"] == key
+    path: Path
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -157,6 +174,10 @@ class Article:
     image: str = ""  # the lead image as written (image, cover, heroImage, featured_image): on the opener
     url: str = ""  # the article's web address (url, permalink; or the site's base URL and its slug)
     order: float | None = None  # weight, order, sidebar_position, nav_order: its place in the book
+    # Its own bibliography (front matter `bibliography:` files and inline `references:`), over the book's,
+    # and `nocite:` keys ("@*": every entry) listed though not cited.
+    references: tuple[Reference, ...] = ()
+    nocite: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +198,8 @@ class Book:
     site_root: Path | None = None
     static: tuple[Path, ...] = ()
     site_url: str = ""  # the site's web address (its config's base URL): where a site-root link leads
+    references: tuple[Reference, ...] = ()  # [book] bibliography's entries, every article's to cite
+    csl_style: Path | None = None  # [book] csl naming a .csl file of the book (resolved, inside it); else BookConfig.csl names a bundled style
 
 
 @dataclass(frozen=True)
