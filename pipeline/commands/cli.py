@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
                            help="write only the per-article files and manifest.json, not the whole book's")
     build_cmd.add_argument("--scheduler", default=None, metavar="ADDRESS",
                            help="lay the booklets out on a Dask cluster: its scheduler's tcp://HOST:PORT "
-                           f"(default: ${SCHEDULER_VARIABLE}; 'local': here; see the guide, "Performance and clusters")")
+                           f"(default: ${SCHEDULER_VARIABLE}; 'local': here; see the guide, 'Performance and clusters')")
     build_cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
                            help="worker processes for the PDF layout and per-article booklets (default: number of CPUs)")
     build_cmd.add_argument("--no-cache", dest="cache", action="store_false",
