@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 DEFAULT_FORMATS = ("pdf", "epub")
 # --print: the interior, the full-wrap cover and its PNG preview (export/pdf/printing.py)
 PRINT_FORMATS = ("print", "cover", "cover-preview")
+# The book's files alone: never made per article, never listed as downloads (the printer's, the ONIX record)
+BOOK_ONLY = PRINT_FORMATS + ("onix",)
 ARTICLES = "articles"  # OUT_DIR's folder of per-article booklets
 DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
 LOCAL = "local"  # --scheduler local: worker processes here, whatever PIPELINE_SCHEDULER says
@@ -342,7 +344,7 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
             diagnostics += _run(job, context)
             book_files = _written(job, dict(staged.pending()))
         if options.per_article and not _failed(diagnostics, strict):
-            singles = tuple(name for name in formats if name not in PRINT_FORMATS)  # print files: the book's only
+            singles = tuple(name for name in formats if name not in BOOK_ONLY)  # print files, ONIX: the book's only
             catalog = build_articles(rendered, out_dir, out_dir / ARTICLES, singles, context, staged, executor,
                                      earlier, out_dir / CACHE_DIR / ARTICLES if caching else None)
             diagnostics += catalog.diagnostics
@@ -388,7 +390,7 @@ def _written(job: _Job, finals: dict[Path, Path]):
     from .export.articles import Written
 
     files = [Written(name, target, finals[target]) for name, target in job.targets
-             if name not in PRINT_FORMATS]  # the printer's files are not downloads
+             if name not in BOOK_ONLY]  # the printer's files and the ONIX record are not downloads
     if job.imposed:
         files.append(Written("pdf", job.imposed, finals[job.imposed], imposed=True))
     return files

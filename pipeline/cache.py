@@ -35,7 +35,7 @@ CACHE_DIR = Path(CACHE_NAME)
 STATE = CACHE_DIR / "state.json"
 LAYOUT_CACHE = CACHE_DIR / "layout"  # laid-out parts of long PDFs (Store)
 IMAGE_CACHE = CACHE_DIR / "images"  # images downsampled for an output (Store; export/images.py)
-OUTPUT_SUFFIXES = (".pdf", ".epub")  # what an output of a build can be, besides the manifest
+OUTPUT_SUFFIXES = (".pdf", ".epub", ".xml")  # what an output of a build can be (".xml": ONIX), besides the manifest
 MANIFEST_NAME = "manifest.json"  # OUT_DIR's description of the downloads (--per-article)
 
 

@@ -51,6 +51,14 @@ PRINT_COVER = "print_cover"  # bytes: the full-wrap cover's PDF (its PNG preview
 PAGE_NUMBERS = "page_numbers"  # dict[str, str]: printed page of each article and section (the next build's guess)
 
 
+def output(name: str) -> str:
+    """The fact naming the file the `name` exporter wrote in this build (its
+    staged path; None if that export failed): what an export describing the
+    others reads (ONIX: the EPUB's package, the PDF's pages). Every exporter
+    provides its own, without listing it (`in_fact_order`, `tasks.export_formats`)."""
+    return f"output:{name}"
+
+
 @dataclass(frozen=True)
 class ExportContext:
     """What every exporter needs besides the book."""
@@ -104,13 +112,14 @@ REGISTRY: dict[str, str] = {
     "print": "pipeline.export.pdf.printing:InteriorExporter",
     "cover": "pipeline.export.pdf.printcover:CoverExporter",
     "cover-preview": "pipeline.export.pdf.printcover:CoverPreviewExporter",
+    "onix": "pipeline.export.onix:OnixExporter",
 }
 
 
 # Format name -> the end of its file's name (each exporter's `suffix`), known
 # without importing the exporter (the PDF's imports WeasyPrint).
 SUFFIXES: dict[str, str] = {"pdf": ".pdf", "epub": ".epub", "print": "-print.pdf", "cover": "-cover.pdf",
-                            "cover-preview": "-cover-preview.png"}
+                            "cover-preview": "-cover-preview.png", "onix": ".onix.xml"}
 
 
 def get_exporter(name: str) -> Exporter:
@@ -125,7 +134,7 @@ def in_fact_order(formats: tuple[str, ...]) -> tuple[str, ...]:
     while pending:
         exporters = {name: get_exporter(name) for name in pending}
         ready = [name for name in pending
-                 if not any(set(exporters[name].uses) & set(exporters[other].provides)
+                 if not any(set(exporters[name].uses) & {*exporters[other].provides, output(other)}
                             for other in pending if other != name)]
         name = ready[0] if ready else pending[0]  # a cycle: as given
         ordered.append(name)

@@ -37,7 +37,7 @@ from ..diagnostics import Diagnostic, has_errors
 from ..model import RenderedBook
 from ..sandbox import TemplateFailed
 from ..resources import PORTABLE_ROOT  # where a key and a cluster's task see the book, wherever it lies
-from . import PAGE_NUMBERS, ExportContext, get_exporter
+from . import PAGE_NUMBERS, ExportContext, get_exporter, output
 from .crosslinks import for_format
 
 # Packages whose versions change what an output holds (the exporters' engines).
@@ -233,7 +233,8 @@ def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...]
             raise
         diagnostics += exported.diagnostics
         pages = exported.facts.get(PAGE_NUMBERS) or pages
-        context = context.knowing(exported.facts)
+        written = None if has_errors(exported.diagnostics) else target  # export.output: what a later export may read
+        context = context.knowing({**exported.facts, output(name): written})
         if name == "pdf" and imposed is not None and not has_errors(exported.diagnostics):
             from ..styles import is_rtl
             from .pdf.impose import impose_booklet
