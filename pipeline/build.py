@@ -57,6 +57,7 @@ class BuildOptions:
     # names one (the CLI: --scheduler or PIPELINE_SCHEDULER), never the book.
     scheduler: str | None = None
     fetch_remote: bool = False  # download remote images (pipeline/fetch.py); also [images] remote = "fetch"
+    pdf_engine: str | None = None  # overrides book.toml's [pdf] engine ("weasyprint", "typst")
 
     def __post_init__(self) -> None:
         if not self.book and not self.per_article:
@@ -71,7 +72,8 @@ class BuildOptions:
         """The options that change what a build writes."""
         return {"formats": sorted(self.formats), "strict": self.strict, "pdf_variant": self.pdf_variant,
                 "impose": self.impose, "per_article": self.per_article,
-                "print_profile": self.print_profile, "book": self.book, "fetch_remote": self._fetching()}
+                "print_profile": self.print_profile, "book": self.book, "fetch_remote": self._fetching(),
+                "pdf_engine": self.pdf_engine}
 
     def _fetching(self) -> bool:
         """Whether remote images are fetched: asked here, or by the command line (fetch.py)."""
@@ -135,10 +137,15 @@ def build(book_dir: Path | str = ".", out_dir: Path | str | None = None,
     overlap = _overlaps_book(out_dir, book_dir)
     if overlap is not None:
         return BuildResult((), (overlap,))
+    from .load.sites import book_elsewhere  # (not load.manuscripts: a no-op build imports no Markdown parser)
+
     if not book_dir.is_dir():  # C006, before OUT_DIR is made: `--out BOOK/_dist` must not make BOOK
         from .load.manuscripts import load_book
 
         return BuildResult((), tuple(load_book(book_dir)[1]))
+    elsewhere = book_elsewhere(book_dir)  # C006 at once, not after hashing a whole project for the cache
+    if elsewhere is not None:
+        return BuildResult((), (elsewhere,))
     try:
         with _building_in(out_dir):
             return _build_or_skip(book_dir, out_dir, options, progress)
@@ -267,7 +274,7 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     overlap = _reads_output(out_dir, book_dir, _book_files(book))
     if overlap is not None:
         return BuildResult((), (overlap,))
-    book = _with_overrides(book, options.pdf_variant, options.impose, options.print_profile)
+    book = _with_overrides(book, options.pdf_variant, options.impose, options.print_profile, options.pdf_engine)
     progress.start("rendering articles", total=len(book.articles))
     rendered, found = render_book(book, on_article=progress.advance)
     overlap = _reads_output(out_dir, book_dir, [path for item in rendered.articles for path in item.resources],
@@ -472,8 +479,8 @@ def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
 
 
 def _with_overrides(book: Book, pdf_variant: str | None, impose: bool | None,
-                    print_profile: str | None = None) -> Book:
-    changes = {}
+                    print_profile: str | None = None, pdf_engine: str | None = None) -> Book:
+    changes = {} if pdf_engine is None else {"pdf_engine": pdf_engine}
     if print_profile is not None:
         changes["print_profile"] = print_profile
     if pdf_variant is not None:

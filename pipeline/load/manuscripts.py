@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Mapping
 
+from .bibliography import article_references, book_references, citation_style, without_duplicates
 from .config import given_book_keys, load_config, mdbook_book_config, with_site
 from ..diagnostics import Diagnostic, error, shorten, warning
 from .frontmatter import split
@@ -22,7 +23,8 @@ from ..resources import ImageRejected, inspect_image
 from ..model import Article, Book, BookConfig
 from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
 from .sourcetext import NotUtf8, decode, position
-from .sites import Site, chosen_section, detect, is_mdbook, ordered, path_date, site_manuscripts, without_listings
+from .sites import (Site, book_elsewhere, chosen_section, detect, folder_named, is_mdbook, ordered, path_date,
+                    site_manuscripts, without_listings)
 from .structure import Part, split_articles, title_block
 
 MAX_MANUSCRIPT_BYTES = 2 * 1024 * 1024  # about 300,000 words: far beyond an article
@@ -63,11 +65,11 @@ def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list
         return None, [error("C006", f"book folder '{root}' does not exist",
                             hint="pass the folder that holds book.toml and the *.md manuscripts")]
     preload()  # the language detector's model, unpacked while the book is read (check_languages)
+    elsewhere = book_elsewhere(root)
+    if elsewhere is not None:
+        return None, [elsewhere]
     config_path = root / "book.toml"
     config, diagnostics, site = _config_and_site(root, config_path, section)
-    below = _books_below(root) if not config_path.is_file() and not site.has_config else []
-    if below:
-        return None, [_not_this_folder(root, below)]
     diagnostics += site.problems
     paths, found = _manuscript_paths(root, config.articles, config_path, site) \
         if not any(d.is_error for d in site.problems) else ([], [])
@@ -99,45 +101,19 @@ def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list
     diagnostics += found
     logo, found = _logo(root, config.logo, config_path)
     diagnostics += found
+    references, found = book_references(root, config, config_path)
+    diagnostics += found
+    config, csl_style, found = citation_style(root, config, config_path)
+    diagnostics += found
+    for article in articles:  # an article's own entry of a key the book has too: the article's is used
+        diagnostics += without_duplicates(article.references, earlier=references)[1] if article.references else []
     book_slug = slugify(config.title) or slugify(root.resolve().name) or "book"
     book = Book(root=root, slug=book_slug, config=config, articles=tuple(articles),
                 config_path=config_path if config_path.exists() and site.flavour != "mdbook" else None,
                 cover=cover, styles=styles, logo=logo, flavour=site.flavour, site_root=site.root,
-                static=site.static, site_url=site.base_url if _web_address(site.base_url) else "")
+                static=site.static, site_url=site.base_url if _web_address(site.base_url) else "",
+                references=references, csl_style=csl_style)
     return book, diagnostics
-
-
-def _books_below(root: Path) -> list[Path]:
-    """The folders just below `root` that hold a book.toml (ours or an
-    mdBook's), hidden and output folders aside; at most three."""
-    from ..output import is_output_folder
-
-    try:
-        folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    except OSError:
-        return []
-    return [p for p in folders if (p / "book.toml").is_file() and not is_output_folder(p)][:3]
-
-
-def _not_this_folder(root: Path, below: list[Path]) -> Diagnostic:
-    """C006 for a folder with no book.toml of its own above a book folder
-    (`pipeline build` in a project whose book is in `manuscripts/`).
-
-    Why not build the book below instead: a command builds the folder it is
-    given (or the one it runs in), never one it picked; building another
-    would put the outputs where nobody looked (`manuscripts/_dist/`) and
-    change meaning the day this folder gets a book.toml. Nor is the folder
-    read as a book of loose Markdown (a README, docs/, and the book's own
-    manuscripts, mixed): the hint names the book folder to pass instead."""
-    names = " or ".join(f"'{p.name}'" for p in below)
-    return error("C006", f"{_folder_named(root)} has no book.toml; the book is in {names} below it",
-                 hint=f"name the book folder, e.g. `pipeline build {below[0]}`; or make this one a book "
-                      "of its own with `pipeline init`")
-
-
-def _folder_named(root: Path) -> str:
-    """A folder as a message names it: 'this folder (/home/ann/notes)' for the one the command runs in."""
-    return f"this folder ({root.resolve()})" if root.resolve() == Path.cwd().resolve() else f"'{root}'"
 
 
 def _no_manuscripts(root: Path, config_path: Path, site: Site) -> Diagnostic:
@@ -145,7 +121,7 @@ def _no_manuscripts(root: Path, config_path: Path, site: Site) -> Diagnostic:
     book.toml nor any Markdown (`pipeline build` run in the wrong folder),
     saying so plainly and how to go on."""
     if not config_path.is_file() and not site.has_config:
-        return error("C006", f"{_folder_named(root)} is not a book folder: it has no book.toml and no "
+        return error("C006", f"{folder_named(root)} is not a book folder: it has no book.toml and no "
                      "manuscripts (*.md)", hint="name the book's folder (`pipeline build DIR`), or make this "
                      "one a book with `pipeline init` and add one Markdown file per article")
     where = f"'{root}'" if site.content == root.resolve() else f"'{site.content}' ({site.flavour} content)"
@@ -448,6 +424,8 @@ def load_articles(path: Path, root: Path | None = None, flavour: str = "plain",
     front, diagnostics = split(text, path, flavour, authors)
     if front.values.get("draft"):
         return [], diagnostics
+    references, nocite, found = article_references(front.values, front.where, path, allowed[0], text)
+    diagnostics += found
     values = dict(front.values)
     body, body_line = front.body, front.body_line
     if not front.present:
@@ -497,6 +475,8 @@ def load_articles(path: Path, root: Path | None = None, flavour: str = "plain",
             image=own.get("image", ""),
             url=own.get("url", ""),
             order=own.get("order"),
+            references=references,  # the whole file's, as its language
+            nocite=nocite if index == 0 else (),  # one list, not one in each part
         ))
     return articles, diagnostics
 

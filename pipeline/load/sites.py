@@ -283,6 +283,54 @@ def _in_output_folder(path: Path, start: Path, known: dict[Path, bool]) -> bool:
     return False
 
 
+# A folder above the book ---------------------------------------------------------------------------------------
+
+
+def book_elsewhere(root: Path) -> Diagnostic | None:
+    """C006 when `root` is no book but a folder just below it is one: no
+    book.toml of its own, in no website, and a sub-folder with a book.toml
+    (`_not_this_folder`). Cheap (one listing; the site's detection only
+    when there is such a sub-folder), so a build says it before hashing a
+    project's every file."""
+    if (root / "book.toml").is_file():
+        return None
+    below = _books_below(root)
+    if not below or detect(root).has_config:
+        return None
+    return _not_this_folder(root, below)
+
+
+def _books_below(root: Path) -> list[Path]:
+    """The folders just below `root` that hold a book.toml (ours or an
+    mdBook's), hidden and output folders aside; at most three."""
+    try:
+        folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []
+    return [p for p in folders if (p / "book.toml").is_file() and not is_output_folder(p)][:3]
+
+
+def _not_this_folder(root: Path, below: list[Path]) -> Diagnostic:
+    """C006 for a folder with no book.toml of its own above a book folder
+    (`pipeline build` in a project whose book is in `manuscripts/`).
+
+    Why not build the book below instead: a command builds the folder it is
+    given (or the one it runs in), never one it picked; building another
+    would put the outputs where nobody looked (`manuscripts/_dist/`) and
+    change meaning the day this folder gets a book.toml. Nor is the folder
+    read as a book of loose Markdown (a README, docs/, and the book's own
+    manuscripts, mixed): the hint names the book folder to pass instead."""
+    names = " or ".join(f"'{p.name}'" for p in below)
+    return error("C006", f"{folder_named(root)} has no book.toml; the book is in {names} below it",
+                 hint=f"name the book folder, e.g. `pipeline build {below[0]}`; or make this one a book "
+                      "of its own with `pipeline init`")
+
+
+def folder_named(root: Path) -> str:
+    """A folder as a message names it: 'this folder (/home/ann/notes)' for the one the command runs in."""
+    return f"this folder ({root.resolve()})" if root.resolve() == Path.cwd().resolve() else f"'{root}'"
+
+
 # Reading configs ------------------------------------------------------------------------------------------------
 
 
