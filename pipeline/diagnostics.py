@@ -21,7 +21,8 @@ class Severity(enum.Enum):
 
 
 # Code -> one-line description. Prefixes group codes by stage, after
-# Standard Ebooks' lint codes: C config, M manuscript, R render, X export, P print (preflight), O output, I import.
+# Standard Ebooks' lint codes: C config, M manuscript, R render, X export, P print (preflight), O output, I import,
+# B bibliography (citations' sources and style).
 CODES: dict[str, str] = {
     "C001": "book.toml is not valid TOML",
     "C002": "unknown key in book.toml",
@@ -64,6 +65,9 @@ CODES: dict[str, str] = {
     "R016": "a code block names a language Pygments does not know; it is printed without highlighting",
     "R017": "an id is given twice in one article; links and references go to the first",
     "R018": "a remote image was left out (its alt text links to it); --fetch-remote downloads it",
+    "R019": "a citation names a key no bibliography in reach has (printed '(key?)'), or an @word is near a key",
+    "R020": "a bibliography entry cannot be formatted by citeproc-py; its citations print '(key?)'",
+    "R021": "the citation style cannot be found or read (a bundled name, or the book's .csl file)",
     "X001": "the PDF renderer reported a problem",
     "X002": "an output could not be written (the disk is full, the folder is read-only, a name is too long)",
     "X003": "rendering an article or laying out the PDF took longer than its time limit",
@@ -72,6 +76,7 @@ CODES: dict[str, str] = {
     "X006": "the Dask scheduler cannot be reached, or its workers differ from this machine",
     "X007": "the build was interrupted (Ctrl-C); the previous outputs are left as they were",
     "X008": "a step of the build went past its memory ceiling or its size limit",
+    "X009": "the PDF engine chosen cannot do what the book asks (a print.css or print files with Typst); refused",
     "P001": "the print interior was padded with blank pages to the profile's minimum and an even count",
     "P002": "a print file lacks a TrimBox or BleedBox, or its trim is not the book's trim size",
     "P003": "a font of a print file is not embedded",
@@ -99,6 +104,13 @@ CODES: dict[str, str] = {
     "I009": "a Word document (.docx) cannot be read: not a .docx, or damaged",
     "I010": "part of a Word document was left out or read plainly: an image in a format books cannot show "
             "(EMF, WMF), a style of its own",
+    "B001": "a bibliography file is missing, outside the book folder, or cannot be read",
+    "B002": "a bibliography is malformed (BibTeX, JSON, YAML, RIS or NBIB that cannot be read), or not UTF-8",
+    "B003": "a bibliography key is given twice; the first entry is used (an article's own over the book's)",
+    "B004": "a bibliography file is in a format not read (by its extension)",
+    "B005": "a bibliography item has no key ('id'); it is left out",
+    "B006": "the citation style ([book] csl) is not a bundled one, or its .csl file is missing, outside the book "
+            "or not CSL; APA is used",
 }
 
 

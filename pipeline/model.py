@@ -97,6 +97,7 @@ class BookConfig:
     pdf_page_size: str = "A5"
     pdf_variant: str = "none"
     pdf_impose: bool = False
+    pdf_engine: str = "weasyprint"  # [pdf] engine: "weasyprint" or "typst" (export/typst); --engine overrides
     epub_embed_fonts: bool = True
     epub_max_image_pixels: int = 4_000_000  # [epub] max-image-pixels: larger images downsampled (0: off)
     images_max_dpi: int = 300  # [images] max-dpi: the PDF's images at most this dense where printed (0: off)
@@ -238,6 +239,10 @@ class RenderedArticle:
     title_html: str = ""  # the title as inline XHTML (code, emphasis)
     targets: tuple[str, ...] = ()  # ids of its numbered elements (figures, tables…), which references name
     formulas: tuple[Formula, ...] = field(default=())  # the body's math, drawn for the PDF
+    # Its reference list (render/citations.py), which closes its body; with [book] references = "book" the
+    # book's list holds the entries and this one is only its download's.
+    references_html: str = ""
+    back_matter: bool = False  # the book's reference list, an item after the last article: no number, no download
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from ..model import VERSION
 from ..build import DEFAULT_FORMATS, BuildOptions, build
-from ..load.config import PDF_VARIANTS
+from ..load.config import PDF_ENGINES, PDF_VARIANTS
 from ..model import PRINT_PROFILES
 from ..diagnostics import format_all
 from ..export import REGISTRY
@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build_cmd.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None,
                            help="PDF standard: pdf/ua-1 (tagged, accessible) or pdf/a-3b (archival)")
+    build_cmd.add_argument("--engine", choices=PDF_ENGINES, default=None,
+                           help="the PDF's typesetter: weasyprint or typst (overrides [pdf] engine)")
     build_cmd.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                            help="abandon a PDF layout that takes longer (default: 120 + 5 per article; 0: no limit)")
     build_cmd.add_argument("--per-article", action="store_true",
@@ -161,7 +163,7 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         options = BuildOptions(formats=formats, strict=args.strict, pdf_variant=args.pdf_variant,
                                impose=args.impose, time_limit=args.time_limit, per_article=args.per_article,
                                jobs=args.jobs, cache=args.cache, print_profile=args.print_profile,
-                               book=args.book, scheduler=_scheduler(args.scheduler))
+                               book=args.book, scheduler=_scheduler(args.scheduler), pdf_engine=args.engine)
         result = build(args.book_dir, args.out, options, progress=progress)
     finally:
         progress.close()  # the terminal gets its cursor back, whatever happened

@@ -127,6 +127,17 @@ def get_exporter(name: str) -> Exporter:
     return getattr(importlib.import_module(module_name), class_name)()
 
 
+def exporter_for(name: str, config: BookConfig) -> Exporter:
+    """The exporter of format `name` for a book: its [pdf] engine's for the
+    PDFs (export/typst: the Typst booklet, or a refusal of what Typst
+    cannot make), else the format's own."""
+    if config.pdf_engine == "typst" and name in ("pdf", "print", "cover", "cover-preview"):
+        from .typst import TypstExporter, Unsupported
+
+        return TypstExporter() if name == "pdf" else Unsupported(name)
+    return get_exporter(name)
+
+
 def in_fact_order(formats: tuple[str, ...]) -> tuple[str, ...]:
     """The formats ordered so that each runs after those providing facts it
     uses (the PDF's pagination before the EPUB's page-list), else as given."""

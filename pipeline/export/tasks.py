@@ -37,7 +37,7 @@ from ..diagnostics import Diagnostic, has_errors
 from ..model import RenderedBook
 from ..sandbox import TemplateFailed
 from ..resources import PORTABLE_ROOT  # where a key and a cluster's task see the book, wherever it lies
-from . import PAGE_NUMBERS, ExportContext, get_exporter, output
+from . import PAGE_NUMBERS, ExportContext, exporter_for, get_exporter, output
 from .crosslinks import for_format
 
 # Packages whose versions change what an output holds (the exporters' engines).
@@ -224,7 +224,8 @@ def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...]
     for name, target in targets:
         context.progress.start(f"writing the {name.upper()}")
         try:
-            exported = get_exporter(name).export(for_format(rendered, name), target, context)  # crosslinks.py
+            exported = exporter_for(name, rendered.book.config).export(for_format(rendered, name), target,
+                                                                       context)  # crosslinks.py
         except TemplateFailed as exc:  # a template of the book's own styles/ may fail or be refused
             diagnostics.append(exc.diagnostic())
             break

@@ -25,13 +25,14 @@ from .sourcetext import NotUtf8, character_problem, decode, position, shown_valu
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
 PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
+PDF_ENGINES = ("weasyprint", "typst")  # [pdf] engine, --engine (export/typst)
 
 
 @dataclass(frozen=True)
 class Option:
     table: str
     key: str
-    kind: str  # "str", "list", "bool", "int" (one of `choices`), "count" (0, or within `bounds`) or "choice"
+    kind: str  # "str", "list", "files" (a name or a list), "bool", "int" (one of `choices`), "count" (0, or within `bounds`) or "choice"
     field: str  # BookConfig field it fills
     doc: str
     choices: tuple[str, ...] = ()
@@ -56,8 +57,12 @@ SCHEMA: tuple[Option, ...] = (
     Option("book", "articles", "list", "articles", "Manuscript file names in reading order; default: every *.md in file-name order."),
     Option("book", "toc-depth", "int", "toc_depth", "Heading levels the contents show: 1 articles, 2 their sections, 3 subsections. Default 2.", choices=("1", "2", "3")),
     Option("book", "numbering", "choice", "numbering", "Figures, tables and equations are numbered 1, 2… in each article (\"article\") or through the book (\"book\"; sections then start with the article's number). Default \"article\".", choices=("article", "book")),
+    Option("book", "bibliography", "files", "bibliography", "Bibliography files inside the book, one or a list, e.g. \"refs.bib\" or [\"refs.bib\", \"pubmed.nbib\"]: BibTeX (.bib), CSL-JSON (.json), CSL-YAML (.yaml), RIS (.ris) or PubMed (.nbib); every article may cite their entries."),
+    Option("book", "csl", "str", "csl", "Citation style: apa (the default), vancouver, ama, chicago-author-date, ieee or harvard; or a .csl file inside the book, e.g. \"styles/my-style.csl\"."),
+    Option("book", "references", "choice", "references_scope", "Where the reference list is: closing each article (\"article\", the default) or one list at the end of the book (\"book\").", choices=("article", "book")),
     Option("pdf", "page-size", "choice", "pdf_page_size", "Page size of the PDF booklet.", choices=tuple(PAGE_SIZES)),
     Option("pdf", "variant", "choice", "pdf_variant", "PDF standard to follow: tagged and accessible (pdf/ua-1) or archival (pdf/a-3b).", choices=PDF_VARIANTS),
+    Option("pdf", "engine", "choice", "pdf_engine", "The PDF's typesetter: weasyprint (print.css designs) or typst (fast, tagged).", choices=PDF_ENGINES),
     Option("pdf", "impose", "bool", "pdf_impose", "Also write <slug>-imposed.pdf: two pages per sheet in saddle-stitch order."),
     Option("epub", "embed-fonts", "bool", "epub_embed_fonts", "Embed the book's fonts in the EPUB."),
     Option("epub", "max-image-pixels", "count", "epub_max_image_pixels", "Images of more pixels (width × height) are downsampled for the EPUB; default 4000000 (Apple Books' limit); 0 keeps every image as it is.", bounds=(10_000, 100_000_000)),
@@ -176,7 +181,9 @@ def _validate(data: dict[str, Any], text: str, path: Path,
                 continue
             if option.kind == "colour":
                 value = css_colour(value)  # as #rrggbb: nothing but a colour reaches a stylesheet
-            values[option.field] = tuple(value) if option.kind == "list" else value
+            if option.kind == "files":
+                value = [value] if isinstance(value, str) else value
+            values[option.field] = tuple(value) if option.kind in ("list", "files") else value
     for option in SCHEMA:
         given = option.key in (data.get(option.table) if isinstance(data.get(option.table), dict) else {})
         if option.required and option.field not in values and not given:  # (a value given is reported above)
@@ -376,6 +383,9 @@ def _check(option: Option, value: Any) -> str:
     elif option.kind == "list":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "expected a list of strings, e.g. [\"a\", \"b\"]"
+    elif option.kind == "files":
+        if not isinstance(value, (str, list)) or isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            return "expected a file name or a list of them, e.g. \"refs.bib\" or [\"refs.bib\", \"more.json\"]"
     elif option.kind == "bool":
         if not isinstance(value, bool):
             return "expected true or false"

@@ -1,0 +1,164 @@
+"""The PDF booklet typeset by Typst (typst-py, in process): the second PDF
+engine, chosen by `[pdf] engine = "typst"` or `pipeline build --engine typst`.
+
+It takes the same `RenderedBook` as the WeasyPrint exporter (the sanitized
+XHTML of each article, never the Markdown), writes it as Typst markup
+(`markup`), puts it in the template (`styles/typst/booklet.typ`, or the
+book's own `styles/typst/booklet.typ`: `document`) and compiles it:
+
+- in a private folder that is Typst's root, holding main.typ, the template
+  and copies of exactly the images and formula drawings the book uses:
+  nothing else is readable from the document;
+- with exactly the fonts we chose (`document.font_files`: ours, the Noto
+  faces of the scripts used, the book's own), no system or embedded font,
+  so the output does not depend on the machine;
+- tagged (PDF/UA-1) always, /Lang and the title set, and with the build's
+  timestamp, so that the bytes are reproducible.
+
+What Typst cannot do that the book asks for (a book's print.css, written
+for WeasyPrint) is refused with a located message (X009), never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from ...diagnostics import Diagnostic, error, warning
+from ...model import RenderedBook
+from ...styles import styles_dir
+from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported
+from .document import Document, document
+
+# [pdf] variant -> Typst's PDF standards; tagged (PDF/UA-1) whatever the variant.
+STANDARDS = {"none": ["ua-1"], "pdf/ua-1": ["ua-1"], "pdf/a-3b": ["ua-1", "a-3b"]}
+# A package import (`#import "@preview/…"`) would make Typst fetch from the network.
+_PACKAGE = re.compile(r"""["']@[A-Za-z0-9_-]+/""")
+
+
+class TypstExporter:
+    name = "pdf"
+    suffix = ".pdf"
+    provides = (PAGINATION, PAGE_NUMBERS)
+    uses = (PAGE_NUMBERS,)
+
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        refused = refusals(book)
+        if refused:
+            return Exported(tuple(refused))
+        template, problem = template_text(book)
+        if problem is not None:
+            return Exported((problem,))
+        context.progress.start("typesetting the PDF (Typst)")
+        made = document(book, template)
+        try:
+            pdf, pages, warnings = compile_pdf(made, book, context)
+        except RuntimeError as exc:  # typst.TypstError: the document or a book's template failed
+            return Exported((error("X001", f"Typst could not typeset the book: {_first_line(exc)}",
+                                   hint="a book's own styles/typst/booklet.typ may be at fault; "
+                                        "else build with --engine weasyprint and report the book",
+                                   path=book.book.config_path),))
+        target.write_bytes(pdf)
+        return Exported(tuple(warnings), {PAGE_NUMBERS: pages, PAGINATION: ()})
+
+
+def refusals(book: RenderedBook) -> list[Diagnostic]:
+    """What the book asks that Typst cannot do, each located: a book's
+    own print.css (a CSS design for WeasyPrint)."""
+    found = []
+    styles = book.book.styles
+    if styles is not None and (styles / "print.css").is_file():
+        found.append(error("X009", "the book's styles/print.css is a design for WeasyPrint; the Typst engine "
+                           "cannot apply it", path=styles / "print.css",
+                           hint="build with --engine weasyprint (or [pdf] engine = \"weasyprint\"), or move the "
+                                "design to styles/typst/booklet.typ"))
+    return found
+
+
+def template_text(book: RenderedBook) -> tuple[str, Diagnostic | None]:
+    """booklet.typ: the book's own (styles/typst/), else ours. A book's
+    template may not import a package (Typst would download it)."""
+    own = book.book.styles / "typst" / "booklet.typ" if book.book.styles is not None else None
+    if own is None or not own.is_file():
+        return (styles_dir() / "typst" / "booklet.typ").read_text(encoding="utf-8"), None
+    from ...resources import ResourceRefused, inside
+
+    try:
+        source = inside(own, (book.book.root,)).read_text(encoding="utf-8")
+    except (ResourceRefused, OSError, UnicodeDecodeError) as exc:
+        return "", error("C009", f"styles/typst/booklet.typ cannot be read: {exc}", path=own)
+    package = _PACKAGE.search(source)
+    if package:
+        line = source.count("\n", 0, package.start()) + 1
+        return "", error("X009", "a Typst package import: the build fetches nothing", path=own, line=line,
+                         hint="copy what you need from the package into styles/typst/")
+    return source, None
+
+
+def compile_pdf(made: Document, book: RenderedBook, context: ExportContext):
+    """Compile `made` in a private root; return (PDF bytes, printed page
+    of each article and section, warnings)."""
+    import typst
+
+    config = book.book.config
+    with tempfile.TemporaryDirectory(prefix="pipeline-typst-") as folder:
+        root, fonts = Path(folder) / "root", Path(folder) / "fonts"
+        root.mkdir()
+        fonts.mkdir()
+        (root / "main.typ").write_text(made.source, encoding="utf-8")
+        for name, data in made.files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(data, Path):
+                shutil.copyfile(data, path)
+            else:
+                path.write_bytes(data)
+        for index, font in enumerate(made.fonts):
+            (fonts / f"{index:03d}-{font.name}").symlink_to(font.resolve())
+        faces = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(fonts)])
+        compiler = typst.Compiler(root=str(root), font_paths=faces, ignore_system_fonts=True)
+        pdf, found = compiler.compile_with_warnings(
+            str(root / "main.typ"), format="pdf", pdf_standards=STANDARDS.get(config.pdf_variant, ["ua-1"]),
+            timestamp=int(context.timestamp.timestamp()))
+        pages = _page_numbers(compiler, root)
+    warnings = [warning("X001", f"Typst: {_first_line(item)}", path=book.book.config_path)
+                for item in found if "unknown font family" not in str(item)]
+    return pdf, pages, warnings
+
+
+def _page_numbers(compiler, root: Path) -> dict[str, str]:
+    import json
+
+    raw = compiler.query("<page-numbers>", field="value", one=True, root=str(root))
+    return {str(key): str(value) for key, value in json.loads(raw).items()}
+
+
+def _first_line(exc: object) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return message.strip().splitlines()[0][:300] if message.strip() else type(exc).__name__
+
+
+class Unsupported:
+    """A PDF the Typst engine cannot make (the print-on-demand interior:
+    PDF/X-4 with bleed and trim boxes; its cover): refused, located at the
+    book's engine, never made by the other engine behind the user's back."""
+
+    suffix = ".pdf"
+    provides: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        from ...load.sourcetext import toml_line
+
+        path = book.book.config_path
+        line = toml_line(path.read_text(encoding="utf-8"), "pdf", "engine") if path is not None else 0
+        return Exported((error("X009", f"the print-on-demand files ({self.name}: PDF/X-4 with bleed) are made by "
+                               "WeasyPrint only; the Typst engine cannot make them",
+                               path=path, line=line or 0,
+                               hint="build them with --engine weasyprint (the interior's pages then follow "
+                                    "print.css)"),))
