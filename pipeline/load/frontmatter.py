@@ -17,7 +17,7 @@ import datetime
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -46,6 +46,9 @@ FIELDS: dict[str, tuple[type, str]] = {
     "url": (str, "the article's web address"),
     "order": (float, "the article's place in the book (lower first)"),
     "draft": (bool, "true: the article is left out of the book"),
+    "bibliography": (list, "the article's bibliography files (.bib, .json, .yaml, .ris, .nbib), beside the book's"),
+    "references": (list, "the article's own references: CSL-YAML items, as pandoc reads them"),
+    "nocite": (list, "keys listed though not cited: [\"@smith2020\"], or [\"@*\"] for every entry"),
 }
 
 # A website's key -> ours, in order of preference where several name the same
@@ -63,6 +66,7 @@ ALIASES: dict[str, str] = {
     "language": "language", "lang": "language", "locale": "language",
     "draft": "draft", "published": "draft",
     "subtitle": "subtitle", "blurb": "blurb",
+    "bibliography": "bibliography", "references": "references", "nocite": "nocite",
 }
 
 # Keys each generator reads for its own templates, menus and search: nothing
@@ -102,6 +106,7 @@ class FrontMatter:
     body: str
     body_line: int  # 1-based line where the body starts
     present: bool
+    where: dict[str, tuple[int, int]] = field(default_factory=dict)  # our key -> its line and value's column
 
 
 # Each top-level key's manuscript line, the column of its value and the value
@@ -140,7 +145,8 @@ def split(text: str, path: Path, flavour: str = "plain",
         raw, diagnostics = _Raw({}, {}, text, 1, False), []
     values, found = _check(raw, path, flavour, dict(authors or {}))
     values.update({key: value for key, value in _from_file_name(path, flavour).items() if key not in values})
-    return FrontMatter(values, raw.body, raw.body_line, raw.present), diagnostics + found
+    where = {ALIASES[name]: place[:2] for name, place in raw.written.items() if name in ALIASES}
+    return FrontMatter(values, raw.body, raw.body_line, raw.present, where), diagnostics + found
 
 
 def _delimited(lines: list[str], fence: str, path: Path) -> tuple[_Raw, list[Diagnostic]]:
@@ -510,6 +516,10 @@ def _convert(ours: str, name: str, value: Any, raw: str, authors: dict[str, str]
         return _image(value, name, raw)
     if ours == "order":
         return _order(value, name, raw)
+    if ours in ("bibliography", "nocite"):
+        return _words(value, name, ours)
+    if ours == "references":
+        return _references(value, name)
     if ours == "draft":
         if not isinstance(value, bool):
             return None, _Problem(f"must be true or false, not {shown_value(value)}", f"{name}: true")
@@ -564,6 +574,28 @@ def _tags(value: Any) -> tuple[list[str], _Problem | None]:
     words = [str(v).strip() for v in items if str(v).strip()]
     problem = _characters("".join(words))
     return ([] if problem else words), problem
+
+
+def _words(value: Any, name: str, ours: str) -> tuple[list[str], _Problem | None]:
+    """A file name or a list of them (`bibliography`); keys as a list or
+    pandoc's text of them (`nocite: "@a, @b"`)."""
+    items = [value] if isinstance(value, str) else value
+    example = f"{name}: [refs.bib, pubmed.nbib]" if ours == "bibliography" else f'{name}: ["@smith2020", "@*"]'
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        return [], _Problem(f"must be {'a file name' if ours == 'bibliography' else 'a key'} or a list of them, "
+                            f"not {shown_value(value)}", example)
+    words = [v.strip() for v in items if v.strip()]
+    problem = _characters("".join(words))
+    return ([] if problem else words), problem
+
+
+def _references(value: Any, name: str) -> tuple[list[dict], _Problem | None]:
+    """Inline references: a list of CSL items, each a mapping (its `id` is
+    checked where it is read, load/bibliography.py)."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        return [], _Problem(f"must be a list of CSL items (mappings with an 'id'), not {shown_value(value)}",
+                            f"{name}:\n  - id: smith2020\n    type: book\n    title: …", at_value=False)
+    return value, None
 
 
 _DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?=$|[T\s_])")
