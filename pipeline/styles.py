@@ -133,10 +133,20 @@ def _gated_loader() -> type:
 
 @lru_cache(maxsize=1)
 def _label_tables() -> dict[str, dict[str, str]]:
+    """labels.toml's words by language (its `fallback` lists, which declare
+    the words a table leaves English, are for tests/test_labels.py)."""
     import tomllib
 
     tables = tomllib.loads((styles_dir() / "labels.toml").read_text(encoding="utf-8"))
-    return {name.lower(): words for name, words in tables.items()}
+    return {name.lower(): {key: word for key, word in words.items() if isinstance(word, str)}
+            for name, words in tables.items()}
+
+
+# Individual languages whose words are their macrolanguage's (the IANA
+# Language Subtag Registry's "Macrolanguage" field): Dari and Iranian
+# Persian read Persian's table, and so on.
+MACROLANGUAGE_OF = {"prs": "fa", "pes": "fa", "npi": "ne", "nob": "nb", "nno": "nn", "zsm": "ms",
+                    "ekk": "et", "lvs": "lv", "arb": "ar", "als": "sq", "tgl": "tl"}
 
 
 def book_label_tables(root: Path) -> tuple[dict[str, dict], list]:
@@ -189,7 +199,11 @@ def label_language(language: str, tables: dict | None = None) -> str | None:
         traditional = subtags[0] == "yue" or any(s in ("hant", "tw", "hk", "mo") for s in subtags[1:])
         key = "zh-hant" if traditional else "zh-hans"
         return key if key in tables else None
-    return subtags[0] if subtags[0] in tables else None
+    scripts = [s for s in subtags[1:] if len(s) == 4 and s.isalpha()]  # sr-Latn-RS: the Latin table
+    if scripts and f"{subtags[0]}-{scripts[0]}" in tables:
+        return f"{subtags[0]}-{scripts[0]}"
+    primary = subtags[0] if subtags[0] in tables else MACROLANGUAGE_OF.get(subtags[0])
+    return primary if primary in tables else None
 
 
 @lru_cache(maxsize=8)
@@ -198,6 +212,19 @@ def labels(language: str) -> dict[str, str]:
     language; English for any word (or language) the tables lack."""
     tables = _label_tables()
     return {**tables["en"], **tables.get(label_language(language) or "en", {})}
+
+
+def english_words(language: str, given: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The words labels.toml has no `language` for, that a book in it
+    prints in English (C008): each word of the English table its table
+    lacks, unless `given` (the book's own words) has it. Per word, never
+    the whole table; a word of punctuation alone ("{label}: ") is none."""
+    import re
+
+    tables = _label_tables()
+    table = tables.get(label_language(language) or "", {})
+    return tuple(key for key, word in tables["en"].items()
+                 if key not in table and key not in given and re.search(r"[A-Za-z]", re.sub(r"\{\w+\}", "", word)))
 
 
 def design_css(config: "BookConfig") -> str:
