@@ -22,7 +22,7 @@ class Severity(enum.Enum):
 
 # Code -> one-line description. Prefixes group codes by stage, after
 # Standard Ebooks' lint codes: C config, M manuscript, R render, X export, P print (preflight), O output, I import,
-# B bibliography (citations' sources and style).
+# B bibliography (citations' sources and style), T targets (stores, the EAA: --target).
 CODES: dict[str, str] = {
     "C001": "book.toml is not valid TOML",
     "C002": "unknown key in book.toml",
@@ -31,7 +31,7 @@ CODES: dict[str, str] = {
     "C005": "an article listed in book.toml does not exist",
     "C006": "the book folder does not exist or holds no manuscripts",
     "C007": "book.toml, or an article it lists, is outside the book folder (by its path or a link)",
-    "C008": "the book's language has no words in labels.toml; English words are printed",
+    "C008": "labels.toml lacks some or all of the book's fixed words in its language; those words are printed in English (named)",
     "C009": "a file of the book's own styles/ folder is refused, not UTF-8, or invalid (template, labels.toml)",
     "C010": "book.toml names a network peer ([build] scheduler); only the command line or the environment may",
     "C011": "a file of the book has more than one hard link (it may be a file outside the book); it was not read",
@@ -87,6 +87,21 @@ CODES: dict[str, str] = {
     "P008": "an image prints at fewer than 300 pixels an inch at its placed size in the print interior",
     "P009": "text of the print interior stands closer than 0.25 in to the trim edge",
     "P010": "an image of the print interior runs past the trim but stops short of the bleed's edge",
+    "T001": "the EPUB, or one of its documents, is larger than a store accepts or advises (--target)",
+    "T002": "an image of the EPUB has more pixels or bytes than a store accepts or advises (--target)",
+    "T003": "the EPUB's cover is missing, or its size, ratio, format or naming does not fit a store (--target)",
+    "T004": "the EPUB's CSS uses a feature a store's reader ignores or mangles: flex, grid, var(), "
+            "position: fixed (--target)",
+    "T005": "an XML comment of the EPUB holds '--', which Send to Kindle refuses (E999) (--target)",
+    "T006": "an embedded font's licence (OS/2 fsType) restricts embedding or subsetting (--target)",
+    "T007": "the EPUB's ISBN is not valid, or is not the book's [book] isbn (--target)",
+    "T008": "the EPUB's table of contents is missing, or nested deeper than a store shows (--target)",
+    "T009": "the EPUB's version is not one a store accepts (--target)",
+    "T010": "the EPUB cannot be read, or EPUBCheck reports a problem a store refuses (--target)",
+    "T011": "something stands between the book and the EPUB Accessibility 1.1 conformance claim (--target eaa)",
+    "T012": "the EPUB claims accessibility conformance, but a check finds a problem (--target eaa)",
+    "T013": "a checker a target needs (EPUBCheck, DAISY Ace) is not installed or failed; its rules were not "
+            "checked (--target)",
     "O001": "the output folder is, holds or lies in what the build reads "
             "(the book folder, styles, a manuscript, an image)",
     "O002": "an output to check has not been built",

@@ -66,6 +66,7 @@ SCHEMA: tuple[Option, ...] = (
     Option("pdf", "impose", "bool", "pdf_impose", "Also write <slug>-imposed.pdf: two pages per sheet in saddle-stitch order."),
     Option("epub", "embed-fonts", "bool", "epub_embed_fonts", "Embed the book's fonts in the EPUB."),
     Option("epub", "max-image-pixels", "count", "epub_max_image_pixels", "Images of more pixels (width × height) are downsampled for the EPUB; default 4000000 (Apple Books' limit); 0 keeps every image as it is.", bounds=(10_000, 100_000_000)),
+    Option("accessibility", "certified-by", "str", "accessibility_certified_by", "Who certifies the EPUB's accessibility conformance claim (a11y:certifiedBy), e.g. \"The Editors\"; default [book] publisher, else the authors."),
     Option("images", "max-dpi", "count", "images_max_dpi", "Images are downsampled for the PDF to at most this many pixels per inch of the widest they can print; default 300; 0 keeps every image as it is.", bounds=(72, 2400)),
     Option("images", "remote", "choice", "images_remote", "Images at http(s) addresses: \"omit\" (the default) leaves them out, their alt text a link to them (R018); \"fetch\" says the book wants them downloaded, which only --fetch-remote on the command line allows (a book never fetches on its own; https, public addresses only, cached).", choices=("omit", "fetch")),
     Option("style", "accent", "colour", "accent", "Accent colour (CSS colour, e.g. \"#2a6f97\"): headings, rules, the cover; var(--accent) in print.css."),
@@ -200,6 +201,7 @@ def _validate(data: dict[str, Any], text: str, path: Path,
     diagnostics += found
     if words:
         values["labels"] = words + tuple(values.get("labels", ()))  # book.toml's [labels] last: they win
+    diagnostics += _english_words(values, text, path)
     return _with_identifier(BookConfig(**values)), diagnostics
 
 
@@ -231,9 +233,9 @@ def _key_position(text: str, table: str, key: str) -> tuple[int, int]:
 
 
 def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
-    """A language tag the layout can use (it goes into markup and CSS), and
-    one with words in styles/labels.toml, else English words and a warning."""
-    from ..styles import book_label_tables, is_language_tag, label_language, language_tag_for
+    """A language tag the layout can use (it goes into markup and CSS). (The
+    words labels.toml has none for in it: C008, `_english_words`.)"""
+    from ..styles import is_language_tag, language_tag_for
     from .language import language_tag_named
 
     language = values.get("language", "en")
@@ -245,13 +247,29 @@ def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]
                       hint=with_suggestion(f"did you mean '{meant}'?" if meant else "",
                                            "e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\""),
                       path=path, line=line)]
-    own_tables = book_label_tables(path.parent)[0]  # the book's styles/labels.toml may add the language
-    if label_language(language) is None and label_language(language, own_tables) is None:
-        return [warning("C008", f"no words for the language '{language}' in labels.toml: the book's "
-                                "fixed words (\"Contents\", \"In brief\"...) are printed in English",
-                        hint="give them in a [labels] table of book.toml, or add the language to "
-                             "styles/labels.toml", path=path, line=line)]
-    return []
+    return []  # (words it has none for: C008, _english_words)
+
+
+def _english_words(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+    """C008, once a book: the words of the book's language that neither
+    styles/labels.toml nor the book (its styles/labels.toml, [labels]) gives,
+    by name, each printed in English; a word at a time, never the table."""
+    from ..styles import english_words, label_language
+
+    language = values.get("language", "en")
+    missing = english_words(language, frozenset(key for key, _ in values.get("labels", ())))
+    if not missing:
+        return []
+    example = "; ".join(f'{key} = "…"' for key in missing[:2])
+    if label_language(language) is None and missing == english_words(language):
+        said = (f"no words for the language '{language}' in labels.toml: the book's fixed words "
+                f"(\"Contents\", \"In brief\"...) are printed in English ({len(missing)} words)")
+    else:
+        said = (f"labels.toml has no '{language}' for {len(missing)} of the book's fixed words, "
+                f"printed in English: {', '.join(missing)}")
+    return [warning("C008", said, hint=f"give them in book.toml's [labels] table, a line each ({example}); "
+                                       "the English words are styles/labels.toml's [en]",
+                    path=path, line=toml_line(text, "book", "language"))]
 
 
 def _labels(content: dict[str, Any], text: str, path: Path) -> tuple[tuple[tuple[str, str], ...], list[Diagnostic]]:
