@@ -48,7 +48,8 @@ def document(book: RenderedBook, template: str) -> Document:
              "#show: booklet.with(book)", "#let pageref = pageref.with(book)",
              "#let callout = callout.with(book)", '#set page(numbering: "i")', "#front-matter(book)",
              '#pagebreak(to: "odd", weak: true)', '#set page(numbering: "1")', "#counter(page).update(1)"]
-    known = linked_ids([item.body_html for item in book.articles]) | {item.anchor for item in book.articles}
+    known = linked_ids([item.body_html for item in book.articles]) | {item.anchor for item in book.articles} \
+        | {heading.id for item in book.articles for heading in item.headings}
     emitted: set[str] = set()
     numbered = len(book.articles) > 1
     for item in book.articles:

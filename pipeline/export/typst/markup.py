@@ -96,6 +96,7 @@ class Images:
         return self._names[key]
 
 
+SHORT_TABLE_ROWS = 8  # a table of up to this many rows is never split (export/pdf/booklet.py's rule)
 # Image formats Typst reads.
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 
@@ -254,8 +255,10 @@ class Converter:
         mark = self._label_once(element.get("id") or "")
         caption_arg = f", caption: figure.caption(position: top, [{self.inline_content(caption)}])" \
             if caption is not None else ""
-        return (f"#figure(kind: table, numbering: none, outlined: false{caption_arg}, {table})"
-                f"{' ' + mark if mark else ''}")
+        figure = f"#figure(kind: table, numbering: none, outlined: false{caption_arg}, {table}){mark}"
+        if len(rows) <= SHORT_TABLE_ROWS:  # kept on one page, with its caption (as the WeasyPrint booklet does)
+            return f"#block(breakable: false)[{figure}]"
+        return figure
 
     def _cell(self, cell: etree._Element) -> str:
         spans = [f"{name}: {_span(cell, name)}" for name in ("colspan", "rowspan") if _span(cell, name) > 1]

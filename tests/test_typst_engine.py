@@ -1,0 +1,199 @@
+"""The Typst engine (pipeline/export/typst): the same booklet as WeasyPrint's,
+checked on the PDFs it writes (pypdf), with hostile text, and against the
+WeasyPrint booklet of the same book."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from pipeline import build
+from pipeline.build import BuildOptions
+from pipeline.export.typst.markup import text
+
+from conftest import ROOT, SHARED
+from pdfglyphs import bad_glyphs
+
+FIXTURES = ROOT / "tests" / "fixtures"
+TYPST = BuildOptions(formats=("pdf",), pdf_engine="typst", cache=False)
+
+
+def _typst(book: Path, out: Path, **options) -> Path:
+    result = build(book, out, BuildOptions(**{**TYPST.__dict__, **options}))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    return next(path for path in result.outputs if path.suffix == ".pdf")
+
+
+def _bookmarks(reader: PdfReader) -> list[tuple[int, str, str]]:
+    """(level, title, page label) of each bookmark, in order."""
+    found = []
+
+    def walk(items, level):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                found.append((level, item.title, reader.page_labels[reader.get_destination_page_number(item)]))
+
+    walk(reader.outline, 1)
+    return found
+
+
+@pytest.fixture(scope="module")
+def features(tmp_path_factory) -> tuple[Path, Path]:
+    """The features fixture by both engines."""
+    out = tmp_path_factory.mktemp("features")
+    typst = _typst(FIXTURES / "features", out / "typst")
+    result = build(FIXTURES / "features", out / "weasyprint", BuildOptions(formats=("pdf",), cache=False))
+    assert result.ok
+    return typst, result.outputs[0]
+
+
+def test_bookmarks_and_page_labels_match_weasyprint(features):
+    typst, weasy = (PdfReader(path) for path in features)
+    assert [(level, title) for level, title, _ in _bookmarks(typst)] == \
+        [(level, title) for level, title, _ in _bookmarks(weasy)]
+    labels = typst.page_labels
+    front = labels.index("1")
+    assert labels[:front] == ["i", "ii", "iii", "iv", "v", "vi"][:front] == weasy.page_labels[:front]
+    assert labels[front:] == [str(n) for n in range(1, len(labels) - front + 1)]
+    assert front % 2 == 0  # the first article on a recto
+
+
+def test_contents_numbers_are_the_bookmarks_pages(features):
+    reader = PdfReader(features[0])
+    contents = next(page.extract_text() for page in reader.pages if "Contents" in page.extract_text())
+    printed = dict(re.findall(r"^(.+?)[ .]*\.\s*(\d+)$", contents, flags=re.MULTILINE))
+    bookmarks = {title: label for level, title, label in _bookmarks(reader) if level <= 2 and title != "Contents"
+                 and label.isdigit()}
+    assert bookmarks and {title.strip(): number for title, number in printed.items()} == bookmarks
+
+
+def test_footnotes_at_the_foot_of_the_page_of_their_call(features):
+    reader = PdfReader(features[0])
+    calls = {"exercise.1": "The term is usually shortened", "rises and falls.3": "Synthetic data",
+             "one footnote.1": "The only note of this article"}
+    for call, note in calls.items():
+        pages = [page.extract_text() for page in reader.pages]
+        page = next(text for text in pages if call in text)
+        assert note in page and page.index(note) > page.index(call)
+
+
+def test_tagged_pdf_ua(features):
+    reader = PdfReader(features[0])
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    assert root["/Lang"] == "en"
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"]
+    assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+    assert reader.metadata.title == "Features Fixture"
+
+
+def test_no_tofu_and_images_placed(features):
+    bad, _ = bad_glyphs(features[0])  # (it reads Type0 fonts only: Typst's Latin faces are not among them)
+    assert bad == []
+    body = "".join(page.extract_text() for page in PdfReader(features[0]).pages)
+    assert "Soreness (0–10)" in body and "“Every feature a booklet must set well, on a few pages.”" in body
+    assert any(page.images for page in PdfReader(features[0]).pages)
+
+
+def test_reproducible_bytes(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    first = _typst(FIXTURES / "features", tmp_path / "a").read_bytes()
+    second = _typst(FIXTURES / "features", tmp_path / "b").read_bytes()
+    assert first == second
+    assert b"D:20231114" in first  # the creation date is the epoch's
+
+
+def test_cross_references_print_their_page(tmp_path):
+    reader = PdfReader(_typst(FIXTURES / "rich", tmp_path))
+    body = "\n".join(page.extract_text() for page in reader.pages)
+    assert re.search(r"Figure 1, page \d", body) and re.search(r"Table 2, page \d", body)
+    assert len(reader.pages) > 8
+
+
+HOSTILE = """---
+title: "#include \\"/etc/passwd\\" *bold*"
+summary: "#panic(\\"x\\") ] ) [ \\\\"
+---
+Before #read("/etc/passwd") and #import "@preview/cetz:0.2.0": * and $x^2$ and <lbl> @ref.
+
+= not a heading
+
+/ term: not a term
+
+`#eval("1+1")` and // comment /* block */ ~ -- ... \\ end.
+
+Note call[^1].
+
+[^1]: #read("/etc/passwd") ] ) [.
+"""
+
+
+def test_hostile_text_is_text(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "#read(\\"/etc/passwd\\") $x$"\nlanguage = "en"\n')
+    (book / "01-a.md").write_text(HOSTILE)
+    reader = PdfReader(_typst(book, tmp_path / "out"))
+    body = "\n".join(page.extract_text() for page in reader.pages)
+    flat = " ".join(body.split())
+    for shown in ('#read("/etc/passwd")', '#import "@preview/cetz:0.2.0": *', "$x$", "= not a heading",
+                  "// comment /* block */ ~ -- ...", '#eval("1+1")', "#panic"):
+        assert shown.replace('"', "") in flat.replace('"', "").replace("“", "").replace("”", ""), shown
+    assert "root:" not in body
+
+
+def test_text_escapes_every_sign():
+    assert text('#a $b *c _d `e <f> @g [h] \\i /j =k -l +m') == \
+        r'\#a \$b \*c \_d \`e \<f\> \@g \[h\] \\i \/j \=k \-l \+m'
+
+
+def test_print_files_refused_not_dropped(tmp_path):
+    result = build(FIXTURES / "features", tmp_path, BuildOptions(formats=("pdf",), pdf_engine="typst",
+                                                                 print_profile="generic", cache=False))
+    assert not result.ok
+    assert any(d.code == "X009" and "print" in d.message for d in result.diagnostics)
+
+
+def test_book_print_css_refused_located(tmp_path):
+    book = tmp_path / "book"
+    shutil.copytree(FIXTURES / "features", book)
+    (book / "styles").mkdir()
+    (book / "styles" / "print.css").write_text("body { color: red }\n")
+    result = build(book, tmp_path / "out", TYPST)
+    problems = [d for d in result.diagnostics if d.code == "X009"]
+    assert not result.ok and problems and problems[0].path.name == "print.css"
+
+
+@pytest.mark.parametrize("fixture", ["rtl", "cjk"])
+def test_scripts_without_tofu(fixture, tmp_path):
+    pdf = _typst(FIXTURES / fixture, tmp_path)
+    bad, _ = bad_glyphs(pdf)
+    assert bad == []
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    body = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    source = "".join(path.read_text() for path in sorted((FIXTURES / fixture).glob("*.md")))
+    letters = {c for c in source if c.isalpha() and ord(c) > 0x5FF}
+    assert letters and len(letters & set(body)) > 0.9 * len(letters)
+
+
+@pytest.mark.parametrize("folder", ["ar", "ja", "fa"])
+def test_world_stories(folder, tmp_path):
+    source = SHARED / "corpus-world" / folder
+    if not source.is_dir():
+        pytest.skip("../shared/corpus-world is not available")
+    book = tmp_path / "book"
+    shutil.copytree(source, book)
+    language = {"ja": "ja"}.get(folder, folder)
+    (book / "book.toml").write_text(f'[book]\ntitle = "World {folder}"\nlanguage = "{language}"\n')
+    pdf = _typst(book, tmp_path / "out")
+    bad, _ = bad_glyphs(pdf)
+    assert bad == []
+    assert PdfReader(pdf).trailer["/Root"]["/Lang"].startswith(folder[:2])
