@@ -58,6 +58,9 @@ class BuildOptions:
     scheduler: str | None = None
     fetch_remote: bool = False  # download remote images (pipeline/fetch.py); also [images] remote = "fetch"
     pdf_engine: str | None = None  # overrides book.toml's [pdf] engine ("weasyprint", "typst")
+    # --target: the staged EPUB judged by these stores' (or the EAA's) rules before anything is
+    # committed; an error fails the build (pipeline/targets/).
+    targets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.book and not self.per_article:
@@ -73,7 +76,7 @@ class BuildOptions:
         return {"formats": sorted(self.formats), "strict": self.strict, "pdf_variant": self.pdf_variant,
                 "impose": self.impose, "per_article": self.per_article,
                 "print_profile": self.print_profile, "book": self.book, "fetch_remote": self._fetching(),
-                "pdf_engine": self.pdf_engine}
+                "pdf_engine": self.pdf_engine, "targets": sorted(self.targets)}
 
     def _fetching(self) -> bool:
         """Whether remote images are fetched: asked here, or by the command line (fetch.py)."""
@@ -137,12 +140,12 @@ def build(book_dir: Path | str = ".", out_dir: Path | str | None = None,
     overlap = _overlaps_book(out_dir, book_dir)
     if overlap is not None:
         return BuildResult((), (overlap,))
-    from .load.sites import book_elsewhere  # (not load.manuscripts: a no-op build imports no Markdown parser)
-
     if not book_dir.is_dir():  # C006, before OUT_DIR is made: `--out BOOK/_dist` must not make BOOK
         from .load.manuscripts import load_book
 
         return BuildResult((), tuple(load_book(book_dir)[1]))
+    from .load.sites import book_elsewhere  # (not load.manuscripts: a no-op build imports no Markdown parser)
+
     elsewhere = book_elsewhere(book_dir)  # C006 at once, not after hashing a whole project for the cache
     if elsewhere is not None:
         return BuildResult((), (elsewhere,))
@@ -350,6 +353,8 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
             job = _job(rendered, out_dir, formats, staged, out_dir / CACHE_DIR)
             diagnostics += _run(job, context)
             book_files = _written(job, dict(staged.pending()))
+            if options.targets and not _failed(diagnostics, strict):
+                diagnostics += _judged(rendered, job, out_dir, options.targets)
         if options.per_article and not _failed(diagnostics, strict):
             singles = tuple(name for name in formats if name not in BOOK_ONLY)  # print files, ONIX: the book's only
             catalog = build_articles(rendered, out_dir, out_dir / ARTICLES, singles, context, staged, executor,
@@ -390,6 +395,19 @@ def _executor(context: ExportContext) -> Iterator[Executor]:
         executor.close(abandon=True)
         raise
     executor.close(abandon=False)
+
+
+def _judged(rendered: RenderedBook, job: _Job, out_dir: Path, targets: tuple[str, ...]) -> list[Diagnostic]:
+    """--target: the staged EPUB judged by each target's rules (shown by its
+    final name), before the commit, so a build they fail writes nothing."""
+    from .targets import check_targets, sources_of
+
+    staged = dict(job.targets).get("epub")
+    if staged is None:
+        return [error("O002", "--target judges the EPUB, which this build does not make",
+                      hint="add --format epub, or leave --format out")]
+    return check_targets(staged, targets, sources_of(rendered), rendered.book.config.isbn,
+                         shown=out_dir / f"{rendered.book.slug}.epub")
 
 
 def _written(job: _Job, finals: dict[Path, Path]):

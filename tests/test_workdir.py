@@ -143,6 +143,25 @@ def test_an_output_folder_holding_what_the_build_reads_is_refused(tmp_path, out,
     assert _run("build", "--out", hinted, "--format", "epub", "--quiet")[0] == 0
 
 
+def test_an_image_in_the_default_output_folder_is_refused_and_the_hint_names_a_sibling(tmp_path, monkeypatch):
+    book = _book(tmp_path / "book")
+    (book / "_dist").mkdir()
+    (book / "images").mkdir()
+    for folder in ("_dist", "images"):
+        from PIL import Image
+
+        Image.new("RGB", (20, 20), "teal").save(book / folder / "dot.png")
+    (book / "01-ebb.md").write_text(ARTICLE.format(title="Ebb") + "\n![A dot](_dist/dot.png)\n", encoding="utf-8")
+    monkeypatch.chdir(book)
+    code, _, err = _run("build", "--format", "epub", "--quiet")
+    assert code == 1 and "error[O001]: output folder '_dist' holds '_dist/dot.png', which the build reads" in err
+    hinted = _hinted(err)
+    assert hinted == "../book-dist"
+    code, _, err = _run("build", "--out", hinted, "--format", "epub", "--quiet")
+    assert code == 0, err
+    assert (tmp_path / "book-dist" / "tide-notes.epub").is_file()
+
+
 def test_an_output_folder_inside_the_book_that_it_never_reads_is_fine(tmp_path):
     book = _book(tmp_path / "book")
     code, _, err = _run("build", str(book), "--out", str(book / "dist"), "--format", "epub", "--quiet")
