@@ -216,8 +216,8 @@ def book_images(root: Path) -> list[str]:
     """The image files of the book folder, as paths relative to it ('images/tides.png'):
     the names a missing image's message can suggest. Hidden folders (caches,
     .git) and output folders (`output.is_output_folder`: an image there is
-    never one the build may read) are skipped, links are not followed out
-    of the book, nothing is opened."""
+    no name to suggest, a build writing there refuses it) are skipped, links
+    are not followed out of the book, nothing is opened."""
     from .output import is_output_folder
 
     found: list[str] = []
