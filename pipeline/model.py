@@ -99,6 +99,7 @@ class BookConfig:
     pdf_impose: bool = False
     pdf_engine: str = "weasyprint"  # [pdf] engine: "weasyprint" or "typst" (export/typst); --engine overrides
     epub_embed_fonts: bool = True
+    accessibility_certified_by: str = ""  # [accessibility] certified-by: a11y:certifiedBy of the EPUB's claim
     epub_max_image_pixels: int = 4_000_000  # [epub] max-image-pixels: larger images downsampled (0: off)
     images_max_dpi: int = 300  # [images] max-dpi: the PDF's images at most this dense where printed (0: off)
     images_remote: str = "omit"  # [images] remote: "fetch" downloads remote images (pipeline/fetch.py)

