@@ -36,6 +36,7 @@ from ..model import BookConfig, RenderedBook
 from ..output import StagedOutputs, holds
 from . import ExportContext, get_exporter
 from .crosslinks import links_elsewhere
+from ..render.citations import with_own_references
 from ..resources import PORTABLE_ROOT
 from .tasks import (Booklet, Made, Task, TaskLost, book_files, booklet_key, environment_digest, make_booklet,
                     relocated)
@@ -52,6 +53,9 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
     # Each article's web address (or ''): a link to it from another article's download leads there (crosslinks.py).
     addresses = {item.article.slug: article_web_address(book, item.article) for item in rendered.articles}
     for item in rendered.articles:
+        if item.back_matter:  # the book's reference list: each download carries its own
+            continue
+        item = with_own_references(item)
         # Its web address (or ''), and its authors: the book's if it names none (a download is read alone).
         article = replace(item.article, url=addresses[item.article.slug],
                           authors=item.article.authors or config.authors)
@@ -274,7 +278,8 @@ def manifest(out_dir: Path, rendered: RenderedBook, book_files: list[Written],
             "authors": list(config.authors), "language": config.language, "identifier": config.identifier,
             "description": config.description, "files": files(book_files)}
     articles = []
-    for order, (item, made) in enumerate(zip(rendered.articles, article_files, strict=True), start=1):
+    own = [item for item in rendered.articles if not item.back_matter]  # the book's reference list has no download
+    for order, (item, made) in enumerate(zip(own, article_files, strict=True), start=1):
         article = item.article
         articles.append({"order": order, "slug": article.slug, "title": article.title,
                          "subtitle": article.subtitle, "summary": _plain(item.summary_html),

@@ -33,6 +33,7 @@ from . import PAGINATION, ExportContext, Exported
 from .cover import cover_png
 from .epubfaces import SAFE, FaceRule, FaceUse, Sheet, face_use, file_of, normalised, parse_sheet, prune
 from .images import epub_images
+from ..render.citations import REFERENCES_MARK, mark_references
 
 EPUB_NS = "http://www.idpf.org/2007/ops"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -458,10 +459,14 @@ def _across_documents(body: str, item: RenderedArticle, homes: dict[str, str]) -
 
 
 def _epub_body(item: RenderedArticle, words: dict[str, str]) -> str:
-    """Mark footnotes up as EPUB pop-up notes: noterefs and <aside> footnotes."""
-    if not has_footnotes(item.body_html):
+    """Mark footnotes up as EPUB pop-up notes: noterefs and <aside> footnotes;
+    a reference list's parts get their epub:type (render/citations.py)."""
+    cited = REFERENCES_MARK in item.body_html
+    if not has_footnotes(item.body_html) and not cited:
         return item.body_html
     root = etree.fromstring(f'<div xmlns:epub="{EPUB_NS}">{item.body_html}</div>')
+    if cited:
+        mark_references(root, EPUB_NS)
     for _, link in footnote_calls(root):
         link.set(f"{{{EPUB_NS}}}type", "noteref")
         link.set("role", "doc-noteref")

@@ -14,6 +14,8 @@ manuscript and Markdown's own output look the same:
   beside it for the PDF; malformed TeX is reported and shown as code;
 - numbers figures, tables, equations and sections and resolves references
   to them (`@fig-id`: xref.py), once every article is rendered;
+- formats citations (`[@key]`) by the book's CSL style and closes each
+  article with its reference list (citations.py), once every article is parsed;
 - checks every image (inside the book, an image by content, within limits)
   and every internal link, and records the images the article uses.
 """
@@ -32,7 +34,7 @@ from markupsafe import escape
 
 from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
 from ..load.sourcetext import positions
-from ..model import Article, Book, Formula, Heading, RenderedArticle, RenderedBook
+from ..model import Article, Book, BookConfig, Formula, Heading, RenderedArticle, RenderedBook
 from ..styles import is_rtl, labels
 from ..fetch import FetchRefused, cache_folder, fetching
 from ..fetch import fetch as fetch_remote
@@ -40,6 +42,7 @@ from ..resources import (HardLinked, ImageRejected, ResourceRefused, book_images
                          resolve_path, resource_name)
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
 from .callouts import fill_titles
+from .citations import Marks, cite_book, marks_for
 from .code import highlight_code
 from .dialects import Site, rewrite, site_of
 from .markdown import CAPTION, to_html, to_inline_html
@@ -62,15 +65,17 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
     site = site_of(book)
     numbering = Numbering(per_book=book.config.numbering == "book")
     numbered: list[_Numbered] = []
+    cited: list[Marks | None] = []  # each article's citations (citations.py)
     sources = image_sources(book)
     for number, article in enumerate(book.articles, start=1):
         language = article.language or book.config.language
         words = {**labels(language), **dict(book.config.labels)}
+        citations = marks_for(book, article)
         try:
             with deadline(RENDER_SECONDS, _RenderTimeLimit):
                 result, found, cross, marks = _render_article(article, number, book.root, manuscripts,
                                                               book.config.toc_depth, language, numbering, words,
-                                                              site, images=sources)
+                                                              site, images=sources, citations=citations)
         except _RenderTimeLimit:  # a stranger's pathological Markdown: located, the build stops
             diagnostics.append(error("X003", f"rendering {article.source_path.name} took more than "
                                              f"{RENDER_SECONDS:g} s", path=article.source_path, line=article.body_line,
@@ -80,9 +85,12 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
         diagnostics += found
         links += cross
         numbered.append(marks)
+        cited.append(citations)
         on_article()
     rendered, found = _check_cross_links(rendered, links)
     rendered, resolved = _resolve_references(rendered, numbered, numbering.per_book)
+    rendered, citing = cite_book(book, rendered, cited, [marks.words for marks in numbered])
+    resolved += citing
     # The articles as rendered (site syntax given its meaning: dialects.py), so that
     # the fonts are planned for the characters printed (an emoji from `:tada:`).
     book = replace(book, articles=tuple(item.article for item in rendered))
@@ -93,9 +101,16 @@ def render_article(article: Article, number: int, root: Path,
                    language: str = "en") -> tuple[RenderedArticle, list[Diagnostic]]:
     """One article on its own (links to other manuscripts are then outside the book)."""
     sources = ImageSources(root=root.resolve(), site_root=root.resolve())
+    citations = marks_for(None, article)
     item, diagnostics, _, marks = _render_article(article, number, root, {article.source_path.resolve(): [article]},
-                                                  language=language, words=labels(language), images=sources)
+                                                  language=language, words=labels(language), images=sources,
+                                                  citations=citations)
     [item], found = _resolve_references([item], [marks], per_book=False)
+    if citations is not None:  # a book of this one article, its bibliography its own
+        alone = Book(root=root, slug=article.slug, config=BookConfig(title=article.title, language=language),
+                     articles=(article,))
+        [item], cited = cite_book(alone, [item], [citations], [marks.words])
+        found += cited
     return item, diagnostics + found + sources.warnings()
 
 
@@ -274,7 +289,7 @@ class _RenderTimeLimit(BaseException):
 def _render_article(article: Article, number: int, root: Path, manuscripts: dict[Path, list[Article]],
                     toc_depth: int = 2, language: str = "en", numbering: Numbering | None = None,
                     words: dict[str, str] | None = None, site: Site | None = None,
-                    images: ImageSources | None = None,
+                    images: ImageSources | None = None, citations: Marks | None = None,
                     ) -> tuple[RenderedArticle, list[Diagnostic], list[_CrossLink], _Numbered]:
     # Site syntax (shortcodes, Liquid, MDX, tabs, :emoji:) given its meaning, lines kept (dialects.py).
     article, diagnostics = rewrite(article, site or Site(root=root, manuscripts=(article.source_path.resolve(),)))
@@ -282,7 +297,7 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
     diagnostics += stripped
     too_deep: list[tuple[int, int]] = []
     try:
-        html = sanitize(to_html(body, captions=True, too_deep=too_deep))
+        html = sanitize(to_html(body, captions=True, too_deep=too_deep, citations=citations))
         container = parse_html(html) if html.strip() else None
     except (RecursionError, etree.ParserError):
         container = None

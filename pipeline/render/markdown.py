@@ -34,11 +34,13 @@ from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
 from ..xhtml import NOTE_BACKLINK, NOTE_BLOCK, NOTE_CALL
 from .callouts import callouts_plugin
+from .citations import Marks, citations_plugin
 
 BACKLINK = "\u21a9"  # ↩ after a note, back to its call
 
 
-def to_html(source: str, captions: bool = False, too_deep: list[tuple[int, int]] | None = None) -> str:
+def to_html(source: str, captions: bool = False, too_deep: list[tuple[int, int]] | None = None,
+            citations: Marks | None = None) -> str:
     """The HTML markdown-it-py makes of `source` (not sanitized).
 
     Quotes and lists nested past the parser's limit are kept as flat
@@ -49,9 +51,12 @@ def to_html(source: str, captions: bool = False, too_deep: list[tuple[int, int]]
     whose description has more than text (`![The *big* $\\beta$](x.png)`) is
     followed by a `span.figure-caption` holding the description as rendered:
     an `alt` attribute can hold only text, and the figure's caption is made
-    from this (render/articles.py)."""
+    from this (render/articles.py).
+
+    With `citations` (the article has a bibliography in reach), pandoc's
+    `[@key]` and `@key` become marks that render/citations.py formats."""
     env: dict = {"captions": captions}
-    html = make_parser().render(source, env)
+    html = make_parser(citations).render(source, env)
     if too_deep is not None:
         too_deep.extend(env.get(TOO_DEEP, []))
     return html
@@ -84,8 +89,8 @@ def to_inline_html(source: str) -> str:
     return html
 
 
-def make_parser() -> MarkdownIt:
-    """CommonMark + the extensions listed in the module doc."""
+def make_parser(citations: Marks | None = None) -> MarkdownIt:
+    """CommonMark + the extensions listed in the module doc (and citations, when given their marks)."""
     md = MarkdownIt("commonmark", {"html": True, "tasklists": True, "tasklists_editable": False})
     md.enable(["table", "strikethrough"])
     # markdown-it leaves links to file:, data: or javascript: as literal text;
@@ -95,6 +100,8 @@ def make_parser() -> MarkdownIt:
     md.use(gfm_autolink_plugin)
     md.use(footnote_plugin, inline=True)
     md.use(deflist_plugin)
+    if citations is not None:
+        md.use(citations_plugin, citations)  # `[@key, p. 3]`, `@key` (citations.py)
     md.use(callouts_plugin)  # `!!! note`, `:::tip`, `::: {.callout-tip}`, `> [!NOTE]` (callouts.py)
     md.use(attrs_plugin)  # after images, links, inline code
     md.use(attrs_block_plugin)  # a `{#id .class}` line before a block (a table)
