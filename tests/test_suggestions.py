@@ -125,7 +125,7 @@ def test_a_misspelt_front_matter_key_suggests_the_key(tmp_path):
     _, [d] = load_article(_write(tmp_path / "a.md", "---\ntitle: A\nauthrs: [Me]\n---\n\nText.\n"))
     assert (d.code, d.line, d.column) == ("M003", 3, 1)
     assert d.hint == ("did you mean 'authors'? known keys: title, subtitle, summary, blurb, authors, slug, "
-                      "language, date, tags, image, url, order, draft")
+                      "language, date, tags, image, url, order, draft, bibliography, references, nocite")
 
 
 def test_a_front_matter_language_with_an_underscore_suggests_the_tag(tmp_path):
