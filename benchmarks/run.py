@@ -74,6 +74,7 @@ OURS = {
 }
 SIDE_BY_SIDE = {
     "pdf": "ours, PDF only",
+    "typst": "ours, PDF only, --engine typst",
     "pandoc_pdf": "pandoc, PDF (WeasyPrint), plain",
     "pandoc_paged": "pandoc, PDF (WeasyPrint), paged CSS",
     "pandoc_epub": "pandoc, EPUB 3",
@@ -404,6 +405,9 @@ def one_run(result: SizeResult, book: Path, manuscripts: list[Path], run: int, s
     with appended(edited, f"\nOne more sentence, added by the benchmark in run {run}.\n"):
         record("edit", ours(setup, book, full))
     record("epub", ours(setup, book, fresh_dir(work / "out-epub"), "epub"))
+    typst = fresh_dir(work / "out-typst")  # the second PDF engine (export/typst), beside ours and pandoc's
+    record("typst", ours(setup, book, typst, "pdf") + ["--engine", "typst"])
+    result.output_pages["typst"] = _pages(next(typst.glob("*.pdf")))
     if setup.pandoc and theirs:
         pandoc = setup.pandoc
         out = fresh_dir(work / "out-pandoc")
@@ -413,7 +417,7 @@ def one_run(result: SizeResult, book: Path, manuscripts: list[Path], run: int, s
         record("pandoc_paged", pandoc_command(pandoc, theirs.articles, out / "paged.pdf", theirs, paged=True))
         result.output_bytes.update({"pandoc_pdf": (out / "book.pdf").stat().st_size,
                                     "pandoc_paged": (out / "paged.pdf").stat().st_size})
-        result.output_pages = pdf_pages(work / "out-pdf", out)
+        result.output_pages.update(pdf_pages(work / "out-pdf", out))
     if result.book == SEED:  # what any build pays before its first page: start-up and imports
         record("imports", [sys.executable, "-c", IMPORTS])
         record("weasyprint_import", [sys.executable, "-c", "import weasyprint"])
@@ -422,6 +426,12 @@ def one_run(result: SizeResult, book: Path, manuscripts: list[Path], run: int, s
         record(ONE_PIECE, [sys.executable, str(HERE / "onepiece.py"), str(book), "--out", str(one_piece),
                            "--format", "pdf", *setup.build_options])
         result.output_bytes["pdf_one_piece"] = output_sizes(one_piece)["pdf"]
+
+
+def _pages(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(pdf).pages)
 
 
 def pdf_pages(ours_dir: Path, pandoc_dir: Path) -> dict[str, int]:
@@ -438,7 +448,7 @@ def count_pages(results: list[SizeResult], root: Path, setup: Setup) -> None:
     (our PDF, pandoc's two; untimed) and count the pages. The books are deterministic,
     so the counts are those of the measured builds."""
     for result in results:
-        if result.output_pages or not setup.pandoc:
+        if "pdf" in result.output_pages or not setup.pandoc:
             continue
         print(f"  counting pages: {result.label} articles", flush=True)
         book, manuscripts = book_for(SEED if result.book == SEED else result.articles, root, setup)
