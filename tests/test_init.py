@@ -21,9 +21,11 @@ from pipeline.load.sites import detect
 TIDES_DE = ("Die Gezeiten entstehen durch die Anziehungskraft des Mondes und der Sonne. Zweimal am Tag steigt das "
             "Wasser an der Küste und fällt wieder. Wer am Wattenmeer wandert, muss die Zeiten kennen, denn die Flut "
             "kommt schneller, als man denkt. Die Fischer richten ihre Arbeit seit Jahrhunderten nach diesem Rhythmus.")
-TIDES_SV = ("Tidvattnet uppstår genom månens och solens dragningskraft. Två gånger om dagen stiger vattnet vid "
-            "kusten och sjunker sedan igen. Fiskarna har i århundraden ordnat sitt arbete efter denna rytm, och "
-            "barnen lär sig redan som små att läsa havets tecken. På vintern täcker isen viken, och då är det tyst i byn.")
+
+# (Swahili: a language labels.toml has no table for, as no source we may use has its words)
+TIDES_SW = ("Mawimbi ya bahari huja na kuondoka mara mbili kila siku. Wavuvi wa kijiji chetu wamepanga kazi yao "
+            "kulingana na mdundo huu kwa karne nyingi, na watoto hujifunza tangu wakiwa wadogo kusoma ishara za "
+            "bahari. Wakati wa mvua nyingi, mto hujaa na maji hufika hadi kwenye mashamba.")
 
 
 def _run(*argv: str) -> tuple[int, str, str]:
@@ -83,10 +85,10 @@ def test_the_title_is_the_first_article_s_heading_else_the_folder_s_name(tmp_pat
 
 
 def test_a_language_without_words_in_labels_toml_is_written_commented_out(tmp_path):
-    folder = _write(tmp_path / "tidvatten", {"01-a.md": f"---\ntitle: Tidvatten\n---\n\n{TIDES_SV}\n"})
+    folder = _write(tmp_path / "mawimbi", {"01-a.md": f"---\ntitle: Mawimbi\n---\n\n{TIDES_SW}\n"})
     assert _run("init", str(folder))[0] == 0
     text = (folder / "book.toml").read_text(encoding="utf-8")
-    assert '# language = "sv"' in text and "[labels]" in text  # guessed, to uncomment once it has its words
+    assert '# language = "sw"' in text and "[labels]" in text  # guessed, to uncomment once it has its words
     assert "language" not in _settings(folder)["book"]
     assert load_config(folder / "book.toml", "x")[1] == []  # no C008 at every build meanwhile
 
