@@ -73,7 +73,8 @@ HAZARDS = {  # schema:accessibilityHazard -> list 143
     "none": ("00",),  # [K] none: No known hazards or warnings
     "flashing": ("13",), "noFlashingHazard": ("14",), "unknownFlashingHazard": ("24",),  # [K]
     "sound": ("15",), "noSoundHazard": ("16",), "unknownSoundHazard": ("25",),  # [K]
-    "motionSimulation": ("17",), "noMotionSimulationHazard": ("18",), "unknownMotionSimulationHazard": ("26",),  # [K]
+    "motionSimulation": ("17",), "noMotionSimulationHazard": ("18",),  # [K]
+    "unknownMotionSimulationHazard": ("26",),  # [K]
     "unknown": ("24", "25", "26"),  # [K] unknown: the three "risk unknown" codes
 }
 SUMMARY = "00"  # list 196: Accessibility summary (ProductFormFeatureDescription), [X]
@@ -111,7 +112,7 @@ class Product:
     """One product of the message: its format and what its file says."""
 
     kind: str  # "epub" or "pdf"
-    package: tuple[tuple[str, str], ...] = ()  # the EPUB's <meta property> (name, value), refinements left out
+    package: tuple[tuple[str, str], ...] = ()  # the EPUB's <meta property> (name, value): package_metadata
     pages: Pages | None = None  # the PDF's pages; for the EPUB, those of the PDF whose pages it marks
 
 
@@ -288,8 +289,9 @@ def _descriptive(detail: etree._Element, book: RenderedBook, product: Product) -
         if description:
             _add(feature, "ProductFormFeatureDescription", description)
     _add(detail, "PrimaryContentType", "10")  # list 81: text (eye-readable): with ED and E1xx, an e-book
-    title = _add(_add(detail, "TitleDetail"), "TitleElement")
-    title.getparent().insert(0, _element("TitleType", "01"))  # list 15: distinctive title
+    titles = _add(detail, "TitleDetail")
+    _add(titles, "TitleType", "01")  # list 15: distinctive title
+    title = _add(titles, "TitleElement")
     _add(title, "TitleElementLevel", "01")  # list 149: the product
     _add(title, "TitleText", config.title)
     if config.subtitle:
@@ -389,14 +391,9 @@ def _subjects(book: RenderedBook) -> tuple[str, ...]:
     return subjects(book)
 
 
-def _element(tag: str, text: str = "") -> etree._Element:
-    element = etree.Element(f"{{{NS}}}{tag}")
+def _add(parent: etree._Element, tag: str, text: str = "") -> etree._Element:
+    """A new ONIX element `tag` at the end of `parent`, holding `text` if given."""
+    element = etree.SubElement(parent, f"{{{NS}}}{tag}")
     if text:
         element.text = text
-    return element
-
-
-def _add(parent: etree._Element, tag: str, text: str = "") -> etree._Element:
-    element = _element(tag, text)
-    parent.append(element)
     return element
