@@ -681,7 +681,7 @@ def csl_date(value: Any) -> dict[str, Any] | None:
                  if isinstance(part, list)]
         return {**value, "date-parts": [p for p in parts if p]} if any(parts) else \
             ({"literal": str(value["literal"])} if "literal" in value else None)
-    if isinstance(value, dict) and "year" in value:
+    if isinstance(value, dict) and str(value.get("year", "")).isdigit():
         return {"date-parts": [[int(value[p]) for p in ("year", "month", "day")
                                 if str(value.get(p, "")).isdigit()]]}
     if isinstance(value, list):  # pandoc's older form: a list of {year, month, day}
