@@ -41,7 +41,9 @@ def check_book(book_dir: Path, outputs: Path | None = None, print_profile: str |
     if outputs is not None:
         diagnostics += check_outputs(rendered, outputs)
     if targets:
-        diagnostics += check_targets_of(rendered, outputs or Path("dist"), targets)
+        from ..output import default_out  # --target alone reads the EPUB where a build writes it
+
+        diagnostics += check_targets_of(rendered, outputs or default_out(book_dir), targets)
     return diagnostics
 
 

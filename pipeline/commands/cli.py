@@ -260,10 +260,6 @@ def _check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     targets = _targets(args.targets, stderr)
     if targets is None:
         return EXIT_USAGE
-    if targets and args.outputs is None:  # --target reads the built EPUB, where --outputs would
-        from ..output import default_out
-
-        args.outputs = default_out(args.book_dir)
     diagnostics = check_book(args.book_dir, args.outputs, args.print_profile, targets)
     if args.strict:
         diagnostics = as_errors(diagnostics)
