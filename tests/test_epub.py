@@ -88,7 +88,8 @@ def test_book_epub_accessibility_metadata(built_book):
     assert _meta(opf, "schema:accessibilityHazard") == ["none"]
     [summary] = _meta(opf, "schema:accessibilitySummary")
     assert summary.startswith("This publication meets the requirements of EPUB Accessibility 1.1")
-    assert _meta(opf, "dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
+    assert _meta(opf, "dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.2 Level AA"]  # #31
+    assert _meta(opf, "a11y:certifiedBy") == ["The Editors"]
     assert opf.find(".//dc:source", NS).text.startswith("Kratom and Muscle Soreness")
 
 
