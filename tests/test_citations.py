@@ -10,9 +10,7 @@ APA and in Vancouver, and a German article.
 
 from __future__ import annotations
 
-import re
 import warnings
-import zipfile
 from dataclasses import replace
 from pathlib import Path
 
