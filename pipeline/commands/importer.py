@@ -34,14 +34,17 @@ Like the other stages, problems are returned as diagnostics, never raised.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
 import re
 import textwrap
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import yaml
 
@@ -49,6 +52,7 @@ from ..diagnostics import Diagnostic, error, has_errors, warning
 from ..load.frontmatter import split
 from ..load.manuscripts import load_article, slugify
 from ..output import write_atomically
+from ..render.citations import DOI_URL, PMC_URL, PUBMED_URL
 from ..resources import ResourceRefused, read_bytes
 from ..load.sourcetext import NotUtf8, decode
 
@@ -130,8 +134,8 @@ def import_text(text: str, source: Path, title: str | None) -> tuple[str | None,
     if not text.strip():
         return None, [error("I002", "the text to import is empty", path=source, line=1, column=1,
                             hint="check that this is the article's file and that it was saved")]
-    lines = text.split("\n")
-    layout = _parse_layout(lines)
+    lines, closing = _closing_sections(text.split("\n"))
+    layout = _parse_layout(lines, {_heading_key(section.heading) for section in closing})
     diagnostics: list[Diagnostic] = []
     if isinstance(layout, _Miss):
         diagnostics.append(warning(
@@ -144,18 +148,23 @@ def import_text(text: str, source: Path, title: str | None) -> tuple[str | None,
     if title is None or not title.strip():
         title, found = _provisional_title(layout, source)
         diagnostics.append(found)
-    return _manuscript(" ".join(title.split()), layout), diagnostics
+    return _manuscript(" ".join(title.split()), layout, closing), diagnostics
 
 
-def _parse_layout(lines: list[str]) -> _Layout | _Miss:
-    """Recognise summary, blurb, title list and sections, or say what is missing."""
-    listed = _first_run(_units(lines, set()))
-    if not listed:
+def _parse_layout(lines: list[str], closing: set[str]) -> _Layout | _Miss:
+    """Recognise summary, blurb, title list and sections, or say what is missing.
+
+    `closing` holds the keys of the reference sections already cut from the
+    end of `lines` (`_closing_sections`): a listed title naming one of them
+    has no heading left to find."""
+    run = _first_run(_units(lines, set()))
+    if not run:
         return _Miss("no bulleted list of section titles ('- Title' lines) was found", _line_after(lines, 2))
-    listed = [_Unit(unit.line, _BULLET.match(unit.text)["title"], "bullet") for unit in listed]
+    listed = [_Unit(unit.line, _BULLET.match(unit.text)["title"], "bullet") for unit in run]
+    listed = [unit for unit in listed if _heading_key(unit.text) not in closing] or listed
     units = _units(lines, {_key(unit.text) for unit in listed})
     start = next(i for i, unit in enumerate(units) if unit.kind == "bullet")
-    preface, rest = units[:start], units[start + len(listed):]
+    preface, rest = units[:start], units[start + len(run):]
     if len(preface) != 2:
         return _Miss(f"expected a summary and a quoted blurb paragraph before the list of section "
                      f"titles on line {listed[0].line}, found {len(preface)} paragraph(s)", 1)
@@ -268,8 +277,9 @@ def _title_from_file(source: Path) -> str:
     return source.stem.replace("_", " ").replace("-", " ").strip().capitalize() or "Untitled"
 
 
-def _manuscript(title: str, layout: _Layout) -> str:
-    """Front matter and body, in the form of the hand-made manuscripts."""
+def _manuscript(title: str, layout: _Layout, closing: list[_References]) -> str:
+    """Front matter and body, in the form of the hand-made manuscripts; the
+    reference sections close it."""
     front = [f"title: {json.dumps(title, ensure_ascii=False)}"]
     front += [_folded(key, value) for key, value in (("summary", layout.summary), ("blurb", layout.blurb))
               if value]
@@ -277,6 +287,8 @@ def _manuscript(title: str, layout: _Layout) -> str:
     for heading, units in layout.sections:
         body += [f"## {heading}"] if heading else []
         body += _blocks(units)
+    for section in closing:
+        body += _reference_blocks(section)
     return "---\n" + "\n".join(front) + "\n---\n\n" + "\n\n".join(body) + "\n"
 
 
@@ -302,6 +314,7 @@ def _folded(key: str, value: str) -> str:
     Characters YAML cannot hold in a block scalar (control characters) fall
     back to an escaped double-quoted string, which still reads back exactly.
     """
+    value = _literal_dollars(value)
     lines = textwrap.wrap(value, WIDTH, initial_indent="  ", subsequent_indent="  ",
                           break_long_words=False, break_on_hyphens=False)
     block = f"{key}: >-\n" + "\n".join(lines)
@@ -319,8 +332,15 @@ def _wrap(paragraph: str, width: int = WIDTH) -> str:
     A wrapped line starting with, say, '#' or '> ' would turn the rest of the
     paragraph into a heading or a quote: try narrower widths, then keep such a
     line on the previous one. A paragraph that itself starts like a list item
-    or a heading gets a backslash, so it still renders as its own text.
+    or a heading gets a backslash, so it still renders as its own text, and
+    so do its dollars where they would make math (`_literal_dollars`).
     """
+    lines = _wrapped_lines(_literal_dollars(paragraph), width)
+    return "\n".join([_escape_opener(lines[0]), *lines[1:]])
+
+
+def _wrapped_lines(paragraph: str, width: int) -> list[str]:
+    """The paragraph's lines within `width` columns, none starting block syntax."""
     for narrower in range(width, width - 19, -1):
         lines = textwrap.wrap(paragraph, narrower, break_long_words=False, break_on_hyphens=False)
         if not any(_INTERRUPTS.match(line) for line in lines[1:]):
@@ -331,7 +351,30 @@ def _wrap(paragraph: str, width: int = WIDTH) -> str:
             merged[-1] += " " + line
         else:
             merged.append(line)
-    return "\n".join([_escape_opener(merged[0]), *merged[1:]])
+    return merged
+
+
+def _literal_dollars(text: str) -> str:
+    """The text with its dollars escaped if, as written, the book's Markdown
+    would read math in it ("between $x and y$"); else unchanged ("$5 and
+    $10" is no math by pandoc's rules, which the renderer follows)."""
+    if "$" not in text or not _reads_math(text):
+        return text
+    return re.sub(r"(?<!\\)\$", r"\\$", text)
+
+
+def _reads_math(text: str) -> bool:
+    """True if the renderer's parser finds math (inline or display) in `text`."""
+    tokens = _parser().parse(text)
+    children = [child for token in tokens for child in (token.children or [])]
+    return any(token.type.startswith("math_") for token in (*tokens, *children))
+
+
+@functools.cache
+def _parser():
+    from ..render.markdown import make_parser  # the renderer's own reading of `$`
+
+    return make_parser()
 
 
 def _escape_opener(line: str) -> str:
@@ -350,6 +393,229 @@ def _norm(text: str) -> str:
 
 def _key(text: str) -> str:
     return _norm(text).casefold()
+
+
+# --- closing reference sections --------------------------------------------------------------
+#
+# A seed article may end with its sources: a heading line ("References",
+# "Sources:", "Literatur"...) and entries, numbered ("1.", "1)", "[1]"),
+# bulleted, or one to a line (or to a paragraph). Such a section is cut off
+# before the layout is read and closes the manuscript as a `## ` heading and
+# a list: ordered, with the source's numbers, where they run in sequence; else
+# bulleted, an out-of-sequence number kept as text. Each entry is its text as
+# written, Markdown's special characters escaped, its URLs, DOIs, PMIDs and
+# PMCIDs made links. It is no bibliography: nothing is parsed into fields.
+
+# Headings of a closing section of sources, casefolded, without a trailing colon.
+REFERENCE_HEADINGS = frozenset({
+    "references", "reference list", "sources", "bibliography", "works cited", "further reading",
+    "literatur", "literaturverzeichnis", "quellen", "références", "bibliographie", "referencias",
+    "bibliografía", "fuentes", "fonti", "bibliografia", "riferimenti", "referências", "fontes",
+    "literatuur", "bronnen"})
+_ENTRY_MARK = re.compile(r"(?:(?P<number>[0-9]{1,4})[.)]|(?P<bullet>[-*•–]))(?:\s+|$)"
+                         r"|\[(?P<bracket>[0-9]{1,4})\]\s*")
+# What makes an unmarked line an entry rather than prose: an identifier, a
+# year as references write it ("(2020)", "2020;", "2020."), "et al".
+_CITATION_LIKE = re.compile(r"https?://|www\.|\b10\.[0-9]{4,9}/|\bPMID\b|\bPMC[0-9]|\bISBN\b|\bet al\b"
+                            r"|\(\s*(?:1[5-9]|20)[0-9]{2}[a-z]?\s*\)|\b(?:1[5-9]|20)[0-9]{2}[a-z]?[.;,]",
+                            re.IGNORECASE)
+ENTRY_CHARS = 500  # an unmarked 'entry' longer than this is prose
+_IDENTIFIER = re.compile(
+    r"(?P<url>(?:https?://|www\.|(?:dx\.)?doi\.org/)[^\s<>\"\\]+)"
+    r"|(?P<doi>(?:(?i:\bdoi\b):?\s*)?(?<![\w/.])10\.[0-9]{4,9}(?:\.[0-9]+)*/[^\s<>\"\\]+)"
+    r"|(?P<pmid>(?i:\bPMID\b):?\s*(?P<number>[0-9]{1,9})\b)"
+    r"|(?P<pmc>(?:(?i:\bPMCID\b):?\s*)?\b(?P<pmcid>PMC[0-9]{1,9})\b)")
+_DOI_IN_URL = re.compile(r"(?:https?://)?(?:dx\.)?doi\.org/(?P<doi>10\..+)", re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_SPECIAL = frozenset("\\`*[]<>$~{}")
+_TRAILING = ".,;:!?'\"’”»"  # punctuation that ends a sentence, not a URL or DOI
+
+
+@dataclass(frozen=True)
+class _References:
+    """A closing section of sources, as the text gives it."""
+
+    heading: str  # as written, without a trailing colon
+    entries: tuple[str, ...]  # each entry's text, whitespace normalized
+    marks: tuple[str, ...]  # each entry's marker as written ('3.', '[3]', '-'; '' if none)
+    numbers: tuple[int, ...]  # the entries' numbers, if numbered
+    after: tuple[str, ...] = ()  # paragraphs after the last entry
+
+
+def _heading_key(line: str) -> str:
+    return unicodedata.normalize("NFC", _norm(line)).rstrip(":").rstrip().casefold()
+
+
+def _closing_sections(lines: list[str]) -> tuple[list[str], list[_References]]:
+    """The lines without the reference sections that close them, and those sections."""
+    listed = {_heading_key(_BULLET.match(unit.text)["title"]) for unit in _first_run(_units(lines, set()))}
+    joined = _uses_blank_lines(lines)
+    found: list[_References] = []
+    while (cut := _closing_section(lines, listed, joined)) is not None:
+        lines, section = cut
+        found.insert(0, section)
+    return lines, found
+
+
+def _closing_section(lines: list[str], listed: set[str],
+                     joined: bool) -> tuple[list[str], _References] | None:
+    """The last reference heading and what follows it, if that is a list of
+    entries (and holds no section title of the list: then it closes nothing)."""
+    at = next((i for i in reversed(range(len(lines))) if _heading_key(lines[i]) in REFERENCE_HEADINGS), None)
+    if at is None or not any(line.strip() for line in lines[:at]):
+        return None
+    rest = lines[at + 1:]
+    if any(_heading_key(line) in listed for line in rest if line.strip()):
+        return None
+    rows = [(line[:1].isspace(), _norm(line)) for line in rest]
+    first = next((text for _, text in rows if text), None)
+    if first is None:
+        return None
+    mark = _ENTRY_MARK.match(first)
+    parsed = _marked(rows, _style(mark), joined) if mark else _unmarked(rows)
+    if parsed is None:
+        return None
+    return lines[:at], _References(_norm(lines[at]).rstrip(":").rstrip(), *parsed)
+
+
+def _style(mark: re.Match[str]) -> str:
+    return "number" if mark["number"] else "bracket" if mark["bracket"] else mark["bullet"]
+
+
+def _number(mark: re.Match[str]) -> int | None:
+    value = mark["number"] or mark["bracket"]
+    return int(value) if value else None
+
+
+def _marked(rows: list[tuple[bool, str]], style: str, joined: bool) -> tuple:
+    """Entries each opened by a marker of `style`. An unmarked line continues
+    the entry above where the text wraps paragraphs (indented, or not after a
+    blank line in blank-separated text); else it is a paragraph of its own:
+    kept in the entry above if more entries follow, after the list if not."""
+    entries: list[list[str]] = []
+    marks: list[str] = []
+    numbers: list[int] = []
+    loose: list[list[str]] = []  # paragraphs since the last entry
+    blank = False
+    for indented, text in rows:
+        if not text:
+            blank = True
+            continue
+        mark = _ENTRY_MARK.match(text)
+        if mark and _style(mark) == style and _next_entry(_number(mark), numbers):
+            if entries:  # paragraphs between two entries stay in the one above
+                entries[-1] += [part for paragraph in loose for part in paragraph]
+            loose = []
+            entries.append([text[mark.end():]])
+            marks.append(mark.group().strip())
+            numbers += [] if _number(mark) is None else [_number(mark)]
+        elif indented or (joined and not blank):
+            (loose[-1] if loose else entries[-1]).append(text)
+        else:
+            loose.append([text])
+        blank = False
+    return (tuple(_norm(" ".join(entry)) for entry in entries), tuple(marks), tuple(numbers),
+            tuple(" ".join(paragraph) for paragraph in loose))
+
+
+def _next_entry(number: int | None, numbers: list[int]) -> bool:
+    """Whether a numbered line opens an entry: any number at first, then the
+    next one, or any other that is no year (a wrapped line may start '2019.')."""
+    return number is None or not numbers or number == numbers[-1] + 1 or not 1000 <= number <= 2999
+
+
+def _unmarked(rows: list[tuple[bool, str]]) -> tuple | None:
+    """One entry per line, or per paragraph where blank lines separate them
+    (an indented line continues the entry above); None unless every entry
+    reads like a reference, short and with an identifier or a year."""
+    filled = [index for index, (_, text) in enumerate(rows) if text]
+    paragraphs = any(not text for _, text in rows[filled[0]:filled[-1]])
+    entries: list[str] = []
+    blank = True
+    for indented, text in rows:
+        if not text:
+            blank = True
+            continue
+        if entries and (indented or (paragraphs and not blank)):
+            entries[-1] += " " + text
+        else:
+            entries.append(text)
+        blank = False
+    if not all(len(entry) <= ENTRY_CHARS and _CITATION_LIKE.search(entry) for entry in entries):
+        return None
+    return tuple(entries), ("",) * len(entries), ()
+
+
+def _reference_blocks(section: _References) -> list[str]:
+    """The section's heading, its list and the paragraphs after it, as Markdown blocks."""
+    numbers = section.numbers
+    ordered = bool(numbers) and numbers == tuple(range(numbers[0], numbers[0] + len(section.entries)))
+    items = []
+    for index, entry in enumerate(section.entries):
+        if ordered:
+            items.append(_item(f"{numbers[index]}. ", entry))
+        else:  # bulleted; a number out of sequence is kept as text
+            items.append(_item("- ", f"{section.marks[index]} {entry}" if numbers else entry))
+    return [f"## {section.heading}", "\n".join(items), *(_wrap(paragraph) for paragraph in section.after)]
+
+
+def _item(prefix: str, text: str) -> str:
+    """A list item: the text escaped and linked, wrapped under its first character."""
+    markdown, linked = _linked(text)
+    lines = _wrapped_lines(markdown, WIDTH - len(prefix)) or [""]
+    first = lines[0] if linked else _escape_opener(lines[0])
+    return prefix + f"\n{' ' * len(prefix)}".join([first, *lines[1:]])
+
+
+def _linked(text: str) -> tuple[str, bool]:
+    """The text as Markdown that prints it as written, each URL, DOI, PMID
+    and PMCID a link; and whether it starts with a link."""
+    parts: list[str] = []
+    cursor, starts = 0, False
+    for match in _IDENTIFIER.finditer(text):
+        if match.start() < cursor:
+            continue
+        found = _trimmed(match.group()) if match["url"] or match["doi"] else match.group()
+        link = f"[{_escape_text(found)}](<{_href(match, found)}>)"
+        parts += [_escape_text(text[cursor:match.start()]), link]
+        starts = starts or match.start() == 0
+        cursor = match.start() + len(found)
+    return "".join(parts) + _escape_text(text[cursor:]), starts
+
+
+def _trimmed(found: str) -> str:
+    """A URL or DOI without the punctuation after it: a full stop, a comma, a
+    closing bracket it does not open."""
+    while found and (found[-1] in _TRAILING or (found[-1] == ")" and found.count(")") > found.count("("))
+                     or (found[-1] == "]" and found.count("]") > found.count("["))):
+        found = found[:-1]
+    return found
+
+
+def _href(match: re.Match[str], found: str) -> str:
+    """Where an identifier links: the URL itself; doi.org for a DOI; PubMed, PMC."""
+    if match["pmid"]:
+        return PUBMED_URL.format(match["number"])
+    if match["pmc"]:
+        return PMC_URL.format(match["pmcid"])
+    doi = _DOI_IN_URL.match(found)
+    if doi or match["doi"]:
+        return DOI_URL + (doi["doi"] if doi else quote(found[found.index("10."):], safe="/:;()._-"))
+    return ("https://" if found.lower().startswith("www.") else "") + found
+
+
+def _escape_text(text: str) -> str:
+    """Text with a backslash before each character Markdown would read as
+    markup: emphasis, code, links, HTML, math, strikethrough, attributes, a
+    citation's '@', an entity; an underscore inside a word reads as itself."""
+    out = []
+    for index, char in enumerate(text):
+        before, after = text[index - 1:index], text[index + 1:index + 2]
+        if (char in _SPECIAL or (char == "_" and not (before.isalnum() and after.isalnum()))
+                or (char == "@" and not before.isalnum()) or (char == "&" and _ENTITY.match(text, index))):
+            out.append("\\")
+        out.append(char)
+    return "".join(out)
 
 
 # --- files -> book folder --------------------------------------------------------------------
