@@ -8,6 +8,8 @@ manuscript like the hand-made ones: YAML front matter (title, summary, blurb
 as `>-` folded scalars) and a Markdown body with `## ` headings, wrapped at 78
 columns. The bulleted list of section titles is dropped, since the pipeline
 builds the contents; a bulleted list inside a section stays a Markdown list.
+A closing "References" (or "Sources", "Literatur"...) section of entries
+becomes a heading and a list, its identifiers linked (`_closing_sections`).
 
 Every sentence is kept: only whitespace changes. Text that does not follow
 the layout is still imported, as plain body paragraphs, with a warning saying
