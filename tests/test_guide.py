@@ -118,7 +118,7 @@ def test_a_shell_block_of_the_guide_runs_as_shown(block, tmp_path):
 @pytest.fixture(scope="module")
 def built_guide(tmp_path_factory):
     out = tmp_path_factory.mktemp("guide")
-    result = build(GUIDE, out, jobs=2)
+    result = build(GUIDE, out, jobs=2, time_limit=0)  # a busy CI machine: no layout limit here
     assert result.ok, [d.format() for d in result.diagnostics]
     assert list(result.diagnostics) == [], [d.format() for d in result.diagnostics]
     [pdf] = [path for path in result.outputs if path.suffix == ".pdf"]
