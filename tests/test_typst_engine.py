@@ -197,3 +197,26 @@ def test_world_stories(folder, tmp_path):
     bad, _ = bad_glyphs(pdf)
     assert bad == []
     assert PdfReader(pdf).trailer["/Root"]["/Lang"].startswith(folder[:2])
+
+
+@pytest.mark.parametrize("source", [FIXTURES / "features", ROOT / "manuscripts", FIXTURES / "rich"],
+                         ids=["features", "seed", "rich"])
+def test_epub_page_list_is_the_typst_pdfs_folios(source, tmp_path):
+    """The EPUB's page-list comes from the PDF that was built: with Typst,
+    each marker's text is on the PDF page of its label (to within the line
+    where the page begins: markers are at most BREAK_STEP letters apart)."""
+    from test_epub import _marker_texts, _pdf_pages
+
+    from conftest import epubcheck_messages
+
+    result = build(source, tmp_path, BuildOptions(pdf_engine="typst", cache=False))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    pdf, epub = (next(p for p in result.outputs if p.suffix == suffix) for suffix in (".pdf", ".epub"))
+    pages, markers = _pdf_pages(pdf), _marker_texts(epub)
+    body_labels = [label for label in PdfReader(pdf).page_labels if label.isdigit()]
+    assert [label for label, _ in markers] == body_labels  # every body page, in order, once
+    for label, following in markers:
+        first_words = " ".join(following.split()[:4])
+        page = pages[label] or pages[str(int(label) + 1)]  # a blank verso: its marker is the next page's
+        assert f" {first_words}" in f" {page}"[:400], (label, first_words, page[:200])
+    assert epubcheck_messages(epub) == []

@@ -30,7 +30,7 @@ from ...diagnostics import Diagnostic, error, warning
 from ...model import RenderedBook
 from ...styles import styles_dir
 from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported
-from .document import Document, document
+from .document import Document, breaks, document
 
 # [pdf] variant -> Typst's PDF standards; tagged (PDF/UA-1) whatever the variant.
 STANDARDS = {"none": ["ua-1"], "pdf/ua-1": ["ua-1"], "pdf/a-3b": ["ua-1", "a-3b"]}
@@ -54,14 +54,14 @@ class TypstExporter:
         context.progress.start("typesetting the PDF (Typst)")
         made = document(book, template)
         try:
-            pdf, pages, warnings = compile_pdf(made, book, context)
+            pdf, pages, pagination, warnings = compile_pdf(made, book, context)
         except RuntimeError as exc:  # typst.TypstError: the document or a book's template failed
             return Exported((error("X001", f"Typst could not typeset the book: {_first_line(exc)}",
                                    hint="a book's own styles/typst/booklet.typ may be at fault; "
                                         "else build with --engine weasyprint and report the book",
                                    path=book.book.config_path),))
         target.write_bytes(pdf)
-        return Exported(tuple(warnings), {PAGE_NUMBERS: pages, PAGINATION: ()})
+        return Exported(tuple(warnings), {PAGE_NUMBERS: pages, PAGINATION: pagination})
 
 
 def refusals(book: RenderedBook) -> list[Diagnostic]:
@@ -99,7 +99,7 @@ def template_text(book: RenderedBook) -> tuple[str, Diagnostic | None]:
 
 def compile_pdf(made: Document, book: RenderedBook, context: ExportContext):
     """Compile `made` in a private root; return (PDF bytes, printed page
-    of each article and section, warnings)."""
+    of each article and section, page breaks, warnings)."""
     import typst
 
     config = book.book.config
@@ -123,9 +123,10 @@ def compile_pdf(made: Document, book: RenderedBook, context: ExportContext):
             str(root / "main.typ"), format="pdf", pdf_standards=STANDARDS.get(config.pdf_variant, ["ua-1"]),
             timestamp=int(context.timestamp.timestamp()))
         pages = _page_numbers(compiler, root)
+        pagination = _breaks(compiler, root) if book.articles else ()
     warnings = [warning("X001", f"Typst: {_first_line(item)}", path=book.book.config_path)
                 for item in found if "unknown font family" not in str(item)]
-    return pdf, pages, warnings
+    return pdf, pages, pagination, warnings
 
 
 def _page_numbers(compiler, root: Path) -> dict[str, str]:
@@ -133,6 +134,12 @@ def _page_numbers(compiler, root: Path) -> dict[str, str]:
 
     raw = compiler.query("<page-numbers>", field="value", one=True, root=str(root))
     return {str(key): str(value) for key, value in json.loads(raw).items()}
+
+
+def _breaks(compiler, root: Path):
+    import json
+
+    return breaks(json.loads(compiler.query("<page-breaks>", field="value", one=True, root=str(root))))
 
 
 def _first_line(exc: object) -> str:

@@ -14,9 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from ...fonts import book_faces, book_fonts, font_choice
-from ...model import RenderedArticle, RenderedBook
-from ...styles import book_labels, cover_ink, direction, styles_dir
-from .markup import Converter, Images, label, language_arguments, linked_ids, string, text
+from lxml import etree
+
+from ...model import PageBreak, RenderedArticle, RenderedBook
+from ...styles import book_labels, cover_ink, direction, render_template, styles_dir
+from .markup import BREAK_LABEL, Converter, Images, label, language_arguments, linked_ids, string, text
 
 # [pdf] page-size -> the page's arguments.
 PAPERS = {"A5": '(paper: "a5")', "A4": '(paper: "a4")', "Letter": '(paper: "us-letter")',
@@ -52,20 +54,24 @@ def document(book: RenderedBook, template: str) -> Document:
         | {heading.id for item in book.articles for heading in item.headings}
     emitted: set[str] = set()
     numbered = len(book.articles) > 1
-    for item in book.articles:
-        parts.append(_article(book, item, words, numbered, known, emitted, images))
+    shapes: dict[tuple, int] = {}  # the opener's block count by its parts (opener_blocks)
+    for index in range(len(book.articles)):
+        parts.append(_article(book, index, words, numbered, known, emitted, images, shapes))
     parts.append(_page_numbers(book, emitted))
+    parts.append(_breaks_query(book))
     files: dict[str, bytes | Path] = {"booklet.typ": template.encode("utf-8"), **images.files}
     return Document("\n\n".join(parts) + "\n", files, fonts)
 
 
-def _article(book: RenderedBook, item: RenderedArticle, words: dict[str, str], numbered: bool,
-             known: set[str], emitted: set[str], images: Images) -> str:
+def _article(book: RenderedBook, index: int, words: dict[str, str], numbered: bool,
+             known: set[str], emitted: set[str], images: Images, shapes: dict[tuple, int]) -> str:
+    item = book.articles[index]
     article = item.article
-    converter = Converter(known, emitted, images, item.resources, article.source_path.parent, item.formulas)
+    converter = Converter(known, emitted, images, item.resources, article.source_path.parent, item.formulas,
+                          article=index, first_block=opener_blocks(book, item, words, shapes))
     emitted.add(label(item.anchor))
     title = converter.inline_content(_fragment(item.title_html)) if item.title_html else text(article.title)
-    heading = f"[#heading(level: 1, outlined: true, bookmarked: true)[{title}] <{label(item.anchor)}>]"
+    heading = f"[{converter.opener_marker()}#heading(level: 1, outlined: true, bookmarked: true)[{title}] <{label(item.anchor)}>]"
     number = string(words["article"].replace("{n}", str(item.number))) if numbered else "none"
     info = (f"(number: {number}, subtitle: {string(article.subtitle)}, "
             f"authors: {string(', '.join(article.authors))}, date: {string(article.date)})")
@@ -80,6 +86,68 @@ def _article(book: RenderedBook, item: RenderedArticle, words: dict[str, str], n
     if language and article.language.lower() != book.book.config.language.lower():
         return f"#[\n#set text({language})\n{opener}\n\n{body}\n\n#article-end()\n]"
     return f"{opener}\n\n{body}\n\n#article-end()"
+
+
+def opener_blocks(book: RenderedBook, item: RenderedArticle, words: dict[str, str],
+                  known: dict[tuple, int] | None = None) -> int:
+    """How many block elements the EPUB's opener of `item` holds (its
+    number, title, "In brief"…): the article's body blocks are numbered
+    after them, as pipeline.export.pagebreaks numbers the EPUB's. Our
+    opener's count depends only on which parts it has: `known` keeps the
+    count of each such shape (a book's own templates are rendered each time)."""
+    from ..pagebreaks import block_elements
+
+    own = book.book.styles is not None and (book.book.styles / "templates").is_dir()
+    shape = None if own or known is None else (
+        item.back_matter, bool(item.article.subtitle), bool(item.article.authors), bool(item.article.date),
+        _blocks_in(item.summary_html), _blocks_in(item.blurb_html), sum(h.level == 2 for h in item.headings))
+    if shape is not None and shape in known:
+        return known[shape]
+    config = book.book.config
+    xhtml = render_template("epub/article.xhtml", design=book.book, item=item, body="", book=config, labels=words,
+                            articles=book.articles, css_href="", direction=direction(config.language),
+                            page_language=item.article.language or config.language)
+    root = etree.fromstring(xhtml.encode("utf-8"))
+    container = next(element for element in root.iter() if element.get("id") == item.anchor)
+    count = len(block_elements(container, "footnotes"))
+    if shape is not None:
+        known[shape] = count
+    return count
+
+
+def _blocks_in(xhtml: str) -> tuple[bool, int]:
+    return bool(xhtml), len(_BLOCK_TAG.findall(xhtml or ""))
+
+
+_BLOCK_TAG = re.compile(r"<(?:p|h[1-6]|li|dt|dd|td|th|pre|figcaption|caption|blockquote)[\s>/]")
+
+
+def _breaks_query(book: RenderedBook) -> str:
+    """A metadata the exporter queries: each page-break marker's value and
+    page, and the page where the body's numbering begins (see `breaks`)."""
+    if not book.articles:
+        return ""
+    first = label(book.articles[0].anchor)
+    return (f"#context [#metadata((start: locate(<{first}>).page(), "
+            f"markers: query(<{BREAK_LABEL}>).map(m => (m.value, m.location().page())))) <page-breaks>]")
+
+
+def breaks(found: dict) -> tuple[PageBreak, ...]:
+    """The PDF's page breaks (PAGINATION: the EPUB's page-list) from the
+    queried markers: each body page begins at its first marker; a page with
+    none (a blank verso) takes the position of the page after it, as the
+    WeasyPrint exporter does."""
+    start = int(found["start"])
+    first: dict[int, tuple[int, int, int]] = {}
+    for value, page in found["markers"]:
+        first.setdefault(int(page), tuple(int(part) for part in str(value).split(".")))
+    result, waiting = [], []
+    for page in range(start, max(first, default=start - 1) + 1):
+        waiting.append(str(page - start + 1))
+        if page in first:
+            result += [PageBreak(name, *first[page]) for name in waiting]
+            waiting = []
+    return tuple(result)
 
 
 def _page_numbers(book: RenderedBook, emitted: set[str]) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from lxml import etree
 
 from ...model import Formula
 from ...xhtml import NOTE_BACKLINK, NOTE_BLOCK, NOTE_CALL, parse_fragment
+from ..pagebreaks import block_elements
 
 MATH = "{http://www.w3.org/1998/Math/MathML}math"
 
@@ -96,6 +98,14 @@ class Images:
         return self._names[key]
 
 
+# Page-break markers (the EPUB's page-list): one where each block element
+# begins, and one at a word boundary after at least this many letters of it,
+# so that where a page begins inside a paragraph is known to about half a line.
+BREAK_STEP = 40
+BREAK_LABEL = "pb"  # the markers' label: `#metadata("article.block.letters")<pb>`
+_ORDINAL = "data-pb"  # the block's ordinal, set on each block element before the conversion
+
+
 SHORT_TABLE_ROWS = 8  # a table of up to this many rows is never split (export/pdf/booklet.py's rule)
 # Image formats Typst reads.
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
@@ -115,6 +125,9 @@ class Converter:
     formulas: tuple[Formula, ...] = ()
     notes: dict[str, etree._Element] = field(default_factory=dict)
     note_labels: dict[str, str] = field(default_factory=dict)
+    article: int | None = None  # the article's index: its body gets page-break markers (None: none)
+    first_block: int = 0  # the ordinal of the body's first block (the opener's blocks come before it)
+    _frames: list["_Frame | None"] = field(default_factory=list)  # the blocks being written, innermost last
 
     # --- blocks ------------------------------------------------------------------------
 
@@ -125,23 +138,82 @@ class Converter:
                 if item.get("id"):
                     self.notes[item.get("id")] = item
             div.getparent().remove(div)
+        if self.article is not None:  # numbered as pipeline.export.pagebreaks numbers the EPUB's blocks
+            for ordinal, block in enumerate(block_elements(root, NOTE_BLOCK), start=self.first_block):
+                block.set(_ORDINAL, str(ordinal))
         return self.flow(root)
+
+    # --- page-break markers ----------------------------------------------------------------
+
+    def opener_marker(self) -> str:
+        """The marker of the opener's first block (where the article's first page begins)."""
+        return self._marker(0, 0) if self.article is not None else ""
+
+    def _marker(self, block: int, letters: int) -> str:
+        return f'#metadata("{self.article}.{block}.{letters}")<{BREAK_LABEL}>'
+
+    def _enter(self, element: etree._Element, words: bool = True) -> str:
+        """Begin a block: its frame (letters counted, markers between its
+        words when `words`), and its marker. '' for any other element."""
+        ordinal = element.get(_ORDINAL)
+        if ordinal is None:
+            return ""
+        self._frames.append(_Frame(int(ordinal), words))
+        return self._marker(int(ordinal), 0)
+
+    def _leave(self, element: etree._Element) -> None:
+        if element.get(_ORDINAL) is not None:
+            self._frames.pop()
+
+    def _text(self, value: str) -> str:
+        """`text(value)`, with a marker at a word boundary each BREAK_STEP
+        letters of the block being written."""
+        frame = self._frames[-1] if self._frames else None
+        if frame is None:
+            return text(value)
+        folded = _SPACE.sub(" ", value)
+        count = _letters(folded)
+        if not frame.words or frame.letters + count - frame.marked < BREAK_STEP:  # no marker falls in it
+            frame.letters += count
+            return text(folded)
+        out, start, end = [], 0, frame.letters + count
+        while True:  # after the word where the block's letters since its last marker reach BREAK_STEP
+            need = max(BREAK_STEP - (frame.letters - frame.marked), 0)
+            match = _nth_letter(need).match(folded, start)
+            space = folded.find(" ", match.end()) if match else -1
+            if space < 0 or space + 1 == len(folded):
+                break
+            frame.letters += need + _letters(folded[match.end():space])
+            frame.marked = frame.letters
+            out += [text(folded[start:space + 1]), self._marker(frame.block, frame.letters)]
+            start = space + 1
+        frame.letters = end
+        out.append(text(folded[start:]))
+        return "".join(out)
+
+    def _count(self, value: str) -> None:
+        """Letters written otherwise than as text (code, a footnote call's number)."""
+        if self._frames and self._frames[-1] is not None:
+            self._frames[-1].letters += _letters(value)
 
     def flow(self, element: etree._Element) -> str:
         """The children of `element`: runs of inline content as paragraphs, blocks between them."""
         out: list[str] = []
-        run: list[str] = [text(element.text or "")]
+        marker = self._enter(element)
+        run: list[str] = [marker + self._text(element.text or "")]
         for child in element:
             if not isinstance(child.tag, str):  # a comment or processing instruction
-                run.append(text(child.tail or ""))
+                run.append(self._text(child.tail or ""))
                 continue
             if child.tag in BLOCKS or self._is_display_math(child):
                 out.append("".join(run).strip())
                 out.append(self.block(child))
-                run = [text(child.tail or "")]
+                run = [self._text(child.tail or "")]
             else:
-                run.append(self.inline(child) + text(child.tail or ""))
+                run.append(self.inline(child))
+                run.append(self._text(child.tail or ""))
         out.append("".join(run).strip())
+        self._leave(element)
         return "\n\n".join(part for part in out if part)
 
     def block(self, element: etree._Element) -> str:
@@ -163,12 +235,16 @@ class Converter:
         level = int(element.tag[1])
         outlined = any(c.startswith("toc-") for c in (element.get("class") or "").split())
         identifier = element.get("id") or ""
+        marker = self._enter(element, words=False)  # before the heading: its text is shown again (contents)
+        entered = element.attrib.pop(_ORDINAL, None) is not None  # (so that inline_content sets no marker)
         content = self.inline_content(element)
+        if entered:
+            self._frames.pop()
         if not content.strip():
-            return ""
+            return marker
         mark = self._label_once(identifier)
         bookmark = f", bookmarked: {'true' if outlined else 'false'}"
-        return (f"#heading(level: {max(2, min(level, 6))}, outlined: {'true' if outlined else 'false'}"
+        return (f"{marker}#heading(level: {max(2, min(level, 6))}, outlined: {'true' if outlined else 'false'}"
                 f"{bookmark})[{content}]{' ' + mark if mark else ''}")
 
     _block_h1 = _block_h2 = _block_h3 = _block_h4 = _block_h5 = _block_h6 = _heading
@@ -207,7 +283,9 @@ class Converter:
                          .split() if c.startswith("language-")), "")
         language = language if re.fullmatch(r"[A-Za-z0-9_+#.-]{1,30}", language) else ""
         lang = f", lang: {string(language)}" if language else ""
-        return f"#raw(block: true{lang}, {string(source.rstrip(chr(10)))})"
+        marker = self._enter(element)
+        self._leave(element)
+        return f"{marker}#raw(block: true{lang}, {string(source.rstrip(chr(10)))})"
 
     def _block_hr(self, element: etree._Element) -> str:
         return "#rule()"
@@ -246,15 +324,18 @@ class Converter:
         if not head and body and all(cell.tag == "th" for cell in body[0]):
             head, body = body[:1], body[1:]
         rows = head + body
+        caption_arg = f", caption: figure.caption(position: top, [{self.inline_content(caption)}])" \
+            if caption is not None else ""  # first: the caption's block comes before the cells'
         columns = max((sum(_span(cell, "colspan") for cell in row if cell.tag in ("td", "th")) for row in rows),
                       default=1)
+        for row in head:  # repeated on each page: no page-break markers in it
+            for cell in row.iter():
+                cell.attrib.pop(_ORDINAL, None)
         cells = [", ".join(self._cell(cell) for cell in row if cell.tag in ("td", "th")) for row in head]
         header = f"table.header({', '.join(c for c in cells if c)}), " if any(cells) else ""
         body_cells = ", ".join(self._cell(cell) for row in body for cell in row if cell.tag in ("td", "th"))
         table = f"table(columns: {max(columns, 1)}, {header}{body_cells})"
         mark = self._label_once(element.get("id") or "")
-        caption_arg = f", caption: figure.caption(position: top, [{self.inline_content(caption)}])" \
-            if caption is not None else ""
         figure = f"#figure(kind: table, numbering: none, outlined: false{caption_arg}, {table}){mark}"
         if len(rows) <= SHORT_TABLE_ROWS:  # kept on one page, with its caption (as the WeasyPrint booklet does)
             return f"#block(breakable: false)[{figure}]"
@@ -276,8 +357,8 @@ class Converter:
         title = next((child for child in element if child.tag == "p" and child.get("class") == "callout-title"),
                      None)
         rest = [child for child in element if child is not title]
+        heading = self.inline_content(title) if title is not None else ""  # first, as it comes first
         body = self.flow_of(rest, element.text)
-        heading = self.inline_content(title) if title is not None else ""
         return f"#callout({string(kind)}, [{heading}], [{body}])"
 
     # --- maths -------------------------------------------------------------------------
@@ -311,11 +392,12 @@ class Converter:
     def inline_content(self, element: etree._Element | None) -> str:
         if element is None:
             return ""
-        parts = [text(element.text or "")]
+        parts = [self._enter(element) + self._text(element.text or "")]
         for child in element:
             if isinstance(child.tag, str):
                 parts.append(self.inline(child) if child.tag not in BLOCKS else " " + self.inline_content(child))
-            parts.append(text(child.tail or ""))
+            parts.append(self._text(child.tail or ""))
+        self._leave(element)
         return "".join(parts).strip()
 
     def inline(self, element: etree._Element) -> str:
@@ -331,6 +413,7 @@ class Converter:
         if tag in ("strong", "b"):
             return f"{anchor}#strong[{content()}]"
         if tag in ("code", "kbd", "samp"):
+            self._count("".join(element.itertext()))
             return f"{anchor}#raw({string(''.join(element.itertext()))})"
         if tag == "a":
             return anchor + self._link(element, classes)
@@ -401,6 +484,7 @@ class Converter:
 
     def _footnote(self, call: etree._Element) -> str:
         link = next(a for a in call.iter("a") if a.get("class") == NOTE_CALL)
+        self._count("".join(link.itertext()))  # the EPUB keeps the call's number in the text
         identifier = (link.get("href") or "")[1:]
         if identifier in self.note_labels:  # a note called again: the same note
             return f"#footnote(<{self.note_labels[identifier]}>)"
@@ -412,7 +496,10 @@ class Converter:
         mark = label(identifier)
         self.note_labels[identifier] = mark
         self.emitted.add(mark)
-        return f"#footnote[{self.flow(note)}]<{mark}>"
+        self._frames.append(None)  # the note's letters are not the paragraph's (the EPUB sets notes apart)
+        content = self.flow(note)
+        self._frames.pop()
+        return f"#footnote[{content}]<{mark}>"
 
     # --- labels ----------------------------------------------------------------------
 
@@ -431,6 +518,30 @@ class Converter:
             return ""
         self.emitted.add(mark)
         return f"<{mark}>"
+
+
+@dataclass
+class _Frame:
+    """A block being written: its ordinal, its letters so far, the letters at its last marker."""
+
+    block: int
+    words: bool
+    letters: int = 0
+    marked: int = 0
+
+
+_NOT_LETTER = re.compile(r"[\W_]")  # \w is str.isalnum() and "_"
+
+
+@lru_cache(maxsize=None)
+def _nth_letter(count: int) -> re.Pattern:
+    """Matches up to and including the `count`-th letter or digit."""
+    return re.compile(rf"(?:[\W_]*[^\W_]){{{count}}}")
+
+
+def _letters(value: str) -> int:
+    """Letters and digits, as pipeline.export.pagebreaks counts them."""
+    return len(_NOT_LETTER.sub("", value))
 
 
 def linked_ids(xhtml_fragments: list[str]) -> set[str]:
