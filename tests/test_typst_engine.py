@@ -220,3 +220,19 @@ def test_epub_page_list_is_the_typst_pdfs_folios(source, tmp_path):
         page = pages[label] or pages[str(int(label) + 1)]  # a blank verso: its marker is the next page's
         assert f" {first_words}" in f" {page}"[:400], (label, first_words, page[:200])
     assert epubcheck_messages(epub) == []
+
+
+@pytest.mark.parametrize(("language", "direction"), [("ar", "/R2L"), ("ckb", "/R2L"), ("pa", "/L2R"), ("en", "/L2R")])
+def test_reading_direction_is_the_books(language, direction, tmp_path, monkeypatch):
+    """/ViewerPreferences /Direction follows our direction of the book's
+    language, also where Typst's own guess differs (ckb: right to left;
+    pa, Gurmukhi: left to right), and the bytes stay reproducible."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    book = tmp_path / "book"
+    shutil.copytree(FIXTURES / "rtl", book)
+    (book / "book.toml").write_text(f'[book]\ntitle = "T"\nlanguage = "{language}"\n')
+    first = _typst(book, tmp_path / "a")
+    root = PdfReader(first).trailer["/Root"]
+    assert root["/ViewerPreferences"]["/Direction"] == direction
+    assert "/StructTreeRoot" in root  # still tagged
+    assert first.read_bytes() == _typst(book, tmp_path / "b").read_bytes()

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ...diagnostics import Diagnostic, error, warning
 from ...model import RenderedBook
-from ...styles import styles_dir
+from ...styles import is_rtl, styles_dir
 from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported
 from .document import Document, breaks, document
 
@@ -60,7 +60,7 @@ class TypstExporter:
                                    hint="a book's own styles/typst/booklet.typ may be at fault; "
                                         "else build with --engine weasyprint and report the book",
                                    path=book.book.config_path),))
-        target.write_bytes(pdf)
+        target.write_bytes(with_direction(pdf, is_rtl(book.book.config.language)))
         return Exported(tuple(warnings), {PAGE_NUMBERS: pages, PAGINATION: pagination})
 
 
@@ -134,6 +134,30 @@ def _page_numbers(compiler, root: Path) -> dict[str, str]:
 
     raw = compiler.query("<page-numbers>", field="value", one=True, root=str(root))
     return {str(key): str(value) for key, value in json.loads(raw).items()}
+
+
+def with_direction(pdf: bytes, rtl: bool) -> bytes:
+    """The PDF with the reading direction of the book's language (the
+    viewer shows its spreads bound on the right when it is right to left).
+    Typst writes /Direction from its own list of right-to-left languages,
+    which is not ours (styles.direction): where they differ, the viewer
+    preference is set again, and the file saved deterministically."""
+    import io
+
+    import pikepdf
+
+    wanted = pikepdf.Name.R2L if rtl else pikepdf.Name.L2R
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        preferences = document.Root.get("/ViewerPreferences")
+        if preferences is not None and preferences.get("/Direction") == wanted:
+            return pdf
+        if preferences is None:
+            document.Root.ViewerPreferences = pikepdf.Dictionary()
+            preferences = document.Root.ViewerPreferences
+        preferences.Direction = wanted
+        buffer = io.BytesIO()
+        document.save(buffer, deterministic_id=True)
+        return buffer.getvalue()
 
 
 def _breaks(compiler, root: Path):

@@ -82,7 +82,7 @@ def _article(book: RenderedBook, index: int, words: dict[str, str], numbered: bo
                          if h.level == 2 and label(h.id) in emitted)
     sections = f"({sections},)" if sections else "()"
     opener = f"#opener(book, {info}, {heading}, {brief}, {pull}, {sections})"
-    language = language_arguments(article.language) if article.language else ""
+    language = language_arguments(article.language, with_direction=True) if article.language else ""
     if language and article.language.lower() != book.book.config.language.lower():
         return f"#[\n#set text({language})\n{opener}\n\n{body}\n\n#article-end()\n]"
     return f"{opener}\n\n{body}\n\n#article-end()"

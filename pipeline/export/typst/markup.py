@@ -30,6 +30,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from ...model import Formula
+from ...styles import direction
 from ...xhtml import NOTE_BACKLINK, NOTE_BLOCK, NOTE_CALL, parse_fragment
 from ..pagebreaks import block_elements
 
@@ -72,13 +73,17 @@ def label(identifier: str) -> str:
     return "h-" + hashlib.sha1(identifier.encode("utf-8")).hexdigest()[:16]
 
 
-def language_arguments(tag: str) -> str:
-    """`lang: "ar"` (and `region: "EG"`) for a BCP 47 tag; '' when it is none."""
+def language_arguments(tag: str, with_direction: bool = False) -> str:
+    """`lang: "ar"` (and `region: "EG"`) for a BCP 47 tag; '' when it is none.
+    `with_direction`: and `dir`, ours (styles.direction), not Typst's guess
+    from the language (Typst takes Sorani Kurdish for left to right, and
+    Punjabi, which is written in Gurmukhi, for right to left)."""
     match = _LANGUAGE.match(tag or "")
     if not match:
         return ""
     region = f', region: "{match.group(2).upper()}"' if match.group(2) else ""
-    return f'lang: "{match.group(1).lower()}"{region}'
+    way = f", dir: {direction(tag)}" if with_direction else ""
+    return f'lang: "{match.group(1).lower()}"{region}{way}'
 
 
 @dataclass
