@@ -287,7 +287,9 @@ def test_per_article_with_print_keeps_the_manifest_to_downloads(tmp_path):
 def test_crop_marks_stand_outside_the_bleed(tmp_path):
     """With marks, the paper holds the trim, the bleed and, beyond its edge,
     the marks: the BleedBox is the bleed alone, and nothing the marks draw
-    enters it."""
+    enters it. Read on the rendered page: the strip between trim and bleed
+    is blank paper, and beyond the bleed each of the eight marks stands on
+    the line of a trim edge."""
     import pypdfium2 as pdfium
 
     from pipeline import build
@@ -304,9 +306,24 @@ def test_crop_marks_stand_outside_the_bleed(tmp_path):
         trim, bleed, media = (_inches(page.obj[box]) for box in ("/TrimBox", "/BleedBox", "/MediaBox"))
     assert [round(b - t, 3) for b, t in zip(bleed, trim)] == [-0.125, -0.125, 0.125, 0.125]
     assert [round(m - t, 3) for m, t in zip(media, trim)] == [-0.375, -0.375, 0.375, 0.375]
-    document = pdfium.PdfDocument(result.outputs[0])
-    marks = [item.get_bounds() for item in document[2].get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_PATH,),
-                                                                        max_depth=4)]
-    x0, y0, x1, y1 = (value * 72 for value in bleed)
-    outside = [b for b in marks if b[2] <= x0 + 0.5 or b[0] >= x1 - 0.5 or b[3] <= y0 + 0.5 or b[1] >= y1 - 0.5]
-    assert len(outside) >= 8  # the eight crop marks, all beyond the bleed's edge
+    scale = 4  # pixels per point
+    image = pdfium.PdfDocument(result.outputs[0])[2].render(scale=scale, crop=(0, 0, 0, 0)).to_pil().convert("L")
+    pixels = image.load()
+
+    def px(x_in: float, y_in: float) -> tuple[int, int]:  # inches in PDF space -> the image's pixel
+        return round((x_in - media[0]) * 72 * scale), round((media[3] - y_in) * 72 * scale)
+
+    def inked(x0: float, y0: float, x1: float, y1: float) -> int:  # dark pixels in a box, in inches
+        (left, bottom), (right, top) = px(x0, y0), px(x1, y1)
+        return sum(pixels[x, y] < 128 for x in range(left, right) for y in range(top, bottom))
+
+    assert image.size == px(media[2], media[1])
+    (tx0, ty0, tx1, ty1), (bx0, by0, bx1, by1), (mx0, my0, mx1, my1) = trim, bleed, media
+    strip = [(bx0, by0, tx0, by1), (tx1, by0, bx1, by1), (tx0, by0, tx1, ty0), (tx0, ty1, tx1, by1)]
+    assert [inked(*box) for box in strip] == [0, 0, 0, 0]  # nothing drawn between the trim and the bleed's edge
+    near = 2 / 72  # inches: a mark stands on the line of its trim edge
+    marks = [inked(mx0, y - near, bx0, y + near) for y in (ty0, ty1)]  # left of the bleed, at trim's foot and head
+    marks += [inked(bx1, y - near, mx1, y + near) for y in (ty0, ty1)]  # right of it
+    marks += [inked(x - near, my0, x + near, by0) for x in (tx0, tx1)]  # below it, at trim's sides
+    marks += [inked(x - near, by1, x + near, my1) for x in (tx0, tx1)]  # above it
+    assert all(marks), marks  # the eight crop marks, all beyond the bleed's edge
