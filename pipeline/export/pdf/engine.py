@@ -201,16 +201,20 @@ def number_slots(document):
                 yield Slot(index, target, slot.position_x - left, slot.position_y - top, slot.margin_width(),
                            "xref", _font(slot))
             else:
-                yield Slot(index, target, slot.position_x - left, line.position_y - top, slot.margin_width())
+                # An opener's number is a box of its own that print.css sets at the foot of its
+                # entry (bottom: 0; empty while the body is laid out): the slot's `y` is that foot.
+                yield Slot(index, target, slot.position_x - left, slot.position_y + slot.margin_height() - top,
+                           slot.margin_width())
 
 
 def _font(box) -> str:
-    """The CSS that sets a slot's text as the body set it: its font, and a
-    line as high as its box (the baseline then falls where the body's did)."""
+    """The CSS that sets a slot's text as the body set it: its font, its
+    colour (a link to another article is in the accent, its page too), and
+    a line as high as its box (the baseline then falls where the body's did)."""
     style = box.style
     families = ", ".join('"' + name.replace('"', "") + '"' for name in style["font_family"])
     return (f"font-family: {families}; font-size: {style['font_size']:.4f}px; font-style: {style['font_style']}; "
-            f"font-weight: {style['font_weight']}; line-height: {box.height:.4f}px")
+            f"font-weight: {style['font_weight']}; line-height: {box.height:.4f}px; color: {style['color']}")
 
 
 def _after_boxes(box, line, boxes):

@@ -38,9 +38,9 @@ FURNITURE_CSS = """
 .furniture-page { height: 1px; }
 .furniture-page + .furniture-page { break-before: page; }
 .furniture-slot { position: absolute; margin: 0; padding: 0; text-indent: 0; list-style: none; }
-/* An opener's number is placed at the right of its entry in the body (print.css); here, in its slot. */
-.furniture-slot > a { display: inline; position: static; padding: 0; }
-.furniture-slot > a::after { position: static; display: inline-block; }
+/* An opener's number: print.css sets it at the foot of its entry (bottom: 0); here the
+   slot's top is that foot, and the number stands on it the same way. */
+.furniture-slot > a { display: block; position: relative; padding: 0; height: 0; }
 .xref-slot a.xref[data-page]::after { width: 100%; text-align: justify; text-align-last: justify; }
 .xref-slot-tight a.xref[data-page]::after { letter-spacing: -0.06em; word-spacing: -0.12em; }
 """
@@ -51,7 +51,8 @@ class Slot:
     """Where the body left room for a page number (an opener's list).
 
     `x` and `y` are CSS px from the top left of the page's content box: `x`
-    of the slot's box, `y` of the top of its line, `width` the slot's width.
+    of the slot's box, `y` of the top of its line (a reference's) or of
+    the foot it stands on (an opener's number), `width` the slot's width.
     """
 
     page: int  # index of the page in its part
