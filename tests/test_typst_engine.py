@@ -236,3 +236,27 @@ def test_reading_direction_is_the_books(language, direction, tmp_path, monkeypat
     assert root["/ViewerPreferences"]["/Direction"] == direction
     assert "/StructTreeRoot" in root  # still tagged
     assert first.read_bytes() == _typst(book, tmp_path / "b").read_bytes()
+
+
+def test_a_character_no_font_draws_is_located(tmp_path):
+    """A tagged PDF may not show a box: Typst refuses the book, and the
+    message names the manuscript, line and column of the character."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "T"\nlanguage = "en"\n')
+    (book / "01-a.md").write_text("---\ntitle: A\n---\nText.\n\nLinear B: \U00010000 here.\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", TYPST)
+    [problem] = [d for d in result.diagnostics if d.code == "X001"]
+    assert not result.ok and problem.path.name == "01-a.md" and (problem.line, problem.column) == (6, 11)
+    assert "\U00010000" in problem.message and "styles/fonts" in problem.hint
+
+
+def test_skipped_heading_levels_still_tagged(tmp_path):
+    """PDF/UA-1 forbids a skipped heading level: `###` under the title is set one level down."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "T"\nlanguage = "en"\n')
+    (book / "01-a.md").write_text("---\ntitle: A\n---\n#### Deep\n\nText.\n\n## Two\n\n##### Deeper\n\nMore.\n")
+    reader = PdfReader(_typst(book, tmp_path / "out"))
+    body = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Deep" in body and "Deeper" in body and "/StructTreeRoot" in reader.trailer["/Root"]

@@ -56,11 +56,8 @@ class TypstExporter:
         try:
             pdf, pages, pagination, warnings = compile_pdf(made, book, context)
         except RuntimeError as exc:  # typst.TypstError: the document or a book's template failed
-            return Exported((error("X001", f"Typst could not typeset the book: {_first_line(exc)}",
-                                   hint="a book's own styles/typst/booklet.typ may be at fault; "
-                                        "else build with --engine weasyprint and report the book",
-                                   path=book.book.config_path),))
-        target.write_bytes(with_direction(pdf, is_rtl(book.book.config.language)))
+            return Exported((failure(_first_line(exc), book),))
+        target.write_bytes(finished(pdf, book.book.config.language))
         return Exported(tuple(warnings), {PAGE_NUMBERS: pages, PAGINATION: pagination})
 
 
@@ -136,28 +133,62 @@ def _page_numbers(compiler, root: Path) -> dict[str, str]:
     return {str(key): str(value) for key, value in json.loads(raw).items()}
 
 
-def with_direction(pdf: bytes, rtl: bool) -> bytes:
-    """The PDF with the reading direction of the book's language (the
-    viewer shows its spreads bound on the right when it is right to left).
-    Typst writes /Direction from its own list of right-to-left languages,
-    which is not ours (styles.direction): where they differ, the viewer
-    preference is set again, and the file saved deterministically."""
+def finished(pdf: bytes, language: str) -> bytes:
+    """The PDF with the book's language tag as its /Lang (Typst writes the
+    language and region only: "zh", not "zh-Hans") and the reading
+    direction of that language (a viewer shows the spreads bound on the
+    right when it is right to left): Typst writes /Direction from its own
+    list of right-to-left languages, which is not ours (styles.direction).
+    Where either differs, it is set again and the file saved
+    deterministically; else the bytes are Typst's."""
     import io
 
     import pikepdf
 
-    wanted = pikepdf.Name.R2L if rtl else pikepdf.Name.L2R
+    wanted = pikepdf.Name.R2L if is_rtl(language) else pikepdf.Name.L2R
     with pikepdf.open(io.BytesIO(pdf)) as document:
-        preferences = document.Root.get("/ViewerPreferences")
-        if preferences is not None and preferences.get("/Direction") == wanted:
+        root = document.Root
+        preferences = root.get("/ViewerPreferences")
+        if preferences is not None and preferences.get("/Direction") == wanted and str(root.get("/Lang")) == (language or str(root.get("/Lang"))):
             return pdf
         if preferences is None:
-            document.Root.ViewerPreferences = pikepdf.Dictionary()
-            preferences = document.Root.ViewerPreferences
+            root.ViewerPreferences = pikepdf.Dictionary()
+            preferences = root.ViewerPreferences
         preferences.Direction = wanted
+        if language:
+            root.Lang = pikepdf.String(language)
         buffer = io.BytesIO()
         document.save(buffer, deterministic_id=True)
         return buffer.getvalue()
+
+
+# Typst's PDF/UA-1 check: a character no font of the book draws (never a box in a tagged PDF).
+_UNDRAWN = re.compile(r'the text `"(.{1,40}?)"` could not be displayed')
+
+
+def failure(message: str, book: RenderedBook) -> Diagnostic:
+    """Typst's error, located: a character no font draws at its first place
+    in the manuscripts (R007 warned of it); anything else at book.toml."""
+    undrawn = _UNDRAWN.search(message)
+    if undrawn is None:
+        return error("X001", f"Typst could not typeset the book: {message}",
+                     hint="a book's own styles/typst/booklet.typ may be at fault; "
+                          "else build with --engine weasyprint and report the book", path=book.book.config_path)
+    characters = undrawn.group(1)
+    for item in book.articles:
+        source = item.article.source_path
+        text = source.read_text(encoding="utf-8", errors="replace") if source.is_file() else ""
+        where = text.find(characters)
+        if where >= 0:
+            line = text.count("\n", 0, where) + 1
+            column = where - (text.rfind("\n", 0, where) + 1) + 1
+            break
+    else:
+        source, line, column = book.book.config_path, 0, 0
+    return error("X001", f"no font of the book draws '{characters}': a tagged PDF (Typst's) may not show it as "
+                 "a box", path=source, line=line, column=column,
+                 hint="put a font that draws it into the book's styles/fonts/, or remove the characters; "
+                      "WeasyPrint (--engine weasyprint) builds the book with a box in their place")
 
 
 def _breaks(compiler, root: Path):

@@ -133,6 +133,7 @@ class Converter:
     article: int | None = None  # the article's index: its body gets page-break markers (None: none)
     first_block: int = 0  # the ordinal of the body's first block (the opener's blocks come before it)
     _frames: list["_Frame | None"] = field(default_factory=list)  # the blocks being written, innermost last
+    _level: int = 1  # the level of the last heading set (the article's title: 1)
 
     # --- blocks ------------------------------------------------------------------------
 
@@ -249,7 +250,10 @@ class Converter:
             return marker
         mark = self._label_once(identifier)
         bookmark = f", bookmarked: {'true' if outlined else 'false'}"
-        return (f"{marker}#heading(level: {max(2, min(level, 6))}, outlined: {'true' if outlined else 'false'}"
+        # Below the article's title (1), and never more than one level down from
+        # the heading before it: a tagged PDF (PDF/UA-1) may skip no level.
+        level = self._level = max(2, min(level, self._level + 1, 6))
+        return (f"{marker}#heading(level: {level}, outlined: {'true' if outlined else 'false'}"
                 f"{bookmark})[{content}]{' ' + mark if mark else ''}")
 
     _block_h1 = _block_h2 = _block_h3 = _block_h4 = _block_h5 = _block_h6 = _heading
