@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from .diagnostics import Diagnostic, Severity
-from .export import source_date_epoch
+from .epoch import source_date_epoch
 from .output import CACHE_NAME, holds, write_atomically
 from .resources import IMAGE_SUFFIXES, ResourceRefused, resolve_path
 from .styles import styles_dir

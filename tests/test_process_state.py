@@ -19,7 +19,7 @@ def test_a_pdf_build_leaves_the_weasyprint_logger_and_temporary_folders_as_it_fo
 
     logger = logging.getLogger("weasyprint")
     before = (logger.propagate, logger.level, list(logger.handlers), logger.disabled)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")  # set by the PDF export while it runs (export.holding_source_date)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")  # set by the PDF export while it runs (epoch.holding_source_date)
     made = []  # the folders WeasyPrint writes the faces of @font-face rules to
 
     def recorded(*args, **kwargs):

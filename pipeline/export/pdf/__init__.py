@@ -24,10 +24,11 @@ from pathlib import Path
 
 from ...cache import Store
 from ...diagnostics import error
+from ...epoch import holding_source_date
 from ...model import RenderedBook
 from ...styles import is_rtl
 from ...xhtml import article_for_html_parser
-from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported, holding_source_date
+from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported
 from ..images import pdf_images
 from .booklet import (booklet_html, with_embed_codes, with_footnotes_at_calls, with_math_images,
                       with_short_tables_kept)

@@ -130,7 +130,7 @@ def _relative_links_kept(document) -> None:
 def lay_out_dated(part: Part, variant: dict[str, str], timestamp) -> Laid:
     """`lay_out` with SOURCE_DATE_EPOCH at the build's date: what a task
     runs, on a worker that may not have the build's environment (a cluster's)."""
-    from .. import holding_source_date
+    from ...epoch import holding_source_date
 
     with holding_source_date(timestamp):
         return lay_out(part, variant)

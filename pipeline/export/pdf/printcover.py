@@ -11,10 +11,11 @@ import re
 from pathlib import Path
 
 from ...diagnostics import Diagnostic, error, warning
+from ...epoch import holding_source_date
 from ...model import RenderedBook
 from ...styles import is_rtl, render_template
 from .join import save
-from .. import PRINT_COVER, PRINT_PAGES, ExportContext, Exported, holding_source_date
+from .. import PRINT_COVER, PRINT_PAGES, ExportContext, Exported
 from .printing import MIN_DPI, POINTS, VARIANT, PrintSpec, print_spec, stable_metadata
 
 

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from ...cache import Store
 from ...diagnostics import Diagnostic, error, warning
+from ...epoch import holding_source_date
 from ...model import PAGE_INCHES, POINTS, PRINT_PROFILES, BookConfig, PrintProfile, RenderedBook, inches, trim_inches
 from ...styles import is_rtl
-from .. import PAGE_NUMBERS, PRINT_PAGES, ExportContext, Exported, holding_source_date
+from .. import PAGE_NUMBERS, PRINT_PAGES, ExportContext, Exported
 from ..images import pdf_images
 from .join import save
 from .preflight import MIN_DPI
