@@ -105,7 +105,8 @@ def cold_and_edits(book: Path, out: Path, where: list[str], runs: int, env: dict
 
 def task_overhead(address: str | None, count: int = 400) -> float:
     """Seconds per task of a task that does nothing, through our executors."""
-    from pipeline.export.tasks import Task, environment_digest, relocated, run_shipped
+    from pipeline.export.executors import Task
+    from pipeline.export.tasks import environment_digest, relocated, run_shipped
 
     root = Path("/nonexistent-book")
     if address is None:  # in process, through the same wrapper a worker runs

@@ -59,7 +59,7 @@ def test_local_workers_are_replaced_after_their_share_of_tasks(monkeypatch):
     from pathlib import Path
 
     from pipeline.export import executors
-    from pipeline.export.tasks import Task
+    from pipeline.export.executors import Task
 
     monkeypatch.setattr(executors, "TASKS_PER_WORKER", 2)
     runner = executors.LocalProcesses(jobs=2)

@@ -38,8 +38,8 @@ from . import ExportContext, get_exporter
 from .crosslinks import links_elsewhere
 from ..render.citations import with_own_references
 from ..resources import PORTABLE_ROOT
-from .tasks import (Booklet, Made, Task, TaskLost, book_files, booklet_key, environment_digest, make_booklet,
-                    relocated)
+from .executors import Task, TaskLost
+from .tasks import Booklet, Made, book_files, booklet_key, environment_digest, make_booklet, relocated
 
 if TYPE_CHECKING:
     from .executors import Executor

@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from ..resources import ResourceRefused, inside, read_bytes
-from .tasks import (OtherEnvironment, Task, TaskLost, environment_digest, environment_summary, file_bytes,
-                    returned, run_shipped, shipped)
+from .executors import Task, TaskLost
+from .tasks import (OtherEnvironment, environment_digest, environment_summary, file_bytes, returned, run_shipped,
+                    shipped)
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler, and for it to have a worker, before the build gives up
 ANSWER_TIMEOUT = 4.0  # seconds for a peer to accept the connection and send its first bytes (`_probe`)

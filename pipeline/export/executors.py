@@ -10,13 +10,33 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # (imported when workers start: multiprocessing costs an EPUB-only build 13 ms)
     from concurrent.futures import ProcessPoolExecutor
 
-    from .tasks import Task  # (at run time only where used: the build imports this module for OverMemory)
+
+@dataclass(frozen=True)
+class Task:
+    """One piece of work: `function(*arguments)`, reading `files` (real
+    paths inside `root`, the book folder the arguments' paths are in)."""
+
+    name: str  # what it makes, for progress and errors: an article's slug, "body 3"
+    function: Callable[..., Any]  # module-level, so that it pickles by name
+    arguments: tuple[Any, ...]
+    root: Path
+    files: tuple[Path, ...] = ()
+
+
+class TaskLost(Exception):
+    """A task whose workers kept dying (a cluster gives up after a few)."""
+
+    def __init__(self, name: str, detail: str):
+        super().__init__(f"{name}: {detail}")
+        self.name, self.detail = name, detail
 
 
 class OverMemory(Exception):
@@ -43,7 +63,7 @@ class Executor(Protocol):
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
         """Each task's result, as (its index in `tasks`, the result), in any
-        order. A task whose workers kept dying raises `tasks.TaskLost`."""
+        order. A task whose workers kept dying raises `TaskLost`."""
         ...
 
     def close(self, abandon: bool) -> None:
@@ -173,8 +193,6 @@ class LocalProcesses:
     def _run_batch(self, tasks: list[Task], indices: range) -> Iterator[tuple[int, Any]]:
         from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
-
-        from .tasks import TaskLost
 
         if self.pool is not None and self.ran >= self.jobs * TASKS_PER_WORKER:
             self.pool.shutdown(wait=True)  # fresh workers, their memory back to the start

@@ -39,6 +39,7 @@ from ..sandbox import TemplateFailed
 from ..resources import PORTABLE_ROOT  # where a key and a cluster's task see the book, wherever it lies
 from . import PAGE_NUMBERS, ExportContext, exporter_for, get_exporter, output
 from .crosslinks import for_format
+from .executors import Task
 
 # Packages whose versions change what an output holds (the exporters' engines).
 ENGINES = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5", "ebooklib", "lxml",
@@ -46,26 +47,6 @@ ENGINES = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5
 # The C libraries WeasyPrint sets text with, by the function that gives their version.
 LIBRARIES = (("pango-1.0", "pango_version_string"), ("harfbuzz", "hb_version_string"),
              ("fontconfig", "FcGetVersion"))
-
-
-@dataclass(frozen=True)
-class Task:
-    """One piece of work: `function(*arguments)`, reading `files` (real
-    paths inside `root`, the book folder the arguments' paths are in)."""
-
-    name: str  # what it makes, for progress and errors: an article's slug, "body 3"
-    function: Callable[..., Any]  # module-level, so that it pickles by name
-    arguments: tuple[Any, ...]
-    root: Path
-    files: tuple[Path, ...] = ()
-
-
-class TaskLost(Exception):
-    """A task whose workers kept dying (a cluster gives up after a few)."""
-
-    def __init__(self, name: str, detail: str):
-        super().__init__(f"{name}: {detail}")
-        self.name, self.detail = name, detail
 
 
 def book_files(rendered: RenderedBook) -> tuple[Path, ...]:

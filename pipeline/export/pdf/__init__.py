@@ -49,7 +49,7 @@ from .engine import (
 )
 from .furniture import needs_whole_document
 from .parts import LINK_BASE, Laid, body_parts, front_part, furniture_parts, global_breaks, numbers
-from ..tasks import TaskLost
+from ..executors import TaskLost
 from .runner import Keys, Runner
 
 

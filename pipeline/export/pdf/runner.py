@@ -19,8 +19,8 @@ from ...cache import Store, folder_digest
 from ...model import PageBreak, RenderedBook
 from ...styles import design_css
 from .. import ExportContext
-from ..executors import Executor, local_executor
-from ..tasks import Task, book_files, environment_digest
+from ..executors import Executor, Task, local_executor
+from ..tasks import book_files, environment_digest
 from .furniture import Slot
 from .parts import Laid, Part
 
