@@ -260,3 +260,75 @@ def test_skipped_heading_levels_still_tagged(tmp_path):
     reader = PdfReader(_typst(book, tmp_path / "out"))
     body = "\n".join(page.extract_text() for page in reader.pages)
     assert "Deep" in body and "Deeper" in body and "/StructTreeRoot" in reader.trailer["/Root"]
+
+
+def test_imposition_with_typst(tmp_path):
+    """--impose takes the Typst booklet's pages two-up, in saddle-stitch order."""
+    result = build(FIXTURES / "features", tmp_path, BuildOptions(formats=("pdf",), pdf_engine="typst", impose=True,
+                                                                 cache=False))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    booklet = PdfReader(next(p for p in result.outputs if not p.stem.endswith("-imposed")))
+    imposed = PdfReader(next(p for p in result.outputs if p.stem.endswith("-imposed")))
+    assert len(imposed.pages) == 2 * -(-len(booklet.pages) // 4)
+    sheet, page = imposed.pages[0].mediabox, booklet.pages[0].mediabox
+    assert (round(float(sheet.width)), round(float(sheet.height))) == \
+        (round(2 * float(page.width)), round(float(page.height)))
+    assert "Typst" in (booklet.metadata.get("/Creator") or "")
+
+
+def test_per_article_downloads_with_typst(tmp_path):
+    """--per-article: each article's PDF by the book's engine (Typst, tagged),
+    its EPUB's page-list from that PDF, EPUBCheck-clean."""
+    from conftest import epubcheck_messages
+    from test_epub import _marker_texts
+
+    result = build(FIXTURES / "features", tmp_path, BuildOptions(pdf_engine="typst", per_article=True, cache=False))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    articles = sorted((tmp_path / "articles").glob("*.pdf"))
+    assert len(articles) == 2
+    for pdf in articles:
+        reader = PdfReader(pdf)
+        assert "Typst" in reader.metadata["/Creator"] and "/StructTreeRoot" in reader.trailer["/Root"]
+        assert reader.page_labels == [str(n) for n in range(1, len(reader.pages) + 1)]
+        epub = pdf.with_suffix(".epub")
+        assert [label for label, _ in _marker_texts(epub)] == reader.page_labels
+        assert epubcheck_messages(epub) == []
+
+
+def test_cluster_build_with_typst_gives_a_local_builds_bytes(tmp_path):
+    """The per-article booklets made on a Dask cluster's workers with Typst
+    are the bytes a local build makes."""
+    from test_cluster import Cluster
+
+    book = tmp_path / "book"
+    shutil.copytree(FIXTURES / "features", book)
+    local = build(book, tmp_path / "local", BuildOptions(pdf_engine="typst", per_article=True, cache=False))
+    running = Cluster(tmp_path, [{}, {}])
+    try:
+        remote = build(book, tmp_path / "remote", BuildOptions(pdf_engine="typst", per_article=True, cache=False,
+                                                               scheduler=running.address))
+    finally:
+        running.stop()
+    assert local.ok and remote.ok, [d.format() for d in remote.diagnostics]
+    assert remote.articles.workers == 2
+
+    def files(out: Path) -> dict[str, bytes]:
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+                if p.is_file() and ".pipeline-cache" not in p.parts}
+
+    assert files(tmp_path / "local") == files(tmp_path / "remote")
+    assert "Typst" in PdfReader(tmp_path / "remote" / "articles" / "second.pdf").metadata["/Creator"]
+
+
+@pytest.mark.parametrize("output", ["print", "cover"])
+def test_print_files_refused_at_the_engine_line(output, tmp_path):
+    """[pdf] engine = "typst" in book.toml: X009 names its line."""
+    book = tmp_path / "book"
+    shutil.copytree(FIXTURES / "features", book)
+    toml = (book / "book.toml").read_text(encoding="utf-8")
+    (book / "book.toml").write_text(toml + '\n[pdf]\nengine = "typst"\n', encoding="utf-8")
+    result = build(book, tmp_path / "out", BuildOptions(formats=(output,), print_profile="generic", cache=False))
+    problems = [d for d in result.diagnostics if d.code == "X009"]
+    assert not result.ok and any(f"({output}:" in d.message for d in problems)
+    assert all(d.path.name == "book.toml" and d.line == toml.count("\n") + 3 and "[pdf] engine" in d.message
+               for d in problems)

@@ -37,13 +37,15 @@ from ..diagnostics import Diagnostic, has_errors
 from ..model import RenderedBook
 from ..sandbox import TemplateFailed
 from ..resources import PORTABLE_ROOT  # where a key and a cluster's task see the book, wherever it lies
-from . import PAGE_NUMBERS, ExportContext, exporter_for, get_exporter, output
+from . import PAGE_NUMBERS, ExportContext, output
 from .crosslinks import for_format
 from .executors import Task
+from .registry import exporter_for, get_exporter
 
 # Packages whose versions change what an output holds (the exporters' engines).
 ENGINES = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5", "ebooklib", "lxml",
-           "pikepdf", "pypdf", "pillow", "fonttools", "uharfbuzz", "ziamath", "jinja2", "markupsafe", "nh3")
+           "pikepdf", "pypdf", "pillow", "fonttools", "uharfbuzz", "ziamath", "jinja2", "markupsafe", "nh3",
+           "typst")  # the second PDF engine (export/typst): typst-py, which holds Typst
 # The C libraries WeasyPrint sets text with, by the function that gives their version.
 LIBRARIES = (("pango-1.0", "pango_version_string"), ("harfbuzz", "hb_version_string"),
              ("fontconfig", "FcGetVersion"))

@@ -218,9 +218,11 @@ class Unsupported:
         from ...load.sourcetext import toml_line
 
         path = book.book.config_path
-        line = toml_line(path.read_text(encoding="utf-8"), "pdf", "engine") if path is not None else 0
+        text = path.read_text(encoding="utf-8") if path is not None else ""
+        line = toml_line(text, "pdf", "engine") if re.search(r"^\s*engine\s*=", text, re.MULTILINE) else 0
+        chosen = "book.toml's [pdf] engine" if line else "--engine typst"  # (the command line overrides the book)
         return Exported((error("X009", f"the print-on-demand files ({self.name}: PDF/X-4 with bleed) are made by "
-                               "WeasyPrint only; the Typst engine cannot make them",
-                               path=path, line=line or 0,
+                               f"WeasyPrint only; the Typst engine ({chosen}) cannot make them",
+                               path=path, line=line,
                                hint="build them with --engine weasyprint (the interior's pages then follow "
                                     "print.css)"),))
