@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from .cache import (CACHE_DIR, IMAGE_CACHE, LAYOUT_CACHE, MANIFEST_NAME, Store, fingerprint, read_guess, record,
                     up_to_date, write_guess, written_before)
 from .diagnostics import Diagnostic, as_errors, error, has_errors
-from .export import (PAGE_NUMBERS, REGISTRY, SUFFIXES, ExportContext, LayoutSettings, build_timestamp, get_exporter,
-                     in_fact_order)
+from .export import PAGE_NUMBERS, ExportContext, LayoutSettings, build_timestamp
+from .export.registry import REGISTRY, SUFFIXES, get_exporter, in_fact_order
 from .model import VERSION, Book, RenderedBook
 from .export.executors import OverMemory
 from .output import StagedOutputs, default_out, final_name, remove_stale

@@ -170,7 +170,8 @@ def test_eight_concurrent_builds_in_threads(tmp_path):
 
 
 def test_exporters_run_after_those_providing_the_facts_they_use():
-    from pipeline.export import PAGINATION, get_exporter, in_fact_order
+    from pipeline.export import PAGINATION
+    from pipeline.export.registry import get_exporter, in_fact_order
 
     assert PAGINATION in get_exporter("pdf").provides and PAGINATION in get_exporter("epub").uses
     assert in_fact_order(("epub", "pdf")) == ("pdf", "epub")

@@ -242,7 +242,7 @@ def test_text_in_the_trim_margin_is_a_preflight_warning(tmp_path):
 
 
 def test_every_format_suffix_is_known_without_importing_its_exporter():
-    from pipeline.export import REGISTRY, SUFFIXES, get_exporter
+    from pipeline.export.registry import REGISTRY, SUFFIXES, get_exporter
 
     assert SUFFIXES == {name: get_exporter(name).suffix for name in REGISTRY}
 

@@ -67,7 +67,8 @@ def check_templates(rendered: RenderedBook) -> list[Diagnostic]:
     import tempfile
     from datetime import datetime, timezone
 
-    from ..export import ExportContext, get_exporter
+    from ..export import ExportContext
+    from ..export.registry import get_exporter
     from ..export.pdf.booklet import booklet_html
     from ..model import VERSION
     from ..sandbox import TemplateFailed

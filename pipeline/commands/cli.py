@@ -18,7 +18,7 @@ from ..build import DEFAULT_FORMATS, BuildOptions, build
 from ..load.config import PDF_ENGINES, PDF_VARIANTS
 from ..model import PRINT_PROFILES
 from ..diagnostics import format_all
-from ..export import REGISTRY
+from ..export.registry import REGISTRY
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # The environment's way to name a Dask scheduler (--scheduler wins). The book

@@ -1,4 +1,5 @@
-"""Exporters: one small interface, registered by name (like mdBook's renderers).
+"""Exporters: one small interface (like mdBook's renderers), registered by
+name in `registry.py`.
 
 An exporter turns a `RenderedBook` into one file. It never parses Markdown and
 never writes to the final output path itself: `build` hands it a temporary path
@@ -8,7 +9,6 @@ used, so an EPUB-only build never imports WeasyPrint.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,7 +41,7 @@ class LayoutSettings:
 
 
 # Facts one export finds and another uses (provides/needs). Each exporter
-# names what it provides and uses; `in_fact_order` runs providers first.
+# names what it provides and uses; `registry.in_fact_order` runs providers first.
 PAGINATION = "pagination"  # tuple[PageBreak, ...]: where the PDF's printed pages begin (the EPUB's page-list)
 PRINT_PAGES = "print_pages"  # int: pages of the print interior (the cover's spine)
 PRINT_COVER = "print_cover"  # bytes: the full-wrap cover's PDF (its PNG preview)
@@ -52,7 +52,7 @@ def output(name: str) -> str:
     """The fact naming the file the `name` exporter wrote in this build (its
     staged path; None if that export failed): what an export describing the
     others reads (ONIX: the EPUB's package, the PDF's pages). Every exporter
-    provides its own, without listing it (`in_fact_order`, `tasks.export_formats`)."""
+    provides its own, without listing it (`registry.in_fact_order`, `tasks.export_formats`)."""
     return f"output:{name}"
 
 
@@ -100,54 +100,6 @@ class Exporter(Protocol):
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         """Write the output to `target`; report what went wrong or deserves a warning."""
         ...
-
-
-# Format name -> "module:Class", imported lazily.
-REGISTRY: dict[str, str] = {
-    "pdf": "pipeline.export.pdf:PdfExporter",
-    "epub": "pipeline.export.epub:EpubExporter",
-    "print": "pipeline.export.pdf.printing:InteriorExporter",
-    "cover": "pipeline.export.pdf.printcover:CoverExporter",
-    "cover-preview": "pipeline.export.pdf.printcover:CoverPreviewExporter",
-    "onix": "pipeline.export.onix:OnixExporter",
-}
-
-
-# Format name -> the end of its file's name (each exporter's `suffix`), known
-# without importing the exporter (the PDF's imports WeasyPrint).
-SUFFIXES: dict[str, str] = {"pdf": ".pdf", "epub": ".epub", "print": "-print.pdf", "cover": "-cover.pdf",
-                            "cover-preview": "-cover-preview.png", "onix": ".onix.xml"}
-
-
-def get_exporter(name: str) -> Exporter:
-    module_name, class_name = REGISTRY[name].split(":")
-    return getattr(importlib.import_module(module_name), class_name)()
-
-
-def exporter_for(name: str, config: BookConfig) -> Exporter:
-    """The exporter of format `name` for a book: its [pdf] engine's for the
-    PDFs (export/typst: the Typst booklet, or a refusal of what Typst
-    cannot make), else the format's own."""
-    if config.pdf_engine == "typst" and name in ("pdf", "print", "cover", "cover-preview"):
-        from .typst import TypstExporter, Unsupported
-
-        return TypstExporter() if name == "pdf" else Unsupported(name)
-    return get_exporter(name)
-
-
-def in_fact_order(formats: tuple[str, ...]) -> tuple[str, ...]:
-    """The formats ordered so that each runs after those providing facts it
-    uses (the PDF's pagination before the EPUB's page-list), else as given."""
-    pending, ordered = list(dict.fromkeys(formats)), []
-    while pending:
-        exporters = {name: get_exporter(name) for name in pending}
-        ready = [name for name in pending
-                 if not any(set(exporters[name].uses) & {*exporters[other].provides, output(other)}
-                            for other in pending if other != name)]
-        name = ready[0] if ready else pending[0]  # a cycle: as given
-        ordered.append(name)
-        pending.remove(name)
-    return tuple(ordered)
 
 
 def build_timestamp(config: BookConfig) -> datetime:

@@ -34,11 +34,12 @@ from ..diagnostics import Diagnostic, error
 from ..load.addresses import article_web_address
 from ..model import BookConfig, RenderedBook
 from ..output import StagedOutputs, holds
-from . import ExportContext, get_exporter
+from . import ExportContext
 from .crosslinks import links_elsewhere
 from ..render.citations import with_own_references
 from ..resources import PORTABLE_ROOT
 from .executors import Task, TaskLost
+from .registry import get_exporter
 from .tasks import Booklet, Made, book_files, booklet_key, environment_digest, make_booklet, relocated
 
 if TYPE_CHECKING:

@@ -1,0 +1,61 @@
+"""The exporters by format name, and the order they run in.
+
+Above the exporters, which import the interface in `export/__init__.py` and
+never this module: each is imported only when used (an EPUB-only build never
+imports WeasyPrint).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ..model import BookConfig
+from . import Exporter, output
+
+
+# Format name -> "module:Class", imported lazily.
+REGISTRY: dict[str, str] = {
+    "pdf": "pipeline.export.pdf:PdfExporter",
+    "epub": "pipeline.export.epub:EpubExporter",
+    "print": "pipeline.export.pdf.printing:InteriorExporter",
+    "cover": "pipeline.export.pdf.printcover:CoverExporter",
+    "cover-preview": "pipeline.export.pdf.printcover:CoverPreviewExporter",
+    "onix": "pipeline.export.onix:OnixExporter",
+}
+
+
+# Format name -> the end of its file's name (each exporter's `suffix`), known
+# without importing the exporter (the PDF's imports WeasyPrint).
+SUFFIXES: dict[str, str] = {"pdf": ".pdf", "epub": ".epub", "print": "-print.pdf", "cover": "-cover.pdf",
+                            "cover-preview": "-cover-preview.png", "onix": ".onix.xml"}
+
+
+def get_exporter(name: str) -> Exporter:
+    module_name, class_name = REGISTRY[name].split(":")
+    return getattr(importlib.import_module(module_name), class_name)()
+
+
+def exporter_for(name: str, config: BookConfig) -> Exporter:
+    """The exporter of format `name` for a book: its [pdf] engine's for the
+    PDFs (export/typst: the Typst booklet, or a refusal of what Typst
+    cannot make), else the format's own."""
+    if config.pdf_engine == "typst" and name in ("pdf", "print", "cover", "cover-preview"):
+        from .typst import TypstExporter, Unsupported
+
+        return TypstExporter() if name == "pdf" else Unsupported(name)
+    return get_exporter(name)
+
+
+def in_fact_order(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The formats ordered so that each runs after those providing facts it
+    uses (the PDF's pagination before the EPUB's page-list), else as given."""
+    pending, ordered = list(dict.fromkeys(formats)), []
+    while pending:
+        exporters = {name: get_exporter(name) for name in pending}
+        ready = [name for name in pending
+                 if not any(set(exporters[name].uses) & {*exporters[other].provides, output(other)}
+                            for other in pending if other != name)]
+        name = ready[0] if ready else pending[0]  # a cycle: as given
+        ordered.append(name)
+        pending.remove(name)
+    return tuple(ordered)
