@@ -15,7 +15,7 @@ from conftest import MANUSCRIPTS
 from pipeline.commands.check import check_book
 from pipeline.commands.cli import main
 from pipeline.export.pdf.preflight import preflight_interior
-from pipeline.export.pdf.printing import PrintSpec, nearest_trim
+from pipeline.export.pdf.printspec import PrintSpec, nearest_trim
 from pipeline.load.config import load_config
 from pipeline.model import PRINT_PROFILES
 
@@ -169,7 +169,7 @@ def test_a_cover_without_the_interior_is_an_error(tmp_path):
 
 def test_spine_carries_the_title_only_when_the_profile_allows(tmp_path):
     from pipeline.export.pdf.printcover import cover_html
-    from pipeline.export.pdf.printing import print_spec
+    from pipeline.export.pdf.printspec import print_spec
     from pipeline.load.manuscripts import load_book
     from pipeline.render.articles import render_book
 

@@ -102,7 +102,7 @@ def check_outputs(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:
 def check_print(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:
     """Preflight the interior and cover built by `pipeline build --print`."""
     from ..export.pdf.preflight import preflight_cover, preflight_interior
-    from ..export.pdf.printing import print_spec
+    from ..export.pdf.printspec import print_spec
 
     spec, found = print_spec(rendered.book.config)
     slug = rendered.book.slug

@@ -8,13 +8,10 @@ on files built before.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ...diagnostics import Diagnostic, error, warning
 from ...model import POINTS
-
-if TYPE_CHECKING:  # printing runs the preflight: importing it here would be a cycle
-    from .printing import PrintSpec
+from .printspec import PrintSpec
 
 TOLERANCE = 0.01  # inches
 

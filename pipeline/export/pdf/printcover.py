@@ -16,7 +16,8 @@ from ...model import RenderedBook
 from ...styles import is_rtl, render_template
 from .join import save
 from .. import PRINT_COVER, PRINT_PAGES, ExportContext, Exported
-from .printing import MIN_DPI, POINTS, VARIANT, PrintSpec, print_spec, stable_metadata
+from .printing import MIN_DPI, POINTS, VARIANT, stable_metadata
+from .printspec import PrintSpec, print_spec
 
 
 class CoverExporter:
