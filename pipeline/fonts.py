@@ -25,7 +25,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from .styles import labels, styles_dir
+from .styles import styles_dir, words_for
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
@@ -574,7 +574,7 @@ def book_text(book: "Book", words: dict[str, str]) -> str:
     for article in book.articles:
         parts += [article.title, article.subtitle, article.summary, article.blurb, *article.authors, article.body]
         if article.language:  # its references and captions: "図 2"
-            parts += labels(article.language).values()
+            parts += words_for(article, config).values()
             languages.add(article.language)
     # The quotes the renderer puts for straight ones ("…" -> 「…」 in Japanese),
     # which the manuscripts do not hold: a face subset to the text needs them.

@@ -106,6 +106,8 @@ class BookConfig:
     site_base_url: str = ""  # [site] base-url: where OUT_DIR is published (manifest URLs)
     site_article_url: str = ""  # [site] article-url: "https://…/{slug}/", an article's web address (load/addresses.py)
     labels: tuple[tuple[str, str], ...] = ()  # book.toml's [labels]: words that replace the language's
+    # The book's styles/labels.toml, every language's table: an article in another language takes its own (styles.words_for)
+    label_tables: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     # [style]: the common design choices, as CSS custom properties and template values (styles.design_css)
     accent: str = ""  # a CSS colour; print.css's var(--accent)
     text_font: str = ""  # a font family: the book's styles/fonts or a packaged one

@@ -29,7 +29,7 @@ from .resources import ResourceRefused, inside, read_bytes
 if TYPE_CHECKING:
     import jinja2
 
-    from .model import Book, BookConfig
+    from .model import Article, Book, BookConfig
 
 _PACKAGE = Path(__file__).resolve().parent
 BOOK_STYLES = "styles"  # the book's own styles folder, inside the book folder
@@ -249,13 +249,62 @@ def cover_ink(background: str) -> str:
     return "#1a1a1a" if luminance > 0.18 else "#fbf7f2"
 
 
+def words_for(article: "Article", config: "BookConfig") -> dict[str, str]:
+    """An article's fixed words ("Article 2", "In brief", "Table 3"): the one
+    rule every output follows (render's captions and references, the
+    booklet's and EPUB's openers, each download, the Typst engine).
+
+    An article in the book's language has the book's words: labels.toml's,
+    the book's styles/labels.toml table for it, book.toml's [labels] last.
+    An article in another language has its own language's words, with the
+    book's styles/labels.toml table for that language over them if it has
+    one; book.toml's [labels] are not its: they are one table, written in
+    the book's language ("Abb. {n}" in a German book would caption a
+    Japanese story's figure in German beside its Japanese opener).
+    Languages are the same when they read the same labels.toml table
+    (en-GB in an English book is the book's language; zh-Hant in a
+    zh-Hans book is not)."""
+    return _words(article.language, config.language, config.labels, config.label_tables)
+
+
 def article_words(item: dict, words: dict[str, str], book: dict) -> dict[str, str]:
-    """The fixed words of an article's opener: the book's (`words`), unless the
-    article is in another language, whose words it then takes (a Japanese
-    story in a Chinese book says 第2話, not 第 2 篇). For templates: `item`
-    and `book` are a RenderedArticle and a BookConfig as template data."""
-    language = str(item["article"]["language"])
-    return labels(language) if language and language.lower() != str(book["language"]).lower() else words
+    """words_for for templates, where `item` and `book` are a RenderedArticle
+    and a BookConfig as template data (`words`, the book's words, is kept for
+    the templates of books that call words_of(item, labels, book))."""
+    return _words(str(item["article"]["language"]), str(book["language"]), book["labels"], book["label_tables"])
+
+
+def own_labels(language: str, config: "BookConfig") -> tuple[tuple[str, str], ...]:
+    """The book's words over labels.toml's for a text in `language` (see
+    words_for): a download in another language keeps these as its [labels]."""
+    if _same_language(language, config.language):
+        return tuple(config.labels)
+    return tuple(book_table(language, dict(config.label_tables)).items())
+
+
+def book_table(language: str, tables: dict) -> dict[str, str]:
+    """The book's styles/labels.toml table (of `tables`) for `language`: its
+    own, else its [en] where labels.toml has no words for the language
+    either (English ones are printed then)."""
+    key = label_language(language, tables) or ("en" if label_language(language) is None else "")
+    return dict(tables.get(key, ()))
+
+
+def _words(language: str, book_language: str, book_words, tables) -> dict[str, str]:
+    """words_for on plain data (templates get lists where the config has tuples)."""
+    language = language or book_language
+    if _same_language(language, book_language):
+        return {**labels(book_language), **dict(book_words)}
+    return {**labels(language), **book_table(language, {str(name): words for name, words in tables})}
+
+
+def _same_language(one: str, other: str) -> bool:
+    """Whether two tags read the same words: the same labels.toml table
+    (or, for languages it has none for, the same primary subtag)."""
+    def table(tag: str) -> str:
+        return label_language(tag) or tag.lower().split("-")[0]
+
+    return table(one) == table(other)
 
 
 def book_labels(config) -> dict[str, str]:

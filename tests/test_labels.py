@@ -155,3 +155,75 @@ def _letters(text: str) -> str:
     import unicodedata
 
     return "".join(c for c in unicodedata.normalize("NFC", text) if unicodedata.category(c).startswith("L"))
+
+
+def _words_book(folder: Path) -> Path:
+    """A German book with [labels], its own styles/labels.toml for French,
+    and an article in each of German, Austrian German, Japanese and French,
+    each with a summary ("In brief") and a captioned table it refers to."""
+    from conftest import write_book
+
+    def article(title: str, language: str, text: str) -> str:
+        said = f"language: {language}\n" if language else ""
+        return (f"---\ntitle: {title}\n{said}summary: {text}\n---\n\n{text} @tbl-x\n\n"
+                "Table: Zahlen {#tbl-x}\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+
+    toml = '[book]\ntitle = "Wörter"\nlanguage = "de"\n\n[labels]\nin_brief = "Das Wichtigste"\ntable = "Tab. {n}"\n'
+    book = write_book(folder, toml, {
+        "01-de.md": article("Eins", "", "Der Hafen erwacht vor der Stadt."),
+        "02-at.md": article("Zwei", "de-AT", "Der Hafen erwacht vor der Stadt."),
+        "03-ja.md": article("三", "ja", "港は町より先に目を覚ます。"),
+        "04-fr.md": article("Quatre", "fr", "Le port s'éveille avant la ville.")})
+    (book / "styles").mkdir()
+    (book / "styles" / "labels.toml").write_text('[fr]\nin_brief = "L\'essentiel"\n', encoding="utf-8")
+    return book
+
+
+def test_an_article_in_another_language_has_its_language_s_words_everywhere(tmp_path):
+    """styles.words_for, the one rule: the book's [labels] are the book's
+    language's (an article in de-AT reads the same table, so they are its
+    too); a Japanese article has Japanese words, a French one French words
+    with the book's own styles/labels.toml [fr] over them. Render (the
+    table's caption and reference), the EPUB's openers, each download's
+    EPUB and the Typst engine's openers all say the same."""
+    from conftest import epub_documents
+    from pipeline.export.typst.document import document
+    from pipeline.load.manuscripts import load_book
+    from pipeline.render.articles import render_book
+    from pipeline.styles import words_for
+
+    book = _words_book(tmp_path / "book")
+    loaded, found = load_book(book)
+    assert not [d for d in found if d.is_error], [d.format() for d in found]
+    # (in brief, the table's caption)
+    expected = {"Eins": ("Das Wichtigste", "Tab. 1: Zahlen"), "Zwei": ("Das Wichtigste", "Tab. 1: Zahlen"),
+                "三": ("概要", "表 1 Zahlen"), "Quatre": ("L'essentiel", "Tableau 1 : Zahlen")}
+    assert {a.title: (words_for(a, loaded.config)["in_brief"], words_for(a, loaded.config)["table"])
+            for a in loaded.articles} == {"Eins": ("Das Wichtigste", "Tab. {n}"), "Zwei": ("Das Wichtigste", "Tab. {n}"),
+                                          "三": ("概要", "表 {n}"), "Quatre": ("L'essentiel", "Tableau {n}")}
+
+    def said(root) -> tuple[str, str]:
+        """The In brief word and the caption one article's document prints."""
+        text = " ".join(" ".join(root.itertext()).replace("\u00a0", " ").split())
+        [brief] = {v[0] for v in expected.values() if v[0].upper() in text.upper()}
+        [caption] = {" ".join("".join(c.itertext()).replace("\u00a0", " ").split())
+                     for c in root.iter("{http://www.w3.org/1999/xhtml}caption")}
+        return brief, caption
+
+    rendered, _ = render_book(loaded)
+    typst = document(rendered, "").source
+    for item in rendered.articles:
+        brief, table = expected[item.article.title]
+        assert f"in-brief: \"{brief}\"" in typst.replace("\\'", "'"), (item.article.title, brief)
+    result = build(book, tmp_path / "out", formats=("epub",), per_article=True, jobs=1)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    [epub] = (tmp_path / "out").glob("*.epub")
+    books = [said(root) for _, root in sorted(epub_documents(epub).items()) if "Zahlen" in " ".join(root.itertext())]
+    assert sorted(books) == sorted(expected.values()), books
+    downloads = sorted((tmp_path / "out" / "articles").glob("*.epub"))
+    assert len(downloads) == 4, downloads
+    alone = {}
+    for path in downloads:
+        [root] = [r for r in epub_documents(path).values() if "Zahlen" in " ".join(r.itertext())]
+        alone[path.stem] = said(root)
+    assert sorted(alone.values()) == sorted(expected.values()), alone

@@ -38,6 +38,7 @@ from . import ExportContext
 from .crosslinks import links_elsewhere
 from ..render.citations import with_own_references
 from ..resources import PORTABLE_ROOT
+from ..styles import own_labels
 from .executors import Task, TaskLost
 from .registry import get_exporter
 from .tasks import Booklet, Made, book_files, booklet_key, environment_digest, make_booklet, relocated
@@ -62,13 +63,11 @@ def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
                           authors=item.article.authors or config.authors)
         identity = config.identifier
         # An article in another language than the book's is a booklet in its
-        # language: its direction, fonts, /Lang and fixed words (book.toml's
-        # [labels] are written for the book's language, and do not apply).
+        # language: its direction, fonts, /Lang and fixed words (styles.words_for).
         language = article.language or config.language
-        own_words = config.labels if language == config.language else ()
         single_config = replace(
             config, title=article.title, subtitle=article.subtitle or config.title, language=language,
-            labels=own_words,
+            labels=own_labels(language, config),
             authors=article.authors or config.authors, articles=(article.source_path.name,),
             identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'pipeline:{identity}:{article.slug}')}",
             isbn="",  # the book's ISBN names the book, not a download of one article

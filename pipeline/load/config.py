@@ -197,7 +197,7 @@ def _validate(data: dict[str, Any], text: str, path: Path,
     diagnostics += _isbn(values, text, path)
     diagnostics += _fonts(values, text, path)
     diagnostics += _print(values, text, path)
-    words, found = _book_labels(path.parent, values.get("language", "en"))
+    words, values["label_tables"], found = _book_labels(path.parent, values.get("language", "en"))
     diagnostics += found
     if words:
         values["labels"] = words + tuple(values.get("labels", ()))  # book.toml's [labels] last: they win
@@ -470,19 +470,18 @@ def _print(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
                   path=path, line=toml_line(text, "print", "paper"))]
 
 
-def _book_labels(root: Path, language: str) -> tuple[tuple[tuple[str, str], ...], list[Diagnostic]]:
-    """The words of the book's own styles/labels.toml for its language: its
+def _book_labels(root: Path, language: str) -> tuple[tuple, tuple, list[Diagnostic]]:
+    """The words of the book's own styles/labels.toml for its language (its
     table for the language, else its [en] table where ours have none for the
-    language either (English words are printed then); read through the gate."""
-    from ..styles import book_label_tables, label_language, labels
+    language either: styles.book_table), every table it has (an article in
+    another language takes its own: styles.words_for), and what is wrong
+    with it; read through the gate."""
+    from ..styles import book_label_tables, book_table, labels
 
     tables, found = book_label_tables(root)
-    if not tables:
-        return (), found
-    key = label_language(language, tables) or ("en" if label_language(language) is None else "")
     known = labels("en")
-    words = tuple((k, v) for k, v in tables.get(key, {}).items() if k in known and isinstance(v, str))
-    return words, found
+    kept = tuple((name, tuple((k, v) for k, v in words.items() if k in known)) for name, words in tables.items())
+    return tuple(book_table(language, dict(kept)).items()), kept, found
 
 
 def _is_date(value: str) -> bool:

@@ -35,7 +35,7 @@ from markupsafe import escape
 from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
 from ..load.sourcetext import positions
 from ..model import Article, Book, BookConfig, Formula, Heading, RenderedArticle, RenderedBook
-from ..styles import is_rtl, labels
+from ..styles import is_rtl, labels, words_for
 from ..fetch import FetchRefused, cache_folder, fetching
 from ..fetch import fetch as fetch_remote
 from ..resources import (HardLinked, ImageRejected, ResourceRefused, book_images, deadline, inside, inspect_image,
@@ -69,7 +69,7 @@ def render_book(book: Book, on_article: Callable[[], object] = lambda: None
     sources = image_sources(book)
     for number, article in enumerate(book.articles, start=1):
         language = article.language or book.config.language
-        words = {**labels(language), **dict(book.config.labels)}
+        words = words_for(article, book.config)  # the one rule for an article's fixed words
         citations = marks_for(book, article)
         try:
             with deadline(RENDER_SECONDS, _RenderTimeLimit):
@@ -120,7 +120,7 @@ class _Numbered:
 
     targets: tuple[Target, ...]
     references: tuple[Reference, ...]
-    words: dict[str, str]  # the article's language's (and book.toml's [labels])
+    words: dict[str, str]  # the article's fixed words (styles.words_for)
 
 
 def _resolve_references(rendered: list[RenderedArticle], numbered: list[_Numbered], per_book: bool

@@ -17,7 +17,7 @@ from ...fonts import book_faces, book_fonts, font_choice
 from lxml import etree
 
 from ...model import PageBreak, RenderedArticle, RenderedBook
-from ...styles import book_labels, cover_ink, direction, labels, render_template, styles_dir
+from ...styles import book_labels, cover_ink, direction, render_template, styles_dir, words_for
 from .markup import BREAK_LABEL, Converter, Images, label, language_arguments, linked_ids, string, text
 
 # [pdf] page-size -> the page's arguments.
@@ -72,7 +72,7 @@ def _article(book: RenderedBook, index: int, words: dict[str, str], numbered: bo
     emitted.add(label(item.anchor))
     title = converter.inline_content(_fragment(item.title_html)) if item.title_html else text(article.title)
     heading = f"[{converter.opener_marker()}#heading(level: 1, outlined: true, bookmarked: true)[{title}] <{label(item.anchor)}>]"
-    own = _article_words(book, item, words)  # an article in another language: its language's words
+    own = words_for(article, book.book.config)  # an article in another language: its language's words
     number = string(own["article"].replace("{n}", str(item.number))) if numbered and not item.back_matter \
         else "none"
     info = (f"(number: {number}, subtitle: {string(article.subtitle)}, "
@@ -89,12 +89,6 @@ def _article(book: RenderedBook, index: int, words: dict[str, str], numbered: bo
     if language and article.language.lower() != book.book.config.language.lower():
         return f"#[\n#set text({language})\n{opener}\n\n{body}\n\n#article-end()\n]"
     return f"{opener}\n\n{body}\n\n#article-end()"
-
-
-def _article_words(book: RenderedBook, item: RenderedArticle, words: dict[str, str]) -> dict[str, str]:
-    """The opener's words, as the other formats take them (styles.article_words)."""
-    language = item.article.language
-    return labels(language) if language and language.lower() != book.book.config.language.lower() else words
 
 
 def opener_blocks(book: RenderedBook, item: RenderedArticle, words: dict[str, str],
