@@ -167,7 +167,7 @@ def book_label_tables(root: Path) -> tuple[dict[str, dict], list]:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return {}, [error("C009", f"styles/labels.toml is not valid UTF-8 TOML: {exc}",
                           hint="tables by language, e.g. [en] contents = \"In this issue\"", path=path)]
-    from .load.sourcetext import character_problem
+    from .text.sourcetext import character_problem
 
     known = labels("en")
     found = []

@@ -2,7 +2,7 @@
 and column where the writer made the mistake, with a hint that fits it:
 not PyYAML's "found character '\\t' that cannot start any token" or
 tomllib's "Illegal character '\\n'", and no "quote values that contain
-': '" unless that is the problem (pipeline/load/sourcetext.toml_error,
+': '" unless that is the problem (pipeline/text/sourcetext.toml_error,
 frontmatter._yaml_problem)."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pipeline.commands.check import check_book
 from pipeline.commands.importer import import_files
 from pipeline.load.config import load_config
 from pipeline.load.manuscripts import load_article
-from pipeline.load.sourcetext import NotUtf8, decode, likely_encoding
+from pipeline.text.sourcetext import NotUtf8, decode, likely_encoding
 
 # A short text in Windows' Western encoding: accents and a typographic apostrophe (0x92).
 CP1252_TEXT = ("---\ntitle: Café au lait\n---\n\nThe harbourmaster’s café served crème brûlée "

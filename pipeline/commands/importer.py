@@ -56,7 +56,7 @@ from ..load.manuscripts import load_article, slugify
 from ..output import write_atomically
 from ..render.citations import DOI_URL, PMC_URL, PUBMED_URL
 from ..resources import ResourceRefused, read_bytes
-from ..load.sourcetext import NotUtf8, decode
+from ..text.sourcetext import NotUtf8, decode
 
 WIDTH = 78
 _BULLET = re.compile(r"^[-*•]\s+(?P<title>\S.*)$")

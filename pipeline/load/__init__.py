@@ -3,8 +3,9 @@
 The first stage. It reads only through the gate of `pipeline.resources`,
 parses no Markdown beyond finding titles, and never imports a renderer or
 WeasyPrint. `config` reads book.toml, `frontmatter` a manuscript's YAML,
-`structure` splits one-file books into articles, `manuscripts` puts the
-book together, and `sourcetext` decodes and locates text for messages.
+`structure` splits one-file books into articles, and `manuscripts` puts
+the book together; text is decoded and located for messages by
+`pipeline.text.sourcetext`.
 """
 
 

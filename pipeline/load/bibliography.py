@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Mapping
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
 from ..model import BookConfig, Reference
 from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, read_bytes, resolve_path
-from .sourcetext import NotUtf8, decode, position, toml_line
+from ..text.sourcetext import NotUtf8, decode, position, toml_line
 
 MAX_BIBLIOGRAPHY_BYTES = 16 * 1024 * 1024  # a library of some 30,000 entries; beyond, a mistake
 

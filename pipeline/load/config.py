@@ -21,7 +21,7 @@ from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, wit
 from ..model import FLAVOURS, PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
 from ..resources import HardLinked, OutsideBook, ResourceRefused, read_bytes
 from .addresses import article_url_problem
-from .sourcetext import NotUtf8, character_problem, decode, position, shown_value, toml_error, toml_line
+from ..text.sourcetext import NotUtf8, character_problem, decode, position, shown_value, toml_error, toml_line
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
 PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")

@@ -26,7 +26,7 @@ import yaml
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
 from ..styles import is_language_tag, language_tag_for
 from .language import language_tag_named
-from .sourcetext import character_problem, shown_value, toml_error
+from ..text.sourcetext import character_problem, shown_value, toml_error
 
 MAX_JSON = 64 * 1024  # characters a JSON front matter may span: a page's metadata, not a data set
 

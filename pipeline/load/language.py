@@ -388,7 +388,7 @@ def _front_matter_language(article, root: Path) -> tuple[int, int, str]:
     """Line, value column and key of the front matter's language line; (1,
     1, '') when the file's name gave it (`post.fr.md`) or it cannot be read."""
     from ..resources import ResourceRefused, read_bytes
-    from .sourcetext import NotUtf8, decode
+    from ..text.sourcetext import NotUtf8, decode
 
     try:
         text = decode(read_bytes(article.source_path, (root,)))
@@ -407,7 +407,7 @@ def book_origin(root: Path, config_path: Path, language: str, site) -> Origin | 
     the site's own config, or nowhere (the default 'en', C004 or not). None
     when book.toml gives a language the loader refused (C003 says so)."""
     from ..resources import ResourceRefused, read_bytes
-    from .sourcetext import NotUtf8, decode, toml_line
+    from ..text.sourcetext import NotUtf8, decode, toml_line
 
     text = ""
     if config_path.is_file():
@@ -436,7 +436,7 @@ def _site_line(path: Path, root: Path, value: str) -> tuple[int, int]:
     languageCode, mkdocs.yml's theme language...): the first line naming a
     language or locale that holds it."""
     from ..resources import ResourceRefused, read_bytes
-    from .sourcetext import NotUtf8, decode
+    from ..text.sourcetext import NotUtf8, decode
 
     try:
         text = decode(read_bytes(path, (root,)))

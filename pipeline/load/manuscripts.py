@@ -22,7 +22,7 @@ from .language import book_origin, check_languages, preload
 from ..resources import ImageRejected, inspect_image
 from ..model import Article, Book, BookConfig
 from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
-from .sourcetext import NotUtf8, decode, position
+from ..text.sourcetext import NotUtf8, decode, position
 from .sites import (Site, book_elsewhere, chosen_section, detect, folder_named, is_mdbook, ordered, path_date,
                     site_manuscripts, without_listings)
 from .structure import Part, split_articles, title_block
@@ -309,7 +309,7 @@ def _logo(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[D
     cover image too, where SVG cannot be drawn)."""
     if not name:
         return None, []
-    from .sourcetext import toml_line
+    from ..text.sourcetext import toml_line
 
     line = toml_line(_config_text(root, config_path), "style", "logo")
     try:

@@ -28,7 +28,7 @@ from ..diagnostics import Diagnostic, error, shorten
 from ..model import FLAVOURS
 from ..output import is_output_folder
 from ..resources import ResourceRefused, read_bytes
-from .sourcetext import NotUtf8, decode
+from ..text.sourcetext import NotUtf8, decode
 
 NAMES = {"hugo": "a Hugo site", "jekyll": "a Jekyll site", "docusaurus": "a Docusaurus site",
          "astro": "an Astro site", "next": "a Next.js-style blog", "mkdocs": "a MkDocs site",

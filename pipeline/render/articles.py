@@ -33,7 +33,7 @@ from lxml import etree
 from markupsafe import escape
 
 from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
-from ..load.sourcetext import positions
+from ..text.sourcetext import positions
 from ..model import Article, Book, BookConfig, Formula, Heading, RenderedArticle, RenderedBook
 from ..styles import is_rtl, labels, words_for
 from ..fetch import FetchRefused, cache_folder, fetching

@@ -89,7 +89,7 @@ def duplicate_titles(articles: tuple[Article, ...], root: Path | None = None) ->
 def _title_place(article: Article, root: Path) -> tuple[int, int]:
     """Where the article's title is written: its last place above the body
     (a `title:` line, a heading, a `%` line); else the file's first line."""
-    from ..load.sourcetext import positions
+    from ..text.sourcetext import positions
     from ..resources import ResourceRefused, read_bytes
 
     try:

@@ -215,7 +215,7 @@ class Unsupported:
         self.name = name
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
-        from ...load.sourcetext import toml_line
+        from ...text.sourcetext import toml_line
 
         path = book.book.config_path
         text = path.read_text(encoding="utf-8") if path is not None else ""
