@@ -189,20 +189,37 @@ def test_layout_time_limit(tmp_path):
     assert [d.code for d in result.diagnostics] == ["X003"]
 
 
-def test_interrupted_build_leaves_previous_outputs_and_no_temporary_files(tmp_path, monkeypatch, built_book):
+def test_interrupted_build_leaves_previous_outputs_and_no_temporary_files(tmp_path, built_book):
+    """The library API (`pipeline.build`) in a process of its own, sent a
+    real SIGINT while it writes its staged outputs: KeyboardInterrupt goes
+    through to the caller, after every temporary file is removed, and the
+    previous outputs are as they were. (The CLI's exit 130 and X007 line:
+    test_stranger_process.py.)"""
+    import os
+    import signal
+    import time
+
+    from pipeline.output import TEMPORARY
+
     out = tmp_path / "out"
     previous = previous_outputs(out, built_book)
-    from pipeline.export import epub as epub_module
-
-    def interrupt(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(epub_module, "_write", interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        build(Path(__file__).parent.parent / "manuscripts", out)
+    script = ("import sys\nfrom pipeline import build\n"
+              "build(sys.argv[1], sys.argv[2], cache=False, jobs=1)\nprint('finished')\n")
+    run = subprocess.Popen([sys.executable, "-c", script, str(Path(__file__).parent.parent / "manuscripts"),
+                            str(out)], cwd=Path(__file__).parent.parent, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not [p for p in out.glob(".*.tmp") if TEMPORARY.fullmatch(p.name)] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert run.poll() is None, "the build ended before it staged an output"
+    os.kill(run.pid, signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == -signal.SIGINT and stderr.rstrip().endswith("KeyboardInterrupt"), stderr
+    assert "finished" not in stdout
     # Every file is as it was, and no temporary file is left (the cache folder
     # may hold the page-number guess of the PDF laid out before the interrupt).
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == previous
+    assert not [p for p in out.rglob("*.tmp")]
 
 
 def test_two_concurrent_builds_into_one_folder_both_succeed(tmp_path):

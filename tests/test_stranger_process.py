@@ -22,6 +22,7 @@ from pipeline import build
 from pipeline.cache import fingerprint
 from pipeline.export import executors
 from pipeline.export.tasks import Task
+from pipeline.output import TEMPORARY
 
 from conftest import MANUSCRIPTS, ROOT, previous_outputs
 
@@ -259,44 +260,69 @@ def _until(condition, seconds: float) -> bool:
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 
 
+def _staged(out: Path) -> list[Path]:
+    """The book's outputs being written: `.NAME.xxxxxxxx.tmp` in the output
+    folder (output.StagedOutputs), not the caches' own temporaries."""
+    return sorted(p for p in out.glob(".*.tmp") if TEMPORARY.fullmatch(p.name))
+
+
+def _outputs(out: Path) -> dict[Path, bytes]:
+    return {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()
+            and ".pipeline-cache" not in p.parts}
+
+
 @needs_proc
 def test_ctrl_c_prints_one_line_exits_130_and_keeps_the_old_outputs(tmp_path):
+    """A real SIGINT to the build's process group, sent while its PDF is
+    being laid out by workers and written to a staged temporary file."""
     book, out = _book(tmp_path, 13), tmp_path / "out"
     assert _cli("build", str(book), "--out", str(out), "-q", "--jobs", "2").wait(timeout=600) == 0
-    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    before = _outputs(out)
     changed = book / "03.md"
     changed.write_text(changed.read_text(encoding="utf-8") + "\nChanged.\n", encoding="utf-8")
     # --no-cache: every part laid out again, on workers. In a session of its
     # own, so that the signal goes to the whole group, as a terminal's Ctrl-C does.
     run = _cli("build", str(book), "--out", str(out), "-q", "--jobs", "2", "--no-cache",
                start_new_session=True)
-    assert _until(lambda: len(_children(run.pid)) >= 2, 120)
+    assert _until(lambda: run.poll() is not None or (len(_children(run.pid)) >= 2 and _staged(out)), 120)
+    assert run.poll() is None, f"the build ended before it was signalled: {run.communicate()}"
     workers = _children(run.pid)
     os.killpg(run.pid, signal.SIGINT)
     stdout, stderr = run.communicate(timeout=60)
     assert run.returncode == 130, stderr
     assert stderr.splitlines() == [stderr.strip()] and stderr.startswith("error[X007]"), stderr
-    outputs = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()
-               and ".pipeline-cache" not in p.parts}
-    assert outputs == {name: data for name, data in before.items() if ".pipeline-cache" not in name.parts}
+    assert _outputs(out) == before
     assert _temporaries(out) == []
     assert _until(lambda: not any(map(_alive, workers)), 10)
 
 
 @needs_proc
 def test_a_killed_build_leaves_no_worker_and_the_next_build_no_temporary_file(tmp_path):
+    """SIGKILL, which nothing can catch, while the build writes its staged
+    outputs: the previous outputs stay whole, the temporary files it was
+    writing are left; the next build (alone in the folder) removes them, and
+    only them, and succeeds."""
     book, out = _book(tmp_path, 13), tmp_path / "out"
-    run = _cli("build", str(book), "--out", str(out), "-q", "--jobs", "2", "--per-article")
-    assert _until(lambda: len(_children(run.pid)) >= 2, 120)
-    workers = _children(run.pid)
-    stale = out / ".book.pdf.abcd_123.tmp"  # as a killed build leaves them; the user's own file stays
-    stale.write_bytes(b"")
-    (out / ".pipeline-cache" / "layout").mkdir(parents=True, exist_ok=True)
-    (out / ".pipeline-cache" / "layout" / ".x.bin.zz99zz99.tmp").write_bytes(b"")
-    mine = out / "notes.tmp"
+    assert _cli("build", str(book), "--out", str(out), "-q", "--jobs", "2").wait(timeout=600) == 0
+    before = _outputs(out)
+    changed = book / "03.md"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nChanged.\n", encoding="utf-8")
+    mine = out / "notes.tmp"  # the user's own file, never a build's to remove
     mine.write_bytes(b"mine")
+    run = _cli("build", str(book), "--out", str(out), "-q", "--jobs", "2", "--no-cache")
+    assert _until(lambda: run.poll() is not None or (len(_children(run.pid)) >= 2 and _staged(out)), 120)
+    assert run.poll() is None, f"the build ended before it was signalled: {run.communicate()}"
+    workers = _children(run.pid)
     run.kill()
     run.wait(timeout=30)
+    assert run.returncode == -signal.SIGKILL
     assert _until(lambda: not any(map(_alive, workers)), 10), "workers outlived their build"
-    assert _cli("build", str(book), "--out", str(out), "-q", "--jobs", "1", "--format", "epub").wait(600) == 0
-    assert _temporaries(out) == [mine]
+    left = _staged(out)
+    assert left, "the killed build left no temporary file: it was not killed while writing"
+    assert {name: data for name, data in _outputs(out).items()
+            if name.name != mine.name and not TEMPORARY.fullmatch(name.name)} == before
+    assert _cli("build", str(book), "--out", str(out), "-q", "--jobs", "1").wait(600) == 0
+    assert _temporaries(out) == [mine] and mine.read_bytes() == b"mine"
+    after = _outputs(out)
+    assert after.keys() == before.keys() | {mine.relative_to(out)}
+    assert {".pdf", ".epub"} <= {name.suffix for name in before if after[name] != before[name]}  # rebuilt
