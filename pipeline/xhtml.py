@@ -184,7 +184,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-# The footnote markup the renderer writes (pipeline/render/markdown.py) and each
+# The footnote markup the renderer writes (pipeline/text/markdown.py) and each
 # exporter reshapes for its format: a call <sup id="fnref-N"><a class=
 # "footnote-ref" href="#fn-N">N</a></sup>, and at the end one <div class=
 # "footnote"><ol><li id="fn-N">… <a class="footnote-backref">↩</a></li></ol></div>.

@@ -16,7 +16,7 @@ from lxml import etree
 from pipeline import build
 from pipeline.render.code import highlight_code
 from pipeline.render.lint import unknown_languages
-from pipeline.render.markdown import to_html
+from pipeline.text.markdown import to_html
 from pipeline.xhtml import parse_html, sanitize, serialize_children
 
 from conftest import epub_documents, epubcheck_messages, glyphs_outside_the_text_block, write_book

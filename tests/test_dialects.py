@@ -15,7 +15,7 @@ from pipeline.load.manuscripts import load_book
 from pipeline.model import Article, Book, BookConfig
 from pipeline.render.articles import render_book
 from pipeline.render.dialects import rewrite, site_of
-from pipeline.render.markdown import to_html
+from pipeline.text.markdown import to_html
 
 
 def _book(root: Path, files: dict[str, str]) -> Path:

@@ -1,4 +1,4 @@
-"""The parser step (`pipeline.render.markdown.to_html`): CommonMark conformance on
+"""The parser step (`pipeline.text.markdown.to_html`): CommonMark conformance on
 the spec's own examples, and each extension of the book's dialect, compared
 as HTML trees."""
 
@@ -11,7 +11,7 @@ import warnings
 import lxml.html
 import pytest
 
-from pipeline.render.markdown import to_html
+from pipeline.text.markdown import to_html
 
 from conftest import SHARED
 

@@ -15,7 +15,7 @@ from conftest import epub_documents, epubcheck_messages, write_book
 from pipeline import build
 from pipeline.load.manuscripts import load_book
 from pipeline.render.articles import render_book
-from pipeline.render.markdown import to_html
+from pipeline.text.markdown import to_html
 
 MATHML = "{http://www.w3.org/1998/Math/MathML}"
 NS = {"x": "http://www.w3.org/1999/xhtml", "m": "http://www.w3.org/1998/Math/MathML",

@@ -8,7 +8,7 @@ import tinyhtml5
 from hypothesis import given, settings, strategies as st
 from lxml import etree
 
-from pipeline.render.markdown import to_html
+from pipeline.text.markdown import to_html
 from pipeline.xhtml import (TAGS, footnote_backlinks, footnote_blocks, footnote_calls, for_html_parser,
                             has_footnotes, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml)
 

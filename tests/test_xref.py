@@ -149,7 +149,7 @@ def test_an_unknown_id_is_a_located_error_with_the_id_meant(tmp_path):
 
 
 def test_table_captions_before_after_or_under_the_last_row():
-    from pipeline.render.markdown import to_html
+    from pipeline.text.markdown import to_html
 
     table = "| a | b |\n|---|---|\n| 1 | 2 |\n"
     for source in (f"Table: Before {{#tbl-x}}\n\n{table}", f"{table}\n: After {{#tbl-x}}\n",

@@ -374,7 +374,7 @@ def _reads_math(text: str) -> bool:
 
 @functools.cache
 def _parser():
-    from ..render.markdown import make_parser  # the renderer's own reading of `$`
+    from ..text.markdown import make_parser  # the renderer's own reading of `$`
 
     return make_parser()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..render.markdown import make_parser, to_inline_html
+from ..text.markdown import make_parser, to_inline_html
 
 
 @dataclass(frozen=True)

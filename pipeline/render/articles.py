@@ -1,6 +1,6 @@
 """Render stage: Markdown -> sanitized, well-formed XHTML fragments.
 
-The parser step is `pipeline.render.markdown.to_html` (markdown-it-py, a fresh
+The parser step is `pipeline.text.markdown.to_html` (markdown-it-py, a fresh
 parser per article, so no state leaks between articles, as in MkDocs). It does
 not sanitize, so its HTML is cleaned first (`xhtml.sanitize`); the
 book-specific work is then done on the cleaned tree, where raw HTML from the
@@ -33,6 +33,9 @@ from lxml import etree
 from markupsafe import escape
 
 from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
+from ..text.callouts import fill_titles
+from ..text.citemarks import Marks, marks_for
+from ..text.markdown import CAPTION, to_html, to_inline_html
 from ..text.sourcetext import positions
 from ..model import Article, Book, BookConfig, Formula, Heading, RenderedArticle, RenderedBook
 from ..styles import is_rtl, labels, words_for
@@ -41,11 +44,9 @@ from ..fetch import fetch as fetch_remote
 from ..resources import (HardLinked, ImageRejected, ResourceRefused, book_images, deadline, inside, inspect_image,
                          resolve_path, resource_name)
 from ..xhtml import XML_FORBIDDEN, parse_fragment, parse_html, sanitize, serialize_children, to_xhtml
-from .callouts import fill_titles
-from .citations import Marks, cite_book, marks_for
+from .citations import cite_book
 from .code import highlight_code
 from .dialects import Site, rewrite, site_of
-from .markdown import CAPTION, to_html, to_inline_html
 from .math import TexError, typeset
 from .quotes import smarten_text, smarten_tree
 from .xref import XREF_CLASS, Numbering, Reference, Target, mark_references, number_article, resolve

@@ -42,7 +42,7 @@ import yaml
 from ..diagnostics import Diagnostic, error, warning
 from ..model import Article, Book
 from ..resources import HardLinked, NotFound, ResourceRefused, read_bytes
-from .markdown import make_parser
+from ..text.markdown import make_parser
 
 MAX_INCLUDE_DEPTH = 4  # an include inside an include inside…: a loop ends here
 MAX_INCLUDE_BYTES = 1 << 20  # a file included or a config read: larger ones are refused

@@ -13,7 +13,7 @@ from ..fonts import font_diagnostics
 from ..model import Article, RenderedBook
 from ..styles import book_labels
 from .code import find_lexer, language_names
-from .markdown import make_parser
+from ..text.markdown import make_parser
 
 
 def lint(rendered: RenderedBook) -> list[Diagnostic]:

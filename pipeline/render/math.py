@@ -1,6 +1,6 @@
 """TeX math -> MathML (for the EPUB) and SVG (for the PDF), made once, here.
 
-The Markdown step (markdown.py, mdit-py-plugins' dollarmath) leaves each
+The Markdown step (text/markdown.py, mdit-py-plugins' dollarmath) leaves each
 formula as its TeX source in `<span class="math inline">` or `<div class=
 "math display">`. `typeset` turns that source into the two forms the
 exporters need, so that no exporter parses TeX:

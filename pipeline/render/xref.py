@@ -4,7 +4,7 @@ in Quarto's syntax.
 An element is numbered when its id starts with its kind's prefix:
 - a figure, `![Caption](a.png){#fig-id}` (articles.py makes the <figure> and
   gives it the image's id);
-- a table, `: Caption {#tbl-id}` (markdown.py makes the <caption>);
+- a table, `: Caption {#tbl-id}` (text/markdown.py makes the <caption>);
 - a display equation, `$$…$$ {#eq-id}`: `<div class="math display" id="eq-…">`;
 - a section, `## Title {#sec-id}`: then every heading of its article is
   numbered (2, 2.1…), so that "Section 2.1" can be found by its number.

@@ -1,4 +1,6 @@
 """Text as every stage reads it, below them all: source text decoded and
-located for messages (`sourcetext`). Load reads manuscripts with it to find
-titles, render to make XHTML; neither reaches up to the other for it.
+located for messages (`sourcetext`), and the Markdown parser (`markdown`,
+with its syntax for callouts, `callouts`, and for citations, `citemarks`).
+Load parses manuscripts with it to find articles and titles, render to make
+XHTML; neither reaches up to the other for it.
 """

@@ -7,10 +7,11 @@ footnotes, inline `^[…]` notes included; definition lists; `{#id .class}`
 attributes on headings, images, links, inline code and blocks (tables);
 callouts of every site dialect and `:::` fenced divs (callouts.py);
 TeX math between dollars, by pandoc's rules (`$x$` inline, `$$x$$` display,
-`$$x$$ {#eq-id}` an equation with an id), left as TeX for math.py.
+`$$x$$ {#eq-id}` an equation with an id), left as TeX for render/math.py;
+pandoc's citations, `[@key]` and `@key` (citemarks.py).
 
 `to_html` is only the parser: its HTML is neither sanitized nor processed for
-the book (render.py does both). One parser is made per call, as MkDocs makes
+the book (render/articles.py does both). One parser is made per call, as MkDocs makes
 one per page: footnote numbers and heading ids never leak between articles.
 """
 
@@ -34,7 +35,7 @@ from mdit_py_plugins.gfm_autolink import gfm_autolink_plugin
 
 from ..xhtml import NOTE_BACKLINK, NOTE_BLOCK, NOTE_CALL
 from .callouts import callouts_plugin
-from .citations import Marks, citations_plugin
+from .citemarks import Marks, citations_plugin
 
 BACKLINK = "\u21a9"  # ↩ after a note, back to its call
 
