@@ -403,10 +403,9 @@ def _css_loads(css: str) -> bool:
 
 
 def allowed_elements() -> set[str]:
-    from .render.math import ELEMENTS as MATH
-    from .xhtml import TAGS
+    from .xhtml import MATH_ELEMENTS, TAGS
 
-    return TAGS | _DOCUMENT | MATH | _SVG
+    return TAGS | _DOCUMENT | MATH_ELEMENTS | _SVG
 
 
 # Pages a browser reads from the preview's own server, where "/style/…" names

@@ -46,6 +46,24 @@ ATTRIBUTES = {
     "blockquote": {"cite"},
     "q": {"cite"},
 }
+# MathML 3 presentation elements and attributes that EPUB 3 accepts and
+# latex2mathml writes (render/math.py). Anything else is dropped (element with
+# its content); a book's template may hold them too (sandbox.py).
+MATH_ELEMENTS = {
+    "math", "mrow", "mi", "mn", "mo", "mtext", "mspace", "ms", "mfrac", "msqrt", "mroot", "mstyle",
+    "merror", "mpadded", "mphantom", "mfenced", "menclose", "msub", "msup", "msubsup", "munder",
+    "mover", "munderover", "mmultiscripts", "mprescripts", "none", "mtable", "mtr", "mlabeledtr", "mtd",
+    "semantics", "annotation",
+}
+MATH_ATTRIBUTES = {
+    "display", "alttext", "mathvariant", "mathsize", "displaystyle", "scriptlevel", "fence",
+    "separator", "stretchy", "symmetric", "largeop", "movablelimits", "accent", "accentunder", "lspace",
+    "rspace", "minsize", "maxsize", "form", "linethickness", "bevelled", "numalign", "denomalign",
+    "width", "height", "depth", "notation", "columnalign", "rowalign", "columnspacing", "rowspacing",
+    "columnlines", "rowlines", "frame", "framespacing", "equalrows", "equalcolumns", "align",
+    "columnspan", "rowspan", "open", "close", "separators", "voffset", "encoding", "mathcolor",
+    "mathbackground",
+}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 # Characters XML 1.0 forbids (C0 controls other than tab/newline/CR, lone

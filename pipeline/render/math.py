@@ -28,29 +28,13 @@ from lxml import etree
 
 from ..model import Formula
 from ..resources import deadline
+from ..xhtml import MATH_ATTRIBUTES, MATH_ELEMENTS
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 EM = 20.0  # ziamath's base size (SVG units per em); sizes are given in em
 MAX_TEX = 4000  # characters of one formula (ziamath's time grows faster than its length)
 MAX_SECONDS = 3.0  # to draw one formula
 
-# MathML 3 presentation elements and attributes that EPUB 3 accepts and
-# latex2mathml writes. Anything else is dropped (element with its content).
-ELEMENTS = {
-    "math", "mrow", "mi", "mn", "mo", "mtext", "mspace", "ms", "mfrac", "msqrt", "mroot", "mstyle",
-    "merror", "mpadded", "mphantom", "mfenced", "menclose", "msub", "msup", "msubsup", "munder",
-    "mover", "munderover", "mmultiscripts", "mprescripts", "none", "mtable", "mtr", "mlabeledtr", "mtd",
-    "semantics", "annotation",
-}
-ATTRIBUTES = {
-    "display", "alttext", "mathvariant", "mathsize", "displaystyle", "scriptlevel", "fence",
-    "separator", "stretchy", "symmetric", "largeop", "movablelimits", "accent", "accentunder", "lspace",
-    "rspace", "minsize", "maxsize", "form", "linethickness", "bevelled", "numalign", "denomalign",
-    "width", "height", "depth", "notation", "columnalign", "rowalign", "columnspacing", "rowspacing",
-    "columnlines", "rowlines", "frame", "framespacing", "equalrows", "equalcolumns", "align",
-    "columnspan", "rowspan", "open", "close", "separators", "voffset", "encoding", "mathcolor",
-    "mathbackground",
-}
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 
 
@@ -179,11 +163,11 @@ def _allow(root: etree._Element) -> None:
     """Keep only allowlisted MathML elements and attributes."""
     for element in list(root.iter()):
         if not isinstance(element.tag, str) or etree.QName(element).namespace != MATHML_NS \
-                or etree.QName(element).localname not in ELEMENTS:
+                or etree.QName(element).localname not in MATH_ELEMENTS:
             if element is root:
                 raise TexError("the formula cannot be converted")
             element.getparent().remove(element)  # the tail too: a converter's text, not the author's
             continue
         for name in list(element.attrib):
-            if name not in ATTRIBUTES:
+            if name not in MATH_ATTRIBUTES:
                 del element.attrib[name]
