@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from .executors import Executor
 
 
-def split_articles(rendered: RenderedBook) -> list[RenderedBook]:
+def single_article_books(rendered: RenderedBook) -> list[RenderedBook]:
     """One single-article book per article, titled after the article."""
     book, config = rendered.book, rendered.book.config
     layout = config.per_article_layout
@@ -120,7 +120,7 @@ def build_articles(rendered: RenderedBook, out_dir: Path, folder: Path, formats:
     where each article's page-number guess and record are kept (None: a
     --no-cache build, which makes every booklet)."""
     previous = previous_articles(out_dir, earlier) if cache is not None else {}
-    singles = split_articles(rendered)
+    singles = single_article_books(rendered)
     worker = context.for_worker()
     if executor.shares_files:  # worker processes here may share the downsampled images
         worker = replace(worker, image_cache=context.image_cache)

@@ -25,7 +25,7 @@ from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, insi
 from ..text.sourcetext import NotUtf8, decode, position
 from .sites import (Site, book_elsewhere, chosen_section, detect, folder_named, is_mdbook, ordered, path_date,
                     site_manuscripts, without_listings)
-from .structure import Part, split_articles, title_block
+from .structure import ArticleText, split_articles, title_block
 
 MAX_MANUSCRIPT_BYTES = 2 * 1024 * 1024  # about 300,000 words: far beyond an article
 
@@ -43,12 +43,13 @@ def slugify(text: str) -> str:
 
     # Syllabic scripts written without spaces (Han, kana, Hangul) transliterate
     # to run-together syllables: keep each character's syllable apart.
-    ascii_text = "".join(anyascii(c) + (" " if _spaceless(c) else "") for c in unicodedata.normalize("NFC", text))
+    ascii_text = "".join(anyascii(c) + (" " if _syllabic(c) else "") for c in unicodedata.normalize("NFC", text))
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug if len(slug) <= MAX_SLUG else slug[:MAX_SLUG + 1].rsplit("-", 1)[0]
 
 
-def _spaceless(character: str) -> bool:
+def _syllabic(character: str) -> bool:
+    """Han, kana or Hangul: one syllable a character, written without spaces."""
     point = ord(character)
     return 0x3040 <= point <= 0x30FF or 0x3400 <= point <= 0x9FFF or 0xAC00 <= point <= 0xD7AF or \
         0xF900 <= point <= 0xFAFF or 0x20000 <= point <= 0x2FFFF
@@ -481,7 +482,7 @@ def load_articles(path: Path, root: Path | None = None, flavour: str = "plain",
     return articles, diagnostics
 
 
-def _printable_title(part: Part, path: Path, text: str) -> tuple[Part, list[Diagnostic]]:
+def _printable_title(part: ArticleText, path: Path, text: str) -> tuple[ArticleText, list[Diagnostic]]:
     """A heading's title without the characters XML forbids (lxml raises on
     them in the EPUB writer), as the render removes them from the body: with
     R001 where the first of them is written. Front matter's are M002 (`frontmatter`)."""
@@ -498,7 +499,7 @@ def _printable_title(part: Part, path: Path, text: str) -> tuple[Part, list[Diag
         path=path, line=line, column=column)]
 
 
-def _slug(path: Path, part: Part, own: dict, several: bool) -> tuple[str, bool]:
+def _slug(path: Path, part: ArticleText, own: dict, several: bool) -> tuple[str, bool]:
     """An article's slug, and whether the author chose it.
 
     A slug names the article's downloads (`articles/<slug>.pdf`), so it must

@@ -16,7 +16,7 @@ from ..text.markdown import make_parser, to_inline_html
 
 
 @dataclass(frozen=True)
-class Part:
+class ArticleText:
     """One article's share of a manuscript."""
 
     title: str  # plain text; "" when the manuscript gives none (the file name is used)
@@ -40,7 +40,7 @@ class _Heading:
     id: str = ""
 
 
-def split_articles(body: str, body_line: int, front_title: str = "", whole: bool = False) -> list[Part]:
+def split_articles(body: str, body_line: int, front_title: str = "", whole: bool = False) -> list[ArticleText]:
     """Cut a manuscript body into articles.
 
     - Each top-level `#` heading opens an article, titled by it.
@@ -90,7 +90,7 @@ def split_articles(body: str, body_line: int, front_title: str = "", whole: bool
                for index, line in enumerate(lines[start:end], start=start)]
         text = "\n".join(own + (["", "\n\n".join(shared)] if shared else []))
         named = opener if opener and opener.level == 1 else None
-        parts.append(Part(title, markdown, level, text, body_line + start,
+        parts.append(ArticleText(title, markdown, level, text, body_line + start,
                           heading=plain_text(named.text) if named else "", heading_id=named.id if named else ""))
     return parts
 
