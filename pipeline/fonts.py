@@ -568,7 +568,7 @@ def book_text(book: "Book", words: dict[str, str]) -> str:
     parts = [config.title, config.subtitle, config.publisher, config.description, config.notice,
              config.rights, config.date, config.identifier, config.isbn, *config.authors, *config.keywords,
              *words.values(), *config.notice_lines]
-    from .render.quotes import quotes_for  # (plain Python: no renderer is started)
+    from .text.quotes import quotes_for  # (plain Python: no renderer is started)
 
     languages = {config.language}
     for article in book.articles:

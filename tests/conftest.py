@@ -135,7 +135,7 @@ def normalize(text: str) -> str:
 
 def fold_quotes(text: str) -> str:
     """Typographic quotes as straight ones: the pipeline makes a manuscript's
-    straight quotes typographic (pipeline/quotes.py), and a seed sentence is
+    straight quotes typographic (pipeline/text/quotes.py), and a seed sentence is
     kept whichever it shows."""
     return text.translate({ord("’"): "'", ord("‘"): "'", ord("“"): '"', ord("”"): '"'})
 

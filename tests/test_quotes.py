@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from conftest import epub_documents, epubcheck_messages, write_book
 from pipeline import build
-from pipeline.render.quotes import smarten_text
+from pipeline.text.quotes import smarten_text
 
 
 @pytest.mark.parametrize("language, text, expected", [

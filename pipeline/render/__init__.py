@@ -1,8 +1,9 @@
 """Render: a `Book` -> a `RenderedBook` of sanitized XHTML per article.
 
-`markdown` parses (markdown-it-py, CommonMark + GFM), `articles` turns each
-article into XHTML (ids, links, images, quotes from `quotes`), and `lint`
-judges the rendered book, the same way for `build` and `check`.
+The parser (markdown-it-py, CommonMark + GFM) is `pipeline.text.markdown`,
+below this stage, which the loader uses too to find titles. `articles` turns
+each article into XHTML (ids, links, images, quotes from `text.quotes`),
+and `lint` judges the rendered book, the same way for `build` and `check`.
 Exporters read what this stage makes; they never parse Markdown.
 """
 

@@ -36,6 +36,7 @@ from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggest
 from ..text.callouts import fill_titles
 from ..text.citemarks import Marks, marks_for
 from ..text.markdown import CAPTION, to_html, to_inline_html
+from ..text.quotes import smarten_text, smarten_tree
 from ..text.sourcetext import positions
 from ..model import Article, Book, BookConfig, Formula, Heading, RenderedArticle, RenderedBook
 from ..styles import is_rtl, labels, words_for
@@ -48,7 +49,6 @@ from .citations import cite_book
 from .code import highlight_code
 from .dialects import Site, rewrite, site_of
 from .math import TexError, typeset
-from .quotes import smarten_text, smarten_tree
 from .xref import XREF_CLASS, Numbering, Reference, Target, mark_references, number_article, resolve
 
 MAX_DEPTH = 48  # nested elements; deeper structures are not a booklet's
@@ -320,7 +320,7 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
         fill_titles(container, words)  # callouts: role, and the kind's word as an untitled one's title
         processor.run(container)
         highlight_code(container)  # line and token spans (code.py)
-        smarten_tree(container, language)  # quotes of the text's language (quotes.py)
+        smarten_tree(container, language)  # quotes of the text's language (text/quotes.py)
         if not is_rtl(language):
             _mark_right_to_left_blocks(container)
     diagnostics += processor.diagnostics
@@ -369,7 +369,7 @@ def render_inline(text: str, language: str = "en") -> str:
         return ""
     fragment = parse_fragment(to_xhtml(sanitize(to_inline_html(XML_FORBIDDEN.sub("", text)))))
     _only_web_links(fragment)
-    smarten_tree(fragment, language)  # quotes of the text's language (quotes.py)
+    smarten_tree(fragment, language)  # quotes of the text's language (text/quotes.py)
     return serialize_children(fragment)
 
 
