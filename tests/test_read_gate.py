@@ -3,17 +3,26 @@ book names it (book.toml's `articles`, `..`, absolute paths, links to files
 or folders), and every refusal is located. The preview answers only to its
 own names.
 
-"Opened" is observed, not assumed: a Python audit hook records every file
-the process opens while a build runs, so a read that never reaches an output
-still fails these tests.
+"Opened" is observed, not assumed, two ways. A Python audit hook records
+every file this process opens with Python's `open()` while a build runs. And
+inotify (Linux) watches the outside folder and each file in it: an open, a
+read or a listing there by any process (the build's layout workers) and any
+library (fontconfig, libxml2, pdfium, WeasyPrint's C dependencies) is an
+event. So a read that never reaches an output still fails these tests.
+`test_a_whole_build_process_opens_nothing_outside` runs the command itself,
+in a process with a temporary HOME.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import io
 import json
 import os
 import socket
+import struct
+import subprocess
 import sys
 import tempfile
 import urllib.request
@@ -52,6 +61,72 @@ class _Opens:
 
 
 OPENS = _Opens()  # audit hooks cannot be removed: one for the whole test session
+
+IN_ACCESS, IN_OPEN, IN_Q_OVERFLOW = 0x1, 0x20, 0x4000
+_LIBC = ctypes.CDLL(None, use_errno=True)
+HAS_INOTIFY = hasattr(_LIBC, "inotify_init1") and sys.platform == "linux"
+needs_inotify = pytest.mark.skipif(not HAS_INOTIFY, reason="inotify (Linux) watches what every process opens")
+
+
+class _Watch:
+    """inotify on a folder, each folder under it and each file in them:
+    the opens, reads and listings any process makes there, whatever the
+    path it came by (a link's target is watched as itself). Not seen:
+    files outside `folder`, and a file created in it after the watch began."""
+
+    def __init__(self, folder: Path) -> None:
+        self.fd = _LIBC.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        assert self.fd >= 0, os.strerror(ctypes.get_errno())
+        self.names: dict[int, str] = {}
+        for path in (folder, *sorted(folder.rglob("*"))):
+            if path.is_symlink():
+                continue
+            wd = _LIBC.inotify_add_watch(self.fd, os.fsencode(path), IN_OPEN | IN_ACCESS)
+            assert wd >= 0, (path, os.strerror(ctypes.get_errno()))
+            self.names[wd] = str(path)
+
+    def events(self) -> list[str]:
+        """'path' (or 'folder/name') for each event since the watch began."""
+        found, data = [], b""
+        while True:
+            try:
+                data += os.read(self.fd, 65536)
+            except BlockingIOError:
+                break
+        offset = 0
+        while offset < len(data):
+            wd, mask, _cookie, size = struct.unpack_from("iIII", data, offset)
+            name = data[offset + 16:offset + 16 + size].rstrip(b"\0").decode()
+            offset += 16 + size
+            assert not mask & IN_Q_OVERFLOW, "inotify lost events"
+            found.append(os.path.join(self.names.get(wd, "?"), name) if name else self.names.get(wd, "?"))
+        return found
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+@contextlib.contextmanager
+def _watching(folder: Path):
+    """The events list of a `_Watch` on `folder` (filled when the block
+    ends); an empty list where inotify is missing."""
+    seen: list[str] = []
+    watch = _Watch(folder) if HAS_INOTIFY and folder.exists() else None
+    try:
+        yield seen
+    finally:
+        if watch is not None:
+            seen += watch.events()
+            watch.close()
+
+
+def _opened_outside(folder: Path, action):
+    """Run `action` (a build); return its result and what it opened in
+    `folder`: by Python's open() in this process, and by any process or
+    library (inotify)."""
+    with _watching(folder) as events:
+        result = OPENS.during(folder, action)
+    return result, OPENS.seen + events
 
 
 def _secret(folder: Path, name: str = "secret.md") -> Path:
@@ -119,8 +194,8 @@ def _case(tmp_path: Path, case: str) -> tuple[Path, Path, str | None]:
 def test_the_four_ways_out_are_located_errors_and_leave_no_trace(tmp_path, case):
     book, located, entry = _case(tmp_path, case)
     out = tmp_path / "out"
-    result = OPENS.during(tmp_path / "outside", lambda: build(book, out, per_article=True))
-    assert OPENS.seen == [], f"opened outside the book: {OPENS.seen}"
+    result, opened = _opened_outside(tmp_path / "outside", lambda: build(book, out, per_article=True))
+    assert opened == [], f"opened outside the book: {opened}"
     assert not result.ok
     [refusal] = [d for d in result.diagnostics if d.is_error]
     assert refusal.code == ("C007" if entry else "M010")
@@ -175,10 +250,111 @@ def test_a_linked_book_toml_is_not_read(tmp_path):
     secret.parent.mkdir()
     secret.write_text(f'[book]\ntitle = "{MARKER}"\n', encoding="utf-8")
     (book / "book.toml").symlink_to(secret)
-    result = OPENS.during(secret.parent, lambda: build(book, tmp_path / "out"))
-    assert OPENS.seen == []
+    result, opened = _opened_outside(secret.parent, lambda: build(book, tmp_path / "out"))
+    assert opened == []
     assert [(d.code, d.path) for d in result.diagnostics if d.is_error] == [("C007", book / "book.toml")]
     assert str(secret) in result.diagnostics[0].message and MARKER not in _output_text(tmp_path / "out")
+
+
+# --- a whole build process ------------------------------------------------------------------
+
+
+def _outside_files(outside: Path) -> Path:
+    """What a book could name outside itself: a manuscript, an image, a
+    stylesheet, a font, a bibliography; each holding MARKER where it can."""
+    from PIL import Image
+
+    secret = _secret(outside)
+    Image.new("RGB", (60, 90), "#c03030").save(outside / "pic.png")
+    (outside / "x.css").write_text(f"p {{ color: red }} /* {MARKER} */\n", encoding="utf-8")
+    (outside / "refs.bib").write_text(f"@book{{k, title={{{MARKER}}}, author={{Doe, Jane}}, year=2000}}\n",
+                                      encoding="utf-8")
+    fonts = Path(__file__).resolve().parent.parent / "styles" / "fonts"
+    (outside / "font.ttf").write_bytes(next(iter(sorted(fonts.glob("*.ttf")))).read_bytes())
+    return secret
+
+
+def _books_pointing_out(root: Path, outside: Path) -> dict[str, Path]:
+    """Three books whose every reference leads to `outside`: from book.toml,
+    styles/ and a linked manuscript (refused while loading), from the
+    manuscript's images (refused while rendering), and one that builds (its links out are only warnings) with
+    links, a linked images folder it does not use, and a CSS comment."""
+    o = outside.resolve()
+    up = os.path.relpath(o, root / "x" / "styles")
+    config = root / "config"
+    _article(config / "01-a.md", "A", "Inside text.")
+    (config / "book.toml").write_text(
+        f'[book]\ntitle = "Gate"\ncover = "{o}/pic.png"\nbibliography = "{os.path.relpath(o, config)}/refs.bib"\n'
+        f'articles = ["01-a.md", "{o}/secret.md"]\n\n[style]\nlogo = "../{o.name}/pic.png"\n', encoding="utf-8")
+    (config / "styles" / "fonts").mkdir(parents=True)
+    css = (f'@import url("{o}/x.css");\n@font-face {{ font-family: X; src: url({up}/font.ttf); }}\n'
+           f"body {{ background: url(file://{o}/pic.png); }}\n")
+    for name in ("print.css", "epub.css"):
+        (config / "styles" / name).write_text(css, encoding="utf-8")
+    (config / "styles" / "fonts" / "Outside.ttf").symlink_to(o / "font.ttf")
+    (config / "02-link.md").symlink_to(o / "secret.md")
+    manuscript = root / "manuscript"
+    (manuscript / "images").mkdir(parents=True)
+    (manuscript / "images" / "pic.png").symlink_to(o / "pic.png")
+    _article(manuscript / "01-a.md", "A", f"Inside. ![rel]({os.path.relpath(o, manuscript)}/pic.png) "
+             f"![abs]({o}/pic.png) ![linked](images/pic.png)\n\n<img src=\"file://{o}/pic.png\" alt=\"f\">\n\n"
+             f'<iframe src="file://{o}/secret.md"></iframe>')
+    (manuscript / "book.toml").write_text('[book]\ntitle = "Gate"\n', encoding="utf-8")
+    builds = root / "builds"
+    (builds / "assets").mkdir(parents=True)
+    (builds / "assets" / "elsewhere").symlink_to(o, target_is_directory=True)  # a link out, never named
+    _article(builds / "01-a.md", "A", f"INSIDE-TEXT. [a link]({os.path.relpath(o, builds)}/secret.md), "
+             f"[another]({o}/secret.md), [a file URL](file://{o}/secret.md).")
+    (builds / "book.toml").write_text('[book]\ntitle = "Gate"\n', encoding="utf-8")
+    return {"config": config, "manuscript": manuscript, "builds": builds}
+
+
+@needs_inotify
+def test_a_whole_build_process_opens_nothing_outside(tmp_path):
+    """`pipeline build` run as a user runs it, in a process of its own with
+    an empty temporary HOME (so nothing of the user's is there to read),
+    on three books whose every reference leads to one outside folder.
+    inotify on that folder and each file in it sees every open, read and
+    listing there by the command, its layout workers and every library
+    they load (fontconfig, libxml2, pdfium, HarfBuzz...): there must be
+    none. The first two books are refused with located errors; the third
+    builds its PDF and EPUB, and nothing of the outside folder is in them.
+    A control (another process reading the secret) shows the watch sees.
+
+    What it cannot prove: reads of files elsewhere than the watched folder
+    (a system file, a path the test did not think of), or of a file created
+    in it during the build; and only for the references tried here (the
+    generated books below vary them)."""
+    outside = tmp_path / "outside"
+    secret = _outside_files(outside)
+    books = _books_pointing_out(tmp_path, outside)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("XDG_")}
+    env.update(HOME=str(home), PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    runs = {}
+    with _watching(outside) as events:
+        for name, book in books.items():
+            runs[name] = subprocess.run([sys.executable, "-m", "pipeline", "build", str(book), "--out",
+                                         str(tmp_path / f"out-{name}")], cwd=home, env=env, capture_output=True,
+                                        text=True, timeout=600)
+    assert events == [], f"opened outside the book: {events}"
+    for name in ("config", "manuscript"):
+        run = runs[name]
+        assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+        errors = [line for line in run.stderr.splitlines() if "error[" in line]
+        assert errors and all(line.startswith(str(books[name])) for line in errors), run.stderr
+        assert MARKER not in run.stderr and not (tmp_path / f"out-{name}").exists()
+    assert sum("error[" in line for line in runs["config"].stderr.splitlines()) >= 7, runs["config"].stderr
+    assert sum("error[" in line for line in runs["manuscript"].stderr.splitlines()) >= 4, runs["manuscript"].stderr
+    built = runs["builds"]
+    assert built.returncode == 0, built.stderr
+    assert sorted(p.suffix for p in (tmp_path / "out-builds").iterdir() if p.is_file()) == [".epub", ".pdf"]
+    text = _output_text(tmp_path / "out-builds")
+    assert "INSIDE-TEXT" in text and MARKER not in text and str(outside.resolve()) not in text
+    with _watching(outside) as control:
+        subprocess.run([sys.executable, "-c", f"open({str(secret)!r}).read()"], check=True)
+    assert str(secret) in control
 
 
 # --- generated books --------------------------------------------------------------------------
@@ -231,9 +407,9 @@ def test_generated_books_never_leak_and_every_refusal_is_located(entries, listed
         toml = '[book]\ntitle = "Generated"\n' + (_toml_list(names) if listed else "")
         (book / "book.toml").write_text(toml, encoding="utf-8")
 
-        result = OPENS.during(outside, lambda: build(book, out, formats=("epub",)))
+        result, opened = _opened_outside(outside, lambda: build(book, out))  # the PDF and the EPUB
 
-        assert OPENS.seen == [], f"opened outside the book: {OPENS.seen}"
+        assert opened == [], f"opened outside the book: {opened}"
         text = _output_text(out)
         assert MARKER not in text
         refusals = [d for d in result.diagnostics if d.code in ("C007", "M010")]
@@ -313,8 +489,8 @@ def test_the_books_own_styles_never_lead_out(tmp_path, name):
         located.parent.mkdir(parents=True)
         located.symlink_to(secret)
     out = tmp_path / "out"
-    result = OPENS.during(outside, lambda: build(book, out, per_article=True))
-    assert OPENS.seen == [], f"opened outside the book: {OPENS.seen}"
+    result, opened = _opened_outside(outside, lambda: build(book, out, per_article=True))
+    assert opened == [], f"opened outside the book: {opened}"
     [refusal] = [d for d in result.diagnostics if d.is_error]
     assert (refusal.code, refusal.path) == ("C009", located) and str(outside.resolve()) in refusal.message
     assert not out.exists() or MARKER not in _output_text(out)
