@@ -583,14 +583,15 @@ def book_text(book: "Book", words: dict[str, str]) -> str:
 
 
 def _sources(book: "Book") -> list[tuple[Path, str]]:
-    """book.toml and the manuscripts, to locate characters: read through the
-    gate, and skipped when unreadable (a book.toml that is a link out of the
-    book, or not UTF-8, was reported when the book was loaded)."""
+    """book.toml (the text the loader kept) and the manuscripts, to locate
+    characters: read through the gate, and skipped when unreadable (a
+    book.toml that is a link out of the book, or not UTF-8, was reported
+    when the book was loaded)."""
     from .resources import ResourceRefused, read_bytes
 
-    sources = []
-    for path in dict.fromkeys([*([book.config_path] if book.config_path else []),
-                               *(a.source_path for a in book.articles)]):
+    source = book.config_source
+    sources = [(source.path, source.text)] if source is not None else []
+    for path in dict.fromkeys(a.source_path for a in book.articles):
         try:
             text = read_bytes(path, (book.root,)).decode("utf-8-sig")
         except (ResourceRefused, OSError, UnicodeDecodeError):

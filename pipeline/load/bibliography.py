@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
-from ..model import BookConfig, Reference
+from ..model import BookConfig, ConfigSource, Reference
 from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, read_bytes, resolve_path
-from ..text.sourcetext import NotUtf8, decode, position, toml_line
+from ..text.sourcetext import NotUtf8, decode
 
 MAX_BIBLIOGRAPHY_BYTES = 16 * 1024 * 1024  # a library of some 30,000 entries; beyond, a mistake
 
@@ -72,17 +72,16 @@ class Naming:
 # ---------------------------------------------------------------- the book's and an article's
 
 def book_references(root: Path, config: BookConfig,
-                    config_path: Path) -> tuple[tuple[Reference, ...], list[Diagnostic]]:
+                    source: ConfigSource) -> tuple[tuple[Reference, ...], list[Diagnostic]]:
     """The entries of `[book] bibliography`'s files (relative to the book
     folder), duplicates warned about and dropped (the first is kept)."""
     if not config.bibliography:
         return (), []
-    text = _text_of(config_path, root)
-    line = toml_line(text, "book", "bibliography")
+    config_path, line = source.path, source.line_of("book", "bibliography")[0]
     found: list[Reference] = []
     diagnostics: list[Diagnostic] = []
     for name in config.bibliography:
-        column = position(text, json.dumps(name, ensure_ascii=False), start_line=line)[1]
+        column = source.find(json.dumps(name, ensure_ascii=False), "book", "bibliography")[1]
         references, problems = read_bibliography(name, root, root, Naming(config_path, line, column,
                                                                               "[book] bibliography"))
         found += references
@@ -215,13 +214,6 @@ def _bibliography_files(base: Path, root: Path, limit: int = 2000) -> list[str]:
     except OSError:
         pass
     return names
-
-
-def _text_of(path: Path, root: Path) -> str:
-    try:
-        return decode(read_bytes(path, (root,)))
-    except (ResourceRefused, NotUtf8, OSError):
-        return ""
 
 
 class _Lines:
@@ -986,7 +978,7 @@ PARSERS: dict[str, Callable[[str, Path], tuple[list[Reference], list[Diagnostic]
 # ---------------------------------------------------------------- the style
 
 def citation_style(root: Path, config: BookConfig,
-                   config_path: Path) -> tuple[BookConfig, Path | None, list[Diagnostic]]:
+                   source: ConfigSource) -> tuple[BookConfig, Path | None, list[Diagnostic]]:
     """[book] csl: a bundled style's name (kept in the config), or a .csl
     file of the book (resolved through the gate, parsed as CSL XML: its
     path returned). A name not bundled, or a file missing, outside the book
@@ -996,8 +988,7 @@ def citation_style(root: Path, config: BookConfig,
         return config, None, []
     from dataclasses import replace
 
-    text = _text_of(config_path, root)
-    line = toml_line(text, "book", "csl")
+    config_path, line = source.path, source.line_of("book", "csl")[0]
     fallback = replace(config, csl="apa")
     if not name.lower().endswith(".csl") and "/" not in name:
         return fallback, None, [error(

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
-from ..model import FLAVOURS, PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
+from ..model import FLAVOURS, PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, ConfigSource, inches, trim_inches
 from ..resources import HardLinked, OutsideBook, ResourceRefused, read_bytes
 from .addresses import article_url_problem
-from ..text.sourcetext import NotUtf8, character_problem, decode, position, shown_value, toml_error, toml_line
+from ..text.sourcetext import NotUtf8, character_problem, decode, shown_value, toml_error
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
 PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
@@ -106,64 +106,76 @@ REFUSED: dict[tuple[str, str], tuple[str, str]] = {
 
 
 def load_config(path: Path, fallback_title: str) -> tuple[BookConfig, list[Diagnostic]]:
-    """Read and validate book.toml; a missing file gives defaults and a warning."""
+    """book.toml's config and what is wrong with it (`read_config`), for a
+    caller that locates nothing in it afterwards."""
+    config, _, diagnostics = read_config(path, fallback_title)
+    return config, diagnostics
+
+
+def read_config(path: Path, fallback_title: str) -> tuple[BookConfig, ConfigSource | None, list[Diagnostic]]:
+    """Read and validate book.toml; a missing file gives defaults and a
+    warning. Its source comes back beside the config (None when there is no
+    file, or it could not be read), so that the loader and the exporters
+    locate a key in a message without reading the file again."""
     if not path.exists():
-        return _with_identifier(BookConfig(title=fallback_title)), [warning(
+        return _with_identifier(BookConfig(title=fallback_title)), None, [warning(
             "C004", f"the book folder '{path.parent}' has no book.toml; the title '{fallback_title}' is taken "
                     "from the folder's name and the language is 'en'",
             hint=f"run 'pipeline init {path.parent}' to write one, every key in it described",
             path=path.parent)]
     try:
-        text = decode(read_bytes(path, (path.parent,)))
+        source = ConfigSource(path, decode(read_bytes(path, (path.parent,))))
     except OutsideBook as exc:
-        return BookConfig(title=fallback_title), [error(
+        return BookConfig(title=fallback_title), None, [error(
             "C007", f"book.toml is a link to '{exc.target}', outside the book folder; it was not read",
             hint="replace the link by the book's own book.toml", path=path)]
     except HardLinked as exc:
-        return BookConfig(title=fallback_title), [error(
+        return BookConfig(title=fallback_title), None, [error(
             "C011", str(exc), path=path, hint="copy the file into the book (cp, not ln or cp -l); or, "
                                               "for a folder you trust, pass --trust-hard-links")]
     except ResourceRefused as exc:
-        return BookConfig(title=fallback_title), [error(
+        return BookConfig(title=fallback_title), None, [error(
             "C007", f"book.toml cannot be read: {exc}", hint="make book.toml a plain file", path=path)]
     except NotUtf8 as exc:
-        return BookConfig(title=fallback_title), [error(
+        return BookConfig(title=fallback_title), None, [error(
             "C001", f"book.toml is {exc.describe()}", hint=exc.fix(str(path)),
             path=path, line=exc.line, column=exc.column)]
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as exc:  # in plain words, where it was made (a quote left open)
-        found = toml_error(text, exc, _date_hint)
-        return BookConfig(title=fallback_title), [error(
+        found = toml_error(source.text, exc, _date_hint)
+        return BookConfig(title=fallback_title), source, [error(
             "C001", f"invalid TOML: {found.message}", hint=found.hint, path=path,
             line=found.line, column=found.column)]
-    return _validate(data, text, path, fallback_title)
+    config, diagnostics = _validate(data, source, fallback_title)
+    return config, source, diagnostics
 
 
-def _validate(data: dict[str, Any], text: str, path: Path,
+def _validate(data: dict[str, Any], source: ConfigSource,
               fallback_title: str) -> tuple[BookConfig, list[Diagnostic]]:
+    path = source.path
     diagnostics: list[Diagnostic] = []
     values: dict[str, Any] = {}
     tables = sorted({o.table for o in SCHEMA} | {"labels"})
     for table, content in data.items():
         if table == "labels" and isinstance(content, dict):
-            values["labels"], found = _labels(content, text, path)
+            values["labels"], found = _labels(content, source)
             diagnostics += found
             continue
         if isinstance(content, dict) and table in {t for t, _ in REFUSED} and table not in tables:
-            diagnostics += _refused(table, content, text, path)
+            diagnostics += _refused(table, content, source)
             continue
         if table not in tables or not isinstance(content, dict):
             diagnostics.append(error(
                 "C002", f"unknown table or key '{shorten(table)}'",
                 hint=with_suggestion(_belongs(table, None) or did_you_mean(shorten(table), tables, lambda t: f"[{t}]"),
                                      f"valid tables: {', '.join(f'[{t}]' for t in tables)}"),
-                path=path, line=toml_line(text, None, table)))
+                path=path, line=source.line_of(None, table)[0]))
             continue
         options = {o.key: o for o in SCHEMA if o.table == table}
         for key, value in content.items():
             option = options.get(key)
-            line = toml_line(text, table, key)
+            line = source.line_of(table, key)[0]
             if option is None:
                 diagnostics.append(error(
                     "C002", f"unknown key '{shorten(key)}' in [{table}]",
@@ -193,24 +205,25 @@ def _validate(data: dict[str, Any], text: str, path: Path,
     values.setdefault("title", fallback_title)
     notice = data.get("notice") if isinstance(data.get("notice"), dict) else {}
     values["notice_given"] = tuple(f"notice_{k.replace('-', '_')}" for k in notice if f"notice_{k.replace('-', '_')}" in values)
-    diagnostics += _language(values, text, path)
-    diagnostics += _isbn(values, text, path)
-    diagnostics += _fonts(values, text, path)
-    diagnostics += _print(values, text, path)
+    diagnostics += _language(values, source)
+    diagnostics += _isbn(values, source)
+    diagnostics += _fonts(values, source)
+    diagnostics += _print(values, source)
     words, values["label_tables"], found = _book_labels(path.parent, values.get("language", "en"))
     diagnostics += found
     if words:
         values["labels"] = words + tuple(values.get("labels", ()))  # book.toml's [labels] last: they win
-    diagnostics += _english_words(values, text, path)
+    diagnostics += _english_words(values, source)
     return _with_identifier(BookConfig(**values)), diagnostics
 
 
-def _refused(table: str, content: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+def _refused(table: str, content: dict[str, Any], source: ConfigSource) -> list[Diagnostic]:
     """A table only keys of `REFUSED` belong to: each one found is C010 at
     its line and column, any other key is unknown (C002)."""
     found = []
     for key in content:
-        line, column = _key_position(text, table, key)
+        line, column = source.line_of(table, key)
+        path = source.path
         if (table, key) in REFUSED:
             message, hint = REFUSED[table, key]
             found.append(error("C010", message, hint=hint, path=path, line=line, column=column))
@@ -220,37 +233,25 @@ def _refused(table: str, content: dict[str, Any], text: str, path: Path) -> list
     return found
 
 
-def _key_position(text: str, table: str, key: str) -> tuple[int, int]:
-    """Line and column of `key` set in `[table]`; for another spelling tomllib
-    reads the same (`build.scheduler = …`, an inline table), where the key's
-    name first stands."""
-    line = toml_line(text, table, key)
-    written = text.split("\n")[line - 1]
-    column = written.find(key)
-    if column < 0:
-        return position(text, key)
-    return line, column + 1
-
-
-def _language(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+def _language(values: dict[str, Any], source: ConfigSource) -> list[Diagnostic]:
     """A language tag the layout can use (it goes into markup and CSS). (The
     words labels.toml has none for in it: C008, `_english_words`.)"""
     from ..styles import is_language_tag, language_tag_for
     from .language import language_tag_named
 
     language = values.get("language", "en")
-    line = toml_line(text, "book", "language")
+    line = source.line_of("book", "language")[0]
     if not is_language_tag(language):
         values["language"] = "en"
         meant = language_tag_for(language) or language_tag_named(language)  # 'en_GB'; 'english', 'Deutsch'
         return [error("C003", f"[book] language: {shown_value(language)} is not a BCP 47 language tag",
                       hint=with_suggestion(f"did you mean '{meant}'?" if meant else "",
                                            "e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\""),
-                      path=path, line=line)]
+                      path=source.path, line=line)]
     return []  # (words it has none for: C008, _english_words)
 
 
-def _english_words(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+def _english_words(values: dict[str, Any], source: ConfigSource) -> list[Diagnostic]:
     """C008, once a book: the words of the book's language that neither
     styles/labels.toml nor the book (its styles/labels.toml, [labels]) gives,
     by name, each printed in English; a word at a time, never the table."""
@@ -269,17 +270,17 @@ def _english_words(values: dict[str, Any], text: str, path: Path) -> list[Diagno
                 f"printed in English: {', '.join(missing)}")
     return [warning("C008", said, hint=f"give them in book.toml's [labels] table, a line each ({example}); "
                                        "the English words are styles/labels.toml's [en]",
-                    path=path, line=toml_line(text, "book", "language"))]
+                    path=source.path, line=source.line_of("book", "language")[0])]
 
 
-def _labels(content: dict[str, Any], text: str, path: Path) -> tuple[tuple[tuple[str, str], ...], list[Diagnostic]]:
+def _labels(content: dict[str, Any], source: ConfigSource) -> tuple[tuple[tuple[str, str], ...], list[Diagnostic]]:
     """[labels]: words of styles/labels.toml replaced for this book."""
     from ..styles import labels
 
-    known = labels("en")
+    known, path = labels("en"), source.path
     found, words = [], []
     for key, value in content.items():
-        line = toml_line(text, "labels", key)
+        line = source.line_of("labels", key)[0]
         if key not in known:
             found.append(error("C002", f"unknown key '{shorten(key)}' in [labels]",
                                hint=with_suggestion(did_you_mean(shorten(key), known),
@@ -311,7 +312,7 @@ _ISBN_PREFIX = re.compile(r"^ISBN(?:-1[03])?:?\s*", re.IGNORECASE)
 _ISBN_SEPARATORS = re.compile(r"[\s\u00a0\u2010-\u2015-]")
 
 
-def _isbn(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+def _isbn(values: dict[str, Any], source: ConfigSource) -> list[Diagnostic]:
     """[book] isbn: an ISBN-13 whose check digit holds, kept hyphenated as
     its registration groups say (python-stdnum's ranges); an ISBN-10 is
     refused with its ISBN-13 as the fix. Refused, the book has no ISBN."""
@@ -343,18 +344,8 @@ def _isbn(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
         values["isbn"] = isbn.format(number)
         return []
     values.pop("isbn", None)
-    line, column = _value_position(text, "book", "isbn")
-    return [error("C003", f"[book] isbn: {problem}", hint=hint, path=path, line=line, column=column)]
-
-
-def _value_position(text: str, table: str, key: str) -> tuple[int, int]:
-    """Line and column where the value of `key` in `[table]` starts (else the key's)."""
-    line, column = _key_position(text, table, key)
-    written = text.split("\n")[line - 1]
-    equals = written.find("=", column - 1)
-    if equals < 0:
-        return line, column
-    return line, equals + 2 + len(written[equals + 1:]) - len(written[equals + 1:].lstrip())
+    line, column = source.value_of("book", "isbn")
+    return [error("C003", f"[book] isbn: {problem}", hint=hint, path=source.path, line=line, column=column)]
 
 
 _SCHEDULER = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
@@ -437,7 +428,7 @@ def css_colour(value: str) -> str:
     return "#" + "".join(f"{round(max(0.0, min(1.0, c)) * 255):02x}" for c in (red, green, blue))
 
 
-def _fonts(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+def _fonts(values: dict[str, Any], source: ConfigSource) -> list[Diagnostic]:
     """[style] text-font and heading-font name a family the book can draw
     with: one of its styles/fonts/ or a packaged one."""
     from ..fonts import book_families
@@ -446,7 +437,7 @@ def _fonts(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
     chosen = {key: values[field] for key, field in fields if values.get(field)}
     if not chosen:
         return []
-    known = book_families(path.parent)
+    known = book_families(source.path.parent)
     found = []
     for key, family in chosen.items():
         if family not in known:
@@ -454,11 +445,11 @@ def _fonts(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
                                        "styles/fonts/ or the packaged fonts",
                                hint=f"families available: {', '.join(sorted(known))}; add the font's files "
                                     "to styles/fonts/ in the book folder",
-                               path=path, line=toml_line(text, "style", key)))
+                               path=source.path, line=source.line_of("style", key)[0]))
     return found
 
 
-def _print(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
+def _print(values: dict[str, Any], source: ConfigSource) -> list[Diagnostic]:
     """[print] paper the profile has (groundwood is IngramSpark's only)."""
     profile = PRINT_PROFILES[values.get("print_profile", "generic")]
     paper = values.get("print_paper", "white")
@@ -467,7 +458,7 @@ def _print(values: dict[str, Any], text: str, path: Path) -> list[Diagnostic]:
     values["print_paper"] = "white"
     return [error("C003", f"[print] paper: the {profile.name} profile has no {shown_value(paper)} paper",
                   hint=f"papers of {profile.name}: {', '.join(profile.papers)}",
-                  path=path, line=toml_line(text, "print", "paper"))]
+                  path=source.path, line=source.line_of("print", "paper")[0])]
 
 
 def _book_labels(root: Path, language: str) -> tuple[tuple, tuple, list[Diagnostic]]:
@@ -545,15 +536,14 @@ def _base_url_problem(value: str) -> str:
     return ""
 
 
-def given_book_keys(path: Path) -> set[str]:
-    """The keys book.toml's [book] table sets (none when it is missing or
-    invalid: load_config reports that), so a website's own config fills
-    only what the book's does not say."""
+def config_source(path: Path) -> ConfigSource | None:
+    """The text of a book.toml that is not ours to validate (an mdBook's),
+    read through the gate, so that messages can point into it; None when it
+    cannot be read."""
     try:
-        data = tomllib.loads(decode(read_bytes(path, (path.parent,))))
-    except (ResourceRefused, NotUtf8, tomllib.TOMLDecodeError, OSError):
-        return set()
-    return set(data["book"]) if isinstance(data.get("book"), dict) else set()
+        return ConfigSource(path, decode(read_bytes(path, (path.parent,))))
+    except (ResourceRefused, NotUtf8, OSError):
+        return None
 
 
 def with_site(config: BookConfig, given: set[str], title: str = "", authors: tuple[str, ...] = (),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import threading
-import tomllib
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..diagnostics import Diagnostic, warning
+from ..model import ConfigSource
 
 MIN_LETTERS = 200  # letters of prose below which no text is judged
 MIN_CONFIDENCE = 0.95  # the detector's probability below which it is unsure
@@ -402,32 +402,24 @@ def _front_matter_language(article, root: Path) -> tuple[int, int, str]:
     return line, found.end() - (head.rfind("\n", 0, found.end()) + 1) + 1, found.group(1)
 
 
-def book_origin(root: Path, config_path: Path, language: str, site) -> Origin | None:
-    """Where the book's `language` was said: book.toml's [book] language line,
+def book_origin(root: Path, source: ConfigSource | None, language: str, site) -> Origin | None:
+    """Where the book's `language` was said: book.toml's [book] language line
+    (`source`, the text the loader read; None when there is no book.toml),
     the site's own config, or nowhere (the default 'en', C004 or not). None
-    when book.toml gives a language the loader refused (C003 says so)."""
-    from ..resources import ResourceRefused, read_bytes
-    from ..text.sourcetext import NotUtf8, decode, toml_line
-
-    text = ""
-    if config_path.is_file():
-        try:
-            text = decode(read_bytes(config_path, (root,)))
-            given = tomllib.loads(text).get("book", {})
-        except (ResourceRefused, NotUtf8, OSError, tomllib.TOMLDecodeError, AttributeError):
+    when book.toml is no valid TOML or gives a language the loader refused
+    (C001, C003 say so)."""
+    if source is not None:
+        if source.tables() is None:
             return None
-        if isinstance(given, dict) and "language" in given:
+        given = source.given("book")
+        if "language" in given:
             if given["language"] != language:
                 return None
-            line = toml_line(text, "book", "language")
-            written = text.split("\n")[line - 1]
-            column = written.find("=") + 1
-            return Origin(config_path, line, column + len(written[column:]) - len(written[column:].lstrip()) + 1
-                          if column else 1)
+            return Origin(source.path, *source.value_of("book", "language"))
     if getattr(site, "language", "") == language and getattr(site, "config", None) is not None:
         return Origin(site.config, *_site_line(site.config, root, language), toml=False)
-    if text:
-        return Origin(config_path, toml_line(text, None, "book"), 1, default=True)
+    if source is not None and source.text:
+        return Origin(source.path, source.line_of(None, "book")[0], 1, default=True)
     return Origin(root, default=True)
 
 

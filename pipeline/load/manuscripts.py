@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Mapping
 
 from .bibliography import article_references, book_references, citation_style, without_duplicates
-from .config import given_book_keys, load_config, mdbook_book_config, with_site
+from .config import config_source, mdbook_book_config, read_config, with_site
 from ..diagnostics import Diagnostic, error, shorten, warning
 from .frontmatter import split
 from .language import book_origin, check_languages, preload
 from ..resources import ImageRejected, inspect_image
-from ..model import Article, Book, BookConfig
+from ..model import Article, Book, BookConfig, ConfigSource
 from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
 from ..text.sourcetext import NotUtf8, decode, position
 from .sites import (Site, book_elsewhere, chosen_section, detect, folder_named, is_mdbook, ordered, path_date,
@@ -70,9 +70,10 @@ def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list
     if elsewhere is not None:
         return None, [elsewhere]
     config_path = root / "book.toml"
-    config, diagnostics, site = _config_and_site(root, config_path, section)
+    config, source, diagnostics, site = _config_and_site(root, config_path, section)
+    located = source or ConfigSource(config_path)  # where messages point (line 1 of a file not read)
     diagnostics += site.problems
-    paths, found = _manuscript_paths(root, config.articles, config_path, site) \
+    paths, found = _manuscript_paths(root, config.articles, located, site) \
         if not any(d.is_error for d in site.problems) else ([], [])
     diagnostics += found
     if not paths and not found and not site.problems:
@@ -88,29 +89,31 @@ def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list
     if not config.articles:
         groups = ordered(groups, site)
     groups, index_title = without_listings(groups, site)
-    if index_title and not site.title and "title" not in given_book_keys(config_path):
+    if index_title and not site.title and "title" not in located.given("book"):
         config = with_site(config, set(), title=index_title)
     articles = [_dated(article, site) for _, found_articles in groups for article in found_articles]
     articles, found = _unique_slugs(articles, root)
     diagnostics += found
-    origin = book_origin(root, config_path, config.language, site)
+    # (a book.toml there but unread, C007 or C001, tells no language's origin)
+    origin = book_origin(root, source, config.language, site) if source or not config_path.is_file() else None
     if origin is not None:  # (a language book.toml gives and the loader refused is C003 already)
         diagnostics += check_languages(config.language, origin, articles, root)
-    cover, found = _cover(root, config.cover, config_path)
+    cover, found = _cover(root, config.cover, located)
     diagnostics += found
     styles, found = _styles(root)
     diagnostics += found
-    logo, found = _logo(root, config.logo, config_path)
+    logo, found = _logo(root, config.logo, located)
     diagnostics += found
-    references, found = book_references(root, config, config_path)
+    references, found = book_references(root, config, located)
     diagnostics += found
-    config, csl_style, found = citation_style(root, config, config_path)
+    config, csl_style, found = citation_style(root, config, located)
     diagnostics += found
     for article in articles:  # an article's own entry of a key the book has too: the article's is used
         diagnostics += without_duplicates(article.references, earlier=references)[1] if article.references else []
     book_slug = slugify(config.title) or slugify(root.resolve().name) or "book"
+    ours = config_path.exists() and site.flavour != "mdbook"  # (an mdBook's book.toml is its own)
     book = Book(root=root, slug=book_slug, config=config, articles=tuple(articles),
-                config_path=config_path if config_path.exists() and site.flavour != "mdbook" else None,
+                config_path=config_path if ours else None, config_source=source if ours else None,
                 cover=cover, styles=styles, logo=logo, flavour=site.flavour, site_root=site.root,
                 static=site.static, site_url=site.base_url if _web_address(site.base_url) else "",
                 references=references, csl_style=csl_style)
@@ -144,24 +147,25 @@ def _dated(article: Article, site: Site) -> Article:
 
 
 def _config_and_site(root: Path, config_path: Path,
-                     section: str | None) -> tuple[BookConfig, list[Diagnostic], Site]:
+                     section: str | None) -> tuple[BookConfig, ConfigSource | None, list[Diagnostic], Site]:
     """The book's config and the site it is read from. An mdBook's book.toml
     is mdBook's config (its [book] title, authors, language), not ours;
     where a site's own config was found and there is no book.toml of ours,
     that config is the book's (no C004); what book.toml does not say, the
-    site's config fills."""
+    site's config fills. book.toml's source comes with it (None when there is
+    none, or it could not be read), read once for every message to point into."""
     fallback = _title_from_name(root.resolve().name)
     if config_path.is_file() and is_mdbook(config_path):
         site = detect(root, "", section)
-        return mdbook_book_config(config_path, fallback), [], site
-    config, diagnostics = load_config(config_path, fallback_title=fallback)
+        return mdbook_book_config(config_path, fallback), config_source(config_path), [], site
+    config, source, diagnostics = read_config(config_path, fallback_title=fallback)
     chosen = section if section is not None else (chosen_section() or config.source_section)
     site = detect(root, config.source_flavor, chosen)
     if site.has_config:
         diagnostics = [d for d in diagnostics if d.code != "C004"]
-    given = given_book_keys(config_path) if config_path.is_file() else set()
+    given = set(source.given("book")) if source else set()
     config = with_site(config, given, site.title, site.authors, site.language, site.description)
-    return config, diagnostics, site
+    return config, source, diagnostics, site
 
 
 # Markup a book's template may not write: no script reaches an output.
@@ -305,14 +309,12 @@ def _template_problems(path: Path, text: str) -> list[Diagnostic]:
     return []
 
 
-def _logo(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[Diagnostic]]:
+def _logo(root: Path, name: str, source: ConfigSource) -> tuple[Path | None, list[Diagnostic]]:
     """[style] logo: a raster image inside the book (drawn on the EPUB's
     cover image too, where SVG cannot be drawn)."""
     if not name:
         return None, []
-    from ..text.sourcetext import toml_line
-
-    line = toml_line(_config_text(root, config_path), "style", "logo")
+    config_path, line = source.path, source.line_of("style", "logo")[0]
     try:
         path = resolve_path(root / name, (root,))
         kind = inspect_image(path).media_type
@@ -328,11 +330,11 @@ def _logo(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[D
     return path, []
 
 
-def _cover(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[Diagnostic]]:
+def _cover(root: Path, name: str, source: ConfigSource) -> tuple[Path | None, list[Diagnostic]]:
     """The cover image named in book.toml, checked like any image of the book."""
     if not name:
         return None, []
-    line, column = position(_config_text(root, config_path), "cover")
+    config_path, (line, column) = source.path, source.line_of("book", "cover")
     try:
         path = resolve_path(root / name, (root,))
         inspect_image(path)
@@ -344,7 +346,7 @@ def _cover(root: Path, name: str, config_path: Path) -> tuple[Path | None, list[
     return path, []
 
 
-def _manuscript_paths(root: Path, listed: tuple[str, ...], config_path: Path,
+def _manuscript_paths(root: Path, listed: tuple[str, ...], source: ConfigSource,
                       site: Site) -> tuple[list[Path], list[Diagnostic]]:
     """The manuscripts, each checked by the read gate: an entry of
     `articles` or a `*.md` link whose real path is outside the book is
@@ -352,10 +354,9 @@ def _manuscript_paths(root: Path, listed: tuple[str, ...], config_path: Path,
     those of the site's content folder (`sites.site_manuscripts`)."""
     if not listed:
         return _found_manuscripts(root, site)
-    paths, diagnostics = [], []
-    config_text = _config_text(root, config_path)
+    paths, diagnostics, config_path = [], [], source.path
     for name in listed:
-        line, column = position(config_text, _toml_string(name), start_line=_articles_line(config_text))
+        line, column = source.find(_toml_string(name), "book", "articles")
         try:
             resolve_path(root / name, (root,))
         except OutsideBook as exc:
@@ -611,18 +612,6 @@ def _position_in(path: Path, root: Path, needle: str) -> tuple[int, int]:
         return position(decode(read_bytes(path, (root,))), needle)
     except (ResourceRefused, NotUtf8):
         return 1, 1
-
-
-def _config_text(root: Path, config_path: Path) -> str:
-    """book.toml's text, read through the gate, to locate values in messages."""
-    try:
-        return decode(read_bytes(config_path, (root,)))
-    except (ResourceRefused, NotUtf8):
-        return ""
-
-
-def _articles_line(config_text: str) -> int:
-    return position(config_text, "articles")[0]
 
 
 def _toml_string(value: str) -> str:

@@ -7,7 +7,6 @@ preview with the trim, the bleed and the spine's folds drawn.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ...diagnostics import Diagnostic, error, warning
@@ -74,25 +73,13 @@ def cover_resolution(book: RenderedBook, spec: PrintSpec) -> list[Diagnostic]:
     dpi = min(width / (spec.trim[0] + spec.bleed), height / (spec.trim[1] + 2 * spec.bleed))
     if dpi >= MIN_DPI - 0.5:
         return []
-    path = book.book.config_path
-    line = next((n for n, text in enumerate(_config_text(book).split("\n"), 1)
-                 if re.match(r"\s*cover\s*=", text)), 0)
+    path, source = book.book.config_path, book.book.config_source
+    line = source.line_of("book", "cover")[0] if source is not None else 0
     return [warning("P008", f"the cover image ({width} × {height} pixels) prints at {dpi:.0f} dpi on the "
                             f"{spec.trim[0] + spec.bleed:g} × {spec.trim[1] + 2 * spec.bleed:g} in front with its bleed; "
                             f"printers ask for {MIN_DPI}",
                     hint=f"use an image of at least {round((spec.trim[0] + spec.bleed) * MIN_DPI)} × "
                          f"{round((spec.trim[1] + 2 * spec.bleed) * MIN_DPI)} pixels", path=path, line=line)]
-
-
-def _config_text(book: RenderedBook) -> str:
-    """book.toml's text, read through the gate ('' if it cannot be: the loader said why)."""
-    from ...resources import ResourceRefused, read_bytes
-
-    path = book.book.config_path
-    try:
-        return read_bytes(path, (book.book.root,)).decode("utf-8-sig") if path else ""
-    except (ResourceRefused, OSError, UnicodeDecodeError):
-        return ""
 
 
 def cover_css(spec: PrintSpec, pages: int) -> str:

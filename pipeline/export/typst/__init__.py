@@ -215,11 +215,8 @@ class Unsupported:
         self.name = name
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
-        from ...text.sourcetext import toml_line
-
-        path = book.book.config_path
-        text = path.read_text(encoding="utf-8") if path is not None else ""
-        line = toml_line(text, "pdf", "engine") if re.search(r"^\s*engine\s*=", text, re.MULTILINE) else 0
+        path, source = book.book.config_path, book.book.config_source
+        line = source.line_of("pdf", "engine")[0] if source is not None and "engine" in source.given("pdf") else 0
         chosen = "book.toml's [pdf] engine" if line else "--engine typst"  # (the command line overrides the book)
         return Exported((error("X009", f"the print-on-demand files ({self.name}: PDF/X-4 with bleed) are made by "
                                f"WeasyPrint only; the Typst engine ({chosen}) cannot make them",
