@@ -7,11 +7,11 @@ export -> files, from the `RenderedBook` only.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping
+
+from .text.sourcetext import ConfigSource
 
 
 # [pdf] page-size in book.toml -> the CSS `size` of the booklet's pages.
@@ -136,93 +136,6 @@ class BookConfig:
     bibliography: tuple[str, ...] = ()  # [book] bibliography: files inside the book (.bib, .json, .yaml, .ris, .nbib)
     csl: str = "apa"  # [book] csl: a bundled style's name, or a .csl file in the book's styles/
     references_scope: str = "article"  # [book] references: a list closing each article, or one at the book's end
-
-
-# A line of book.toml: a table's header ([print], [[x]]) or a key set (`key =`, `"key" =`), as tomllib
-# reads them; tomllib keeps no positions, so ConfigSource finds them in the text.
-_TOML_HEADER = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+")
-_TOML_KEY = re.compile(r'^\s*(?:"([^"\\]*)"|([A-Za-z0-9_-]+))\s*=')
-
-
-@dataclass(frozen=True)
-class ConfigSource:
-    """book.toml as the loader read it: its text, kept beside the config so
-    that a later stage (a cover's resolution, an article's entry) locates a
-    key in a message without reading the file again. Its fields are plain
-    data (a template may be given the Book); what it derives from the text,
-    the keys' places and the parsed tables, is worked out once, on first use."""
-
-    path: Path
-    text: str = ""
-
-    def line_of(self, table: str | None, key: str) -> tuple[int, int]:
-        """1-based line and column where `key` is set in `[table]`, or where
-        the table `[key]` opens when `table` is None. Written another way
-        tomllib reads the same (`build.scheduler = …`, an inline table):
-        where the key's name first stands; (1, 1) when nowhere."""
-        return self._places.get((table, key)) or _first(self.text, key)
-
-    def value_of(self, table: str, key: str) -> tuple[int, int]:
-        """Line and column where the value of `key` in `[table]` starts (else the key's)."""
-        line, column = self.line_of(table, key)
-        written = self.text.split("\n")[line - 1] if self.text else ""
-        equals = written.find("=", column - 1)
-        if equals < 0:
-            return line, column
-        rest = written[equals + 1:]
-        return line, equals + 2 + len(rest) - len(rest.lstrip())
-
-    def find(self, needle: str, table: str, key: str) -> tuple[int, int]:
-        """Where `needle` (an entry of a list, as written) first stands from
-        the line of `key` in `[table]` on; (1, 1) when nowhere."""
-        return _first(self.text, needle, self.line_of(table, key)[0])
-
-    def tables(self) -> Mapping[str, Any] | None:
-        """The text as tomllib reads it; None when it is no valid TOML (the loader said so)."""
-        return self._tables
-
-    def given(self, table: str) -> Mapping[str, Any]:
-        """What the text sets in `[table]`, as tomllib reads it ({} when it
-        sets nothing there, or is no valid TOML)."""
-        content = (self._tables or {}).get(table)
-        return content if isinstance(content, dict) else {}
-
-    @cached_property
-    def _places(self) -> dict[tuple[str | None, str], tuple[int, int]]:
-        """(table, key) -> the first line and column where it is set, from one
-        pass over the lines; (None, name) for a table's header and a key set
-        before any header."""
-        places: dict[tuple[str | None, str], tuple[int, int]] = {}
-        current: str | None = None
-        for number, written in enumerate(self.text.split("\n"), start=1):
-            header = _TOML_HEADER.match(written)
-            if header:
-                current = header.group(1)
-                places.setdefault((None, current), (number, header.start(1) + 1))
-                continue
-            key = _TOML_KEY.match(written)
-            if key:
-                group = 1 if key.group(1) is not None else 2
-                places.setdefault((current, key.group(group)), (number, key.start(group) + 1))
-        return places
-
-    @cached_property
-    def _tables(self) -> dict[str, Any] | None:
-        import tomllib
-
-        try:
-            return tomllib.loads(self.text)
-        except (tomllib.TOMLDecodeError, RecursionError):
-            return None
-
-
-def _first(text: str, needle: str, start_line: int = 1) -> tuple[int, int]:
-    """1-based line and column of the first `needle` at or after `start_line`; (1, 1) if absent."""
-    for number, written in enumerate(text.split("\n"), start=1):
-        column = written.find(needle) if number >= start_line else -1
-        if column >= 0:
-            return number, column + 1
-    return 1, 1
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline.load.config import read_config
 from pipeline.load.manuscripts import load_book
-from pipeline.model import ConfigSource
+from pipeline.text.sourcetext import ConfigSource
 from pipeline.sandbox import template_data
 
 TEXT = """# a comment that says cover = "no", and names articles

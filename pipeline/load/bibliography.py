@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
-from ..model import BookConfig, ConfigSource, Reference
+from ..model import BookConfig, Reference
 from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, read_bytes, resolve_path
-from ..text.sourcetext import NotUtf8, decode
+from ..text.sourcetext import ConfigSource, NotUtf8, decode
 
 MAX_BIBLIOGRAPHY_BYTES = 16 * 1024 * 1024  # a library of some 30,000 entries; beyond, a mistake
 

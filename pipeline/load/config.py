@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
-from ..model import FLAVOURS, PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, ConfigSource, inches, trim_inches
+from ..model import FLAVOURS, PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
 from ..resources import HardLinked, OutsideBook, ResourceRefused, read_bytes
 from .addresses import article_url_problem
-from ..text.sourcetext import NotUtf8, character_problem, decode, shown_value, toml_error
+from ..text.sourcetext import ConfigSource, NotUtf8, character_problem, decode, shown_value, toml_error
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
 PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..diagnostics import Diagnostic, warning
-from ..model import ConfigSource
+from ..text.sourcetext import ConfigSource
 
 MIN_LETTERS = 200  # letters of prose below which no text is judged
 MIN_CONFIDENCE = 0.95  # the detector's probability below which it is unsure

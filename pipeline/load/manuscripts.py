@@ -20,9 +20,9 @@ from ..diagnostics import Diagnostic, error, shorten, warning
 from .frontmatter import split
 from .language import book_origin, check_languages, preload
 from ..resources import ImageRejected, inspect_image
-from ..model import Article, Book, BookConfig, ConfigSource
+from ..model import Article, Book, BookConfig
 from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
-from ..text.sourcetext import NotUtf8, decode, position
+from ..text.sourcetext import ConfigSource, NotUtf8, decode, position
 from .sites import (Site, book_elsewhere, chosen_section, detect, folder_named, is_mdbook, ordered, path_date,
                     site_manuscripts, without_listings)
 from .structure import ArticleText, split_articles, title_block
