@@ -17,7 +17,7 @@ import yaml
 from conftest import MANUSCRIPTS, SEEDS, normalize
 from lxml import html
 
-from pipeline.commands.cli import _parser
+from pipeline.commands.cli import main
 from pipeline.commands.importer import import_files, import_text, provisional_slug, run
 from pipeline.load.manuscripts import load_article, load_book, slugify
 from pipeline.render.articles import render_article
@@ -310,16 +310,17 @@ def test_book_toml_listing_articles_warns_about_the_new_file(seeds, tmp_path):
     assert _codes(diagnostics) == ["I008"] and written[0].name in diagnostics[0].message
 
 
-def test_command_line_arguments(seeds, tmp_path):
-    parser = _parser()
-    args = parser.parse_args(["import", *map(str, seeds), "--into", str(tmp_path)])
-    assert (args.command, args.title, args.force) == ("import", None, False)
-    done = run(args)
-    assert len(_manuscripts(list(done.written))) == 2 and not any(d.is_error for d in done.diagnostics)
-    args = parser.parse_args(["import", str(seeds[0]), "--into", str(tmp_path), "--title", "T", "--force"])
-    assert (args.title, args.force) == ("T", True)
-    with pytest.raises(SystemExit):
-        parser.parse_args(["import", str(seeds[0])])  # --into is required
+def test_command_line_arguments(seeds, tmp_path, capsys):
+    """`pipeline import` as the command line parses it: --into required,
+    --title and --force taken."""
+    assert main(["import", *map(str, seeds), "--into", str(tmp_path / "a")]) == 0
+    assert len(_manuscripts(sorted((tmp_path / "a").glob("*.md")))) == 2
+    assert main(["import", str(seeds[0]), "--into", str(tmp_path / "b"), "--title", "Tides Tonight", "--force"]) == 0
+    [written] = sorted((tmp_path / "b").glob("*.md"))
+    assert written.name == "01-tides-tonight.md"
+    assert '\ntitle: "Tides Tonight"\n' in written.read_text(encoding="utf-8")
+    assert main(["import", str(seeds[0])]) == 2  # --into is required: a usage error
+    assert "--into" in capsys.readouterr().err
 
 
 # --- variants of the seeds' layout, on a text of our own ------------------------------------
