@@ -35,7 +35,7 @@ TAGS = {
 ATTRIBUTES = {
     "*": {"id", "class", "title", "lang", "dir"},
     "a": {"href"},
-    "img": {"src", "alt", "width", "height", "style"},  # a size; render.py keeps only that
+    "img": {"src", "alt", "width", "height", "style"},  # a size; render/articles.py keeps only that
     "input": {"checked"},  # task lists; always a disabled checkbox (below)
     "td": {"style", "colspan", "rowspan"},
     "th": {"style", "colspan", "rowspan", "scope"},

@@ -2,7 +2,7 @@
 Ebooks' `lint`). Same diagnostics, same format, same exit codes as `build`.
 
 It reports what a build reports before layout (loading, rendering and the
-lint pass of `pipeline.lint`, run by both, so `check --strict` and
+lint pass of `pipeline.render.lint`, run by both, so `check --strict` and
 `build --strict` judge a book alike); with `--outputs` it also validates the
 built files (EPUBCheck; a heading left alone at the foot of a PDF page);
 with `--target` it judges the built EPUB by a store's rules or the EAA's

@@ -95,7 +95,7 @@ def make_parser(citations: Marks | None = None) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "tasklists": True, "tasklists_editable": False})
     md.enable(["table", "strikethrough"])
     # markdown-it leaves links to file:, data: or javascript: as literal text;
-    # we let them through so that the sanitizer removes the URL and render.py
+    # we let them through so that the sanitizer removes the URL and render/articles.py
     # reports the image or link where the author can see it (R002).
     md.validateLink = lambda url: True
     md.use(gfm_autolink_plugin)

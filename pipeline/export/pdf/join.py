@@ -63,7 +63,7 @@ def _join(sources: list[pikepdf.Pdf], blank_after: list[bool], furniture: list[p
     pdf.Root.Names = Dictionary(Dests=names.obj)
     _link_contents(pdf.pages, (link_base + "#", BODY_LINK))  # the contents; links between two chunks
     pdf.Root.Lang = String(language)
-    if is_rtl(language):  # spreads bound on the right, as pdf.py's finisher writes it
+    if is_rtl(language):  # spreads bound on the right, as engine.PageLabels writes it
         pdf.Root.ViewerPreferences = Dictionary(Direction=Name.R2L)
     pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.r), front_count,
                                                  Dictionary(S=Name.D, St=1)]))
