@@ -235,7 +235,8 @@ def test_a_note_called_on_the_last_line_of_a_full_page_stays_with_its_call(tmp_p
 
 
 @pytest.mark.xfail(strict=True, reason="WeasyPrint 70 measures a run of text with its trailing space before "
-                   "an inline element and breaks it after its first word (docs/guide, 'PDF and print', Known limitations)")
+                   "an inline element and breaks it after its first word "
+                   "(docs/guide, 'PDF and print', Known limitations)")
 def test_a_space_before_inline_code_does_not_leave_a_word_alone_on_a_line(tmp_path):
     # With the project's fonts on A5, this paragraph's first line ends just
     # before `if`: WeasyPrint measures "…such as an " with its space, finds it
