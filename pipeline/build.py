@@ -329,7 +329,7 @@ def _cluster(address: str) -> tuple["Executor | None", list[Diagnostic]]:
 
 
 @dataclass(frozen=True)
-class _Job:
+class _BookBooklet:
     """The whole book's booklet to export."""
 
     rendered: RenderedBook
@@ -350,8 +350,8 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
     catalog, book_files = None, []
     with StagedOutputs() as staged, _executor(context) as executor:
         if options.book:
-            job = _job(rendered, out_dir, formats, staged, out_dir / CACHE_DIR)
-            diagnostics += _run(job, context)
+            job = _stage_book_booklet(rendered, out_dir, formats, staged, out_dir / CACHE_DIR)
+            diagnostics += _export_book_booklet(job, context)
             book_files = _written(job, dict(staged.pending()))
             if options.targets and not _failed(diagnostics, strict):
                 diagnostics += _judged(rendered, job, out_dir, options.targets)
@@ -397,7 +397,8 @@ def _executor(context: ExportContext) -> Iterator[Executor]:
     executor.close(abandon=False)
 
 
-def _judged(rendered: RenderedBook, job: _Job, out_dir: Path, targets: tuple[str, ...]) -> list[Diagnostic]:
+def _judged(rendered: RenderedBook, job: _BookBooklet, out_dir: Path,
+            targets: tuple[str, ...]) -> list[Diagnostic]:
     """--target: the staged EPUB judged by each target's rules (shown by its
     final name), before the commit, so a build they fail writes nothing."""
     from .targets import check_targets, sources_of
@@ -410,7 +411,7 @@ def _judged(rendered: RenderedBook, job: _Job, out_dir: Path, targets: tuple[str
                          shown=out_dir / f"{rendered.book.slug}.epub")
 
 
-def _written(job: _Job, finals: dict[Path, Path]):
+def _written(job: _BookBooklet, finals: dict[Path, Path]):
     """The files of the book's booklet, as the manifest lists them."""
     from .export.articles import Written
 
@@ -468,8 +469,8 @@ def _tidy(out_dir: Path, rendered: RenderedBook, guesses: bool) -> None:
             stale.unlink(missing_ok=True)
 
 
-def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged: StagedOutputs,
-         cache_dir: Path) -> _Job:
+def _stage_book_booklet(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...],
+                        staged: StagedOutputs, cache_dir: Path) -> _BookBooklet:
     """The booklet's outputs staged in `out_dir`; its page-number guess in
     `cache_dir`, always under OUT_DIR/.pipeline-cache (never beside the
     per-article downloads, in the folder a website publishes)."""
@@ -480,10 +481,10 @@ def _job(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged
     imposed = None
     if "pdf" in formats and rendered.book.config.pdf_impose:
         imposed = staged.stage(out_dir / file_name(slug, "imposed"))
-    return _Job(rendered, targets, imposed, cache_dir / f"pages-{slug}.json")
+    return _BookBooklet(rendered, targets, imposed, cache_dir / f"pages-{slug}.json")
 
 
-def _run(job: _Job, context: ExportContext) -> list[Diagnostic]:
+def _export_book_booklet(job: _BookBooklet, context: ExportContext) -> list[Diagnostic]:
     """Export the book's booklet, in this process (its layout's parts on the executor)."""
     from .export.tasks import export_formats
 

@@ -133,24 +133,25 @@ def build_articles(rendered: RenderedBook, out_dir: Path, folder: Path, formats:
         guess = read_guess(cache / f"pages-{slug}.json") if cache is not None else {}
         booklet = Booklet(single, formats, impose, worker, guess)
         keys.append(booklet_key(replace(booklet, guess={}), environment, digests))
-        kept = _kept(previous.get(slug), keys[-1], cache, single, _expected(folder, out_dir, slug, formats, impose))
+        expected = _expected(folder, out_dir, slug, formats, impose)
+        kept = _reusable(previous.get(slug), keys[-1], cache, single, expected)
         results.append(None if kept is None else ArticleFiles(keys[-1], kept=kept[0],
                                                               finals=tuple(out_dir / e["path"] for e in kept[0])))
         found.append(() if kept is None else kept[1])
         if kept is None:
             booklets.append((index, booklet))
-    lost = _make(booklets, keys, results, found, folder, staged, executor, cache, context)
+    lost = _make_booklets(booklets, keys, results, found, folder, staged, executor, cache, context)
     diagnostics = [d for item in found for d in item] + lost
     return Catalog([r if r is not None else ArticleFiles("") for r in results], diagnostics,
                    built=len(booklets), unchanged=len(singles) - len(booklets), workers=executor.workers)
 
 
-def _kept(previous: tuple[str, list[dict]] | None, key: str, cache: Path | None, single: RenderedBook,
-          expected: list[str]) -> tuple[tuple[dict, ...], tuple[Diagnostic, ...]] | None:
+def _reusable(previous: tuple[str, list[dict]] | None, key: str, cache: Path | None, single: RenderedBook,
+              expected: list[str]) -> tuple[tuple[dict, ...], tuple[Diagnostic, ...]] | None:
     """The last build's files of an article (manifest entries) and what
     making them reported, if they can stand for this build's: the same key
     in the manifest and in the build's own record, the same file names."""
-    if previous is None or cache is None or previous[0] != key or _names(previous[1]) != expected:
+    if previous is None or cache is None or previous[0] != key or _entry_paths(previous[1]) != expected:
         return None
     made = read_made(cache / f"made-{single.book.slug}.json")
     if made is None or made[0] != key:
@@ -158,12 +159,12 @@ def _kept(previous: tuple[str, list[dict]] | None, key: str, cache: Path | None,
     return tuple(previous[1]), relocated(made[1], PORTABLE_ROOT, single.book.root, texts=True)
 
 
-def _make(booklets: list[tuple[int, Booklet]], keys: list[str], results: list, found: list,
-          folder: Path, staged: StagedOutputs, executor: Executor, cache: Path | None,
-          context: ExportContext) -> list[Diagnostic]:
+def _make_booklets(booklets: list[tuple[int, Booklet]], keys: list[str], results: list, found: list,
+                   folder: Path, staged: StagedOutputs, executor: Executor, cache: Path | None,
+                   context: ExportContext) -> list[Diagnostic]:
     """Make `booklets` on `executor`, staging their files and filling
     `results` and `found` at their article's index; remember each one's key
-    and problems (the record `_kept` reads). Returns X005 if one was lost."""
+    and problems (the record `_reusable` reads). Returns X005 if one was lost."""
     progress = context.progress
     progress.start("per-article booklets", total=len(booklets))
     tasks = [Task(b.rendered.book.slug, make_booklet, (b,), b.rendered.book.root, book_files(b.rendered))
@@ -209,7 +210,7 @@ def _expected(folder: Path, out_dir: Path, slug: str, formats: tuple[str, ...], 
     return sorted((folder / file_name(slug, kind)).relative_to(out_dir).as_posix() for kind in kinds)
 
 
-def _names(entries: list[dict]) -> list[str]:
+def _entry_paths(entries: list[dict]) -> list[str]:
     return sorted(entry["path"] for entry in entries)
 
 

@@ -34,8 +34,7 @@ from typing import Any
 
 from ..resources import ResourceRefused, inside, read_bytes
 from .executors import Task, TaskLost
-from .tasks import (OtherEnvironment, environment_digest, environment_summary, file_bytes, returned, run_shipped,
-                    shipped)
+from .tasks import OtherEnvironment, environment_digest, environment_summary, returned, run_shipped, shipped
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler, and for it to have a worker, before the build gives up
 ANSWER_TIMEOUT = 4.0  # seconds for a peer to accept the connection and send its first bytes (`_probe`)
@@ -137,7 +136,8 @@ class DaskCluster:
                 # A task that returns the bytes, not `scatter`: a scattered
                 # value dies with the worker that holds it (and every task
                 # needing it is cancelled); a task's result is made again.
-                self.shipped[digest] = self.client.submit(file_bytes, data, key=f"pipeline-file-{digest}",
+                # (`bytes` of bytes is the same bytes: the task returns `data`.)
+                self.shipped[digest] = self.client.submit(bytes, data, key=f"pipeline-file-{digest}",
                                                           pure=False)
             self.by_path[path] = self.shipped[digest]
         return self.by_path[path]

@@ -146,11 +146,6 @@ def returned(task: Task, result: Any) -> Any:
     return relocated(result, PORTABLE_ROOT, task.root, texts=True)
 
 
-def file_bytes(data: bytes) -> bytes:
-    """A book file's bytes, as the result of a task of their own (`cluster.py`)."""
-    return data
-
-
 class OtherEnvironment(RuntimeError):
     """A worker that would make other bytes than the client: another
     pipeline, engine version, styles or fonts."""

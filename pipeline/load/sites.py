@@ -393,7 +393,7 @@ def _string(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _names(value: Any, depth: int = 0) -> tuple[str, ...]:
+def _author_names(value: Any, depth: int = 0) -> tuple[str, ...]:
     """Author names from a string, a mapping with `name`, or a list of those
     (not deeper: YAML can make a list that holds itself)."""
     if isinstance(value, str):
@@ -401,9 +401,9 @@ def _names(value: Any, depth: int = 0) -> tuple[str, ...]:
     if depth > 2:
         return ()
     if isinstance(value, dict):
-        return _names(value.get("name"), depth + 1)
+        return _author_names(value.get("name"), depth + 1)
     if isinstance(value, list):
-        return tuple(name for item in value[:100] for name in _names(item, depth + 1))
+        return tuple(name for item in value[:100] for name in _author_names(item, depth + 1))
     return ()
 
 
@@ -415,7 +415,7 @@ def authors_table(path: Path, root: Path) -> dict[str, str]:
         data = data["authors"]
     table = {}
     for key, value in list(data.items())[:MAX_ENTRIES]:
-        name = _names(value)
+        name = _author_names(value)
         if name:
             table[str(key)] = name[0]
     return table
@@ -454,7 +454,7 @@ def _hugo(root: Path, config: Path | None) -> Site:
     params = data.get("params") if isinstance(data.get("params"), dict) else {}
     section = _default_section(content)
     return Site("hugo", root, section or content, config, title=_string(data.get("title")),
-                authors=_names(params.get("author")) or _names(data.get("author")),
+                authors=_author_names(params.get("author")) or _author_names(data.get("author")),
                 language=_string(data.get("languageCode")) or _string(data.get("defaultContentLanguage")),
                 description=_string(params.get("description")), base_url=_string(data.get("baseURL")),
                 static=tuple(static), blog=section is not None,
@@ -465,7 +465,7 @@ def _jekyll(root: Path, config: Path | None) -> Site:
     data = _load(config, root)
     base = _string(data.get("url")).rstrip("/") + "/" + _string(data.get("baseurl")).strip("/")
     return Site("jekyll", root, root / "_posts", config, title=_string(data.get("title")) or _string(data.get("name")),
-                authors=_names(data.get("author")), language=_string(data.get("lang")),
+                authors=_author_names(data.get("author")), language=_string(data.get("lang")),
                 description=_string(data.get("description")), base_url=base.rstrip("/") if base != "/" else "",
                 static=(root,), blog=True,
                 authors_table=_first_table(root, root / "_data" / "authors.yml", root / "_data" / "authors.yaml"))
@@ -537,7 +537,7 @@ def _mkdocs(root: Path, config: Path | None) -> Site:
     theme = data.get("theme") if isinstance(data.get("theme"), dict) else {}
     nav, missing = _mkdocs_nav(data.get("nav"), docs)
     return Site("mkdocs", root, docs, config, title=_string(data.get("site_name")),
-                authors=_names(data.get("site_author")), language=_string(theme.get("language")),
+                authors=_author_names(data.get("site_author")), language=_string(theme.get("language")),
                 description=_string(data.get("site_description")), base_url=_string(data.get("site_url")),
                 static=(docs,), nav=nav, nav_missing=missing,
                 authors_table=_first_table(root, docs / "blog" / ".authors.yml"))
