@@ -1,4 +1,4 @@
-"""`python -m pipeline.system`: check the system libraries and fonts the book needs.
+"""`python -m pipeline.commands.system`: check the system libraries and fonts the book needs.
 
 Exit 0 when WeasyPrint's libraries, HarfBuzz's subsetter and the Noto font
 packages of `pipeline/fonts.py` are present, 1 otherwise, printing the
