@@ -156,3 +156,28 @@ def test_the_print_cover_asks_the_kept_source_for_the_cover_s_line(tmp_path):
     spec = print_spec(rendered.book.config)[0]
     [warned] = OPENS.during(lambda: cover_resolution(rendered, spec))
     assert (warned.code, warned.line) == ("P008", 4) and OPENS.openers == []  # the text it was loaded from
+
+
+def test_an_option_checks_its_kind_then_its_own_validator():
+    """Each option validates itself (its kind's check, then its own), so
+    that loading only loops over the schema."""
+    import pytest
+
+    from pipeline.load.config import SCHEMA
+    from pipeline.load.options import Invalid, Option
+
+    seen = []
+    option = Option("t", "k", "str", "f", "doc", validate=lambda value: seen.append(value) or value.upper())
+    assert option.check("a") == "A"
+    with pytest.raises(Invalid, match="expected a string, got int"):
+        option.check(5)
+    assert seen == ["a"]  # its own validator sees only what its kind accepted
+    by_key = {(o.table, o.key): o for o in SCHEMA}
+    with pytest.raises(Invalid, match="expected a width and a height"):
+        by_key["print", "trim"].check("5x8")
+    with pytest.raises(Invalid) as refused:
+        by_key["book", "date"].check("1 March 2026")
+    assert refused.value.hint == 'write the date as YYYY-MM-DD in quotes: date = "2026-03-01"'
+    assert by_key["style", "accent"].check("teal") == "#008080"  # kept as the stylesheet takes it
+    assert by_key["book", "bibliography"].check("refs.bib") == ("refs.bib",)
+    assert by_key["print", "paper"].post_validate is not None  # (it needs the profile: once all are read)

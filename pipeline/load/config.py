@@ -1,43 +1,33 @@
 """book.toml: one schema table, strict validation, located messages.
 
-Every option is declared once in `SCHEMA` (key, type, default, description).
+Every option is declared once in `SCHEMA` (key, type, default, description,
+and its own validators: `load/options.py`, after MkDocs' config options).
 Validation, the guide's reference table (docs/guide/04-book-toml-reference.md)
 and `pipeline new`'s commented book.toml all come from it. Unknown keys are errors that name the key, its
 line and the valid keys (after mdBook), and every problem is collected before
-returning (after MkDocs).
+returning (after MkDocs). The text read is kept (`ConfigSource`) for every
+later message to find a key's line in.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
 import tomllib
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, did_you_mean, error, shorten, warning, with_suggestion
-from ..model import FLAVOURS, PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig, inches, trim_inches
+from ..model import FLAVOURS, PAGE_SIZES, PAPERS, PRINT_PROFILES, BookConfig
 from ..resources import HardLinked, OutsideBook, ResourceRefused, read_bytes
-from .addresses import article_url_problem
-from ..text.sourcetext import ConfigSource, NotUtf8, character_problem, decode, shown_value, toml_error
+from .options import (Invalid, Option, check_font, check_isbn, check_language, check_paper, date_hint,
+                      validate_article_url, validate_base_url, validate_bleed, validate_trim)
+from ..text.sourcetext import ConfigSource, NotUtf8, character_problem, decode, toml_error
 
 # Page-size name in book.toml -> CSS `size` of the booklet's pages.
 PDF_VARIANTS = ("none", "pdf/ua-1", "pdf/a-3b")
 PDF_ENGINES = ("weasyprint", "typst")  # [pdf] engine, --engine (export/typst)
-
-
-@dataclass(frozen=True)
-class Option:
-    table: str
-    key: str
-    kind: str  # "str", "list", "files" (a name or a list), "bool", "int" (one of `choices`), "count" (0, or within `bounds`) or "choice"
-    field: str  # BookConfig field it fills
-    doc: str
-    choices: tuple[str, ...] = ()
-    required: bool = False
-    bounds: tuple[int, int] = (0, 0)  # a "count": the range of its values besides 0 (off)
 
 
 SCHEMA: tuple[Option, ...] = (
@@ -45,10 +35,10 @@ SCHEMA: tuple[Option, ...] = (
     Option("book", "subtitle", "str", "subtitle", "Subtitle, shown under the title."),
     Option("book", "authors", "list", "authors", "List of author names."),
     Option("book", "publisher", "str", "publisher", "Publisher name (title page, metadata)."),
-    Option("book", "language", "str", "language", "BCP 47 language tag, e.g. \"en\" or \"en-GB\" (hyphenation, metadata)."),
+    Option("book", "language", "str", "language", "BCP 47 language tag, e.g. \"en\" or \"en-GB\" (hyphenation, metadata).", post_validate=check_language),
     Option("book", "identifier", "str", "identifier", "Stable identifier, e.g. \"urn:uuid:…\" or \"urn:isbn:…\"; derived from the title if absent."),
-    Option("book", "isbn", "str", "isbn", "ISBN-13 of the book, e.g. \"978-0-306-40615-7\" (hyphens and spaces optional, the check digit checked): the EPUB's identifier unless `identifier` is given (then an extra one), the PDF's metadata, and \"ISBN 978-…\" on the notice page."),
-    Option("book", "date", "str", "date", "Publication date, YYYY-MM-DD; also the timestamp of reproducible builds."),
+    Option("book", "isbn", "str", "isbn", "ISBN-13 of the book, e.g. \"978-0-306-40615-7\" (hyphens and spaces optional, the check digit checked): the EPUB's identifier unless `identifier` is given (then an extra one), the PDF's metadata, and \"ISBN 978-…\" on the notice page.", post_validate=check_isbn),
+    Option("book", "date", "date", "date", "Publication date, YYYY-MM-DD; also the timestamp of reproducible builds."),
     Option("book", "description", "str", "description", "One-paragraph description (PDF subject, EPUB description)."),
     Option("book", "keywords", "list", "keywords", "List of keywords (PDF keywords, EPUB subjects)."),
     Option("book", "notice", "str", "notice", "Text of the notice page (disclaimer)."),
@@ -70,8 +60,8 @@ SCHEMA: tuple[Option, ...] = (
     Option("images", "max-dpi", "count", "images_max_dpi", "Images are downsampled for the PDF to at most this many pixels per inch of the widest they can print; default 300; 0 keeps every image as it is.", bounds=(72, 2400)),
     Option("images", "remote", "choice", "images_remote", "Images at http(s) addresses: \"omit\" (the default) leaves them out, their alt text a link to them (R018); \"fetch\" says the book wants them downloaded, which only --fetch-remote on the command line allows (a book never fetches on its own; https, public addresses only, cached).", choices=("omit", "fetch")),
     Option("style", "accent", "colour", "accent", "Accent colour (CSS colour, e.g. \"#2a6f97\"): headings, rules, the cover; var(--accent) in print.css."),
-    Option("style", "text-font", "str", "text_font", "Font family of the text: one of the book's styles/fonts/ or a packaged one (\"Book Serif\", \"Book Sans\")."),
-    Option("style", "heading-font", "str", "heading_font", "Font family of headings, the cover, title page and folios, chosen like text-font."),
+    Option("style", "text-font", "str", "text_font", "Font family of the text: one of the book's styles/fonts/ or a packaged one (\"Book Serif\", \"Book Sans\").", post_validate=check_font),
+    Option("style", "heading-font", "str", "heading_font", "Font family of headings, the cover, title page and folios, chosen like text-font.", post_validate=check_font),
     Option("style", "logo", "str", "logo", "Logo image inside the book (PNG or JPEG), on the cover and the title page."),
     Option("style", "cover-background", "colour", "cover_background", "Background colour of the typographic cover; default the accent."),
     Option("notice", "show-tool", "bool", "notice_show_tool", "Print the \"Made with pipeline x.y\" line on the notice page. Default false; a per-article download shows it only when set to true here."),
@@ -80,17 +70,15 @@ SCHEMA: tuple[Option, ...] = (
     Option("per-article", "layout", "choice", "per_article_layout", "Form of the --per-article files: download (the default: a title block, the article flowing after it, no blank page, \"Read online\" with the article's web address), compact (title page with the notice, no contents) or booklet (the book's full form).", choices=("download", "compact", "booklet")),
     Option("per-article", "page-size", "choice", "per_article_page_size", "Page size of the --per-article PDFs, e.g. \"A4\" or \"Letter\" for a home printer; default [pdf] page-size.", choices=tuple(PAGE_SIZES)),
     Option("print", "profile", "choice", "print_profile", "Print-on-demand printer whose rules `pipeline build --print` follows (kdp, ingramspark, lulu, generic); --print PROFILE overrides it.", choices=tuple(PRINT_PROFILES)),
-    Option("print", "trim", "str", "print_trim", "Trim size of the printed book, width then height, e.g. \"5.5in 8.5in\" or \"148mm 210mm\"; default the profile's standard trim nearest [pdf] page-size."),
-    Option("print", "paper", "choice", "print_paper", "Paper of the interior (sets the spine width): white or cream; ingramspark also groundwood.", choices=PAPERS),
-    Option("print", "bleed", "str", "print_bleed", "Bleed beyond the trim at the top, bottom and outer edge, e.g. \"0.125in\" or \"3mm\". Default 0.125in."),
+    Option("print", "trim", "str", "print_trim", "Trim size of the printed book, width then height, e.g. \"5.5in 8.5in\" or \"148mm 210mm\"; default the profile's standard trim nearest [pdf] page-size.", validate=validate_trim),
+    Option("print", "paper", "choice", "print_paper", "Paper of the interior (sets the spine width): white or cream; ingramspark also groundwood.", choices=PAPERS, post_validate=check_paper),
+    Option("print", "bleed", "str", "print_bleed", "Bleed beyond the trim at the top, bottom and outer edge, e.g. \"0.125in\" or \"3mm\". Default 0.125in.", validate=validate_bleed),
     Option("print", "marks", "bool", "print_marks", "Crop marks outside the bleed (never with the kdp profile, which refuses them). Default false."),
     Option("source", "flavor", "choice", "source_flavor", "The generator the manuscripts were written for, if not the one detected: hugo, jekyll, docusaurus, astro, mkdocs, mdbook, gfm or plain.", choices=FLAVOURS),
     Option("source", "section", "str", "source_section", "The section of the site the book takes when BOOK_DIR is the site's root (--section overrides); default its posts or blog (MkDocs, mdBook: all its pages)."),
-    Option("site", "base-url", "str", "site_base_url", "Absolute http(s) address the output folder is published at, e.g. \"https://example.org/downloads/\"; manifest.json then gives each file's url."),
-    Option("site", "article-url", "str", "site_article_url", "Each article's web address, an https URL with {slug}, e.g. \"https://example.org/articles/{slug}/\": printed as \"Read online\" on its download and in its metadata; default a front matter's url, else the site's page of the manuscript."),
+    Option("site", "base-url", "str", "site_base_url", "Absolute http(s) address the output folder is published at, e.g. \"https://example.org/downloads/\"; manifest.json then gives each file's url.", validate=validate_base_url),
+    Option("site", "article-url", "str", "site_article_url", "Each article's web address, an https URL with {slug}, e.g. \"https://example.org/articles/{slug}/\": printed as \"Read online\" on its download and in its metadata; default a front matter's url, else the site's page of the manuscript.", validate=validate_article_url),
 )
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # Keys a book may not set (C010): a book is untrusted, and these would make
 # the build reach something outside it. A dask scheduler runs whatever it is
@@ -143,7 +131,7 @@ def read_config(path: Path, fallback_title: str) -> tuple[BookConfig, ConfigSour
     try:
         data = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as exc:  # in plain words, where it was made (a quote left open)
-        found = toml_error(source.text, exc, _date_hint)
+        found = toml_error(source.text, exc, date_hint)
         return BookConfig(title=fallback_title), source, [error(
             "C001", f"invalid TOML: {found.message}", hint=found.hint, path=path,
             line=found.line, column=found.column)]
@@ -183,20 +171,17 @@ def _validate(data: dict[str, Any], source: ConfigSource,
                                          f"valid keys in [{table}]: {', '.join(options)}"),
                     path=path, line=line))
                 continue
-            problem, hint = _check(option, value), ""
-            if problem:
-                hint = _date_hint(_value_text(value)) if option.key == "date" else ""
-            elif _characters(value):
+            try:
+                kept = option.check(value)
+            except Invalid as exc:
+                problem, hint = exc.problem, exc.hint
+            else:
                 problem, hint = _characters(value), "remove the character"
             if problem:
                 diagnostics.append(error("C003", f"[{table}] {key}: {problem}", path=path, line=line,
                                          hint=hint or option.doc))
                 continue
-            if option.kind == "colour":
-                value = css_colour(value)  # as #rrggbb: nothing but a colour reaches a stylesheet
-            if option.kind == "files":
-                value = [value] if isinstance(value, str) else value
-            values[option.field] = tuple(value) if option.kind in ("list", "files") else value
+            values[option.field] = kept
     for option in SCHEMA:
         given = option.key in (data.get(option.table) if isinstance(data.get(option.table), dict) else {})
         if option.required and option.field not in values and not given:  # (a value given is reported above)
@@ -205,10 +190,8 @@ def _validate(data: dict[str, Any], source: ConfigSource,
     values.setdefault("title", fallback_title)
     notice = data.get("notice") if isinstance(data.get("notice"), dict) else {}
     values["notice_given"] = tuple(f"notice_{k.replace('-', '_')}" for k in notice if f"notice_{k.replace('-', '_')}" in values)
-    diagnostics += _language(values, source)
-    diagnostics += _isbn(values, source)
-    diagnostics += _fonts(values, source)
-    diagnostics += _print(values, source)
+    for option in SCHEMA:  # what each value is given the others and the book's folder
+        diagnostics += option.post_validate(option, values, source) if option.post_validate else []
     words, values["label_tables"], found = _book_labels(path.parent, values.get("language", "en"))
     diagnostics += found
     if words:
@@ -231,24 +214,6 @@ def _refused(table: str, content: dict[str, Any], source: ConfigSource) -> list[
             found.append(error("C002", f"unknown key '{shorten(key)}' in [{table}]",
                                hint=f"a book sets no other key in [{table}]", path=path, line=line))
     return found
-
-
-def _language(values: dict[str, Any], source: ConfigSource) -> list[Diagnostic]:
-    """A language tag the layout can use (it goes into markup and CSS). (The
-    words labels.toml has none for in it: C008, `_english_words`.)"""
-    from ..styles import is_language_tag, language_tag_for
-    from .language import language_tag_named
-
-    language = values.get("language", "en")
-    line = source.line_of("book", "language")[0]
-    if not is_language_tag(language):
-        values["language"] = "en"
-        meant = language_tag_for(language) or language_tag_named(language)  # 'en_GB'; 'english', 'Deutsch'
-        return [error("C003", f"[book] language: {shown_value(language)} is not a BCP 47 language tag",
-                      hint=with_suggestion(f"did you mean '{meant}'?" if meant else "",
-                                           "e.g. \"en\", \"de-CH\", \"zh-Hant\", \"ar\""),
-                      path=source.path, line=line)]
-    return []  # (words it has none for: C008, _english_words)
 
 
 def _english_words(values: dict[str, Any], source: ConfigSource) -> list[Diagnostic]:
@@ -308,46 +273,6 @@ def _with_identifier(config: BookConfig) -> BookConfig:
     return replace(config, identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'pipeline:' + config.title)}")
 
 
-_ISBN_PREFIX = re.compile(r"^ISBN(?:-1[03])?:?\s*", re.IGNORECASE)
-_ISBN_SEPARATORS = re.compile(r"[\s\u00a0\u2010-\u2015-]")
-
-
-def _isbn(values: dict[str, Any], source: ConfigSource) -> list[Diagnostic]:
-    """[book] isbn: an ISBN-13 whose check digit holds, kept hyphenated as
-    its registration groups say (python-stdnum's ranges); an ISBN-10 is
-    refused with its ISBN-13 as the fix. Refused, the book has no ISBN."""
-    from stdnum import isbn
-    from stdnum.exceptions import ValidationError
-
-    written = values.get("isbn", "")
-    number = _ISBN_SEPARATORS.sub("", _ISBN_PREFIX.sub("", written.strip()))
-    if not written.strip():
-        values.pop("isbn", None)
-        return []
-    problem, hint = "", 'write the 13 digits the ISBN agency issued, e.g. isbn = "978-0-306-40615-7"'
-    if re.fullmatch(r"\d{9}[\dX]", number.upper()):
-        try:
-            thirteen = isbn.format(isbn.to_isbn13(isbn.validate(number)))
-            problem = f"{shown_value(written)} is an ISBN-10; the book's metadata take its ISBN-13"
-            hint = f'did you mean isbn = "{thirteen}"? (the same number, as ISBN-13)'
-        except ValidationError:
-            problem = f"{shown_value(written)} is an ISBN-10 whose check digit is wrong"
-            hint = "copy the number again from the agency's record (a digit is mistyped, or two are swapped)"
-    elif not re.fullmatch(r"\d{13}", number):
-        problem = f"{shown_value(written)} is not an ISBN-13: 13 digits, hyphens and spaces allowed"
-    elif number[:3] not in ("978", "979"):
-        problem = f"{shown_value(written)} is not an ISBN: an ISBN-13 starts with 978 or 979"
-    elif not isbn.is_valid(number):
-        problem = f"the check digit of {shown_value(written)} is wrong (its last digit checks the other twelve)"
-        hint = "copy the number again from the agency's record (a digit is mistyped, or two are swapped)"
-    if not problem:
-        values["isbn"] = isbn.format(number)
-        return []
-    values.pop("isbn", None)
-    line, column = source.value_of("book", "isbn")
-    return [error("C003", f"[book] isbn: {problem}", hint=hint, path=source.path, line=line, column=column)]
-
-
 _SCHEDULER = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
 
 
@@ -365,102 +290,6 @@ def _characters(value: Any) -> str:
     return next((character_problem(v) for v in strings if isinstance(v, str) and character_problem(v)), "")
 
 
-def _check(option: Option, value: Any) -> str:
-    """Return a description of what is wrong with `value`, or ''."""
-    if option.kind == "str":
-        if option.key == "date" and isinstance(value, (datetime.date, datetime.time)):
-            return f"expected a date in quotes, got the TOML {type(value).__name__} {value.isoformat()}"
-        if not isinstance(value, str):
-            return f"expected a string, got {type(value).__name__}"
-        if option.key == "date" and not _is_date(value):
-            return f"expected a date as YYYY-MM-DD, got {shown_value(value)}"
-        if option.key == "base-url":
-            return _base_url_problem(value)
-        if option.key == "article-url":
-            return article_url_problem(value)
-        if option.table == "print" and option.key == "trim" and not trim_inches(value):
-            return f"expected a width and a height, e.g. \"5.5in 8.5in\" or \"148mm 210mm\", got {shown_value(value)}"
-        if option.table == "print" and option.key == "bleed" and (inches(value) is None or inches(value) > 0.5):
-            return f"expected a length up to 0.5in, e.g. \"0.125in\" or \"3mm\", got {shown_value(value)}"
-        if option.required and not value.strip():
-            return "must not be empty"
-    elif option.kind == "colour":
-        if not isinstance(value, str):
-            return f"expected a CSS colour as a string, e.g. \"#2a6f97\", got {type(value).__name__}"
-        if not css_colour(value):
-            return f"{shown_value(value)} is not a CSS colour; write e.g. \"#2a6f97\", \"rgb(42 111 151)\" or \"teal\""
-    elif option.kind == "list":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return "expected a list of strings, e.g. [\"a\", \"b\"]"
-    elif option.kind == "files":
-        if not isinstance(value, (str, list)) or isinstance(value, list) and not all(isinstance(v, str) for v in value):
-            return "expected a file name or a list of them, e.g. \"refs.bib\" or [\"refs.bib\", \"more.json\"]"
-    elif option.kind == "bool":
-        if not isinstance(value, bool):
-            return "expected true or false"
-    elif option.kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or str(value) not in option.choices:
-            return f"expected one of {', '.join(option.choices)}, got {shown_value(value)}"
-    elif option.kind == "count":
-        low, high = option.bounds
-        if isinstance(value, bool) or not isinstance(value, int) or not (value == 0 or low <= value <= high):
-            return f"expected 0 (off) or a whole number from {low:,} to {high:,}, got {shown_value(value)}"
-    elif option.kind == "choice":
-        if value not in option.choices:
-            return f"expected one of {', '.join(repr(c) for c in option.choices)}, got {shown_value(value)}"
-    return ""
-
-
-def css_colour(value: str) -> str:
-    """`value` as "#rrggbb" if it is an opaque CSS colour in sRGB terms, else ''.
-    Normalised, so that nothing but a colour ever reaches a stylesheet."""
-    from tinycss2.color4 import parse_color
-
-    colour = parse_color(value.strip()) if value.strip() else None
-    if colour is None or isinstance(colour, str):  # None, or "currentcolor"
-        return ""
-    try:
-        red, green, blue = colour.to("srgb").coordinates
-    except NotImplementedError:  # a colour space tinycss2 does not convert (oklch...)
-        return ""
-    if colour.alpha < 1:
-        return ""
-    return "#" + "".join(f"{round(max(0.0, min(1.0, c)) * 255):02x}" for c in (red, green, blue))
-
-
-def _fonts(values: dict[str, Any], source: ConfigSource) -> list[Diagnostic]:
-    """[style] text-font and heading-font name a family the book can draw
-    with: one of its styles/fonts/ or a packaged one."""
-    from ..fonts import book_families
-
-    fields = (("text-font", "text_font"), ("heading-font", "heading_font"))
-    chosen = {key: values[field] for key, field in fields if values.get(field)}
-    if not chosen:
-        return []
-    known = book_families(source.path.parent)
-    found = []
-    for key, family in chosen.items():
-        if family not in known:
-            found.append(error("C003", f"[style] {key}: no font family {shown_value(family)} in the book's "
-                                       "styles/fonts/ or the packaged fonts",
-                               hint=f"families available: {', '.join(sorted(known))}; add the font's files "
-                                    "to styles/fonts/ in the book folder",
-                               path=source.path, line=source.line_of("style", key)[0]))
-    return found
-
-
-def _print(values: dict[str, Any], source: ConfigSource) -> list[Diagnostic]:
-    """[print] paper the profile has (groundwood is IngramSpark's only)."""
-    profile = PRINT_PROFILES[values.get("print_profile", "generic")]
-    paper = values.get("print_paper", "white")
-    if paper in profile.papers:
-        return []
-    values["print_paper"] = "white"
-    return [error("C003", f"[print] paper: the {profile.name} profile has no {shown_value(paper)} paper",
-                  hint=f"papers of {profile.name}: {', '.join(profile.papers)}",
-                  path=source.path, line=source.line_of("print", "paper")[0])]
-
-
 def _book_labels(root: Path, language: str) -> tuple[tuple, tuple, list[Diagnostic]]:
     """The words of the book's own styles/labels.toml for its language (its
     table for the language, else its [en] table where ours have none for the
@@ -475,67 +304,10 @@ def _book_labels(root: Path, language: str) -> tuple[tuple, tuple, list[Diagnost
     return tuple(book_table(language, dict(kept)).items()), kept, found
 
 
-def _is_date(value: str) -> bool:
-    """YYYY-MM-DD and a day the calendar has (not 2026-02-30)."""
-    try:
-        return bool(_DATE.match(value)) and bool(datetime.date.fromisoformat(value))
-    except ValueError:
-        return False
-
-
-# Ways of writing a date that can be read without guessing (not 03/01/2026).
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%B %d %Y",
-                 "%b %d, %Y", "%b %d %Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
-_DATE_LIKE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\b\d{1,2}\s+[A-Za-z]{3,9}\.?\s+\d{4}|"
-                        r"\b[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}")
-
-
-def _date_hint(written: str) -> str:
-    """The fix for a date written another way: the same day as "YYYY-MM-DD" in
-    quotes when it can be read ('1 March 2026', 2026-3-1, an unquoted TOML
-    date), else the form itself. '' when `written` holds nothing date-like.
-    `written` is a book.toml line or a value as written."""
-    key, _, value = written.partition("=") if "=" in written else ("date", "", written)
-    key, value = key.strip().strip('"'), value.strip()
-    if key != "date":  # a date-like value of another key, such as a title: text in quotes
-        return f"quote the value: {key} = \"{shorten(value)}\"" if _DATE_LIKE.search(value) else ""
-    value = value.strip("\"'").strip()
-    for form in _DATE_FORMATS:
-        try:
-            day = datetime.datetime.strptime(value, form).date()
-        except ValueError:
-            continue
-        return f"write the date as YYYY-MM-DD in quotes: date = \"{day.isoformat()}\""
-    return "write the date as YYYY-MM-DD in quotes, with a real month and day, e.g. date = \"2026-03-01\""
-
-
-def _value_text(value: Any) -> str:
-    """A value as book.toml could have held it, for `_date_hint`."""
-    return value.isoformat() if isinstance(value, (datetime.date, datetime.time)) else str(value)
-
-
 def _belongs(key: str, table: str | None) -> str:
     """"'page-size' belongs in [pdf]" when `key` is an option of another table."""
     owners = [o.table for o in SCHEMA if o.key == key and o.table != table]
     return f"'{key}' belongs in [{owners[0]}]." if owners else ""
-def _base_url_problem(value: str) -> str:
-    """What keeps `value` from being a base for download addresses, or ''.
-    The manifest appends each output's path to it, so it must be absolute,
-    web-served (http or https) and end before any query or fragment."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc \
-            or any(c.isspace() for c in value):
-        return f"expected an absolute http(s) URL, e.g. \"https://example.org/downloads/\", got {shown_value(value)}"
-    if parts.query or parts.fragment or value.endswith(("?", "#")):
-        return f"expected a URL without '?' or '#' (each file's path is appended to it), got {shown_value(value)}"
-    return ""
-
-
 def config_source(path: Path) -> ConfigSource | None:
     """The text of a book.toml that is not ours to validate (an mdBook's),
     read through the gate, so that messages can point into it; None when it
