@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import sys
+import tomllib
 import traceback
 from pathlib import Path
 
@@ -181,3 +183,50 @@ def test_an_option_checks_its_kind_then_its_own_validator():
     assert by_key["style", "accent"].check("teal") == "#008080"  # kept as the stylesheet takes it
     assert by_key["book", "bibliography"].check("refs.bib") == ("refs.bib",)
     assert by_key["print", "paper"].post_validate is not None  # (it needs the profile: once all are read)
+
+
+# The examples of a new book.toml that name a file: the test makes the file
+# each names, as the user would; every other example stands alone.
+NAMING_FILES = {("book", "cover"), ("style", "logo"), ("book", "bibliography"), ("book", "articles")}
+
+
+def _made(path: Path) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".png":
+        Image.new("RGB", (60, 90), "#335577").save(path)
+    elif path.suffix == ".bib":
+        path.write_text("@book{writer2026,\n  author = {Writer, A.},\n  title = {A title},\n  year = {2026},\n}\n",
+                        encoding="utf-8")
+    else:
+        assert path.is_file(), f"the test makes no {path.name}"  # 01-example.md: `pipeline new` wrote it
+
+
+def test_every_commented_example_of_a_new_book_toml_loads_without_a_problem(tmp_path):
+    """`pipeline new` writes every option commented out with an example
+    (the schema's own): uncommented alone, each loads with no error and no
+    warning (a placeholder such as isbn = "…" was an error)."""
+    from pipeline.commands.scaffold import new_book
+    from pipeline.load.config import SCHEMA
+
+    folder = tmp_path / "book"
+    new_book(folder)
+    lines = (folder / "book.toml").read_text(encoding="utf-8").split("\n")
+    table, examples = None, {}
+    for number, line in enumerate(lines):
+        header = re.fullmatch(r"\[(.+)\]", line)
+        table = header.group(1) if header else table
+        written = re.match(r"# ([a-z-]+) = ", line)
+        if written:
+            examples[table, written.group(1)] = number
+    assert set(examples) == {(o.table, o.key) for o in SCHEMA} - {("book", "title")}  # (the title is set)
+    for (table, key), number in examples.items():
+        active = lines[number].removeprefix("# ")
+        (folder / "book.toml").write_text("\n".join(lines[:number] + [active] + lines[number + 1:]), encoding="utf-8")
+        if (table, key) in NAMING_FILES:
+            value = tomllib.loads(active)[key]
+            for name in [value] if isinstance(value, str) else value:
+                _made(folder / name)
+        found = load_book(folder)[1]
+        assert [d.format() for d in found] == [], f"[{table}] {active}"

@@ -56,30 +56,11 @@ def book_toml(title: str, settings: Mapping[tuple[str, str], Setting] | None = N
         lines.append(f"# {option.doc}" + (f" One of: {', '.join(option.choices)}." if option.choices else ""))
         setting = settings.get((option.table, option.key))
         if setting is None:
-            lines.append(f"# {option.key} = {_example(option)}")
+            lines.append(f"# {option.key} = {option.example_toml()}")
             continue
         lines += [f"# {setting.note}"] if setting.note else []
         lines.append(f"{'' if setting.active else '# '}{option.key} = {_quote(setting.value)}")
     return "\n".join(lines) + "\n"
-
-
-def _example(option) -> str:
-    examples = {"authors": '["A. Writer"]', "keywords": '["keyword", "another"]', "language": '"en"',
-                "identifier": '"urn:uuid:…"', "date": '"2026-01-31"', "articles": '["01-example.md"]',
-                "cover": '"images/cover.png"', "accent": '"#2a6f97"', "text-font": '"Book Serif"',
-                "heading-font": '"Book Sans"', "logo": '"images/logo.png"', "cover-background": '"#1f3a4d"',
-                "lines": '["© 2026 A. Writer", "Licensed under CC BY 4.0"]',
-                "base-url": '"https://example.org/downloads/"', "max-dpi": "300", "max-image-pixels": "4000000",
-                "trim": '"5.5in 8.5in"', "bleed": '"0.125in"'}
-    if option.key in examples:
-        return examples[option.key]
-    if option.kind == "bool":
-        return "true" if option.key == "embed-fonts" else "false"
-    if option.kind == "int":
-        return "2"
-    if option.kind == "choice":
-        return _quote(option.choices[0])
-    return '"…"'
 
 
 def _quote(text: str) -> str:

@@ -13,6 +13,7 @@ book has) is the option's `post_validate`, run once every value is read.
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -49,12 +50,21 @@ class Option:
     # Once every value is read (`values`: field -> value kept): what is wrong given the others or the
     # book's folder, each located; it may put the default back in `values`.
     post_validate: Callable[[Option, dict[str, Any], ConfigSource], list[Diagnostic]] | None = None
+    # A valid value as TOML text, which `pipeline new` writes commented out ('' for its kind's: false,
+    # the first choice). One that names a file names one a new book may add (images/cover.png).
+    example: str = ""
 
     def check(self, value: Any) -> Any:
         """`value` as the config keeps it (a list as a tuple, a colour as
         #rrggbb), or Invalid: its kind's check, then the option's own."""
         kept = _KINDS[self.kind](self, value)
         return self.validate(kept) if self.validate is not None else kept
+
+    def example_toml(self) -> str:
+        """`example`, else its kind's: false, or the first of its choices ('' for a kind that has none)."""
+        if self.example or self.kind not in ("bool", "int", "choice"):
+            return self.example
+        return "false" if self.kind == "bool" else self.choices[0] if self.kind == "int" else json.dumps(self.choices[0])
 
 
 # ---------------------------------------------------------------- each kind's check
