@@ -101,6 +101,7 @@ class Setup:
     source: Path  # the checkout measured (its manuscripts/ is the seed book)
     build_options: tuple[str, ...]  # added to every `pipeline build`
     work: Path  # scratch folder; every command runs in it
+    engines_only: bool = False  # --engines: the PDF engines side by side, nothing else
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="folder for results and scratch books (default: benchmarks/out)")
     parser.add_argument("--source", type=Path, default=REPO,
                         help="checkout whose pipeline/ is benchmarked (default: this one)")
+    parser.add_argument("--engines", action="store_true",
+                        help="measure only the PDF engines side by side: ours (WeasyPrint), ours with "
+                             "--engine typst, and pandoc's WeasyPrint PDFs where pandoc is on PATH")
     parser.add_argument("--report-from", type=Path, default=None, metavar="RESULTS_JSON",
                         help="measure nothing: rewrite results.md and results.png into --out from a "
                              "results.json written earlier (e.g. after installing matplotlib)")
@@ -394,6 +398,10 @@ def one_run(result: SizeResult, book: Path, manuscripts: list[Path], run: int, s
         result.add(metric, sample)
         print(f"    {metric:<12} {sample.seconds:8.2f} s  {sample.max_rss_kib / MIB:7.0f} MiB", flush=True)
 
+    if setup.engines_only:
+        engines_run(result, book, setup, theirs, record)
+        return
+
     full = fresh_dir(work / "out-full")
     record("cold", ours(setup, book, full))
     result.output_bytes.update(output_sizes(full))
@@ -426,6 +434,36 @@ def one_run(result: SizeResult, book: Path, manuscripts: list[Path], run: int, s
         record(ONE_PIECE, [sys.executable, str(HERE / "onepiece.py"), str(book), "--out", str(one_piece),
                            "--format", "pdf", *setup.build_options])
         result.output_bytes["pdf_one_piece"] = output_sizes(one_piece)["pdf"]
+
+
+def engines_run(result: SizeResult, book: Path, setup: Setup, theirs: PandocBook | None, record) -> None:
+    """--engines: the PDF alone, by each engine, back to back (a paired ratio
+    compares builds made under the same load)."""
+    work = setup.work
+    weasy, typst = fresh_dir(work / "out-pdf"), fresh_dir(work / "out-typst")
+    record("pdf", ours(setup, book, weasy, "pdf"))
+    record("typst", ours(setup, book, typst, "pdf") + ["--engine", "typst"])
+    result.output_pages.update({"pdf": _pages(next(weasy.glob("*.pdf"))), "typst": _pages(next(typst.glob("*.pdf")))})
+    if setup.pandoc and theirs:
+        out = fresh_dir(work / "out-pandoc")
+        record("pandoc_pdf", pandoc_command(setup.pandoc, theirs.articles, out / "book.pdf", theirs))
+        record("pandoc_paged", pandoc_command(setup.pandoc, theirs.articles, out / "paged.pdf", theirs, paged=True))
+        result.output_pages.update({"pandoc_pdf": _pages(out / "book.pdf"), "pandoc_paged": _pages(out / "paged.pdf")})
+
+
+def engines_table(results: list[SizeResult]) -> str:
+    """Each PDF engine's build time, pages and time per page, and Typst's paired ratios."""
+    keys = ("pdf", "typst", "pandoc_pdf", "pandoc_paged")
+    headings = ["Book", "Runs", "PDF build (s): WeasyPrint, Typst, pandoc plain, paged",
+                "Pages: WeasyPrint, Typst, pandoc plain, paged", "ms per page: WeasyPrint, Typst, pandoc plain, paged",
+                "Typst / WeasyPrint", "Typst / pandoc plain", "Typst / pandoc paged"]
+    rows = [[r.label, str(len(r.samples.get("typst", []))),
+             ", ".join(fmt(r.median_seconds(key)) for key in keys),
+             ", ".join(str(r.output_pages.get(key, "–")) for key in keys),
+             ", ".join(fmt(per_page(r, key), 1) for key in keys),
+             fmt(r.paired_ratio("typst", "pdf")), fmt(r.paired_ratio("typst", "pandoc_pdf")),
+             fmt(r.paired_ratio("typst", "pandoc_paged"))] for r in results if r.samples.get("typst")]
+    return markdown_table(headings, rows)
 
 
 def _pages(pdf: Path) -> int:
@@ -661,9 +699,14 @@ def report(results: list[SizeResult], machine: dict[str, object], when: str) -> 
         "",
         *machine_lines(machine),
         "",
-        "## Results",
+        *(["## Results", "", main_table(results), ""] if all(r.samples.get("cold") for r in results) else []),
+        "## PDF engines side by side",
         "",
-        main_table(results),
+        engines_table(results),
+        "",
+        ("- Each a whole `pipeline build --format pdf` (or pandoc's run), start-up, loading and rendering "
+         "included, back to back in each run; ms per page is the median build time over the PDF's pages; a "
+         "ratio is the median of per-run ratios. Typst: `--engine typst` (export/typst, tagged PDF/UA-1)."),
         "",
         ("- cold: PDF + EPUB into a fresh output folder (`--jobs` = CPU count; and with `--jobs 1`); no-op: the same command again into the same "
          "folder; edit: again after appending one sentence to one article; EPUB only: `--format epub` "
@@ -689,7 +732,8 @@ def report(results: list[SizeResult], machine: dict[str, object], when: str) -> 
     else:
         parts.append("pandoc was not found on PATH, so the side-by-side columns were skipped "
                      "(`make bench` installs it where it can: as root with apt-get).")
-    return "\n".join(parts + ["", *targets_section(results)]) + "\n"
+    targets = targets_section(results) if all(r.samples.get("cold") for r in results) else []
+    return "\n".join(parts + ["", *targets]) + "\n"
 
 
 def raw_json(results: list[SizeResult], machine: dict[str, object], when: str, args: argparse.Namespace) -> str:
@@ -779,7 +823,7 @@ def make_setup(args: argparse.Namespace, out: Path) -> Setup | None:
               f"(they import {imported or 'nothing'}); --source must be a checkout", file=sys.stderr)
         return None
     return Setup(env=env, pandoc=find_pandoc(), source=args.source.resolve(),
-                 build_options=build_options(env, work), work=work)
+                 build_options=build_options(env, work), work=work, engines_only=args.engines)
 
 
 def main(argv: list[str] | None = None) -> int:
