@@ -23,8 +23,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from ...cache import Store
-from ...diagnostics import error
-from ...epoch import holding_source_date
 from ...model import RenderedBook
 from ...styles import is_rtl
 from ...xhtml import article_for_html_parser
@@ -33,23 +31,20 @@ from ..images import pdf_images
 from .booklet import (booklet_html, with_embed_codes, with_footnotes_at_calls, with_math_images,
                       with_short_tables_kept)
 from .engine import (
-    FetchRefused,
     PageLabels,
     ProjectFonts,
-    TimeLimit,
     anchor_pages,
-    captured_warnings,
+    articles_named,
     front_page_count,
     identifier,
     layout,
+    layout_session,
     page_breaks,
     renderer_warnings,
     stylesheets,
-    time_limit,
 )
 from .furniture import needs_whole_document
 from .parts import LINK_BASE, Laid, body_parts, front_part, furniture_parts, global_breaks, numbers
-from ..executors import TaskLost
 from .runner import Keys, Runner
 
 
@@ -65,42 +60,21 @@ class PdfExporter:
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         context.progress.start("sizing images for print")
         images = pdf_images(book, Store(context.image_cache) if context.image_cache else None, context.version)
-        with captured_warnings() as messages, holding_source_date(context.timestamp):
-            try:
-                with time_limit(context.layout.time_limit):
-                    if not one_document(variant, book):
-                        pages, breaks, found = _in_parts(book, target, context, variant, images)
-                        messages += found
-                        return Exported(tuple(renderer_warnings(messages, book.book.root)),
-                                        {PAGINATION: breaks, PAGE_NUMBERS: pages})
-                    fonts = ProjectFonts()
-                    try:
-                        source, document, front, pages = layout_with_page_numbers(book, context, variant,
-                                                                                   messages, fonts, images)
-                        address = book.articles[0].article.url if book.book.download else ""
-                        document.write_pdf(target, finisher=PageLabels(front, is_rtl(config.language), address),
-                                           pdf_identifier=identifier(config, context), custom_metadata=True,
-                                           **variant)
-                    finally:
-                        fonts.close()
-            except TimeLimit as exc:
-                return Exported((error("X003", f"laying out the PDF took more than {context.layout.time_limit:g} s"
-                                       + articles_named(exc.articles),
-                                       hint="look for very long tables or lines; or raise --time-limit",
-                                       path=exc.articles[0].source_path if exc.articles else None),))
-            except FetchRefused as exc:
-                return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
-            except TaskLost as exc:
-                return Exported((error("X005", f"a layout worker died ({exc.name}): {exc.detail}",
-                                       hint="try --jobs 1, or free memory; on a cluster, read the workers' logs"),))
-        return Exported(tuple(renderer_warnings(messages, book.book.root)),
-                        {PAGINATION: page_breaks(document, source.etree_element, book, front), PAGE_NUMBERS: pages})
-
-
-def articles_named(articles) -> str:
-    """", in a.md, b.md, c.md …": where a layout that failed was (X003, X008)."""
-    names = list(dict.fromkeys(article.source_path.name for article in articles))
-    return f", in {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else ""
+        with layout_session(context.timestamp, context.layout.time_limit, "the PDF", book) as session:
+            if not one_document(variant, book):
+                pages, breaks, found = _in_parts(book, target, context, variant, images)
+                session.messages += found
+                facts = {PAGINATION: breaks, PAGE_NUMBERS: pages}
+            else:
+                source, document, front, pages = layout_with_page_numbers(book, context, variant, session.messages,
+                                                                           session.fonts, images)
+                address = book.articles[0].article.url if book.book.download else ""
+                document.write_pdf(target, finisher=PageLabels(front, is_rtl(config.language), address),
+                                   pdf_identifier=identifier(config, context), custom_metadata=True, **variant)
+                facts = {PAGINATION: page_breaks(document, source.etree_element, book, front), PAGE_NUMBERS: pages}
+        if session.failure is not None:
+            return Exported((session.failure,))
+        return Exported(tuple(renderer_warnings(session.messages, book.book.root)), facts)
 
 
 MAX_LAYOUTS = 4

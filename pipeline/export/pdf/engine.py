@@ -21,7 +21,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from ...diagnostics import Diagnostic, warning
+from ...diagnostics import Diagnostic, error, warning
 from ...fonts import FONT_DIRS, book_text, face_subset
 from ...model import PAGE_SIZES, BookConfig, PageBreak, RenderedBook
 from ...resources import (BOOK_URL, EXTERNAL, STYLES_URL, ImageRejected, ResourceRefused, book_url, deadline,
@@ -128,31 +128,28 @@ def _relative_links_kept(document) -> None:
 
 
 def lay_out_dated(part: Part, variant: dict[str, str], timestamp) -> Laid:
-    """`lay_out` with SOURCE_DATE_EPOCH at the build's date: what a task
-    runs, on a worker that may not have the build's environment (a cluster's)."""
-    from ...epoch import holding_source_date
+    """`lay_out` in a session of its own at the build's date: what a task
+    runs, in this process or a worker (a cluster's may not have the build's
+    environment: the date comes with the task). No deadline and no error
+    mapping here: the exporter's session, around the runner, has both (and
+    ends the workers when time runs out)."""
+    with layout_session(timestamp) as session:
+        return lay_out(part, variant, session)
 
-    with holding_source_date(timestamp):
-        return lay_out(part, variant)
 
-
-def lay_out(part: Part, variant: dict[str, str]) -> Laid:
-    """Lay out one part (in a worker process) and read back what the others need."""
+def lay_out(part: Part, variant: dict[str, str], session: "Session") -> Laid:
+    """Lay out one part and read back what the others need."""
     css = overrides([text for text, _ in stylesheets(part.book)])
     extra = {"body": css.body, "furniture": css.furniture}.get(part.kind, "") + "\n" + part.css
-    fonts = ProjectFonts()
-    try:
-        with captured_warnings() as messages:
-            source, document = layout(part.html, part.book, variant, fonts, extra, part.images)
-            out = io.BytesIO()
-            document.write_pdf(out, custom_metadata=True, **variant)
-    finally:
-        fonts.close()
+    source, document = layout(part.html, part.book, variant, session.fonts, extra, part.images)
+    out = io.BytesIO()
+    document.write_pdf(out, custom_metadata=True, **variant)
+    messages = tuple(session.messages)
     if part.kind != "body":
-        return Laid(out.getvalue(), len(document.pages), {}, (), (), (), tuple(messages))
+        return Laid(out.getvalue(), len(document.pages), {}, (), (), (), messages)
     return Laid(out.getvalue(), len(document.pages), anchor_pages(document, part.book.articles),
                 page_breaks(document, source.etree_element, part.book, 0),
-                page_owners(document, part.book.articles), tuple(number_slots(document)), tuple(messages))
+                page_owners(document, part.book.articles), tuple(number_slots(document)), messages)
 
 
 def placed_images(document):
@@ -511,3 +508,70 @@ def captured_warnings():
         yield messages
     finally:
         logger.removeHandler(handler)
+
+
+class Session:
+    """What a layout session gives the WeasyPrint calls under it: the fonts
+    (`ProjectFonts`, made on first use, closed when the session ends), the
+    warnings WeasyPrint logged (`captured_warnings`), and, once it ended,
+    the error that stopped it (`failure`), if the session maps errors."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        self.failure: Diagnostic | None = None
+        self._fonts: ProjectFonts | None = None
+
+    @property
+    def fonts(self) -> ProjectFonts:
+        if self._fonts is None:
+            self._fonts = ProjectFonts()
+        return self._fonts
+
+    def close(self) -> None:
+        if self._fonts is not None:
+            self._fonts.close()
+            self._fonts = None
+
+
+@contextmanager
+def layout_session(timestamp, seconds: float = 0.0, what: str = "", book: RenderedBook | None = None):
+    """The one setting every WeasyPrint call of a build runs in: the
+    project's fonts, WeasyPrint's warnings captured for this build, the
+    build's date as the fonts' timestamp (`epoch.holding_source_date`), a
+    deadline of `seconds` (0: none; `time_limit`), and the errors that stop
+    a layout mapped to diagnostics: with `book` given (the exporter's
+    session: `what` names the output), a time limit is X003, a refused
+    file R002, a lost worker X005, left in `session.failure` and not raised;
+    without (a part's session, in a task), they go through to the exporter's."""
+    from ...epoch import holding_source_date
+    from ..executors import TaskLost
+
+    with captured_warnings() as messages, holding_source_date(timestamp):
+        session = Session(messages)
+        try:
+            with time_limit(seconds):
+                yield session
+        except TimeLimit as exc:
+            if book is None:
+                raise
+            session.failure = error("X003", f"laying out {what} took more than {seconds:g} s"
+                                    + articles_named(exc.articles),
+                                    hint="look for very long tables or lines; or raise --time-limit",
+                                    path=exc.articles[0].source_path if exc.articles else None)
+        except FetchRefused as exc:
+            if book is None:
+                raise
+            session.failure = error("R002", f"resource refused: {exc}", path=book.book.config_path)
+        except TaskLost as exc:
+            if book is None:
+                raise
+            session.failure = error("X005", f"a layout worker died ({exc.name}): {exc.detail}",
+                                    hint="try --jobs 1, or free memory; on a cluster, read the workers' logs")
+        finally:
+            session.close()
+
+
+def articles_named(articles) -> str:
+    """", in a.md, b.md, c.md …": where a layout that failed was (X003, X008)."""
+    names = list(dict.fromkeys(article.source_path.name for article in articles))
+    return f", in {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" if names else ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...diagnostics import Diagnostic, error, warning
-from ...epoch import holding_source_date
 from ...model import RenderedBook
 from ...styles import is_rtl, render_template
 from .join import save
@@ -29,7 +28,7 @@ class CoverExporter:
     uses = (PRINT_PAGES,)
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
-        from .engine import FetchRefused, ProjectFonts, captured_warnings, identifier, layout, renderer_warnings
+        from .engine import identifier, layout, layout_session, renderer_warnings
 
         pages = context.facts.get(PRINT_PAGES)
         if not pages:
@@ -39,16 +38,13 @@ class CoverExporter:
         if spec is None:
             return Exported(tuple(found))
         html = cover_html(book, spec, pages, context)
-        with captured_warnings() as messages, holding_source_date(context.timestamp):
-            fonts = ProjectFonts()
-            try:
-                _, document = layout(html, book, VARIANT, fonts, cover_css(spec, pages))
-                document.write_pdf(target, pdf_identifier=identifier(book.book.config, context), custom_metadata=True,
-                                   **VARIANT)
-            except FetchRefused as exc:
-                return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
-            finally:
-                fonts.close()
+        with layout_session(context.timestamp, context.layout.time_limit, "the print cover", book) as session:
+            _, document = layout(html, book, VARIANT, session.fonts, cover_css(spec, pages))
+            document.write_pdf(target, pdf_identifier=identifier(book.book.config, context), custom_metadata=True,
+                               **VARIANT)
+        if session.failure is not None:
+            return Exported((session.failure,))
+        messages = session.messages
         from .preflight import preflight_cover
 
         _cover_boxes(target, spec)

@@ -19,8 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...cache import Store
-from ...diagnostics import Diagnostic, error, warning
-from ...epoch import holding_source_date
+from ...diagnostics import Diagnostic, warning
 from ...model import POINTS, RenderedBook
 from ...styles import is_rtl
 from .. import PAGE_NUMBERS, PRINT_PAGES, ExportContext, Exported
@@ -59,8 +58,7 @@ class InteriorExporter:
 
     def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
         from . import layout_with_page_numbers, prepared
-        from .engine import (FetchRefused, PageLabels, ProjectFonts, TimeLimit, captured_warnings, identifier,
-                             renderer_warnings, time_limit)
+        from .engine import PageLabels, identifier, layout_session, renderer_warnings
 
         spec, found = print_spec(book.book.config)
         if spec is None:
@@ -68,30 +66,21 @@ class InteriorExporter:
         rtl = is_rtl(book.book.config.language)
         book = prepared(book)
         sized = pdf_images(book, Store(context.image_cache) if context.image_cache else None, context.version)
-        with captured_warnings() as messages, holding_source_date(context.timestamp):
-            fonts = ProjectFonts()
-            try:
-                with time_limit(context.layout.time_limit):
-                    gutter = spec.gutter(spec.padded(0))
-                    for _ in range(MAX_GUTTER_PASSES):  # the gutter follows the page count it changes
-                        _, document, front, _ = layout_with_page_numbers(
-                            book, context, VARIANT, messages, fonts, sized, extra_css=interior_css(spec, gutter),
-                            interior=True)
-                        wanted = spec.gutter(spec.padded(len(document.pages)))
-                        if wanted == gutter:
-                            break
-                        gutter = wanted
-                    document.write_pdf(target, finisher=PageLabels(front, rtl),
-                                       pdf_identifier=identifier(book.book.config, context), custom_metadata=True,
-                                       **VARIANT)
-            except TimeLimit:
-                return Exported((error("X003", f"laying out the print interior took more than "
-                                               f"{context.layout.time_limit:g} s",
-                                       hint="look for very long tables or lines; or raise --time-limit"),))
-            except FetchRefused as exc:
-                return Exported((error("R002", f"resource refused: {exc}", path=book.book.config_path),))
-            finally:
-                fonts.close()
+        with layout_session(context.timestamp, context.layout.time_limit, "the print interior", book) as session:
+            gutter = spec.gutter(spec.padded(0))
+            for _ in range(MAX_GUTTER_PASSES):  # the gutter follows the page count it changes
+                _, document, front, _ = layout_with_page_numbers(
+                    book, context, VARIANT, session.messages, session.fonts, sized,
+                    extra_css=interior_css(spec, gutter), interior=True)
+                wanted = spec.gutter(spec.padded(len(document.pages)))
+                if wanted == gutter:
+                    break
+                gutter = wanted
+            document.write_pdf(target, finisher=PageLabels(front, rtl),
+                               pdf_identifier=identifier(book.book.config, context), custom_metadata=True, **VARIANT)
+        if session.failure is not None:
+            return Exported((session.failure,))
+        messages = session.messages
         from .preflight import preflight_interior
 
         laid = len(document.pages)
