@@ -380,32 +380,47 @@ def check_svg(data: bytes) -> ImageInfo:
 
 @contextmanager
 def deadline(seconds: float, raised: type[BaseException]):
-    """Raise `raised` in the code under it once `seconds` have passed (SIGALRM).
+    """Raise `raised` in the code under it once `seconds` have passed (0: never).
 
     Fired again every 50 ms until it gets out: an exception raised inside a
     library's catch-all is lost, the next one is not (`raised` should be a
     BaseException for that reason). Never inside a finalizer, which cannot
-    pass an exception on. Signals reach only the main thread: elsewhere (a
-    library caller's thread) there is no deadline, and builds should be
-    bounded by running them in a process.
+    pass an exception on.
+
+    On the main thread, by SIGALRM (which also cuts short a wait on a lock
+    or a sleep). On any other thread (the preview's background build, a
+    library caller's), by a watchdog thread (`_Watchdog`) that raises it in
+    the thread asynchronously, as CPython lets one thread do to another:
+    like a signal's handler, it lands between two steps of Python code, so
+    one long call into C (a regular expression, a single Pango layout)
+    ends before it does, on either path.
 
     Deadlines nest: inside another (a formula's 3 s inside its article's
     60 s), the nearer one fires first, and the outer one runs on afterwards
     with the time it had left.
     """
-    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    outer = signal.getitimer(signal.ITIMER_REAL)[0] if usable else 0.0
-    if not usable or 0 < outer <= seconds:  # (an outer deadline that comes first bounds this one)
+    if seconds <= 0:
+        yield
+    elif hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        with _alarm(seconds, raised):
+            yield
+    else:
+        with _watched(seconds, raised):
+            yield
+
+
+@contextmanager
+def _alarm(seconds: float, raised: type[BaseException]):
+    """`deadline` on the main thread: SIGALRM, re-armed every 50 ms."""
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]
+    if 0 < outer <= seconds:  # (an outer deadline that comes first bounds this one)
         yield
         return
     started = time.monotonic()
 
     def expire(signum, frame):
-        while frame is not None:
-            if frame.f_code.co_name == "__del__":
-                return  # the next tick raises it where it can stop the work
-            frame = frame.f_back
-        raise raised()
+        if not _in_finalizer(frame):  # else the next tick raises it where it can stop the work
+            raise raised()
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
@@ -416,3 +431,78 @@ def deadline(seconds: float, raised: type[BaseException]):
         signal.signal(signal.SIGALRM, previous)
         if outer:  # the outer deadline goes on with what it had left
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001), 0.05)
+
+
+def _in_finalizer(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
+_ends = threading.local()  # a thread's watched deadlines (time.monotonic()), the nearest last
+
+
+@contextmanager
+def _watched(seconds: float, raised: type[BaseException]):
+    """`deadline` off the main thread: a `_Watchdog` for this deadline,
+    unless an outer deadline of this thread comes first."""
+    ends = _ends.__dict__.setdefault("ends", [])
+    end = time.monotonic() + seconds
+    if ends and ends[-1] <= end:  # (an outer deadline that comes first bounds this one)
+        yield
+        return
+    watchdog = _Watchdog(threading.get_ident(), raised, end)
+    ends.append(end)
+    watchdog.start()
+    try:
+        yield
+    finally:
+        while True:  # a tick may land here too, even inside stop(): stop again until it held
+            try:
+                watchdog.stop()
+                break
+            except raised:
+                continue
+        ends.pop()
+
+
+class _Watchdog(threading.Thread):
+    """Raises `raised` in the thread `target` from `end` on, every 50 ms,
+    until stopped. Stopping withdraws a tick raised but not landed yet, under
+    the lock the ticks are raised under: none lands after `stop()`."""
+
+    def __init__(self, target: int, raised: type[BaseException], end: float):
+        super().__init__(name="deadline", daemon=True)
+        self.target, self.raised, self.end = target, raised, end
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        import sys
+
+        if self.stopped.wait(max(self.end - time.monotonic(), 0)):
+            return
+        while True:
+            with self.lock:
+                if self.stopped.is_set():
+                    return
+                if not _in_finalizer(sys._current_frames().get(self.target)):
+                    _raise_in(self.target, self.raised)
+            if self.stopped.wait(0.05):
+                return
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped.set()
+            _raise_in(self.target, None)
+
+
+def _raise_in(thread: int, raised: type[BaseException] | None) -> None:
+    """Raise `raised` in `thread` at its next step of Python code (None:
+    withdraw one raised there that has not landed yet)."""
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread),
+                                               ctypes.py_object(raised) if raised is not None else None)

@@ -191,7 +191,6 @@ class LocalProcesses:
             yield from self._run_batch(tasks, range(first, min(first + batch, len(tasks))))
 
     def _run_batch(self, tasks: list[Task], indices: range) -> Iterator[tuple[int, Any]]:
-        from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
 
         if self.pool is not None and self.ran >= self.jobs * TASKS_PER_WORKER:
@@ -201,7 +200,7 @@ class LocalProcesses:
             self.pool, self.ran, self.started = self._pool(), 0, True
         self.ran += len(indices)
         futures = {self.pool.submit(tasks[index].function, *tasks[index].arguments): index for index in indices}
-        for future in as_completed(futures):
+        for future in _as_completed(futures):
             try:
                 result = future.result()
             except BrokenProcessPool:
@@ -226,6 +225,18 @@ class LocalProcesses:
             for process in list(getattr(self.pool, "_processes", {}).values()):
                 process.terminate()
         self.pool.shutdown(wait=not abandon, cancel_futures=True)
+
+
+def _as_completed(futures) -> Iterator[Any]:
+    """`concurrent.futures.as_completed`, waiting a tenth of a second at a
+    time: a deadline off the main thread (`resources.deadline`'s watchdog)
+    lands only between steps of Python code, never inside a wait on a lock."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+        yield from done
 
 
 def local_executor(jobs: int) -> Executor:
