@@ -17,7 +17,8 @@ from .cache import (CACHE_DIR, IMAGE_CACHE, LAYOUT_CACHE, MANIFEST_NAME, Store, 
                     up_to_date, write_guess, written_before)
 from .diagnostics import Diagnostic, as_errors, error, has_errors
 from .export import PAGE_NUMBERS, ExportContext, LayoutSettings, build_timestamp
-from .export.registry import REGISTRY, SUFFIXES, get_exporter, in_fact_order
+from .export.registry import in_fact_order
+from .formats import CHOOSABLE, DEFAULT_FORMATS, FORMATS, PRINT_FORMATS, format_of_file, kinds_of, with_forms
 from .model import VERSION, Book, RenderedBook
 from .export.executors import OverMemory
 from .output import StagedOutputs, default_out, final_name, remove_stale
@@ -25,12 +26,8 @@ from .progress import Progress
 
 if TYPE_CHECKING:
     from .export.executors import Executor
+    from .render.prepare import Overrides
 
-DEFAULT_FORMATS = ("pdf", "epub")
-# --print: the interior, the full-wrap cover and its PNG preview (export/pdf/printing.py)
-PRINT_FORMATS = ("print", "cover", "cover-preview")
-# The book's files alone: never made per article, never listed as downloads (the printer's, the ONIX record)
-BOOK_ONLY = PRINT_FORMATS + ("onix",)
 ARTICLES = "articles"  # OUT_DIR's folder of per-article booklets
 DEFAULT_TIME_LIMIT, TIME_LIMIT_PER_ARTICLE = 120.0, 5.0  # seconds
 LOCAL = "local"  # --scheduler local: worker processes here, whatever PIPELINE_SCHEDULER says
@@ -67,9 +64,9 @@ class BuildOptions:
             object.__setattr__(self, "per_article", True)  # --articles-only makes the per-article files
         if self.print_profile is not None and not set(PRINT_FORMATS) <= set(self.formats):
             object.__setattr__(self, "formats", tuple(dict.fromkeys(self.formats + PRINT_FORMATS)))
-        unknown = [name for name in self.formats if name not in REGISTRY]
+        unknown = [name for name in self.formats if name not in CHOOSABLE]
         if unknown:
-            raise ValueError(f"unknown format(s): {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
+            raise ValueError(f"unknown format(s): {', '.join(unknown)}; known: {', '.join(CHOOSABLE)}")
 
     def fingerprint(self) -> dict[str, object]:
         """The options that change what a build writes."""
@@ -83,6 +80,12 @@ class BuildOptions:
         from .fetch import fetching
 
         return self.fetch_remote or fetching()
+
+    def overrides(self) -> Overrides:
+        """What these options set over book.toml (`render.prepare`)."""
+        from .render.prepare import Overrides
+
+        return Overrides(self.pdf_variant, self.impose, self.print_profile, self.pdf_engine)
 
     def layout_time_limit(self, articles: int) -> float:
         if self.time_limit is None:
@@ -258,33 +261,22 @@ def _over_memory(task: str, limit: int | None, articles: tuple = ()) -> Diagnost
 
 def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress,
            earlier: dict[Path, str]) -> BuildResult:
-    # Imported here, not at the top: a no-op rebuild needs none of them.
-    from .render.lint import lint
-    from .load.manuscripts import load_book
-    from .render.articles import render_book
+    from .fetch import configure as configure_fetch
+    from .render.prepare import prepare  # here, not at the top: a no-op rebuild parses nothing
+
 
     strict = options.strict
-    diagnostics: list[Diagnostic] = []
-    from .fetch import configure as configure_fetch
-
     # Remote images fetched (if asked) into the build's cache folder, within the build's time budget.
     configure_fetch(cache=out_dir / CACHE_DIR / "remote", build_mode="fetch" if options.fetch_remote else "omit")
-    progress.start("loading the book")
-    book, found = load_book(book_dir)
-    diagnostics += found
-    if book is None or _failed(diagnostics, strict):
+    rendered, diagnostics = prepare(book_dir, options.overrides(), stop=lambda found: _failed(found, strict),
+                                    progress=progress)
+    if rendered is None:
         return BuildResult((), tuple(_strict(diagnostics, strict)))
-    overlap = _reads_output(out_dir, book_dir, _book_files(book))
+    book = rendered.book
+    overlap = _reads_output(out_dir, book_dir, _book_files(book)) or \
+        _reads_output(out_dir, book_dir, [path for item in rendered.articles for path in item.resources], locate=False)
     if overlap is not None:
         return BuildResult((), (overlap,))
-    book = _with_overrides(book, options.pdf_variant, options.impose, options.print_profile, options.pdf_engine)
-    progress.start("rendering articles", total=len(book.articles))
-    rendered, found = render_book(book, on_article=progress.advance)
-    overlap = _reads_output(out_dir, book_dir, [path for item in rendered.articles for path in item.resources],
-                            locate=False)
-    if overlap is not None:
-        return BuildResult((), (overlap,))
-    diagnostics += found + lint(rendered)
     if _failed(diagnostics, strict):
         return BuildResult((), tuple(_strict(diagnostics, strict)))
     scheduler = "" if options.scheduler in (None, LOCAL) else options.scheduler
@@ -334,7 +326,6 @@ class _BookBooklet:
 
     rendered: RenderedBook
     targets: tuple[tuple[str, Path], ...]  # (format, staged path), providers of facts first
-    imposed: Path | None  # staged path of the imposed PDF, if wanted
     pages_file: Path  # the page numbers of the last layout, the next one's guess
 
 
@@ -345,7 +336,7 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
     no longer belong to the book."""
     from .export.articles import build_articles, write_manifest
 
-    formats, strict = in_fact_order(options.formats), options.strict
+    formats, strict = in_fact_order(with_forms(options.formats, rendered.book.config)), options.strict
     caching = context.layout.cache_dir is not None  # --no-cache: a cold build, no guess either
     catalog, book_files = None, []
     with StagedOutputs() as staged, _executor(context) as executor:
@@ -356,7 +347,7 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
             if options.targets and not _failed(diagnostics, strict):
                 diagnostics += _judged(rendered, job, out_dir, options.targets)
         if options.per_article and not _failed(diagnostics, strict):
-            singles = tuple(name for name in formats if name not in BOOK_ONLY)  # print files, ONIX: the book's only
+            singles = tuple(name for name in options.formats if FORMATS[name].per_article)  # the downloads
             catalog = build_articles(rendered, out_dir, out_dir / ARTICLES, singles, context, staged, executor,
                                      earlier, out_dir / CACHE_DIR / ARTICLES if caching else None)
             diagnostics += catalog.diagnostics
@@ -408,18 +399,15 @@ def _judged(rendered: RenderedBook, job: _BookBooklet, out_dir: Path,
         return [error("O002", "--target judges the EPUB, which this build does not make",
                       hint="add --format epub, or leave --format out")]
     return check_targets(staged, targets, sources_of(rendered), rendered.book.config.isbn,
-                         shown=out_dir / f"{rendered.book.slug}.epub")
+                         shown=out_dir / FORMATS["epub"].file_name(rendered.book.slug))
 
 
 def _written(job: _BookBooklet, finals: dict[Path, Path]):
     """The files of the book's booklet, as the manifest lists them."""
     from .export.articles import Written
 
-    files = [Written(name, target, finals[target]) for name, target in job.targets
-             if name not in BOOK_ONLY]  # the printer's files and the ONIX record are not downloads
-    if job.imposed:
-        files.append(Written("pdf", job.imposed, finals[job.imposed], imposed=True))
-    return files
+    return [Written(name, target, finals[target]) for name, target in job.targets
+            if FORMATS[name].per_article]  # the printer's files and the ONIX record are not downloads
 
 
 def _no_longer_written(earlier: dict[Path, str], finals: set[Path], out_dir: Path,
@@ -430,16 +418,15 @@ def _no_longer_written(earlier: dict[Path, str], finals: set[Path], out_dir: Pat
     build does not make (an EPUB when it writes only the PDF, the
     per-article files without --per-article, the book's files with
     --articles-only) are left alone."""
-    suffixes = {get_exporter(name).suffix for name in options.formats}
-    known = set(SUFFIXES.values())
+    kinds = kinds_of(options.formats)
     stale = {}
     for path, digest in earlier.items():
         relative = path.relative_to(out_dir)
         per_article = relative.parts[0] == ARTICLES or relative.as_posix() == MANIFEST_NAME
         if path in finals or (per_article and not options.per_article) or (not per_article and not options.book):
             continue
-        kind = max((suffix for suffix in known if path.name.endswith(suffix)), key=len, default=path.suffix)
-        if relative.as_posix() == MANIFEST_NAME or kind in suffixes:  # "-print.pdf" is not the booklet's kind
+        kind = format_of_file(path.name)  # "-print.pdf" is not the booklet's kind
+        if relative.as_posix() == MANIFEST_NAME or (kind is not None and kind.name in kinds):
             stale[path] = digest
     return stale
 
@@ -475,13 +462,8 @@ def _stage_book_booklet(rendered: RenderedBook, out_dir: Path, formats: tuple[st
     `cache_dir`, always under OUT_DIR/.pipeline-cache (never beside the
     per-article downloads, in the folder a website publishes)."""
     slug = rendered.book.slug
-    from .export.articles import file_name
-
-    targets = tuple((name, staged.stage(out_dir / file_name(slug, name))) for name in formats)
-    imposed = None
-    if "pdf" in formats and rendered.book.config.pdf_impose:
-        imposed = staged.stage(out_dir / file_name(slug, "imposed"))
-    return _BookBooklet(rendered, targets, imposed, cache_dir / f"pages-{slug}.json")
+    targets = tuple((name, staged.stage(out_dir / FORMATS[name].file_name(slug))) for name in formats)
+    return _BookBooklet(rendered, targets, cache_dir / f"pages-{slug}.json")
 
 
 def _export_book_booklet(job: _BookBooklet, context: ExportContext) -> list[Diagnostic]:
@@ -491,22 +473,10 @@ def _export_book_booklet(job: _BookBooklet, context: ExportContext) -> list[Diag
     caching = context.layout.cache_dir is not None  # --no-cache: a cold build, no guess either
     if caching:
         context = context.knowing({PAGE_NUMBERS: read_guess(job.pages_file)})
-    diagnostics, pages = export_formats(job.rendered, job.targets, job.imposed, context)
+    diagnostics, pages = export_formats(job.rendered, job.targets, context)
     if pages and caching:
         write_guess(job.pages_file, pages)
     return diagnostics
-
-
-def _with_overrides(book: Book, pdf_variant: str | None, impose: bool | None,
-                    print_profile: str | None = None, pdf_engine: str | None = None) -> Book:
-    changes = {} if pdf_engine is None else {"pdf_engine": pdf_engine}
-    if print_profile is not None:
-        changes["print_profile"] = print_profile
-    if pdf_variant is not None:
-        changes["pdf_variant"] = pdf_variant
-    if impose is not None:
-        changes["pdf_impose"] = impose
-    return replace(book, config=replace(book.config, **changes)) if changes else book
 
 
 def _failed(diagnostics: list[Diagnostic], strict: bool) -> bool:

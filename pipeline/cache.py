@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from .diagnostics import Diagnostic, Severity
 from .epoch import source_date_epoch
+from .formats import format_of_file
 from .output import CACHE_NAME, holds, write_atomically
 from .resources import IMAGE_SUFFIXES, ResourceRefused, resolve_path
 from .styles import styles_dir
@@ -35,7 +36,6 @@ CACHE_DIR = Path(CACHE_NAME)
 STATE = CACHE_DIR / "state.json"
 LAYOUT_CACHE = CACHE_DIR / "layout"  # laid-out parts of long PDFs (Store)
 IMAGE_CACHE = CACHE_DIR / "images"  # images downsampled for an output (Store; export/images.py)
-OUTPUT_SUFFIXES = (".pdf", ".epub", ".xml")  # what an output of a build can be (".xml": ONIX), besides the manifest
 MANIFEST_NAME = "manifest.json"  # OUT_DIR's description of the downloads (--per-article)
 
 
@@ -174,8 +174,8 @@ def written_before(out_dir: Path) -> dict[Path, str]:
     """Every output earlier builds wrote into `out_dir` and left there, with
     the sha256 of what they wrote: the only files the pipeline ever removes
     from it (and only while they still hold that). Names that could not be
-    an output (outside `out_dir`, in the cache, not a PDF, EPUB or the
-    manifest) are ignored, whatever a damaged state says."""
+    an output (outside `out_dir`, in the cache, neither a format's file,
+    `formats.FORMATS`, nor the manifest) are ignored, whatever a damaged state says."""
     try:
         state = json.loads((out_dir / STATE).read_text(encoding="utf-8"))
         names = state.get("written", state.get("outputs", {}))
@@ -189,7 +189,7 @@ def written_before(out_dir: Path) -> dict[Path, str]:
         relative = PurePosixPath(name)
         if relative.is_absolute() or not relative.parts or ".." in relative.parts or "\\" in name \
                 or relative.parts[0] == CACHE_DIR.name \
-                or (relative.suffix not in OUTPUT_SUFFIXES and name != MANIFEST_NAME):
+                or (format_of_file(relative.name) is None and name != MANIFEST_NAME):
             continue
         found[out_dir.joinpath(*relative.parts)] = digest
     return found

@@ -142,3 +142,21 @@ def test_only_outputs_inside_the_output_folder_are_ever_candidates_for_removal(t
     assert sorted(p.name for p in out.iterdir() if p.is_file() or p.is_symlink()) == \
         ["link.pdf", "new.pdf", "replaced.pdf"]
     assert (tmp_path / "outside.pdf").read_bytes() == b"not ours"
+
+
+def test_a_retitled_books_print_files_and_cover_preview_are_retired(tmp_path):
+    """Every format's file is an output a later build may retire (formats.py):
+    the PNG cover preview too, which the list of output suffixes once lacked."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01-a.md").write_text("---\ntitle: A\n---\n\nSome text.\n", encoding="utf-8")
+    for title in ("Old Title", "New Title"):
+        (book / "book.toml").write_text(f'[book]\ntitle = "{title}"\n', encoding="utf-8")
+        result = build(book, tmp_path / "out", formats=("epub",), print_profile="generic", jobs=1)
+        assert result.ok, [d.format() for d in result.diagnostics]
+        if title == "Old Title":
+            first = {path.name for path in result.outputs}
+            assert "old-title-cover-preview.png" in first and "old-title-print.pdf" in first
+    assert {path.name for path in result.removed} == first
+    assert sorted(path.name for path in (tmp_path / "out").iterdir() if not path.name.startswith(".")) == \
+        sorted(path.name for path in result.outputs)

@@ -242,9 +242,12 @@ def test_text_in_the_trim_margin_is_a_preflight_warning(tmp_path):
 
 
 def test_every_format_suffix_is_known_without_importing_its_exporter():
-    from pipeline.export.registry import REGISTRY, SUFFIXES, get_exporter
+    from pipeline.export.registry import get_exporter
+    from pipeline.formats import FORMATS
 
-    assert SUFFIXES == {name: get_exporter(name).suffix for name in REGISTRY}
+    assert {name: f.suffix for name, f in FORMATS.items()} == \
+        {name: get_exporter(name).suffix for name in FORMATS}
+    assert all(get_exporter(name).name == name for name in FORMATS)
 
 
 def test_a_cover_image_under_300_dpi_warns_at_its_book_toml_line(book_dir):

@@ -15,10 +15,9 @@ import re
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, error, warning
-from ..render.lint import lint
-from ..load.manuscripts import load_book
+from ..formats import FORMATS
 from ..model import RenderedBook
-from ..render.articles import render_book
+from ..render.prepare import Overrides, prepare
 
 
 def check_book(book_dir: Path, outputs: Path | None = None, print_profile: str | None = None,
@@ -27,17 +26,12 @@ def check_book(book_dir: Path, outputs: Path | None = None, print_profile: str |
     and, with `outputs`, of its built files; with `print_profile`, only of
     its print files (the preflight: `check_print`); with `targets`, what
     breaks those stores' rules in its EPUB in `outputs` (`check_targets_of`)."""
-    book, diagnostics = load_book(book_dir)
-    if book is None:
+    rendered, diagnostics = prepare(book_dir, Overrides(print_profile=print_profile))
+    if rendered is None:
         return diagnostics
     if print_profile is not None:
-        from dataclasses import replace
-
-        book = replace(book, config=replace(book.config, print_profile=print_profile))
-        rendered, found = render_book(book)
-        return diagnostics + found + lint(rendered) + check_print(rendered, outputs or Path("dist"))
-    rendered, found = render_book(book)
-    diagnostics += found + lint(rendered) + check_templates(rendered)
+        return diagnostics + check_print(rendered, outputs or Path("dist"))
+    diagnostics += check_templates(rendered)
     if outputs is not None:
         diagnostics += check_outputs(rendered, outputs)
     if targets:
@@ -52,7 +46,7 @@ def check_targets_of(rendered: RenderedBook, outputs: Path, targets: tuple[str, 
     (`build --target` judges its staged EPUB the same way: build._judged)."""
     from ..targets import check_targets, sources_of
 
-    epub = outputs / f"{rendered.book.slug}.epub"
+    epub = outputs / FORMATS["epub"].file_name(rendered.book.slug)
     if not epub.is_file():
         return [error("O002", f"'{epub}' has not been built", hint="run pipeline build first", path=epub)]
     return check_targets(epub, targets, sources_of(rendered), rendered.book.config.isbn)
@@ -88,7 +82,7 @@ def check_templates(rendered: RenderedBook) -> list[Diagnostic]:
 def check_outputs(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:
     """Validate the built PDF and EPUB of this book in `outputs`."""
     found = []
-    pdf, epub = outputs / f"{rendered.book.slug}.pdf", outputs / f"{rendered.book.slug}.epub"
+    pdf, epub = (outputs / FORMATS[name].file_name(rendered.book.slug) for name in ("pdf", "epub"))
     for path in (pdf, epub):
         if not path.is_file():
             found.append(error("O002", f"'{path}' has not been built", hint="run pipeline build first", path=path))
@@ -106,7 +100,7 @@ def check_print(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:
 
     spec, found = print_spec(rendered.book.config)
     slug = rendered.book.slug
-    interior, cover = outputs / f"{slug}-print.pdf", outputs / f"{slug}-cover.pdf"
+    interior, cover = (outputs / FORMATS[name].file_name(slug) for name in ("print", "cover"))
     for path in (interior, cover):
         if not path.is_file():
             found.append(error("O002", f"'{path}' has not been built",

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TextIO
 
 from ..model import VERSION
-from ..build import DEFAULT_FORMATS, BuildOptions, build
+from ..build import BuildOptions, build
 from ..load.config import PDF_ENGINES, PDF_VARIANTS
 from ..model import PRINT_PROFILES
 from ..diagnostics import format_all
-from ..export.registry import REGISTRY
+from ..formats import CHOOSABLE, DEFAULT_FORMATS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # The environment's way to name a Dask scheduler (--scheduler wins). The book
@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
                            help="folder with book.toml and the *.md manuscripts (default: the current folder)")
     build_cmd.add_argument("--out", default=None, type=Path, metavar="OUT_DIR",
                            help="output folder (default: BOOK_DIR/_dist)")
-    build_cmd.add_argument("--format", action="append", choices=sorted(REGISTRY), dest="formats",
+    build_cmd.add_argument("--format", action="append", choices=sorted(CHOOSABLE), dest="formats",
                            help="output format; repeat for several (default: pdf and epub)")
     build_cmd.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build_cmd.add_argument("--pdf-variant", choices=PDF_VARIANTS, default=None,

@@ -123,17 +123,13 @@ class Preview:
     def _check(self) -> tuple[list[str], list[str]]:
         """Load, render and lint the book; keep it if it has no errors (or
         nothing has rendered yet); return its errors and warnings, located."""
-        from ..load.manuscripts import load_book
-        from ..render.articles import render_book
-        from ..render.lint import lint
+        from ..render.prepare import prepare
 
-        book, problems = load_book(self.book_dir)
-        if book is not None:
-            rendered, found = render_book(book)
-            problems += found + lint(rendered)  # what `build` would say of the book
+        rendered, problems = prepare(self.book_dir)  # what `build` would say of the book
+        if rendered is not None:
             problems += self._design(rendered)
             if not has_errors(problems) or not self.articles:
-                self.articles, self.config, self.book = rendered.articles, book.config, book
+                self.articles, self.config, self.book = rendered.articles, rendered.book.config, rendered.book
         errors = [p.format(relative_to=Path.cwd()) for p in problems if p.is_error]
         warnings = [p.format(relative_to=Path.cwd()) for p in problems if not p.is_error]
         return errors, warnings

@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 from ..cache import MANIFEST_NAME, read_guess, read_made, write_guess, write_made
 from ..diagnostics import Diagnostic, error
+from ..formats import FORMATS, with_forms
 from ..load.addresses import article_web_address
 from ..model import BookConfig, RenderedBook
 from ..output import StagedOutputs, holds
@@ -40,7 +41,6 @@ from ..render.citations import with_own_references
 from ..resources import PORTABLE_ROOT
 from ..styles import own_labels
 from .executors import Task, TaskLost
-from .registry import get_exporter
 from .tasks import Booklet, Made, book_files, booklet_key, environment_digest, make_booklet, relocated
 
 if TYPE_CHECKING:
@@ -129,11 +129,11 @@ def build_articles(rendered: RenderedBook, out_dir: Path, folder: Path, formats:
     keys, results, found = [], [], []  # per article: its key, its files, what making it reported
     for index, single in enumerate(singles):
         slug = single.book.slug
-        impose = "pdf" in formats and single.book.config.pdf_impose
+        made = with_forms(formats, single.book.config)  # (a download is never imposed: single_article_books)
         guess = read_guess(cache / f"pages-{slug}.json") if cache is not None else {}
-        booklet = Booklet(single, formats, impose, worker, guess)
+        booklet = Booklet(single, made, worker, guess)
         keys.append(booklet_key(replace(booklet, guess={}), environment, digests))
-        expected = _expected(folder, out_dir, slug, formats, impose)
+        expected = _expected(folder, out_dir, slug, made)
         kept = _reusable(previous.get(slug), keys[-1], cache, single, expected)
         results.append(None if kept is None else ArticleFiles(keys[-1], kept=kept[0],
                                                               finals=tuple(out_dir / e["path"] for e in kept[0])))
@@ -187,27 +187,20 @@ def _make_booklets(booklets: list[tuple[int, Booklet]], keys: list[str], results
     return []
 
 
-def file_name(slug: str, kind: str) -> str:
-    """A booklet's file: `<slug>.pdf`, `<slug>.epub`…, `<slug>-imposed.pdf` (kind "imposed")."""
-    return f"{slug}-imposed.pdf" if kind == "imposed" else f"{slug}{get_exporter(kind).suffix}"
-
-
 def _stage(made: Made, booklet: Booklet, folder: Path, staged: StagedOutputs) -> tuple["Written", ...]:
     """Write a made booklet's bytes to staged files; committed with the rest of the build."""
     slug = booklet.rendered.book.slug
     written = []
     for name, data in made.files:
-        imposed = name == "imposed"
-        final = folder / file_name(slug, name)
+        final = folder / FORMATS[name].file_name(slug)
         target = staged.stage(final)
         target.write_bytes(data)
-        written.append(Written("pdf" if imposed else name, target, final, imposed=imposed))
+        written.append(Written(name, target, final))
     return tuple(written)
 
 
-def _expected(folder: Path, out_dir: Path, slug: str, formats: tuple[str, ...], impose: bool) -> list[str]:
-    kinds = [*formats, *(["imposed"] if impose else [])]
-    return sorted((folder / file_name(slug, kind)).relative_to(out_dir).as_posix() for kind in kinds)
+def _expected(folder: Path, out_dir: Path, slug: str, formats: tuple[str, ...]) -> list[str]:
+    return sorted((folder / FORMATS[name].file_name(slug)).relative_to(out_dir).as_posix() for name in formats)
 
 
 def _entry_paths(entries: list[dict]) -> list[str]:
@@ -241,7 +234,6 @@ def previous_articles(out_dir: Path, earlier: dict[Path, str]) -> dict[str, tupl
 
 MANIFEST_SCHEMA_VERSION = 1
 MANIFEST_SCHEMA = Path(__file__).with_name("manifest.schema.json")  # JSON Schema of manifest.json
-MEDIA_TYPES = {"pdf": "application/pdf", "epub": "application/epub+zip"}
 
 
 @dataclass(frozen=True)
@@ -249,10 +241,9 @@ class Written:
     """One file of a booklet, as the manifest describes it: staged now, at
     `final` once the build commits."""
 
-    format: str  # "pdf" or "epub"
+    format: str  # its name in `formats.FORMATS`: "pdf", "epub", "imposed" (the two-up, saddle-stitch PDF)
     staged: Path
     final: Path
-    imposed: bool = False  # the two-up, saddle-stitch PDF
 
 
 def write_manifest(target: Path, out_dir: Path, rendered: RenderedBook, book_files: list[Written],
@@ -293,13 +284,15 @@ def manifest(out_dir: Path, rendered: RenderedBook, book_files: list[Written],
 def _file(item: Written, out_dir: Path, base_url: str) -> dict:
     data = item.staged.read_bytes()
     path = item.final.relative_to(out_dir).as_posix()
-    entry: dict[str, object] = {"path": path, "format": item.format, "media_type": MEDIA_TYPES[item.format],
+    kind = FORMATS[item.format]
+    # A form of a format is listed as that format, flagged by its name ("format": "pdf", "imposed": true).
+    entry: dict[str, object] = {"path": path, "format": kind.form_of or kind.name, "media_type": kind.media_type,
                                 "bytes": len(data)}
-    if item.format == "pdf":
+    if kind.media_type == "application/pdf":
         entry["pages"] = _page_count(item.staged)
     entry["sha256"] = hashlib.sha256(data).hexdigest()
-    if item.imposed:
-        entry["imposed"] = True
+    if kind.form_of:
+        entry[kind.name] = True
     if base_url:
         entry["url"] = base_url.rstrip("/") + "/" + quote(path)
     return entry

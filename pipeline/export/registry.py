@@ -9,29 +9,14 @@ from __future__ import annotations
 
 import importlib
 
+from ..formats import FORMATS, PRINT
 from ..model import BookConfig
 from . import Exporter, output
 
 
-# Format name -> "module:Class", imported lazily.
-REGISTRY: dict[str, str] = {
-    "pdf": "pipeline.export.pdf:PdfExporter",
-    "epub": "pipeline.export.epub:EpubExporter",
-    "print": "pipeline.export.pdf.printing:InteriorExporter",
-    "cover": "pipeline.export.pdf.printcover:CoverExporter",
-    "cover-preview": "pipeline.export.pdf.printcover:CoverPreviewExporter",
-    "onix": "pipeline.export.onix:OnixExporter",
-}
-
-
-# Format name -> the end of its file's name (each exporter's `suffix`), known
-# without importing the exporter (the PDF's imports WeasyPrint).
-SUFFIXES: dict[str, str] = {"pdf": ".pdf", "epub": ".epub", "print": "-print.pdf", "cover": "-cover.pdf",
-                            "cover-preview": "-cover-preview.png", "onix": ".onix.xml"}
-
-
 def get_exporter(name: str) -> Exporter:
-    module_name, class_name = REGISTRY[name].split(":")
+    """The exporter of format `name`, as its row in `formats.FORMATS` names it."""
+    module_name, class_name = FORMATS[name].exporter.split(":")
     return getattr(importlib.import_module(module_name), class_name)()
 
 
@@ -39,7 +24,7 @@ def exporter_for(name: str, config: BookConfig) -> Exporter:
     """The exporter of format `name` for a book: its [pdf] engine's for the
     PDFs (export/typst: the Typst booklet, or a refusal of what Typst
     cannot make), else the format's own."""
-    if config.pdf_engine == "typst" and name in ("pdf", "print", "cover", "cover-preview"):
+    if config.pdf_engine == "typst" and (name == "pdf" or FORMATS[name].role == PRINT):
         from .typst import TypstExporter, Unsupported
 
         return TypstExporter() if name == "pdf" else Unsupported(name)

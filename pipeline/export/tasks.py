@@ -34,13 +34,14 @@ from typing import Any
 
 from ..cache import code_digest, file_digest
 from ..diagnostics import Diagnostic, has_errors
+from ..formats import FORMATS
 from ..model import RenderedBook
 from ..sandbox import TemplateFailed
 from ..resources import PORTABLE_ROOT  # where a key and a cluster's task see the book, wherever it lies
 from . import PAGE_NUMBERS, ExportContext, output
 from .crosslinks import for_format
 from .executors import Task
-from .registry import exporter_for, get_exporter
+from .registry import exporter_for
 
 # Packages whose versions change what an output holds (the exporters' engines).
 ENGINES = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5", "ebooklib", "lxml",
@@ -157,19 +158,18 @@ class OtherEnvironment(RuntimeError):
 @dataclass(frozen=True)
 class Booklet:
     """One booklet to make, whole: the formats in fact order (the PDF before
-    the EPUB that lists its pages), with an imposed PDF or not."""
+    the EPUB that lists its pages, and the imposed PDF made from it)."""
 
     rendered: RenderedBook
     formats: tuple[str, ...]
-    impose: bool
     context: ExportContext  # a worker's: no progress display, no caches
     guess: dict[str, str] = field(default_factory=dict)  # the last layout's page numbers
 
 
 @dataclass(frozen=True)
 class Made:
-    """What making a booklet gave: each file's bytes ("imposed" for the
-    imposed PDF), the problems found, and the page numbers (the next guess)."""
+    """What making a booklet gave: each format's file's bytes, the problems
+    found, and the page numbers (the next guess)."""
 
     files: tuple[tuple[str, bytes], ...]
     diagnostics: tuple[Diagnostic, ...]
@@ -180,22 +180,18 @@ def make_booklet(booklet: Booklet) -> Made:
     """Export `booklet` into a private folder and return the bytes made."""
     with tempfile.TemporaryDirectory(prefix="pipeline-booklet-") as folder:
         out = Path(folder)
-        targets = tuple((name, out / f"booklet{get_exporter(name).suffix}") for name in booklet.formats)
-        imposed = out / "booklet-imposed.pdf" if booklet.impose and "pdf" in booklet.formats else None
+        targets = tuple((name, out / FORMATS[name].file_name("booklet")) for name in booklet.formats)
         context = booklet.context.knowing({PAGE_NUMBERS: booklet.guess})
-        diagnostics, pages = export_formats(booklet.rendered, targets, imposed, context)
+        diagnostics, pages = export_formats(booklet.rendered, targets, context)
         if has_errors(diagnostics):
             return Made((), tuple(diagnostics), {})
-        files = [(name, target.read_bytes()) for name, target in targets]
-        if imposed is not None:
-            files.append(("imposed", imposed.read_bytes()))
-        return Made(tuple(files), tuple(diagnostics), pages)
+        return Made(tuple((name, target.read_bytes()) for name, target in targets), tuple(diagnostics), pages)
 
 
-def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...], imposed: Path | None,
+def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...],
                    context: ExportContext) -> tuple[list[Diagnostic], dict[str, str]]:
     """Run each exporter of `targets` in turn (each knows the facts of those
-    before it), then impose the PDF if asked; return the problems and the
+    before it, the files they wrote among them); return the problems and the
     PDF's page numbers (empty without a PDF)."""
     diagnostics: list[Diagnostic] = []
     pages: dict[str, str] = {}
@@ -214,11 +210,6 @@ def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...]
         pages = exported.facts.get(PAGE_NUMBERS) or pages
         written = None if has_errors(exported.diagnostics) else target  # export.output: what a later export may read
         context = context.knowing({**exported.facts, output(name): written})
-        if name == "pdf" and imposed is not None and not has_errors(exported.diagnostics):
-            from ..styles import is_rtl
-            from .pdf.impose import impose_booklet
-
-            diagnostics += impose_booklet(target, imposed, is_rtl(rendered.book.config.language))
     return diagnostics, pages
 
 
@@ -235,7 +226,7 @@ def booklet_key(booklet: Booklet, environment: str, digests: dict[Path, bytes] |
     rendered = booklet.rendered
     root = rendered.book.root
     portable = relocated(rendered, root, PORTABLE_ROOT)
-    digest = hashlib.sha256(f"{environment}|{booklet.formats}|{booklet.impose}|"
+    digest = hashlib.sha256(f"{environment}|{booklet.formats}|"
                             f"{booklet.context.timestamp.isoformat()}|".encode())
     digest.update(repr(portable).encode())
     digests = {} if digests is None else digests

@@ -15,6 +15,9 @@ from pathlib import Path
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 
 from ...diagnostics import Diagnostic, error
+from ...model import RenderedBook
+from ...styles import is_rtl
+from .. import ExportContext, Exported, output
 
 
 def saddle_stitch_order(page_count: int) -> list[tuple[int | None, int | None]]:
@@ -59,3 +62,20 @@ def impose_booklet(source: Path, target: Path, rtl: bool = False) -> list[Diagno
     except Exception as exc:  # pypdf raises many kinds; each means no imposed PDF
         return [error("X001", f"could not impose the booklet: {exc}")]
     return []
+
+
+class ImposedExporter:
+    """The imposed PDF (`formats`: a form of the PDF, made with it under
+    [pdf] impose or --impose): the PDF's file, as this build wrote it,
+    two-up. Nothing is laid out again, whichever engine made the PDF."""
+
+    name = "imposed"
+    suffix = "-imposed.pdf"
+    provides: tuple[str, ...] = ()
+    uses = (output("pdf"),)
+
+    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        source = context.facts.get(output("pdf"))
+        if source is None:  # the PDF failed, and said why: the build writes nothing
+            return Exported()
+        return Exported(tuple(impose_booklet(source, target, is_rtl(book.book.config.language))))

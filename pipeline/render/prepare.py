@@ -1,0 +1,54 @@
+"""A book made ready to export: load -> render -> lint, written once.
+
+`build`, `check` and `serve` all start here, so they judge a book alike:
+the same diagnostics in the same order, the same settings over book.toml
+(`Overrides`: what the command line sets, the print profile among them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..diagnostics import Diagnostic
+from ..load.manuscripts import load_book
+from ..model import Book, RenderedBook
+from ..progress import Progress
+from . import articles  # by module: a test may put its own render_book there (test_serve)
+from .lint import lint
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Settings the caller puts over book.toml's (None: the book's own)."""
+
+    pdf_variant: str | None = None  # [pdf] variant
+    impose: bool | None = None  # [pdf] impose
+    print_profile: str | None = None  # [print] profile
+    pdf_engine: str | None = None  # [pdf] engine
+
+    def applied(self, book: Book) -> Book:
+        changes = {key: value for key, value in (("pdf_variant", self.pdf_variant), ("pdf_impose", self.impose),
+                                                 ("print_profile", self.print_profile),
+                                                 ("pdf_engine", self.pdf_engine)) if value is not None}
+        return replace(book, config=replace(book.config, **changes)) if changes else book
+
+
+def prepare(book_dir: Path, overrides: Overrides = Overrides(), *,
+            stop: Callable[[list[Diagnostic]], bool] | None = None,
+            progress: Progress | None = None) -> tuple[RenderedBook | None, list[Diagnostic]]:
+    """The book in `book_dir` loaded, with `overrides`, rendered and
+    linted; and every diagnostic on the way, in that order. None for a book
+    that could not be loaded, or whose loading's diagnostics `stop` refuses
+    (a build does not render a book it will not write); a book with errors
+    is rendered otherwise (check reports everything, the preview shows it)."""
+    progress = progress or Progress()
+    progress.start("loading the book")
+    book, diagnostics = load_book(book_dir)
+    if book is None or (stop is not None and stop(diagnostics)):
+        return None, list(diagnostics)
+    book = overrides.applied(book)
+    progress.start("rendering articles", total=len(book.articles))
+    rendered, found = articles.render_book(book, on_article=progress.advance)
+    return rendered, list(diagnostics) + list(found) + lint(rendered)
