@@ -98,6 +98,8 @@ class BookConfig:
     cover: str = ""
     pdf_page_size: str = "A5"
     pdf_variant: str = "none"
+    # [pdf] variant set in book.toml or by --pdf-variant: a download is PDF/UA-1 unless it is (export/articles.py)
+    pdf_variant_given: bool = False
     pdf_impose: bool = False
     pdf_engine: str = "weasyprint"  # [pdf] engine: "weasyprint" or "typst" (export/typst); --engine overrides
     epub_embed_fonts: bool = True

@@ -5,7 +5,8 @@ book of its own, made from the article already rendered for the whole book:
 nothing is parsed twice. By default a download (`Book.download`): a title
 block, then the article flowing on, no page left blank, the rights line and
 "Read online: <its web address>" at the foot of page 1, on pages of
-`[per-article] page-size`. `[per-article] layout = "compact"` gives one
+`[per-article] page-size`, tagged (PDF/UA-1) unless [pdf] variant says
+otherwise in so many words (`download_variant`). `[per-article] layout = "compact"` gives one
 title page with the notice at its foot, the article from the next right-hand
 page (`Book.compact`); "booklet" keeps the book's full form (cover, title
 page, notice, contents). `manifest.json` describes the book and each
@@ -73,12 +74,21 @@ def single_article_books(rendered: RenderedBook) -> list[RenderedBook]:
             isbn="",  # the book's ISBN names the book, not a download of one article
             pdf_impose=False, cover="",  # where it is made changes nothing of it
             pdf_page_size=config.per_article_page_size or config.pdf_page_size,
-            **_download_notice(config))
+            pdf_variant=download_variant(config), **_download_notice(config))
         single_book = replace(book, slug=article.slug, config=single_config, articles=(article,), cover=None,
                               compact=layout != "booklet", download=layout == "download")
         single = replace(links_elsewhere(item, addresses), article=article, number=1)
         singles.append(RenderedBook(book=single_book, articles=(single,)))
     return singles
+
+
+def download_variant(config: BookConfig) -> str:
+    """A download is read alone, on any device, often with a screen reader:
+    it is tagged (PDF/UA-1) unless book.toml's [pdf] variant or
+    --pdf-variant names a variant in so many words ("none" included). A
+    download is laid out as one document anyway (`pdf.one_document`), so
+    tagging it costs little; the Typst engine tags every PDF it writes."""
+    return config.pdf_variant if config.pdf_variant_given else "pdf/ua-1"
 
 
 def _download_notice(config: BookConfig) -> dict[str, bool]:

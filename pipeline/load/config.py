@@ -189,6 +189,7 @@ def _validate(data: dict[str, Any], source: ConfigSource,
                                      hint=option.doc, path=path, line=1))
     values.setdefault("title", fallback_title)
     notice = data.get("notice") if isinstance(data.get("notice"), dict) else {}
+    values["pdf_variant_given"] = "pdf_variant" in values  # a download's variant follows it only then
     values["notice_given"] = tuple(f"notice_{k.replace('-', '_')}" for k in notice if f"notice_{k.replace('-', '_')}" in values)
     for option in SCHEMA:  # what each value is given the others and the book's folder
         diagnostics += option.post_validate(option, values, source) if option.post_validate else []

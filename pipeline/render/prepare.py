@@ -32,6 +32,8 @@ class Overrides:
         changes = {key: value for key, value in (("pdf_variant", self.pdf_variant), ("pdf_impose", self.impose),
                                                  ("print_profile", self.print_profile),
                                                  ("pdf_engine", self.pdf_engine)) if value is not None}
+        if self.pdf_variant is not None:  # asked for in so many words: the downloads follow it too
+            changes["pdf_variant_given"] = True
         return replace(book, config=replace(book.config, **changes)) if changes else book
 
 
