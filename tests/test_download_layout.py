@@ -173,6 +173,55 @@ def test_a_download_has_its_own_page_size_and_shows_what_notice_asks_for(a4):
     assert "Read online: https://example.org/articles/short/" in first
 
 
+
+def _tagging(pdf: Path) -> dict:
+    """What makes a PDF a tagged, accessible one (PDF/UA-1), read from the file."""
+    reader = PdfReader(pdf)
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode("utf-8") if "/Metadata" in root else ""
+    part = re.search(r"pdfuaid:part(?:>|=\")(\d)", xmp)
+    return {"structure": "/StructTreeRoot" in root, "marked": bool(root.get("/MarkInfo", {}).get("/Marked")),
+            "lang": str(root.get("/Lang", "")),
+            "title_shown": bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle")),
+            "pdfua": part.group(1) if part else None, "title": reader.metadata.title if reader.metadata else None}
+
+
+@pytest.mark.parametrize("slug, title", [("short", "A Morning at the Harbour"), ("watch", "The Long Watch")])
+def test_a_download_is_tagged_pdf_ua_1_by_default(a5, slug, title):
+    assert _tagging(a5 / f"{slug}.pdf") == {"structure": True, "marked": True, "lang": "en", "title_shown": True,
+                                            "pdfua": "1", "title": title}
+
+
+def test_the_book_s_own_pdf_keeps_its_default_variant(a4):
+    [book] = [p for p in a4.glob("*.pdf")]
+    tagging = _tagging(book)
+    assert not tagging["structure"] and not tagging["marked"] and tagging["pdfua"] is None  # [pdf] variant: none
+    assert _tagging(a4 / "articles" / "short.pdf")["pdfua"] == "1"  # while its download is tagged
+
+
+@pytest.mark.parametrize("toml, override", [('\n[pdf]\nvariant = "none"\n', None), ("", "none")],
+                         ids=["book.toml", "--pdf-variant"])
+def test_a_variant_named_in_so_many_words_gives_untagged_downloads(tmp_path, toml, override):
+    book = write_book(tmp_path / "book", TOML.format(extra=toml), {"01-short.md": SHORT})
+    result = build(book, tmp_path / "out", per_article=True, book=False, formats=("pdf",), jobs=1,
+                   pdf_variant=override)
+    assert result.ok and result.diagnostics == (), [d.format() for d in result.diagnostics]
+    tagging = _tagging(tmp_path / "out" / "articles" / "short.pdf")
+    assert (tagging["structure"], tagging["marked"], tagging["pdfua"]) == (False, False, None)
+
+
+def test_a_download_s_variant_follows_only_a_variant_given(tmp_path):
+    from pipeline.export.articles import download_variant
+
+    path = tmp_path / "book.toml"
+    for given, book, download in (("", "none", "pdf/ua-1"), ('variant = "none"', "none", "none"),
+                                  ('variant = "pdf/a-3b"', "pdf/a-3b", "pdf/a-3b"),
+                                  ('variant = "pdf/ua-1"', "pdf/ua-1", "pdf/ua-1")):
+        path.write_text(f'[book]\ntitle = "T"\n\n[pdf]\n{given}\n', encoding="utf-8")
+        config, found = load_config(path, "T")
+        assert found == [] and (config.pdf_variant, download_variant(config)) == (book, download), given
+
+
 def test_the_compact_and_booklet_forms_stay_on_request(tmp_path):
     book = write_book(tmp_path / "book", TOML.format(extra='\n[per-article]\nlayout = "compact"\n'),
                       {"01-short.md": SHORT})
