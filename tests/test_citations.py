@@ -10,6 +10,8 @@ APA and in Vancouver, and a German article.
 
 from __future__ import annotations
 
+import json
+
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -93,29 +95,20 @@ def _book_dir(tmp_path: Path, csl: str, scope: str = "article", texts: dict[str,
     texts = texts or {"01-sleep.md": HEALTH}
     (folder / "book.toml").write_text(
         f'[book]\ntitle = "Rest"\nlanguage = "{language}"\nauthors = ["A. Writer"]\n'
-        f'articles = [{", ".join(repr(n).replace(chr(39), chr(34)) for n in texts)}]\n', encoding="utf-8")
+        f'articles = [{", ".join(repr(n).replace(chr(39), chr(34)) for n in texts)}]\n'
+        f'bibliography = "refs.json"\ncsl = "{csl}"\nreferences = "{scope}"\n', encoding="utf-8")
+    # The fixtures' entries as the loader reads them: a CSL-JSON file of the book.
+    (folder / "refs.json").write_text(json.dumps([dict(r.csl) for r in REFERENCES], indent=1), encoding="utf-8")
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
 
 
 @pytest.fixture
-def with_references(monkeypatch):
-    """The loader's result with the fixtures' bibliography and [book] csl/references (as the
-    loader will set them), so that a build needs no bibliography file."""
-    from pipeline.load import manuscripts
-
-    settings: dict[str, str] = {}
-    original = manuscripts.load_book
-
-    def load_book(book_dir, *args, **kwargs):
-        book, found = original(book_dir, *args, **kwargs)
-        config = replace(book.config, csl=settings.get("csl", "apa"),
-                         references_scope=settings.get("scope", "article"))
-        return replace(book, config=config, references=REFERENCES), found
-
-    monkeypatch.setattr(manuscripts, "load_book", load_book)
-    return settings
+def with_references():
+    """The settings a test builds with (its book.toml already names them: the
+    bibliography refs.json, [book] csl and references, read by the loader)."""
+    return {}
 
 
 def _build(folder: Path, out: Path, settings: dict, csl: str, scope: str = "article", **options):
@@ -179,16 +172,8 @@ CITED = ["smith2020", "garcia2018", "lee2019", "ward2021", "agency2023", "patel2
 
 @pytest.fixture(scope="module")
 def apa_book(tmp_path_factory):
-    monkeypatch = pytest.MonkeyPatch()
-    from pipeline.load import manuscripts
-
-    original = manuscripts.load_book
-    monkeypatch.setattr(manuscripts, "load_book", lambda *a, **k: (lambda b, f: (replace(
-        b, references=REFERENCES), f))(*original(*a, **k)))
     tmp = tmp_path_factory.mktemp("apa")
-    result = build(_book_dir(tmp, "apa"), tmp / "out")
-    monkeypatch.undo()
-    return result
+    return build(_book_dir(tmp, "apa"), tmp / "out")
 
 
 def test_apa_citations_read_as_the_style_writes_them(apa_book):
