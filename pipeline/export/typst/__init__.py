@@ -34,8 +34,10 @@ from .document import Document, breaks, document
 
 # [pdf] variant -> Typst's PDF standards; tagged (PDF/UA-1) whatever the variant.
 STANDARDS = {"none": ["ua-1"], "pdf/ua-1": ["ua-1"], "pdf/a-3b": ["ua-1", "a-3b"]}
-# A package import (`#import "@preview/…"`) would make Typst fetch from the network.
-_PACKAGE = re.compile(r"""["']@[A-Za-z0-9_-]+/""")
+# A package (`#import "@preview/…"`, `#include` alike) would make Typst fetch from the network, or read
+# the user's own package folders: any `import` or `include` not followed by a plain file name (a string
+# literal with no `@` and no escape) is refused, since an expression or an escape can spell "@preview".
+_PACKAGE = re.compile(r"""(?<![\w-])(?:import|include)(?![\w-])(?!\s*"[^"\\@\n]*")""")
 
 
 class TypstExporter:
@@ -57,6 +59,10 @@ class TypstExporter:
             pdf, pages, pagination, warnings = compile_pdf(made, book, context)
         except RuntimeError as exc:  # typst.TypstError: the document or a book's template failed
             return Exported((failure(_first_line(exc), book),))
+        except _Stopped as exc:
+            return Exported((error(exc.code, str(exc), path=book.book.config_path,
+                                   hint="a book's own styles/typst/booklet.typ may be at fault; a long book may "
+                                        "need --time-limit SECONDS or PIPELINE_MEMORY_LIMIT (MiB)"),))
         target.write_bytes(finished(pdf, book.book.config.language))
         return Exported(tuple(warnings), {PAGE_NUMBERS: pages, PAGINATION: pagination})
 
@@ -89,16 +95,15 @@ def template_text(book: RenderedBook) -> tuple[str, Diagnostic | None]:
     package = _PACKAGE.search(source)
     if package:
         line = source.count("\n", 0, package.start()) + 1
-        return "", error("X009", "a Typst package import: the build fetches nothing", path=own, line=line,
-                         hint="copy what you need from the package into styles/typst/")
+        return "", error("X009", "a Typst import or include of anything but a plain file name (a package may be "
+                         "downloaded): the build fetches nothing", path=own, line=line,
+                         hint="copy what you need from the package into styles/typst/booklet.typ")
     return source, None
 
 
 def compile_pdf(made: Document, book: RenderedBook, context: ExportContext):
     """Compile `made` in a private root; return (PDF bytes, printed page
     of each article and section, page breaks, warnings)."""
-    import typst
-
     config = book.book.config
     with tempfile.TemporaryDirectory(prefix="pipeline-typst-") as folder:
         root, fonts = Path(folder) / "root", Path(folder) / "fonts"
@@ -114,23 +119,106 @@ def compile_pdf(made: Document, book: RenderedBook, context: ExportContext):
                 path.write_bytes(data)
         for index, font in enumerate(made.fonts):
             (fonts / f"{index:03d}-{font.name}").symlink_to(font.resolve())
-        faces = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(fonts)])
-        compiler = typst.Compiler(root=str(root), font_paths=faces, ignore_system_fonts=True)
-        pdf, found = compiler.compile_with_warnings(
-            str(root / "main.typ"), format="pdf", pdf_standards=STANDARDS.get(config.pdf_variant, ["ua-1"]),
-            timestamp=int(context.timestamp.timestamp()))
-        pages = _page_numbers(compiler, root)
-        pagination = _breaks(compiler, root) if book.articles else ()
+        pdf, found, pages, pagination = _isolated(
+            folder, {"standards": STANDARDS.get(config.pdf_variant, ["ua-1"]),
+                     "timestamp": int(context.timestamp.timestamp()), "with_breaks": bool(book.articles)},
+            context.layout.time_limit)
     warnings = [warning("X001", f"Typst: {_first_line(item)}", path=book.book.config_path)
-                for item in found if "unknown font family" not in str(item)]
-    return pdf, pages, pagination, warnings
+                for item in found if "unknown font family" not in item]
+    return pdf, {str(key): str(value) for key, value in pages.items()}, \
+        (breaks(pagination) if book.articles else ()), warnings
 
 
-def _page_numbers(compiler, root: Path) -> dict[str, str]:
+class _Stopped(Exception):
+    """The compile went past the layout's time limit (`code` X003) or the
+    workers' memory ceiling (X008)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _isolated(folder: str, arguments: dict, seconds: float):
+    """Typst's compile (`_compile`) in a process of its own, with the
+    workers' memory ceiling, ended after `seconds` (0: never). The compile
+    is one long call into Rust: no signal or watchdog of this process stops
+    it, and a book's template can loop or allocate without end. A plain
+    subprocess, not multiprocessing: a Dask worker is a daemonic process,
+    which may not have children of multiprocessing's."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from ..executors import memory_limit
+
+    limit = memory_limit()
+    Path(folder, "arguments.json").write_text(json.dumps({**arguments, "parent": os.getpid(), "limit": limit}))
+    child = subprocess.Popen([sys.executable, "-c", "from pipeline.export.typst import _child; _child()", folder],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ends = time.monotonic() + seconds if seconds > 0 else None
+    try:
+        while child.poll() is None:  # a tenth of a second at a time: a deadline of the build may land between
+            time.sleep(0.1)
+            if ends is not None and time.monotonic() > ends:
+                raise _Stopped("X003", f"typesetting the PDF (Typst) took more than {seconds:g} s")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    result = Path(folder, "result.json")
+    if child.returncode != 0 or not result.is_file():  # Rust aborts when an allocation fails
+        raise _Stopped("X008", "typesetting the PDF (Typst) went past the memory ceiling"
+                       + (f" of {limit // 1048576} MiB" if limit else ""))
+    outcome = json.loads(result.read_text(encoding="utf-8"))
+    if "error" in outcome:  # Typst's
+        raise RuntimeError(outcome["error"])
+    return Path(folder, "result.pdf").read_bytes(), outcome["warnings"], outcome["pages"], outcome["pagination"]
+
+
+def _child() -> None:
+    """The compile's process: the workers' start (die with the build, the
+    memory ceiling), then `_compile`, its outcome written into the folder."""
+    import json
+    import sys
+
+    from ..executors import _worker_started
+
+    folder = sys.argv[1]
+    arguments = json.loads(Path(folder, "arguments.json").read_text())
+    _worker_started(arguments.pop("parent"), arguments.pop("limit"), True)
+    outcome = _compile(folder, **arguments)
+    if isinstance(outcome, str):
+        Path(folder, "result.json").write_text(json.dumps({"error": outcome}), encoding="utf-8")
+        return
+    pdf, found, pages, pagination = outcome
+    Path(folder, "result.pdf").write_bytes(pdf)
+    Path(folder, "result.json").write_text(json.dumps({"warnings": found, "pages": pages,
+                                                       "pagination": pagination}), encoding="utf-8")
+
+
+def _compile(folder: str, standards: list[str], timestamp: int, with_breaks: bool):
+    """In the compile's process: (PDF, warnings, page numbers, page breaks)
+    as plain data, or Typst's error message. Packages only from folders of
+    the compile's own (none are there): never the user's."""
     import json
 
-    raw = compiler.query("<page-numbers>", field="value", one=True, root=str(root))
-    return {str(key): str(value) for key, value in json.loads(raw).items()}
+    import typst
+
+    root, fonts, packages = Path(folder) / "root", Path(folder) / "fonts", Path(folder) / "packages"
+    try:
+        faces = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(fonts)])
+        compiler = typst.Compiler(root=str(root), font_paths=faces, ignore_system_fonts=True,
+                                  package_path=str(packages), package_cache_path=str(packages))
+        pdf, found = compiler.compile_with_warnings(str(root / "main.typ"), format="pdf",
+                                                    pdf_standards=standards, timestamp=timestamp)
+        pages = json.loads(compiler.query("<page-numbers>", field="value", one=True, root=str(root)))
+        pagination = json.loads(compiler.query("<page-breaks>", field="value", one=True, root=str(root))) \
+            if with_breaks else []
+    except RuntimeError as exc:  # typst.TypstError
+        return _first_line(exc)
+    return pdf, [str(item) for item in found], pages, pagination
 
 
 def finished(pdf: bytes, language: str) -> bytes:
@@ -189,12 +277,6 @@ def failure(message: str, book: RenderedBook) -> Diagnostic:
                  "a box", path=source, line=line, column=column,
                  hint="put a font that draws it into the book's styles/fonts/, or remove the characters; "
                       "WeasyPrint (--engine weasyprint) builds the book with a box in their place")
-
-
-def _breaks(compiler, root: Path):
-    import json
-
-    return breaks(json.loads(compiler.query("<page-breaks>", field="value", one=True, root=str(root))))
 
 
 def _first_line(exc: object) -> str:
