@@ -198,10 +198,9 @@ def number_slots(document):
                 yield Slot(index, target, slot.position_x - left, slot.position_y - top, slot.margin_width(),
                            "xref", _font(slot))
             else:
-                # An opener's number is a box of its own that print.css sets at the foot of its
-                # entry (bottom: 0; empty while the body is laid out): the slot's `y` is that foot.
-                yield Slot(index, target, slot.position_x - left, slot.position_y + slot.margin_height() - top,
-                           slot.margin_width())
+                # An opener's number is a positioned box of its own (print.css), at its static
+                # place on the entry's last line: the slot is that box.
+                yield Slot(index, target, slot.position_x - left, slot.position_y - top, slot.margin_width())
 
 
 def _font(box) -> str:

@@ -38,8 +38,8 @@ FURNITURE_CSS = """
 .furniture-page { height: 1px; }
 .furniture-page + .furniture-page { break-before: page; }
 .furniture-slot { position: absolute; margin: 0; padding: 0; text-indent: 0; list-style: none; }
-/* An opener's number: print.css sets it at the foot of its entry (bottom: 0); here the
-   slot's top is that foot, and the number stands on it the same way. */
+/* An opener's number: print.css positions it at its static place on its entry's last
+   line; here the slot's top is that place (a zero-height block), and it stands there alike. */
 .furniture-slot > a { display: block; position: relative; padding: 0; height: 0; }
 .xref-slot a.xref[data-page]::after { width: 100%; text-align: justify; text-align-last: justify; }
 .xref-slot-tight a.xref[data-page]::after { letter-spacing: -0.06em; word-spacing: -0.12em; }
@@ -52,7 +52,7 @@ class Slot:
 
     `x` and `y` are CSS px from the top left of the page's content box: `x`
     of the slot's box, `y` of the top of its line (a reference's) or of
-    the foot it stands on (an opener's number), `width` the slot's width.
+    the box itself (an opener's number), `width` the slot's width.
     """
 
     page: int  # index of the page in its part
