@@ -114,7 +114,7 @@ def memory_limit() -> int | None:
     return mib * 1024 * 1024 if mib > 0 else None
 
 
-def _worker_started(parent: int, limit: int | None, check_parent: bool) -> None:
+def worker_started(parent: int, limit: int | None, check_parent: bool) -> None:
     """A worker's first act: leave Ctrl-C to the build (which reports it in
     one line; a traceback per worker would bury it), die with the build
     (`_die_with_parent`), and take its memory ceiling."""
@@ -164,7 +164,7 @@ class LocalProcesses:
     """Worker processes on this machine, started on first use and replaced
     after TASKS_PER_WORKER tasks each (between batches: nothing is lost).
     Each ignores Ctrl-C, dies with the build and has a memory ceiling
-    (`_worker_started`)."""
+    (`worker_started`)."""
 
     shares_files = True
 
@@ -215,7 +215,7 @@ class LocalProcesses:
 
         context = multiprocessing.get_context()
         check_parent = context.get_start_method() != "forkserver"  # whose children have the server as parent
-        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=_worker_started,
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=worker_started,
                                    initargs=(os.getpid(), memory_limit(), check_parent))
 
     def close(self, abandon: bool) -> None:

@@ -183,11 +183,11 @@ def _child() -> None:
     import json
     import sys
 
-    from ..executors import _worker_started
+    from ..executors import worker_started
 
     folder = sys.argv[1]
     arguments = json.loads(Path(folder, "arguments.json").read_text())
-    _worker_started(arguments.pop("parent"), arguments.pop("limit"), True)
+    worker_started(arguments.pop("parent"), arguments.pop("limit"), True)
     outcome = _compile(folder, **arguments)
     if isinstance(outcome, str):
         Path(folder, "result.json").write_text(json.dumps({"error": outcome}), encoding="utf-8")
