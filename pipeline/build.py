@@ -261,6 +261,21 @@ def _over_memory(task: str, limit: int | None, articles: tuple = ()) -> Diagnost
 
 def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress,
            earlier: dict[Path, str]) -> BuildResult:
+    """`_prepared_and_exported`, with the checks it left running (`prepare`'s
+    `later`) waited for on every way out; those it did not wait for before
+    its commit are added to its result (a build that stopped early)."""
+    from .render.prepare import settle
+
+    later: list = []
+    try:
+        result = _prepared_and_exported(book_dir, out_dir, options, progress, earlier, later)
+    finally:
+        found = settle(later)
+    return replace(result, diagnostics=result.diagnostics + tuple(_strict(found, options.strict))) if found else result
+
+
+def _prepared_and_exported(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress,
+                           earlier: dict[Path, str], later: list) -> BuildResult:
     from .fetch import configure as configure_fetch
     from .render.prepare import prepare  # here, not at the top: a no-op rebuild parses nothing
 
@@ -269,7 +284,7 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     # Remote images fetched (if asked) into the build's cache folder, within the build's time budget.
     configure_fetch(cache=out_dir / CACHE_DIR / "remote", build_mode="fetch" if options.fetch_remote else "omit")
     rendered, diagnostics = prepare(book_dir, options.overrides(), stop=lambda found: _failed(found, strict),
-                                    progress=progress)
+                                    progress=progress, later=later)
     if rendered is None:
         return BuildResult((), tuple(_strict(diagnostics, strict)))
     book = rendered.book
@@ -288,11 +303,11 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     context = ExportContext(timestamp=build_timestamp(book.config), version=VERSION, layout=layout,
                             image_cache=out_dir / IMAGE_CACHE if options.cache else None, progress=progress)
     if cluster is None:
-        return _export(rendered, out_dir, context, diagnostics, options, earlier)
+        return _export(rendered, out_dir, context, diagnostics, options, earlier, later)
     from .export.cluster import SchedulerUnreachable, WorkerDiffers
 
     try:
-        return _export(rendered, out_dir, context, diagnostics, options, earlier)
+        return _export(rendered, out_dir, context, diagnostics, options, earlier, later)
     except WorkerDiffers as exc:
         return BuildResult((), (error("X006", f"a worker of the scheduler {scheduler} differs from this machine: "
                                       f"{exc}", hint="run the workers from the same environment (same pipeline, "
@@ -330,13 +345,16 @@ class _BookBooklet:
 
 
 def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
-            diagnostics: list[Diagnostic], options: BuildOptions, earlier: dict[Path, str]) -> BuildResult:
+            diagnostics: list[Diagnostic], options: BuildOptions, earlier: dict[Path, str],
+            later: list) -> BuildResult:
     """Run the exporters into staged files; commit them only if all
     succeeded, removing at the same time the outputs of earlier builds that
-    no longer belong to the book."""
+    no longer belong to the book. The checks `prepare` left running
+    (`later`) are waited for before the commit: under --strict they decide it."""
     from .export.articles import build_articles, write_manifest
+    from .render.prepare import settle
 
-    formats, strict = in_fact_order(with_forms(options.formats, rendered.book.config)), options.strict
+    formats, strict = in_fact_order(with_forms(options.formats, rendered.book.config), rendered.book.config), options.strict
     caching = context.layout.cache_dir is not None  # --no-cache: a cold build, no guess either
     catalog, book_files = None, []
     with StagedOutputs() as staged, _executor(context) as executor:
@@ -353,6 +371,7 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
             diagnostics += catalog.diagnostics
             if not _failed(diagnostics, strict):
                 write_manifest(staged.stage(out_dir / MANIFEST_NAME), out_dir, rendered, book_files, catalog.files)
+        diagnostics += settle(later)
         if _failed(diagnostics, strict):
             return BuildResult((), tuple(_strict(diagnostics, strict)))
         kept = tuple(path for files in (catalog.files if catalog else ()) for path in files.finals)

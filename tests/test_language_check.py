@@ -73,6 +73,24 @@ def test_uk_on_an_english_book_is_c012_at_its_language_line_suggesting_en_gb(tmp
     assert "not the United Kingdom" in found.hint and 'language = "en-GB"' in found.hint
 
 
+def test_a_build_checks_the_language_beside_its_export_and_reports_it_the_same(tmp_path):
+    """A build ranks the samples in a process of its own while it exports
+    (language.start_check): the same C012 as the loader's, and under
+    --strict it still decides the commit, which waits for it."""
+    from pipeline.build import build
+
+    book = _book(tmp_path, '[book]\ntitle = "Harbour"\nlanguage = "uk"\n',
+                 {"a.md": f"---\ntitle: One\n---\n{ENGLISH}\n{ENGLISH}"})
+    loaded = _codes(load_book(book)[1], "C012", "M014")
+    result = build(book, tmp_path / "out", formats=("epub",))
+    assert result.ok and result.outputs
+    assert [(d.code, d.message, d.line, d.column) for d in _codes(result.diagnostics, "C012", "M014")] == \
+        [(d.code, d.message, d.line, d.column) for d in loaded]
+    strict = build(book, tmp_path / "strict", formats=("epub",), strict=True)
+    assert not strict.ok and not strict.outputs and not list((tmp_path / "strict").glob("*.epub"))
+    assert [d.code for d in strict.diagnostics if d.is_error] == ["C012"]
+
+
 def test_another_language_in_the_same_script_is_c012_suggesting_the_detected_tag(tmp_path):
     book = _book(tmp_path, '[book]\ntitle = "Hafen"\nlanguage = "en"\n',
                  {"a.md": f"---\ntitle: Eins\n---\n{GERMAN}", "b.md": f"---\ntitle: Zwei\n---\n{GERMAN}"})

@@ -31,12 +31,14 @@ def exporter_for(name: str, config: BookConfig) -> Exporter:
     return get_exporter(name)
 
 
-def in_fact_order(formats: tuple[str, ...]) -> tuple[str, ...]:
+def in_fact_order(formats: tuple[str, ...], config: BookConfig | None = None) -> tuple[str, ...]:
     """The formats ordered so that each runs after those providing facts it
-    uses (the PDF's pagination before the EPUB's page-list), else as given."""
+    uses (the PDF's pagination before the EPUB's page-list), else as given.
+    With the book's `config`, its own exporters are asked (a Typst book
+    never imports WeasyPrint)."""
     pending, ordered = list(dict.fromkeys(formats)), []
     while pending:
-        exporters = {name: get_exporter(name) for name in pending}
+        exporters = {name: exporter_for(name, config) if config else get_exporter(name) for name in pending}
         ready = [name for name in pending
                  if not any(set(exporters[name].uses) & {*exporters[other].provides, output(other)}
                             for other in pending if other != name)]

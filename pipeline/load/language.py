@@ -14,13 +14,14 @@ once per process, and only when some text is long enough to be judged.
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..diagnostics import Diagnostic, warning
 from ..text.sourcetext import ConfigSource
@@ -259,7 +260,7 @@ class Reading:
         return "en-GB" if _primary(self.declared) == "uk" and self.detected == "en" else self.detected
 
 
-def read_as(declared: str, text: str) -> Reading:
+def read_as(declared: str, text: str, ranked: Callable[[str], dict[str, float]] | None = None) -> Reading:
     """Whether prose `text` (see `prose`) is in the `declared` language. A
     mismatch is reported only when it is certain: another script than the
     language's, the detector sure (MIN_CONFIDENCE); or one script, the
@@ -269,8 +270,10 @@ def read_as(declared: str, text: str) -> Reading:
     sample = _sample(text)
     if sample is None:
         return Reading(declared, "")
-    ranked = _ranked(sample)
-    detected, probability = next(iter(ranked.items()))
+    ranked_as = (ranked or _ranked)(sample)
+    if not ranked_as:  # the ranking process could not read it
+        return Reading(declared, "")
+    detected, probability = next(iter(ranked_as.items()))
     if probability < MIN_CONFIDENCE:
         return Reading(declared, "")
     ours = _primary(declared)
@@ -279,7 +282,7 @@ def read_as(declared: str, text: str) -> Reading:
     expected, script = _scripts(declared), script_of(sample)
     if expected and script not in expected and script in _scripts(detected):
         return Reading(declared, detected, mismatch=True)
-    sure = probability >= CERTAIN and ours in ranked and ranked[ours] <= UNLIKELY
+    sure = probability >= CERTAIN and ours in ranked_as and ranked_as[ours] <= UNLIKELY
     return Reading(declared, detected, mismatch=sure)
 
 
@@ -323,15 +326,17 @@ class Origin:
     toml: bool = True  # book.toml ('language = "de"'), else the site's own config
 
 
-def check_languages(language: str, origin: Origin, articles: Sequence, root: Path) -> list[Diagnostic]:
+def check_languages(language: str, origin: Origin, articles: Sequence, root: Path,
+                    ranked: Callable[[str], dict[str, float]] | None = None) -> list[Diagnostic]:
     """C012 when most judged articles that take the book's `language` read
     as another; else M014 for each such article that does, and for each
-    article whose own language (front matter, file name) its text is not."""
+    article whose own language (front matter, file name) its text is not.
+    The samples are ranked by the model in this process, or by `ranked`."""
     found: list[Diagnostic] = []
     taking_book: list[tuple[object, Reading]] = []
     for article in articles:
         declared = article.language or language
-        reading = read_as(declared, prose(article.body))
+        reading = read_as(declared, prose(article.body), ranked)
         if article.language:
             if reading.mismatch:
                 found.append(_article_mismatch(article, reading, root))
@@ -343,6 +348,53 @@ def check_languages(language: str, origin: Origin, articles: Sequence, root: Pat
         detected = Counter(reading.detected for _, reading in wrong).most_common(1)[0][0]
         return [_book_mismatch(language, detected, origin, len(wrong), len(taking_book))] + found
     return [_taking_book_mismatch(article, reading) for article, reading in wrong] + found
+
+
+def start_check(language: str, origin: Origin, articles: Sequence, root: Path) -> Callable[[], list[Diagnostic]]:
+    """`check_languages`, begun: the samples ranked in a process of its own
+    while the build goes on (unpacking the model costs more than loading and
+    rendering a book of 60 articles; there it runs on another core and holds
+    no lock of this process), judged by the function returned, which waits
+    for it. A process, not a thread: the PDF's layout workers are forked, and
+    must not inherit a thread's half-held state. Where the process fails, the
+    samples are ranked here."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    samples = sorted({sample for article in articles if (sample := _sample(prose(article.body)))})
+    if not samples:
+        return lambda: check_languages(language, origin, articles, root, lambda sample: {})
+    folder = Path(tempfile.mkdtemp(prefix="pipeline-language-"))
+    (folder / "samples.json").write_text(json.dumps(samples), encoding="utf-8")
+    child = subprocess.Popen([sys.executable, "-c", "from pipeline.load.language import _rank_samples; "
+                              "_rank_samples()", str(folder)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def finish() -> list[Diagnostic]:
+        try:
+            child.wait()
+            ranked = dict(zip(samples, json.loads((folder / "ranked.json").read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            ranked = {}
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return check_languages(language, origin, articles, root,
+                               lambda sample: ranked[sample] if sample in ranked else _ranked(sample))
+    return finish
+
+
+def _rank_samples() -> None:
+    """The ranking process of `start_check`: samples.json in, ranked.json out."""
+    import json
+    import sys
+
+    folder = Path(sys.argv[1])
+    samples = json.loads((folder / "samples.json").read_text(encoding="utf-8"))
+    ranked = [_ranked(sample) for sample in samples]
+    (folder / "ranked.tmp").write_text(json.dumps(ranked), encoding="utf-8")
+    (folder / "ranked.tmp").replace(folder / "ranked.json")
 
 
 def _book_mismatch(language: str, detected: str, origin: Origin, wrong: int, judged: int) -> Diagnostic:

@@ -12,13 +12,13 @@ import re
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from .bibliography import article_references, book_references, citation_style, without_duplicates
 from .config import config_source, mdbook_book_config, read_config, with_site
 from ..diagnostics import Diagnostic, error, shorten, warning
 from .frontmatter import split
-from .language import book_origin, check_languages, preload
+from .language import book_origin, check_languages, preload, start_check
 from ..resources import ImageRejected, inspect_image
 from ..model import Article, Book, BookConfig
 from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
@@ -55,8 +55,13 @@ def _syllabic(character: str) -> bool:
         0xF900 <= point <= 0xFAFF or 0x20000 <= point <= 0x2FFFF
 
 
-def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list[Diagnostic]]:
+def load_book(root: Path, section: str | None = None,
+              later: list[Callable[[], list[Diagnostic]]] | None = None) -> tuple[Book | None, list[Diagnostic]]:
     """Read book.toml and every manuscript; return the book and all diagnostics.
+
+    With `later`, the check of the book's language is begun and left to run
+    (`language.start_check`): the function that waits for its diagnostics
+    is appended there, for the caller to call before it reports.
 
     `root` may be a website's content folder or root (`sites.detect`): its
     flavour, its own config (which a book.toml of ours, if any, overrides),
@@ -65,7 +70,8 @@ def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list
     if not root.is_dir():
         return None, [error("C006", f"book folder '{root}' does not exist",
                             hint="pass the folder that holds book.toml and the *.md manuscripts")]
-    preload()  # the language detector's model, unpacked while the book is read (check_languages)
+    if later is None:
+        preload()  # the language detector's model, unpacked while the book is read (check_languages)
     elsewhere = book_elsewhere(root)
     if elsewhere is not None:
         return None, [elsewhere]
@@ -97,7 +103,10 @@ def load_book(root: Path, section: str | None = None) -> tuple[Book | None, list
     # (a book.toml there but unread, C007 or C001, tells no language's origin)
     origin = book_origin(root, source, config.language, site) if source or not config_path.is_file() else None
     if origin is not None:  # (a language book.toml gives and the loader refused is C003 already)
-        diagnostics += check_languages(config.language, origin, articles, root)
+        if later is None:
+            diagnostics += check_languages(config.language, origin, articles, root)
+        else:
+            later.append(start_check(config.language, origin, articles, root))
     cover, found = _cover(root, config.cover, located)
     diagnostics += found
     styles, found = _styles(root)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..text.markdown import make_parser, to_inline_html
+from ..text.markdown import parse, to_inline_html
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def split_articles(body: str, body_line: int, front_title: str = "", whole: bool
       headings are its sections); only a `#` heading on its first line titles it.
     """
     lines = body.split("\n")
-    tokens = make_parser().parse(body)
+    tokens = parse(body)
     headings = _headings(tokens)
     first = _first_content_line(tokens, len(lines))
     openers = [heading for heading in headings if heading.level == 1]

@@ -42,7 +42,7 @@ import yaml
 from ..diagnostics import Diagnostic, error, warning
 from ..model import Article, Book
 from ..resources import HardLinked, NotFound, ResourceRefused, read_bytes
-from ..text.markdown import make_parser
+from ..text.markdown import parse
 
 MAX_INCLUDE_DEPTH = 4  # an include inside an include inside…: a loop ends here
 MAX_INCLUDE_BYTES = 1 << 20  # a file included or a config read: larger ones are refused
@@ -185,7 +185,7 @@ def _code_ranges(text: str) -> list[tuple[int, int]]:
     lines = text.split("\n")
     code = _fence_lines(lines)
     try:
-        for token in make_parser().parse(text):
+        for token in parse(text):
             if token.type in ("fence", "code_block") and token.map:
                 code.update(range(*token.map))
     except RecursionError:

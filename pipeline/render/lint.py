@@ -13,14 +13,14 @@ from ..fonts import font_diagnostics
 from ..model import Article, RenderedBook
 from ..styles import book_labels
 from .code import find_lexer, language_names
-from ..text.markdown import make_parser
+from ..text.markdown import parse
 
 
 def lint(rendered: RenderedBook) -> list[Diagnostic]:
     book = rendered.book
     found: list[Diagnostic] = []
     for article in book.articles:
-        tokens = make_parser().parse(article.body)  # once for both checks
+        tokens = parse(article.body)  # once for both checks
         found += heading_skips(article, tokens)
         found += unknown_languages(article, tokens)
     found += font_diagnostics(book, book_labels(book.config))
@@ -35,7 +35,7 @@ def heading_skips(article: Article, tokens=None) -> list[Diagnostic]:
     a heading in a quote or a list item counts."""
     found, previous = [], article.title_level
     lines = article.body.split("\n")
-    for token in tokens if tokens is not None else make_parser().parse(article.body):
+    for token in tokens if tokens is not None else parse(article.body):
         if token.type != "heading_open" or token.map is None:
             continue
         level = int(token.tag[1])
@@ -55,7 +55,7 @@ def unknown_languages(article: Article, tokens=None) -> list[Diagnostic]:
     on purpose, and not reported."""
     found = []
     lines = article.body.split("\n")
-    for token in tokens if tokens is not None else make_parser().parse(article.body):
+    for token in tokens if tokens is not None else parse(article.body):
         language = token.info.split(" ")[0] if token.type == "fence" else ""
         if not language or find_lexer(language) or token.map is None:
             continue

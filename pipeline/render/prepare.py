@@ -39,18 +39,32 @@ class Overrides:
 
 def prepare(book_dir: Path, overrides: Overrides = Overrides(), *,
             stop: Callable[[list[Diagnostic]], bool] | None = None,
-            progress: Progress | None = None) -> tuple[RenderedBook | None, list[Diagnostic]]:
+            progress: Progress | None = None,
+            later: list[Callable[[], list[Diagnostic]]] | None = None) -> tuple[RenderedBook | None, list[Diagnostic]]:
     """The book in `book_dir` loaded, with `overrides`, rendered and
     linted; and every diagnostic on the way, in that order. None for a book
     that could not be loaded, or whose loading's diagnostics `stop` refuses
     (a build does not render a book it will not write); a book with errors
-    is rendered otherwise (check reports everything, the preview shows it)."""
+    is rendered otherwise (check reports everything, the preview shows it).
+
+    With `later`, checks that take long and only warn (the language's) run
+    on beside what follows: `later` receives the functions that wait for
+    their diagnostics (`settle`), which the caller calls before it reports."""
     progress = progress or Progress()
     progress.start("loading the book")
-    book, diagnostics = load_book(book_dir)
+    book, diagnostics = load_book(book_dir, later=later)
     if book is None or (stop is not None and stop(diagnostics)):
-        return None, list(diagnostics)
+        return None, list(diagnostics) + settle(later)
     book = overrides.applied(book)
     progress.start("rendering articles", total=len(book.articles))
     rendered, found = articles.render_book(book, on_article=progress.advance)
     return rendered, list(diagnostics) + list(found) + lint(rendered)
+
+
+def settle(later: list[Callable[[], list[Diagnostic]]] | None) -> list[Diagnostic]:
+    """The diagnostics of the checks `prepare` left running, waited for
+    (each once: `later` is emptied)."""
+    found: list[Diagnostic] = []
+    while later:
+        found += later.pop(0)()
+    return found

@@ -17,6 +17,7 @@ one per page: footnote numbers and heading ids never leak between articles.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -88,6 +89,20 @@ def to_inline_html(source: str) -> str:
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         return html[3:-4]
     return html
+
+
+@functools.lru_cache(maxsize=64)
+def parse(source: str) -> tuple[Token, ...]:
+    """The tokens of `source`, for readers that only look (where headings,
+    fences and code blocks are). A build reads each text several times before
+    rendering it (dialect rewrites, article splitting, lint); one parse serves
+    them all. The tokens are shared: never change them."""
+    return tuple(_reader().parse(source))
+
+
+@functools.lru_cache(maxsize=1)
+def _reader() -> MarkdownIt:
+    return make_parser()
 
 
 def make_parser(citations: Marks | None = None) -> MarkdownIt:

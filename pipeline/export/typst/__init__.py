@@ -159,10 +159,13 @@ def _isolated(folder: str, arguments: dict, seconds: float):
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ends = time.monotonic() + seconds if seconds > 0 else None
     try:
-        while child.poll() is None:  # a tenth of a second at a time: a deadline of the build may land between
-            time.sleep(0.1)
-            if ends is not None and time.monotonic() > ends:
-                raise _Stopped("X003", f"typesetting the PDF (Typst) took more than {seconds:g} s")
+        while True:  # a tenth of a second at a time at most: a deadline of the build may land between
+            try:
+                child.wait(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                if ends is not None and time.monotonic() > ends:
+                    raise _Stopped("X003", f"typesetting the PDF (Typst) took more than {seconds:g} s") from None
     finally:
         if child.poll() is None:
             child.kill()
