@@ -23,7 +23,7 @@ guide: $(STAMP) check-system
 # Build-time benchmark (benchmarks/README.md); writes benchmarks/out/results.md.
 # bench-pandoc installs Debian's pandoc for the side-by-side columns where it
 # can (root + apt), as check-system does; elsewhere the benchmark skips them.
-.PHONY: bench bench-quick bench-pandoc bench-catalog
+.PHONY: bench bench-quick bench-engines bench-pandoc bench-catalog
 BENCH_STAMP := $(VENV)/.installed-bench
 bench: $(BENCH_STAMP) check-system bench-pandoc
 	$(BIN)/python benchmarks/run.py
@@ -33,6 +33,11 @@ bench: $(BENCH_STAMP) check-system bench-pandoc
 # a 2-worker loopback Dask cluster, cold and after one edit (about 35 minutes).
 bench-catalog: $(BENCH_STAMP) check-system
 	$(BIN)/python benchmarks/catalog.py
+
+# The PDF engines alone, side by side (issue #30): ours with WeasyPrint and
+# with Typst, pandoc 2 + WeasyPrint, pandoc 3 + Typst, Prince.
+bench-engines: $(BENCH_STAMP) check-system bench-pandoc
+	$(BIN)/python benchmarks/run.py --engines --sizes seed,60,300 --runs 3 --out benchmarks/out-engines
 
 bench-quick: $(BENCH_STAMP) check-system bench-pandoc
 	$(BIN)/python benchmarks/run.py --sizes seed,2,20 --runs 1
@@ -46,7 +51,7 @@ bench-pandoc:
 	    echo "warning: apt-get could not install pandoc: the benchmark skips its pandoc columns"; \
 	  else echo "note: pandoc is not on PATH and cannot be installed here (needs root and apt-get): the benchmark skips its pandoc columns"; fi; }
 
-$(BENCH_STAMP): $(STAMP)
+$(BENCH_STAMP): $(STAMP) pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test,bench]'
 	touch $(BENCH_STAMP)
 

@@ -175,7 +175,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="checkout whose pipeline/ is benchmarked (default: this one)")
     parser.add_argument("--engines", action="store_true",
                         help="measure only the PDF engines side by side: ours (WeasyPrint), ours with "
-                             "--engine typst, and pandoc's WeasyPrint PDFs where pandoc is on PATH")
+                             "--engine typst, pandoc's WeasyPrint PDFs where pandoc is on PATH, and pandoc 3 + Typst "
+                             "and Prince where the bench extra is installed (benchmarks/peers.py)")
     parser.add_argument("--report-from", type=Path, default=None, metavar="RESULTS_JSON",
                         help="measure nothing: rewrite results.md and results.png into --out from a "
                              "results.json written earlier (e.g. after installing matplotlib)")
@@ -449,20 +450,36 @@ def engines_run(result: SizeResult, book: Path, setup: Setup, theirs: PandocBook
         record("pandoc_pdf", pandoc_command(setup.pandoc, theirs.articles, out / "book.pdf", theirs))
         record("pandoc_paged", pandoc_command(setup.pandoc, theirs.articles, out / "paged.pdf", theirs, paged=True))
         result.output_pages.update({"pandoc_pdf": _pages(out / "book.pdf"), "pandoc_paged": _pages(out / "paged.pdf")})
+    if theirs and peers_installed():  # pandoc 3 + Typst, and Prince: the bench extra's binaries
+        peers = fresh_dir(work / "out-peers")
+        for name in PEERS:
+            output = peers / f"{name}.pdf"
+            record(f"peer_{name}", [sys.executable, str(HERE / "peers.py"), name, str(output), theirs.title,
+                                    theirs.language, *map(str, theirs.articles)])
+            result.output_pages[f"peer_{name}"] = _pages(output)
+
+
+PEERS = ("typst", "prince")  # benchmarks/peers.py
+
+
+def peers_installed() -> bool:
+    """pypandoc-binary and prince-pdf, the `bench` extra (pip install -e '.[bench]')."""
+    return all(package_version(name) != "not installed" for name in ("pypandoc-binary", "prince-pdf"))
 
 
 def engines_table(results: list[SizeResult]) -> str:
     """Each PDF engine's build time, pages and time per page, and Typst's paired ratios."""
-    keys = ("pdf", "typst", "pandoc_pdf", "pandoc_paged")
-    headings = ["Book", "Runs", "PDF build (s): WeasyPrint, Typst, pandoc plain, paged",
-                "Pages: WeasyPrint, Typst, pandoc plain, paged", "ms per page: WeasyPrint, Typst, pandoc plain, paged",
-                "Typst / WeasyPrint", "Typst / pandoc plain", "Typst / pandoc paged"]
+    keys = ("pdf", "typst", "pandoc_pdf", "pandoc_paged", "peer_typst", "peer_prince")
+    names = "WeasyPrint, Typst, pandoc 2 plain, paged, pandoc 3 + Typst, Prince"
+    headings = ["Book", "Runs", f"PDF build (s): {names}", f"Pages: {names}", f"ms per page: {names}",
+                "Typst / WeasyPrint", "Typst / pandoc 2 plain", "Typst / pandoc 3 + Typst", "Typst / Prince"]
     rows = [[r.label, str(len(r.samples.get("typst", []))),
              ", ".join(fmt(r.median_seconds(key)) for key in keys),
              ", ".join(str(r.output_pages.get(key, "–")) for key in keys),
              ", ".join(fmt(per_page(r, key), 1) for key in keys),
              fmt(r.paired_ratio("typst", "pdf")), fmt(r.paired_ratio("typst", "pandoc_pdf")),
-             fmt(r.paired_ratio("typst", "pandoc_paged"))] for r in results if r.samples.get("typst")]
+             fmt(r.paired_ratio("typst", "peer_typst")), fmt(r.paired_ratio("typst", "peer_prince"))]
+            for r in results if r.samples.get("typst")]
     return markdown_table(headings, rows)
 
 
@@ -517,7 +534,8 @@ def measure_size(size: int | str, runs: int, root: Path, setup: Setup) -> SizeRe
     book, manuscripts = book_for(size, root, setup)
     words = sum(generate.word_count(path.read_text(encoding="utf-8")) for path in manuscripts)
     result = SizeResult(articles=len(manuscripts), words=words, book=SEED if size == SEED else "synthetic")
-    theirs = pandoc_book(book, manuscripts, root / "books" / f"{book.name}-pandoc") if setup.pandoc else None
+    theirs = pandoc_book(book, manuscripts, root / "books" / f"{book.name}-pandoc") \
+        if setup.pandoc or (setup.engines_only and peers_installed()) else None
     for run in range(1, runs + 1):
         print(f"  {result.label} articles, run {run}/{runs}", flush=True)
         one_run(result, book, manuscripts, run, setup, theirs)

@@ -58,14 +58,14 @@ class EpubExporter:
     provides = ()
     uses = (PAGINATION,)  # the PDF's printed pages, for the page-list
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
-        config = book.book.config
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        config = rendered.book.config
         words = book_labels(config)
         pagination = context.facts.get(PAGINATION, ())
         package = epub.EpubBook()
-        page = {"book": config, "labels": words, "css_href": "../style/book.css", "articles": book.articles,
-                "direction": direction(config.language), "design": book.book}
-        plan = book_fonts(book.book, words)
+        page = {"book": config, "labels": words, "css_href": "../style/book.css", "articles": rendered.articles,
+                "direction": direction(config.language), "design": rendered.book}
+        plan = book_fonts(rendered.book, words)
         script_fonts = epub_fonts(plan)
         # Articles in another CJK language than the book's get its faces from a
         # stylesheet of their own, after book.css (later @font-face rules win).
@@ -77,34 +77,34 @@ class EpubExporter:
         package.add_item(stylesheet)  # its content once the documents are made: see below
 
         store = Store(context.image_cache) if context.image_cache else None
-        pictures = epub_images(sorted({r for item in book.articles for r in item.resources}
-                                      | ({book.book.cover.resolve()} if book.book.cover else set())),
+        pictures = epub_images(sorted({r for item in rendered.articles for r in item.resources}
+                                      | ({rendered.book.cover.resolve()} if rendered.book.cover else set())),
                                config.epub_max_image_pixels, store, context.version)
-        cover_image, cover_page = _cover(book, page, pictures)
+        cover_image, cover_page = _cover(rendered, page, pictures)
         imprint = {"identifier": config.identifier, "generator": f"pipeline {context.version}"}
-        logo = _logo(book)
-        compact = book.book.compact  # a compact per-article booklet: the notice on the title page
+        logo = _logo(rendered)
+        compact = rendered.book.compact  # a compact per-article booklet: the notice on the title page
         title = _document("title-page", "front_title", words["title_page"], render_template(
             "epub/title.xhtml", logo_href=f"../{logo.file_name}" if logo else "", compact=compact,
-            download=book.book.download, url=web_address(book),
+            download=rendered.book.download, url=web_address(rendered),
             **imprint, **page))
         notice = None if compact else _document("notice", "front_notice", words["notice"], render_template(
             "epub/notice.xhtml", **imprint, **page))
         breaks = _breaks_by_article(pagination)
-        homes = _homes(book)
+        homes = _homes(rendered)
         chapters = [
             _document(f"a-{item.anchor}", item.anchor, item.article.title, _with_page_breaks(
                 render_template("epub/article.xhtml", item=item,
                                 body=_across_documents(_epub_body(item, words), item, homes),
                                 **_article_page(page, item, config), cjk_css_href=cjk_hrefs.get(item.article.language, "")),
                 item.anchor, breaks.get(index, []), words))
-            for index, item in enumerate(book.articles)
+            for index, item in enumerate(rendered.articles)
         ]
-        toc = _toc(book, chapters)
+        toc = _toc(rendered, chapters)
         nav = _Nav(file_name=f"{TEXT_DIR}/front_nav.xhtml", uid="nav", title=words["contents"])
         nav.content = render_template(
-            "epub/nav.xhtml", toc=toc, landmarks=_landmarks(book, chapters, words, listed=not compact),
-            pages=_page_list(book, chapters, pagination), **page).encode()
+            "epub/nav.xhtml", toc=toc, landmarks=_landmarks(rendered, chapters, words, listed=not compact),
+            pages=_page_list(rendered, chapters, pagination), **page).encode()
 
         # A compact booklet of one article shows no contents page: its nav is
         # in the package (reading systems' own contents), not in the spine.
@@ -113,16 +113,16 @@ class EpubExporter:
         _declare_mathml(packaged)
         for item in (cover_image, *([logo] if logo else []), *packaged):
             package.add_item(item)
-        images = _add_images(package, book, pictures)
+        images = _add_images(package, rendered, pictures)
         # The script faces are subset to the characters of the documents, and
         # their unicode-range says exactly which (a short stylesheet).
         text = "".join("".join(etree.fromstring(d.content).itertext()) for d in packaged)
         script_fonts = [replace(font, runs=_runs_within(font.runs, set(text))) for font in script_fonts]
-        choice = font_choice(book.book)
+        choice = font_choice(rendered.book)
         try:
-            css = book_stylesheet(book, config.epub_embed_fonts, script_fonts, choice)
+            css = book_stylesheet(rendered, config.epub_embed_fonts, script_fonts, choice)
         except CssRefused as exc:
-            return Exported((error("C009", str(exc), path=book.book.styles / "epub.css", line=exc.line,
+            return Exported((error("C009", str(exc), path=rendered.book.styles / "epub.css", line=exc.line,
                                    column=exc.column,
                                    hint="an EPUB's styles may load only fonts: @font-face { src: "
                                         "url(../fonts/NAME) } of the book's styles/fonts/ or ours"),))
@@ -135,10 +135,10 @@ class EpubExporter:
             cjk_fonts += fonts
         if config.epub_embed_fonts:
             _embed_fonts(package, packaged, [stylesheet, *cjk_sheets.values()], script_fonts + cjk_fonts, choice)
-        _metadata(package, config, context, subjects(book), web_address(book))
+        _metadata(package, config, context, subjects(rendered), web_address(rendered))
         if is_rtl(config.language):
             package.set_direction("rtl")  # the spine's page-progression-direction
-        _accessibility(package, book, documents, images, bool(pagination), words)
+        _accessibility(package, rendered, documents, images, bool(pagination), words)
         # EPUB 2's name for the cover too: Kobo's store reads it for the thumbnail (targets/stores.py).
         package.add_metadata(None, "meta", "", {"name": "cover", "content": cover_image.id})
         package.add_item(epub.EpubNcx())
@@ -160,28 +160,28 @@ def _declare_mathml(documents: list["_Document"]) -> None:
             document.properties.append("mathml")
 
 
-def _logo(book: RenderedBook) -> epub.EpubItem | None:
+def _logo(rendered: RenderedBook) -> epub.EpubItem | None:
     """[style] logo, as an image of the package (the loader checked it)."""
-    path = book.book.logo
+    path = rendered.book.logo
     if path is None:
         return None
     return epub.EpubItem(uid="logo", file_name=f"images/logo{path.suffix.lower()}",
                          media_type=inspect_image(path).media_type, content=image_bytes(path))
 
 
-def _cover(book: RenderedBook, page: dict, pictures: dict[Path, bytes]) -> tuple[epub.EpubCover, "_Document"]:
+def _cover(rendered: RenderedBook, page: dict, pictures: dict[Path, bytes]) -> tuple[epub.EpubCover, "_Document"]:
     """The cover image (book.toml's, else drawn like the PDF's) and its page.
     `pictures`: the bytes the EPUB embeds for each image (export/images.py)."""
-    if book.book.cover is not None:
-        path = book.book.cover
+    if rendered.book.cover is not None:
+        path = rendered.book.cover
         content, media_type = pictures[path.resolve()], inspect_image(path).media_type
         name = f"images/cover{path.suffix.lower()}"
     else:
-        content, media_type, name = cover_png(book.book), "image/png", "images/cover.png"
+        content, media_type, name = cover_png(rendered.book), "image/png", "images/cover.png"
     image = epub.EpubCover(uid="cover-image", file_name=name)
     image.media_type, image.content = media_type, content
     words = page["labels"]
-    alt = f"{words['cover_alt']}: {book.book.config.title}"
+    alt = f"{words['cover_alt']}: {rendered.book.config.title}"
     document = _document("cover", "front_cover", words["cover"], render_template(
         "epub/cover.xhtml", cover_href=f"../{name}", cover_alt=alt, **page))
     return image, document
@@ -193,9 +193,9 @@ def _article_page(page: dict, item: RenderedArticle, config: BookConfig) -> dict
     return {**page, "page_language": language, "direction": direction(language)}
 
 
-def _toc(book: RenderedBook, chapters: list["_Document"]) -> list[TocEntry]:
+def _toc(rendered: RenderedBook, chapters: list["_Document"]) -> list[TocEntry]:
     toc = []
-    for item, chapter in zip(book.articles, chapters):
+    for item, chapter in zip(rendered.articles, chapters):
         name = chapter.file_name.split("/")[-1]
         sections: list[TocEntry] = []
         for heading in item.headings:
@@ -208,7 +208,7 @@ def _toc(book: RenderedBook, chapters: list["_Document"]) -> list[TocEntry]:
     return toc
 
 
-def _landmarks(book: RenderedBook, chapters: list["_Document"], words: dict[str, str],
+def _landmarks(rendered: RenderedBook, chapters: list["_Document"], words: dict[str, str],
                listed: bool = True) -> list[dict[str, str]]:
     """Cover, contents (when the nav is in the spine: `listed`) and body."""
     marks = [{"type": "cover", "href": "front_cover.xhtml", "title": words["cover"]}]
@@ -216,7 +216,7 @@ def _landmarks(book: RenderedBook, chapters: list["_Document"], words: dict[str,
         marks.append({"type": "toc", "href": "front_nav.xhtml#toc", "title": words["contents"]})
     if chapters:
         marks.append({"type": "bodymatter", "href": chapters[0].file_name.split("/")[-1],
-                      "title": book.articles[0].article.title})
+                      "title": rendered.articles[0].article.title})
     return marks
 
 
@@ -227,7 +227,7 @@ def _breaks_by_article(pagination: tuple[PageBreak, ...]) -> dict[int, list[Page
     return grouped
 
 
-def _page_list(book: RenderedBook, chapters: list["_Document"],
+def _page_list(rendered: RenderedBook, chapters: list["_Document"],
                pagination: tuple[PageBreak, ...]) -> list[dict[str, str]]:
     return [{"label": b.label, "href": f"{chapters[b.article].file_name.split('/')[-1]}#page-{b.label}"}
             for b in pagination]
@@ -257,10 +257,10 @@ def _marker(page_break: PageBreak) -> etree._Element:
     return marker
 
 
-def _add_images(package: epub.EpubBook, book: RenderedBook, pictures: dict[Path, bytes]) -> list[Path]:
+def _add_images(package: epub.EpubBook, rendered: RenderedBook, pictures: dict[Path, bytes]) -> list[Path]:
     """The articles' images, as `pictures` has them (within [epub] max-image-pixels)."""
-    images = sorted({r for item in book.articles for r in item.resources})
-    root = book.book.root.resolve()
+    images = sorted({r for item in rendered.articles for r in item.resources})
+    root = rendered.book.root.resolve()
     for number, resource in enumerate(images, start=1):
         relative = resource_name(resource, root)  # a site's static image, a fetched one: _external/…
         package.add_item(epub.EpubItem(uid=f"image-{number}", file_name=f"{TEXT_DIR}/{relative}",
@@ -277,7 +277,7 @@ class CssRefused(ValueError):
         self.line, self.column = line, column
 
 
-def book_stylesheet(book: RenderedBook, embed_fonts: bool, script_fonts: list[EpubFont],
+def book_stylesheet(rendered: RenderedBook, embed_fonts: bool, script_fonts: list[EpubFont],
                 choice: FontChoice) -> bytes:
     """epub.css, after the script fonts' faces (pipeline/fonts.py); then the
     book's own faces, [style]'s choices and the book's own styles/epub.css
@@ -285,11 +285,11 @@ def book_stylesheet(book: RenderedBook, embed_fonts: bool, script_fonts: list[Ep
     otherwise, `_check_own_css`). Without
     embedded fonts, without any @font-face rule. The preview shows the book
     with it too (commands/serve.py)."""
-    own = book_file(book.book, "epub.css")
+    own = book_file(rendered.book, "epub.css")
     _check_own_css(own, choice)
     css = ((styles_dir() / "epub.css").read_text(encoding="utf-8") + "\n"
            + book_face_rules(choice, lambda face: f"../fonts/{face.path.name}")
-           + _style_rules(book.book.config, choice) + own)
+           + _style_rules(rendered.book.config, choice) + own)
     if not embed_fonts:
         return re.sub(r"@font-face\s*\{[^}]*\}\s*", "", css).encode("utf-8")
     # Latin faces last: of the faces that could draw a character, CSS uses the last defined.
@@ -433,10 +433,10 @@ def _document(uid: str, name: str, title: str, xhtml: str) -> _Document:
 _FRAGMENT_LINK = re.compile(r'href="#([^"]+)"')
 
 
-def _homes(book: RenderedBook) -> dict[str, str]:
+def _homes(rendered: RenderedBook) -> dict[str, str]:
     """Each id of the booklet -> the name of the EPUB document that holds it."""
     homes = {}
-    for item in book.articles:
+    for item in rendered.articles:
         name = f"{item.anchor}.xhtml"
         homes[item.anchor] = name
         for value in re.findall(r'\sid="([^"]+)"', item.body_html):
@@ -498,24 +498,24 @@ def _ncx_entry(entry: TocEntry, folder: str):
 MAX_SUBJECTS = 30  # a blog's hundreds of tags are no catalogue's subjects: its most used
 
 
-def subjects(book: RenderedBook) -> tuple[str, ...]:
+def subjects(rendered: RenderedBook) -> tuple[str, ...]:
     """The book's subjects: [book] keywords, then its articles' tags (tags,
     categories, keywords of a site's front matter), the most used first, each
     once whatever its case, at most MAX_SUBJECTS."""
     from collections import Counter
 
-    seen = {keyword.casefold() for keyword in book.book.config.keywords}
-    counts = Counter(tag for item in book.articles for tag in dict.fromkeys(item.article.tags)
+    seen = {keyword.casefold() for keyword in rendered.book.config.keywords}
+    counts = Counter(tag for item in rendered.articles for tag in dict.fromkeys(item.article.tags)
                      if tag.casefold() not in seen)
     tags = {}
     for tag, _ in counts.most_common():
         tags.setdefault(tag.casefold(), tag)
-    return tuple(list(book.book.config.keywords) + list(tags.values()))[:MAX_SUBJECTS]
+    return tuple(list(rendered.book.config.keywords) + list(tags.values()))[:MAX_SUBJECTS]
 
 
-def web_address(book: RenderedBook) -> str:
+def web_address(rendered: RenderedBook) -> str:
     """A per-article download's web address (export/articles.py), '' for a book."""
-    return book.articles[0].article.url if book.book.download and book.articles else ""
+    return rendered.articles[0].article.url if rendered.book.download and rendered.articles else ""
 
 
 def _metadata(package: epub.EpubBook, config: BookConfig, context: ExportContext,
@@ -560,7 +560,7 @@ def _isbn(package: epub.EpubBook, config: BookConfig) -> None:
                                               "scheme": "onix:codelist5"})
 
 
-def _accessibility(package: epub.EpubBook, book: RenderedBook, documents: list["_Document"],
+def _accessibility(package: epub.EpubBook, rendered: RenderedBook, documents: list["_Document"],
                    images: list[Path], has_pages: bool, words: dict[str, str]) -> None:
     """EPUB Accessibility 1.1 metadata, derived from what the book holds;
     the conformance claim where targets/eaa.py's static checks pass on these
@@ -569,7 +569,7 @@ def _accessibility(package: epub.EpubBook, book: RenderedBook, documents: list["
 
     roots = [(document.file_name, etree.fromstring(document.content)) for document in documents]
     all_alt = all(has_text_alternative(image) for _, root in roots for image in root.iter(f"{{{XHTML_NS}}}img"))
-    certified_by = certifier(book.book.config)
+    certified_by = certifier(rendered.book.config)
     claim = all_alt and bool(certified_by) and not blockers(roots)
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
     if all_alt:
@@ -597,7 +597,7 @@ def _accessibility(package: epub.EpubBook, book: RenderedBook, documents: list["
     for name, value in properties:
         package.add_metadata(None, "meta", value, {"property": name})
     if has_pages:
-        config = book.book.config
+        config = rendered.book.config
         package.add_metadata("DC", "source", f"{config.title}, PDF booklet ({config.pdf_page_size})",
                              {"id": "print-source"})
         package.add_metadata(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})

@@ -91,12 +91,14 @@ def to_inline_html(source: str) -> str:
     return html
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=1024)
 def parse(source: str) -> tuple[Token, ...]:
     """The tokens of `source`, for readers that only look (where headings,
     fences and code blocks are). A build reads each text several times before
-    rendering it (dialect rewrites, article splitting, lint); one parse serves
-    them all. The tokens are shared: never change them."""
+    rendering it (article splitting when loading, dialect rewrites when
+    rendering, lint after), a whole book at each step: the cache holds a
+    book's articles (about 75 kB of tokens per 6 kB article), so one parse
+    serves all three. The tokens are shared: never change them."""
     return tuple(_reader().parse(source))
 
 
