@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 from .cache import (CACHE_DIR, IMAGE_CACHE, LAYOUT_CACHE, MANIFEST_NAME, Store, fingerprint, read_guess, record,
                     up_to_date, write_guess, written_before)
 from .diagnostics import Diagnostic, as_errors, error, has_errors
-from .export import PAGE_NUMBERS, ExportContext, LayoutSettings, build_timestamp
+from .export import ExportContext, LayoutSettings, build_timestamp
 from .export.registry import in_fact_order
 from .formats import CHOOSABLE, DEFAULT_FORMATS, FORMATS, PRINT_FORMATS, format_of_file, kinds_of, with_forms
 from .model import VERSION, Book, RenderedBook
 from .export.executors import OverMemory
+from .interrupts import check as check_interrupted
 from .output import StagedOutputs, default_out, final_name, remove_stale
 from .progress import Progress
 
@@ -335,15 +336,6 @@ def _cluster(address: str) -> tuple["Executor | None", list[Diagnostic]]:
                                  "or build without --scheduler")]
 
 
-@dataclass(frozen=True)
-class _BookBooklet:
-    """The whole book's booklet to export."""
-
-    rendered: RenderedBook
-    targets: tuple[tuple[str, Path], ...]  # (format, staged path), providers of facts first
-    pages_file: Path  # the page numbers of the last layout, the next one's guess
-
-
 def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
             diagnostics: list[Diagnostic], options: BuildOptions, earlier: dict[Path, str],
             later: list) -> BuildResult:
@@ -359,11 +351,10 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
     catalog, book_files = None, []
     with StagedOutputs() as staged, _executor(context) as executor:
         if options.book:
-            job = _stage_book_booklet(rendered, out_dir, formats, staged, out_dir / CACHE_DIR)
-            diagnostics += _export_book_booklet(job, context)
-            book_files = _written(job, dict(staged.pending()))
+            targets = _make_book_booklet(rendered, out_dir, formats, staged, context, diagnostics)
+            book_files = _written(targets, dict(staged.pending()))
             if options.targets and not _failed(diagnostics, strict):
-                diagnostics += _judged(rendered, job, out_dir, options.targets)
+                diagnostics += _judged(rendered, targets, out_dir, options.targets)
         if options.per_article and not _failed(diagnostics, strict):
             singles = tuple(name for name in options.formats if FORMATS[name].per_article)  # the downloads
             catalog = build_articles(rendered, out_dir, out_dir / ARTICLES, singles, context, staged, executor,
@@ -378,6 +369,7 @@ def _export(rendered: RenderedBook, out_dir: Path, context: ExportContext,
         finals = {final for _, final in staged.pending()} | set(kept)
         for path, digest in _no_longer_written(earlier, finals, out_dir, options).items():
             staged.retire(path, digest)
+        check_interrupted()  # a Ctrl-C that Python dropped: nothing is committed
         outputs = staged.commit()
     _tidy(out_dir, rendered, caching and options.per_article)
     if context.image_cache is not None:
@@ -407,13 +399,14 @@ def _executor(context: ExportContext) -> Iterator[Executor]:
     executor.close(abandon=False)
 
 
-def _judged(rendered: RenderedBook, job: _BookBooklet, out_dir: Path,
+def _judged(rendered: RenderedBook, made: tuple[tuple[str, Path], ...], out_dir: Path,
             targets: tuple[str, ...]) -> list[Diagnostic]:
-    """--target: the staged EPUB judged by each target's rules (shown by its
-    final name), before the commit, so a build they fail writes nothing."""
+    """--target: the staged EPUB (of `made`, the book's staged files) judged
+    by each target's rules (shown by its final name), before the commit, so
+    a build they fail writes nothing."""
     from .targets import check_targets, sources_of
 
-    staged = dict(job.targets).get("epub")
+    staged = dict(made).get("epub")
     if staged is None:
         return [error("O002", "--target judges the EPUB, which this build does not make",
                       hint="add --format epub, or leave --format out")]
@@ -421,11 +414,11 @@ def _judged(rendered: RenderedBook, job: _BookBooklet, out_dir: Path,
                          shown=out_dir / FORMATS["epub"].file_name(rendered.book.slug))
 
 
-def _written(job: _BookBooklet, finals: dict[Path, Path]):
-    """The files of the book's booklet, as the manifest lists them."""
+def _written(made: tuple[tuple[str, Path], ...], finals: dict[Path, Path]):
+    """The files of the book's booklet (staged), as the manifest lists them."""
     from .export.articles import Written
 
-    return [Written(name, target, finals[target]) for name, target in job.targets
+    return [Written(name, target, finals[target]) for name, target in made
             if FORMATS[name].per_article]  # the printer's files and the ONIX record are not downloads
 
 
@@ -469,33 +462,32 @@ def _tidy(out_dir: Path, rendered: RenderedBook, guesses: bool) -> None:
         pass
     if not guesses:
         return
-    kept = {f"{kind}-{item.article.slug}.json" for item in rendered.articles for kind in ("pages", "made")}
-    for stale in (out_dir / CACHE_DIR / ARTICLES).glob("*.json"):
-        if stale.name not in kept:
+    from .export.booklets import guess_file, record_file
+
+    cache = out_dir / CACHE_DIR / ARTICLES
+    kept = {made(cache, item.article.slug) for item in rendered.articles for made in (guess_file, record_file)}
+    for stale in cache.glob("*.json"):
+        if stale not in kept:
             stale.unlink(missing_ok=True)
 
 
-def _stage_book_booklet(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...],
-                        staged: StagedOutputs, cache_dir: Path) -> _BookBooklet:
-    """The booklet's outputs staged in `out_dir`; its page-number guess in
-    `cache_dir`, always under OUT_DIR/.pipeline-cache (never beside the
-    per-article downloads, in the folder a website publishes)."""
+def _make_book_booklet(rendered: RenderedBook, out_dir: Path, formats: tuple[str, ...], staged: StagedOutputs,
+                       context: ExportContext, diagnostics: list[Diagnostic]) -> tuple[tuple[str, Path], ...]:
+    """The book's booklet, made in this process (its layout's parts on the
+    executor) into staged outputs, which it returns; its problems go to
+    `diagnostics`. Its page-number guess is kept under OUT_DIR/.pipeline-cache,
+    never beside the per-article downloads, in the folder a website publishes
+    (none with --no-cache: a cold build)."""
+    from .export.booklets import Booklet, guess_file, make_booklet
+
     slug = rendered.book.slug
     targets = tuple((name, staged.stage(out_dir / FORMATS[name].file_name(slug))) for name in formats)
-    return _BookBooklet(rendered, targets, cache_dir / f"pages-{slug}.json")
-
-
-def _export_book_booklet(job: _BookBooklet, context: ExportContext) -> list[Diagnostic]:
-    """Export the book's booklet, in this process (its layout's parts on the executor)."""
-    from .export.tasks import export_formats
-
-    caching = context.layout.cache_dir is not None  # --no-cache: a cold build, no guess either
-    if caching:
-        context = context.knowing({PAGE_NUMBERS: read_guess(job.pages_file)})
-    diagnostics, pages = export_formats(job.rendered, job.targets, context)
-    if pages and caching:
-        write_guess(job.pages_file, pages)
-    return diagnostics
+    guessed = guess_file(out_dir / CACHE_DIR, slug) if context.layout.cache_dir is not None else None
+    made = make_booklet(Booklet(rendered, formats, context, read_guess(guessed) if guessed else {}, targets))
+    diagnostics += made.diagnostics
+    if made.page_numbers and guessed:
+        write_guess(guessed, made.page_numbers)
+    return targets
 
 
 def _failed(diagnostics: list[Diagnostic], strict: bool) -> bool:

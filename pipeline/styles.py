@@ -72,18 +72,24 @@ def _environment(root: Path, book: Path | None = None, allowed: Path | None = No
     return environment
 
 
-def render_template(name: str, design: "Book | None" = None, **context: object) -> str:
-    """Render a template: the book's own (`design`'s styles/templates/) if it
+def render_template(name: str, book: "Book | None" = None, **context: object) -> str:
+    """Render a template: the book's own (`book`'s styles/templates/) if it
     has one of that name, else ours. The template gets `context` as plain
     data and its work is bounded (pipeline/sandbox.py); where the book
     brings templates, their output is checked before it is used. Raises
-    sandbox.TemplateFailed, located, if the template fails or is refused."""
+    sandbox.TemplateFailed, located, if the template fails or is refused.
+
+    The book's settings are `config` in a template, as in the code; a book's
+    own templates written when they were called `book` still find them
+    under that name (`book` is the BookConfig there, never the Book)."""
     from .sandbox import render
 
+    if "config" in context:
+        context.setdefault("book", context["config"])
     folders = (styles_dir() / "templates",)
-    if design is not None and design.styles is not None and (design.styles / "templates").is_dir():
-        environment = _environment(styles_dir(), design.styles, design.root.resolve())
-        folders += (design.styles / "templates",)
+    if book is not None and book.styles is not None and (book.styles / "templates").is_dir():
+        environment = _environment(styles_dir(), book.styles, book.root.resolve())
+        folders += (book.styles / "templates",)
         checked = True
     else:
         environment = _environment(styles_dir())

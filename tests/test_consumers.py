@@ -32,7 +32,7 @@ from pipeline.load.manuscripts import load_article
 from pipeline.model import Book, BookConfig, RenderedBook
 from pipeline.export.pagebreaks import block_elements
 from pipeline.render.articles import render_book
-from pipeline.xhtml import article_for_html_parser, parse_fragment
+from pipeline.xhtml import parse_fragment
 
 from conftest import MANUSCRIPTS, ROOT, SHARED
 

@@ -18,7 +18,7 @@ from conftest import MANUSCRIPTS, SEEDS, normalize
 from lxml import html
 
 from pipeline.commands.cli import main
-from pipeline.commands.importer import import_files, import_text, provisional_slug, run
+from pipeline.commands.importer import import_files, import_text, provisional_slug
 from pipeline.load.manuscripts import load_article, load_book, slugify
 from pipeline.render.articles import render_article
 

@@ -70,7 +70,7 @@ def test_a_scheduler_in_book_toml_is_refused_located_and_never_contacted(tmp_pat
     book = _book(tmp_path, f'[book]\ntitle = "Stranger"\n\n[build]\n  scheduler = "{address}"\n')
     code, err = _check(book)
     assert code == 1
-    assert f"book.toml:5:3: error[C010]: [build] scheduler" in err
+    assert "book.toml:5:3: error[C010]: [build] scheduler" in err
     assert "--scheduler tcp://HOST:PORT" in err and "PIPELINE_SCHEDULER" in err
     code, _, err = _run("build", str(book), "--out", str(tmp_path / "out"), "--format", "epub", "--quiet")
     assert code == 1 and "error[C010]" in err and not (tmp_path / "out").exists()

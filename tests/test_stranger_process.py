@@ -326,3 +326,32 @@ def test_a_killed_build_leaves_no_worker_and_the_next_build_no_temporary_file(tm
     after = _outputs(out)
     assert after.keys() == before.keys() | {mine.relative_to(out)}
     assert {".pdf", ".epub"} <= {name.suffix for name in before if after[name] != before[name]}  # rebuilt
+
+
+def test_a_ctrl_c_that_python_drops_still_stops_the_build_before_it_commits(tmp_path, monkeypatch, built_book):
+    """Python drops a KeyboardInterrupt raised where no exception can leave
+    (an at-fork handler while a child process starts: "Exception ignored");
+    the signal is remembered, and the build stops before its commit (X007, 130)."""
+    import io
+
+    from pipeline.commands.cli import main
+    from pipeline.export import booklets
+
+    out = tmp_path / "out"
+    previous = previous_outputs(out, built_book)
+    real = booklets.export_formats
+
+    def dropped_on_the_way(*arguments):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.5)  # the handler runs here
+        except KeyboardInterrupt:
+            pass  # as Python's "Exception ignored" does
+        return real(*arguments)
+
+    monkeypatch.setattr(booklets, "export_formats", dropped_on_the_way)
+    stderr = io.StringIO()
+    assert main(["build", str(MANUSCRIPTS), "--out", str(out), "--format", "epub", "-q"], io.StringIO(), stderr) == 130
+    assert stderr.getvalue().startswith("error[X007]"), stderr.getvalue()
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == previous
+    assert _temporaries(out) == []

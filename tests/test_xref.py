@@ -268,7 +268,7 @@ def test_the_body_leaves_a_slot_for_the_page_and_the_furniture_fills_it(tmp_path
     long_book = replace(rendered, articles=rendered.articles * 20)
     assert page_digits(long_book) == 3
     slot = Slot(0, "one--fig-tides", 10.0, 20.0, 40.0, "xref", "font-size: 14px; line-height: 18px")
-    html = render_template("furniture.html", book=rendered.book.config, direction="ltr", font_css="",
+    html = render_template("furniture.html", config=rendered.book.config, direction="ltr", font_css="",
                            page_reference=", page {n}", digits=2,
                            articles=[{"item": rendered.articles[0],
                                       "pages": [FurniturePage(((slot, "7"), (slot, "123")))]}])

@@ -149,8 +149,11 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         _site_note(args, stderr)
     _fetch_setting(args)
     commands = {"import": _import, "check": _check, "new": _new, "init": _init, "build": _build, "serve": _serve}
+    from ..interrupts import remembered
+
     try:
-        return commands[args.command](args, stdout, stderr)
+        with remembered():  # a Ctrl-C Python drops (during a fork) still stops the build before it commits
+            return commands[args.command](args, stdout, stderr)
     except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback; the build removed its temporary files
         from ..diagnostics import error
 

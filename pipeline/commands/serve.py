@@ -141,11 +141,11 @@ class Preview:
 
         with self.changed:
             self.version += 1
-            context = {"book": self.config, "articles": [article_for_html_parser(a) for a in self.articles],
+            context = {"config": self.config, "articles": [article_for_html_parser(a) for a in self.articles],
                        "labels": book_labels(self.config), "warnings": warnings, "version": self.version,
                        "downloads": self.downloads}
             try:
-                page = render_template("preview.html", design=self.book, problems=errors, **context)
+                page = render_template("preview.html", book=self.book, problems=errors, **context)
             except TemplateFailed as exc:  # the book's template is refused: our page, saying why
                 refused = exc.diagnostic().format(relative_to=Path.cwd())
                 self._tell(errors + warnings + [refused])

@@ -52,7 +52,7 @@ def output(name: str) -> str:
     """The fact naming the file the `name` exporter wrote in this build (its
     staged path; None if that export failed): what an export describing the
     others reads (ONIX: the EPUB's package, the PDF's pages). Every exporter
-    provides its own, without listing it (`registry.in_fact_order`, `tasks.export_formats`)."""
+    provides its own, without listing it (`registry.in_fact_order`, `booklets.export_formats`)."""
     return f"output:{name}"
 
 
@@ -97,7 +97,7 @@ class Exporter(Protocol):
     provides: tuple[str, ...]  # facts its Exported carries
     uses: tuple[str, ...]  # facts it reads from the context when present
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
         """Write the output to `target`; report what went wrong or deserves a warning."""
         ...
 

@@ -42,7 +42,8 @@ from ..render.citations import with_own_references
 from ..resources import PORTABLE_ROOT
 from ..styles import own_labels
 from .executors import Task, TaskLost
-from .tasks import Booklet, Made, book_files, booklet_key, environment_digest, make_booklet, relocated
+from .booklets import Booklet, Made, guess_file, make_booklet, record_file
+from .tasks import book_files, booklet_key, environment_digest, relocated
 
 if TYPE_CHECKING:
     from .executors import Executor
@@ -140,7 +141,7 @@ def build_articles(rendered: RenderedBook, out_dir: Path, folder: Path, formats:
     for index, single in enumerate(singles):
         slug = single.book.slug
         made = with_forms(formats, single.book.config)  # (a download is never imposed: single_article_books)
-        guess = read_guess(cache / f"pages-{slug}.json") if cache is not None else {}
+        guess = read_guess(guess_file(cache, slug)) if cache is not None else {}
         booklet = Booklet(single, made, worker, guess)
         keys.append(booklet_key(replace(booklet, guess={}), environment, digests))
         expected = _expected(folder, out_dir, slug, made)
@@ -163,7 +164,7 @@ def _reusable(previous: tuple[str, list[dict]] | None, key: str, cache: Path | N
     in the manifest and in the build's own record, the same file names."""
     if previous is None or cache is None or previous[0] != key or _entry_paths(previous[1]) != expected:
         return None
-    made = read_made(cache / f"made-{single.book.slug}.json")
+    made = read_made(record_file(cache, single.book.slug))
     if made is None or made[0] != key:
         return None
     return tuple(previous[1]), relocated(made[1], PORTABLE_ROOT, single.book.root, texts=True)
@@ -186,10 +187,10 @@ def _make_booklets(booklets: list[tuple[int, Booklet]], keys: list[str], results
             results[index] = ArticleFiles(keys[index], _stage(made, booklet, folder, staged))
             if cache is not None:
                 slug, root = booklet.rendered.book.slug, booklet.rendered.book.root
-                write_made(cache / f"made-{slug}.json", keys[index],
+                write_made(record_file(cache, slug), keys[index],
                            relocated(made.diagnostics, root, PORTABLE_ROOT, texts=True))  # wherever the book lies
                 if made.page_numbers:
-                    write_guess(cache / f"pages-{slug}.json", made.page_numbers)
+                    write_guess(guess_file(cache, slug), made.page_numbers)
             progress.advance()
     except TaskLost as exc:
         return [error("X005", f"the booklet of article '{exc.name}' was lost: {exc.detail}",

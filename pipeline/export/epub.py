@@ -63,8 +63,8 @@ class EpubExporter:
         words = book_labels(config)
         pagination = context.facts.get(PAGINATION, ())
         package = epub.EpubBook()
-        page = {"book": config, "labels": words, "css_href": "../style/book.css", "articles": rendered.articles,
-                "direction": direction(config.language), "design": rendered.book}
+        page = {"config": config, "labels": words, "css_href": "../style/book.css", "articles": rendered.articles,
+                "direction": direction(config.language), "book": rendered.book}
         plan = book_fonts(rendered.book, words)
         script_fonts = epub_fonts(plan)
         # Articles in another CJK language than the book's get its faces from a

@@ -187,13 +187,13 @@ def _foreign_profile(profile: bytes | None) -> bool:
     return space == "RGB" and "srgb" not in description and "iec61966" not in description
 
 
-def prune(store: Store, book: RenderedBook) -> None:
+def prune(store: Store, rendered: RenderedBook) -> None:
     """Remove the cached images made from files the book no longer uses (an
     image edited, replaced or dropped), after a build: the cache holds the
     copies of the book's current images, in whatever sizes were asked."""
-    paths = {path for item in book.articles for path in item.resources}
-    if book.book.cover is not None:
-        paths.add(book.book.cover.resolve())
+    paths = {path for item in rendered.articles for path in item.resources}
+    if rendered.book.cover is not None:
+        paths.add(rendered.book.cover.resolve())
     sources = set()
     for path in paths:
         try:
@@ -217,14 +217,14 @@ _ATTRIBUTE = re.compile(r'\s(src|style)="([^"]*)"')
 _SIZE = re.compile(r"(width|height):\s*(\d+(?:\.\d+)?)(px|%|em|mm|cm|in|pt)")
 
 
-def pdf_images(book: RenderedBook, store: Store | None, version: str) -> dict[Path, bytes]:
+def pdf_images(rendered: RenderedBook, store: Store | None, version: str) -> dict[Path, bytes]:
     """Each raster image of the booklet (its real path) -> the bytes the PDF
     embeds, at most `[images] max-dpi` at the widest it can print (any
     size when max-dpi is 0), in sRGB."""
-    dpi = book.book.config.images_max_dpi
+    dpi = rendered.book.config.images_max_dpi
     return {path: fit(path, Limit(width=math.ceil(dpi * millimetres / MM_PER_INCH) if dpi else 0, srgb=True),
                       store, version)
-            for path, millimetres in print_widths(book).items()}
+            for path, millimetres in print_widths(rendered).items()}
 
 
 def epub_images(paths: list[Path], max_pixels: int, store: Store | None, version: str) -> dict[Path, bytes]:
@@ -232,7 +232,7 @@ def epub_images(paths: list[Path], max_pixels: int, store: Store | None, version
     return {path: fit(path, Limit(pixels=max_pixels), store, version) for path in paths}
 
 
-def print_widths(book: RenderedBook) -> dict[Path, float]:
+def print_widths(rendered: RenderedBook) -> dict[Path, float]:
     """The widest (mm) each image can print at: an upper bound known before
     layout, so that the image has at least max-dpi wherever it lands.
 
@@ -244,11 +244,11 @@ def print_widths(book: RenderedBook) -> dict[Path, float]:
     (object-fit: cover), so it is as wide as the page or, if it is wider
     than the page's proportions, the page's height times its own.
     """
-    page_width, page_height = PAGE_MM[book.book.config.pdf_page_size]
+    page_width, page_height = PAGE_MM[rendered.book.config.pdf_page_size]
     text_width = page_width - SIDE_MARGINS_MM
-    root = book.book.root.resolve()
+    root = rendered.book.root.resolve()
     widths: dict[Path, float] = {}
-    for item in book.articles:
+    for item in rendered.articles:
         for tag in _IMG.findall(item.body_html):
             attributes = dict(_ATTRIBUTE.findall(tag))
             path = _image_path(root, attributes.get("src", ""), item.resources)
@@ -258,7 +258,7 @@ def print_widths(book: RenderedBook) -> dict[Path, float]:
             width = min(text_width, IMAGE_MAX_HEIGHT_MM * ratio,
                         _written_width(attributes.get("style", ""), text_width, ratio))
             widths[path] = max(widths.get(path, 0.0), width)
-    cover = book.book.cover
+    cover = rendered.book.cover
     if cover is not None and cover.suffix.lower() != ".svg":
         path = cover.resolve()
         widths[path] = max(widths.get(path, 0.0), page_width, page_height * _aspect(path))

@@ -122,7 +122,7 @@ class OnixExporter:
     provides = ()
     uses = (output("epub"), output("pdf"))  # the files it describes, when the build makes them
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
         built = {kind: context.facts[output(kind)] for kind in DESCRIBED if output(kind) in context.facts}
         if any(path is None for path in built.values()):
             return Exported()  # an export it describes failed, and said why: the build fails anyway
@@ -130,19 +130,19 @@ class OnixExporter:
             products = _products(built)
         else:
             with tempfile.TemporaryDirectory(prefix="pipeline-onix-") as folder:
-                made = _made_epub(book, Path(folder) / "book.epub", context)
+                made = _made_epub(rendered, Path(folder) / "book.epub", context)
                 if isinstance(made, Exported):
                     return made
                 products = _products({"epub": made})
-        target.write_bytes(message(book, products, context))
+        target.write_bytes(message(rendered, products, context))
         return Exported()
 
 
-def _made_epub(book: RenderedBook, path: Path, context: ExportContext) -> Path | Exported:
+def _made_epub(rendered: RenderedBook, path: Path, context: ExportContext) -> Path | Exported:
     """The book's EPUB, made at `path` to be read; its problems if it failed."""
     from .epub import EpubExporter
 
-    exported = EpubExporter().export(book, path, context)
+    exported = EpubExporter().export(rendered, path, context)
     return exported if has_errors(exported.diagnostics) else path
 
 
@@ -208,32 +208,32 @@ def _ua_part(reader) -> str:
 # --- the message ------------------------------------------------------------
 
 
-def message(book: RenderedBook, products: list[Product], context: ExportContext) -> bytes:
+def message(rendered: RenderedBook, products: list[Product], context: ExportContext) -> bytes:
     """The ONIX message: a header, then one Product per format."""
     root = etree.Element(f"{{{NS}}}ONIXMessage", {"release": RELEASE}, nsmap={None: NS})
     header = _add(root, "Header")
     sender = _add(header, "Sender")
-    config = book.book.config
+    config = rendered.book.config
     _add(sender, "SenderName", config.publisher or (config.authors[0] if config.authors else config.title))
     _add(header, "SentDateTime", context.timestamp.strftime("%Y%m%dT%H%M%SZ"))
     isbn_kind = products[0].kind  # the EPUB when described (DESCRIBED's order), else the PDF
     for product in products:
-        root.append(_product(book, product, [other for other in products if other is not product], isbn_kind))
+        root.append(_product(rendered, product, [other for other in products if other is not product], isbn_kind))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def record_reference(book: RenderedBook, kind: str) -> str:
+def record_reference(rendered: RenderedBook, kind: str) -> str:
     """The record's (and the product's own) reference: the book's identifier and the format."""
-    return f"{book.book.config.identifier}#{kind}"
+    return f"{rendered.book.config.identifier}#{kind}"
 
 
-def _product(book: RenderedBook, product: Product, others: list[Product], isbn_kind: str) -> etree._Element:
+def _product(rendered: RenderedBook, product: Product, others: list[Product], isbn_kind: str) -> etree._Element:
     element = etree.Element(f"{{{NS}}}Product")
-    _add(element, "RecordReference", record_reference(book, product.kind))
+    _add(element, "RecordReference", record_reference(rendered, product.kind))
     _add(element, "NotificationType", "03")  # list 1: notification confirmed on publication
-    _identifiers(element, book, product.kind, isbn_kind)
-    _descriptive(_add(element, "DescriptiveDetail"), book, product)
-    config = book.book.config
+    _identifiers(element, rendered, product.kind, isbn_kind)
+    _descriptive(_add(element, "DescriptiveDetail"), rendered, product)
+    config = rendered.book.config
     if config.description:
         text = _add(_add(element, "CollateralDetail"), "TextContent")
         _add(text, "TextType", "03")  # list 153: description
@@ -254,12 +254,12 @@ def _product(book: RenderedBook, product: Product, others: list[Product], isbn_k
         for other in others:
             relation = _add(related, "RelatedProduct")
             _add(relation, "ProductRelationCode", "06")  # list 51: alternative format
-            _identifiers(relation, book, other.kind, isbn_kind)
+            _identifiers(relation, rendered, other.kind, isbn_kind)
     element.append(etree.Comment(NO_SUPPLY))
     return element
 
 
-def _identifiers(parent: etree._Element, book: RenderedBook, kind: str, isbn_kind: str) -> None:
+def _identifiers(parent: etree._Element, rendered: RenderedBook, kind: str, isbn_kind: str) -> None:
     """The product's identifiers: its reference in the book's own scheme
     (list 5: 01, proprietary, named by IDTypeName); and [book] isbn, as
     GTIN-13 (03) and ISBN-13 (15), for the product the ISBN names: the
@@ -267,8 +267,8 @@ def _identifiers(parent: etree._Element, book: RenderedBook, kind: str, isbn_kin
     own = _add(parent, "ProductIdentifier")
     _add(own, "ProductIDType", "01")
     _add(own, "IDTypeName", "Book identifier and format")
-    _add(own, "IDValue", record_reference(book, kind))
-    isbn = book.book.config.isbn.replace("-", "")
+    _add(own, "IDValue", record_reference(rendered, kind))
+    isbn = rendered.book.config.isbn.replace("-", "")
     if isbn and kind == isbn_kind:
         for code in ("03", "15"):
             identifier = _add(parent, "ProductIdentifier")
@@ -276,8 +276,8 @@ def _identifiers(parent: etree._Element, book: RenderedBook, kind: str, isbn_kin
             _add(identifier, "IDValue", isbn)
 
 
-def _descriptive(detail: etree._Element, book: RenderedBook, product: Product) -> None:
-    config = book.book.config
+def _descriptive(detail: etree._Element, rendered: RenderedBook, product: Product) -> None:
+    config = rendered.book.config
     form, form_detail = FORMS[product.kind]
     _add(detail, "ProductComposition", "00")  # list 2: single-component retail product
     _add(detail, "ProductForm", form)
@@ -303,7 +303,7 @@ def _descriptive(detail: etree._Element, book: RenderedBook, product: Product) -
         _add(contributor, "PersonName", author)
     if not config.authors:
         _add(detail, "NoContributor")
-    for code in languages(book):
+    for code in languages(rendered):
         language = _add(detail, "Language")
         _add(language, "LanguageRole", "01")  # list 22: language of text
         _add(language, "LanguageCode", code)
@@ -312,7 +312,7 @@ def _descriptive(detail: etree._Element, book: RenderedBook, product: Product) -
         _add(extent, "ExtentType", kind)
         _add(extent, "ExtentValue", str(value))
         _add(extent, "ExtentUnit", "03")  # list 24: pages
-    words = _subjects(book)
+    words = _subjects(rendered)
     if words:
         subject = _add(detail, "Subject")
         _add(subject, "SubjectSchemeIdentifier", "20")  # list 27: keywords
@@ -366,13 +366,13 @@ def extents(product: Product) -> list[tuple[str, int]]:
     return [("00", pages.main)] + ([("03", pages.front)] if pages.front else []) + [("06", pages.total)]
 
 
-def languages(book: RenderedBook) -> list[str]:
+def languages(rendered: RenderedBook) -> list[str]:
     """ISO 639-2/B codes (ONIX list 74) of the book's language, then of its
     articles' own: "en-GB" -> "eng", "de" -> "ger", "zh-Hant" -> "chi"."""
     import langcodes
 
     codes = []
-    for tag in [book.book.config.language] + [item.article.language for item in book.articles]:
+    for tag in [rendered.book.config.language] + [item.article.language for item in rendered.articles]:
         if not tag:
             continue
         try:
@@ -384,11 +384,11 @@ def languages(book: RenderedBook) -> list[str]:
     return codes or ["und"]
 
 
-def _subjects(book: RenderedBook) -> tuple[str, ...]:
+def _subjects(rendered: RenderedBook) -> tuple[str, ...]:
     """The EPUB's subjects: [book] keywords, then the articles' tags."""
     from .epub import subjects
 
-    return subjects(book)
+    return subjects(rendered)
 
 
 def _add(parent: etree._Element, tag: str, text: str = "") -> etree._Element:

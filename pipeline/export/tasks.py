@@ -1,7 +1,7 @@
 """Work that can run anywhere: a task carries what it reads.
 
 Two kinds of work leave the main process: a booklet of its own (one
-article's, for --per-article: `make_booklet`) and a part of a long booklet
+article's, for --per-article: `booklets.make_booklet`) and a part of a long booklet
 (a chunk, the front matter, the furniture: `pdf/engine.lay_out`). Each is a
 `Task`: a module-level function, its arguments (the rendered book, the
 options: plain frozen dataclasses) and the book files the work reads (its
@@ -28,20 +28,14 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..cache import code_digest, file_digest
-from ..diagnostics import Diagnostic, has_errors
-from ..formats import FORMATS
 from ..model import RenderedBook
-from ..sandbox import TemplateFailed
 from ..resources import PORTABLE_ROOT  # where a key and a cluster's task see the book, wherever it lies
-from . import PAGE_NUMBERS, ExportContext, output
-from .crosslinks import for_format
+from .booklets import Booklet
 from .executors import Task
-from .registry import exporter_for
 
 # Packages whose versions change what an output holds (the exporters' engines).
 ENGINES = ("weasyprint", "pydyf", "pyphen", "tinycss2", "cssselect2", "tinyhtml5", "ebooklib", "lxml",
@@ -150,67 +144,6 @@ def returned(task: Task, result: Any) -> Any:
 class OtherEnvironment(RuntimeError):
     """A worker that would make other bytes than the client: another
     pipeline, engine version, styles or fonts."""
-
-
-# --- booklets ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Booklet:
-    """One booklet to make, whole: the formats in fact order (the PDF before
-    the EPUB that lists its pages, and the imposed PDF made from it)."""
-
-    rendered: RenderedBook
-    formats: tuple[str, ...]
-    context: ExportContext  # a worker's: no progress display, no caches
-    guess: dict[str, str] = field(default_factory=dict)  # the last layout's page numbers
-
-
-@dataclass(frozen=True)
-class Made:
-    """What making a booklet gave: each format's file's bytes, the problems
-    found, and the page numbers (the next guess)."""
-
-    files: tuple[tuple[str, bytes], ...]
-    diagnostics: tuple[Diagnostic, ...]
-    page_numbers: dict[str, str]
-
-
-def make_booklet(booklet: Booklet) -> Made:
-    """Export `booklet` into a private folder and return the bytes made."""
-    with tempfile.TemporaryDirectory(prefix="pipeline-booklet-") as folder:
-        out = Path(folder)
-        targets = tuple((name, out / FORMATS[name].file_name("booklet")) for name in booklet.formats)
-        context = booklet.context.knowing({PAGE_NUMBERS: booklet.guess})
-        diagnostics, pages = export_formats(booklet.rendered, targets, context)
-        if has_errors(diagnostics):
-            return Made((), tuple(diagnostics), {})
-        return Made(tuple((name, target.read_bytes()) for name, target in targets), tuple(diagnostics), pages)
-
-
-def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...],
-                   context: ExportContext) -> tuple[list[Diagnostic], dict[str, str]]:
-    """Run each exporter of `targets` in turn (each knows the facts of those
-    before it, the files they wrote among them); return the problems and the
-    PDF's page numbers (empty without a PDF)."""
-    diagnostics: list[Diagnostic] = []
-    pages: dict[str, str] = {}
-    for name, target in targets:
-        context.progress.start(f"writing the {name.upper()}")
-        try:
-            exported = exporter_for(name, rendered.book.config).export(for_format(rendered, name), target,
-                                                                       context)  # crosslinks.py
-        except TemplateFailed as exc:  # a template of the book's own styles/ may fail or be refused
-            diagnostics.append(exc.diagnostic())
-            break
-        except OSError as exc:  # a write that failed names no file: this output is the one (X002)
-            exc.filename = exc.filename or str(target)
-            raise
-        diagnostics += exported.diagnostics
-        pages = exported.facts.get(PAGE_NUMBERS) or pages
-        written = None if has_errors(exported.diagnostics) else target  # export.output: what a later export may read
-        context = context.knowing({**exported.facts, output(name): written})
-    return diagnostics, pages
 
 
 # --- keys ----------------------------------------------------------------

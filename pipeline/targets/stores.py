@@ -111,7 +111,7 @@ KOBO_TARGET = Target("kobo", "Kobo (Kobo Writing Life, Kobo's EPUB ingestion)", 
          "make the image smaller, or lower [epub] max-image-pixels", "Kobo"),
     Rule("document-bytes", "content documents of at most 10 MB each", f"{KOBO}, 'Limitations and Maximums'",
          "T001", rules.document_bytes, "warning", 10 * MB, "split the article", "Kobo"),
-    Rule("css-features", "no CSS flex or grid", f"reported: a Kobo shows one blank page for CSS flex "
+    Rule("css-features", "no CSS flex or grid", "reported: a Kobo shows one blank page for CSS flex "
          "(jgm/pandoc #8379, #8435)", "T004", rules.css_features, "warning", frozenset({"flex", "grid"}),
          "write the rule without it (block layout) in styles/epub.css", "Kobo"),
     Rule("cover-format", "a cover that is not a GIF", f"{KOBO}, 'Cover Images': 'GIF files are not supported for "

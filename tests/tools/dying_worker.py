@@ -10,11 +10,11 @@ PIPELINE_TEST_DIE_ON=SLUG: it dies each time it takes that article's booklet.
 import os
 from pathlib import Path
 
-from pipeline.export import tasks
+from pipeline.export import booklets
 
 # Dask may import a preload more than once: wrap the real function, never our own wrapper.
-_make_booklet = getattr(tasks, "_real_make_booklet", tasks.make_booklet)
-tasks._real_make_booklet = _make_booklet
+_make_booklet = getattr(booklets, "_real_make_booklet", booklets.make_booklet)
+booklets._real_make_booklet = _make_booklet
 
 
 def make_booklet(booklet):
@@ -28,4 +28,4 @@ def make_booklet(booklet):
     return _make_booklet(booklet)
 
 
-tasks.make_booklet = make_booklet  # tasks name it by module and name: the worker finds this one
+booklets.make_booklet = make_booklet  # tasks name it by module and name: the worker finds this one

@@ -54,49 +54,49 @@ class PdfExporter:
     provides = (PAGINATION, PAGE_NUMBERS)
     uses = (PAGE_NUMBERS,)  # the last build's numbers: the first guess for the contents
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
-        config = book.book.config
-        book = prepared(book)
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        config = rendered.book.config
+        rendered = prepared(rendered)
         variant = {} if config.pdf_variant == "none" else {"pdf_variant": config.pdf_variant}
         context.progress.start("sizing images for print")
-        images = pdf_images(book, Store(context.image_cache) if context.image_cache else None, context.version)
-        with layout_session(context.timestamp, context.layout.time_limit, "the PDF", book) as session:
-            if not one_document(variant, book):
-                pages, breaks, found = _in_parts(book, target, context, variant, images)
+        images = pdf_images(rendered, Store(context.image_cache) if context.image_cache else None, context.version)
+        with layout_session(context.timestamp, context.layout.time_limit, "the PDF", rendered) as session:
+            if not one_document(variant, rendered):
+                pages, breaks, found = _in_parts(rendered, target, context, variant, images)
                 session.messages += found
                 facts = {PAGINATION: breaks, PAGE_NUMBERS: pages}
             else:
-                source, document, front, pages = layout_with_page_numbers(book, context, variant, session.messages,
+                source, document, front, pages = layout_with_page_numbers(rendered, context, variant, session.messages,
                                                                            session.fonts, images)
-                address = book.articles[0].article.url if book.book.download else ""
+                address = rendered.articles[0].article.url if rendered.book.download else ""
                 document.write_pdf(target, finisher=PageLabels(front, is_rtl(config.language), address),
                                    pdf_identifier=identifier(config, context), custom_metadata=True, **variant)
-                facts = {PAGINATION: page_breaks(document, source.etree_element, book, front), PAGE_NUMBERS: pages}
+                facts = {PAGINATION: page_breaks(document, source.etree_element, rendered, front), PAGE_NUMBERS: pages}
         if session.failure is not None:
             return Exported((session.failure,))
-        return Exported(tuple(renderer_warnings(session.messages, book.book.root)), facts)
+        return Exported(tuple(renderer_warnings(session.messages, rendered.book.root)), facts)
 
 
 MAX_LAYOUTS = 4
 
 
-def prepared(book: RenderedBook) -> RenderedBook:
+def prepared(rendered: RenderedBook) -> RenderedBook:
     """The articles as the booklet sets them (footnotes at their calls...):
     once per export, not per layout pass: every pass and chunk reuses it."""
-    return replace(book, articles=tuple(article_for_html_parser(with_short_tables_kept(
-        with_footnotes_at_calls(with_embed_codes(with_math_images(item))))) for item in book.articles))
+    return replace(rendered, articles=tuple(article_for_html_parser(with_short_tables_kept(
+        with_footnotes_at_calls(with_embed_codes(with_math_images(item))))) for item in rendered.articles))
 
 
-def one_document(variant: dict[str, str], book: RenderedBook) -> bool:
+def one_document(variant: dict[str, str], rendered: RenderedBook) -> bool:
     """Lay the booklet out as one document? For the tagged and archival
     variants (see above), and for a design whose folios need the whole
     document at once (`furniture.needs_whole_document`): slower, but right.
     And for a per-article download: one article, and no page of front
     matter or blank verso between the parts to join."""
-    return bool(variant) or book.book.download or needs_whole_document([text for text, _ in stylesheets(book)])
+    return bool(variant) or rendered.book.download or needs_whole_document([text for text, _ in stylesheets(rendered)])
 
 
-def _in_parts(book: RenderedBook, target: Path, context: ExportContext, variant: dict[str, str],
+def _in_parts(rendered: RenderedBook, target: Path, context: ExportContext, variant: dict[str, str],
               images: dict[Path, bytes]):
     """Lay `book` out in parts, each page once, and join them into `target`.
     `images`: the print-sized bytes of its images (export/images.py).
@@ -105,27 +105,27 @@ def _in_parts(book: RenderedBook, target: Path, context: ExportContext, variant:
     """
     store = Store(context.layout.cache_dir) if context.layout.cache_dir else None
     guess = dict(context.facts.get(PAGE_NUMBERS, {}))
-    with Runner(context, variant, store, Keys(book, context, variant), images=images) as run:
-        bodies = body_parts(book, context)
-        guessed = [front_part(book, guess, context)] if guess else []
+    with Runner(context, variant, store, Keys(rendered, context, variant), images=images) as run:
+        bodies = body_parts(rendered, context)
+        guessed = [front_part(rendered, guess, context)] if guess else []
         laid = run(bodies + guessed, "laying out the PDF")
         bodies_laid = laid[:len(bodies)]
         pages, starts = numbers(bodies_laid)
-        late = furniture_parts(book, bodies_laid, pages, starts)
+        late = furniture_parts(rendered, bodies_laid, pages, starts)
         if guess != pages:  # the front matter printed a wrong guess (or none): again, with the numbers
-            late.append(front_part(book, pages, context))
+            late.append(front_part(rendered, pages, context))
         late_laid = run(late, "numbering the pages")
         furniture = late_laid[:len(bodies)]
         front = late_laid[len(bodies)] if len(late_laid) > len(bodies) else laid[-1]
         context.progress.start("joining the PDF")
-        _join(book, context, front, bodies_laid, furniture, target)
+        _join(rendered, context, front, bodies_laid, furniture, target)
         if store is not None:
             store.keep_only(run.used)
     warnings = [m for part in (front, *bodies_laid, *furniture) for m in part.warnings]
-    return pages, global_breaks(book, bodies_laid, starts), warnings
+    return pages, global_breaks(rendered, bodies_laid, starts), warnings
 
 
-def _join(book: RenderedBook, context: ExportContext, front: Laid, bodies: list[Laid], furniture: list[Laid],
+def _join(rendered: RenderedBook, context: ExportContext, front: Laid, bodies: list[Laid], furniture: list[Laid],
           target: Path) -> None:
     from .join import join
 
@@ -133,11 +133,11 @@ def _join(book: RenderedBook, context: ExportContext, front: Laid, bodies: list[
     parts = [front.pdf, *(laid.pdf for laid in bodies)]
     blank_after = [front.page_count % 2 == 1] + [i < len(bodies) - 1 and laid.page_count % 2 == 1
                                                  for i, laid in enumerate(bodies)]
-    join(parts, blank_after, [laid.pdf for laid in furniture], front_count, book.book.config.language, LINK_BASE,
-         identifier(book.book.config, context), target)
+    join(parts, blank_after, [laid.pdf for laid in furniture], front_count, rendered.book.config.language, LINK_BASE,
+         identifier(rendered.book.config, context), target)
 
 
-def layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant: dict[str, str],
+def layout_with_page_numbers(rendered: RenderedBook, context: ExportContext, variant: dict[str, str],
                               messages: list[str], fonts: ProjectFonts, images: dict[Path, bytes] | None = None,
                               extra_css: str = "", interior: bool = False):
     """Lay out as one document with the printed page numbers filled in as text.
@@ -148,10 +148,10 @@ def layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant
     """
     pages = dict(context.facts.get(PAGE_NUMBERS, {}))
     for _ in range(MAX_LAYOUTS):
-        source, document = layout(booklet_html(book, context, pages, interior=interior), book, variant, fonts,
+        source, document = layout(booklet_html(rendered, context, pages, interior=interior), rendered, variant, fonts,
                                   extra_css, images=images)
-        front = front_page_count(document, book)
-        actual = _target_pages(document, book, front)
+        front = front_page_count(document, rendered)
+        actual = _target_pages(document, rendered, front)
         if actual == pages:
             break
         pages = actual
@@ -160,9 +160,9 @@ def layout_with_page_numbers(book: RenderedBook, context: ExportContext, variant
     return source, document, front, pages
 
 
-def _target_pages(document, book: RenderedBook, front: int) -> dict[str, str]:
+def _target_pages(document, rendered: RenderedBook, front: int) -> dict[str, str]:
     """Printed page number of each article and section start."""
     return {anchor: str(index - front + 1)
-            for anchor, index in anchor_pages(document, book.articles, front).items()}
+            for anchor, index in anchor_pages(document, rendered.articles, front).items()}
 
 

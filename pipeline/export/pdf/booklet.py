@@ -24,35 +24,35 @@ from ...xhtml import (footnote_backlinks, footnote_blocks, footnote_calls, has_f
 from .. import ExportContext
 
 
-def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, str], part: str = "all",
+def booklet_html(rendered: RenderedBook, context: ExportContext, pages: dict[str, str], part: str = "all",
           articles: tuple[RenderedArticle, ...] | None = None, link_base: str = "",
           interior: bool = False) -> str:
     """The booklet's HTML; `interior`: for the printer, without the cover
     page (the cover is a file of its own: printing.py)."""
-    config = book.book.config
-    root = book.book.root.resolve()
+    config = rendered.book.config
+    root = rendered.book.root.resolve()
     words = book_labels(config)
-    articles = book.articles if articles is None else articles  # notes already at their calls
+    articles = rendered.articles if articles is None else articles  # notes already at their calls
     if part != "front":
-        digits, targets = page_digits(book), {target for item in book.articles for target in item.targets}
+        digits, targets = page_digits(rendered), {target for item in rendered.articles for target in item.targets}
         articles = tuple(with_reference_pages(item, pages, words["page_reference"], digits, targets)
                          for item in articles)
     return render_template(
         "booklet.html",
-        design=book.book,
-        book=config,
+        book=rendered.book,
+        config=config,
         part=part,
         link_base=link_base,
         articles=articles,
-        numbered=len(book.articles) > 1,  # the book's count, not the chunk's
+        numbered=len(rendered.articles) > 1,  # the book's count, not the chunk's
         meta=meta(config, context),
         labels=words,
         direction=direction(config.language),
-        font_css=Markup(pdf_css(book_fonts(book.book, words), font_choice(book.book), book.book.root)),
-        cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
-        logo_src=book.book.logo.relative_to(root).as_posix() if book.book.logo else "",
-        compact=book.book.compact,
-        download=download_page(book) if book.book.download else "",
+        font_css=Markup(pdf_css(book_fonts(rendered.book, words), font_choice(rendered.book), rendered.book.root)),
+        cover_src=rendered.book.cover.relative_to(root).as_posix() if rendered.book.cover else "",
+        logo_src=rendered.book.logo.relative_to(root).as_posix() if rendered.book.logo else "",
+        compact=rendered.book.compact,
+        download=download_page(rendered) if rendered.book.download else "",
         interior=interior,
         pages=pages,
     )
@@ -61,10 +61,10 @@ def booklet_html(book: RenderedBook, context: ExportContext, pages: dict[str, st
 WIDE_PAGES = ("A4", "Letter")  # a download on these is set with wider margins and larger type (print.css)
 
 
-def download_page(book: RenderedBook) -> str:
+def download_page(rendered: RenderedBook) -> str:
     """The page a download is set on (print.css, "Download layout"): the
     measure of a narrow page (A5, 6in 9in), or of a wide one (A4, Letter)."""
-    return "download-wide" if book.book.config.pdf_page_size in WIDE_PAGES else "download"
+    return "download-wide" if rendered.book.config.pdf_page_size in WIDE_PAGES else "download"
 
 
 # A reference's link, as render/xref.py writes it (`href` may then name another chunk),
@@ -72,7 +72,7 @@ def download_page(book: RenderedBook) -> str:
 _REFERENCE = re.compile(r'<a class="xref(?: [^"]*)?" href="([^"]*)"[^>]*>')
 
 
-def page_digits(book: RenderedBook) -> int:
+def page_digits(rendered: RenderedBook) -> int:
     """The digits a reference's page is given room for: 2 where the book
     cannot reach page 100, else 3. Read from the content, not from a layout
     (the body's layout must not depend on page numbers), and generously:
@@ -81,7 +81,7 @@ def page_digits(book: RenderedBook) -> int:
     and 3 per article (opener, last page, a blank verso). A number longer
     than its room is set tighter by the furniture (print.css)."""
     pages = 0.0
-    for item in book.articles:
+    for item in rendered.articles:
         body = item.body_html
         pages += 3 + len(body) / 600 + body.count("<img") + body.count("<tr") / 8 + body.count("\n") / 20
     return 2 if pages < 100 else 3

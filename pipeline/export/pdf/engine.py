@@ -49,25 +49,25 @@ def anchor_pages(document, articles, first: int = 0) -> dict[str, int]:
     return found
 
 
-def stylesheets(book: RenderedBook) -> list[tuple[str, str]]:
+def stylesheets(rendered: RenderedBook) -> list[tuple[str, str]]:
     """The booklet's stylesheets in cascade order, as (CSS text, base URL):
     ours, [style]'s custom properties (styles.design_css), then the book's
     own styles/print.css, read through the gate, its url()s relative to its
     folder: after ours, so that the book's rules win."""
     files = [styles_dir() / "print.css"]
-    if is_rtl(book.book.config.language):  # the booklet mirrored, bound on the right
+    if is_rtl(rendered.book.config.language):  # the booklet mirrored, bound on the right
         files.append(styles_dir() / "print-rtl.css")
     sheets = [(path.read_text(encoding="utf-8"), STYLES_URL + path.name) for path in files]
-    knobs = design_css(book.book.config)
+    knobs = design_css(rendered.book.config)
     if knobs:
         sheets.append((knobs, STYLES_URL))
-    own = book_file(book.book, "print.css")
+    own = book_file(rendered.book, "print.css")
     if own:
-        sheets.append((own, book_url(book.book.styles, book.book.root) + "/"))
+        sheets.append((own, book_url(rendered.book.styles, rendered.book.root) + "/"))
     return sheets
 
 
-def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "ProjectFonts", extra_css: str = "",
+def layout(html: str, rendered: RenderedBook, variant: dict[str, str], fonts: "ProjectFonts", extra_css: str = "",
            images: dict[Path, bytes] | None = None):
     """Parse and lay out the booklet; every file read goes through BookFetcher.
 
@@ -76,12 +76,12 @@ def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "Proje
     (a part's override: see `furniture.py`). `images`: what to serve for
     an image instead of its file (downsampled: see `export/images.py`).
     """
-    characters = "".join(sorted(set(book_text(book.book, book_labels(book.book.config)))))
-    fetcher = BookFetcher((book.book.root, styles_dir(), *FONT_DIRS), characters, images, book.book.root)
-    size = PAGE_SIZES[book.book.config.pdf_page_size]
+    characters = "".join(sorted(set(book_text(rendered.book, book_labels(rendered.book.config)))))
+    fetcher = BookFetcher((rendered.book.root, styles_dir(), *FONT_DIRS), characters, images, rendered.book.root)
+    size = PAGE_SIZES[rendered.book.config.pdf_page_size]
     sheets = []
-    for text, base in stylesheets(book):
-        with _warnings_about(_book_stylesheet(book, base)):
+    for text, base in stylesheets(rendered):
+        with _warnings_about(_book_stylesheet(rendered, base)):
             sheets.append(CSS(string=text, base_url=base, url_fetcher=fetcher, font_config=fonts))
     sheets.append(CSS(string=f"@page {{ size: {size}; }}\n{extra_css}", font_config=fonts))
     source = HTML(string=html, base_url=BOOK_URL, url_fetcher=fetcher)
@@ -89,8 +89,8 @@ def layout(html: str, book: RenderedBook, variant: dict[str, str], fonts: "Proje
     document = _figures_fitted(source, document, lambda: source.render(stylesheets=sheets, font_config=fonts,
                                                                         **variant))
     _relative_links_kept(document)
-    if book.book.config.isbn:  # the Info's /ISBN (written by write_pdf's custom_metadata)
-        document.metadata.custom["ISBN"] = book.book.config.isbn
+    if rendered.book.config.isbn:  # the Info's /ISBN (written by write_pdf's custom_metadata)
+        document.metadata.custom["ISBN"] = rendered.book.config.isbn
     return source, document
 
 
@@ -139,17 +139,17 @@ def lay_out_dated(part: Part, variant: dict[str, str], timestamp) -> Laid:
 
 def lay_out(part: Part, variant: dict[str, str], session: "Session") -> Laid:
     """Lay out one part and read back what the others need."""
-    css = overrides([text for text, _ in stylesheets(part.book)])
+    css = overrides([text for text, _ in stylesheets(part.rendered)])
     extra = {"body": css.body, "furniture": css.furniture}.get(part.kind, "") + "\n" + part.css
-    source, document = layout(part.html, part.book, variant, session.fonts, extra, part.images)
+    source, document = layout(part.html, part.rendered, variant, session.fonts, extra, part.images)
     out = io.BytesIO()
     document.write_pdf(out, custom_metadata=True, **variant)
     messages = tuple(session.messages)
     if part.kind != "body":
         return Laid(out.getvalue(), len(document.pages), {}, (), (), (), messages)
-    return Laid(out.getvalue(), len(document.pages), anchor_pages(document, part.book.articles),
-                page_breaks(document, source.etree_element, part.book, 0),
-                page_owners(document, part.book.articles), tuple(number_slots(document)), messages)
+    return Laid(out.getvalue(), len(document.pages), anchor_pages(document, part.rendered.articles),
+                page_breaks(document, source.etree_element, part.rendered, 0),
+                page_owners(document, part.rendered.articles), tuple(number_slots(document)), messages)
 
 
 def placed_images(document):
@@ -333,18 +333,18 @@ def identifier(config: BookConfig, context: ExportContext) -> bytes:
     return hashlib.md5(seed, usedforsecurity=False).hexdigest().encode()
 
 
-def front_page_count(document, book: RenderedBook) -> int:
+def front_page_count(document, rendered: RenderedBook) -> int:
     """Index of the page where the first article starts (front matter before it)."""
-    if not book.articles:
+    if not rendered.articles:
         return len(document.pages)
-    first = book.articles[0].anchor
+    first = rendered.articles[0].anchor
     for index, page in enumerate(document.pages):
         if first in page.anchors:
             return index
     return 0
 
 
-def page_breaks(document, root, book: RenderedBook, front: int) -> tuple[PageBreak, ...]:
+def page_breaks(document, root, rendered: RenderedBook, front: int) -> tuple[PageBreak, ...]:
     """Where each printed body page begins (see `pipeline.export.pagebreaks`).
 
     A page's start is its first laid-out text inside an article, running
@@ -353,7 +353,7 @@ def page_breaks(document, root, book: RenderedBook, front: int) -> tuple[PageBre
     """
     from weasyprint.formatting_structure import boxes
 
-    anchors = {item.anchor: index for index, item in enumerate(book.articles)}
+    anchors = {item.anchor: index for index, item in enumerate(rendered.articles)}
     parents = {child: parent for parent in root.iter() for child in parent}
     block_ids = {}
     for element in root.iter():
@@ -447,12 +447,12 @@ _reading = threading.local()  # the book's file WeasyPrint is parsing now, if an
 _ABOUT = "\x1f"  # between that file and the message, in a captured warning
 
 
-def _book_stylesheet(book: RenderedBook, base: str) -> str:
+def _book_stylesheet(rendered: RenderedBook, base: str) -> str:
     """The book's own stylesheet's path relative to the book ('' for ours):
     WeasyPrint's CSS warnings give a line and column, not the file."""
-    if book.book.styles is None or base != book_url(book.book.styles, book.book.root) + "/":
+    if rendered.book.styles is None or base != book_url(rendered.book.styles, rendered.book.root) + "/":
         return ""
-    return (book.book.styles / "print.css").resolve().relative_to(book.book.root.resolve()).as_posix()
+    return (rendered.book.styles / "print.css").resolve().relative_to(rendered.book.root.resolve()).as_posix()
 
 
 @contextmanager
@@ -533,7 +533,7 @@ class Session:
 
 
 @contextmanager
-def layout_session(timestamp, seconds: float = 0.0, what: str = "", book: RenderedBook | None = None):
+def layout_session(timestamp, seconds: float = 0.0, what: str = "", rendered: RenderedBook | None = None):
     """The one setting every WeasyPrint call of a build runs in: the
     project's fonts, WeasyPrint's warnings captured for this build, the
     build's date as the fonts' timestamp (`epoch.holding_source_date`), a
@@ -551,18 +551,18 @@ def layout_session(timestamp, seconds: float = 0.0, what: str = "", book: Render
             with time_limit(seconds):
                 yield session
         except TimeLimit as exc:
-            if book is None:
+            if rendered is None:
                 raise
             session.failure = error("X003", f"laying out {what} took more than {seconds:g} s"
                                     + articles_named(exc.articles),
                                     hint="look for very long tables or lines; or raise --time-limit",
                                     path=exc.articles[0].source_path if exc.articles else None)
         except FetchRefused as exc:
-            if book is None:
+            if rendered is None:
                 raise
-            session.failure = error("R002", f"resource refused: {exc}", path=book.book.config_path)
+            session.failure = error("R002", f"resource refused: {exc}", path=rendered.book.config_path)
         except TaskLost as exc:
-            if book is None:
+            if rendered is None:
                 raise
             session.failure = error("X005", f"a layout worker died ({exc.name}): {exc.detail}",
                                     hint="try --jobs 1, or free memory; on a cluster, read the workers' logs")

@@ -74,8 +74,8 @@ class ImposedExporter:
     provides: tuple[str, ...] = ()
     uses = (output("pdf"),)
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
         source = context.facts.get(output("pdf"))
         if source is None:  # the PDF failed, and said why: the build writes nothing
             return Exported()
-        return Exported(tuple(impose_booklet(source, target, is_rtl(book.book.config.language))))
+        return Exported(tuple(impose_booklet(source, target, is_rtl(rendered.book.config.language))))

@@ -43,7 +43,7 @@ class Part:
     """One document to lay out."""
 
     kind: str  # "front", "body" or "furniture"
-    book: RenderedBook  # for a chunk, only its own articles
+    rendered: RenderedBook  # for a chunk, only its own articles
     html: str
     key: str = ""  # cache key (runner.Keys)
     css: str = ""  # after the stylesheets and the kind's override (a chunk's furniture: its first folio)
@@ -83,33 +83,33 @@ def partition(articles: tuple[RenderedArticle, ...]) -> list[tuple[RenderedArtic
     return chunks
 
 
-def body_parts(book: RenderedBook, context: ExportContext) -> list[Part]:
+def body_parts(rendered: RenderedBook, context: ExportContext) -> list[Part]:
     """The body's chunks, each as a document without page numbers."""
     parts = []
-    for chunk in partition(book.articles):
-        chunk = _links_out_of(chunk) if len(chunk) < len(book.articles) else chunk
-        html = booklet_html(book, context, {}, part="body", articles=chunk)
-        parts.append(Part("body", replace(book, articles=chunk), html))
+    for chunk in partition(rendered.articles):
+        chunk = _links_out_of(chunk) if len(chunk) < len(rendered.articles) else chunk
+        html = booklet_html(rendered, context, {}, part="body", articles=chunk)
+        parts.append(Part("body", replace(rendered, articles=chunk), html))
     return parts
 
 
-def front_part(book: RenderedBook, pages: dict[str, str], context: ExportContext) -> Part:
+def front_part(rendered: RenderedBook, pages: dict[str, str], context: ExportContext) -> Part:
     """Cover, title, notice and contents, the contents printing `pages`."""
-    return Part("front", book, booklet_html(book, context, pages, part="front", link_base=LINK_BASE))
+    return Part("front", rendered, booklet_html(rendered, context, pages, part="front", link_base=LINK_BASE))
 
 
-def furniture_parts(book: RenderedBook, bodies: list[Laid], pages: dict[str, str], starts: list[int]) -> list[Part]:
+def furniture_parts(rendered: RenderedBook, bodies: list[Laid], pages: dict[str, str], starts: list[int]) -> list[Part]:
     """The furniture of each chunk: its pages again, with their folios (from
     the chunk's first folio on) and openers' numbers only. One per chunk, so
     they lay out side by side, and an edit that moves no page number lays
     out none of them again."""
-    config = book.book.config
+    config = rendered.book.config
     words = book_labels(config)
-    plan = book_fonts(book.book, words)
-    common = {"design": book.book, "book": config, "direction": direction(config.language),
-              "page_reference": words["page_reference"].replace(" ", "\u00a0"), "digits": page_digits(book),
-              "font_css": Markup(pdf_css(plan, font_choice(book.book), book.book.root))}
-    parts, items = [], iter(book.articles)
+    plan = book_fonts(rendered.book, words)
+    common = {"book": rendered.book, "config": config, "direction": direction(config.language),
+              "page_reference": words["page_reference"].replace(" ", "\u00a0"), "digits": page_digits(rendered),
+              "font_css": Markup(pdf_css(plan, font_choice(rendered.book), rendered.book.root))}
+    parts, items = [], iter(rendered.articles)
     for laid, start in zip(bodies, starts):
         count = max((owner for owner in laid.owners if owner is not None), default=-1) + 1
         articles = [{"item": next(items), "pages": furniture or [FurniturePage()]}
@@ -118,7 +118,7 @@ def furniture_parts(book: RenderedBook, bodies: list[Laid], pages: dict[str, str
         # The chunk's first opener is its document's first article (print.css
         # restarts the folios there): from this chunk's first folio instead.
         css = f"@page chapter-one:nth(1 of chapter-one) {{ counter-reset: page {start}; }}"
-        parts.append(Part("furniture", book, html, css=css))
+        parts.append(Part("furniture", rendered, html, css=css))
     return parts
 
 
@@ -136,11 +136,11 @@ def numbers(bodies: list[Laid]) -> tuple[dict[str, str], list[int]]:
     return pages, starts
 
 
-def global_breaks(book: RenderedBook, bodies: list[Laid], starts: list[int]) -> tuple[PageBreak, ...]:
+def global_breaks(rendered: RenderedBook, bodies: list[Laid], starts: list[int]) -> tuple[PageBreak, ...]:
     """The chunks' page breaks in the book's numbering and article indexes."""
     breaks: list[PageBreak] = []
     offset = 0
-    for chunk, laid, start in zip(partition(book.articles), bodies, starts):
+    for chunk, laid, start in zip(partition(rendered.articles), bodies, starts):
         if breaks and int(breaks[-1].label) < start - 1:  # the blank verso before this chunk
             breaks.append(PageBreak(str(start - 1), offset, 0, 0))
         breaks += [replace(b, label=str(int(b.label) + start - 1), article=b.article + offset)

@@ -27,20 +27,20 @@ class CoverExporter:
     provides = (PRINT_COVER,)
     uses = (PRINT_PAGES,)
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
         from .engine import identifier, layout, layout_session, renderer_warnings
 
         pages = context.facts.get(PRINT_PAGES)
         if not pages:
             return Exported((error("P007", "the cover needs the print interior's page count",
                                    hint="build both: pipeline build --print PROFILE"),))
-        spec, found = print_spec(book.book.config)
+        spec, found = print_spec(rendered.book.config)
         if spec is None:
             return Exported(tuple(found))
-        html = cover_html(book, spec, pages, context)
-        with layout_session(context.timestamp, context.layout.time_limit, "the print cover", book) as session:
-            _, document = layout(html, book, VARIANT, session.fonts, cover_css(spec, pages))
-            document.write_pdf(target, pdf_identifier=identifier(book.book.config, context), custom_metadata=True,
+        html = cover_html(rendered, spec, pages, context)
+        with layout_session(context.timestamp, context.layout.time_limit, "the print cover", rendered) as session:
+            _, document = layout(html, rendered, VARIANT, session.fonts, cover_css(spec, pages))
+            document.write_pdf(target, pdf_identifier=identifier(rendered.book.config, context), custom_metadata=True,
                                **VARIANT)
         if session.failure is not None:
             return Exported((session.failure,))
@@ -48,28 +48,28 @@ class CoverExporter:
         from .preflight import preflight_cover
 
         _cover_boxes(target, spec)
-        return Exported(tuple(renderer_warnings(messages, book.book.root) + cover_resolution(book, spec)
-                              + preflight_cover(target, spec, pages, Path(f"{book.book.slug}{self.suffix}"))),
+        return Exported(tuple(renderer_warnings(messages, rendered.book.root) + cover_resolution(rendered, spec)
+                              + preflight_cover(target, spec, pages, Path(f"{rendered.book.slug}{self.suffix}"))),
                         {PRINT_COVER: target.read_bytes()})
 
 
-def cover_resolution(book: RenderedBook, spec: PrintSpec) -> list[Diagnostic]:
+def cover_resolution(rendered: RenderedBook, spec: PrintSpec) -> list[Diagnostic]:
     """P008 for a [book] cover image with fewer than MIN_DPI pixels an inch
     over the front and its bleed (it is scaled to cover them), at its line
     of book.toml."""
     from PIL import Image, UnidentifiedImageError
 
-    if book.book.cover is None:
+    if rendered.book.cover is None:
         return []
     try:
-        with Image.open(book.book.cover) as image:
+        with Image.open(rendered.book.cover) as image:
             width, height = image.size
     except (UnidentifiedImageError, OSError):  # an SVG: drawn at any size
         return []
     dpi = min(width / (spec.trim[0] + spec.bleed), height / (spec.trim[1] + 2 * spec.bleed))
     if dpi >= MIN_DPI - 0.5:
         return []
-    path, source = book.book.config_path, book.book.config_source
+    path, source = rendered.book.config_path, rendered.book.config_source
     line = source.line_of("book", "cover")[0] if source is not None else 0
     return [warning("P008", f"the cover image ({width} × {height} pixels) prints at {dpi:.0f} dpi on the "
                             f"{spec.trim[0] + spec.bleed:g} × {spec.trim[1] + 2 * spec.bleed:g} in front with its bleed; "
@@ -83,7 +83,7 @@ def cover_css(spec: PrintSpec, pages: int) -> str:
     return f"@page {{ size: {width:.4f}in {height:.4f}in; margin: 0; }}\n"
 
 
-def cover_html(book: RenderedBook, spec: PrintSpec, pages: int, context: ExportContext | None = None) -> str:
+def cover_html(rendered: RenderedBook, spec: PrintSpec, pages: int, context: ExportContext | None = None) -> str:
     """The cover template (styles/templates/print-cover.html) filled in."""
     from ...fonts import book_fonts, font_choice, pdf_css
     from ...styles import book_labels, direction
@@ -91,16 +91,16 @@ def cover_html(book: RenderedBook, spec: PrintSpec, pages: int, context: ExportC
 
     from .booklet import meta
 
-    config = book.book.config
-    root = book.book.root.resolve()
+    config = rendered.book.config
+    root = rendered.book.root.resolve()
     words = book_labels(config)
     width, height = spec.trim
     return render_template(
-        "print-cover.html", design=book.book, book=config, labels=words,
+        "print-cover.html", book=rendered.book, config=config, labels=words,
         meta=meta(config, context) if context else {"timestamp": "", "generator": ""}, direction=direction(config.language),
-        font_css=Markup(pdf_css(book_fonts(book.book, words), font_choice(book.book), book.book.root)),
-        cover_src=book.book.cover.relative_to(root).as_posix() if book.book.cover else "",
-        logo_src=book.book.logo.relative_to(root).as_posix() if book.book.logo else "",
+        font_css=Markup(pdf_css(book_fonts(rendered.book, words), font_choice(rendered.book), rendered.book.root)),
+        cover_src=rendered.book.cover.relative_to(root).as_posix() if rendered.book.cover else "",
+        logo_src=rendered.book.logo.relative_to(root).as_posix() if rendered.book.logo else "",
         trim_width=width, trim_height=height, bleed=spec.bleed, spine=spec.spine(pages),
         spine_text=pages > spec.profile.spine_text_pages, rtl=is_rtl(config.language),
         barcode=(2.0, 1.2))  # KDP's barcode area, inches, at the foot of the back
@@ -139,9 +139,9 @@ class CoverPreviewExporter:
     provides = ()
     uses = (PRINT_COVER, PRINT_PAGES)
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
         cover, pages = context.facts.get(PRINT_COVER), context.facts.get(PRINT_PAGES)
-        spec, found = print_spec(book.book.config)
+        spec, found = print_spec(rendered.book.config)
         if not cover or not pages or spec is None:
             return Exported(tuple(found) or (error("P007", "the cover preview needs the cover",
                                                    hint="build it with pipeline build --print PROFILE"),))

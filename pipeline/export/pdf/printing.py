@@ -56,61 +56,61 @@ class InteriorExporter:
     provides = (PRINT_PAGES,)
     uses = (PAGE_NUMBERS,)
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
         from . import layout_with_page_numbers, prepared
         from .engine import PageLabels, identifier, layout_session, renderer_warnings
 
-        spec, found = print_spec(book.book.config)
+        spec, found = print_spec(rendered.book.config)
         if spec is None:
             return Exported(tuple(found))
-        rtl = is_rtl(book.book.config.language)
-        book = prepared(book)
-        sized = pdf_images(book, Store(context.image_cache) if context.image_cache else None, context.version)
-        with layout_session(context.timestamp, context.layout.time_limit, "the print interior", book) as session:
+        rtl = is_rtl(rendered.book.config.language)
+        rendered = prepared(rendered)
+        sized = pdf_images(rendered, Store(context.image_cache) if context.image_cache else None, context.version)
+        with layout_session(context.timestamp, context.layout.time_limit, "the print interior", rendered) as session:
             gutter = spec.gutter(spec.padded(0))
             for _ in range(MAX_GUTTER_PASSES):  # the gutter follows the page count it changes
                 _, document, front, _ = layout_with_page_numbers(
-                    book, context, VARIANT, session.messages, session.fonts, sized,
+                    rendered, context, VARIANT, session.messages, session.fonts, sized,
                     extra_css=interior_css(spec, gutter), interior=True)
                 wanted = spec.gutter(spec.padded(len(document.pages)))
                 if wanted == gutter:
                     break
                 gutter = wanted
             document.write_pdf(target, finisher=PageLabels(front, rtl),
-                               pdf_identifier=identifier(book.book.config, context), custom_metadata=True, **VARIANT)
+                               pdf_identifier=identifier(rendered.book.config, context), custom_metadata=True, **VARIANT)
         if session.failure is not None:
             return Exported((session.failure,))
         messages = session.messages
         from .preflight import preflight_interior
 
         laid = len(document.pages)
-        images = low_resolution(document, book)
+        images = low_resolution(document, rendered)
         pages = _finish(target, spec, rtl)
-        notes = renderer_warnings(messages, book.book.root) + images
-        notes += preflight_interior(target, spec, Path(f"{book.book.slug}{self.suffix}"), resolution=False)
+        notes = renderer_warnings(messages, rendered.book.root) + images
+        notes += preflight_interior(target, spec, Path(f"{rendered.book.slug}{self.suffix}"), resolution=False)
         if pages > laid:
             rule = f"at least {spec.profile.min_pages} pages, " if spec.profile.min_pages else ""
             notes.append(warning("P001", f"the print interior has {laid} pages; {pages - laid} blank page(s) "
                                          f"were added at the end ({spec.profile.name}: {rule}an even count)",
-                                 hint="nothing to do; or add text to fill them", path=book.book.config_path))
+                                 hint="nothing to do; or add text to fill them", path=rendered.book.config_path))
         return Exported(tuple(notes), {PRINT_PAGES: pages})
 
 
 
 
-def low_resolution(document, book: RenderedBook) -> list[Diagnostic]:
+def low_resolution(document, rendered: RenderedBook) -> list[Diagnostic]:
     """A warning for each image printed at fewer than MIN_DPI pixels an
     inch, located at the manuscript line that places it."""
     from .engine import page_owners, placed_images
 
-    owners = page_owners(document, book.articles)  # the article of each page, by its anchors
+    owners = page_owners(document, rendered.articles)  # the article of each page, by its anchors
     found = []
     for index, element, dpi in placed_images(document):
         if dpi >= MIN_DPI - 0.5 or element is None:
             continue
         src = element.get("src", "")
-        item = book.articles[owners[index]] if owners[index] is not None else None
-        path, line = (item.article.source_path, _line_of(item, src)) if item else (book.book.config_path, 0)
+        item = rendered.articles[owners[index]] if owners[index] is not None else None
+        path, line = (item.article.source_path, _line_of(item, src)) if item else (rendered.book.config_path, 0)
         found.append(warning("P008", f"image '{src}' prints at {dpi:.0f} dpi on interior page {index + 1}; "
                                      f"printers ask for {MIN_DPI}",
                              hint=f"use an image of at least {MIN_DPI} pixels an inch at its printed width, "

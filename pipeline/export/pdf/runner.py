@@ -33,22 +33,22 @@ class Keys:
     size, and the environment (our code and styles, the engines, the fonts:
     an upgrade or a change never mixes old and new parts)."""
 
-    def __init__(self, book: RenderedBook, context: ExportContext, variant: dict[str, str]):
+    def __init__(self, rendered: RenderedBook, context: ExportContext, variant: dict[str, str]):
         digest = hashlib.sha256(f"{LAYOUT_FORMAT}|{context.version}|{sorted(variant.items())}|"
-                                f"{book.book.config.pdf_page_size}|{book.book.config.language}|"
+                                f"{rendered.book.config.pdf_page_size}|{rendered.book.config.language}|"
                                 f"{environment_digest()}".encode())
-        if book.book.styles is not None:  # the book's own styles: its print.css, fonts, templates
-            digest.update(b"|book-styles" + folder_digest(book.book.styles))
-        digest.update(f"|design={design_css(book.book.config)}".encode())
+        if rendered.book.styles is not None:  # the book's own styles: its print.css, fonts, templates
+            digest.update(b"|book-styles" + folder_digest(rendered.book.styles))
+        digest.update(f"|design={design_css(rendered.book.config)}".encode())
         self.salt = digest.digest()
 
     def keyed(self, part: Part, images: dict[Path, bytes]) -> Part:
         """`part` with its key, and the bytes to serve for its images (of
         `images`, the print-sized ones), which the key covers."""
         digest = hashlib.sha256(self.salt + f"|{part.kind}|{part.css}|".encode() + part.html.encode())
-        resources = [p for item in part.book.articles for p in item.resources] if part.kind == "body" else []
+        resources = [p for item in part.rendered.articles for p in item.resources] if part.kind == "body" else []
         if part.kind == "front":
-            resources += [path.resolve() for path in (part.book.book.cover, part.book.book.logo) if path is not None]
+            resources += [path.resolve() for path in (part.rendered.book.cover, part.rendered.book.logo) if path is not None]
         served = {path: images[path] for path in resources if path in images}
         for path in resources:
             try:
@@ -99,7 +99,7 @@ class Runner:
                 progress.advance()
         except (TimeLimit, OverMemory) as exc:  # the articles still being laid out (X003's, X008's place), longest first
             exc.articles = tuple(sorted((item.article for index in todo if results[index] is None
-                                         for item in parts[index].book.articles), key=lambda a: -len(a.body)))
+                                         for item in parts[index].rendered.articles), key=lambda a: -len(a.body)))
             raise
         return results
 
@@ -132,4 +132,4 @@ def _task(part: Part, variant: dict[str, str], timestamp) -> Task:
     """Laying out `part`, as a task that names the book files it may read."""
     from .engine import lay_out_dated
 
-    return Task(part.kind, lay_out_dated, (part, variant, timestamp), part.book.book.root, book_files(part.book))
+    return Task(part.kind, lay_out_dated, (part, variant, timestamp), part.rendered.book.root, book_files(part.rendered))

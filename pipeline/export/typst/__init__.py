@@ -46,32 +46,32 @@ class TypstExporter:
     provides = (PAGINATION, PAGE_NUMBERS)
     uses = (PAGE_NUMBERS,)
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
-        refused = refusals(book)
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        refused = refusals(rendered)
         if refused:
             return Exported(tuple(refused))
-        template, problem = template_text(book)
+        template, problem = template_text(rendered)
         if problem is not None:
             return Exported((problem,))
         context.progress.start("typesetting the PDF (Typst)")
-        made = document(book, template)
+        made = document(rendered, template)
         try:
-            pdf, pages, pagination, warnings = compile_pdf(made, book, context)
+            pdf, pages, pagination, warnings = compile_pdf(made, rendered, context)
         except RuntimeError as exc:  # typst.TypstError: the document or a book's template failed
-            return Exported((failure(_first_line(exc), book),))
+            return Exported((failure(_first_line(exc), rendered),))
         except _Stopped as exc:
-            return Exported((error(exc.code, str(exc), path=book.book.config_path,
+            return Exported((error(exc.code, str(exc), path=rendered.book.config_path,
                                    hint="a book's own styles/typst/booklet.typ may be at fault; a long book may "
                                         "need --time-limit SECONDS or PIPELINE_MEMORY_LIMIT (MiB)"),))
-        target.write_bytes(finished(pdf, book.book.config.language))
+        target.write_bytes(finished(pdf, rendered.book.config.language))
         return Exported(tuple(warnings), {PAGE_NUMBERS: pages, PAGINATION: pagination})
 
 
-def refusals(book: RenderedBook) -> list[Diagnostic]:
+def refusals(rendered: RenderedBook) -> list[Diagnostic]:
     """What the book asks that Typst cannot do, each located: a book's
     own print.css (a CSS design for WeasyPrint)."""
     found = []
-    styles = book.book.styles
+    styles = rendered.book.styles
     if styles is not None and (styles / "print.css").is_file():
         found.append(error("X009", "the book's styles/print.css is a design for WeasyPrint; the Typst engine "
                            "cannot apply it", path=styles / "print.css",
@@ -80,16 +80,16 @@ def refusals(book: RenderedBook) -> list[Diagnostic]:
     return found
 
 
-def template_text(book: RenderedBook) -> tuple[str, Diagnostic | None]:
+def template_text(rendered: RenderedBook) -> tuple[str, Diagnostic | None]:
     """booklet.typ: the book's own (styles/typst/), else ours. A book's
     template may not import a package (Typst would download it)."""
-    own = book.book.styles / "typst" / "booklet.typ" if book.book.styles is not None else None
+    own = rendered.book.styles / "typst" / "booklet.typ" if rendered.book.styles is not None else None
     if own is None or not own.is_file():
         return (styles_dir() / "typst" / "booklet.typ").read_text(encoding="utf-8"), None
     from ...resources import ResourceRefused, inside
 
     try:
-        source = inside(own, (book.book.root,)).read_text(encoding="utf-8")
+        source = inside(own, (rendered.book.root,)).read_text(encoding="utf-8")
     except (ResourceRefused, OSError, UnicodeDecodeError) as exc:
         return "", error("C009", f"styles/typst/booklet.typ cannot be read: {exc}", path=own)
     package = _PACKAGE.search(source)
@@ -101,10 +101,10 @@ def template_text(book: RenderedBook) -> tuple[str, Diagnostic | None]:
     return source, None
 
 
-def compile_pdf(made: Document, book: RenderedBook, context: ExportContext):
+def compile_pdf(made: Document, rendered: RenderedBook, context: ExportContext):
     """Compile `made` in a private root; return (PDF bytes, printed page
     of each article and section, page breaks, warnings)."""
-    config = book.book.config
+    config = rendered.book.config
     with tempfile.TemporaryDirectory(prefix="pipeline-typst-") as folder:
         root, fonts = Path(folder) / "root", Path(folder) / "fonts"
         root.mkdir()
@@ -121,12 +121,12 @@ def compile_pdf(made: Document, book: RenderedBook, context: ExportContext):
             (fonts / f"{index:03d}-{font.name}").symlink_to(font.resolve())
         pdf, found, pages, pagination = _isolated(
             folder, {"standards": STANDARDS.get(config.pdf_variant, ["ua-1"]),
-                     "timestamp": int(context.timestamp.timestamp()), "with_breaks": bool(book.articles)},
+                     "timestamp": int(context.timestamp.timestamp()), "with_breaks": bool(rendered.articles)},
             context.layout.time_limit)
-    warnings = [warning("X001", f"Typst: {_first_line(item)}", path=book.book.config_path)
+    warnings = [warning("X001", f"Typst: {_first_line(item)}", path=rendered.book.config_path)
                 for item in found if "unknown font family" not in item]
     return pdf, {str(key): str(value) for key, value in pages.items()}, \
-        (breaks(pagination) if book.articles else ()), warnings
+        (breaks(pagination) if rendered.articles else ()), warnings
 
 
 class _Stopped(Exception):
@@ -257,16 +257,16 @@ def finished(pdf: bytes, language: str) -> bytes:
 _UNDRAWN = re.compile(r'the text `"(.{1,40}?)"` could not be displayed')
 
 
-def failure(message: str, book: RenderedBook) -> Diagnostic:
+def failure(message: str, rendered: RenderedBook) -> Diagnostic:
     """Typst's error, located: a character no font draws at its first place
     in the manuscripts (R007 warned of it); anything else at book.toml."""
     undrawn = _UNDRAWN.search(message)
     if undrawn is None:
         return error("X001", f"Typst could not typeset the book: {message}",
                      hint="a book's own styles/typst/booklet.typ may be at fault; "
-                          "else build with --engine weasyprint and report the book", path=book.book.config_path)
+                          "else build with --engine weasyprint and report the book", path=rendered.book.config_path)
     characters = undrawn.group(1)
-    for item in book.articles:
+    for item in rendered.articles:
         source = item.article.source_path
         text = source.read_text(encoding="utf-8", errors="replace") if source.is_file() else ""
         where = text.find(characters)
@@ -275,7 +275,7 @@ def failure(message: str, book: RenderedBook) -> Diagnostic:
             column = where - (text.rfind("\n", 0, where) + 1) + 1
             break
     else:
-        source, line, column = book.book.config_path, 0, 0
+        source, line, column = rendered.book.config_path, 0, 0
     return error("X001", f"no font of the book draws '{characters}': a tagged PDF (Typst's) may not show it as "
                  "a box", path=source, line=line, column=column,
                  hint="put a font that draws it into the book's styles/fonts/, or remove the characters; "
@@ -299,8 +299,8 @@ class Unsupported:
     def __init__(self, name: str):
         self.name = name
 
-    def export(self, book: RenderedBook, target: Path, context: ExportContext) -> Exported:
-        path, source = book.book.config_path, book.book.config_source
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        path, source = rendered.book.config_path, rendered.book.config_source
         line = source.line_of("pdf", "engine")[0] if source is not None and "engine" in source.given("pdf") else 0
         chosen = "book.toml's [pdf] engine" if line else "--engine typst"  # (the command line overrides the book)
         return Exported((error("X009", f"the print-on-demand files ({self.name}: PDF/X-4 with bleed) are made by "

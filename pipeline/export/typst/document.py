@@ -40,39 +40,39 @@ class Document:
     fonts: tuple[Path, ...]  # the font files the compile may use, and only those
 
 
-def document(book: RenderedBook, template: str) -> Document:
+def document(rendered: RenderedBook, template: str) -> Document:
     """main.typ and what it reads, for `book`; `template`: booklet.typ's text."""
-    config = book.book.config
+    config = rendered.book.config
     words = book_labels(config)
     images = Images()
-    fonts, stacks = font_files(book, words)
-    parts = ['#import "booklet.typ": *', f"#let book = {_book_data(book, words, stacks, images)}",
+    fonts, stacks = font_files(rendered, words)
+    parts = ['#import "booklet.typ": *', f"#let book = {_book_data(rendered, words, stacks, images)}",
              "#show: booklet.with(book)", "#let pageref = pageref.with(book)",
              "#let callout = callout.with(book)", '#set page(numbering: "i")', "#front-matter(book)",
              '#pagebreak(to: "odd", weak: true)', '#set page(numbering: "1")', "#counter(page).update(1)"]
-    known = linked_ids([item.body_html for item in book.articles]) | {item.anchor for item in book.articles} \
-        | {heading.id for item in book.articles for heading in item.headings}
+    known = linked_ids([item.body_html for item in rendered.articles]) | {item.anchor for item in rendered.articles} \
+        | {heading.id for item in rendered.articles for heading in item.headings}
     emitted: set[str] = set()
-    numbered = len(book.articles) > 1
+    numbered = len(rendered.articles) > 1
     shapes: dict[tuple, int] = {}  # the opener's block count by its parts (opener_blocks)
-    for index in range(len(book.articles)):
-        parts.append(_article(book, index, words, numbered, known, emitted, images, shapes))
-    parts.append(_page_numbers(book, emitted))
-    parts.append(_breaks_query(book))
+    for index in range(len(rendered.articles)):
+        parts.append(_article(rendered, index, words, numbered, known, emitted, images, shapes))
+    parts.append(_page_numbers(rendered, emitted))
+    parts.append(_breaks_query(rendered))
     files: dict[str, bytes | Path] = {"booklet.typ": template.encode("utf-8"), **images.files}
     return Document("\n\n".join(parts) + "\n", files, fonts)
 
 
-def _article(book: RenderedBook, index: int, words: dict[str, str], numbered: bool,
+def _article(rendered: RenderedBook, index: int, words: dict[str, str], numbered: bool,
              known: set[str], emitted: set[str], images: Images, shapes: dict[tuple, int]) -> str:
-    item = book.articles[index]
+    item = rendered.articles[index]
     article = item.article
     converter = Converter(known, emitted, images, item.resources, article.source_path.parent, item.formulas,
-                          article=index, first_block=opener_blocks(book, item, words, shapes))
+                          article=index, first_block=opener_blocks(rendered, item, words, shapes))
     emitted.add(label(item.anchor))
     title = converter.inline_content(_fragment(item.title_html)) if item.title_html else text(article.title)
     heading = f"[{converter.opener_marker()}#heading(level: 1, outlined: true, bookmarked: true)[{title}] <{label(item.anchor)}>]"
-    own = words_for(article, book.book.config)  # an article in another language: its language's words
+    own = words_for(article, rendered.book.config)  # an article in another language: its language's words
     number = string(own["article"].replace("{n}", str(item.number))) if numbered and not item.back_matter \
         else "none"
     info = (f"(number: {number}, subtitle: {string(article.subtitle)}, "
@@ -86,12 +86,12 @@ def _article(book: RenderedBook, index: int, words: dict[str, str], numbered: bo
     sections = f"({sections},)" if sections else "()"
     opener = f"#opener(book, {info}, {heading}, {brief}, {pull}, {sections})"
     language = language_arguments(article.language, with_direction=True) if article.language else ""
-    if language and article.language.lower() != book.book.config.language.lower():
+    if language and article.language.lower() != rendered.book.config.language.lower():
         return f"#[\n#set text({language})\n{opener}\n\n{body}\n\n#article-end()\n]"
     return f"{opener}\n\n{body}\n\n#article-end()"
 
 
-def opener_blocks(book: RenderedBook, item: RenderedArticle, words: dict[str, str],
+def opener_blocks(rendered: RenderedBook, item: RenderedArticle, words: dict[str, str],
                   known: dict[tuple, int] | None = None) -> int:
     """How many block elements the EPUB's opener of `item` holds (its
     number, title, "In brief"…): the article's body blocks are numbered
@@ -100,15 +100,15 @@ def opener_blocks(book: RenderedBook, item: RenderedArticle, words: dict[str, st
     count of each such shape (a book's own templates are rendered each time)."""
     from ..pagebreaks import block_elements
 
-    own = book.book.styles is not None and (book.book.styles / "templates").is_dir()
+    own = rendered.book.styles is not None and (rendered.book.styles / "templates").is_dir()
     shape = None if own or known is None else (
         item.back_matter, bool(item.article.subtitle), bool(item.article.authors), bool(item.article.date),
         _blocks_in(item.summary_html), _blocks_in(item.blurb_html), sum(h.level == 2 for h in item.headings))
     if shape is not None and shape in known:
         return known[shape]
-    config = book.book.config
-    xhtml = render_template("epub/article.xhtml", design=book.book, item=item, body="", book=config, labels=words,
-                            articles=book.articles, css_href="", direction=direction(config.language),
+    config = rendered.book.config
+    xhtml = render_template("epub/article.xhtml", book=rendered.book, item=item, body="", config=config, labels=words,
+                            articles=rendered.articles, css_href="", direction=direction(config.language),
                             page_language=item.article.language or config.language)
     root = etree.fromstring(xhtml.encode("utf-8"))
     container = next(element for element in root.iter() if element.get("id") == item.anchor)
@@ -125,12 +125,12 @@ def _blocks_in(xhtml: str) -> tuple[bool, int]:
 _BLOCK_TAG = re.compile(r"<(?:p|h[1-6]|li|dt|dd|td|th|pre|figcaption|caption|blockquote)[\s>/]")
 
 
-def _breaks_query(book: RenderedBook) -> str:
+def _breaks_query(rendered: RenderedBook) -> str:
     """A metadata the exporter queries: each page-break marker's value and
     page, and the page where the body's numbering begins (see `breaks`)."""
-    if not book.articles:
+    if not rendered.articles:
         return ""
-    first = label(book.articles[0].anchor)
+    first = label(rendered.articles[0].anchor)
     return (f"#context [#metadata((start: locate(<{first}>).page(), "
             f"markers: query(<{BREAK_LABEL}>).map(m => (m.value, m.location().page())))) <page-breaks>]")
 
@@ -153,10 +153,10 @@ def breaks(found: dict) -> tuple[PageBreak, ...]:
     return tuple(result)
 
 
-def _page_numbers(book: RenderedBook, emitted: set[str]) -> str:
+def _page_numbers(rendered: RenderedBook, emitted: set[str]) -> str:
     """A metadata the exporter queries: the printed page of each article and
     section (PAGE_NUMBERS, as the WeasyPrint exporter gives them)."""
-    anchors = [item.anchor for item in book.articles] + [heading.id for item in book.articles
+    anchors = [item.anchor for item in rendered.articles] + [heading.id for item in rendered.articles
                                                            for heading in item.headings]
     pairs = "".join(f"({string(a)}, <{label(a)}>), " for a in dict.fromkeys(anchors) if label(a) in emitted)
     return (f"#context [#metadata(({pairs}).map(((id, target)) => (id, str(counter(page).at(target).first())))"
@@ -169,16 +169,16 @@ def _fragment(xhtml: str):
     return parse_fragment(str(xhtml))
 
 
-def _book_data(book: RenderedBook, words: dict[str, str], stacks: dict[str, list[str]], images: Images) -> str:
-    config = book.book.config
-    root = book.book.root
+def _book_data(rendered: RenderedBook, words: dict[str, str], stacks: dict[str, list[str]], images: Images) -> str:
+    config = rendered.book.config
+    root = rendered.book.root
     language = _language(config.language)
     accent = config.accent or DEFAULT_ACCENT
     background = config.cover_background or accent
-    cover = images.add(book.book.cover, book.book.cover.suffix.lower(), book.book.cover) \
-        if book.book.cover is not None and book.book.cover.suffix.lower() in (".png", ".jpg", ".jpeg") else None
-    logo = images.add(book.book.logo, book.book.logo.suffix.lower(), book.book.logo) \
-        if book.book.logo is not None and book.book.logo.suffix.lower() in (".png", ".jpg", ".jpeg", ".svg") else None
+    cover = images.add(rendered.book.cover, rendered.book.cover.suffix.lower(), rendered.book.cover) \
+        if rendered.book.cover is not None and rendered.book.cover.suffix.lower() in (".png", ".jpg", ".jpeg") else None
+    logo = images.add(rendered.book.logo, rendered.book.logo.suffix.lower(), rendered.book.logo) \
+        if rendered.book.logo is not None and rendered.book.logo.suffix.lower() in (".png", ".jpg", ".jpeg", ".svg") else None
     imprint = [(words["rights"], config.rights), (words["publisher"], config.publisher),
                (words["date"], config.date), ("ISBN", config.isbn)]
     if config.notice_show_identifier and config.identifier:
@@ -199,7 +199,7 @@ def _book_data(book: RenderedBook, words: dict[str, str], stacks: dict[str, list
         "words": "(" + "".join(f"{key}: {string(value)}, " for key, value in sorted(words.items())) + ")",
         "toc-depth": str(max(1, min(config.toc_depth, 6))),
         "cover": string(cover) if cover else "none", "logo": string(logo) if logo else "none",
-        "download": "true" if book.book.download else "false",
+        "download": "true" if rendered.book.download else "false",
     }
     del root
     return "(" + ", ".join(f"{key}: {value}" for key, value in fields.items()) + ")"
@@ -217,14 +217,14 @@ def _language(tag: str) -> tuple[str, str]:
 # --- fonts -----------------------------------------------------------------------------------
 
 
-def font_files(book: RenderedBook, words: dict[str, str]) -> tuple[tuple[Path, ...], dict[str, list[str]]]:
+def font_files(rendered: RenderedBook, words: dict[str, str]) -> tuple[tuple[Path, ...], dict[str, list[str]]]:
     """The font files the compile may read (ours, the Noto faces of the
     scripts the book uses, the book's own), and the family stacks of each
     role: the chosen family first, then each script's."""
-    plan = book_fonts(book.book, words)
-    choice = font_choice(book.book)
+    plan = book_fonts(rendered.book, words)
+    choice = font_choice(rendered.book)
     packaged = sorted(p for p in (styles_dir() / "fonts").glob("*.ttf"))
-    own = [face.path for face in book_faces(book.book.root)] if book.book.styles is not None else []
+    own = [face.path for face in book_faces(rendered.book.root)] if rendered.book.styles is not None else []
     noto: list[Path] = []
     stacks: dict[str, list[str]] = {"serif": [], "sans": [], "mono": []}
     for group in plan.groups:

@@ -1,0 +1,46 @@
+"""Ctrl-C, remembered as well as raised.
+
+Python turns SIGINT into KeyboardInterrupt wherever the main thread happens
+to be. Where that is a place no exception can leave (an at-fork handler
+while a worker or the Typst compile is being started, a finalizer), Python
+prints "Exception ignored" and the build would go on and commit its
+outputs. The command line's handler (`remembered`) also remembers the signal,
+and the build asks (`check`) before it commits, so a Ctrl-C always stops it
+with the previous outputs left as they were.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_received = threading.Event()
+
+
+def _handler(signum, frame) -> None:
+    _received.set()
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    """Ctrl-C remembered while a command runs (the command line, in its main
+    thread); the handler before it is put back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _received.clear()
+    previous = signal.signal(signal.SIGINT, _handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _received.clear()  # remembered for this command only
+
+
+def check() -> None:
+    """Raise KeyboardInterrupt if a Ctrl-C came, even one Python dropped."""
+    if _received.is_set():
+        raise KeyboardInterrupt
