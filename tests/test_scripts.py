@@ -315,11 +315,11 @@ def test_text_symbols_stay_text_and_common_signs_are_drawn(tmp_path):
 
 
 def test_the_epub_cover_breaks_a_title_without_spaces_between_clusters():
-    from pipeline.export.cover import _characters, _spaceless
+    from pipeline.export.cover import clusters, unspaced
 
-    assert _spaceless("တစ်ယောက်") and _spaceless("ក្សត្រ") and not _spaceless("tall man")
-    assert _characters("တစ်") == ["တ", "စ် "]  # the asat stays with its letter
-    assert _characters("ក្សា") == ["ក្សា "]  # the coeng joins the next letter, the vowel sign its cluster
+    assert unspaced("တစ်ယောက်") and unspaced("ក្សត្រ") and not unspaced("tall man")
+    assert clusters("တစ်") == ["တ", "စ် "]  # the asat stays with its letter
+    assert clusters("ក្សា") == ["ក្សា "]  # the coeng joins the next letter, the vowel sign its cluster
 
 
 def test_a_japanese_article_in_a_chinese_book_gets_the_japanese_face(tmp_path):

@@ -214,10 +214,10 @@ def test_check_outputs_alone_validates_the_book_s_dist(tmp_path, monkeypatch):
 def test_the_preview_ignores_changes_in_its_output_folder(tmp_path):
     from watchfiles import Change
 
-    from pipeline.commands.serve import _outside
+    from pipeline.commands.serve import outside
 
     book = _book(tmp_path / "book")
-    keep = _outside(book / "_dist")
+    keep = outside(book / "_dist")
     assert keep(Change.modified, str(book / "01-ebb.md"))
     assert keep(Change.added, f"{book}/./images/new.png")
     assert not keep(Change.added, f"{book}/./_dist/tide-notes.pdf")
@@ -226,9 +226,9 @@ def test_the_preview_ignores_changes_in_its_output_folder(tmp_path):
 
 
 def test_the_cli_defaults_are_the_current_folder_and_its_dist():
-    from pipeline.commands.cli import _parser
+    from pipeline.commands.cli import argument_parser
 
     for command in ("build", "check", "serve"):
-        args = _parser().parse_args([command])
+        args = argument_parser().parse_args([command])
         assert args.book_dir == Path(".")
-    assert _parser().parse_args(["build"]).out is None  # BOOK_DIR/_dist, once BOOK_DIR is known
+    assert argument_parser().parse_args(["build"]).out is None  # BOOK_DIR/_dist, once BOOK_DIR is known

@@ -28,7 +28,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C stop
 _DEFAULT_OUT = Path("\0BOOK_DIR/_dist")  # `check --outputs` alone: replaced by `_default_out` (no real path has a NUL)
 
 
-def _parser() -> argparse.ArgumentParser:
+def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pipeline", description="Markdown articles to a PDF booklet and an EPUB.",
         epilog="Start with 'pipeline new DIR' (or 'pipeline init DIR' in a folder of Markdown you have), "
@@ -135,10 +135,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     if not (sys.argv[1:] if argv is None else argv):  # `pipeline` alone: what it can do, not an error
-        _parser().print_help(stdout)
+        argument_parser().print_help(stdout)
         return EXIT_OK
     try:
-        args = _parser().parse_args(argv)
+        args = argument_parser().parse_args(argv)
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else EXIT_OK
     from ..resources import trust_hard_links

@@ -36,7 +36,6 @@ Like the other stages, problems are returned as diagnostics, never raised.
 from __future__ import annotations
 
 import argparse
-import functools
 import hashlib
 import json
 import os
@@ -367,16 +366,11 @@ def _literal_dollars(text: str) -> str:
 
 def _reads_math(text: str) -> bool:
     """True if the renderer's parser finds math (inline or display) in `text`."""
-    tokens = _parser().parse(text)
+    from ..text.markdown import parse  # the renderer's own reading of `$`
+
+    tokens = parse(text)
     children = [child for token in tokens for child in (token.children or [])]
     return any(token.type.startswith("math_") for token in (*tokens, *children))
-
-
-@functools.cache
-def _parser():
-    from ..text.markdown import make_parser  # the renderer's own reading of `$`
-
-    return make_parser()
 
 
 def _escape_opener(line: str) -> str:

@@ -475,7 +475,7 @@ def make_handler(preview: Preview, names: tuple[str, ...] = ()) -> type[BaseHTTP
     return Handler
 
 
-def _outside(out_dir: Path) -> Callable[[object, str], bool]:
+def outside(out_dir: Path) -> Callable[[object, str], bool]:
     """watchfiles' default filter, and no change inside the output folder:
     the build never reads it, and its own writes there (`_dist/` in the
     book, by default) must not start another rebuild."""
@@ -503,7 +503,7 @@ def watch(preview: Preview, stop: threading.Event) -> None:
             preview.refresh()
         try:
             for _changes in watch_files(preview.book_dir, styles_dir(), stop_event=stop, debounce=200,
-                                        watch_filter=_outside(preview.out_dir)):
+                                        watch_filter=outside(preview.out_dir)):
                 said = ""
                 preview.refresh()  # a failed rebuild is a problem on the page, not an exception
                 threading.Thread(target=preview.build_outputs, daemon=True).start()

@@ -182,7 +182,7 @@ def _paragraph(image: Image.Image, text: str, type_: _Type, left: int, right: in
 
 def _wrap(text: str, type_: _Type, measure: int) -> list[str]:
     """Lines of whole words; text without spaces (Chinese, Japanese) breaks between characters."""
-    tokens = [t for word in text.split() for t in (_characters(word) if _spaceless(word) else [word + " "])]
+    tokens = [t for word in text.split() for t in (clusters(word) if unspaced(word) else [word + " "])]
     lines: list[str] = []
     for token in tokens:
         if lines and type_.length((lines[-1] + token).strip()) <= measure:
@@ -199,11 +199,12 @@ _SPACELESS = ((0x3040, 0x9FFF), (0xAC00, 0xD7AF), (0x0E00, 0x0EFF), (0x0F00, 0x0
 _JOINERS = ("\u1039", "\u17d2", "\u0f84", "\u0e3a", "\u200d")  # viramas, coeng, ZWJ: join the next letter
 
 
-def _spaceless(word: str) -> bool:
+def unspaced(word: str) -> bool:
+    """Whether `word` is of a script written without spaces between words (Thai, Khmer, Burmese…)."""
     return any(a <= ord(c) <= b for c in word for a, b in _SPACELESS)
 
 
-def _characters(word: str) -> list[str]:
+def clusters(word: str) -> list[str]:
     """The word's clusters: a letter with the marks after it (and the letter
     a virama joins), never split, so a line breaks only between them."""
     import unicodedata
