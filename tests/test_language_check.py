@@ -75,7 +75,7 @@ def test_uk_on_an_english_book_is_c012_at_its_language_line_suggesting_en_gb(tmp
 
 def test_a_build_checks_the_language_beside_its_export_and_reports_it_the_same(tmp_path):
     """A build ranks the samples in a process of its own while it exports
-    (language.start_check): the same C012 as the loader's, and under
+    (language.Ranker): the same C012 as the loader's, and under
     --strict it still decides the commit, which waits for it."""
     from pipeline.build import build
 

@@ -350,47 +350,86 @@ def check_languages(language: str, origin: Origin, articles: Sequence, root: Pat
     return [_taking_book_mismatch(article, reading) for article, reading in wrong] + found
 
 
-def start_check(language: str, origin: Origin, articles: Sequence, root: Path) -> Callable[[], list[Diagnostic]]:
-    """`check_languages`, begun: the samples ranked in a process of its own
-    while the build goes on (unpacking the model costs more than loading and
-    rendering a book of 60 articles; there it runs on another core and holds
-    no lock of this process), judged by the function returned, which waits
-    for it. A process, not a thread: the PDF's layout workers are forked, and
-    must not inherit a thread's half-held state. Where the process fails, the
-    samples are ranked here."""
-    import json
-    import subprocess
-    import sys
-    import tempfile
+class Ranker:
+    """py3langid in a process of its own, started as the book begins to load:
+    it unpacks its model (about a second of CPU, more than loading and
+    rendering a book of 60 articles) on another core while the book is read,
+    then ranks the samples it is given (`check`) while the build goes on.
+    A process, not a thread: the PDF's layout workers are forked, and must
+    not inherit a thread's half-held state. It is told what to do in one
+    line on its stdin (the folder of samples.json, or nothing: `stop`), never
+    by the end of the stream, which a forked worker may hold open."""
 
-    samples = sorted({sample for article in articles if (sample := _sample(prose(article.body)))})
-    if not samples:
-        return lambda: check_languages(language, origin, articles, root, lambda sample: {})
-    folder = Path(tempfile.mkdtemp(prefix="pipeline-language-"))
-    (folder / "samples.json").write_text(json.dumps(samples), encoding="utf-8")
-    child = subprocess.Popen([sys.executable, "-c", "from pipeline.load.language import _rank_samples; "
-                              "_rank_samples()", str(folder)],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def __init__(self) -> None:
+        import subprocess
+        import sys
 
-    def finish() -> list[Diagnostic]:
+        self._child = subprocess.Popen([sys.executable, "-c", "from pipeline.load.language import _rank_samples; "
+                                        "_rank_samples()"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+        self._told = False
+
+    def _tell(self, line: str) -> bool:
+        self._told = True
         try:
-            child.wait()
-            ranked = dict(zip(samples, json.loads((folder / "ranked.json").read_text(encoding="utf-8"))))
-        except (OSError, ValueError):
-            ranked = {}
+            self._child.stdin.write(line.encode() + b"\n")
+            self._child.stdin.flush()
+            return True
+        except OSError:  # the process ended early: the samples are ranked here
+            return False
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return check_languages(language, origin, articles, root,
-                               lambda sample: ranked[sample] if sample in ranked else _ranked(sample))
-    return finish
+            self._child.stdin.close()
+
+    def stop(self) -> None:
+        """Nothing to rank (the book had no language to check, or its loading
+        failed): the process ends, not waited for to finish unpacking."""
+        if not self._told:
+            self._told = True
+            self._child.kill()
+            self._child.wait()
+            self._child.stdin.close()
+
+    def check(self, language: str, origin: Origin, articles: Sequence,
+              root: Path) -> Callable[[], list[Diagnostic]]:
+        """`check_languages`, begun: the samples ranked in the process, judged
+        by the function returned, which waits for it. Where the process
+        fails, the samples are ranked here."""
+        import json
+        import tempfile
+
+        samples = sorted({sample for article in articles if (sample := _sample(prose(article.body)))})
+        if not samples:
+            self.stop()
+            return lambda: check_languages(language, origin, articles, root, lambda sample: {})
+        folder = Path(tempfile.mkdtemp(prefix="pipeline-language-"))
+        (folder / "samples.json").write_text(json.dumps(samples), encoding="utf-8")
+        told = self._tell(str(folder))
+
+        def finish() -> list[Diagnostic]:
+            try:
+                self._child.wait()
+                ranked = dict(zip(samples, json.loads((folder / "ranked.json").read_text(encoding="utf-8")))) \
+                    if told else {}
+            except (OSError, ValueError):
+                ranked = {}
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+            return check_languages(language, origin, articles, root,
+                                   lambda sample: ranked[sample] if sample in ranked else _ranked(sample))
+        return finish
 
 
 def _rank_samples() -> None:
-    """The ranking process of `start_check`: samples.json in, ranked.json out."""
+    """The process of a `Ranker`: the model unpacked first, then the folder
+    named on stdin ranked (its samples.json in, ranked.json out)."""
     import json
     import sys
 
-    folder = Path(sys.argv[1])
+    _identifier()
+    line = sys.stdin.readline().strip()
+    if not line:
+        return
+    folder = Path(line)
     samples = json.loads((folder / "samples.json").read_text(encoding="utf-8"))
     ranked = [_ranked(sample) for sample in samples]
     (folder / "ranked.tmp").write_text(json.dumps(ranked), encoding="utf-8")

@@ -18,7 +18,7 @@ from .bibliography import article_references, book_references, citation_style, w
 from .config import config_source, mdbook_book_config, read_config, with_site
 from ..diagnostics import Diagnostic, error, shorten, warning
 from .frontmatter import split
-from .language import book_origin, check_languages, preload, start_check
+from .language import Ranker, book_origin, check_languages, preload
 from ..resources import ImageRejected, inspect_image
 from ..model import Article, Book, BookConfig
 from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
@@ -60,8 +60,9 @@ def load_book(root: Path, section: str | None = None,
     """Read book.toml and every manuscript; return the book and all diagnostics.
 
     With `later`, the check of the book's language is begun and left to run
-    (`language.start_check`): the function that waits for its diagnostics
-    is appended there, for the caller to call before it reports.
+    (`language.Ranker`, whose process starts before the book is read): the
+    function that waits for its diagnostics is appended there, for the
+    caller to call before it reports.
 
     `root` may be a website's content folder or root (`sites.detect`): its
     flavour, its own config (which a book.toml of ours, if any, overrides),
@@ -75,6 +76,17 @@ def load_book(root: Path, section: str | None = None,
     elsewhere = book_elsewhere(root)
     if elsewhere is not None:
         return None, [elsewhere]
+    ranker = Ranker() if later is not None else None
+    try:
+        return _loaded(root, section, later, ranker)
+    finally:
+        if ranker is not None:
+            ranker.stop()  # if no check was begun: its process ends
+
+
+def _loaded(root: Path, section: str | None, later: list | None,
+            ranker: "Ranker | None") -> tuple[Book | None, list[Diagnostic]]:
+    """`load_book`'s work, the language ranked by `ranker` (with `later`)."""
     config_path = root / "book.toml"
     config, source, diagnostics, site = _config_and_site(root, config_path, section)
     located = source or ConfigSource(config_path)  # where messages point (line 1 of a file not read)
@@ -106,7 +118,7 @@ def load_book(root: Path, section: str | None = None,
         if later is None:
             diagnostics += check_languages(config.language, origin, articles, root)
         else:
-            later.append(start_check(config.language, origin, articles, root))
+            later.append(ranker.check(config.language, origin, articles, root))
     cover, found = _cover(root, config.cover, located)
     diagnostics += found
     styles, found = _styles(root)
