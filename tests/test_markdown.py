@@ -119,3 +119,17 @@ def test_fences_with_any_info_string(fence, closing, language):
 
 def test_two_space_nested_lists_nest():
     assert_renders("- a\n  - b\n- c\n", "<ul><li>a<ul><li>b</li></ul></li><li>c</li></ul>")
+
+
+def test_the_parse_cache_serves_a_text_again_and_holds_a_bounded_amount(monkeypatch):
+    """A book's texts are parsed once for every reader; a stranger's book of
+    huge manuscripts cannot make the cache hold more than its budget."""
+    from pipeline.text import markdown
+
+    first = "# One\n\nA text.\n" * 50
+    assert markdown.parse(first) is markdown.parse(first)
+    monkeypatch.setattr(markdown, "PARSE_CACHE_CHARACTERS", 3 * len(first))
+    kept = markdown.parse(first)
+    for number in range(4):  # four more texts as long: the first is evicted
+        markdown.parse(f"# Text {number}\n\n" + "Other words.\n" * 60)
+    assert markdown.parse(first) is not kept and markdown.parse(first) == kept

@@ -57,19 +57,20 @@ def make_booklet(booklet: Booklet) -> Made:
     """Export `booklet` into its targets, or into a private folder whose
     files are returned as bytes. Nothing is returned of a booklet with errors."""
     if booklet.targets:
-        return _made(booklet, booklet.targets, read=False)
+        return _made(booklet, read=False)
     with tempfile.TemporaryDirectory(prefix="pipeline-booklet-") as folder:
         slug = booklet.rendered.book.slug
         targets = tuple((name, Path(folder) / FORMATS[name].file_name(slug)) for name in booklet.formats)
-        return _made(replace(booklet, targets=targets), targets, read=True)
+        return _made(replace(booklet, targets=targets), read=True)
 
 
-def _made(booklet: Booklet, targets: tuple[tuple[str, Path], ...], read: bool) -> Made:
+def _made(booklet: Booklet, read: bool) -> Made:
+    """`booklet` exported into its targets; their bytes returned if `read`."""
     context = booklet.context.knowing({PAGE_NUMBERS: booklet.guess})
-    diagnostics, pages = export_formats(booklet.rendered, targets, context)
+    diagnostics, pages = export_formats(booklet.rendered, booklet.targets, context)
     if has_errors(diagnostics):
         return Made((), tuple(diagnostics), {})
-    files = tuple((name, target.read_bytes()) for name, target in targets) if read else ()
+    files = tuple((name, target.read_bytes()) for name, target in booklet.targets) if read else ()
     return Made(files, tuple(diagnostics), pages)
 
 

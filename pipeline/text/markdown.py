@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from markdown_it import MarkdownIt
@@ -93,15 +95,37 @@ def to_inline_html(source: str) -> str:
     return html
 
 
-@functools.lru_cache(maxsize=1024)
+# What `parse` keeps, counted in characters of source. Its tokens take some
+# 6 to 12 times that (a book of 15 MB of Markdown kept whole: 95 MB more at
+# the peak), so a few hundred MB at most, whatever a book holds: a stranger's
+# book of 500 manuscripts of 2 MiB would otherwise keep gigabytes.
+PARSE_CACHE_CHARACTERS = 16_000_000
+_parsed: OrderedDict[str, tuple[Token, ...]] = OrderedDict()
+_parsed_lock = threading.Lock()
+_held = [0]  # characters of the texts in _parsed
+
+
 def parse(source: str) -> tuple[Token, ...]:
     """The tokens of `source`, for readers that only look (where headings,
     fences and code blocks are). A build reads each text several times before
     rendering it (article splitting when loading, dialect rewrites when
-    rendering, lint after), a whole book at each step: the cache holds a
-    book's articles (about 75 kB of tokens per 6 kB article), so one parse
-    serves all three. The tokens are shared: never change them."""
-    return tuple(_reader().parse(source))
+    rendering, lint after), a whole book at each step: the cache holds the
+    texts last parsed, up to PARSE_CACHE_CHARACTERS (a book of about 2,600
+    articles of 6 kB), so one parse serves all three. The tokens are shared:
+    never change them."""
+    with _parsed_lock:
+        if source in _parsed:
+            _parsed.move_to_end(source)
+            return _parsed[source]
+    tokens = tuple(_reader().parse(source))
+    if len(source) <= PARSE_CACHE_CHARACTERS:
+        with _parsed_lock:
+            if source not in _parsed:
+                _parsed[source] = tokens
+                _held[0] += len(source)
+            while _held[0] > PARSE_CACHE_CHARACTERS:
+                _held[0] -= len(_parsed.popitem(last=False)[0])
+    return tokens
 
 
 @functools.lru_cache(maxsize=1)
