@@ -22,11 +22,27 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _launched(driver, error: type[Exception], attempts: int = 3):
+    """Chromium, started again if it dies while starting.
+
+    On a loaded CI machine Debian's chromium has died at launch (SIGTRAP,
+    before any page), which says nothing of the preview; a browser that
+    starts and then misbehaves still fails the test.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        except error:
+            if attempt == attempts:
+                raise
+            time.sleep(2 * attempt)
+
+
 @contextmanager
 def _preview_page(playwright, url: str):
     """Debian's chromium, one page open on the preview."""
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = _launched(driver, playwright.Error)
         page = browser.new_page()
         page.goto(url)
         yield browser, page
