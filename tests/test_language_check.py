@@ -198,3 +198,52 @@ def test_all_world_languages_in_one_english_book_each_with_its_own_are_not_warne
     judged = [name for name, text in stories.items() if read_as("en", prose(text)).detected]
     assert sorted(d.path.name for d in found) == sorted(judged) and len(judged) >= 12
     assert all(d.code == "M014" and d.line == 2 for d in found)
+
+
+def test_the_model_is_unpacked_once_per_machine_and_a_damaged_copy_is_replaced(tmp_path, monkeypatch):
+    """pipeline/load/langmodel.py: the first identifier unpacks py3langid's
+    model into the cache folder; the next maps it from there and ranks as
+    py3langid's own does; a damaged copy is passed over and written again."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from pipeline.load import langmodel
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    own = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    samples = (ENGLISH, GERMAN, "Ceci n'est pas une pipe, mais une phrase en français sur la mer et le port.")
+
+    first = langmodel.identifier()
+    [folder] = (tmp_path / "cache" / "pipeline").glob("py3langid-*")
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "classes.json", "nextmove.npy", "output.npy", "pc.npy", "ptc.npy", "row.npy"]
+    mapped = langmodel.identifier()
+    assert isinstance(mapped.tk_nextmove, memoryview) and not isinstance(first.tk_nextmove, memoryview)
+    assert [mapped.rank(text) for text in samples] == [own.rank(text) for text in samples]
+
+    (folder / "ptc.npy").write_bytes((folder / "ptc.npy").read_bytes()[:4096])  # cut short
+    again = langmodel.identifier()
+    assert not isinstance(again.tk_nextmove, memoryview)  # unpacked, not read from the damaged copy
+    assert [again.rank(text) for text in samples] == [own.rank(text) for text in samples]
+    assert isinstance(langmodel.identifier().tk_nextmove, memoryview)  # written again, whole
+    assert [path.name for path in (tmp_path / "cache" / "pipeline").iterdir()] == [folder.name]
+
+
+def test_a_plain_tag_reads_as_langcodes_reads_it():
+    """_primary's fast path (a two-letter tag, with or without a region,
+    read without loading langcodes) agrees with langcodes on every one."""
+    import itertools
+    import string
+
+    import langcodes
+
+    from pipeline.load.language import Reading, primary_language
+
+    for pair in itertools.product(string.ascii_lowercase, repeat=2):
+        for tag in ("".join(pair), "".join(pair) + "-GB"):
+            try:
+                expected = langcodes.standardize_tag(tag, macro=True).split("-", 1)[0].lower()
+            except (ValueError, LookupError):
+                expected = tag.split("-", 1)[0]
+            # the suggestion for English read under the tag: 'en-GB' only for 'uk'
+            assert (Reading(tag, "en").suggestion == "en-GB") == (expected == "uk"), tag
+            assert primary_language(tag) == {"nb": "no", "nn": "no"}.get(expected, expected), tag

@@ -7,8 +7,9 @@ Kingdom) makes an English book Ukrainian without a word. The text is read by
 py3langid (Naive Bayes over byte n-grams, 97 languages, offline) after what
 is not prose is taken out (code, URLs, HTML tags, front matter), and only a
 long text read with high confidence is judged: a warning that is wrong is
-worse than none. Its model takes about a second to unpack, so it is loaded
-once per process, and only when some text is long enough to be judged.
+worse than none. Its model takes about a second to unpack, so it is unpacked
+once per machine (`langmodel`), read once per process, and only when some
+text is long enough to be judged.
 """
 
 from __future__ import annotations
@@ -125,13 +126,13 @@ _preloading: list[threading.Thread] = []  # the thread of `preload`, until it is
 
 def _identifier():
     """py3langid's identifier, with probabilities that sum to 1: its model
-    unpacked once per process (about a second, 120 MB), by whichever thread
-    asks first; the others wait for it."""
+    read once per process (mapped from the machine's cache, `langmodel`), by
+    whichever thread asks first; the others wait for it."""
     with _loading:
         if not _loaded:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+            from .langmodel import identifier
 
-            _loaded.append(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True))
+            _loaded.append(identifier())
     return _loaded[0]
 
 
@@ -228,9 +229,20 @@ def _scripts(tag: str) -> frozenset[str]:
 
 # ---- judging a declared language ---------------------------------------------------------
 
+# Two-letter language subtags that langcodes replaces (deprecated or folded
+# into another language); every other one is its own macrolanguage form.
+_REPLACED_TWO_LETTERS = frozenset({"bh", "in", "iw", "ji", "jw", "mo", "sh", "tl", "tw"})
+_PLAIN_TAG = re.compile(r"([a-z]{2})(?:-[A-Z]{2})?")
+
+
 @lru_cache(maxsize=256)
-def _primary(tag: str) -> str:
-    """A tag's language in its macrolanguage form, lower case ('nb-NO' -> 'no', 'cmn' -> 'zh')."""
+def primary_language(tag: str) -> str:
+    """A tag's language in its macrolanguage form, lower case ('nb-NO' -> 'no',
+    'cmn' -> 'zh'). A plain 'en' or 'en-GB' is read without langcodes, whose
+    registry takes 0.1 s to load: a tenth of a short book's Typst build."""
+    plain = _PLAIN_TAG.fullmatch(tag)
+    if plain and plain.group(1) not in _REPLACED_TWO_LETTERS:
+        return _AS_TAG.get(plain.group(1), plain.group(1))
     import langcodes
 
     try:
@@ -257,7 +269,7 @@ class Reading:
     def suggestion(self) -> str:
         """The tag the author most likely meant: 'uk' written for the United
         Kingdom is English there, else the detected language."""
-        return "en-GB" if _primary(self.declared) == "uk" and self.detected == "en" else self.detected
+        return "en-GB" if primary_language(self.declared) == "uk" and self.detected == "en" else self.detected
 
 
 def read_as(declared: str, text: str, ranked: Callable[[str], dict[str, float]] | None = None) -> Reading:
@@ -276,7 +288,7 @@ def read_as(declared: str, text: str, ranked: Callable[[str], dict[str, float]] 
     detected, probability = next(iter(ranked_as.items()))
     if probability < MIN_CONFIDENCE:
         return Reading(declared, "")
-    ours = _primary(declared)
+    ours = primary_language(declared)
     if _kin(ours, detected):
         return Reading(declared, detected)
     expected, script = _scripts(declared), script_of(sample)
@@ -351,43 +363,19 @@ def check_languages(language: str, origin: Origin, articles: Sequence, root: Pat
 
 
 class Ranker:
-    """py3langid in a process of its own, started as the book begins to load:
-    it unpacks its model (about a second of CPU, more than loading and
-    rendering a book of 60 articles) on another core while the book is read,
-    then ranks the samples it is given (`check`) while the build goes on.
-    A process, not a thread: the PDF's layout workers are forked, and must
-    not inherit a thread's half-held state. It is told what to do in one
-    line on its stdin (the folder of samples.json, or nothing: `stop`), never
-    by the end of the stream, which a forked worker may hold open."""
+    """py3langid in a process of its own (a `Standby`), started as the book
+    begins to load: it reads its model while the book is read, then ranks
+    the samples it is given (`check`) while the build goes on."""
 
     def __init__(self) -> None:
-        import subprocess
-        import sys
+        from ..standby import Standby
 
-        self._child = subprocess.Popen([sys.executable, "-c", "from pipeline.load.language import _rank_samples; "
-                                        "_rank_samples()"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
-        self._told = False
-
-    def _tell(self, line: str) -> bool:
-        self._told = True
-        try:
-            self._child.stdin.write(line.encode() + b"\n")
-            self._child.stdin.flush()
-            return True
-        except OSError:  # the process ended early: the samples are ranked here
-            return False
-        finally:
-            self._child.stdin.close()
+        self._standby = Standby("pipeline.load.language:_rank_samples")
 
     def stop(self) -> None:
         """Nothing to rank (the book had no language to check, or its loading
-        failed): the process ends, not waited for to finish unpacking."""
-        if not self._told:
-            self._told = True
-            self._child.kill()
-            self._child.wait()
-            self._child.stdin.close()
+        failed): the process ends, not waited for to get ready."""
+        self._standby.stop()
 
     def check(self, language: str, origin: Origin, articles: Sequence,
               root: Path) -> Callable[[], list[Diagnostic]]:
@@ -403,11 +391,11 @@ class Ranker:
             return lambda: check_languages(language, origin, articles, root, lambda sample: {})
         folder = Path(tempfile.mkdtemp(prefix="pipeline-language-"))
         (folder / "samples.json").write_text(json.dumps(samples), encoding="utf-8")
-        told = self._tell(str(folder))
+        told = self._standby.tell(folder)
 
         def finish() -> list[Diagnostic]:
             try:
-                self._child.wait()
+                self._standby.process.wait()
                 ranked = dict(zip(samples, json.loads((folder / "ranked.json").read_text(encoding="utf-8")))) \
                     if told else {}
             except (OSError, ValueError):
@@ -420,16 +408,16 @@ class Ranker:
 
 
 def _rank_samples() -> None:
-    """The process of a `Ranker`: the model unpacked first, then the folder
-    named on stdin ranked (its samples.json in, ranked.json out)."""
+    """The process of a `Ranker`: the model read first, then the folder it
+    is told ranked (its samples.json in, ranked.json out)."""
     import json
-    import sys
+
+    from ..standby import wait_for_work
 
     _identifier()
-    line = sys.stdin.readline().strip()
-    if not line:
+    folder = wait_for_work()
+    if folder is None:
         return
-    folder = Path(line)
     samples = json.loads((folder / "samples.json").read_text(encoding="utf-8"))
     ranked = [_ranked(sample) for sample in samples]
     (folder / "ranked.tmp").write_text(json.dumps(ranked), encoding="utf-8")
@@ -448,7 +436,7 @@ def _book_mismatch(language: str, detected: str, origin: Origin, wrong: int, jud
         message = (f"language '{language}' is {language_name(language)}, but the text reads as "
                    f"{language_name(detected)}{share}: did you mean '{meant}'?")
         hint = f"write language = \"{meant}\"" if origin.toml else f"set the site's language to '{meant}'"
-        if _primary(language) == "uk" and meant == "en-GB":
+        if primary_language(language) == "uk" and meant == "en-GB":
             hint = f"'uk' is the Ukrainian language, not the United Kingdom: {hint}"
         hint += " (the language sets hyphenation, quotation marks and the EPUB's language)"
     return warning("C012", message, hint=hint, path=origin.path, line=origin.line, column=origin.column)
@@ -458,7 +446,7 @@ def _article_mismatch(article, reading: Reading, root: Path) -> Diagnostic:
     line, column, key = _front_matter_language(article, root)
     meant = reading.suggestion
     hint = f"write {key}: {meant}" if key else f"give it its own language: add 'language: {meant}' to its front matter"
-    if _primary(reading.declared) == "uk" and meant == "en-GB":
+    if primary_language(reading.declared) == "uk" and meant == "en-GB":
         hint = f"'uk' is the Ukrainian language, not the United Kingdom: {hint}"
     return warning("M014", f"language '{reading.declared}' is {language_name(reading.declared)}, but the "
                            f"article's text reads as {language_name(reading.detected)}: did you mean '{meant}'?",
