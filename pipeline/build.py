@@ -7,7 +7,7 @@ over it. A build that found errors writes nothing: the previous outputs stay.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,7 +19,7 @@ from .diagnostics import Diagnostic, as_errors, error, has_errors
 from .export import ExportContext, LayoutSettings, build_timestamp
 from .export.registry import in_fact_order
 from .formats import CHOOSABLE, DEFAULT_FORMATS, FORMATS, PRINT_FORMATS, format_of_file, kinds_of, with_forms
-from .model import VERSION, Book, RenderedBook
+from .model import VERSION, Book, BookConfig, RenderedBook
 from .export.executors import OverMemory
 from .interrupts import check as check_interrupted
 from .output import StagedOutputs, default_out, final_name, remove_stale
@@ -268,15 +268,39 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     from .render.prepare import settle
 
     later: list = []
+    standing: list = []  # the helper processes started for the export (`_started_for`)
     try:
-        result = _prepared_and_exported(book_dir, out_dir, options, progress, earlier, later)
+        result = _prepared_and_exported(book_dir, out_dir, options, progress, earlier, later, standing)
     finally:
+        for standby in standing:
+            standby.stop()  # (unless it was given its work)
         found = settle(later)
     return replace(result, diagnostics=result.diagnostics + tuple(_strict(found, options.strict))) if found else result
 
 
+def _started_for(options: BuildOptions, standing: list) -> Callable[[BookConfig], None]:
+    """Typst's compile process (export/typst/compiler.py) started as soon as
+    the build knows the book is typeset by Typst, so that it gets ready
+    while the book is read: now, for --engine typst; else once the book's
+    config is read (the function returned: `prepare`'s `configured`)."""
+    wanted = options.book and "pdf" in options.formats
+
+    def start() -> None:
+        from .export.typst.compiler import standby
+
+        standing.append(standby())
+
+    if wanted and options.pdf_engine == "typst":
+        start()
+
+    def configured(config: BookConfig) -> None:
+        if wanted and not standing and config.pdf_engine == "typst":
+            start()
+    return configured
+
+
 def _prepared_and_exported(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress,
-                           earlier: dict[Path, str], later: list) -> BuildResult:
+                           earlier: dict[Path, str], later: list, standing: list) -> BuildResult:
     from .fetch import configure as configure_fetch
     from .render.prepare import prepare  # here, not at the top: a no-op rebuild parses nothing
 
@@ -284,8 +308,9 @@ def _prepared_and_exported(book_dir: Path, out_dir: Path, options: BuildOptions,
     strict = options.strict
     # Remote images fetched (if asked) into the build's cache folder, within the build's time budget.
     configure_fetch(cache=out_dir / CACHE_DIR / "remote", build_mode="fetch" if options.fetch_remote else "omit")
+    configured = _started_for(options, standing)
     rendered, diagnostics = prepare(book_dir, options.overrides(), stop=lambda found: _failed(found, strict),
-                                    progress=progress, later=later)
+                                    progress=progress, later=later, configured=configured)
     if rendered is None:
         return BuildResult((), tuple(_strict(diagnostics, strict)))
     book = rendered.book
@@ -300,7 +325,8 @@ def _prepared_and_exported(book_dir: Path, out_dir: Path, options: BuildOptions,
     if found:
         return BuildResult((), tuple(_strict(diagnostics + found, strict)))
     layout = LayoutSettings(time_limit=options.layout_time_limit(len(book.articles)), jobs=options.jobs,
-                            cache_dir=out_dir / LAYOUT_CACHE if options.cache else None, executor=cluster)
+                            cache_dir=out_dir / LAYOUT_CACHE if options.cache else None, executor=cluster,
+                            typesetter=standing[0] if standing else None)
     context = ExportContext(timestamp=build_timestamp(book.config), version=VERSION, layout=layout,
                             image_cache=out_dir / IMAGE_CACHE if options.cache else None, progress=progress)
     if cluster is None:

@@ -332,3 +332,37 @@ def test_print_files_refused_at_the_engine_line(output, tmp_path):
     assert not result.ok and any(f"({output}:" in d.message for d in problems)
     assert all(d.path.name == "book.toml" and d.line == toml.count("\n") + 3 and "[pdf] engine" in d.message
                for d in problems)
+
+
+def _compile_processes() -> list[int]:
+    """Typst compile processes (export/typst/compiler.py) this test's process started."""
+    import os
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().decode(errors="replace")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if "pipeline.export.typst.compiler" in command and parent == os.getpid():
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc (Linux)")
+def test_the_compile_process_started_early_is_used_or_ended(tmp_path):
+    """The compile process a Typst build starts before reading the book
+    (compiler.standby) compiles the booklet; where the book cannot be built
+    or is an EPUB only, it is ended with the build, never left running."""
+    book = tmp_path / "book"
+    shutil.copytree(FIXTURES / "features", book)
+    pdf = _typst(book, tmp_path / "out")
+    assert PdfReader(pdf).pages and _compile_processes() == []
+    (book / "book.toml").write_text("[book\ntitle = 'broken'\n", encoding="utf-8")
+    result = build(book, tmp_path / "out2", BuildOptions(**{**TYPST.__dict__}))
+    assert not result.ok and any(d.code == "C001" for d in result.diagnostics)
+    assert _compile_processes() == []
+    (book / "book.toml").write_text("[book]\ntitle = 'T'\n[pdf]\nengine = 'typst'\n", encoding="utf-8")
+    result = build(book, tmp_path / "out3", BuildOptions(formats=("epub",), cache=False))
+    assert result.ok and _compile_processes() == []

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..diagnostics import Diagnostic
 from ..epoch import source_date_epoch
-from ..model import BookConfig, RenderedBook
 from ..progress import Progress
 
 if TYPE_CHECKING:
+    from ..model import BookConfig, RenderedBook
+    from ..standby import Standby
     from .executors import Executor
 
 
@@ -38,6 +39,9 @@ class LayoutSettings:
     # Where the build runs its tasks when not in processes of its own (a
     # Dask cluster: export/cluster.py); None: --jobs worker processes.
     executor: "Executor | None" = field(default=None, compare=False, repr=False)
+    # Typst's compile process, started while the book was read (export/typst/compiler.py);
+    # None: one is started when needed. Used once, by the book's booklet; never sent to a worker.
+    typesetter: "Standby | None" = field(default=None, compare=False, repr=False)
 
 
 # Facts one export finds and another uses (provides/needs). Each exporter
@@ -77,7 +81,7 @@ class ExportContext:
         (which holds the terminal), the executor (whose workers it runs on),
         or the caches (folders of this machine); one process per task."""
         return replace(self, progress=Progress(), image_cache=None,
-                       layout=replace(self.layout, jobs=1, cache_dir=None, executor=None))
+                       layout=replace(self.layout, jobs=1, cache_dir=None, executor=None, typesetter=None))
 
     def knowing(self, facts: dict[str, object]) -> "ExportContext":
         return replace(self, facts={**self.facts, **facts})

@@ -25,7 +25,7 @@ def exporter_for(name: str, config: BookConfig) -> Exporter:
     PDFs (export/typst: the Typst booklet, or a refusal of what Typst
     cannot make), else the format's own."""
     if config.pdf_engine == "typst" and (name == "pdf" or FORMATS[name].role == PRINT):
-        from .typst import TypstExporter, Unsupported
+        from .typst.exporter import TypstExporter, Unsupported
 
         return TypstExporter() if name == "pdf" else Unsupported(name)
     return get_exporter(name)

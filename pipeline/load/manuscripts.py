@@ -56,13 +56,16 @@ def _syllabic(character: str) -> bool:
 
 
 def load_book(root: Path, section: str | None = None,
-              later: list[Callable[[], list[Diagnostic]]] | None = None) -> tuple[Book | None, list[Diagnostic]]:
+              later: list[Callable[[], list[Diagnostic]]] | None = None,
+              configured: Callable[[BookConfig], None] | None = None) -> tuple[Book | None, list[Diagnostic]]:
     """Read book.toml and every manuscript; return the book and all diagnostics.
 
     With `later`, the check of the book's language is begun and left to run
     (`language.Ranker`, whose process starts before the book is read): the
     function that waits for its diagnostics is appended there, for the
-    caller to call before it reports.
+    caller to call before it reports. `configured` is called with the
+    book's config as soon as it is read, before the manuscripts: a build
+    starts there what it will need once the book is read.
 
     `root` may be a website's content folder or root (`sites.detect`): its
     flavour, its own config (which a book.toml of ours, if any, overrides),
@@ -78,17 +81,19 @@ def load_book(root: Path, section: str | None = None,
         return None, [elsewhere]
     ranker = Ranker() if later is not None else None
     try:
-        return _loaded(root, section, later, ranker)
+        return _loaded(root, section, later, ranker, configured)
     finally:
         if ranker is not None:
             ranker.stop()  # if no check was begun: its process ends
 
 
-def _loaded(root: Path, section: str | None, later: list | None,
-            ranker: "Ranker | None") -> tuple[Book | None, list[Diagnostic]]:
+def _loaded(root: Path, section: str | None, later: list | None, ranker: "Ranker | None",
+            configured: Callable[[BookConfig], None] | None) -> tuple[Book | None, list[Diagnostic]]:
     """`load_book`'s work, the language ranked by `ranker` (with `later`)."""
     config_path = root / "book.toml"
     config, source, diagnostics, site = _config_and_site(root, config_path, section)
+    if configured is not None:
+        configured(config)
     located = source or ConfigSource(config_path)  # where messages point (line 1 of a file not read)
     diagnostics += site.problems
     paths, found = _manuscript_paths(root, config.articles, located, site) \

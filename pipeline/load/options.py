@@ -220,14 +220,14 @@ def check_isbn(option: Option, values: dict[str, Any], source: ConfigSource) -> 
     """[book] isbn: an ISBN-13 whose check digit holds, kept hyphenated as
     its registration groups say (python-stdnum's ranges); an ISBN-10 is
     refused with its ISBN-13 as the fix. Refused, the book has no ISBN."""
-    from stdnum import isbn
-    from stdnum.exceptions import ValidationError
-
     written = values.get("isbn", "")
     number = _ISBN_SEPARATORS.sub("", _ISBN_PREFIX.sub("", written.strip()))
     if not written.strip():
         values.pop("isbn", None)
         return []
+    from stdnum import isbn  # (with its ranges: not for a book without an ISBN)
+    from stdnum.exceptions import ValidationError
+
     problem, hint = "", 'write the 13 digits the ISBN agency issued, e.g. isbn = "978-0-306-40615-7"'
     if re.fullmatch(r"\d{9}[\dX]", number.upper()):
         try:

@@ -1,0 +1,167 @@
+"""The Typst exporter: the booklet's markup written (`document`), compiled
+in a process of its own (`compiler`), and what Typst cannot do refused.
+See the package's docstring."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from ...diagnostics import Diagnostic, error, warning
+from ...model import RenderedBook
+from ...styles import is_rtl, styles_dir
+from .. import PAGE_NUMBERS, PAGINATION, ExportContext, Exported
+from .compiler import Stopped, first_line, run
+from .document import Document, breaks, document
+
+# [pdf] variant -> Typst's PDF standards; tagged (PDF/UA-1) whatever the variant.
+STANDARDS = {"none": ["ua-1"], "pdf/ua-1": ["ua-1"], "pdf/a-3b": ["ua-1", "a-3b"]}
+# A package (`#import "@preview/…"`, `#include` alike) would make Typst fetch from the network, or read
+# the user's own package folders: any `import` or `include` not followed by a plain file name (a string
+# literal with no `@` and no escape) is refused, since an expression or an escape can spell "@preview".
+_PACKAGE = re.compile(r"""(?<![\w-])(?:import|include)(?![\w-])(?!\s*"[^"\\@\n]*")""")
+
+
+class TypstExporter:
+    name = "pdf"
+    suffix = ".pdf"
+    provides = (PAGINATION, PAGE_NUMBERS)
+    uses = (PAGE_NUMBERS,)
+
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        refused = refusals(rendered)
+        if refused:
+            return Exported(tuple(refused))
+        template, problem = template_text(rendered)
+        if problem is not None:
+            return Exported((problem,))
+        context.progress.start("typesetting the PDF (Typst)")
+        made = document(rendered, template)
+        try:
+            pdf, pages, pagination, warnings = compile_pdf(made, rendered, context)
+        except RuntimeError as exc:  # typst.TypstError: the document or a book's template failed
+            return Exported((failure(first_line(exc), rendered),))
+        except Stopped as exc:
+            return Exported((error(exc.code, str(exc), path=rendered.book.config_path,
+                                   hint="a book's own styles/typst/booklet.typ may be at fault; a long book may "
+                                        "need --time-limit SECONDS or PIPELINE_MEMORY_LIMIT (MiB)"),))
+        target.write_bytes(pdf)
+        return Exported(tuple(warnings), {PAGE_NUMBERS: pages, PAGINATION: pagination})
+
+
+def refusals(rendered: RenderedBook) -> list[Diagnostic]:
+    """What the book asks that Typst cannot do, each located: a book's
+    own print.css (a CSS design for WeasyPrint)."""
+    found = []
+    styles = rendered.book.styles
+    if styles is not None and (styles / "print.css").is_file():
+        found.append(error("X009", "the book's styles/print.css is a design for WeasyPrint; the Typst engine "
+                           "cannot apply it", path=styles / "print.css",
+                           hint="build with --engine weasyprint (or [pdf] engine = \"weasyprint\"), or move the "
+                                "design to styles/typst/booklet.typ"))
+    return found
+
+
+def template_text(rendered: RenderedBook) -> tuple[str, Diagnostic | None]:
+    """booklet.typ: the book's own (styles/typst/), else ours. A book's
+    template may not import a package (Typst would download it)."""
+    own = rendered.book.styles / "typst" / "booklet.typ" if rendered.book.styles is not None else None
+    if own is None or not own.is_file():
+        return (styles_dir() / "typst" / "booklet.typ").read_text(encoding="utf-8"), None
+    from ...resources import ResourceRefused, inside
+
+    try:
+        source = inside(own, (rendered.book.root,)).read_text(encoding="utf-8")
+    except (ResourceRefused, OSError, UnicodeDecodeError) as exc:
+        return "", error("C009", f"styles/typst/booklet.typ cannot be read: {exc}", path=own)
+    package = _PACKAGE.search(source)
+    if package:
+        line = source.count("\n", 0, package.start()) + 1
+        return "", error("X009", "a Typst import or include of anything but a plain file name (a package may be "
+                         "downloaded): the build fetches nothing", path=own, line=line,
+                         hint="copy what you need from the package into styles/typst/booklet.typ")
+    return source, None
+
+
+def compile_pdf(made: Document, rendered: RenderedBook, context: ExportContext):
+    """Compile `made` in a private root; return (PDF bytes, printed page
+    of each article and section, page breaks, warnings)."""
+    config = rendered.book.config
+    with tempfile.TemporaryDirectory(prefix="pipeline-typst-") as folder:
+        root, fonts = Path(folder) / "root", Path(folder) / "fonts"
+        root.mkdir()
+        fonts.mkdir()
+        (root / "main.typ").write_text(made.source, encoding="utf-8")
+        for name, data in made.files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(data, Path):
+                shutil.copyfile(data, path)
+            else:
+                path.write_bytes(data)
+        for index, font in enumerate(made.fonts):
+            (fonts / f"{index:03d}-{font.name}").symlink_to(font.resolve())
+        language = config.language
+        pdf, found, pages, pagination = run(
+            Path(folder), {"standards": STANDARDS.get(config.pdf_variant, ["ua-1"]),
+                           "timestamp": int(context.timestamp.timestamp()), "with_breaks": bool(rendered.articles),
+                           "language": language, "rtl": is_rtl(language)},
+            context.layout.time_limit, context.layout.typesetter)
+    warnings = [warning("X001", f"Typst: {first_line(item)}", path=rendered.book.config_path)
+                for item in found if "unknown font family" not in item]
+    return pdf, {str(key): str(value) for key, value in pages.items()}, \
+        (breaks(pagination) if rendered.articles else ()), warnings
+
+
+# Typst's PDF/UA-1 check: a character no font of the book draws (never a box in a tagged PDF).
+_UNDRAWN = re.compile(r'the text `"(.{1,40}?)"` could not be displayed')
+
+
+def failure(message: str, rendered: RenderedBook) -> Diagnostic:
+    """Typst's error, located: a character no font draws at its first place
+    in the manuscripts (R007 warned of it); anything else at book.toml."""
+    undrawn = _UNDRAWN.search(message)
+    if undrawn is None:
+        return error("X001", f"Typst could not typeset the book: {message}",
+                     hint="a book's own styles/typst/booklet.typ may be at fault; "
+                          "else build with --engine weasyprint and report the book", path=rendered.book.config_path)
+    characters = undrawn.group(1)
+    for item in rendered.articles:
+        source = item.article.source_path
+        text = source.read_text(encoding="utf-8", errors="replace") if source.is_file() else ""
+        where = text.find(characters)
+        if where >= 0:
+            line = text.count("\n", 0, where) + 1
+            column = where - (text.rfind("\n", 0, where) + 1) + 1
+            break
+    else:
+        source, line, column = rendered.book.config_path, 0, 0
+    return error("X001", f"no font of the book draws '{characters}': a tagged PDF (Typst's) may not show it as "
+                 "a box", path=source, line=line, column=column,
+                 hint="put a font that draws it into the book's styles/fonts/, or remove the characters; "
+                      "WeasyPrint (--engine weasyprint) builds the book with a box in their place")
+
+
+class Unsupported:
+    """A PDF the Typst engine cannot make (the print-on-demand interior:
+    PDF/X-4 with bleed and trim boxes; its cover): refused, located at the
+    book's engine, never made by the other engine behind the user's back."""
+
+    suffix = ".pdf"
+    provides: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def export(self, rendered: RenderedBook, target: Path, context: ExportContext) -> Exported:
+        path, source = rendered.book.config_path, rendered.book.config_source
+        line = source.line_of("pdf", "engine")[0] if source is not None and "engine" in source.given("pdf") else 0
+        chosen = "book.toml's [pdf] engine" if line else "--engine typst"  # (the command line overrides the book)
+        return Exported((error("X009", f"the print-on-demand files ({self.name}: PDF/X-4 with bleed) are made by "
+                               f"WeasyPrint only; the Typst engine ({chosen}) cannot make them",
+                               path=path, line=line,
+                               hint="build them with --engine weasyprint (the interior's pages then follow "
+                                    "print.css)"),))
