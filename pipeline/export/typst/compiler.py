@@ -28,6 +28,7 @@ from ...standby import Standby, wait_for_work
 from ..executors import memory_limit, worker_started
 
 TARGET = "pipeline.export.typst.compiler:main"
+FACTS_LABEL = "pipeline-facts"  # the document's metadata the compile queries (document._facts)
 
 
 class Stopped(Exception):
@@ -128,9 +129,10 @@ def main() -> None:
                                                     "pagination": pagination}), encoding="utf-8")
 
 
-def _compile(folder: Path, standards: list[str], timestamp: int, with_breaks: bool, language: str, rtl: bool):
+def _compile(folder: Path, standards: list[str], timestamp: int, language: str, rtl: bool):
     """In the compile's process: (PDF, warnings, page numbers, page breaks)
-    as plain data, or Typst's error message. Packages only from folders of
+    as plain data (FACTS_LABEL: document._facts), or Typst's
+    error message. Packages only from folders of
     the compile's own (none are there): never the user's."""
     import typst
 
@@ -141,9 +143,8 @@ def _compile(folder: Path, standards: list[str], timestamp: int, with_breaks: bo
                                   package_path=str(packages), package_cache_path=str(packages))
         pdf, found = compiler.compile_with_warnings(str(root / "main.typ"), format="pdf",
                                                     pdf_standards=standards, timestamp=timestamp)
-        pages = json.loads(compiler.query("<page-numbers>", field="value", one=True, root=str(root)))
-        pagination = json.loads(compiler.query("<page-breaks>", field="value", one=True, root=str(root))) \
-            if with_breaks else []
+        facts = json.loads(compiler.query(f"<{FACTS_LABEL}>", field="value", one=True, root=str(root)))
+        pages, pagination = facts["pages"], facts["breaks"] or []
     except RuntimeError as exc:  # typst.TypstError
         return first_line(exc)
     return finished(pdf, language, rtl), [str(item) for item in found], pages, pagination

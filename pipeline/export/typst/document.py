@@ -18,6 +18,7 @@ from lxml import etree
 
 from ...model import PageBreak, RenderedArticle, RenderedBook
 from ...styles import book_labels, cover_ink, direction, render_template, styles_dir, words_for
+from .compiler import FACTS_LABEL
 from .markup import BREAK_LABEL, Converter, Images, label, language_arguments, linked_ids, string, text
 
 # [pdf] page-size -> the page's arguments.
@@ -57,8 +58,7 @@ def document(rendered: RenderedBook, template: str) -> Document:
     shapes: dict[tuple, int] = {}  # the opener's block count by its parts (opener_blocks)
     for index in range(len(rendered.articles)):
         parts.append(_article(rendered, index, words, numbered, known, emitted, images, shapes))
-    parts.append(_page_numbers(rendered, emitted))
-    parts.append(_breaks_query(rendered))
+    parts.append(_facts(rendered, emitted))
     files: dict[str, bytes | Path] = {"booklet.typ": template.encode("utf-8"), **images.files}
     return Document("\n\n".join(parts) + "\n", files, fonts)
 
@@ -125,14 +125,22 @@ def _blocks_in(xhtml: str) -> tuple[bool, int]:
 _BLOCK_TAG = re.compile(r"<(?:p|h[1-6]|li|dt|dd|td|th|pre|figcaption|caption|blockquote)[\s>/]")
 
 
-def _breaks_query(rendered: RenderedBook) -> str:
-    """A metadata the exporter queries: each page-break marker's value and
-    page, and the page where the body's numbering begins (see `breaks`)."""
-    if not rendered.articles:
-        return ""
-    first = label(rendered.articles[0].anchor)
-    return (f"#context [#metadata((start: locate(<{first}>).page(), "
-            f"markers: query(<{BREAK_LABEL}>).map(m => (m.value, m.location().page())))) <page-breaks>]")
+def _facts(rendered: RenderedBook, emitted: set[str]) -> str:
+    """The metadata the compile's process queries, in one (each query is a
+    pass over the laid-out document): `pages`, the printed page of each
+    article and section (PAGE_NUMBERS, as the WeasyPrint exporter gives
+    them); `breaks`, each page-break marker's value and page and the page
+    where the body's numbering begins (see `breaks`), none without articles."""
+    anchors = [item.anchor for item in rendered.articles] + [heading.id for item in rendered.articles
+                                                           for heading in item.headings]
+    pairs = "".join(f"({string(a)}, <{label(a)}>), " for a in dict.fromkeys(anchors) if label(a) in emitted)
+    pages = f"({pairs}).map(((id, target)) => (id, str(counter(page).at(target).first()))).to-dict()"
+    markers = "none"
+    if rendered.articles:
+        first = label(rendered.articles[0].anchor)
+        markers = (f"(start: locate(<{first}>).page(), "
+                   f"markers: query(<{BREAK_LABEL}>).map(m => (m.value, m.location().page())))")
+    return f"#context [#metadata((pages: {pages}, breaks: {markers})) <{FACTS_LABEL}>]"
 
 
 def breaks(found: dict) -> tuple[PageBreak, ...]:
@@ -151,16 +159,6 @@ def breaks(found: dict) -> tuple[PageBreak, ...]:
             result += [PageBreak(name, *first[page]) for name in waiting]
             waiting = []
     return tuple(result)
-
-
-def _page_numbers(rendered: RenderedBook, emitted: set[str]) -> str:
-    """A metadata the exporter queries: the printed page of each article and
-    section (PAGE_NUMBERS, as the WeasyPrint exporter gives them)."""
-    anchors = [item.anchor for item in rendered.articles] + [heading.id for item in rendered.articles
-                                                           for heading in item.headings]
-    pairs = "".join(f"({string(a)}, <{label(a)}>), " for a in dict.fromkeys(anchors) if label(a) in emitted)
-    return (f"#context [#metadata(({pairs}).map(((id, target)) => (id, str(counter(page).at(target).first())))"
-            ".to-dict()) <page-numbers>]")
 
 
 def _fragment(xhtml: str):

@@ -106,8 +106,7 @@ def compile_pdf(made: Document, rendered: RenderedBook, context: ExportContext):
         language = config.language
         pdf, found, pages, pagination = run(
             Path(folder), {"standards": STANDARDS.get(config.pdf_variant, ["ua-1"]),
-                           "timestamp": int(context.timestamp.timestamp()), "with_breaks": bool(rendered.articles),
-                           "language": language, "rtl": is_rtl(language)},
+                           "timestamp": int(context.timestamp.timestamp()), "language": language, "rtl": is_rtl(language)},
             context.layout.time_limit, context.layout.typesetter)
     warnings = [warning("X001", f"Typst: {first_line(item)}", path=rendered.book.config_path)
                 for item in found if "unknown font family" not in item]
