@@ -55,6 +55,9 @@ _KIN = (frozenset({"no", "da"}), frozenset({"hr", "sr", "bs", "sh", "cnr"}), fro
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _HTML_BLOCK = re.compile(r"<(script|style|pre|code|svg|math|kbd|samp)\b", re.I)
 _NOISE = re.compile(
+    # Every kind begins with one of these characters, or is a line's link reference definition: said
+    # first, so that the scan passes over other characters without trying each alternative there.
+    r"(?=[`\]<{$&hfmw]|^[ \t]*\[)(?:"
     r"`[^`\n]*`"  # inline code
     r"|\]\([^)\n]{0,500}\)"  # a link's or image's target (every part bounded: no scan runs to each line's end)
     r"|^[ \t]*\[[^\]\n]{1,500}\]:[ \t]*\S.*$"  # a link reference definition
@@ -62,7 +65,7 @@ _NOISE = re.compile(
     r"|\b(?:https?|ftp|mailto):[^\s)>\]]+|\bwww\.[^\s)>\]]+"  # a bare address
     r"|\{\{[<%][^\n]{0,300}?[%>]\}\}|\{%[^\n]{0,300}?%\}|\{\{[^\n]{0,300}?\}\}"  # shortcodes, template tags
     r"|\$\$[^$]{0,5000}\$\$|\$[^$\n]{1,500}\$"  # math
-    r"|&[#\w]+;",  # character references
+    r"|&[#\w]+;)",  # character references
     re.M)
 _FRONT_MATTER = re.compile(r"(---|\+\+\+)[ \t]*\n")
 

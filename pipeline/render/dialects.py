@@ -249,6 +249,9 @@ _EXPORT = re.compile(r"^export\s+(?:default|const|let|var|function|class|async)\
 _ABBREVIATION = re.compile(r"^\*\[[^\]\n]+\]:.*$", re.M)
 
 _CONSTRUCT = re.compile(
+    # Every construct begins with `{`, `<` or `:`, or is a snippet line: said first, so that the scan
+    # passes over other characters without trying each alternative there (ten times faster on prose).
+    r"(?=[{<:]|^[ \t]*-)(?:"
     r"(?P<hugo>\{\{(?P<hd>[<%])-?\s*(?P<hclose>/)?\s*(?P<hname>[\w./-]+)(?P<hargs>.*?)-?\s*[>%]?\}\})"
     r"|(?P<ltag>\{%-?\s*(?P<lname>\w+)(?P<largs>.*?)-?%\})"
     r"|(?P<lout>(?<!=)\{\{-?(?![<%#])(?P<lexpr>[^{}]*?)-?\}\})"
@@ -258,7 +261,7 @@ _CONSTRUCT = re.compile(
     r"|(?P<jsx>(?<![\w<])<(?P<jname>[A-Z][\w.]*)(?P<jattrs>(?:\s+[^\s<>{}\"'=/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'"
     r"|\{(?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*\}))?|\s+\{(?:[^{}]|\{[^{}]*\})*\})*)\s*(?P<jself>/?)>)"
     r"|(?P<icon>:(?:material|octicons|fontawesome|simple)-[a-z0-9-]+:(?:\{[^{}\n]*\})? ?)"  # with its space: a list item's text keeps its column
-    r"|(?P<emoji>:(?P<ecode>[a-z0-9_+-]*[a-z][a-z0-9_+-]*|[+-]1):)",
+    r"|(?P<emoji>:(?P<ecode>[a-z0-9_+-]*[a-z][a-z0-9_+-]*|[+-]1):))",
     re.S | re.M)
 
 _ARG = re.compile(r"""([\w-]+)\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*'|`[^`]*`|[^\s"']+)|("(?:[^"\\]|\\.)*"|'[^']*'|`[^`]*`|[^\s"'=]+)""")
