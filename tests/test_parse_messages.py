@@ -150,3 +150,23 @@ def test_libyaml_reads_front_matter_as_pyyaml_does(monkeypatch):
     for (path, _), (front, found), (front_slow, found_slow) in zip(texts, quick, slow):
         assert front == front_slow, path
         assert [d.format() for d in found] == [d.format() for d in found_slow], path
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pyyaml"])
+def test_front_matter_nested_without_end_is_m001_not_a_crash(libyaml):
+    """Lists nested 300,000 deep crashed libyaml's composer (the process,
+    not an exception) and PyYAML's parser recursed past Python's limit from a
+    thousand: both are refused, located, before either composes (run in a
+    process of its own, so that a crash is a failure, not the end of the suite)."""
+    import subprocess
+    import sys
+
+    script = ("import sys, yaml; from pathlib import Path; from pipeline.load.frontmatter import split\n"
+              f"yaml.__with_libyaml__ = {libyaml}\n"
+              "for text in ('---\\ntitle: ' + '[' * 300000 + ']' * 300000 + '\\n---\\nBody\\n',\n"
+              "             '---\\na:\\n' + ''.join(' ' * (i + 1) + f'k{i}:\\n' for i in range(3000)) + '---\\nB\\n'):\n"
+              "    front, found = split(text, Path('deep.md'))\n"
+              "    print([(d.code, d.line, d.column) for d in found])\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["[('M001', 2, 57)]", "[('M001', 52, 51)]"], done.stdout

@@ -253,6 +253,9 @@ def _json_written(block: str) -> Written:
 
 def _parse(block: str, path: Path) -> tuple[dict[str, Any], Written, list[Diagnostic]]:
     """YAML front matter, with the protections above."""
+    refused = _too_deep(block, path)
+    if refused:
+        return {}, {}, [refused]
     quick = _read_by_libyaml(block, path)
     if quick is not None:
         return quick
@@ -289,6 +292,33 @@ def _parse(block: str, path: Path) -> tuple[dict[str, Any], Written, list[Diagno
         return {}, {}, [error("M001", "front matter must be a mapping of 'key: value' lines",
                               path=path, line=2, column=1)]
     return data, _written(node, block), _given_twice(node, path)
+
+
+MAX_DEPTH = 50  # nested lists and mappings in front matter: a page's metadata has two or three
+
+
+def _too_deep(block: str, path: Path) -> Diagnostic | None:
+    """M001 where collections nest more than MAX_DEPTH deep (`[[[[...` or
+    `- - - -...`), found by YAML's scanner, which keeps no stack: PyYAML's
+    parser recurses once a level (a RecursionError at about a thousand) and
+    libyaml's composer in C (a crash of the process at some tens of
+    thousands). None if the YAML is invalid: the parser then reports it."""
+    depth = 0
+    opening = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockSequenceStartToken,
+               yaml.BlockMappingStartToken)
+    try:
+        for token in yaml.scan(block, Loader=yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):
+            if isinstance(token, opening):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return error("M001", f"invalid YAML front matter: lists and mappings nested more than "
+                                         f"{MAX_DEPTH} levels deep", hint="a page's metadata needs two or three",
+                                 path=path, line=token.start_mark.line + 2, column=token.start_mark.column + 1)
+            elif isinstance(token, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 def _read_by_libyaml(block: str, path: Path) -> tuple[dict[str, Any], Written, list[Diagnostic]] | None:
