@@ -225,6 +225,12 @@ def test_the_model_is_unpacked_once_per_machine_and_a_damaged_copy_is_replaced(t
     assert not isinstance(again.tk_nextmove, memoryview)  # unpacked, not read from the damaged copy
     assert [again.rank(text) for text in samples] == [own.rank(text) for text in samples]
     assert isinstance(langmodel.identifier().tk_nextmove, memoryview)  # written again, whole
+    import numpy
+
+    numpy.save(folder / "nextmove.npy", numpy.load(folder / "nextmove.npy").astype(">u4"))  # another byte order
+    swapped = langmodel.identifier()
+    assert not isinstance(swapped.tk_nextmove, memoryview)
+    assert [swapped.rank(text) for text in samples] == [own.rank(text) for text in samples]
     assert [path.name for path in (tmp_path / "cache" / "pipeline").iterdir()] == [folder.name]
 
 

@@ -75,6 +75,7 @@ def _mapped(folder: Path) -> tuple | None:
              and ptc.ndim == 2 and ptc.shape[1] == len(pc) == len(classes)
              and nextmove.ndim == row.ndim == output.ndim == 1 and len(row) == len(output)
              and nextmove.size % 256 == 0 and nextmove.dtype.kind == row.dtype.kind == "u"
+             and nextmove.dtype.isnative and row.dtype.isnative  # (a memoryview indexes native orders only)
              and output.dtype == np.int32 and ptc.dtype == np.float16 and pc.dtype == np.float32
              and (not len(row) or int(row.max()) < nextmove.size // 256)
              and (not len(output) or int(output.max()) < len(ptc)))
