@@ -49,17 +49,21 @@ def identifier():
 
 
 def cache_root() -> Path:
-    """Where the pipeline keeps what it makes once per machine."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pipeline"
+    """Where the pipeline keeps what it makes once per machine: a relative
+    XDG_CACHE_HOME is ignored, as the XDG spec says (it would put the cache
+    wherever the build was started, a book folder among them)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "pipeline"
 
 
 def _folder(source: Path) -> Path | None:
+    """The model's folder in the cache; None where there is no cache (no
+    home folder) or the model cannot be read."""
     try:
         digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    except OSError:
+        return cache_root() / f"py3langid-{digest}"
+    except (OSError, RuntimeError):  # (RuntimeError: Path.home() with no home to find)
         return None
-    return cache_root() / f"py3langid-{digest}"
 
 
 def _mapped(folder: Path) -> tuple | None:
