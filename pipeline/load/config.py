@@ -176,7 +176,7 @@ def _validate(data: dict[str, Any], source: ConfigSource,
             except Invalid as exc:
                 problem, hint = exc.problem, exc.hint
             else:
-                problem, hint = _characters(value), "remove the character"
+                problem, hint = _character_problem_in(value), "remove the character"
             if problem:
                 diagnostics.append(error("C003", f"[{table}] {key}: {problem}", path=path, line=line,
                                          hint=hint or option.doc))
@@ -283,7 +283,7 @@ def scheduler_address(value: str) -> bool:
     return bool(match) and 0 < int(match.group(3)) < 65536
 
 
-def _characters(value: Any) -> str:
+def _character_problem_in(value: Any) -> str:
     """What is wrong with the characters of a string (or list of strings)
     value: a control character XML forbids (lxml raises on it when the EPUB
     is written), '' if none."""

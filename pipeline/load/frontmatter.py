@@ -593,10 +593,10 @@ def _convert(ours: str, name: str, value: Any, raw: str, authors: dict[str, str]
     text = value.strip()
     if ours == "language":
         return _language(text if name != "locale" else text.replace("_", "-"))
-    return text, _characters(text)
+    return text, _forbidden_characters(text)
 
 
-def _characters(text: str) -> _Problem | None:
+def _forbidden_characters(text: str) -> _Problem | None:
     problem = character_problem(text)
     return _Problem(problem, "remove the character") if problem else None
 
@@ -623,7 +623,7 @@ def _authors(value: Any, table: dict[str, str]) -> tuple[list[str], _Problem | N
                                 f"{shown_value(item)}", "authors: [Ada Lovelace, Charles Babbage]")
         name = table.get(item.strip(), item.strip())
         names.append(name if isinstance(name, str) else item.strip())
-    problem = _characters("".join(names))
+    problem = _forbidden_characters("".join(names))
     return ([] if problem else [n for n in names if n]), problem
 
 
@@ -635,7 +635,7 @@ def _tags(value: Any) -> tuple[list[str], _Problem | None]:
                                               for v in items):
         return [], _Problem(f"must be a list of words, not {shown_value(value)}", "tags: [travel, food]")
     words = [str(v).strip() for v in items if str(v).strip()]
-    problem = _characters("".join(words))
+    problem = _forbidden_characters("".join(words))
     return ([] if problem else words), problem
 
 
@@ -648,7 +648,7 @@ def _words(value: Any, name: str, ours: str) -> tuple[list[str], _Problem | None
         return [], _Problem(f"must be {'a file name' if ours == 'bibliography' else 'a key'} or a list of them, "
                             f"not {shown_value(value)}", example)
     words = [v.strip() for v in items if v.strip()]
-    problem = _characters("".join(words))
+    problem = _forbidden_characters("".join(words))
     return ([] if problem else words), problem
 
 
@@ -705,7 +705,7 @@ def _image(value: Any, name: str, raw: str) -> tuple[str, _Problem | None]:
     if not isinstance(value, str):
         return "", _Problem(f"must be an image's path, not {shown_value(value)}",
                             f"{name}: images/lead.jpg", at_value=False)
-    return value.strip(), _characters(value)
+    return value.strip(), _forbidden_characters(value)
 
 
 def _order(value: Any, name: str, raw: str) -> tuple[float | None, _Problem | None]:
