@@ -36,13 +36,17 @@ def __getattr__(name: str) -> Any:
     return getattr(module, "VERSION" if name == "__version__" else name)
 
 
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})
+
+
 class _Package(types.ModuleType):
     """`pipeline.build` is the function, as `from pipeline import build` has
     always given, though importing the submodule of that name sets the
     package's attribute to the module (whoever imports it first)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "build" and isinstance(value, types.ModuleType):
+        if name == "build" and isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.build":
             value = value.build
         super().__setattr__(name, value)
 

@@ -28,8 +28,10 @@ class Standby:
 
     def __init__(self, target: str, *arguments: str):
         module, function = target.split(":")
+        # -P: `python -c` would put the working folder first on the import path, and a build run in a
+        # book folder would import the book's json.py or numpy/ in the helper instead of the library's.
         self.process = subprocess.Popen(
-            [sys.executable, "-c", f"from {module} import {function}; {function}()", *arguments],
+            [sys.executable, "-P", "-c", f"from {module} import {function}; {function}()", *arguments],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._told = False
 

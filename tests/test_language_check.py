@@ -227,6 +227,9 @@ def test_the_model_is_unpacked_once_per_machine_and_a_damaged_copy_is_replaced(t
     assert isinstance(langmodel.identifier().tk_nextmove, memoryview)  # written again, whole
     import numpy
 
+    (folder / "classes.json").unlink()
+    (folder / "classes.json").symlink_to("/dev/zero")  # a device that reads without end: no file
+    assert not isinstance(langmodel.identifier().tk_nextmove, memoryview)
     numpy.save(folder / "nextmove.npy", numpy.load(folder / "nextmove.npy").astype(">u4"))  # another byte order
     swapped = langmodel.identifier()
     assert not isinstance(swapped.tk_nextmove, memoryview)

@@ -142,7 +142,8 @@ def test_libyaml_reads_front_matter_as_pyyaml_does(monkeypatch):
     texts += [(Path(f"made-{index}.md"), f"---\n{block}---\nBody.\n") for index, block in enumerate((
         "title: A\ntags: [a, b]\ndate: 2024-02-29\n", "title: 'x'\ntitle: y\n", "title: &a A\nsummary: *a\n",
         "title:\tA\n", "- a list\n", "title: \x07bell\n", "n: 1" + "0" * 5000 + "\n", "title: [a\n",
-        "when: 2024-01-01T10:00:00Z\nflag: no\nempty:\n", "tïtle: Ünïcödé välue\n"))]
+        "when: 2024-01-01T10:00:00Z\nflag: no\nempty:\n", "tïtle: Ünïcödé välue\n", "tags: [a,\n\ufeffb]\n",
+        "title:\n\ufeff  x\n"))]
     assert sum(text.startswith("---\n") for _, text in texts) > 30  # 29 of the project's, 10 made here; ../shared adds 27
     quick = [split(text, path) for path, text in texts]
     monkeypatch.setattr(yaml, "__with_libyaml__", False)

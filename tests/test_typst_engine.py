@@ -366,3 +366,25 @@ def test_the_compile_process_started_early_is_used_or_ended(tmp_path):
     (book / "book.toml").write_text("[book]\ntitle = 'T'\n[pdf]\nengine = 'typst'\n", encoding="utf-8")
     result = build(book, tmp_path / "out3", BuildOptions(formats=("epub",), cache=False))
     assert result.ok and _compile_processes() == []
+
+
+def test_a_book_folders_python_files_never_run_in_the_helper_processes(tmp_path):
+    """A build run inside a book folder (`pipeline build .`) starts its
+    helper processes (the language ranker, Typst's compile) without the
+    working folder on their import path: a book's json.py, numpy/ or
+    typst.py is text in a folder, never code."""
+    import subprocess
+    import sys
+
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "manuscripts", book)
+    marker = tmp_path / "ran"
+    for name in ("json.py", "typst.py", "numpy.py"):
+        (book / name).write_text(f"open({str(marker)!r}, 'a').write({name!r})\n", encoding="utf-8")
+    command = Path(sys.executable).parent / "pipeline"  # the console script, as a user runs it
+    if not command.is_file():
+        pytest.skip("the pipeline command is not installed beside this Python")
+    done = subprocess.run([str(command), "build", ".", "--out", str(tmp_path / "out"), "--engine", "typst",
+                           "--format", "pdf", "--quiet"], cwd=book, capture_output=True, text=True, timeout=300)
+    assert not marker.exists(), marker.read_text()
+    assert done.returncode == 0, done.stderr[-2000:]

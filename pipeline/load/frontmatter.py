@@ -327,10 +327,12 @@ def _read_by_libyaml(block: str, path: Path) -> tuple[dict[str, Any], Written, l
     it without a problem; None otherwise, and for a block with a control
     character, an anchor or an alias: PyYAML reads that one again, and its
     messages are those `_yaml_problem` and the protections above know;
-    and for a block with a tab, which libyaml takes where PyYAML refuses it
-    (`title:<tab>A`, M001). Same constructor, same marks (characters, not
-    bytes), same values."""
-    if not yaml.__with_libyaml__ or "\t" in block or yaml.reader.Reader.NON_PRINTABLE.search(block):
+    and for a block with a tab or a byte-order mark, which libyaml reads
+    otherwise than PyYAML (`title:<tab>A` is M001; U+FEFF starting a line,
+    which libyaml skips, is text). Same constructor, same marks (characters,
+    not bytes), same values."""
+    if not yaml.__with_libyaml__ or "\t" in block or "\ufeff" in block \
+            or yaml.reader.Reader.NON_PRINTABLE.search(block):
         return None
     try:
         if any(isinstance(token, (yaml.AnchorToken, yaml.AliasToken))

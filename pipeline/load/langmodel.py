@@ -27,6 +27,18 @@ from pathlib import Path
 import numpy as np
 
 _ARRAYS = ("ptc", "pc", "nextmove", "row", "output")
+# Each file's largest size in bytes (the model's own are 28 MB, 1 kB, 39 MB, 0.2 MB, 0.4 MB, 1 kB): a
+# damaged header cannot make a check read gigabytes, nor a device or a pipe stand for a file.
+_LIMITS = {"ptc.npy": 1 << 28, "pc.npy": 1 << 16, "nextmove.npy": 1 << 28, "row.npy": 1 << 24,
+           "output.npy": 1 << 24, "classes.json": 1 << 16}
+
+
+def _plain_file(path: Path, limit: int) -> bool:
+    """A regular file (a link to one is followed) of at most `limit` bytes."""
+    import stat
+
+    status = path.stat()
+    return stat.S_ISREG(status.st_mode) and status.st_size <= limit
 
 
 def identifier():
@@ -70,6 +82,8 @@ def _mapped(folder: Path) -> tuple | None:
     """The model's parts, mapped from `folder`; None when it is missing or
     does not hold a whole model (a damaged cache is no error: it is unpacked)."""
     try:
+        if not all(_plain_file(folder / name, limit) for name, limit in _LIMITS.items()):
+            return None
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _ARRAYS}
         classes = json.loads((folder / "classes.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -33,6 +33,7 @@ CERTAIN = 0.99  # ... and at which a mismatch in one script is reported
 UNLIKELY = 0.01  # the declared language's probability at most, for that
 MAX_SOURCE = 20_000  # characters of a manuscript read for its prose: every pass over it bounded
 MAX_PROSE = 2_000  # characters of prose judged: some 300 words, enough to be sure; about a millisecond
+RANKER_SECONDS = 60  # the ranker's process waited for at most (it takes well under a second)
 
 # Labels of the detector that are no language (zxx: no linguistic content)
 # or a variety judged as its macrolanguage; the others are BCP 47 tags.
@@ -386,6 +387,7 @@ class Ranker:
         by the function returned, which waits for it. Where the process
         fails, the samples are ranked here."""
         import json
+        import subprocess
         import tempfile
 
         samples = sorted({sample for article in articles if (sample := _sample(prose(article.body)))})
@@ -398,9 +400,13 @@ class Ranker:
 
         def finish() -> list[Diagnostic]:
             try:
-                self._standby.process.wait()
+                self._standby.process.wait(timeout=RANKER_SECONDS)
                 ranked = dict(zip(samples, json.loads((folder / "ranked.json").read_text(encoding="utf-8")))) \
                     if told else {}
+            except subprocess.TimeoutExpired:  # (a stuck process: killed, the samples ranked here)
+                self._standby.process.kill()
+                self._standby.process.wait()
+                ranked = {}
             except (OSError, ValueError):
                 ranked = {}
             finally:
