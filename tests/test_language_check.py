@@ -206,6 +206,8 @@ def test_the_model_is_unpacked_once_per_machine_and_a_damaged_copy_is_replaced(t
     py3langid's own does; a damaged copy is passed over and written again."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+    import numpy
+
     from pipeline.load import langmodel
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -225,8 +227,9 @@ def test_the_model_is_unpacked_once_per_machine_and_a_damaged_copy_is_replaced(t
     assert not isinstance(again.tk_nextmove, memoryview)  # unpacked, not read from the damaged copy
     assert [again.rank(text) for text in samples] == [own.rank(text) for text in samples]
     assert isinstance(langmodel.identifier().tk_nextmove, memoryview)  # written again, whole
-    import numpy
 
+    numpy.save(folder / "ptc.npy", numpy.zeros_like(numpy.load(folder / "ptc.npy")))  # right shape, no model
+    assert not isinstance(langmodel.identifier().tk_nextmove, memoryview)
     (folder / "classes.json").unlink()
     (folder / "classes.json").symlink_to("/dev/zero")  # a device that reads without end: no file
     assert not isinstance(langmodel.identifier().tk_nextmove, memoryview)

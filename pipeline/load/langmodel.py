@@ -49,6 +49,9 @@ def identifier():
     source = MODEL_DIR / MODEL_FILE
     folder = _folder(source)
     parts = _mapped(folder) if folder else None
+    if parts is not None and not _reads_right(LanguageIdentifier(*parts[:2], parts[2], parts[3], parts[5],
+                                                                 norm_probs=True, tk_row=parts[4])):
+        parts = None  # arrays of the right shape holding something else: unpacked again, replaced
     if parts is None:
         from py3langid.modelio import load_model
 
@@ -58,6 +61,20 @@ def identifier():
             _keep(folder, parts)
     ptc, pc, classes, nextmove, row, output = parts
     return LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
+
+
+# Two sentences whose language any sound copy of the model is sure of.
+_KNOWN = (("en", "The harbour was quiet that morning, and the fishermen mended their nets while the gulls "
+                 "argued over the scraps left on the quay."),
+          ("de", "Der Hafen war an diesem Morgen still, und die Fischer flickten ihre Netze, während die "
+                 "Möwen sich um die Reste auf dem Kai stritten."))
+
+
+def _reads_right(identifier) -> bool:
+    """Whether a mapped copy ranks the known sentences as their languages
+    (a millisecond): a copy whose numbers were damaged would judge every
+    book wrong, silently, until the cache is deleted."""
+    return all(identifier.rank(sentence)[0][0] == language for language, sentence in _KNOWN)
 
 
 def cache_root() -> Path:
