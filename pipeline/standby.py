@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -30,9 +31,10 @@ class Standby:
         module, function = target.split(":")
         # -P: `python -c` would put the working folder first on the import path, and a build run in a
         # book folder would import the book's json.py or numpy/ in the helper instead of the library's.
+        self._errors = tempfile.TemporaryFile()  # what it says on stderr, for `said` (a file: it never blocks)
         self.process = subprocess.Popen(
             [sys.executable, "-P", "-c", f"from {module} import {function}; {function}()", *arguments],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._errors)
         self._told = False
 
     @property
@@ -62,6 +64,13 @@ class Standby:
             self.process.kill()
             self.process.wait()
             self._close()
+
+    def said(self, characters: int = 2000) -> str:
+        """The end of what the process wrote on stderr (a traceback, Rust's
+        "memory allocation failed"), once it has ended."""
+        self._errors.seek(0, 2)
+        self._errors.seek(max(self._errors.tell() - characters, 0))
+        return self._errors.read().decode("utf-8", "replace")
 
     def _close(self) -> None:
         try:

@@ -388,3 +388,19 @@ def test_a_book_folders_python_files_never_run_in_the_helper_processes(tmp_path)
                            "--format", "pdf", "--quiet"], cwd=book, capture_output=True, text=True, timeout=300)
     assert not marker.exists(), marker.read_text()
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_compile_process_that_fails_says_what_it_said_not_memory(tmp_path):
+    """A compile process that ends without a PDF for another reason than
+    memory (here: a function that raises) is reported with the last line it
+    wrote, not as the memory ceiling (X008), which the template test above
+    still gets."""
+    from pipeline.export.typst.compiler import Stopped, run
+    from pipeline.standby import Standby
+
+    with pytest.raises(RuntimeError) as failed:
+        run(tmp_path, {}, 30, Standby("json:loads"))  # json.loads() without its argument: a TypeError
+    assert "ended without a PDF (exit status 1: TypeError" in str(failed.value), str(failed.value)
+    with pytest.raises(Stopped) as stopped:
+        run(tmp_path, {}, 30, Standby("os:abort"))  # as Rust does when an allocation fails
+    assert stopped.value.code == "X008"

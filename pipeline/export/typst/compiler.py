@@ -63,10 +63,14 @@ def run(folder: Path, arguments: dict, seconds: float, ready: Standby | None = N
             child.kill()
             child.wait()
     result = folder / "result.json"
-    if child.returncode != 0 or not result.is_file():  # Rust aborts when an allocation fails
-        limit = memory_limit()
-        raise Stopped("X008", "typesetting the PDF (Typst) went past the memory ceiling"
-                      + (f" of {limit // 1048576} MiB" if limit else ""))
+    if child.returncode != 0 or not result.is_file():
+        said = ready.said()
+        if child.returncode < 0 or "MemoryError" in said or "memory allocation" in said:  # Rust aborts
+            limit = memory_limit()
+            raise Stopped("X008", "typesetting the PDF (Typst) went past the memory ceiling"
+                          + (f" of {limit // 1048576} MiB" if limit else ""))
+        last = said.strip().splitlines()[-1] if said.strip() else "nothing said"
+        raise RuntimeError(f"its process ended without a PDF (exit status {child.returncode}: {last[:300]})")
     outcome = json.loads(result.read_text(encoding="utf-8"))
     if "error" in outcome:  # Typst's
         raise RuntimeError(outcome["error"])
