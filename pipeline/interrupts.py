@@ -7,6 +7,13 @@ prints "Exception ignored" and the build would go on and commit its
 outputs. The command line's handler (`remembered`) also remembers the signal,
 and the build asks (`check`) before it commits, so a Ctrl-C always stops it
 with the previous outputs left as they were.
+
+A worker forked while a command runs inherits the handler until it sets
+its own (`executors.worker_started`); a Ctrl-C to the process group that
+lands in it before then would raise inside Python's own at-fork handlers
+and print a traceback ("Exception ignored in: Random.seed"), more than the
+one line a stopped build prints. In any process but the command's, the
+handler ignores Ctrl-C from then on, as a worker does.
 """
 
 from __future__ import annotations
@@ -17,9 +24,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _received = threading.Event()
+_command: list[int] = []  # the process the command line's handler was installed in
 
 
 def _handler(signum, frame) -> None:
+    import os
+
+    if _command and os.getpid() != _command[-1]:  # a forked worker, not yet its own handler
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return
     _received.set()
     raise KeyboardInterrupt
 
@@ -31,12 +44,16 @@ def remembered() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    import os
+
     _received.clear()
+    _command.append(os.getpid())
     previous = signal.signal(signal.SIGINT, _handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        _command.pop()
         _received.clear()  # remembered for this command only
 
 
