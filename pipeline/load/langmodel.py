@@ -44,21 +44,26 @@ def _plain_file(path: Path, limit: int) -> bool:
 def identifier():
     """py3langid's LanguageIdentifier with probabilities that sum to 1,
     read from the machine's cache, which is filled when it lacks the model."""
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+    from py3langid.modelio import load_model
 
     source = MODEL_DIR / MODEL_FILE
     folder = _folder(source)
     parts = _mapped(folder) if folder else None
-    if parts is not None and not _reads_right(LanguageIdentifier(*parts[:2], parts[2], parts[3], parts[5],
-                                                                 norm_probs=True, tk_row=parts[4])):
-        parts = None  # arrays of the right shape holding something else: unpacked again, replaced
-    if parts is None:
-        from py3langid.modelio import load_model
+    if parts is not None:
+        mapped = _identifier_of(parts)
+        if _reads_right(mapped):
+            return mapped
+        # (else arrays of the right shape holding something else: unpacked again, replaced)
+    parts = load_model(source)  # (ptc, pc, classes, nextmove, row, output)
+    if folder:
+        _keep(folder, parts)
+    return _identifier_of(parts)
 
-        ptc, pc, classes, nextmove, row, output = load_model(source)
-        parts = ptc, pc, classes, nextmove, row, output
-        if folder:
-            _keep(folder, parts)
+
+def _identifier_of(parts: tuple):
+    from py3langid.langid import LanguageIdentifier
+
     ptc, pc, classes, nextmove, row, output = parts
     return LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
 
