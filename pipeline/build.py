@@ -27,6 +27,7 @@ from .progress import Progress
 
 if TYPE_CHECKING:
     from .export.executors import Executor
+    from .standby import Standby
     from .render.prepare import Overrides
 
 ARTICLES = "articles"  # OUT_DIR's folder of per-article booklets
@@ -124,7 +125,7 @@ class BuildResult:
 
 def build(book_dir: Path | str = ".", out_dir: Path | str | None = None,
           options: BuildOptions | None = None, *, progress: Progress | None = None,
-          **values: object) -> BuildResult:
+          typesetter: "Standby | None" = None, **values: object) -> BuildResult:
     """Build `book_dir` into `out_dir` (default: its `_dist/`,
     `output.default_out`); return the written paths and all diagnostics.
 
@@ -137,6 +138,9 @@ def build(book_dir: Path | str = ".", out_dir: Path | str | None = None,
     `BuildOptions` for each. A build whose inputs and outputs are unchanged
     since the last one returns at once (see `pipeline.cache`). `progress` is
     told each stage and step as it happens (`pipeline.progress`; default: silent).
+    `typesetter`: Typst's compile process, started by the caller before its
+    imports (`commands.entry`); the build gives it its work or stops it,
+    and the caller stops it where the build returned before either.
     """
     options = replace(options or BuildOptions(), **values)
     book_dir = Path(book_dir)
@@ -155,7 +159,7 @@ def build(book_dir: Path | str = ".", out_dir: Path | str | None = None,
         return BuildResult((), (elsewhere,))
     try:
         with _building_in(out_dir):
-            return _build_or_skip(book_dir, out_dir, options, progress)
+            return _build_or_skip(book_dir, out_dir, options, progress, typesetter)
     except OSError as exc:  # the output folder or a file in it cannot be made or written
         return BuildResult((), (_not_written(exc, out_dir),))
     except OverMemory as exc:
@@ -165,7 +169,7 @@ def build(book_dir: Path | str = ".", out_dir: Path | str | None = None,
 
 
 def _build_or_skip(book_dir: Path, out_dir: Path, options: BuildOptions,
-                   progress: Progress | None) -> BuildResult:
+                   progress: Progress | None, typesetter: "Standby | None" = None) -> BuildResult:
     """The build, or the last one's result if nothing changed since (`cache`)."""
     key, earlier = None, {}
     if options.cache and book_dir.is_dir():
@@ -179,7 +183,7 @@ def _build_or_skip(book_dir: Path, out_dir: Path, options: BuildOptions,
         earlier = written_before(out_dir)  # --no-cache reads no state: it removes nothing
     progress = progress or Progress()
     try:
-        result = _build(book_dir, out_dir, options, progress, earlier)
+        result = _build(book_dir, out_dir, options, progress, earlier, typesetter)
     finally:
         progress.close()
     if key is not None and result.ok:
@@ -261,14 +265,14 @@ def _over_memory(task: str, limit: int | None, articles: tuple = ()) -> Diagnost
 
 
 def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progress,
-           earlier: dict[Path, str]) -> BuildResult:
+           earlier: dict[Path, str], typesetter: "Standby | None" = None) -> BuildResult:
     """`_prepared_and_exported`, with the checks it left running (`prepare`'s
     `later`) waited for on every way out; those it did not wait for before
     its commit are added to its result (a build that stopped early)."""
     from .render.prepare import settle
 
     later: list = []
-    standing: list = []  # the helper processes started for the export (`_started_for`)
+    standing: list = [typesetter] if typesetter else []  # helper processes for the export (`_started_for`)
     try:
         result = _prepared_and_exported(book_dir, out_dir, options, progress, earlier, later, standing)
     finally:
@@ -290,7 +294,7 @@ def _started_for(options: BuildOptions, standing: list) -> Callable[[BookConfig]
 
         standing.append(standby())
 
-    if wanted and options.pdf_engine == "typst":
+    if wanted and not standing and options.pdf_engine == "typst":  # (the caller may have started it)
         start()
 
     def configured(config: BookConfig) -> None:

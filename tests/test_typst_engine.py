@@ -404,3 +404,52 @@ def test_a_compile_process_that_fails_says_what_it_said_not_memory(tmp_path):
     with pytest.raises(Stopped) as stopped:
         run(tmp_path, {}, 30, Standby("os:abort"))  # as Rust does when an allocation fails
     assert stopped.value.code == "X008"
+
+
+def test_a_pdf_alone_is_typeset_without_page_break_markers_and_the_same_pages(tmp_path):
+    """The markers that find where pages break serve only the EPUB's
+    page-list: a PDF built alone is written without them (ExportContext.wanted),
+    and its pages are the same as those of a PDF built beside an EPUB."""
+    from pipeline.export.typst.document import document
+    from pipeline.export.typst.exporter import template_text
+    from pipeline.export.typst.markup import BREAK_LABEL
+    from pipeline.render.prepare import prepare
+
+    alone = _typst(FIXTURES / "features", tmp_path / "alone")
+    result = build(FIXTURES / "features", tmp_path / "both", BuildOptions(pdf_engine="typst", cache=False))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    beside = next(path for path in result.outputs if path.suffix == ".pdf")
+    pages = [[page.extract_text() for page in PdfReader(pdf).pages] for pdf in (alone, beside)]
+    assert pages[0] == pages[1] and len(pages[0]) > 5
+    assert PdfReader(alone).page_labels == PdfReader(beside).page_labels
+    rendered, _ = prepare(FIXTURES / "features")
+    template, _ = template_text(rendered)
+    marker = f"<{BREAK_LABEL}>"
+    assert marker in document(rendered, template).source
+    assert marker not in document(rendered, template, breaks=False).source
+
+
+@pytest.mark.parametrize(("words", "started", "compiled"), [
+    (("--engine", "typst", "--format", "pdf"), 1, True),
+    (("--engine=typst", "--format", "epub"), 1, False),
+    (("--format", "pdf"), 0, False),
+], ids=["typst-pdf", "typst-epub-only", "weasyprint"])
+def test_the_command_starts_typst_at_once_and_the_build_adopts_or_ends_it(words, started, compiled, tmp_path,
+                                                                         monkeypatch):
+    """`pipeline build --engine typst` starts Typst's compile process before
+    its own imports (commands.entry): the build compiles in that one, and
+    starts no second; an EPUB alone ends it unused; a build that does not
+    name Typst starts none there."""
+    import pipeline.export.typst.compiler as compiler
+    from pipeline.commands import entry
+
+    made = []
+    original = compiler.standby
+    monkeypatch.setattr(compiler, "standby", lambda: made.append(original()) or made[-1])
+    monkeypatch.setattr("sys.argv", ["pipeline", "build", str(ROOT / "manuscripts"), "--out", str(tmp_path / "out"),
+                                     "--quiet", "--no-cache", *words])
+    assert entry.main() == 0
+    assert len(made) == started
+    for process in made:
+        assert process.told and process.process.wait(timeout=60) is not None
+        assert (process.process.returncode == 0) == compiled  # it compiled the PDF, or was killed unused

@@ -8,10 +8,11 @@ a problem in their book.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..model import VERSION
 from ..build import BuildOptions, build
@@ -19,6 +20,9 @@ from ..load.config import PDF_ENGINES, PDF_VARIANTS
 from ..model import PRINT_PROFILES
 from ..diagnostics import format_all
 from ..formats import CHOOSABLE, DEFAULT_FORMATS
+
+if TYPE_CHECKING:
+    from ..standby import Standby
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # The environment's way to name a Dask scheduler (--scheduler wins). The book
@@ -132,7 +136,10 @@ def argument_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None,
+         typesetter: "Standby | None" = None) -> int:
+    """Run the command `argv`; its exit status. `typesetter`: Typst's
+    compile process, already started for a build (`commands.entry`)."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     if not (sys.argv[1:] if argv is None else argv):  # `pipeline` alone: what it can do, not an error
         argument_parser().print_help(stdout)
@@ -148,7 +155,8 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         _default_out(args)
         _site_note(args, stderr)
     _fetch_setting(args)
-    commands = {"import": _import, "check": _check, "new": _new, "init": _init, "build": _build, "serve": _serve}
+    commands = {"import": _import, "check": _check, "new": _new, "init": _init, "serve": _serve,
+                "build": functools.partial(_build, typesetter=typesetter)}
     from ..interrupts import remembered
 
     try:
@@ -162,7 +170,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         return EXIT_INTERRUPTED
 
 
-def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, typesetter: "Standby | None" = None) -> int:
     import time
 
     from ..progress import for_stream
@@ -179,7 +187,7 @@ def _build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                                jobs=args.jobs, cache=args.cache, print_profile=args.print_profile,
                                book=args.book, scheduler=_scheduler(args.scheduler), pdf_engine=args.engine,
                                targets=targets)
-        result = build(args.book_dir, args.out, options, progress=progress)
+        result = build(args.book_dir, args.out, options, progress=progress, typesetter=typesetter)
     finally:
         progress.close()  # the terminal gets its cursor back, whatever happened
     if result.up_to_date:  # nothing was written: say so, not "wrote" for files left as they were

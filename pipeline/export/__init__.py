@@ -73,6 +73,10 @@ class ExportContext:
     # Where images downsampled for an output are kept (cache.Store: see
     # export/images.py); None: no cache.
     image_cache: Path | None = None
+    # The facts the exporters after this one read (their `uses`), so that an
+    # exporter can skip working out one nobody reads (the Typst PDF's page
+    # breaks, for an EPUB's page-list, when no EPUB follows); None: unknown, all.
+    wanted: frozenset[str] | None = None
     # Where stages and steps are reported (pipeline.progress); never sent to a worker.
     progress: Progress = field(default_factory=Progress, compare=False, repr=False)
 

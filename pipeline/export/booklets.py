@@ -81,11 +81,13 @@ def export_formats(rendered: RenderedBook, targets: tuple[tuple[str, Path], ...]
     PDF's page numbers (empty without a PDF)."""
     diagnostics: list[Diagnostic] = []
     pages: dict[str, str] = {}
-    for name, target in targets:
+    config = rendered.book.config
+    for index, (name, target) in enumerate(targets):
         context.progress.start(f"writing the {name.upper()}")
+        wanted = frozenset(fact for later, _ in targets[index + 1:] for fact in exporter_for(later, config).uses)
         try:
-            exported = exporter_for(name, rendered.book.config).export(for_format(rendered, name), target,
-                                                                       context)  # crosslinks.py
+            exported = exporter_for(name, config).export(for_format(rendered, name), target,
+                                                         replace(context, wanted=wanted))  # crosslinks.py
         except TemplateFailed as exc:  # a template of the book's own styles/ may fail or be refused
             diagnostics.append(exc.diagnostic())
             break

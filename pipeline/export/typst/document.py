@@ -41,8 +41,11 @@ class Document:
     fonts: tuple[Path, ...]  # the font files the compile may use, and only those
 
 
-def document(rendered: RenderedBook, template: str) -> Document:
-    """main.typ and what it reads, for `book`; `template`: booklet.typ's text."""
+def document(rendered: RenderedBook, template: str, breaks: bool = True) -> Document:
+    """main.typ and what it reads, for `book`; `template`: booklet.typ's text.
+    `breaks`: with the markers that find where pages break (PAGINATION),
+    which only an EPUB's page-list reads; a PDF alone is written without
+    them (a quarter less markup, and no EPUB opener rendered to count its blocks)."""
     config = rendered.book.config
     words = book_labels(config)
     images = Images()
@@ -57,25 +60,26 @@ def document(rendered: RenderedBook, template: str) -> Document:
     numbered = len(rendered.articles) > 1
     shapes: dict[tuple, int] = {}  # the opener's block count by its parts (opener_blocks)
     for index in range(len(rendered.articles)):
-        parts.append(_article(rendered, index, words, numbered, known, emitted, images, shapes))
-    parts.append(_facts(rendered, emitted))
+        parts.append(_article(rendered, index, words, numbered, known, emitted, images, shapes if breaks else None))
+    parts.append(_facts(rendered, emitted, breaks))
     files: dict[str, bytes | Path] = {"booklet.typ": template.encode("utf-8"), **images.files}
     return Document("\n\n".join(parts) + "\n", files, fonts)
 
 
 def _article(rendered: RenderedBook, index: int, words: dict[str, str], numbered: bool,
-             known: set[str], emitted: set[str], images: Images, shapes: dict[tuple, int]) -> str:
+             known: set[str], emitted: set[str], images: Images, shapes: dict[tuple, int] | None) -> str:
+    """One article's markup; `shapes`: opener_blocks' counts, None for markup without page-break markers."""
     item = rendered.articles[index]
     article = item.article
-    converter = Converter(known, emitted, images, item.resources, article.source_path.parent, item.formulas,
-                          article=index, first_block=opener_blocks(rendered, item, words, shapes))
+    marked = {} if shapes is None else {"article": index, "first_block": opener_blocks(rendered, item, words, shapes)}
+    converter = Converter(known, emitted, images, item.resources, article.source_path.parent, item.formulas, **marked)
     emitted.add(label(item.anchor))
     title = converter.inline_content(_fragment(item.title_html)) if item.title_html else text(article.title)
     heading = f"[{converter.opener_marker()}#heading(level: 1, outlined: true, bookmarked: true)[{title}] <{label(item.anchor)}>]"
     own = words_for(article, rendered.book.config)  # an article in another language: its language's words
     number = string(own["article"].replace("{n}", str(item.number))) if numbered and not item.back_matter \
         else "none"
-    info = (f"(number: {number}, subtitle: {string(article.subtitle)}, "
+    info = (f"(number: {number}, target: <{label(item.anchor)}>, subtitle: {string(article.subtitle)}, "
             f"authors: {string(', '.join(article.authors))}, date: {string(article.date)}, "
             f"in-brief: {string(own['in_brief'])}, in-this-article: {string(own['in_this_article'])})")
     brief = f"[{converter.inline_content(_fragment(item.summary_html))}]" if item.summary_html else "none"
@@ -125,18 +129,19 @@ def _blocks_in(xhtml: str) -> tuple[bool, int]:
 _BLOCK_TAG = re.compile(r"<(?:p|h[1-6]|li|dt|dd|td|th|pre|figcaption|caption|blockquote)[\s>/]")
 
 
-def _facts(rendered: RenderedBook, emitted: set[str]) -> str:
+def _facts(rendered: RenderedBook, emitted: set[str], breaks: bool = True) -> str:
     """The metadata the compile's process queries, in one (each query is a
     pass over the laid-out document): `pages`, the printed page of each
     article and section (PAGE_NUMBERS, as the WeasyPrint exporter gives
     them); `breaks`, each page-break marker's value and page and the page
-    where the body's numbering begins (see `breaks`), none without articles."""
+    where the body's numbering begins (see `breaks`), none without articles
+    or markers."""
     anchors = [item.anchor for item in rendered.articles] + [heading.id for item in rendered.articles
                                                            for heading in item.headings]
     pairs = "".join(f"({string(a)}, <{label(a)}>), " for a in dict.fromkeys(anchors) if label(a) in emitted)
     pages = f"({pairs}).map(((id, target)) => (id, str(counter(page).at(target).first()))).to-dict()"
     markers = "none"
-    if rendered.articles:
+    if rendered.articles and breaks:
         first = label(rendered.articles[0].anchor)
         markers = (f"(start: locate(<{first}>).page(), "
                    f"markers: query(<{BREAK_LABEL}>).map(m => (m.value, m.location().page())))")

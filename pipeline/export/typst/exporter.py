@@ -38,7 +38,7 @@ class TypstExporter:
         if problem is not None:
             return Exported((problem,))
         context.progress.start("typesetting the PDF (Typst)")
-        made = document(rendered, template)
+        made = document(rendered, template, breaks=context.wanted is None or PAGINATION in context.wanted)
         try:
             pdf, pages, pagination, warnings = compile_pdf(made, rendered, context)
         except RuntimeError as exc:  # typst.TypstError: the document or a book's template failed
@@ -111,7 +111,7 @@ def compile_pdf(made: Document, rendered: RenderedBook, context: ExportContext):
     warnings = [warning("X001", f"Typst: {first_line(item)}", path=rendered.book.config_path)
                 for item in found if "unknown font family" not in item]
     return pdf, {str(key): str(value) for key, value in pages.items()}, \
-        (breaks(pagination) if rendered.articles else ()), warnings
+        (breaks(pagination) if rendered.articles and pagination else ()), warnings
 
 
 # Typst's PDF/UA-1 check: a character no font of the book draws (never a box in a tagged PDF).
