@@ -19,7 +19,7 @@ def test_a_pdf_build_leaves_the_weasyprint_logger_and_temporary_folders_as_it_fo
 
     logger = logging.getLogger("weasyprint")
     before = (logger.propagate, logger.level, list(logger.handlers), logger.disabled)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")  # set by the PDF export while it runs (epoch.holding_source_date)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
     made = []  # the folders WeasyPrint writes the faces of @font-face rules to
 
     def recorded(*args, **kwargs):
@@ -70,3 +70,58 @@ def test_local_workers_are_replaced_after_their_share_of_tasks(monkeypatch):
     assert sorted(results) == list(range(9))
     assert len(set(results.values())) > 2  # more processes than two: replaced along the way
     assert os.getpid() not in results.values() and runner.workers == 2
+
+
+def _embedded_fonts(pdf) -> dict[str, bytes]:
+    """The font files embedded in `pdf`, by their base font name."""
+    from pypdf import PdfReader
+
+    found = {}
+    for page in PdfReader(pdf).pages:
+        for font in (page.get("/Resources", {}).get("/Font") or {}).values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                descriptor = descendant.get_object().get("/FontDescriptor")
+                data = descriptor and descriptor.get_object().get("/FontFile2")
+                if data is not None:
+                    found[str(descendant.get_object()["/BaseFont"])] = data.get_object().get_data()
+    return found
+
+
+def test_a_pdf_build_writes_no_environment_and_dates_the_fonts_it_rewrites(tmp_path, monkeypatch):
+    """Emoji make WeasyPrint save their font again with fontTools, which
+    stamps it with the clock unless SOURCE_DATE_EPOCH says otherwise, read
+    from the environment. The build writes no environment (shared by every
+    thread), yet the font carries the build's date: two builds a day apart
+    by the clock give the same bytes."""
+    import io
+    import types
+
+    import fontTools.misc.timeTools as time_tools
+    import pytest
+    from fontTools.ttLib import TTFont
+
+    from pipeline.fonts import Face
+
+    if Face("NotoColorEmoji.ttf").path is None:
+        pytest.skip("Noto Color Emoji is not installed (fonts-noto-color-emoji)")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    written = []
+    setter, deleter = os._Environ.__setitem__, os._Environ.__delitem__
+    monkeypatch.setattr(os._Environ, "__setitem__", lambda env, key, value: (written.append(key), setter(env, key, value))[1])
+    monkeypatch.setattr(os._Environ, "__delitem__", lambda env, key: (written.append(key), deleter(env, key))[1])
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "Dated"\ndate = "2024-03-05"\n', encoding="utf-8")
+    (book / "one.md").write_text("---\ntitle: One\n---\n\nDone \U0001F389 and checked \u2705.\n", encoding="utf-8")
+    first = build(book, tmp_path / "first", formats=("pdf",), jobs=1, cache=False)
+    real = time_tools.time.time
+    monkeypatch.setattr(time_tools, "time", types.SimpleNamespace(time=lambda: real() + 86_400))
+    second = build(book, tmp_path / "second", formats=("pdf",), jobs=1, cache=False)
+    assert first.ok and second.ok, [d.format() for d in first.diagnostics + second.diagnostics]
+    assert written == []
+    assert first.outputs[0].read_bytes() == second.outputs[0].read_bytes()
+    emoji = [data for name, data in _embedded_fonts(first.outputs[0]).items() if "emoji" in name.lower()]
+    assert emoji, "no emoji font embedded: the test proves nothing"
+    book_date = 1709596800  # 2024-03-05, seconds since 1970
+    assert TTFont(io.BytesIO(emoji[0]))["head"].modified == book_date - time_tools.epoch_diff
