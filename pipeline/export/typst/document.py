@@ -60,18 +60,18 @@ def document(rendered: RenderedBook, template: str, breaks: bool = True) -> Docu
     numbered = len(rendered.articles) > 1
     shapes: dict[tuple, int] = {}  # the opener's block count by its parts (opener_blocks)
     for index in range(len(rendered.articles)):
-        parts.append(_article(rendered, index, words, numbered, known, emitted, images, shapes if breaks else None))
+        parts.append(_article(rendered, index, words, numbered, known, emitted, images, shapes, breaks))
     parts.append(_facts(rendered, emitted, breaks))
     files: dict[str, bytes | Path] = {"booklet.typ": template.encode("utf-8"), **images.files}
     return Document("\n\n".join(parts) + "\n", files, fonts)
 
 
 def _article(rendered: RenderedBook, index: int, words: dict[str, str], numbered: bool,
-             known: set[str], emitted: set[str], images: Images, shapes: dict[tuple, int] | None) -> str:
-    """One article's markup; `shapes`: opener_blocks' counts, None for markup without page-break markers."""
+             known: set[str], emitted: set[str], images: Images, shapes: dict[tuple, int], breaks: bool) -> str:
+    """One article's markup, with page-break markers if `breaks` (`shapes`: opener_blocks' counts)."""
     item = rendered.articles[index]
     article = item.article
-    marked = {} if shapes is None else {"article": index, "first_block": opener_blocks(rendered, item, words, shapes)}
+    marked = {"article": index, "first_block": opener_blocks(rendered, item, words, shapes)} if breaks else {}
     converter = Converter(known, emitted, images, item.resources, article.source_path.parent, item.formulas, **marked)
     emitted.add(label(item.anchor))
     title = converter.inline_content(_fragment(item.title_html)) if item.title_html else text(article.title)
@@ -79,7 +79,7 @@ def _article(rendered: RenderedBook, index: int, words: dict[str, str], numbered
     own = words_for(article, rendered.book.config)  # an article in another language: its language's words
     number = string(own["article"].replace("{n}", str(item.number))) if numbered and not item.back_matter \
         else "none"
-    info = (f"(number: {number}, target: <{label(item.anchor)}>, subtitle: {string(article.subtitle)}, "
+    info = (f"(number: {number}, subtitle: {string(article.subtitle)}, "
             f"authors: {string(', '.join(article.authors))}, date: {string(article.date)}, "
             f"in-brief: {string(own['in_brief'])}, in-this-article: {string(own['in_this_article'])})")
     brief = f"[{converter.inline_content(_fragment(item.summary_html))}]" if item.summary_html else "none"
