@@ -270,7 +270,9 @@ def _build(book_dir: Path, out_dir: Path, options: BuildOptions, progress: Progr
     `later`) waited for on every way out; those it did not wait for before
     its commit are added to its result (a build that stopped early)."""
     from .render.prepare import settle
+    from .scratch import sweep
 
+    sweep()  # the private folders of builds killed before this one
     later: list = []
     standing: list = [typesetter] if typesetter else []  # helper processes for the export (`_started_for`)
     try:

@@ -16,10 +16,10 @@ making an article's booklet reported (`record_file`).
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .. import scratch
 from ..diagnostics import Diagnostic, has_errors
 from ..formats import FORMATS
 from ..model import RenderedBook
@@ -58,7 +58,7 @@ def make_booklet(booklet: Booklet) -> Made:
     files are returned as bytes. Nothing is returned of a booklet with errors."""
     if booklet.targets:
         return _made(booklet, read=False)
-    with tempfile.TemporaryDirectory(prefix="pipeline-booklet-") as folder:
+    with scratch.folder("booklet") as folder:
         slug = booklet.rendered.book.slug
         targets = tuple((name, Path(folder) / FORMATS[name].file_name(slug)) for name in booklet.formats)
         return _made(replace(booklet, targets=targets), read=True)

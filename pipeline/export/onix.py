@@ -22,13 +22,13 @@ against EDItEUR's XSD as the `onixcheck` package ships it.
 from __future__ import annotations
 
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
 
+from .. import scratch
 from ..diagnostics import has_errors
 from ..model import RenderedBook
 from . import ExportContext, Exported, output
@@ -129,7 +129,7 @@ class OnixExporter:
         if built:
             products = _products(built)
         else:
-            with tempfile.TemporaryDirectory(prefix="pipeline-onix-") as folder:
+            with scratch.folder("onix") as folder:
                 made = _made_epub(rendered, Path(folder) / "book.epub", context)
                 if isinstance(made, Exported):
                     return made

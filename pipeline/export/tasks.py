@@ -25,12 +25,12 @@ import dataclasses
 import functools
 import hashlib
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import scratch
 from ..cache import code_digest, file_digest
 from ..model import RenderedBook
 from ..resources import PORTABLE_ROOT  # where a key and a cluster's task see the book, wherever it lies
@@ -118,7 +118,7 @@ def run_shipped(function: Callable[..., Any], arguments: tuple[Any, ...], files:
     refuses the task."""
     if environment != environment_digest():
         raise OtherEnvironment(environment_summary())
-    with tempfile.TemporaryDirectory(prefix="pipeline-task-") as folder:
+    with scratch.folder("task") as folder:
         here = Path(folder).resolve() / "book"
         here.mkdir()
         for name, data in files.items():

@@ -388,13 +388,14 @@ class Ranker:
         fails, the samples are ranked here."""
         import json
         import subprocess
-        import tempfile
+
+        from .. import scratch
 
         samples = sorted({sample for article in articles if (sample := _sample(prose(article.body)))})
         if not samples:
             self.stop()
             return lambda: check_languages(language, origin, articles, root, lambda sample: {})
-        folder = Path(tempfile.mkdtemp(prefix="pipeline-language-"))
+        folder = scratch.made("language")
         (folder / "samples.json").write_text(json.dumps(samples), encoding="utf-8")
         told = self._standby.tell(folder)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
+from ... import scratch
 from ...diagnostics import Diagnostic, error, warning
 from ...model import RenderedBook
 from ...styles import is_rtl, styles_dir
@@ -89,7 +89,7 @@ def compile_pdf(made: Document, rendered: RenderedBook, context: ExportContext):
     """Compile `made` in a private root; return (PDF bytes, printed page
     of each article and section, page breaks, warnings)."""
     config = rendered.book.config
-    with tempfile.TemporaryDirectory(prefix="pipeline-typst-") as folder:
+    with scratch.folder("typst") as folder:
         root, fonts = Path(folder) / "root", Path(folder) / "fonts"
         root.mkdir()
         fonts.mkdir()
