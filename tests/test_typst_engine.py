@@ -453,3 +453,26 @@ def test_the_command_starts_typst_at_once_and_the_build_adopts_or_ends_it(words,
     for process in made:
         assert process.told and process.process.wait(timeout=60) is not None
         assert (process.process.returncode == 0) == compiled  # it compiled the PDF, or was killed unused
+
+
+def test_an_image_without_alt_text_is_printed_as_decoration(tmp_path):
+    """A website's `<img>` or `![](x.png)` often has no alt text: the build
+    warns (R003) and Typst prints the image as decoration (an artifact, as
+    alt="" means in HTML); PDF/UA, which refuses a figure without words,
+    no longer fails the book."""
+    from PIL import Image
+
+    book = tmp_path / "book"
+    book.mkdir()
+    for shade in range(4):
+        Image.new("RGB", (120, 60), (200, 40 * shade, 40)).save(book / f"{shade}.png")
+    (book / "book.toml").write_text('[book]\ntitle = "Pictures"\n', encoding="utf-8")
+    (book / "one.md").write_text("---\ntitle: One\n---\n\nBefore.\n\n![](0.png)\n\nInline ![](1.png) too, "
+                                 "and <img src=\"2.png\"> in HTML.\n\n![A red box](3.png)\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", BuildOptions(**{**TYPST.__dict__}))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert sum(d.code == "R003" for d in result.diagnostics) == 3
+    reader = PdfReader(result.outputs[0])
+    images = [image for page in reader.pages for image in page.images]
+    assert len(images) == 4  # all printed, the described one among them
+    assert "/StructTreeRoot" in reader.trailer["/Root"]

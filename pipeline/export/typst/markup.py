@@ -477,6 +477,8 @@ class Converter:
         width = _WIDTH.search(element.get("style") or "")
         size = f", width: {float(width.group(1)):g}%" if width and not inline else ""
         picture = f"image({string(name)}, alt: {string(alt)}{size})"
+        if not alt.strip():  # no words for it: decorative, as alt="" is in HTML (the author is warned: R003);
+            picture = f"pdf.artifact(image({string(name)}, alt: none{size}))"  # Typst's PDF/UA refuses it else
         return f"#box({picture})" if inline else f"#{picture}"
 
     def _resolved(self, source: str) -> Path | None:
