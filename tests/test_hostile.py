@@ -203,7 +203,10 @@ def test_interrupted_build_leaves_previous_outputs_and_no_temporary_files(tmp_pa
 
     out = tmp_path / "out"
     previous = previous_outputs(out, built_book)
-    script = ("import sys\nfrom pipeline import build\n"
+    # Python's own Ctrl-C handler first: a suite started in the background by a shell
+    # without job control (`make test &`) hands its processes SIGINT ignored.
+    script = ("import signal, sys\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+              "from pipeline import build\n"
               "build(sys.argv[1], sys.argv[2], cache=False, jobs=1)\nprint('finished')\n")
     run = subprocess.Popen([sys.executable, "-c", script, str(Path(__file__).parent.parent / "manuscripts"),
                             str(out)], cwd=Path(__file__).parent.parent, stdout=subprocess.PIPE,
