@@ -21,7 +21,11 @@ import time
 from pathlib import Path
 
 ABANDONED_AFTER = 3600  # seconds untouched before a dead process's folder is removed
-_NAME = re.compile(r"pipeline-[a-z]+-(\d+)-[A-Za-z0-9_]+")
+KINDS = ("typst", "language", "booklet", "onix", "task")  # the folders builds make (`folder`, `made`)
+# Exactly the names `folder` and `made` give (tempfile's 8 random letters), never
+# another program's `pipeline-run-2023-final`; a pid of at most Linux's pid_max.
+_NAME = re.compile(rf"pipeline-(?:{'|'.join(KINDS)})-([0-9]{{1,7}})-[a-z0-9_]{{8}}")
+PID_MAX = 4_194_304
 
 
 def folder(kind: str) -> tempfile.TemporaryDirectory:
@@ -35,6 +39,8 @@ def made(kind: str) -> Path:
 
 
 def _prefix(kind: str) -> str:
+    if kind not in KINDS:  # (the sweep removes only these)
+        raise ValueError(f"unknown kind of private folder: {kind}")
     return f"pipeline-{kind}-{os.getpid()}-"
 
 
@@ -51,7 +57,7 @@ def sweep(root: Path | None = None, now: float | None = None) -> list[Path]:
         return removed
     for path in candidates:
         match = _NAME.fullmatch(path.name)
-        if match is None or int(match[1]) == os.getpid():
+        if match is None or int(match[1]) in (0, os.getpid()) or int(match[1]) > PID_MAX:
             continue
         try:
             status = path.lstat()
@@ -60,7 +66,10 @@ def sweep(root: Path | None = None, now: float | None = None) -> list[Path]:
         if not path.is_dir() or path.is_symlink() or status.st_uid != os.getuid() \
                 or now - status.st_mtime < ABANDONED_AFTER or _running(int(match[1])):
             continue
-        shutil.rmtree(path, ignore_errors=True)
+        try:
+            shutil.rmtree(path)
+        except (OSError, RecursionError):  # what cannot be removed stays; the build goes on
+            continue
         removed.append(path)
     return removed
 

@@ -476,3 +476,23 @@ def test_an_image_without_alt_text_is_printed_as_decoration(tmp_path):
     images = [image for page in reader.pages for image in page.images]
     assert len(images) == 4  # all printed, the described one among them
     assert "/StructTreeRoot" in reader.trailer["/Root"]
+
+
+def test_a_heading_of_an_image_alone_is_printed_not_refused(tmp_path):
+    """`## ![Logo](logo.png)` (a site's section headed by a picture) has no
+    words to title it: it is printed as a block, not as a heading, which
+    Typst's PDF/UA refused for the whole book ("heading title is empty")."""
+    from PIL import Image
+
+    book = tmp_path / "book"
+    book.mkdir()
+    Image.new("RGB", (80, 40), (30, 90, 160)).save(book / "logo.png")
+    (book / "book.toml").write_text('[book]\ntitle = "Headings"\n', encoding="utf-8")
+    (book / "one.md").write_text("---\ntitle: One\n---\n\nIntro.\n\n## ![Logo](logo.png)\n\nUnder the logo.\n\n"
+                                 "### [](https://example.com)\n\nUnder nothing.\n\n## Words\n\nEnd.\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", BuildOptions(**{**TYPST.__dict__}))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    reader = PdfReader(result.outputs[0])
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Under the logo." in text and "Under nothing." in text and "Words" in text
+    assert sum(len(page.images) for page in reader.pages) == 1

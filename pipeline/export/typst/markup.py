@@ -249,6 +249,9 @@ class Converter:
         if not content.strip():
             return marker
         mark = self._label_once(identifier)
+        if not "".join(element.itertext()).strip():  # an image or an empty link alone: no words to title
+            # anything by (PDF/UA refuses an empty heading; it is out of the contents already, R009)
+            return f"{marker}#block(sticky: true)[{content}]{' ' + mark if mark else ''}"
         bookmark = f", bookmarked: {'true' if outlined else 'false'}"
         # Below the article's title (1), and never more than one level down from
         # the heading before it: a tagged PDF (PDF/UA-1) may skip no level.
