@@ -22,12 +22,13 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _launched(driver, error: type[Exception], attempts: int = 3):
+def _launched(driver, error: type[Exception], attempts: int = 5):
     """Chromium, started again if it dies while starting.
 
     On a loaded CI machine Debian's chromium has died at launch (SIGTRAP,
     before any page), which says nothing of the preview; a browser that
-    starts and then misbehaves still fails the test.
+    starts and then misbehaves still fails the test. Three launches in a
+    row have died so on a busy machine (CI, 0ef5240): five, 2 to 8 s apart.
     """
     for attempt in range(1, attempts + 1):
         try:
