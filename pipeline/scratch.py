@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -57,14 +58,15 @@ def sweep(root: Path | None = None, now: float | None = None) -> list[Path]:
         return removed
     for path in candidates:
         match = _NAME.fullmatch(path.name)
-        if match is None or int(match[1]) in (0, os.getpid()) or int(match[1]) > PID_MAX:
+        pid = int(match[1]) if match else 0
+        if pid in (0, os.getpid()) or pid > PID_MAX:
             continue
         try:
-            status = path.lstat()
+            status = path.lstat()  # (of the name itself: a link is no folder here)
         except OSError:
             continue
-        if not path.is_dir() or path.is_symlink() or status.st_uid != os.getuid() \
-                or now - status.st_mtime < ABANDONED_AFTER or _running(int(match[1])):
+        if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() \
+                or now - status.st_mtime < ABANDONED_AFTER or _running(pid):
             continue
         try:
             shutil.rmtree(path)
