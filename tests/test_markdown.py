@@ -133,3 +133,46 @@ def test_the_parse_cache_serves_a_text_again_and_holds_a_bounded_amount(monkeypa
     for number in range(4):  # four more texts as long: the first is evicted
         markdown.parse(f"# Text {number}\n\n" + "Other words.\n" * 60)
     assert markdown.parse(first) is not kept and markdown.parse(first) == kept
+
+
+# Texts whose parse leaves state for the renderer (references, footnotes, nesting
+# past the limit) or whose rendering rules touch tokens (images, formulas in alt).
+SHARED_PARSE_TEXTS = (
+    "![The *big* $\\beta$ and `x`](fig.png){#fig-a .wide}\n\nSee [the site][ref] and ![plain](p.png).\n\n"
+    "[ref]: https://example.org \"Title\"\n",
+    "A note[^a] and an inline one^[inline *note*], the first again[^a].\n\n[^a]: The note, with ![img](n.png).\n",
+    "Term\n: Its definition, $x^2$.\n\n| a | b |\n|---|---|\n| ![c](c.png) | ~~d~~ |\n\n- [x] done\n- [ ] open\n",
+    "> [!NOTE]\n> A callout with ![alt $y$](y.png).\n\n!!! tip \"Title\"\n    Body.\n\n::: warning\nDiv.\n:::\n",
+    "$$\ne = mc^2\n$$ {#eq-one}\n\n```python {.numberLines}\nprint(1)\n```\n\n# Heading {#h-1}\n",
+    "> " * 40 + "deep\n\n" + "".join("  " * depth + "- item\n" for depth in range(30)),
+)
+
+
+def _snapshot(tokens) -> list[dict]:
+    return [token.as_dict() for token in tokens]
+
+
+def test_rendering_reuses_the_shared_parse_and_changes_none_of_its_tokens():
+    """`to_html` renders from the parse the loader made (`parse`'s cache):
+    its HTML and its nesting report are those of a parse of its own, and
+    rendering, twice, leaves the shared tokens as parsed."""
+    from pipeline.text import markdown
+
+    texts = list(SHARED_PARSE_TEXTS)
+    spec = COMMONMARK / "spec-0.31.2.json"
+    if spec.is_file():
+        texts += [example["markdown"] for example in json.loads(spec.read_text(encoding="utf-8"))]
+    reported = []
+    for text in texts:
+        tokens = markdown.parse(text)
+        before = _snapshot(tokens)
+        for captions in (True, False):
+            nested: list = []
+            html = to_html(text, captions=captions, too_deep=nested)
+            env: dict = {"captions": captions}
+            assert html == markdown.make_parser().render(text, env), text
+            assert nested == env.get(markdown.TOO_DEEP, []), text
+            reported += nested
+        assert to_html(text, captions=True) == to_html(text, captions=True)
+        assert markdown.parse(text) is tokens and _snapshot(tokens) == before, text
+    assert reported, "the nest past the parser's limit was reported"

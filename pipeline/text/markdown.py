@@ -61,8 +61,14 @@ def to_html(source: str, captions: bool = False, too_deep: list[tuple[int, int]]
 
     With `citations` (the article has a bibliography in reach), pandoc's
     `[@key]` and `@key` become marks that render/citations.py formats."""
-    env: dict = {"captions": captions}
-    html = (make_parser(citations) if citations is not None else _reader()).render(source, env)
+    if citations is not None:  # a parser of the article's own: its marks are part of the parse
+        env: dict = {"captions": captions}
+        html = make_parser(citations).render(source, env)
+    else:  # the text's parse, shared with the loader's reading of it (`parse`)
+        tokens, parsed = _parsed_text(source)
+        env = {**parsed, "captions": captions}
+        reader = _reader()
+        html = reader.renderer.render(tokens, reader.options, env)
     if too_deep is not None:
         too_deep.extend(env.get(TOO_DEEP, []))
     return html
@@ -76,12 +82,10 @@ def _image(self, tokens: Sequence[Token], index: int, options: OptionsDict, env:
     would drop it), and the rendered description when `to_html` asks."""
     token = tokens[index]
     children = token.children or []
-    token.children = [Token("text", "", 0, content=f"${c.content}$") if c.type.startswith("math_inline") else c
-                      for c in children]
-    try:
-        html = self.image(tokens, index, options, env)
-    finally:
-        token.children = children
+    shown = [Token("text", "", 0, content=f"${c.content}$") if c.type.startswith("math_inline") else c
+             for c in children]
+    # A copy: markdown-it's rule sets the alt attribute on the token it is given, and the tokens are shared.
+    html = self.image([token.copy(children=shown, attrs=dict(token.attrs))], 0, options, env)
     if env.get("captions") and any(child.type not in ("text", "softbreak") for child in children):
         html += f'<span class="{CAPTION}">{self.renderInline(children, options, env)}</span>'
     return html
@@ -100,32 +104,40 @@ def to_inline_html(source: str) -> str:
 # the peak), so a few hundred MB at most, whatever a book holds: a stranger's
 # book of 500 manuscripts of 2 MiB would otherwise keep gigabytes.
 PARSE_CACHE_CHARACTERS = 16_000_000
-_parsed: OrderedDict[str, tuple[Token, ...]] = OrderedDict()
+_parsed: OrderedDict[str, tuple[tuple[Token, ...], dict]] = OrderedDict()
 _parsed_lock = threading.Lock()
 _held = [0]  # characters of the texts in _parsed
 
 
 def parse(source: str) -> tuple[Token, ...]:
     """The tokens of `source`, for readers that only look (where headings,
-    fences and code blocks are). A build reads each text several times before
-    rendering it (article splitting when loading, dialect rewrites when
-    rendering, lint after), a whole book at each step: the cache holds the
-    texts last parsed, up to PARSE_CACHE_CHARACTERS (a book of about 2,600
-    articles of 6 kB), so one parse serves all three. The tokens are shared:
-    never change them."""
+    fences and code blocks are). A build reads each text several times
+    (article splitting when loading, dialect rewrites when rendering, the
+    rendering itself, lint after), a whole book at each step: the cache
+    holds the texts last parsed, up to PARSE_CACHE_CHARACTERS (a book of
+    about 2,600 articles of 6 kB), so one parse serves them all. The tokens
+    are shared, between steps and between a process's threads: nothing may
+    change them (the renderer's rules do not: `_image` works on a copy)."""
+    return _parsed_text(source)[0]
+
+
+def _parsed_text(source: str) -> tuple[tuple[Token, ...], dict]:
+    """`source`'s tokens and the env its parse left (references, footnotes,
+    TOO_DEEP), which its rendering reads: from the cache, else parsed now."""
     with _parsed_lock:
         if source in _parsed:
             _parsed.move_to_end(source)
             return _parsed[source]
-    tokens = tuple(_reader().parse(source))
+    env: dict = {}
+    parsed = (tuple(_reader().parse(source, env)), env)
     if len(source) <= PARSE_CACHE_CHARACTERS:
         with _parsed_lock:
             if source not in _parsed:
-                _parsed[source] = tokens
+                _parsed[source] = parsed
                 _held[0] += len(source)
             while _held[0] > PARSE_CACHE_CHARACTERS:
                 _held[0] -= len(_parsed.popitem(last=False)[0])
-    return tokens
+    return parsed
 
 
 @functools.lru_cache(maxsize=1)
