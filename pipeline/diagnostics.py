@@ -70,7 +70,7 @@ CODES: dict[str, str] = {
     "R021": "the citation style cannot be found or read (a bundled name, or the book's .csl file)",
     "X001": "the PDF renderer reported a problem",
     "X002": "an output could not be written (the disk is full, the folder is read-only, a name is too long)",
-    "X003": "rendering an article or laying out the PDF took longer than its time limit",
+    "X003": "reading a manuscript, rendering an article or laying out the PDF took longer than its time limit",
     "X004": "a heading is left alone at the foot of a PDF page",
     "X005": "a layout worker died: a local process, or a cluster's workers each time the task was tried",
     "X006": "the Dask scheduler cannot be reached, or its workers differ from this machine",

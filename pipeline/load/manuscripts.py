@@ -19,15 +19,22 @@ from .config import config_source, mdbook_book_config, read_config, with_site
 from ..diagnostics import Diagnostic, error, shorten, warning
 from .frontmatter import split
 from .language import Ranker, book_origin, check_languages, preload
-from ..resources import ImageRejected, inspect_image
 from ..model import Article, Book, BookConfig
-from ..resources import HardLinked, NotFound, OutsideBook, ResourceRefused, inside, read_bytes, resolve_path
+from ..resources import (HardLinked, ImageRejected, NotFound, OutsideBook, ResourceRefused, deadline, inside,
+                         inspect_image, read_bytes, resolve_path)
 from ..text.sourcetext import ConfigSource, NotUtf8, decode, position
 from .sites import (Site, book_elsewhere, chosen_section, detect, folder_named, is_mdbook, ordered, path_date,
                     site_manuscripts, without_listings)
 from .structure import ArticleText, split_articles, title_block
 
 MAX_MANUSCRIPT_BYTES = 2 * 1024 * 1024  # about 300,000 words: far beyond an article
+# One manuscript's Markdown parsed (the parse its rendering reuses): a 2 MiB manuscript of prose takes
+# a few seconds; 100,000 unclosed brackets two, a file of them hours.
+READ_SECONDS = 60.0
+
+
+class _ReadTimeLimit(BaseException):
+    """Raised by the deadline on a manuscript's parse (a BaseException: no library catch-all swallows it)."""
 
 
 MAX_SLUG = 60
@@ -461,7 +468,13 @@ def load_articles(path: Path, root: Path | None = None, flavour: str = "plain",
         if block is not None:
             values.update(block.values)
             body, body_line = block.body, body_line + block.lines
-    parts = split_articles(body, body_line, values.get("title") or "", whole=flavour != "plain")
+    try:
+        with deadline(READ_SECONDS, _ReadTimeLimit):
+            parts = split_articles(body, body_line, values.get("title") or "", whole=flavour != "plain")
+    except _ReadTimeLimit:  # a stranger's pathological Markdown: located, the build stops
+        return [], diagnostics + [error("X003", f"reading {path.name} (its Markdown) took more than "
+                                                f"{READ_SECONDS:g} s", path=path, line=body_line,
+                                        hint="look for thousands of unclosed brackets, emphasis marks or links")]
     front_failed = any(d.is_error for d in diagnostics)  # a title it had is already reported
     articles = []
     for index, part in enumerate(parts):
