@@ -24,7 +24,7 @@ from test_design import NOTO_SERIF, _font_names
 
 DASK = Path(sys.executable).with_name("dask")
 DYING_WORKER = Path(__file__).parent / "tools" / "dying_worker.py"
-ARTICLES = 40
+ARTICLES = 16  # enough for both workers to take several, one of them to die on its first
 
 
 def _article(number: int) -> str:
@@ -35,7 +35,7 @@ def _article(number: int) -> str:
 
 
 def _book(root: Path) -> Path:
-    """40 short articles, one with an image; the book's own styles/ with a
+    """ARTICLES short articles, one with an image; the book's own styles/ with a
     font for its headings, words of its own and a rule of its own: files a
     worker has only if the task brings them."""
     book = root / "book"
@@ -108,7 +108,7 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory, cluster):
-    """The same 40-article book built with --per-article locally and on the cluster."""
+    """The same book of ARTICLES articles built with --per-article locally and on the cluster."""
     root = tmp_path_factory.mktemp("catalog")
     book = _book(root)
     local = build(book, root / "local", per_article=True, jobs=2)

@@ -63,9 +63,9 @@ PROSE = ("The tide rises twice a day, and the moon, whose pull is unequal across
 
 def _article() -> str:
     """Pages of paragraphs dense with inline math (more letters in formulas
-    than in words), and display formulas between them."""
+    than in words), and display formulas between them: some seven printed pages."""
     parts = ["---\ntitle: Tides in formulas\n---\n"]
-    for number in range(40):
+    for number in range(24):
         formulas = ", ".join(f"$abc_{{{k}}} + xyz^{{{number}}}$" for k in range(12))
         parts.append(f"{PROSE}Here {formulas} hold. {PROSE}\n")
         parts.append(f"$$\n\\sum_{{k=0}}^{{{number}}} \\frac{{k^2}}{{k+1}} = \\int_0^1 f_{number}(t)\\,dt\n$$\n")
