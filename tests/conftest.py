@@ -28,6 +28,29 @@ MANUSCRIPTS = ROOT / "manuscripts"
 SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 
+# The test files that take longest (pytest --durations=0 on a 2-core machine), longest first.
+# `make test` runs the suite on a worker per core (pytest-xdist, `-n auto --dist loadfile`: a
+# file's tests, and so its module fixtures, stay on one worker); the workers take files in
+# collection order, so these go first, and the many short files fill in behind them and the
+# workers finish together. A stale list costs only time.
+LONGEST_FIRST = ("test_corpus_sites.py", "test_cluster.py", "test_targets.py", "test_guide.py",
+                 "test_layout_quality.py", "test_parallel.py", "test_api.py", "test_stranger_process.py",
+                 "test_pagebreak_math.py", "test_scripts.py", "test_world.py", "test_stranger_book.py",
+                 "test_a11y.py", "test_typst_parity.py", "test_read_gate.py", "test_typst_engine.py")
+MOST_WORKERS = 4  # each worker holds its own session builds and EPUBCheck JVM
+
+
+def pytest_collection_modifyitems(items):
+    """The longest files first (LONGEST_FIRST), the others after them in
+    their order; a file's tests keep theirs."""
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: a worker per core the process may use, at most MOST_WORKERS."""
+    return max(1, min(len(os.sched_getaffinity(0)), MOST_WORKERS))
+
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory):
