@@ -1,21 +1,16 @@
 """styles/labels.toml, the book's fixed words in 60+ languages (#31): every
 table complete or declaring the words it leaves English (`fallback`), every
 table naming its sources and which words each gave, C008 naming exactly the
-English words once a book, and the corpus-world stories printing their
-language's words, not English ones (skipped where ../shared is absent)."""
+English words once a book (the corpus-world stories printing their
+language's words, not English ones: tests/test_world.py)."""
 
 from __future__ import annotations
 
 import re
-import shutil
 import tomllib
-import zipfile
 from pathlib import Path
 
-import pytest
-from pypdf import PdfReader
 
-from conftest import SHARED
 from pipeline import build
 from pipeline.load.config import load_config
 from pipeline.styles import english_words, label_language, labels, styles_dir
@@ -23,7 +18,6 @@ from pipeline.styles import english_words, label_language, labels, styles_dir
 LABELS = styles_dir() / "labels.toml"
 TABLES = tomllib.loads(LABELS.read_text(encoding="utf-8"))
 ENGLISH = TABLES["en"]
-WORLD = SHARED / "corpus-world"
 LICENCES = ("(MIT)", "(Apache-2.0)", "(public domain)", "(BSD-2-Clause)")
 
 
@@ -112,49 +106,6 @@ def test_a_word_falls_back_alone_never_the_table():
     words = labels("gu")
     assert words["table"] == "ટેબલ {n}" and words["contents"] == "Contents"
     assert labels("ur")["contents"] == "فہرست" and labels("ur")["callout_note"] == "Note"
-
-
-# corpus-world folder -> its language tag (as tests/test_world.py)
-WORLD_LANGUAGES = {"ar": "ar", "bn": "bn", "bo": "bo", "ckb": "ckb", "de": "de", "el": "el", "fa": "fa", "hi": "hi",
-                   "ja": "ja", "km": "km", "ko": "ko", "my": "my", "ru": "ru", "tr": "tr", "ur": "ur", "vi": "vi",
-                   "yue": "yue", "zh": "zh-Hans"}
-# Words the booklet of a story prints whatever the story: the contents and
-# the notice page.
-PRINTED = ("contents", "notice", "publisher", "rights", "made_with", "identifier")
-
-
-@pytest.mark.parametrize("folder", sorted(WORLD_LANGUAGES))
-def test_the_stories_print_their_language_s_words_not_english_ones(folder, tmp_path):
-    if not WORLD.is_dir():
-        pytest.skip("../shared/corpus-world is not available")
-    language = WORLD_LANGUAGES[folder]
-    book = tmp_path / folder
-    book.mkdir()
-    story = sorted((WORLD / folder).glob("*.md"))[0]
-    shutil.copy(story, book / story.name)
-    (book / "book.toml").write_text(f'[book]\ntitle = "World {folder}"\nlanguage = "{language}"\n'
-                                    'date = "2026-01-01"\npublisher = "P"\nrights = "R"\n', encoding="utf-8")
-    result = build(book, tmp_path / "out", formats=("pdf", "epub"))
-    assert result.ok, [d.format() for d in result.diagnostics]
-    c008 = [d for d in result.diagnostics if d.code == "C008"]
-    assert len(c008) == (1 if english_words(language) else 0)
-    text = "\n".join(page.extract_text() for page in PdfReader(result.outputs[0]).pages)
-    table = {name.lower(): words for name, words in TABLES.items()}[label_language(language)]
-    for key in PRINTED:
-        if key in table:  # its source gives it: never English
-            assert ENGLISH[key] not in text, (folder, key)
-    nav = zipfile.ZipFile(result.outputs[1]).read("EPUB/text/front_nav.xhtml").decode()
-    assert f">{labels(language)['contents']}<" in nav, folder  # (the PDF's text of Khmer drops some letters)
-    if folder not in ("km", "my", "bo"):
-        assert _letters(labels(language)["contents"]) in _letters(text), folder
-
-
-def _letters(text: str) -> str:
-    """Base letters only: text extraction drops or reorders some vowel signs
-    of complex scripts (Khmer, Myanmar)."""
-    import unicodedata
-
-    return "".join(c for c in unicodedata.normalize("NFC", text) if unicodedata.category(c).startswith("L"))
 
 
 def _words_book(folder: Path) -> Path:
