@@ -10,7 +10,6 @@ import re
 import tomllib
 from pathlib import Path
 
-
 from pipeline import build
 from pipeline.load.config import load_config
 from pipeline.styles import english_words, label_language, labels, styles_dir
