@@ -64,6 +64,38 @@ def test_bookmarks_and_page_labels_match_weasyprint(features):
     assert front % 2 == 0  # the first article on a recto
 
 
+def _feet(pdf: Path) -> list[str]:
+    """The text printed in each page's bottom margin (the folio, if any)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    feet = []
+    for page in document:
+        width, _ = page.get_size()
+        feet.append(page.get_textpage().get_text_bounded(0, 0, width, 18 * 72 / 25.4).strip())
+    return feet
+
+
+def test_folios_are_printed_where_weasyprint_prints_them(features):
+    """Roman folios on the front matter after the title page (none on the
+    cover's back or the title page; the cover prints its authors low), none
+    on an article's opener, its label on every other body page that has
+    text: as print.css prints them."""
+    for pdf in features:
+        reader = PdfReader(pdf)
+        labels, feet = reader.page_labels, _feet(pdf)
+        front = labels.index("1")
+        openers = {reader.get_destination_page_number(item) for item in reader.outline
+                   if not isinstance(item, list)} - set(range(front))
+        assert feet[1:3] == ["", ""], (pdf.parent.name, feet[1:3])
+        assert feet[3:5] == labels[3:5] == ["iv", "v"], (pdf.parent.name, feet[3:5])
+        assert openers and all(feet[index] == "" for index in openers), (pdf.parent.name, openers)
+        body = [index for index in range(front, len(labels))
+                if index not in openers and reader.pages[index].extract_text().strip()]
+        assert body and all(feet[index] == labels[index] for index in body), \
+            (pdf.parent.name, [(labels[i], feet[i]) for i in body if feet[i] != labels[i]])
+
+
 def test_contents_numbers_are_the_bookmarks_pages(features):
     reader = PdfReader(features[0])
     contents = next(page.extract_text() for page in reader.pages if "Contents" in page.extract_text())
