@@ -6,7 +6,11 @@ while a worker or the Typst compile is being started, a finalizer), Python
 prints "Exception ignored" and the build would go on and commit its
 outputs. The command line's handler (`remembered`) also remembers the signal,
 and the build asks (`check`) before it commits, so a Ctrl-C always stops it
-with the previous outputs left as they were.
+with the previous outputs left as they were. And Python's report of the
+exception it dropped ("Exception ignored in: ... KeyboardInterrupt", seen in
+logging's at-fork handler while a layout worker was being started) goes to
+`sys.unraisablehook`, which `remembered` quiets for KeyboardInterrupt alone:
+the one line a stopped build prints stays its only line.
 
 A worker forked while a command runs inherits the handler until it sets
 its own (`executors.worker_started`); a Ctrl-C to the process group that
@@ -19,6 +23,7 @@ handler ignores Ctrl-C from then on, as a worker does.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +42,18 @@ def _handler(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _quiet_interrupts(previous):
+    """An unraisable hook that drops a KeyboardInterrupt (remembered by
+    `_handler`, raised again by `check`) and passes anything else on."""
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and _received.is_set():
+            return
+        previous(unraisable)
+
+    return hook
+
+
 @contextmanager
 def remembered() -> Iterator[None]:
     """Ctrl-C remembered while a command runs (the command line, in its main
@@ -49,10 +66,13 @@ def remembered() -> Iterator[None]:
     _received.clear()
     _command.append(os.getpid())
     previous = signal.signal(signal.SIGINT, _handler)
+    unraisable = sys.unraisablehook
+    sys.unraisablehook = _quiet_interrupts(unraisable)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = unraisable
         _command.pop()
         _received.clear()  # remembered for this command only
 

@@ -22,21 +22,42 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _launched(driver, error: type[Exception], attempts: int = 5):
+# As this machine's own probe starts it (the library's entry on the machine):
+# no GPU process, which a headless test of a page does not need.
+LAUNCH_FLAGS = ["--no-sandbox", "--disable-gpu"]
+
+
+def _launched(driver, error: type[Exception], attempts: int = 8):
     """Chromium, started again if it dies while starting.
 
     On a loaded CI machine Debian's chromium has died at launch (SIGTRAP,
-    before any page), which says nothing of the preview; a browser that
-    starts and then misbehaves still fails the test. Three launches in a
-    row have died so on a busy machine (CI, 0ef5240): five, 2 to 8 s apart.
+    before any page: a CHECK of a release build, which prints nothing), which
+    says nothing of the preview; a browser that starts and then misbehaves
+    still fails the test. Five launches in a row over 20 s have died so in CI
+    (chromium 156, with a second test worker busy) while the same file's next
+    test started it at once: eight, up to a minute apart in all. When all die,
+    the failure says what the machine had then, for the next one to read.
     """
     for attempt in range(1, attempts + 1):
         try:
-            return driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        except error:
+            return driver.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_FLAGS)
+        except error as exc:
             if attempt == attempts:
-                raise
-            time.sleep(2 * attempt)
+                raise AssertionError(f"chromium died at each of {attempts} launches; "
+                                     f"the machine then: {_machine_state()}") from exc
+            time.sleep(min(2 * attempt, 10))
+
+
+def _machine_state() -> str:
+    """Memory, /tmp's free space, load and processes, in one line."""
+    import os
+
+    available = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemAvailable:")), "?") if Path("/proc/meminfo").exists() else "?"
+    free = shutil.disk_usage("/tmp").free // 1048576
+    processes = sum(1 for entry in Path("/proc").iterdir() if entry.name.isdigit()) if Path("/proc").exists() else -1
+    return (f"MemAvailable {available} kB, /tmp {free} MiB free, load {os.getloadavg()[0]:.1f}, "
+            f"{processes} processes")
 
 
 @contextmanager

@@ -271,6 +271,33 @@ def _outputs(out: Path) -> dict[Path, bytes]:
             and ".pipeline-cache" not in p.parts}
 
 
+_DROPPED_INTERRUPT = """
+import os, signal, time
+from pipeline.interrupts import check, remembered
+
+class Finalized:
+    def __del__(self):  # where Python can only drop an exception (as in an at-fork handler)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
+
+with remembered():
+    Finalized()
+    try:
+        check()
+    except KeyboardInterrupt:
+        print("stopped")
+"""
+
+
+def test_a_ctrl_c_python_drops_stops_the_command_and_prints_nothing_of_it():
+    """The Ctrl-C that landed in a place no exception can leave (CI saw it in
+    logging's at-fork handler while a worker started): remembered, raised
+    again by `check`, and no "Exception ignored" report beside the one line."""
+    run = subprocess.run([sys.executable, "-c", _DROPPED_INTERRUPT], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "stopped\n", "")
+
+
 @needs_proc
 def test_ctrl_c_prints_one_line_exits_130_and_keeps_the_old_outputs(tmp_path):
     """A real SIGINT to the build's process group, sent while its PDF is
