@@ -79,7 +79,8 @@ def _article(rendered: RenderedBook, index: int, words: dict[str, str], numbered
     own = words_for(article, rendered.book.config)  # an article in another language: its language's words
     number = string(own["article"].replace("{n}", str(item.number))) if numbered and not item.back_matter \
         else "none"
-    info = (f"(number: {number}, subtitle: {string(article.subtitle)}, "
+    head = " ".join("".join(_fragment(item.title_html).itertext()).split()) if item.title_html else article.title
+    info = (f"(number: {number}, head: {string(head)}, subtitle: {string(article.subtitle)}, "
             f"authors: {string(', '.join(article.authors))}, date: {string(article.date)}, "
             f"in-brief: {string(own['in_brief'])}, in-this-article: {string(own['in_this_article'])})")
     brief = f"[{converter.inline_content(_fragment(item.summary_html))}]" if item.summary_html else "none"
