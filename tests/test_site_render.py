@@ -4,6 +4,7 @@ of our own so that they hold where ../shared is absent."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -124,3 +125,37 @@ def test_the_front_matters_lead_image_opens_the_article(tmp_path):
     (book / "01-a.md").write_text("---\ntitle: Lead\nimage: img/none.png\n---\n\nBody text.\n", encoding="utf-8")
     result = build(book, tmp_path / "out2", formats=("epub",))
     assert [d.code for d in result.diagnostics if d.is_error] == ["R002"]
+
+
+def _png(path: Path, colour: tuple[int, int, int]) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (40, 20), colour).save(path)
+
+
+def test_an_image_for_the_sites_dark_theme_is_left_out_and_its_light_twin_kept(tmp_path):
+    """A README's logo in both themes (GitHub's #gh-dark-mode-only, Material
+    for MkDocs' #only-dark), react.dev's className="dark-image" and Tailwind's
+    `hidden dark:block` printed both images one after the other: the dark
+    one goes (a paragraph or link left empty with it), the light one stays,
+    and the dark file is not in the EPUB; code showing the syntax is kept."""
+    book = tmp_path / "book"
+    for name in ("light", "dark", "dark2", "dark3", "l2", "d2"):
+        _png(book / "images" / f"{name}.png", (200, 200, 200) if "l" in name else (20, 20, 20))
+    _, chapter = _chapter(tmp_path, {"a.md": (
+        "---\ntitle: A\n---\n\n"
+        "![Logo](images/light.png#gh-light-mode-only)\n![Logo](images/dark.png#gh-dark-mode-only)\n\n"
+        "[![Logo](images/dark2.png#only-dark)](https://example.org)\n\n"
+        "Text <img class=\"hidden dark:block\" src=\"images/dark3.png\" alt=\"x\"> after.\n\n"
+        "<div>\n  <img className=\"w-full light-image\" src=\"images/l2.png\" alt=\"Tracks\" />\n"
+        "  <img className=\"w-full dark-image\" src=\"images/d2.png\" alt=\"Tracks\" />\n</div>\n\n"
+        "`<img className=\"dark-image\">` and `![](x.png#gh-dark-mode-only)` in code.\n")})
+    shown = [src.split("/")[-1].split("#")[0] for src in re.findall(r'<img [^>]*src="([^"]+)"', chapter)]
+    assert shown == ["light.png", "l2.png"], chapter
+    assert "https://example.org" not in chapter and "Text  after." in chapter
+    assert 'className="dark-image"' in chapter.replace("&quot;", '"') and "#gh-dark-mode-only" in chapter
+    epub = next((tmp_path / "out").glob("*.epub"))
+    with zipfile.ZipFile(epub) as archive:
+        images = sorted(n.rsplit("/", 1)[-1] for n in archive.namelist() if n.startswith("EPUB/text/") and n.endswith(".png"))
+    assert images == ["l2.png", "light.png"]

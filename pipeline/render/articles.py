@@ -298,8 +298,10 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
     diagnostics += stripped
     too_deep: list[tuple[int, int]] = []
     try:
-        html = sanitize(to_html(body, captions=True, too_deep=too_deep, citations=citations))
+        html = sanitize(_jsx_classes(to_html(body, captions=True, too_deep=too_deep, citations=citations)))
         container = parse_html(html) if html.strip() else None
+        if container is not None:
+            leave_out_dark_variants(container)
     except (RecursionError, etree.ParserError):
         container = None
         diagnostics.append(error("R005", "the manuscript nests lists or quotes too deeply to render",
@@ -339,6 +341,42 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
         targets=tuple(f"{processor.prefix}{target.key}" for target in processor.targets),
         formulas=tuple(processor.formulas),
     ), diagnostics, processor.cross_links, _Numbered(tuple(processor.targets), tuple(processor.references), words)
+
+
+# The image a site shows only in its dark theme: GitHub's and Material for
+# MkDocs' address fragments, and the class names sites give it (react.dev's
+# `dark-image`; Tailwind's `hidden dark:block`). A book is read in light.
+DARK_FRAGMENTS = {"gh-dark-mode-only", "only-dark", "dark-mode-only"}
+DARK_CLASSES = {"dark-image", "dark-only", "only-dark", "dark-mode-only", "image-dark", "img-dark", "show-dark",
+                "theme-dark"}
+_JSX_CLASS = re.compile(r"(<img\b[^<>]*?\s)className(\s*=\s*[\"'])", re.IGNORECASE)
+
+
+def _jsx_classes(html: str) -> str:
+    """An image's JSX `className="..."` (MDX, a React blog) as the `class`
+    HTML reads (the sanitizer would drop it), for `leave_out_dark_variants`.
+    The Markdown's code is escaped by then: only real tags match."""
+    return _JSX_CLASS.sub(r"\1class\2", html)
+
+
+def leave_out_dark_variants(root: etree._Element) -> None:
+    """Leave out each image written for a site's dark theme beside its light
+    one (GitHub: `![](logo-dark.png#gh-dark-mode-only)`), as the site in its
+    light theme does: a book printed both, one after the other. The light
+    one stays. A paragraph or link left holding nothing goes with it."""
+    for image in list(root.iter("img")):
+        fragment = urlsplit(image.get("src") or "").fragment.lower()
+        classes = set((image.get("class") or "").lower().split())
+        tailwind_dark_only = "hidden" in classes and any(c.startswith("dark:") and c != "dark:hidden"
+                                                         for c in classes)
+        if fragment in DARK_FRAGMENTS or classes & DARK_CLASSES or tailwind_dark_only:
+            parent = image.getparent()
+            image.drop_tree()  # (its tail stays)
+            while parent is not None and parent is not root and parent.tag in ("p", "a", "span") \
+                    and not len(parent) and not (parent.text or "").strip():
+                grandparent = parent.getparent()
+                parent.drop_tree()
+                parent = grandparent
 
 
 def _with_lead_image(container: etree._Element | None, article: Article) -> etree._Element:
