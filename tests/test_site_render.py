@@ -138,7 +138,7 @@ def test_an_image_for_the_sites_dark_theme_is_left_out_and_its_light_twin_kept(t
     """A README's logo in both themes (GitHub's #gh-dark-mode-only, Material
     for MkDocs' #only-dark), react.dev's className="dark-image" and Tailwind's
     `hidden dark:block` printed both images one after the other: the dark
-    one goes (a paragraph or link left empty with it), the light one stays,
+    one goes (a paragraph, link or figure left empty with it), the light one stays,
     and the dark file is not in the EPUB; code showing the syntax is kept."""
     book = tmp_path / "book"
     for name in ("light", "dark", "dark2", "dark3", "l2", "d2"):
@@ -150,10 +150,11 @@ def test_an_image_for_the_sites_dark_theme_is_left_out_and_its_light_twin_kept(t
         "Text <img class=\"hidden dark:block\" src=\"images/dark3.png\" alt=\"x\"> after.\n\n"
         "<div>\n  <img className=\"w-full light-image\" src=\"images/l2.png\" alt=\"Tracks\" />\n"
         "  <img className=\"w-full dark-image\" src=\"images/d2.png\" alt=\"Tracks\" />\n</div>\n\n"
+        "<figure><img class=\"dark-only\" src=\"images/dark.png\" alt=\"x\"><figcaption>Dark</figcaption></figure>\n\n"
         "`<img className=\"dark-image\">` and `![](x.png#gh-dark-mode-only)` in code.\n")})
     shown = [src.split("/")[-1].split("#")[0] for src in re.findall(r'<img [^>]*src="([^"]+)"', chapter)]
     assert shown == ["light.png", "l2.png"], chapter
-    assert "https://example.org" not in chapter and "Text  after." in chapter
+    assert "https://example.org" not in chapter and "Text  after." in chapter and ">Dark</figcaption>" not in chapter
     assert 'className="dark-image"' in chapter.replace("&quot;", '"') and "#gh-dark-mode-only" in chapter
     epub = next((tmp_path / "out").glob("*.epub"))
     with zipfile.ZipFile(epub) as archive:

@@ -363,7 +363,8 @@ def leave_out_dark_variants(root: etree._Element) -> None:
     """Leave out each image written for a site's dark theme beside its light
     one (GitHub: `![](logo-dark.png#gh-dark-mode-only)`), as the site in its
     light theme does: a book printed both, one after the other. The light
-    one stays. A paragraph or link left holding nothing goes with it."""
+    one stays. A paragraph or link left holding nothing goes with it, and a
+    figure left with only its caption."""
     for image in list(root.iter("img")):
         fragment = urlsplit(image.get("src") or "").fragment.lower()
         classes = set((image.get("class") or "").lower().split())
@@ -372,11 +373,19 @@ def leave_out_dark_variants(root: etree._Element) -> None:
         if fragment in DARK_FRAGMENTS or classes & DARK_CLASSES or tailwind_dark_only:
             parent = image.getparent()
             image.drop_tree()  # (its tail stays)
-            while parent is not None and parent is not root and parent.tag in ("p", "a", "span") \
-                    and not len(parent) and not (parent.text or "").strip():
+            while parent is not None and parent is not root and _holds_nothing(parent):
                 grandparent = parent.getparent()
                 parent.drop_tree()
                 parent = grandparent
+
+
+def _holds_nothing(element: etree._Element) -> bool:
+    """A paragraph, link or span with nothing in it, or a figure with only its caption."""
+    if (element.text or "").strip():
+        return False
+    if element.tag == "figure":
+        return all(child.tag == "figcaption" and not (child.tail or "").strip() for child in element)
+    return element.tag in ("p", "a", "span") and not len(element)
 
 
 def _with_lead_image(container: etree._Element | None, article: Article) -> etree._Element:
