@@ -25,6 +25,9 @@ def _free_port() -> int:
 # As this machine's own probe starts it (the library's entry on the machine):
 # no GPU process, which a headless test of a page does not need.
 LAUNCH_FLAGS = ["--no-sandbox", "--disable-gpu"]
+# The later launches: browser and renderer in one process, no zygote to fork
+# (a different start, in case what dies is one of the processes it starts).
+ONE_PROCESS = [*LAUNCH_FLAGS, "--no-zygote", "--single-process"]
 
 
 def _launched(driver, error: type[Exception], attempts: int = 8):
@@ -35,12 +38,14 @@ def _launched(driver, error: type[Exception], attempts: int = 8):
     says nothing of the preview; a browser that starts and then misbehaves
     still fails the test. Five launches in a row over 20 s have died so in CI
     (chromium 156, with a second test worker busy) while the same file's next
-    test started it at once: eight, up to a minute apart in all. When all die,
+    test started it at once: eight, up to a minute apart in all, the last four
+    in one process (`ONE_PROCESS`). When all die,
     the failure says what the machine had then, for the next one to read.
     """
     for attempt in range(1, attempts + 1):
         try:
-            return driver.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_FLAGS)
+            flags = LAUNCH_FLAGS if attempt <= attempts // 2 else ONE_PROCESS
+            return driver.chromium.launch(executable_path=CHROMIUM, args=flags)
         except error as exc:
             if attempt == attempts:
                 raise AssertionError(f"chromium died at each of {attempts} launches; "
