@@ -74,12 +74,13 @@ def _article(rendered: RenderedBook, index: int, words: dict[str, str], numbered
     marked = {"article": index, "first_block": opener_blocks(rendered, item, words, shapes)} if breaks else {}
     converter = Converter(known, emitted, images, item.resources, article.source_path.parent, item.formulas, **marked)
     emitted.add(label(item.anchor))
-    title = converter.inline_content(_fragment(item.title_html)) if item.title_html else text(article.title)
+    title_fragment = _fragment(item.title_html) if item.title_html else None
+    title = converter.inline_content(title_fragment) if title_fragment is not None else text(article.title)
     heading = f"[{converter.opener_marker()}#heading(level: 1, outlined: true, bookmarked: true)[{title}] <{label(item.anchor)}>]"
     own = words_for(article, rendered.book.config)  # an article in another language: its language's words
     number = string(own["article"].replace("{n}", str(item.number))) if numbered and not item.back_matter \
         else "none"
-    head = " ".join("".join(_fragment(item.title_html).itertext()).split()) if item.title_html else article.title
+    head = " ".join("".join(title_fragment.itertext()).split()) if title_fragment is not None else article.title
     info = (f"(number: {number}, head: {string(head)}, subtitle: {string(article.subtitle)}, "
             f"authors: {string(', '.join(article.authors))}, date: {string(article.date)}, "
             f"in-brief: {string(own['in_brief'])}, in-this-article: {string(own['in_this_article'])})")
