@@ -2,7 +2,7 @@
 (benchmarks/run.py --engines measures this script under measure.py, so
 pandoc's conversion, the engine's start-up and its layout all count).
 
-Usage: python benchmarks/peers.py typst|prince OUT.pdf TITLE LANGUAGE ARTICLE.md...
+Usage: python benchmarks/peers.py typst|prince OUT.pdf TITLE LANGUAGE TOC_DEPTH ARTICLE.md...
 
 - typst: pandoc 3 (the binary that pypandoc-binary ships) writes Typst
   markup with its own template, set like our booklet by pandoc-typst.yaml,
@@ -42,26 +42,27 @@ def prince() -> str:
     return found
 
 
-def pandoc(articles: list[str], title: str, language: str, output: Path, *options: str) -> None:
-    """pandoc 3 on the articles, each file's footnotes its own (--file-scope)."""
+def pandoc(articles: list[str], title: str, language: str, depth: int, output: Path, *options: str) -> None:
+    """pandoc 3 on the articles, each file's footnotes its own (--file-scope), with
+    a contents as deep as our booklet's (`depth`: 2 lists articles and their sections)."""
     subprocess.run([pandoc3(), "--file-scope", "--metadata", f"title={title}", "--metadata", f"lang={language}",
-                    "-s", "--toc", "--toc-depth=1", *options, "-o", str(output), *articles], check=True)
+                    "-s", "--toc", f"--toc-depth={depth}", *options, "-o", str(output), *articles], check=True)
 
 
-def with_typst(output: Path, title: str, language: str, articles: list[str]) -> None:
+def with_typst(output: Path, title: str, language: str, depth: int, articles: list[str]) -> None:
     import typst
 
     with tempfile.TemporaryDirectory(prefix="peer-typst-") as folder:
         source = Path(folder) / "book.typ"
-        pandoc(articles, title, language, source, "-t", "typst", "--metadata-file", str(HERE / "pandoc-typst.yaml"))
+        pandoc(articles, title, language, depth, source, "-t", "typst", "--metadata-file", str(HERE / "pandoc-typst.yaml"))
         fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(FONTS)])
         output.write_bytes(typst.compile(str(source), font_paths=fonts, ignore_system_fonts=True, format="pdf"))
 
 
-def with_prince(output: Path, title: str, language: str, articles: list[str]) -> None:
+def with_prince(output: Path, title: str, language: str, depth: int, articles: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="peer-prince-") as folder:
         page = Path(folder) / "book.html"
-        pandoc(articles, title, language, page, "--section-divs", "--css", str(HERE / "pandoc-paged.css"))
+        pandoc(articles, title, language, depth, page, "--section-divs", "--css", str(HERE / "pandoc-paged.css"))
         subprocess.run([prince(), "--no-network", "--silent", str(page), "-o", str(output)], check=True)
 
 
@@ -69,10 +70,10 @@ PEERS = {"typst": with_typst, "prince": with_prince}
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) < 5 or argv[0] not in PEERS:
+    if len(argv) < 6 or argv[0] not in PEERS or not argv[4].isdigit():
         raise SystemExit(__doc__.split("\n\n")[1])
-    name, output, title, language, *articles = argv
-    PEERS[name](Path(output), title, language, articles)
+    name, output, title, language, depth, *articles = argv
+    PEERS[name](Path(output), title, language, int(depth), articles)
 
 
 if __name__ == "__main__":

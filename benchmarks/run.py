@@ -324,7 +324,8 @@ def pandoc_command(pandoc: str, articles: list[Path], output: Path, book: Pandoc
     """pandoc on the same articles; --file-scope keeps each file's [^1] footnote its own.
 
     Plain is pandoc's defaults. Paged adds what our booklet prints: a contents
-    (--toc, one entry per article, numbered by the stylesheet's target-counter),
+    (--toc, as deep as ours: the articles and their sections, numbered by the
+    stylesheet's target-counter),
     sections to open on right-hand pages and take running heads from
     (--section-divs), and the paged-media stylesheet (A5, fonts, heads, folios).
     """
@@ -333,7 +334,7 @@ def pandoc_command(pandoc: str, articles: list[Path], output: Path, book: Pandoc
     if output.suffix == ".pdf":
         command.append("--pdf-engine=weasyprint")
         if paged:
-            command += ["--toc", "--toc-depth=1", "--section-divs", "--css", str(PAGED_CSS)]
+            command += ["--toc", f"--toc-depth={book.toc_depth}", "--section-divs", "--css", str(PAGED_CSS)]
     else:
         command += ["-t", "epub3"]
     return command + [str(path) for path in articles]
@@ -346,6 +347,9 @@ class PandocBook:
     title: str
     language: str
     articles: list[Path]
+    # The contents' depth of our booklet ([book] toc-depth, 2: articles and their sections), given to
+    # pandoc as --toc-depth, so that every booklet of the comparison lists the same headings.
+    toc_depth: int = 2
 
 
 def pandoc_book(book: Path, manuscripts: list[Path], folder: Path) -> PandocBook:
@@ -364,7 +368,8 @@ def pandoc_book(book: Path, manuscripts: list[Path], folder: Path) -> PandocBook
         target = folder / path.name
         target.write_text(f"# {title}\n\n{body.lstrip()}", encoding="utf-8")
         articles.append(target)
-    return PandocBook(title=config["title"], language=config.get("language", "en"), articles=articles)
+    return PandocBook(title=config["title"], language=config.get("language", "en"), articles=articles,
+                      toc_depth=int(config.get("toc-depth", 2)))
 
 
 def fresh_dir(path: Path) -> Path:
@@ -455,7 +460,7 @@ def engines_run(result: SizeResult, book: Path, setup: Setup, theirs: PandocBook
         for name in PEERS:
             output = peers / f"{name}.pdf"
             record(f"peer_{name}", [sys.executable, str(HERE / "peers.py"), name, str(output), theirs.title,
-                                    theirs.language, *map(str, theirs.articles)])
+                                    theirs.language, str(theirs.toc_depth), *map(str, theirs.articles)])
             result.output_pages[f"peer_{name}"] = _pages(output)
 
 
@@ -741,9 +746,9 @@ def report(results: list[SizeResult], machine: dict[str, object], when: str) -> 
              "ratios. pandoc gets each manuscript with its front-matter title as a level-1 heading "
              "(`--file-scope`, `--metadata title=… lang=…`). **Plain**: pandoc's defaults, "
              "`--pdf-engine=weasyprint` (A4, no contents, no page furniture). **Paged**: the same "
-             "with `--toc --toc-depth=1 --section-divs --css benchmarks/pandoc-paged.css`, which prints "
+             "with `--toc --toc-depth=2 --section-divs --css benchmarks/pandoc-paged.css`, which prints "
              "what our booklet prints: A5, the book's fonts, a title page, a contents with page numbers "
-             "(`target-counter`), running heads (`string-set`), folios, each article on a right-hand "
+             "listing the articles and their sections, as ours does (`target-counter`), running heads (`string-set`), folios, each article on a right-hand "
              "page. Ours also prints a cover, openers with summaries, footnotes at the page foot, "
              "PDF bookmarks and page labels; pandoc's EPUB is its default `-t epub3`."),
         ]
