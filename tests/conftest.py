@@ -212,6 +212,24 @@ def pdf_link_targets(reader):
                 yield index, str(name), reader.get_destination_page_number(names[str(name)])
 
 
+def png_bytes(size: tuple[int, int] = (4, 4), colour: object = "white", mode: str = "RGB") -> bytes:
+    """A real PNG of one colour, for a test's book or server to hold."""
+    import io
+
+    from PIL import Image
+
+    stream = io.BytesIO()
+    Image.new(mode, size, colour).save(stream, "PNG")
+    return stream.getvalue()
+
+
+def write_png(path: Path, size: tuple[int, int] = (4, 4), colour: object = "white", mode: str = "RGB") -> Path:
+    """`png_bytes` written at `path` (its folders made)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png_bytes(size, colour, mode))
+    return path
+
+
 def write_book(folder: Path, toml: str, manuscripts: dict[str, str]) -> Path:
     """A small book written for one test: `book.toml` and its manuscripts."""
     folder.mkdir(parents=True, exist_ok=True)

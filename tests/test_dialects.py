@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
+from conftest import SHARED, png_bytes
 
 from pipeline.load.manuscripts import load_book
 from pipeline.model import Article, Book, BookConfig
@@ -77,7 +77,7 @@ def test_hugo_shortcodes_become_figures_links_code_cards_and_callouts(tmp_path):
             "```\n{{< figure src=\"kept.png\" >}}\n```\n\n"
             "[broken](nowhere.md)\n"),
         "content/b.md": "B's text.\n",
-        "content/tides.png": _png(),
+        "content/tides.png": png_bytes(),
     })
     html = bodies["a.md"].body_html
     assert re.search(r'<figure[^>]*>\s*<img[^>]*src="content/tides.png"', html)
@@ -234,11 +234,3 @@ def test_corpus_sites_print_no_site_syntax_outside_code(name):
     assert printed == {}
 
 
-def _png() -> bytes:
-    import io
-
-    from PIL import Image
-
-    stream = io.BytesIO()
-    Image.new("RGB", (4, 4), "white").save(stream, "PNG")
-    return stream.getvalue()

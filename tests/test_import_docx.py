@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, epub_documents, epubcheck_messages, normalize, seed_sentences
+from conftest import SEEDS, epub_documents, epubcheck_messages, normalize, png_bytes, seed_sentences
 
 from pipeline.commands.cli import main
 from pipeline.commands.importer import import_files
@@ -31,13 +31,6 @@ def _run(*argv: str) -> tuple[int, str, str]:
     return main(list(argv), stdout=out, stderr=err), out.getvalue(), err.getvalue()
 
 
-def _png(colour: tuple[int, int, int]) -> io.BytesIO:
-    from PIL import Image
-
-    data = io.BytesIO()
-    Image.new("RGB", (60, 40), colour).save(data, "PNG")
-    data.seek(0)
-    return data
 
 
 def _footnotes(document, text: str) -> None:
@@ -114,7 +107,7 @@ def _every_feature(path: Path) -> Path:
     for row, cells in enumerate([("Stage", "Minutes"), ("Light", "20"), ("Deep | slow", "40")]):
         for column, text in enumerate(cells):
             table.cell(row, column).text = text
-    document.add_picture(_png((20, 90, 160)), width=Inches(2))
+    document.add_picture(io.BytesIO(png_bytes((60, 40), (20, 90, 160))), width=Inches(2))
     document.inline_shapes[0]._inline.docPr.set("descr", "A blue square")
     document.add_paragraph(ODD)
     document.save(path)
@@ -132,7 +125,7 @@ def test_a_word_document_becomes_a_manuscript_with_each_feature_in_markdown(tmp_
     [image] = [p for p in written if p.parent.name == "images"]
     manuscript = written[1]
     assert [p.name for p in written[1:]] == ["01-sleep-and-the-body.md", "book.toml"]
-    assert image.name.startswith("sleep-") and image.read_bytes() == _png((20, 90, 160)).getvalue()
+    assert image.name.startswith("sleep-") and image.read_bytes() == png_bytes((60, 40), (20, 90, 160))
     text = manuscript.read_text("utf-8")
     assert text.startswith('---\n# imported from sleep.docx (fingerprint ')
     assert load_article(manuscript)[0].title == "Sleep and the Body"

@@ -7,7 +7,6 @@ test-only allowance `fetch.ALLOW_LOCAL_FOR_TESTS`. Site-root paths
 
 from __future__ import annotations
 
-import io
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,22 +14,19 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from PIL import Image
 
 from pipeline import fetch
 from pipeline.build import BuildOptions, build
 from pipeline.fetch import FetchRefused, address_problem
 
-from conftest import epub_documents, write_book
+from conftest import epub_documents, png_bytes, write_book
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 TOML = '[book]\ntitle = "Remote"\nauthors = ["A. Tester"]\nlanguage = "en"\n'
 
 
 def _png(colour: str = "red") -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (60, 40), colour).save(out, "PNG")
-    return out.getvalue()
+    return png_bytes((60, 40), colour)
 
 
 class _Server:

@@ -8,7 +8,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from conftest import epubcheck_messages
+from conftest import epubcheck_messages, write_png
 from pipeline import build
 from pipeline.render.articles import normalize_url, render_inline
 
@@ -127,11 +127,6 @@ def test_the_front_matters_lead_image_opens_the_article(tmp_path):
     assert [d.code for d in result.diagnostics if d.is_error] == ["R002"]
 
 
-def _png(path: Path, colour: tuple[int, int, int]) -> None:
-    from PIL import Image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (40, 20), colour).save(path)
 
 
 def test_an_image_for_the_sites_dark_theme_is_left_out_and_its_light_twin_kept(tmp_path):
@@ -142,7 +137,7 @@ def test_an_image_for_the_sites_dark_theme_is_left_out_and_its_light_twin_kept(t
     and the dark file is not in the EPUB; code showing the syntax is kept."""
     book = tmp_path / "book"
     for name in ("light", "dark", "dark2", "dark3", "l2", "d2"):
-        _png(book / "images" / f"{name}.png", (200, 200, 200) if "l" in name else (20, 20, 20))
+        write_png(book / "images" / f"{name}.png", (40, 20), (200, 200, 200) if "l" in name else (20, 20, 20))
     _, chapter = _chapter(tmp_path, {"a.md": (
         "---\ntitle: A\n---\n\n"
         "![Logo](images/light.png#gh-light-mode-only)\n![Logo](images/dark.png#gh-dark-mode-only)\n\n"

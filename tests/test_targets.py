@@ -29,7 +29,7 @@ from pipeline.targets.eaa import CONFORMANCE, has_text_alternative
 from pipeline.targets.package import EpubPackage
 from pipeline.targets.rules import Context
 
-from conftest import ROOT, epubcheck_messages, write_book
+from conftest import ROOT, epubcheck_messages, write_book, write_png
 
 OPF = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
 TOML = '[book]\ntitle = "Targets"\nauthors = ["A. Writer"]\nlanguage = "en"\n'
@@ -37,15 +37,11 @@ TEXT = "---\ntitle: Alpha\n---\n\nThe text of alpha.\n\n## Part one\n\nMore text
 GUIDE = ROOT / "docs" / "guide" / "16-stores-and-accessibility-law.md"
 
 
-def _png(path: Path, size: tuple[int, int], mode: str = "RGB") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new(mode, size, "grey").save(path)
-    return path
 
 
 def _book(folder: Path, toml: str = "", text: str = TEXT, image: tuple[int, int] = (40, 40)) -> Path:
     write_book(folder, TOML + toml, {"01-alpha.md": text})
-    _png(folder / "images" / "grey.png", image)
+    write_png(folder / "images" / "grey.png", image, "grey")
     return folder
 
 
@@ -163,7 +159,7 @@ def test_a_missing_cover_is_refused_by_google(small, tmp_path):
 
 def test_a_small_cover_is_refused_by_google_and_warned_for_kdp(tmp_path):
     folder = _book(tmp_path / "book", 'cover = "cover.png"\n')
-    _png(folder / "cover.png", (300, 400))
+    write_png(folder / "cover.png", (300, 400), "grey")
     epub = _epub(folder, tmp_path / "dist")
     [google] = _rule("google", "cover-size", epub)
     [kdp] = _rule("kdp", "cover-size", epub)
@@ -174,7 +170,7 @@ def test_a_small_cover_is_refused_by_google_and_warned_for_kdp(tmp_path):
 
 def test_a_square_cover_is_far_from_kdp_s_ratio(tmp_path):
     folder = _book(tmp_path / "book", 'cover = "cover.png"\n')
-    _png(folder / "cover.png", (1600, 1600))
+    write_png(folder / "cover.png", (1600, 1600), "grey")
     [found] = _rule("kdp", "cover-ratio", _epub(folder, tmp_path / "dist"))
     assert "height is 1.00 times its width" in found.message and "1.6:1" in found.message
 
