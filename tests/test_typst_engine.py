@@ -528,3 +528,32 @@ def test_a_heading_of_an_image_alone_is_printed_not_refused(tmp_path):
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Under the logo." in text and "Under nothing." in text and "Words" in text
     assert sum(len(page.images) for page in reader.pages) == 1
+
+
+def test_a_mistake_in_the_books_own_typst_template_is_located_there(tmp_path):
+    """A book's own styles/typst/booklet.typ with an unknown name: X001 at
+    that file, at the line and column Typst gives (not at book.toml); with an
+    `opener` that takes other arguments than main.typ passes, X001 names the
+    template and the manuscript whose markup called it."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "T"\nlanguage = "en"\n')
+    (book / "01-a.md").write_text("---\ntitle: A\n---\nText.\n", encoding="utf-8")
+    ours = (ROOT / "styles" / "typst" / "booklet.typ").read_text(encoding="utf-8")
+    wrong = "  set par(justify: nonsense,"
+    own = book / "styles" / "typst" / "booklet.typ"
+    own.parent.mkdir(parents=True)
+    own.write_text(ours.replace("  set par(justify: true,", wrong, 1), encoding="utf-8")
+    line = own.read_text(encoding="utf-8").split("\n").index(next(
+        text for text in own.read_text(encoding="utf-8").split("\n") if text.startswith(wrong))) + 1
+    result = build(book, tmp_path / "out", TYPST)
+    [problem] = [d for d in result.diagnostics if d.code == "X001"]
+    assert not result.ok and problem.path == own and (problem.line, problem.column) == (line, len("  set par(justify: ") + 1)
+    assert "unknown variable: nonsense" in problem.message and "booklet.typ" in problem.hint
+
+    own.write_text(ours.replace("#let opener(book, info, title, brief, pull, sections) =",
+                                "#let opener(book, info) =", 1), encoding="utf-8")
+    result = build(book, tmp_path / "out", TYPST)
+    [problem] = [d for d in result.diagnostics if d.code == "X001"]
+    assert not result.ok and problem.path == own and "01-a.md" in problem.message
+    assert "opener" in problem.hint

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from ...standby import Standby, wait_for_work
@@ -29,6 +30,15 @@ from ..executors import memory_limit, worker_started
 
 TARGET = "pipeline.export.typst.compiler:main"
 FACTS_LABEL = "pipeline-facts"  # the document's metadata the compile queries (document._facts)
+
+
+class TypstFailed(RuntimeError):
+    """Typst's own error: its first line, and where Typst says it is
+    (`where`: [file under the compile's root, line, column], or None)."""
+
+    def __init__(self, message: str, where: list | None = None):
+        super().__init__(message)
+        self.where = where
 
 
 class Stopped(Exception):
@@ -49,7 +59,8 @@ def run(folder: Path, arguments: dict, seconds: float, ready: Standby | None = N
     """Compile `folder` (see the module's docstring) with `arguments`
     (`_compile`'s) in `ready`, or in a process started now; ended after
     `seconds` (0: never). Returns (PDF bytes, warnings, page numbers, page
-    breaks); raises Stopped, or RuntimeError with Typst's own error."""
+    breaks); the warnings as (message, where) pairs (`place`). Raises Stopped,
+    TypstFailed with Typst's own error, or RuntimeError."""
     (folder / "arguments.json").write_text(json.dumps(arguments), encoding="utf-8")
     if ready is None or not ready.tell(folder):
         ready = standby()
@@ -73,8 +84,9 @@ def run(folder: Path, arguments: dict, seconds: float, ready: Standby | None = N
         raise RuntimeError(f"its process ended without a PDF (exit status {child.returncode}: {last[:300]})")
     outcome = json.loads(result.read_text(encoding="utf-8"))
     if "error" in outcome:  # Typst's
-        raise RuntimeError(outcome["error"])
-    return (folder / "result.pdf").read_bytes(), outcome["warnings"], outcome["pages"], outcome["pagination"]
+        raise TypstFailed(outcome["error"], outcome.get("where"))
+    warnings = [(item["message"], item["where"]) for item in outcome["warnings"]]
+    return (folder / "result.pdf").read_bytes(), warnings, outcome["pages"], outcome["pagination"]
 
 
 def _ended_within(child, seconds: float) -> bool:
@@ -124,8 +136,8 @@ def main() -> None:
         return
     arguments = json.loads((folder / "arguments.json").read_text(encoding="utf-8"))
     outcome = _compile(folder, **arguments)
-    if isinstance(outcome, str):
-        (folder / "result.json").write_text(json.dumps({"error": outcome}), encoding="utf-8")
+    if isinstance(outcome, dict):
+        (folder / "result.json").write_text(json.dumps(outcome), encoding="utf-8")
         return
     pdf, found, pages, pagination = outcome
     (folder / "result.pdf").write_bytes(pdf)
@@ -135,9 +147,9 @@ def main() -> None:
 
 def _compile(folder: Path, standards: list[str], timestamp: int, language: str, rtl: bool):
     """In the compile's process: (PDF, warnings, page numbers, page breaks)
-    as plain data (FACTS_LABEL: document._facts), or Typst's
-    error message. Packages only from folders of
-    the compile's own (none are there): never the user's."""
+    as plain data (FACTS_LABEL: document._facts), or Typst's error
+    ({"error": its first line, "where": `place`}). Packages only from
+    folders of the compile's own (none are there): never the user's."""
     import typst
 
     root, fonts, packages = folder / "root", folder / "fonts", folder / "packages"
@@ -150,8 +162,31 @@ def _compile(folder: Path, standards: list[str], timestamp: int, language: str, 
         facts = json.loads(compiler.query(f"<{FACTS_LABEL}>", field="value", one=True, root=str(root)))
         pages, pagination = facts["pages"], facts["breaks"] or []
     except RuntimeError as exc:  # typst.TypstError
-        return first_line(exc)
-    return finished(pdf, language, rtl), [str(item) for item in found], pages, pagination
+        return {"error": first_line(exc), "where": place(exc, root)}
+    return finished(pdf, language, rtl), [{"message": str(item), "where": place(item, root)} for item in found], \
+        pages, pagination
+
+
+# typst-py's diagnostic names the place as "┌─ PATH:LINE:COLUMN": PATH as seen from the working
+# folder, LINE from 1, COLUMN from 0 (the caret under `#set par(justify: x)`'s x says 18).
+_PLACE = re.compile(r"┌─ (.+?):(\d+):(\d+)\s*$", re.M)
+
+
+def place(problem: object, root: Path) -> list | None:
+    """Where Typst says its error or warning `problem` is: [file, as a path
+    under `root`, line, column] (1-based); None where it names no file there
+    (a problem of the whole document, a font)."""
+    match = _PLACE.search(getattr(problem, "diagnostic", "") or "")
+    if match is None:
+        return None
+    shown = Path(match.group(1))
+    for candidate in (shown, Path.cwd() / shown, Path("/") / shown):
+        try:
+            name = candidate.resolve().relative_to(root.resolve()).as_posix()
+        except (OSError, ValueError):
+            continue
+        return [name, int(match.group(2)), int(match.group(3)) + 1]  # (typst-py counts columns from 0)
+    return None
 
 
 def finished(pdf: bytes, language: str, rtl: bool) -> bytes:

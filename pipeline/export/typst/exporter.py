@@ -42,7 +42,7 @@ class TypstExporter:
         try:
             pdf, pages, pagination, warnings = compile_pdf(made, rendered, context)
         except RuntimeError as exc:  # typst.TypstError: the document or a book's template failed
-            return Exported((failure(first_line(exc), rendered),))
+            return Exported((failure(first_line(exc), rendered, made, getattr(exc, "where", None)),))
         except Stopped as exc:
             return Exported((error(exc.code, str(exc), path=rendered.book.config_path,
                                    hint="a book's own styles/typst/booklet.typ may be at fault; a long book may "
@@ -67,8 +67,8 @@ def refusals(rendered: RenderedBook) -> list[Diagnostic]:
 def template_text(rendered: RenderedBook) -> tuple[str, Diagnostic | None]:
     """booklet.typ: the book's own (styles/typst/), else ours. A book's
     template may not import a package (Typst would download it)."""
-    own = rendered.book.styles / "typst" / "booklet.typ" if rendered.book.styles is not None else None
-    if own is None or not own.is_file():
+    own = own_template(rendered)
+    if own is None:
         return (styles_dir() / "typst" / "booklet.typ").read_text(encoding="utf-8"), None
     from ...resources import ResourceRefused, inside
 
@@ -108,8 +108,8 @@ def compile_pdf(made: Document, rendered: RenderedBook, context: ExportContext):
             Path(folder), {"standards": STANDARDS.get(config.pdf_variant, ["ua-1"]),
                            "timestamp": int(context.timestamp.timestamp()), "language": language, "rtl": is_rtl(language)},
             context.layout.time_limit, context.layout.typesetter)
-    warnings = [warning("X001", f"Typst: {first_line(item)}", path=rendered.book.config_path)
-                for item in found if "unknown font family" not in item]
+    warnings = [warning("X001", f"Typst: {first_line(message)}", **located(where, rendered, made))
+                for message, where in found if "unknown font family" not in message]
     return pdf, {str(key): str(value) for key, value in pages.items()}, \
         (breaks(pagination) if rendered.articles and pagination else ()), warnings
 
@@ -118,14 +118,66 @@ def compile_pdf(made: Document, rendered: RenderedBook, context: ExportContext):
 _UNDRAWN = re.compile(r'the text `"(.{1,40}?)"` could not be displayed')
 
 
-def failure(message: str, rendered: RenderedBook) -> Diagnostic:
-    """Typst's error, located: a character no font draws at its first place
-    in the manuscripts (R007 warned of it); anything else at book.toml."""
+def located(where: list | None, rendered: RenderedBook, made: Document) -> dict:
+    """The place in the book of a place Typst names (`compiler.place`):
+    the book's own styles/typst/booklet.typ at Typst's line and column; the
+    manuscript of the article whose markup main.typ holds there (main.typ
+    is ours, made from it); else book.toml."""
+    config = {"path": rendered.book.config_path}
+    if where is None:
+        return config
+    name, line, column = where
+    own = own_template(rendered)
+    if name == "booklet.typ" and own is not None:
+        return {"path": own, "line": line, "column": column}
+    if name == "main.typ":
+        item = article_at(made.source, line, rendered)
+        if item is not None:
+            return {"path": item.article.source_path, "line": item.article.body_line}
+    return config
+
+
+def article_at(source: str, line: int, rendered: RenderedBook):
+    """The rendered article whose markup holds `line` of main.typ (each
+    article's opens with the one line that calls `#opener(`), or None
+    (the front matter, the facts)."""
+    openers = [number for number, text in enumerate(source.split("\n"), start=1) if text.startswith("#opener(")]
+    index = sum(1 for number in openers if number <= line) - 1
+    return rendered.articles[index] if 0 <= index < len(rendered.articles) else None
+
+
+def own_template(rendered: RenderedBook) -> Path | None:
+    """The book's own styles/typst/booklet.typ, if it has one."""
+    own = rendered.book.styles / "typst" / "booklet.typ" if rendered.book.styles is not None else None
+    return own if own is not None and own.is_file() else None
+
+
+def failure(message: str, rendered: RenderedBook, made: Document, where: list | None = None) -> Diagnostic:
+    """Typst's error, located (`located`): in the book's own template, at
+    Typst's line and column; in an article's markup, at its manuscript;
+    a character no font draws at its first place in the manuscripts (R007
+    warned of it); anything else at book.toml."""
     undrawn = _UNDRAWN.search(message)
+    own = own_template(rendered)
+    if undrawn is None and own is not None and where is not None and where[0] == "main.typ":
+        # main.typ calls what the book's template defines: an error there is most likely the template's
+        item = article_at(made.source, where[1], rendered)
+        return error("X001", f"the book's Typst template failed"
+                             f"{f' on the markup of {item.article.source_path.name}' if item else ''}: {message}",
+                     path=own, hint="styles/typst/booklet.typ must define what main.typ calls, with the same "
+                                    "arguments as the project's: booklet, front-matter, opener, article-end, "
+                                    "pageref, callout (the guide, chapter 15)")
     if undrawn is None:
+        place = located(where, rendered, made)
+        if place.get("path") == own:
+            return error("X001", f"the book's Typst template failed: {message}", **place,
+                         hint="correct styles/typst/booklet.typ there, or remove it to use the project's own")
+        if place["path"] != rendered.book.config_path:
+            return error("X001", f"Typst could not typeset this article: {message}", **place,
+                         hint="build with --engine weasyprint, and report the article: its Typst markup is ours")
         return error("X001", f"Typst could not typeset the book: {message}",
                      hint="a book's own styles/typst/booklet.typ may be at fault; "
-                          "else build with --engine weasyprint and report the book", path=rendered.book.config_path)
+                          "else build with --engine weasyprint and report the book", **place)
     characters = undrawn.group(1)
     for item in rendered.articles:
         source = item.article.source_path
