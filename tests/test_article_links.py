@@ -102,6 +102,24 @@ def test_book_pdf_link_is_followed_by_the_page_of_its_target_and_jumps_there(bui
     assert links[(caffeine, "intro")] == intro
 
 
+def test_the_typst_pdf_prints_the_page_of_a_linked_article_too(tmp_path):
+    """The Typst engine (--engine typst) prints a link to another article,
+    or to a heading of it, followed by its target's page, as WeasyPrint does."""
+    from pipeline.build import BuildOptions
+
+    folder = _book(tmp_path / "book")
+    result = build(folder, tmp_path / "out", BuildOptions(formats=("pdf",), pdf_engine="typst", cache=False))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    texts, labels, _ = _texts(result.outputs[0])
+    start = next(i for i, t in enumerate(texts) if "Paragraph 1 of the article" in t)
+    caffeine = next(i for i, t in enumerate(texts) if "No coffee after noon" in t)
+    intro = next(i for i, t in enumerate(texts) if "Read Sleep Hygiene" in t)
+    assert caffeine > start > intro
+    assert f"Read Sleep Hygiene, page {labels[start]} first" in texts[intro]
+    assert f"the part on caffeine, page {labels[caffeine]}" in texts[intro]
+    assert f"the introduction, page {labels[intro]}" in texts[caffeine]
+
+
 def test_book_pdf_link_is_set_in_the_accent(built, tmp_path):
     """Looked at: the link's words are drawn in the accent, the text around it in black."""
     import pypdfium2

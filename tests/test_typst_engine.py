@@ -557,3 +557,30 @@ def test_a_mistake_in_the_books_own_typst_template_is_located_there(tmp_path):
     [problem] = [d for d in result.diagnostics if d.code == "X001"]
     assert not result.ok and problem.path == own and "01-a.md" in problem.message
     assert "opener" in problem.hint
+
+
+def test_a_long_word_in_a_narrow_table_cell_breaks_inside_its_cell(tmp_path):
+    """Ten columns on A5 and a word longer than its column: Typst hyphenates
+    it inside its cell, as print.css does (tables are set ragged, which in
+    Typst also turned hyphenation off: the word overprinted the next cell)."""
+    import pypdfium2 as pdfium
+
+    columns = 10
+    table = ("| " + " | ".join(f"Col {i}" for i in range(columns)) + " |\n|" + "---|" * columns + "\n"
+             + "| supercalifragilisticexpialidocious | " + " | ".join(["end"] * (columns - 1)) + " |\n")
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "T"\nlanguage = "en"\n')
+    (book / "01-a.md").write_text(f"---\ntitle: A\n---\n\nA table.\n\n{table}\nAfter.\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", TYPST)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    document = pdfium.PdfDocument(result.outputs[0])
+    [page] = [document[i] for i in range(len(document)) if "supercal" in document[i].get_textpage().get_text_range()]
+    text = page.get_textpage()
+    whole = text.get_text_range()
+    start = whole.index("supercal")
+    letters = [i for i in range(start, len(whole)) if whole[i].isalpha()][:len("supercalifragilisticexpialidocious")]
+    word = [text.get_charbox(i) for i in letters]  # on one line or two, a hyphen between
+    after = whole.index("end", letters[-1])
+    first_end = text.get_charbox(after)
+    assert max(box[2] for box in word) < first_end[0], "the long word runs into the next cell"

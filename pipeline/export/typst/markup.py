@@ -463,7 +463,7 @@ class Converter:
             target = unquote(href[1:])
             if target not in self.known:
                 return content
-            if "xref" in classes and "article-link" not in classes:
+            if "xref" in classes:  # a reference, or a link to another article: its target's page after it
                 return f"#link(<{label(target)}>)[{content}]#pageref(<{label(target)}>)"
             return f"#link(<{label(target)}>)[{content}]"
         if href.startswith(_LINK_SCHEMES):
