@@ -155,3 +155,23 @@ def test_an_image_for_the_sites_dark_theme_is_left_out_and_its_light_twin_kept(t
     with zipfile.ZipFile(epub) as archive:
         images = sorted(n.rsplit("/", 1)[-1] for n in archive.namelist() if n.startswith("EPUB/text/") and n.endswith(".png"))
     assert images == ["l2.png", "light.png"]
+
+
+def test_the_typst_pdf_prints_the_embeds_qr_code_too(tmp_path):
+    """`--engine typst`: the card keeps its link and carries the QR code, an
+    image whose alternative text (PDF/UA) names the address, as WeasyPrint's."""
+    import pikepdf
+
+    from pipeline.build import BuildOptions
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "01-a.md").write_text("---\ntitle: A\n---\n\nWatch:\n\n{{< youtube dQw4w9WgXcQ >}}\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", BuildOptions(formats=("pdf",), pdf_engine="typst", cache=False))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    with pikepdf.open(result.outputs[0]) as pdf:
+        alts = [str(item.get("/Alt")) for item in pdf.objects
+                if isinstance(item, pikepdf.Dictionary) and item.get("/S") == "/Figure" and "/Alt" in item]
+        uris = [str(a.A.URI) for page in pdf.pages for a in page.get("/Annots", []) if "/A" in a]
+    address = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    assert f"QR code: {address}" in alts and address in uris

@@ -22,6 +22,7 @@ from ...styles import book_labels, render_template
 from ...xhtml import (footnote_backlinks, footnote_blocks, footnote_calls, has_footnotes, parse_fragment,
                      serialize_children)
 from .. import ExportContext
+from ..embeds import embed_address, qr_svg
 
 
 def booklet_html(rendered: RenderedBook, context: ExportContext, pages: dict[str, str], part: str = "all",
@@ -201,28 +202,20 @@ def with_embed_codes(item: RenderedArticle) -> RenderedArticle:
     """An embedded video, post or gist of a website (`<p class="embed">`,
     render/dialects.py) cannot play on paper: the booklet prints a QR code of
     its address beside the link, so that a reader of paper can open it with
-    a phone (segno; an SVG data: URI of paths only, served as formulas are)."""
+    a phone (export/embeds.py; an SVG data: URI, served as formulas are)."""
     if 'class="embed"' not in item.body_html:
         return item
     root = parse_fragment(item.body_html)
     for card in root.iter("p"):
-        link = next(card.iter("a"), None) if card.get("class") == "embed" else None
-        address = link.get("href", "") if link is not None else ""
-        if not address.startswith(("https://", "http://")) or len(address) > 1000:
-            continue
-        etree.SubElement(card, "img", {"class": "embed-code", "src": _qr_uri(address),
-                                        "alt": f"QR code: {address}"})
+        address = embed_address(card)
+        if address:
+            etree.SubElement(card, "img", {"class": "embed-code", "src": _svg_uri(qr_svg(address)),
+                                            "alt": f"QR code: {address}"})
     return replace(item, body_html=Markup(serialize_children(root)))
 
 
-def _qr_uri(address: str) -> str:
-    import io
-
-    import segno
-
-    out = io.BytesIO()
-    segno.make(address, error="m").save(out, kind="svg", xmldecl=False, svgns=True, border=1, scale=4)
-    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+def _svg_uri(svg: bytes) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
 def _text_with_tex(element: etree._Element) -> str:

@@ -32,6 +32,7 @@ from lxml import etree
 from ...model import Formula
 from ...styles import direction
 from ...xhtml import NOTE_BACKLINK, NOTE_BLOCK, NOTE_CALL, parse_fragment
+from ..embeds import embed_address, qr_svg
 from ..pagebreaks import block_elements
 
 MATH = "{http://www.w3.org/1998/Math/MathML}math"
@@ -235,6 +236,13 @@ class Converter:
         return anchor + self.flow(element)  # div, section, header…: their content
 
     def _block_p(self, element: etree._Element) -> str:
+        address = embed_address(element)
+        if address:  # a website's video or post: the card, and a QR code of its address (export/embeds.py)
+            name = self.images.add(("qr", address), ".svg", qr_svg(address))
+            code = f"#image({string(name)}, width: 18mm, alt: {string('QR code: ' + address)})"
+            return (f"#block(width: 100%, inset: (y: 4pt), breakable: false, stroke: (top: 0.5pt + luma(153), "
+                    f"bottom: 0.5pt + luma(153)))[#set text(size: 9pt)\n#set par(justify: false)\n"
+                    f"{self.flow(element)}\n\n{code}]")
         return self.flow(element) if len(element) or (element.text or "").strip() else ""
 
     def _heading(self, element: etree._Element) -> str:
