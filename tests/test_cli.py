@@ -25,6 +25,17 @@ def test_usage_error_exits_2():
     assert _run("nonsense")[0] == 2
 
 
+def test_a_number_out_of_its_range_is_a_usage_error_that_says_the_range(capsys):
+    """A port past 65535 reached the socket (a traceback); 0 jobs or a negative time limit built as if fine.
+    (argparse writes its usage errors to sys.stderr itself.)"""
+    for argv, said in ((("serve", "--port", "99999"), "0 to 65535"), (("serve", "--port", "-1"), "0 to 65535"),
+                       (("build", "--jobs", "0"), "at least 1"), (("build", "--time-limit", "-5"), "0 or more"),
+                       (("build", "--jobs", "two"), "'two' is not a number")):
+        code = _run(*argv)[0]
+        err = capsys.readouterr().err
+        assert code == 2 and said in err and "Traceback" not in err, (argv, err)
+
+
 def test_pipeline_alone_lists_the_commands():
     code, out, err = _run()
     assert code == 0 and err == "" and out.startswith("usage: pipeline")

@@ -76,6 +76,18 @@ def test_check_reports_missing_outputs(tmp_path):
     assert codes == ["O002", "O002"]
 
 
+def test_check_of_a_pdf_cut_short_is_a_located_error(built_book, tmp_path):
+    """A PDF truncated by a copy or a download: O003 naming it, never pypdf's traceback."""
+    from conftest import MANUSCRIPTS
+
+    pdf, epub = built_book
+    (tmp_path / epub.name).write_bytes(epub.read_bytes())
+    (tmp_path / pdf.name).write_bytes(pdf.read_bytes()[:60000])
+    [problem] = check_book(MANUSCRIPTS, tmp_path)
+    assert problem.code == "O003" and problem.is_error and problem.path == tmp_path / pdf.name
+    assert "not a readable PDF" in problem.message and "build it again" in problem.hint
+
+
 def test_check_and_build_judge_a_book_alike(tmp_path):
     """One lint pass: check --strict and build --strict fail with the same codes."""
     book = write_book(tmp_path / "book", '[book]\ntitle = "Alike"\n', {

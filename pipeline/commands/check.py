@@ -89,8 +89,22 @@ def check_outputs(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:
     if epub.is_file():
         found += _epubcheck(epub)
     if pdf.is_file():
-        found += _lonely_headings(pdf, rendered)
+        damaged = _unreadable_pdf(pdf)
+        found += [damaged] if damaged else _lonely_headings(pdf, rendered)
     return found
+
+
+def _unreadable_pdf(path: Path) -> Diagnostic | None:
+    """O003 for a file that is not a readable PDF (cut short by a copy or a
+    download, or not a PDF at all), before anything reads it; None if it is."""
+    from pypdf import PdfReader
+
+    try:
+        len(PdfReader(path).pages)
+    except Exception as exc:  # pypdf's errors of a damaged file are of many kinds (PdfReadError, ValueError…)
+        return error("O003", f"'{path.name}' is not a readable PDF ({type(exc).__name__}: {exc})", path=path,
+                     hint="build it again: pipeline build writes it whole, or not at all")
+    return None
 
 
 def check_print(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:
@@ -108,6 +122,9 @@ def check_print(rendered: RenderedBook, outputs: Path) -> list[Diagnostic]:
                                path=path))
     if spec is None or not interior.is_file():
         return found
+    damaged = [d for d in (_unreadable_pdf(interior), cover.is_file() and _unreadable_pdf(cover)) if d]
+    if damaged:
+        return found + damaged
     found += preflight_interior(interior, spec)
     if cover.is_file():
         from pypdf import PdfReader

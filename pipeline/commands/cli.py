@@ -32,6 +32,25 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command Ctrl-C stop
 _DEFAULT_OUT = Path("\0BOOK_DIR/_dist")  # `check --outputs` alone: replaced by `_default_out` (no real path has a NUL)
 
 
+def _number_in(kind: type, low: float, high: float | None, what: str):
+    """An argparse type: a `kind` number from `low` to `high` (None: no
+    end), else a usage error (exit 2) that says which are allowed."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number: {what}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {what}")
+        return value
+    return parse
+
+
+_PORT = _number_in(int, 0, 65535, "a port is a whole number from 0 to 65535")
+_JOBS = _number_in(int, 1, None, "at least 1 worker process")
+_SECONDS = _number_in(float, 0, None, "seconds, 0 or more (0: no limit)")
+
+
 def argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pipeline", description="Markdown articles to a PDF booklet and an EPUB.",
@@ -52,7 +71,7 @@ def argument_parser() -> argparse.ArgumentParser:
                            help="PDF standard: pdf/ua-1 (tagged, accessible) or pdf/a-3b (archival)")
     build_cmd.add_argument("--engine", choices=PDF_ENGINES, default=None,
                            help="the PDF's typesetter: weasyprint or typst (overrides [pdf] engine)")
-    build_cmd.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+    build_cmd.add_argument("--time-limit", type=_SECONDS, default=None, metavar="SECONDS",
                            help="abandon a PDF layout that takes longer (default: 120 + 5 per article; 0: no limit)")
     build_cmd.add_argument("--per-article", action="store_true",
                            help="also write OUT_DIR/articles/<slug>.pdf/.epub per article and OUT_DIR/manifest.json")
@@ -61,7 +80,7 @@ def argument_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--scheduler", default=None, metavar="ADDRESS",
                            help="lay the booklets out on a Dask cluster: its scheduler's tcp://HOST:PORT "
                            f"(default: ${SCHEDULER_VARIABLE}; 'local': here; see the guide, 'Performance and clusters')")
-    build_cmd.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+    build_cmd.add_argument("--jobs", "-j", type=_JOBS, default=os.cpu_count() or 1, metavar="N",
                            help="worker processes for the PDF layout and per-article booklets (default: number of CPUs)")
     build_cmd.add_argument("--no-cache", dest="cache", action="store_false",
                            help="rebuild even if nothing changed since the last build")
@@ -92,7 +111,7 @@ def argument_parser() -> argparse.ArgumentParser:
                                   f"comma list ({when})")
     serve_cmd = commands.add_parser("serve", help="live preview of the book on 127.0.0.1")
     serve_cmd.add_argument("book_dir", nargs="?", default=Path("."), type=Path, metavar="BOOK_DIR")
-    serve_cmd.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000)")
+    serve_cmd.add_argument("--port", type=_PORT, default=8000, help="port on 127.0.0.1 (default: 8000)")
     serve_cmd.add_argument("--host", action="append", default=[], metavar="NAME",
                            help="another Host name to answer to, e.g. a local alias of 127.0.0.1 "
                                 "(repeatable); the preview still listens on 127.0.0.1 only")
