@@ -202,6 +202,22 @@ def test_book_print_css_refused_located(tmp_path):
     assert not result.ok and problems and problems[0].path.name == "print.css"
 
 
+def test_a_new_books_print_css_of_comments_only_does_not_stop_typst(tmp_path):
+    """`pipeline new` writes a styles/print.css that is all comments: it asks
+    nothing of WeasyPrint, so the Typst engine builds the book (the guide's
+    `pipeline build my-book --engine typst`); one real rule refuses it again."""
+    from pipeline.commands.cli import main
+
+    assert main(["new", str(tmp_path / "my-book")]) == 0
+    css = tmp_path / "my-book" / "styles" / "print.css"
+    assert css.is_file() and "{" in css.read_text(encoding="utf-8")  # its examples, commented out
+    result = build(tmp_path / "my-book", tmp_path / "out", TYPST)
+    assert result.ok and not [d for d in result.diagnostics if d.code == "X009"], [d.format() for d in result.diagnostics]
+    css.write_text(css.read_text(encoding="utf-8") + "\n:root { --accent: #2a6f97; }\n", encoding="utf-8")
+    result = build(tmp_path / "my-book", tmp_path / "out2", TYPST)
+    assert not result.ok and [d.path for d in result.diagnostics if d.code == "X009"] == [css]
+
+
 @pytest.mark.parametrize("fixture", ["rtl", "cjk"])
 def test_scripts_without_tofu(fixture, tmp_path):
     pdf = _typst(FIXTURES / fixture, tmp_path)

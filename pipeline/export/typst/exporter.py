@@ -53,15 +53,34 @@ class TypstExporter:
 
 def refusals(rendered: RenderedBook) -> list[Diagnostic]:
     """What the book asks that Typst cannot do, each located: a book's
-    own print.css (a CSS design for WeasyPrint)."""
+    own print.css (a CSS design for WeasyPrint) that holds a rule; the one
+    `pipeline new` writes, all comments, asks nothing."""
     found = []
     styles = rendered.book.styles
-    if styles is not None and (styles / "print.css").is_file():
+    if styles is not None and _has_rules(styles / "print.css", rendered.book.root):
         found.append(error("X009", "the book's styles/print.css is a design for WeasyPrint; the Typst engine "
                            "cannot apply it", path=styles / "print.css",
                            hint="build with --engine weasyprint (or [pdf] engine = \"weasyprint\"), or move the "
                                 "design to styles/typst/booklet.typ"))
     return found
+
+
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.S)
+
+
+def _has_rules(css: Path, root: Path) -> bool:
+    """Whether the stylesheet at `css` (if any) holds anything but comments
+    and white space. One that cannot be read counts as a design (the
+    refusal names it)."""
+    if not css.is_file():
+        return False
+    from ...resources import ResourceRefused, inside
+
+    try:
+        text = inside(css, (root,)).read_text(encoding="utf-8", errors="replace")
+    except (ResourceRefused, OSError):
+        return True
+    return bool(_CSS_COMMENT.sub("", text).strip())
 
 
 def template_text(rendered: RenderedBook) -> tuple[str, Diagnostic | None]:
