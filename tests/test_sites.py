@@ -108,6 +108,34 @@ def test_jekyll_posts_are_ordered_by_their_file_names_date(tmp_path):
     assert _titles(_load(root, section="docs")[0]) == ["Guide"]  # the _docs collection
 
 
+def test_post_folders_are_posts_in_date_order_named_by_their_folder(tmp_path):
+    """A Hugo page bundle (`posts/june/index.md`) and a Docusaurus post
+    folder (`blog/2024-03-10-spring/index.md`) are posts like the single
+    files beside them: in date order (they came first, as if each were the
+    section's index) and named by their folder (both were `index`, the
+    second with an M011 warning nobody caused). The section's `_index.md`
+    still opens it."""
+    hugo = _site(tmp_path / "hugo", {
+        "hugo.toml": 'title = "Order"\n',
+        "content/posts/_index.md": "---\ntitle: All posts\n---\n\nThe posts of the year.\n",
+        "content/posts/june/index.md": "---\ntitle: Bundle June\ndate: 2024-06-01\n---\n\nJune.\n",
+        "content/posts/march/index.md": "---\ntitle: Bundle March\ndate: 2024-03-01\n---\n\nMarch.\n",
+        "content/posts/jan.md": "---\ntitle: Single Jan\ndate: 2024-01-01\n---\n\nJan.\n",
+    })
+    book, diagnostics = _load(hugo)
+    assert _titles(book) == ["All posts", "Single Jan", "Bundle March", "Bundle June"]
+    assert [a.slug for a in book.articles] == ["index", "jan", "march", "june"] and "M011" not in _codes(diagnostics)
+    docusaurus = _site(tmp_path / "docusaurus", {
+        "docusaurus.config.js": "module.exports = { title: 'D' };\n",
+        "blog/2024-05-01-summer/index.md": "---\ntitle: Summer\n---\n\nText.\n",
+        "blog/2024-03-10-spring-release/index.md": "---\ntitle: Spring release\n---\n\nText.\n",
+        "blog/2024-02-01-feb.md": "---\ntitle: Feb\n---\n\nText.\n",
+    })
+    book, diagnostics = _load(docusaurus)
+    assert _titles(book) == ["Feb", "Spring release", "Summer"]
+    assert [a.slug for a in book.articles] == ["feb", "spring-release", "summer"] and "M011" not in _codes(diagnostics)
+
+
 DOCUSAURUS = {
     "website/docusaurus.config.mjs": "import x from './x.mjs';\nexport default {\n  title: 'Tide Tables',\n"
                                      "  url: 'https://tides.example.org',\n  baseUrl: '/',\n  presets: [['classic', {\n"

@@ -113,7 +113,7 @@ def _loaded(root: Path, section: str | None, later: list | None, ranker: "Ranker
         diagnostics.append(missing)
     groups = []
     for path in paths:
-        found_articles, found = load_articles(path, site.root, site.flavour, site.authors_table)
+        found_articles, found = load_articles(path, site.root, site.flavour, site.authors_table, home=site.content)
         diagnostics += found
         groups.append((path, found_articles))
     if not config.articles:
@@ -437,13 +437,16 @@ def load_article(path: Path, root: Path | None = None, flavour: str = "plain",
 
 
 def load_articles(path: Path, root: Path | None = None, flavour: str = "plain",
-                  authors: Mapping[str, str] | None = None) -> tuple[list[Article], list[Diagnostic]]:
+                  authors: Mapping[str, str] | None = None, home: Path | None = None
+                  ) -> tuple[list[Article], list[Diagnostic]]:
     """Read one manuscript through the read gate (inside `root`, default its
     own folder): decode, normalise line ends, split front matter (its keys
     read as `flavour` names them, author ids looked up in `authors`), then
     cut it into articles (see `structure.split_articles`). A draft is left
-    out (M013, from `split`)."""
+    out (M013, from `split`). `home` (default `root`): the folder whose
+    index is the site's home page (`page_name`)."""
     allowed = (root or path.parent,)
+    home = home or allowed[0]
     try:
         size = resolve_path(path, allowed).stat().st_size
         if size > MAX_MANUSCRIPT_BYTES:
@@ -483,7 +486,7 @@ def load_articles(path: Path, root: Path | None = None, flavour: str = "plain",
         diagnostics += found
         title = part.title
         if not title:
-            title = _title_from_name(path.stem)
+            title = _title_from_name(page_name(path, home))
         if not part.title and not front_failed:
             diagnostics.append(warning(
                 "M004", f"{'no front matter; ' if not front.present else ''}the title '{title}' is taken "
@@ -494,7 +497,7 @@ def load_articles(path: Path, root: Path | None = None, flavour: str = "plain",
             diagnostics.append(warning(
                 "M004", f"no front matter; the title '{title}' is taken from the first heading",
                 hint="start the file with '---', a 'title:' line and '---'", path=path, line=1, column=1))
-        slug, given = _slug(path, part, own, several=len(parts) > 1)
+        slug, given = _slug(path, part, own, several=len(parts) > 1, home=home)
         if not given and index == 0:
             slug = _url_slug(own.get("url", "")) or slug
         articles.append(Article(
@@ -539,7 +542,7 @@ def _printable_title(part: ArticleText, path: Path, text: str) -> tuple[ArticleT
         path=path, line=line, column=column)]
 
 
-def _slug(path: Path, part: ArticleText, own: dict, several: bool) -> tuple[str, bool]:
+def _slug(path: Path, part: ArticleText, own: dict, several: bool, home: Path | None = None) -> tuple[str, bool]:
     """An article's slug, and whether the author chose it.
 
     A slug names the article's downloads (`articles/<slug>.pdf`), so it must
@@ -548,15 +551,29 @@ def _slug(path: Path, part: ArticleText, own: dict, several: bool) -> tuple[str,
     (`01-reading-the-tides.md` -> `reading-the-tides`). In a file cut into
     several articles by `#` headings, an article opened by a heading takes
     the heading's own id (`# Tides {#tides}`), else the file name's slug
-    joined to the heading's (`book.md`, `# Tides` -> `book-tides`)."""
+    joined to the heading's (`book.md`, `# Tides` -> `book-tides`). A
+    page named index below `home` is named by its folder (`page_name`)."""
     given = slugify(str(own.get("slug") or ""))
     if given:
         return given, True
     if several and part.heading:
         if slugify(part.heading_id):
             return slugify(part.heading_id), True
-        return slugify(f"{_unnumbered(path.stem)} {part.heading}"), False
-    return slugify(_unnumbered(path.stem)), False
+        return slugify(f"{_unnumbered(page_name(path, home))} {part.heading}"), False
+    return slugify(_unnumbered(page_name(path, home))), False
+
+
+FOLDER_PAGES = ("index", "_index", "readme")  # a page that stands for its folder, as a website shows it
+
+
+def page_name(path: Path, home: Path | None = None) -> str:
+    """The name a manuscript's page has on its website: the file's, or, for
+    an `index.md`, `_index.md` or `README.md` in a folder below `home` (a
+    Hugo page bundle, a Docusaurus post folder, a GitHub folder's readme),
+    its folder's: `posts/first-trip/index.md` is the page /posts/first-trip/."""
+    if path.stem.lower() in FOLDER_PAGES and home is not None and path.parent.resolve() != home.resolve():
+        return path.parent.name
+    return path.stem
 
 
 def _unnumbered(stem: str) -> str:

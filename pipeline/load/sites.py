@@ -684,7 +684,9 @@ def _place(path: Path, articles: list, site: Site, nav: dict[Path, int], ids: di
     tree = _tree(real, site, order)
     if site.blog:
         day = _day(getattr(first, "date", "")) or path_date(real) or "~"  # undated last
-        return 1, 0, ((0 if real.stem in INDEX_NAMES else 1, order is None, order or 0.0, day),) + tree
+        # The section's own index first; an index.md in a post's folder (a page bundle) is that post.
+        index = real.stem == "_index" or (real.stem in INDEX_NAMES and real.parent == site.content.resolve())
+        return 1, 0, ((0 if index else 1, order is None, order or 0.0, day),) + tree
     return 1, 0, tree
 
 
