@@ -254,6 +254,20 @@ def test_an_astro_site(tmp_path):
     assert detect(root).base_url == "https://astro.example.org"
 
 
+def test_an_astro_blogs_dates_as_its_starter_writes_them_are_read(tmp_path):
+    """Astro's blog starter writes `pubDate: 'Jul 08 2022'` (JavaScript's Date reads it): read as
+    2022-07-08, no M002, and the posts in that order; an RSS-style date too."""
+    root = _site(tmp_path / "astro", {
+        "astro.config.mjs": "export default {}\n",
+        "src/content/blog/later.md": "---\ntitle: 'Later'\npubDate: 'Jul 15 2022'\nupdatedDate: 'Jul 20 2022'\n---\n\nText.\n",
+        "src/content/blog/first-post.md": "---\ntitle: 'First post'\npubDate: 'Jul 08 2022'\n---\n\nText.\n",
+        "src/content/blog/rss.md": "---\ntitle: 'From a feed'\npubDate: 'Fri, 01 Jul 2022 09:00:00 +0000'\n---\n\nText.\n",
+    })
+    book, diagnostics = _load(root)
+    assert _titles(book) == ["From a feed", "First post", "Later"] and "M002" not in _codes(diagnostics)
+    assert [a.date for a in book.articles] == ["2022-07-01", "2022-07-08", "2022-07-15"]
+
+
 def test_github_markdown_is_recognised_by_its_files(tmp_path):
     root = _site(tmp_path / "repo-docs", {
         "README.md": "# Project\n\n> [!NOTE]\n> Read this.\n",

@@ -664,7 +664,10 @@ def _references(value: Any, name: str) -> tuple[list[dict], _Problem | None]:
 
 
 _DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?=$|[T\s_])")
-_DATE_FORMS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y")
+# Dates as people and site templates write them: 'March 16, 2023', '16 March 2023', Astro's blog
+# starter's 'Jul 08 2022' (any form JavaScript's Date reads is fair game there), 'Fri Jul 08 2022'.
+_DATE_FORMS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d %B, %Y", "%d %b, %Y",
+               "%a %b %d %Y", "%a, %b %d, %Y", "%A, %B %d, %Y")
 
 
 def _date(value: Any, raw: str) -> tuple[str, _Problem | None]:
@@ -692,9 +695,21 @@ def _day(text: str) -> str:
                 return datetime.datetime.strptime(text, form).date().isoformat()
             except ValueError:
                 continue
+        return _mail_day(text)
     except ValueError:
         return ""
-    return ""
+
+
+def _mail_day(text: str) -> str:
+    """The day of a date written as e-mail and RSS write it ('Fri, 08 Jul 2022 10:00:00 +0000'), else ''."""
+    from email.utils import parsedate_to_datetime
+
+    if not re.search(r"\d{4}", text):
+        return ""
+    try:
+        return parsedate_to_datetime(text).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        return ""
 
 
 def _image(value: Any, name: str, raw: str) -> tuple[str, _Problem | None]:
