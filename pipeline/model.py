@@ -167,6 +167,9 @@ class Article:
     blurb: str = ""
     subtitle: str = ""
     authors: tuple[str, ...] = ()
+    # The summary is the body's own opening, as a site's `<!--more-->` marks it: it serves the
+    # metadata and the downloads' manifest, but the opener does not print it before the same words.
+    summary_in_body: bool = False
     slug_given: bool = False  # the author named the slug (front matter `slug`, a heading's `{#id}`), else it is the file name's
     language: str = ""  # the front matter's `language`, if not the book's
     # The title as written when it is inline Markdown (a heading's text), so

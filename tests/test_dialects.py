@@ -183,10 +183,31 @@ def test_summary_markers_end_the_summary_where_front_matter_gives_none(tmp_path)
         "c.md": "---\ntitle: C\n---\n\nTruncated here.\n\n{/* truncate */}\n\nRest.\n",
     })
     bodies, _ = _render(root)
-    assert bodies["a.md"].summary_html == "The <em>first</em> words."
+    # The words before the marker are the article's summary (metadata, the downloads' manifest), and its
+    # body's opening: the opener does not print them a second time ("In brief", then the same words).
+    assert bodies["a.md"].article.summary == "The *first* words." and bodies["a.md"].summary_html == ""
+    assert "<p>The <em>first</em> words.</p>" in bodies["a.md"].body_html
     assert bodies["b.md"].summary_html == "Given."
-    assert bodies["c.md"].summary_html == "Truncated here."
+    assert bodies["c.md"].article.summary == "Truncated here." and bodies["c.md"].summary_html == ""
     assert "truncate" not in bodies["c.md"].body_html
+
+
+def test_a_marked_summary_is_printed_once_and_still_in_the_manifest(tmp_path):
+    """The EPUB's opener holds no "In brief" repeating the body's first words; the downloads'
+    manifest.json still gives the summary, as text, for the website's download page."""
+    import json
+    import zipfile
+
+    from pipeline import build
+
+    root = _book(tmp_path / "site", {"a.md": "---\ntitle: A\n---\n\nThe *first* words.\n\n<!--more-->\n\nThe rest.\n"})
+    result = build(root, tmp_path / "out", formats=("epub",), per_article=True)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    with zipfile.ZipFile(next(p for p in result.outputs if p.name == "probe.epub")) as archive:
+        text = " ".join(archive.read(n).decode() for n in archive.namelist() if n.endswith(".xhtml"))
+    assert text.count("first</em> words") == 1 and "In brief" not in text
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["articles"][0]["summary"] == "The first words."
 
 
 def test_line_numbers_stay_put(tmp_path):

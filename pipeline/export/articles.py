@@ -285,7 +285,7 @@ def manifest(out_dir: Path, rendered: RenderedBook, book_files: list[Written],
     for order, (item, made) in enumerate(zip(own, article_files, strict=True), start=1):
         article = item.article
         articles.append({"order": order, "slug": article.slug, "title": article.title,
-                         "subtitle": article.subtitle, "summary": _plain(item.summary_html),
+                         "subtitle": article.subtitle, "summary": _summary(item),
                          "authors": list(article.authors or config.authors),
                          "language": article.language or config.language,
                          "files": files(list(made.written)) + list(made.kept), "key": made.key})
@@ -313,6 +313,16 @@ def _page_count(path: Path) -> int:
     from pypdf import PdfReader
 
     return len(PdfReader(path).pages)
+
+
+def _summary(item) -> str:
+    """The article's summary as text: the one its opener prints, or the
+    opening its site marked (`<!--more-->`), which the opener leaves to the body."""
+    if item.article.summary_in_body:
+        from ..load.structure import plain_text
+
+        return plain_text(item.article.summary)
+    return _plain(item.summary_html)
 
 
 def _plain(fragment: str) -> str:

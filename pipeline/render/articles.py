@@ -333,7 +333,7 @@ def _render_article(article: Article, number: int, root: Path, manuscripts: dict
         number=number,
         anchor=article.slug,
         body_html=serialize_children(container) if container is not None else "",
-        summary_html=render_inline(article.summary, language),
+        summary_html="" if article.summary_in_body else render_inline(article.summary, language),
         blurb_html=render_inline(article.blurb, language),
         headings=tuple(processor.headings),
         resources=tuple(processor.resources),

@@ -85,8 +85,10 @@ def rewrite(article: Article, site: Site) -> tuple[Article, list[Diagnostic]]:
     body = pass_.run(article.body)
     if site.auto_append:
         body = pass_.append_snippets(body)
-    summary = article.summary or _summary_before_marker(body)
-    return replace(article, body=body, summary=summary), pass_.diagnostics
+    if article.summary:
+        return replace(article, body=body), pass_.diagnostics
+    summary = _summary_before_marker(body)
+    return replace(article, body=body, summary=summary, summary_in_body=bool(summary)), pass_.diagnostics
 
 
 # ---------- the site's config ----------
