@@ -199,7 +199,8 @@ def test_a_cp1252_manuscript_names_its_encoding_and_the_iconv_command(tmp_path):
     path.write_bytes(CP1252_TEXT.encode("cp1252"))
     _, [d] = load_article(path)
     assert (d.code, d.line, d.column) == ("M005", 2, 11)
-    assert d.message == "not valid UTF-8 (byte 0xe9); it looks like CP1252"
+    assert d.message == ("not valid UTF-8 (byte 0xe9); it looks like CP1252, in which line 5 reads "
+                         "'The harbourmaster’s café served crème brûlée to naïve guests.'")
     assert d.hint == (f"convert it to UTF-8: iconv -f CP1252 -t UTF-8 {path} > {path}.utf8 "
                       f"&& mv {path}.utf8 {path}")
 
@@ -223,6 +224,7 @@ def test_the_suggested_iconv_command_converts_the_file(tmp_path):
     ("Привет, как дела? Это короткий текст на русском языке.\n", "koi8_r", "KOI8-R"),
     ("これは日本語のテキストです。よろしくお願いします。\n", "shift_jis", "CP932"),
     ("Summary of the café.\n“A blurb.”\n- One\nOne\nText.\n", "cp1252", "CP1252"),
+    ("Le garçon est très sûr de lui. Une crème brûlée.\n", "latin_1", "CP1252"),
 ])
 def test_likely_encodings(text, encoding, expected):
     raw = text.encode(encoding)
@@ -231,12 +233,25 @@ def test_likely_encodings(text, encoding, expected):
     assert likely_encoding(raw) == caught.value.encoding == expected
 
 
+def test_a_close_guess_names_the_common_encoding_too_and_shows_the_text_as_it_would_read(tmp_path):
+    """French in Latin-1 reads best as CP1257 to charset-normalizer: the message names CP1252 beside
+    it and shows the line with the most accents as CP1257 reads it, so the damage shows before
+    the file is converted by the wrong one."""
+    path = tmp_path / "a.md"
+    path.write_bytes('---\ntitle: "Café by the quay"\n---\n\n## Menu\n\nA crème brûlée and a naïve déjà vu.\n'
+                     .encode("latin_1"))
+    _, [d] = load_article(path)
+    assert d.message == ("not valid UTF-8 (byte 0xe9); it looks like CP1257 (or CP1252), in which line 7 reads "
+                         "'A crčme brūlée and a naļve déją vu.'")
+
+
 def test_a_book_toml_not_in_utf8_names_its_encoding_and_check_goes_on(tmp_path):
     (tmp_path / "book.toml").write_bytes('[book]\ntitle = "Café crème"\n'.encode("cp1252"))
     _write(tmp_path / "a.md", "---\ntitle: A\n---\n\nText.\n")
     [d] = check_book(tmp_path)
     assert (d.code, d.line, d.column) == ("C001", 2, 13)
-    assert d.message == "book.toml is not valid UTF-8 (byte 0xe9); it looks like CP1252"
+    assert d.message == ("book.toml is not valid UTF-8 (byte 0xe9); it looks like CP1252, in which line 2 reads "
+                         "'title = \"Café crème\"'")
     assert d.hint.startswith(f"convert it to UTF-8: iconv -f CP1252 -t UTF-8 {tmp_path / 'book.toml'} > ")
 
 
@@ -245,6 +260,6 @@ def test_a_text_to_import_not_in_utf8_names_its_encoding(tmp_path):
     source.write_bytes("Summary of the café.\n“A blurb.”\n- One\nOne\nText.\n".encode("cp1252"))
     written, [d] = import_files([source], tmp_path / "book", None, force=False)
     assert written == [] and (d.code, d.line, d.column) == ("I001", 1, 19)
-    assert d.message.endswith("; it looks like CP1252")
+    assert d.message.endswith("; it looks like CP1252, in which line 2 reads '“A blurb.”'")
     assert d.hint == (f"convert it to UTF-8: iconv -f CP1252 -t UTF-8 {source} > {source}.utf8 "
                       f"&& mv {source}.utf8 {source}, then import it again")

@@ -22,13 +22,23 @@ class NotUtf8(ValueError):
     """The bytes are not UTF-8; `line` and `column` (1-based) say where,
     `encoding` what they most likely are (iconv's name, '' if unknown)."""
 
-    def __init__(self, byte: int, line: int, column: int, encoding: str = ""):
+    def __init__(self, byte: int, line: int, column: int, encoding: str = "",
+                 sample: tuple[int, str] = (0, ""), other: str = ""):
         super().__init__(f"not valid UTF-8 (byte 0x{byte:02x})")
         self.byte, self.line, self.column, self.encoding = byte, line, column, encoding
+        self.sample = sample  # (line, text): the line with most letters outside ASCII, as `encoding` reads it
+        self.other = other  # another encoding that reads the bytes nearly as well ('' if none)
 
     def describe(self) -> str:
-        """The problem, with the likely encoding when one was found."""
-        return f"{self}; it looks like {self.encoding}" if self.encoding else str(self)
+        """The problem, with the likely encoding when one was found (and a
+        close second), and a line as it reads in that encoding: the author
+        sees whether the guess is right before converting the file by it."""
+        if not self.encoding:
+            return str(self)
+        other = f" (or {self.other})" if self.other else ""
+        number, text = self.sample
+        shown = f", in which line {number} reads '{shorten(text, 80)}'" if text else ""
+        return f"{self}; it looks like {self.encoding}{other}{shown}"
 
     def fix(self, name: str) -> str:
         """The hint: the iconv command that converts file `name`, when the encoding is known."""
@@ -46,7 +56,9 @@ def decode(raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise NotUtf8(raw[exc.start], line, column, likely_encoding(raw)) from None
+        encoding = likely_encoding(raw)
+        raise NotUtf8(raw[exc.start], line, column, encoding, _sample(raw, encoding),
+                      other_encoding(raw, encoding) if encoding else "") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -59,6 +71,7 @@ _COMMON = ("utf_16", "utf_32", "cp1252", "iso8859_15", "latin_1", "mac_roman", "
            "iso8859_2", "cp932", "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr", "cp1253", "cp1254",
            "cp1255", "cp1256", "cp1257", "cp874", "iso8859_7", "iso8859_9")
 _TIE = 0.05  # charset-normalizer's scores this close count as equal
+_OTHER = 0.1  # another encoding whose reading is this close is named beside it ("or CP1252")
 
 
 def likely_encoding(raw: bytes) -> str:
@@ -69,11 +82,44 @@ def likely_encoding(raw: bytes) -> str:
     matches = list(from_bytes(raw, cp_isolation=list(_COMMON)))
     if not matches:
         return ""
-    best = matches[0]
-    ties = [m for m in matches if m.chaos <= best.chaos + _TIE and m.coherence >= best.coherence - _TIE]
-    named = next((name for name in _COMMON for match in ties if name in match.could_be_from_charset),
-                 best.encoding)
-    return _iconv_name(named)
+    return _iconv_name(_named(matches, _TIE))
+
+
+def other_encoding(raw: bytes, named: str) -> str:
+    """A more common encoding than `named` (iconv's name) that reads `raw`
+    nearly as well, '' if none: French in Latin-1 reads best as CP1257 to
+    charset-normalizer ('crčme brūlée'), and nearly as well as CP1252."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(raw, cp_isolation=list(_COMMON)))
+    others = [m for m in matches if named not in (_iconv_name(n) for n in m.could_be_from_charset)]
+    other = _named(others, _OTHER, best=matches[0]) if others else ""
+    if not other or _COMMON.index(other) > min(_COMMON.index(n) for n in _COMMON if _iconv_name(n) == named):
+        return ""  # named only when it is the more common of the two: the one most files are in
+    return _iconv_name(other)
+
+
+def _named(matches: list, tie: float, best=None) -> str:
+    """The most common encoding of the readings within `tie` of the best
+    one (`best`, else the first of `matches`); '' if none is."""
+    best = best or matches[0]
+    ties = [m for m in matches if m.chaos <= best.chaos + tie and m.coherence >= best.coherence - tie]
+    if not ties:
+        return ""
+    return next((name for name in _COMMON for match in ties if name in match.could_be_from_charset),
+                ties[0].encoding)
+
+
+def _sample(raw: bytes, encoding: str) -> tuple[int, str]:
+    """(line number, text) of the line of `raw` with the most bytes outside
+    ASCII, decoded in `encoding` (iconv's name): where a wrong guess shows
+    most ('A crčme brūlée'); (0, '') if it cannot be decoded."""
+    lines = raw.split(b"\n")
+    number, line = max(enumerate(lines, start=1), key=lambda item: sum(byte > 127 for byte in item[1]))
+    try:
+        return number, line.decode({"LATIN1": "latin_1", "MACINTOSH": "mac_roman"}.get(encoding, encoding)).strip()
+    except (LookupError, UnicodeDecodeError):
+        return 0, ""
 
 
 def _iconv_name(codec: str) -> str:
