@@ -91,6 +91,15 @@ FRONT_CASES = [
      "the list opened at 2:7 is never closed (']' is missing before line 3)", "close it with ']'"),
     ("a value starting with @", "title: @home\n", 2, 8, "a value cannot start with '@'", 'title: "@home"'),
     ("a list item among keys", "title: A\n- x\n", 3, 1, "a list item ('-') at 3:1", "under their key"),
+    # A quote left open where a later value is quoted: YAML reads on to that value's first quote and
+    # failed after it; the message named that later, correct line, and its hint repeated it as it was.
+    ("an unclosed quote before a quoted value", 'title: "Gulls of the Coast\nsummary: Birds.\nauthor: "Cy Wing"\n',
+     2, 8, "the quote opened at 2:8 is not closed on its line (YAML read the value on to line 4)",
+     'end the value with " on the same line: title: "Gulls of the Coast"'),
+    ("a list item indented less", "title: G\ntags:\n  - birds\n - gulls\n", 5, 2,
+     "the list item at 5:2 is indented differently from the one above it", "indent every item of a list alike"),
+    ("a date with month 13", 'title: "A title longer than the date"\ndate: 2024-13-45\n', 3, 7,
+     "a value cannot be read (month must be in 1..12)", "quote the value"),
 ]
 
 

@@ -406,6 +406,23 @@ def _plain_yaml(problem: str, context: str, exc: yaml.MarkedYAMLError, lines: li
         start = (opened.line + 2, opened.column + 1)
         return (f"the {{ opened at {start[0]}:{start[1]} is never closed (before line {line})",
                 "close it with '}'; text that starts with '{' goes in quotes", *start)
+    # A line whose own quoted value is whole ('author: "Cy Wing"') where YAML failed: the quote that
+    # ended there was opened on a line above and left open ('title: "Gulls of the Coast').
+    whole = re.fullmatch(r'"(?:[^"\\]|\\.)*"|\'(?:[^\']|\'\')*\'', value) is not None
+    unclosed = _quote_left_open(lines, line - 2) \
+        if whole and "expected <block end>, but found '<scalar>'" in problem else None
+    if unclosed is not None:  # YAML read a value on across lines to the next quote, and failed there
+        (quote_line, quote_column), opener = unclosed
+        quote = opener.strip()[len(opener.strip().partition(":")[0]) + 1:].strip()[:1]
+        return (f"the quote opened at {quote_line}:{quote_column} is not closed on its line (YAML read the "
+                f"value on to line {line})", f"end the value with {quote} on the same line: "
+                f"{shorten(opener.strip() + quote, 80)}", quote_line, quote_column)
+    if "expected <block end>, but found '<block sequence start>'" in problem or (
+            "expected <block end>, but found '-'" in problem and written.lstrip().startswith("- ")
+            and line > 2 and lines[line - 3].lstrip().startswith("- ")):
+        return (f"the list item at {line}:{column} is indented differently from the one above it",
+                f"indent every item of a list alike: {shorten(lines[line - 3].split('-')[0] + '- ' + value_of(written), 60)}",
+                line, column)
     if "expected <block end>, but found '<scalar>'" in problem and value[:1] in ("'", '"'):
         quote = value[0]
         start = written.index(quote, len(written) - len(written.lstrip()) + len(key)) + 1
@@ -432,6 +449,27 @@ def _plain_yaml(problem: str, context: str, exc: yaml.MarkedYAMLError, lines: li
                 "put list items under their key, each on a line of its own, indented: '  - travel' under 'tags:'",
                 line, column)
     return None
+
+
+def _quote_left_open(lines: list[str], before: int) -> tuple[tuple[int, int], str] | None:
+    """The last 'key: "value' line before `before` (0-based in the block)
+    whose quote is not closed on it: ((line, column) of the quote in the
+    manuscript, the line), else None."""
+    for index in range(min(before, len(lines)) - 1, -1, -1):
+        match = re.match(r"""\s*[^\s:#'"][^:]*:\s+(["'])(.*)$""", lines[index])
+        if match is None:
+            continue
+        quote, rest = match.group(1), match.group(2)
+        closed = re.search(r'(?<!\\)"' if quote == '"' else "'(?!')", rest)
+        if closed is None:
+            return (index + 2, match.start(1) + 1), lines[index]
+        return None  # the nearest quoted value above closes: the problem is elsewhere
+    return None
+
+
+def value_of(written: str) -> str:
+    """The text of a list item's line after its '- '."""
+    return written.strip().removeprefix("-").strip()
 
 
 def _given_twice(node: yaml.Node, path: Path) -> list[Diagnostic]:
@@ -461,14 +499,23 @@ def _given_twice(node: yaml.Node, path: Path) -> list[Diagnostic]:
 
 
 def _longest_scalar(node: yaml.Node) -> tuple[int, int]:
-    """Line and column of the longest plain value under `node`: the one a
-    converter refuses for its length (an integer of thousands of digits)."""
+    """Line and column of the value under `node` that YAML's converter
+    refuses (a date of month 13), else of the longest one (an integer of
+    thousands of digits, which the converter refuses for its length)."""
     longest, place, pending = -1, (2, 1), [node]
+    constructor = yaml.constructor.SafeConstructor()
     while pending:
-        current = pending.pop()
+        current = pending.pop(0)
         if isinstance(current, yaml.ScalarNode):
+            where = (current.start_mark.line + 2, current.start_mark.column + 1)
+            convert = constructor.yaml_constructors.get(current.tag)
+            if convert is not None and len(current.value) < 100:
+                try:
+                    convert(constructor, current)
+                except (ValueError, OverflowError, yaml.YAMLError):
+                    return where
             if len(current.value) > longest:
-                longest, place = len(current.value), (current.start_mark.line + 2, current.start_mark.column + 1)
+                longest, place = len(current.value), where
         elif isinstance(current, yaml.SequenceNode):
             pending += current.value
         elif isinstance(current, yaml.MappingNode):
