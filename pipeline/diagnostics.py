@@ -68,6 +68,7 @@ CODES: dict[str, str] = {
     "R019": "a citation names a key no bibliography in reach has (printed '(key?)'), or an @word is near a key",
     "R020": "a bibliography entry cannot be formatted by citeproc-py; its citations print '(key?)'",
     "R021": "the citation style cannot be found or read (a bundled name, or the book's .csl file)",
+    "R022": "a footnote call names no note (printed as written), or a note is never called (left out)",
     "X001": "the PDF renderer reported a problem",
     "X002": "an output could not be written (the disk is full, the folder is read-only, a name is too long)",
     "X003": "reading a manuscript, rendering an article or laying out the PDF took longer than its time limit",

@@ -99,3 +99,16 @@ def test_check_and_build_judge_a_book_alike(tmp_path):
     codes = {"R006", "R007", "M009"}
     assert {d.code for d in checked} == {d.code for d in built.diagnostics} == codes
     assert [d.format() for d in as_errors(checked)] == [d.format() for d in built.diagnostics]
+
+
+def test_a_footnote_call_without_its_note_and_a_note_never_called_are_located(tmp_path):
+    """R022: `[^missing]` was printed with its brackets and an uncalled note dropped, with
+    nothing said; a call in code or written `\\[^x]` is no call, and inline notes are fine."""
+    book = write_book(tmp_path / "book", '[book]\ntitle = "Notes"\nlanguage = "en"\n', {
+        "01-a.md": ("---\ntitle: A\n---\n\nA missing note[^missing] here, a real one[^a], `code [^x]`, \\[^kept], "
+                    "and an inline one^[Inline.].\n\n[^a]: The note.\n\n[^unused]: Never called.\n")})
+    found = [(d.code, d.line, d.column, d.message) for d in check_book(book) if d.code == "R022"]
+    assert [(code, line, column) for code, line, column, _ in found] == [("R022", 5, 15), ("R022", 9, 1)]
+    assert "[^missing] names no note" in found[0][3] and "[^unused] is never called" in found[1][3]
+    result = build(book, tmp_path / "out", formats=("epub",))
+    assert result.ok and [d.code for d in result.diagnostics] == ["R022", "R022"]

@@ -13,7 +13,7 @@ from ..fonts import font_diagnostics
 from ..model import Article, RenderedBook
 from ..styles import book_labels
 from .code import find_lexer, language_names
-from ..text.markdown import parse
+from ..text.markdown import note_mismatches, parse
 
 
 def lint(rendered: RenderedBook) -> list[Diagnostic]:
@@ -23,6 +23,7 @@ def lint(rendered: RenderedBook) -> list[Diagnostic]:
         tokens = parse(article.body)  # once for both checks
         found += heading_skips(article, tokens)
         found += unknown_languages(article, tokens)
+        found += footnote_mismatches(article)
     found += font_diagnostics(book, book_labels(book.config))
     found += duplicate_titles(book.articles, book.root)
     return found
@@ -46,6 +47,23 @@ def heading_skips(article: Article, tokens=None) -> list[Diagnostic]:
                                  hint=f"use {'#' * (previous + 1)} here, or add the missing level",
                                  path=article.source_path, line=article.body_line + token.map[0], column=column))
         previous = level
+    return found
+
+
+def footnote_mismatches(article: Article) -> list[Diagnostic]:
+    """R022: a footnote call that names no note (`[^missing]`: printed as
+    written, brackets and all), and a note that no call names (left out of
+    the book: nothing leads to it)."""
+    found = []
+    for item in note_mismatches(article.body):
+        place = {"path": article.source_path, "line": article.body_line + item.line, "column": item.column}
+        if item.called:
+            found.append(warning("R022", f"the footnote call [^{item.label}] names no note; it is printed as written",
+                                 hint=f"add the note on a line of its own, '[^{item.label}]: Its text.', or "
+                                      f"write \\[^{item.label}] if the brackets are meant", **place))
+        else:
+            found.append(warning("R022", f"the note [^{item.label}] is never called; it is left out of the book",
+                                 hint=f"call it in the text with [^{item.label}], or delete the note", **place))
     return found
 
 

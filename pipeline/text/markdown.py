@@ -24,6 +24,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
@@ -138,6 +139,55 @@ def _parsed_text(source: str) -> tuple[tuple[Token, ...], dict]:
             while _held[0] > PARSE_CACHE_CHARACTERS:
                 _held[0] -= len(_parsed.popitem(last=False)[0])
     return parsed
+
+
+@dataclass(frozen=True)
+class NoteMismatch:
+    """A footnote call that names no note (`[^missing]`, which the parser
+    prints as written), or a note no call names (which it leaves out)."""
+
+    line: int  # 0-based, in the source
+    column: int  # 1-based
+    label: str
+    called: bool  # True: a call without its note; False: a note without a call
+
+
+_CALL = re.compile(r"\[\^([^\]\s^]+)\]")
+_NOTE = re.compile(r" {0,3}\[\^([^\]\s^]+)\]:")
+
+
+def note_mismatches(source: str) -> list[NoteMismatch]:
+    """Calls without a note and notes without a call in `source`, from its
+    parse (code spans and blocks are not calls): in source order."""
+    tokens, env = _parsed_text(source)
+    lines = source.split("\n")
+    found = []
+    for token in tokens:
+        if token.type != "inline" or not token.children or token.map is None:
+            continue
+        for child in token.children:
+            for match in _CALL.finditer(child.content) if child.type == "text" else ():
+                place = _located(lines, token.map, match.group(0))
+                if place is not None:  # (else every one is written \[^…]: brackets meant as text)
+                    found.append(NoteMismatch(*place, match.group(1), True))
+    for key, index in (env.get("footnotes") or {}).get("refs", {}).items():
+        if index == -1:  # defined, never called (markdown-it's mark)
+            label = key[1:]
+            line = next((n for n, text in enumerate(lines) if (m := _NOTE.match(text)) and m.group(1) == label), 0)
+            found.append(NoteMismatch(line, lines[line].find("[^") + 1 if line < len(lines) else 1, label, False))
+    return sorted(found, key=lambda item: (item.line, item.column))
+
+
+def _located(lines: list[str], span: list[int], needle: str) -> tuple[int, int] | None:
+    """0-based line and 1-based column of `needle`, not escaped by a
+    backslash, within the lines of `span`; None if there is none."""
+    for number in range(span[0], min(span[1], len(lines))):
+        column = lines[number].find(needle)
+        while column >= 0:
+            if column == 0 or lines[number][column - 1] != "\\":
+                return number, column + 1
+            column = lines[number].find(needle, column + 1)
+    return None
 
 
 @functools.lru_cache(maxsize=1)
