@@ -173,3 +173,18 @@ def test_each_extension_of_the_dialect_reaches_both_outputs(structure):
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(pdf).pages).split())
     assert "The dialect A. Writer, B. Writer 2026-11-26" in text
     assert "struck" in text and "Its definition." in text and "The inline note’s own text." in text
+
+
+def test_a_first_heading_that_says_other_words_than_the_front_matter_title_is_kept():
+    """MkDocs and Docusaurus show a page's `# heading` as its title and use
+    front matter `title:` in the navigation: when the two differ, the
+    heading stays the first line of the body (it was dropped, its words lost);
+    when they say the same (case and punctuation aside), it is the title's."""
+    from pipeline.load.structure import split_articles
+
+    [kept] = split_articles("\n# Setting up the system\n\nBody.\n", 5, "Setup", whole=True)
+    assert kept.title == "Setup" and kept.body.lstrip().startswith("# Setting up the system")
+    [same] = split_articles("\n# Setting Up the System!\n\nBody.\n", 5, "Setting up the system", whole=True)
+    assert same.title == "Setting up the system" and "Setting Up" not in same.body and "Body." in same.body
+    [plain] = split_articles("# A longer visible heading\n\nBody.\n", 5, "Short")
+    assert plain.title == "Short" and "# A longer visible heading" in plain.body

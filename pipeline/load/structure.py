@@ -84,15 +84,26 @@ def split_articles(body: str, body_line: int, front_title: str = "", whole: bool
     parts = []
     for title, markdown, level, start, end, opener in spans:
         shared = [text for at, text in definitions if not start <= at < end]
-        if opener and start == opener.start:
-            start = opener.end  # the body starts below its heading
-        own = [("" if opener and opener.start <= index < opener.end else line)
+        # A heading that says other words than the front matter's title stays in the body: MkDocs
+        # and Docusaurus show it as the page's heading (`title:` names the page in the navigation).
+        dropped = opener if opener and _same_words(plain_text(opener.text), title) or opener and not front_title \
+            else None
+        if dropped and start == dropped.start:
+            start = dropped.end  # the body starts below its heading
+        own = [("" if dropped and dropped.start <= index < dropped.end else line)
                for index, line in enumerate(lines[start:end], start=start)]
         text = "\n".join(own + (["", "\n\n".join(shared)] if shared else []))
         named = opener if opener and opener.level == 1 else None
         parts.append(ArticleText(title, markdown, level, text, body_line + start,
                           heading=plain_text(named.text) if named else "", heading_id=named.id if named else ""))
     return parts
+
+
+def _same_words(one: str, other: str) -> bool:
+    """Whether two titles say the same, case, spacing and punctuation aside."""
+    def words(text: str) -> list[str]:
+        return re.findall(r"\w+", text.casefold())
+    return words(one) == words(other)
 
 
 # An HTML block that shows nothing: comments and empty anchors (`<a id="old-name"></a>`),
