@@ -151,6 +151,20 @@ DOCUSAURUS = {
 }
 
 
+def test_a_docusaurus_site_without_a_blog_is_its_docs(tmp_path):
+    """`blog: false` (a docs-only site), or no posts at all: the book is the docs (it was C006
+    "no manuscripts in blog"); with posts, the blog still is the book."""
+    config = "module.exports = { title: 'D', presets: [['classic', { blog: false }]] };\n"
+    root = _site(tmp_path / "site", {"docusaurus.config.js": config,
+                                     "docs/intro.md": "---\ntitle: Intro\n---\n\nText.\n"})
+    book, _ = _load(root)
+    assert (book.flavour, _titles(book)) == ("docusaurus", ["Intro"])
+    (root / "docusaurus.config.js").write_text("module.exports = { title: 'D' };\n", encoding="utf-8")
+    assert _titles(_load(root)[0]) == ["Intro"]  # no blog folder
+    _site(root, {"blog/2024-01-01-post.md": "---\ntitle: Post\n---\n\nText.\n"})
+    assert _titles(_load(root)[0]) == ["Post"]
+
+
 def test_docusaurus_in_a_repository_website_folder(tmp_path):
     root = _site(tmp_path / "repo", DOCUSAURUS)
     book, _ = _load(root)

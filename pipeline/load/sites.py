@@ -495,11 +495,29 @@ def _docusaurus(root: Path, config: Path | None) -> Site:
     docs = (folder / docs_path).resolve()
     locale = _js_value(text, "defaultLocale")
     base = _js_value(text, "url").rstrip("/") + "/" + _js_value(text, "baseUrl").strip("/")
-    return Site("docusaurus", root, blog, config, title=_js_value(text, "title"), language=locale,
+    # The blog is the book, unless the site has none (`blog: false`, a docs-only site, or no posts): then its docs.
+    no_blog = re.search(r"\bblog\s*:\s*false\b", text) is not None or not _has_pages(blog)
+    content, is_blog = (docs, False) if no_blog and docs.is_dir() and docs.is_relative_to(root) else (blog, True)
+    return Site("docusaurus", root, content, config, title=_js_value(text, "title"), language=locale,
                 description=_js_value(text, "tagline"), base_url=base.rstrip("/") if base != "/" else "",
-                static=(folder / "static",), blog=True,
+                static=(folder / "static",), blog=is_blog,
                 nav_ids=_sidebar_ids(folder / "sidebars.json", root) if docs.is_relative_to(root) else (),
                 authors_table=_first_table(root, blog / "authors.yml", blog / "authors.yaml"))
+
+
+def _has_pages(folder: Path) -> bool:
+    """Whether `folder` holds a Markdown page (.md, .mdx) at any depth
+    (links to folders not followed; at most MAX_ENTRIES names looked at)."""
+    import os
+
+    seen = 0
+    for _, _, names in os.walk(folder) if folder.is_dir() else ():
+        if any(name.endswith((".md", ".mdx", ".markdown")) for name in names):
+            return True
+        seen += len(names)
+        if seen > MAX_ENTRIES:
+            break
+    return False
 
 
 def docusaurus_docs(site: Site) -> Path | None:
