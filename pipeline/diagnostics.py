@@ -36,6 +36,7 @@ CODES: dict[str, str] = {
     "C010": "book.toml names a network peer ([build] scheduler); only the command line or the environment may",
     "C011": "a file of the book has more than one hard link (it may be a file outside the book); it was not read",
     "C012": "the book's language is not the language its text is written in",
+    "C013": "a website's config (hugo.toml, _config.yml, mkdocs.yml…) cannot be read; the book takes nothing from it",
     "M001": "front matter is not valid YAML, TOML or JSON",
     "M002": "a front-matter value has the wrong type or an invalid value",
     "M003": "unknown front-matter key",

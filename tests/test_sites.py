@@ -165,6 +165,21 @@ def test_a_docusaurus_site_without_a_blog_is_its_docs(tmp_path):
     assert _titles(_load(root)[0]) == ["Post"]
 
 
+def test_a_site_config_that_cannot_be_read_is_a_located_warning(tmp_path):
+    """A Hugo config with a quote left open, a Jekyll one with a broken list: the book is built
+    without them (titled by its folder), and C013 says where each is broken (it said nothing)."""
+    hugo = _site(tmp_path / "hugo", {"hugo.toml": 'baseURL = "https://x.org/\ntitle = "Bad"\n',
+                                     "content/posts/a.md": "---\ntitle: A\n---\n\nText.\n"})
+    book, diagnostics = _load(hugo)
+    [problem] = [d for d in diagnostics if d.code == "C013"]
+    assert not problem.is_error and (problem.path.name, problem.line) == ("hugo.toml", 1)
+    assert book.config.title == "Hugo" and "hugo.toml" in problem.message
+    jekyll = _site(tmp_path / "jekyll", {"_config.yml": "title: J\nauthors: [a: b\n",
+                                         "_posts/2024-01-01-a.md": "---\ntitle: A\n---\n\nText.\n"})
+    _, diagnostics = _load(jekyll)
+    assert [(d.path.name, d.line, d.column) for d in diagnostics if d.code == "C013"] == [("_config.yml", 2, 10)]
+
+
 def test_docusaurus_in_a_repository_website_folder(tmp_path):
     root = _site(tmp_path / "repo", DOCUSAURUS)
     book, _ = _load(root)

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, error, shorten
+from ..diagnostics import Diagnostic, error, shorten, warning
 from ..model import FLAVOURS
 from ..output import is_output_folder
 from ..resources import ResourceRefused, read_bytes
@@ -198,6 +198,10 @@ def _read_site(kind: str, root: Path, config: Path | None, start: Path, section:
               "mdbook": _mdbook, "astro": _astro, "next": _astro}[kind]
     site = reader(root, config)
     site = replace(site, kind=kind, found_by=config.name if config else "")
+    data = config is not None and config.suffix in (".toml", ".json", ".yml", ".yaml")  # (a .js/.mjs is read by pattern)
+    unreadable = config_problem(config, root) if data else None
+    if unreadable is not None:
+        site = replace(site, problems=site.problems + (unreadable,))
     site = _with_section(site, start, section)
     return replace(site, static=tuple(p for p in dict.fromkeys(site.static) if p.is_dir() and p.is_relative_to(root)))
 
@@ -377,6 +381,40 @@ def _load(path: Path | None, root: Path) -> dict[str, Any]:
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def config_problem(path: Path, root: Path) -> Diagnostic | None:
+    """C013, a warning, where the site's config cannot be read (TOML, YAML
+    or JSON), at the line and column its parser names: the book then takes
+    nothing from it (its title, language, authors), which went unsaid."""
+    text = _text(path, root)
+    line, column, said = 1, 1, ""
+    try:
+        if path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix == ".json":
+            json.loads(text)
+        else:
+            import yaml
+
+            yaml.load(text, Loader=_site_loader())  # noqa: S506 (a SafeLoader)
+        return None
+    except tomllib.TOMLDecodeError as exc:
+        said = str(exc)
+        found = re.search(r"\(at line (\d+), column (\d+)\)", said)
+        if found:
+            line, column = int(found.group(1)), int(found.group(2))
+            said = said[:found.start()].strip()
+    except json.JSONDecodeError as exc:
+        line, column, said = exc.lineno, exc.colno, exc.msg
+    except Exception as exc:  # YAML's errors (a MarkedYAMLError carries its place), a value too deep
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)  # where it began
+        if mark is not None:
+            line, column = mark.line + 1, mark.column + 1
+        said = getattr(exc, "problem", None) or type(exc).__name__
+    return warning("C013", f"the site's config {path.name} cannot be read ({shorten(said, 120)}); the book takes "
+                           "nothing from it (title, language, authors)", path=path, line=line, column=column,
+                   hint=f"correct {path.name} there (the site's own build would stop on it too)")
 
 
 def _yaml(text: str) -> Any:
