@@ -66,12 +66,15 @@ def test_front_matter_and_percent_titles_are_inline_markdown(tmp_path):
     root = _book(tmp_path / "book", {
         "01-a.md": '---\ntitle: "The *Front* `matter`"\n---\n\nText.\n',
         "02-b.md": "% The *Pandoc* `block`\n% Ann Author\n\nText.\n",
-        "03-c.md": '---\ntitle: "snake_case and Box<T>"\n---\n\nText.\n'})
+        "03-c.md": '---\ntitle: "snake_case and Box<T>"\n---\n\nText.\n',
+        # A `<` is text in front matter, and no longer turns the title's other Markdown off:
+        "04-d.md": '---\ntitle: "Gulls < Terns on the *Coast*, `Vec<u8>`"\n---\n\nText.\n'})
     rendered, _ = _rendered(root)
     assert [(i.article.title, i.title_html) for i in rendered.articles] == [
         ("The Front matter", "The <em>Front</em> <code>matter</code>"),
         ("The Pandoc block", "The <em>Pandoc</em> <code>block</code>"),
-        ("snake_case and Box<T>", "snake_case and Box&lt;T&gt;")]
+        ("snake_case and Box<T>", "snake_case and Box&lt;T&gt;"),
+        ("Gulls < Terns on the Coast, Vec<u8>", "Gulls &lt; Terns on the <em>Coast</em>, <code>Vec&lt;u8&gt;</code>")]
 
 
 def test_a_problem_repeated_in_a_file_is_reported_at_each_place(tmp_path):

@@ -128,10 +128,14 @@ def _first_content_line(tokens, line_count: int) -> int:
 def _written_markdown(title: str) -> str:
     """A front-matter or `%` title as inline Markdown when it uses emphasis or
     code (`The *Tides* of \\`Box\\``), else "" (a plain title). Angle brackets
-    stay text there: `Box<T>` in YAML is a title, not an HTML tag."""
-    if "<" in title or not _INLINE_MARKUP.search(title):
+    stay text there (`Box<T>` in YAML is a title, not an HTML tag): they are
+    escaped, and the emphasis around them still set (`Gulls < Terns on the *Coast*`)."""
+    if not _INLINE_MARKUP.search(title):
         return ""
-    return title if plain_text(title) != " ".join(title.split()) else ""
+    parts = re.split(r"((`+).+?\2)", title)  # code spans (kept as written: an escape there is text)
+    written = "".join(part if index % 3 else re.sub(r"(?<!\\)<", r"\\<", part)
+                      for index, part in enumerate(parts) if index % 3 != 2)
+    return written if plain_text(written) != " ".join(title.split()) else ""
 
 
 _INLINE_MARKUP = re.compile(r"[*_`~]")
