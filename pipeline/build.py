@@ -547,6 +547,11 @@ def _overlaps_book(out_dir: Path, book_dir: Path) -> Diagnostic | None:
     out, book = out_dir.resolve(), book_dir.resolve()
     from .styles import BOOK_STYLES
 
+    taken = next((folder for folder in (out, *out.parents) if folder.exists() and not folder.is_dir()), None)
+    if taken is not None:  # a file where the folder (or one above it) would be: no write could succeed
+        return error("O006", f"output folder '{out_dir}' cannot be made: '{taken}' is a file, not a folder",
+                     hint="choose a folder with --out (it is made if it does not exist)", path=taken)
+
     if out == book or book.is_relative_to(out):
         what = "is the book folder" if out == book else "holds the book folder"
         return _overlap(f"output folder '{out_dir}' {what}", out_dir, book_dir, ())

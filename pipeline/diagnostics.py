@@ -110,6 +110,7 @@ CODES: dict[str, str] = {
     "O003": "EPUBCheck reported a problem in the EPUB (or is not installed)",
     "O004": "the folder for a new book exists and is not empty",
     "O005": "`pipeline init` found a book.toml (it never replaces one) or no folder to write it in",
+    "O006": "the output folder cannot be made: a file is where it (or a folder above it) would be",
     "I001": "a file to import is not valid UTF-8",
     "I002": "a file to import is empty",
     "I003": "the text does not follow the layout of an article; it is imported as plain paragraphs",

@@ -233,3 +233,15 @@ def test_a_folder_without_manuscripts_is_named_as_the_folder(tmp_path):
     [line] = [line for line in err.splitlines() if "C006" in line]
     assert code == 1 and line.startswith(f"error[C006]: '{tmp_path / 'empty'}' is not a book folder")
     assert "C004" not in err  # its missing book.toml is said once, in that line
+
+
+def test_an_output_folder_that_is_a_file_is_said_so(tmp_path):
+    """`--out notes.txt` (a file): O006 names it, where X002 said "File exists" and advised freeing disk space."""
+    from conftest import MANUSCRIPTS
+
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine\n", encoding="utf-8")
+    for out in (taken, taken / "sub"):
+        code, _, err = _run("build", str(MANUSCRIPTS), "--out", str(out), "--quiet")
+        assert code == 1 and "error[O006]" in err and f"'{taken}' is a file, not a folder" in err, err
+    assert taken.read_text(encoding="utf-8") == "mine\n"
