@@ -183,6 +183,7 @@ class Article:
     # What a website's front matter says besides (pipeline/load/frontmatter.py maps each flavour's keys):
     tags: tuple[str, ...] = ()  # tags, categories, keywords: the EPUB's subjects
     image: str = ""  # the lead image as written (image, cover, heroImage, featured_image): on the opener
+    image_place: tuple[int, int] = (0, 0)  # its line and column in the front matter (0: unknown), for messages
     url: str = ""  # the article's web address (url, permalink; or the site's base URL and its slug)
     order: float | None = None  # weight, order, sidebar_position, nav_order: its place in the book
     # Its own bibliography (front matter `bibliography:` files and inline `references:`), over the book's,

@@ -175,3 +175,17 @@ def test_the_typst_pdf_prints_the_embeds_qr_code_too(tmp_path):
         uris = [str(a.A.URI) for page in pdf.pages for a in page.get("/Annots", []) if "/A" in a]
     address = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
     assert f"QR code: {address}" in alts and address in uris
+
+
+def test_a_missing_lead_image_is_located_at_its_front_matter_line(tmp_path):
+    """`image: images/gull.png` on line 4 that does not exist: R002 at 4:8 (it pointed at the
+    blank line after the front matter), whatever the site calls the key."""
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "L"\nlanguage = "en"\n', encoding="utf-8")
+    (book / "a.md").write_text("---\ntitle: Gulls\nsummary: Birds.\nimage: images/gull.png\n---\n\nText.\n",
+                               encoding="utf-8")
+    (book / "b.md").write_text("---\ntitle: Terns\nheroImage: /terns.png\n---\n\nText.\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", formats=("epub",))
+    places = sorted((d.path.name, d.line, d.column) for d in result.diagnostics if d.code == "R002")
+    assert places == [("a.md", 4, 8), ("b.md", 3, 12)], [d.format() for d in result.diagnostics]

@@ -517,6 +517,7 @@ def load_articles(path: Path, root: Path | None = None, flavour: str = "plain",
             date=str(own.get("date", "")),
             tags=tuple(own.get("tags", ())),
             image=own.get("image", ""),
+            image_place=front.where.get("image", (0, 0)) if index == 0 else (0, 0),
             url=own.get("url", ""),
             order=own.get("order"),
             references=references,  # the whole file's, as its language

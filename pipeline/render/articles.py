@@ -901,6 +901,8 @@ class _ArticleProcessor:
         before them does not match it (a link's address when an image's is
         wanted) are passed over, unless no place matches."""
         found = positions(self.article.body, needle) if needle else []
+        if not found and needle and needle == self.article.image and self.article.image_place[0]:
+            return self.article.image_place  # the lead image: its front matter's line (image: …)
         if context is not None:
             lines = self.article.body.split("\n")
             fitting = [(line, column) for line, column in found if context.search(lines[line - 1][:column - 1])]
