@@ -600,3 +600,20 @@ def test_a_long_word_in_a_narrow_table_cell_breaks_inside_its_cell(tmp_path):
     after = whole.index("end", letters[-1])
     first_end = text.get_charbox(after)
     assert max(box[2] for box in word) < first_end[0], "the long word runs into the next cell"
+
+
+@pytest.mark.parametrize("engine", ["weasyprint", "typst"])
+def test_a_web_address_in_a_narrow_cell_breaks_without_a_hyphen(engine, tmp_path):
+    """Eight columns, an address in the first: it breaks at its slashes or anywhere, never with
+    a hyphen put in ("ht-tps://ex-ample.org/light-house" reads as another address)."""
+    columns = 8
+    table = ("| " + " | ".join(f"C{i}" for i in range(columns)) + " |\n|" + "---|" * columns + "\n"
+             + "| https://example.org/observatory/lighthouse/station | " + " | ".join(["x"] * (columns - 1)) + " |\n")
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.toml").write_text('[book]\ntitle = "T"\nlanguage = "en"\n')
+    (book / "01-a.md").write_text(f"---\ntitle: A\n---\n\nA table.\n\n{table}\nAfter.\n", encoding="utf-8")
+    result = build(book, tmp_path / "out", BuildOptions(formats=("pdf",), pdf_engine=engine, cache=False))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    text = "".join(page.extract_text() for page in PdfReader(result.outputs[0]).pages).replace("\n", "")
+    assert "https://example.org/observatory/lighthouse/station" in text
