@@ -139,14 +139,18 @@ def test_a_normal_build_fits_under_the_default_ceiling(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- outputs that cannot be written
 
 
-def test_an_output_folder_under_a_file_is_x002_not_a_traceback(tmp_path):
+def test_an_output_folder_under_a_file_or_too_long_is_located_not_a_traceback(tmp_path):
+    """Under a file: O006 names the file before anything is built; a name too long for the
+    file system: X002 with the system's words."""
     (tmp_path / "file").write_text("", encoding="utf-8")
-    for out in (tmp_path / "file" / "out", tmp_path / ("x" * 300)):
+    for out, said in ((tmp_path / "file" / "out", f"error[O006]: output folder '{tmp_path / 'file' / 'out'}' "
+                                                  f"cannot be made: '{tmp_path / 'file'}' is a file"),
+                      (tmp_path / ("x" * 300), "File name too long")):
         run = _cli("build", str(MANUSCRIPTS), "--out", str(out), "-q")
         stdout, stderr = run.communicate(timeout=300)
         assert run.returncode == 1, stderr
-        assert "error[X002]" in stderr and "Traceback" not in stderr
-        assert ("Not a directory" if "file" in str(out) else "File name too long") in stderr
+        assert said in stderr and "Traceback" not in stderr, stderr
+        assert "O006" in said or "error[X002]" in stderr
 
 
 def test_a_read_only_output_folder_is_x002_and_the_old_outputs_stay(tmp_path, monkeypatch, built_book):
