@@ -547,7 +547,7 @@ def _overlaps_book(out_dir: Path, book_dir: Path) -> Diagnostic | None:
     out, book = out_dir.resolve(), book_dir.resolve()
     from .styles import BOOK_STYLES
 
-    taken = next((folder for folder in (out, *out.parents) if folder.exists() and not folder.is_dir()), None)
+    taken = next((folder for folder in (out, *out.parents) if _is_file(folder)), None)
     if taken is not None:  # a file where the folder (or one above it) would be: no write could succeed
         return error("O006", f"output folder '{out_dir}' cannot be made: '{taken}' is a file, not a folder",
                      hint="choose a folder with --out (it is made if it does not exist)", path=taken)
@@ -559,6 +559,15 @@ def _overlaps_book(out_dir: Path, book_dir: Path) -> Diagnostic | None:
         return _overlap(f"output folder '{out_dir}' is in the book's {BOOK_STYLES}/ folder, which the build reads",
                         out_dir, book_dir, (book / BOOK_STYLES,))
     return None
+
+
+def _is_file(path: Path) -> bool:
+    """Whether something other than a folder is at `path` (a name the
+    system refuses, too long, is none: writing there says why, X002)."""
+    try:
+        return path.exists() and not path.is_dir()
+    except OSError:
+        return False
 
 
 def _book_files(book: Book) -> list[Path]:
