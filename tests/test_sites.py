@@ -305,8 +305,21 @@ def test_github_markdown_is_recognised_by_its_files(tmp_path):
     })
     book, diagnostics = _load(root)
     assert book.flavour == "gfm" and "M004" not in _codes(diagnostics)
-    # all of it is content (no site config says otherwise), each file one article
-    assert _titles(book) == ["Contributing", "Project", "Usage"]
+    # all of it is content (no site config says otherwise), each file one article, a folder's README
+    # first (the page GitHub shows for the folder)
+    assert _titles(book) == ["Project", "Contributing", "Usage"]
+
+
+def test_a_readme_titled_by_an_html_heading_takes_it_as_its_title(tmp_path):
+    """`<h1 align="center">FastThing</h1>`, as READMEs open: the title (it was 'README', from the
+    file name, with M004, and the heading printed again in the body)."""
+    root = _site(tmp_path / "repo", {
+        "README.md": '<h1 align="center">FastThing</h1>\n\nIntro.\n\n> [!TIP]\n> Star it.\n',
+        "CONTRIBUTING.md": "# Contributing\n\nPRs welcome.\n",
+    })
+    book, diagnostics = _load(root)
+    assert _titles(book) == ["FastThing", "Contributing"] and "M004" not in _codes(diagnostics)
+    assert "FastThing" not in book.articles[0].body and "Intro." in book.articles[0].body
 
 
 def test_a_book_folder_of_ours_stays_plain_unless_told(tmp_path):

@@ -754,7 +754,9 @@ def _tree(real: Path, site: Site, order: float | None) -> tuple:
     for name in parts[:-1]:
         folder = folder / name
         key.append((1, _category_position(folder, site.root), name))
-    index = real.stem in INDEX_NAMES and site.flavour != "plain"
+    # A folder's index first; on GitHub a folder's README is its index (the page GitHub shows for it).
+    index = (real.stem in INDEX_NAMES or site.flavour == "gfm" and real.stem.lower() == "readme") \
+        and site.flavour != "plain"
     key.append((0 if index else 1, float("inf") if order is None else order, parts[-1]))
     return tuple(key)
 

@@ -59,6 +59,9 @@ def split_articles(body: str, body_line: int, front_title: str = "", whole: bool
     tokens = parse(body)
     headings = _headings(tokens)
     first = _first_content_line(tokens, len(lines))
+    html_title = _html_heading(tokens, first)
+    if html_title is not None and not (headings and headings[0].start == first):
+        headings.insert(0, html_title)
     openers = [heading for heading in headings if heading.level == 1]
     if whole:
         openers = openers[:1] if openers and openers[0].start == first else []
@@ -162,6 +165,22 @@ def _definitions(tokens, lines: list[str]) -> list[tuple[int, str]]:
         found.append((index, "\n".join(lines[index:end]).rstrip()))
         index = end
     return found
+
+
+_HTML_H1 = re.compile(r"\s*<h1(?:\s[^>]*)?>(.*?)</h1>\s*", re.S | re.I)
+
+
+def _html_heading(tokens, first: int) -> _Heading | None:
+    """An HTML `<h1 align="center">Name</h1>` block on the first line that
+    shows something, as a README on GitHub opens: the page's title, as a
+    `#` heading there would be (its text: Markdown inline, tags kept)."""
+    for token in tokens:
+        if token.type == "html_block" and token.level == 0 and token.map and token.map[0] == first:
+            match = _HTML_H1.fullmatch(token.content)
+            if match and match.group(1).strip():
+                return _Heading(token.map[0], token.map[1], 1, " ".join(match.group(1).split()))
+            return None
+    return None
 
 
 def _headings(tokens) -> list[_Heading]:
