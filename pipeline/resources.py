@@ -434,8 +434,15 @@ def _alarm(seconds: float, raised: type[BaseException]):
 
 
 def _in_finalizer(frame) -> bool:
+    """Whether `frame` runs inside a finalizer (`__del__`) or a garbage
+    collector's callback (`gc.callbacks`: a library's, such as Hypothesis's):
+    an exception raised there is dropped by Python with "Exception ignored"
+    on stderr, so the deadline waits for the next tick."""
+    import gc
+
+    callbacks = {getattr(callback, "__code__", None) for callback in gc.callbacks}
     while frame is not None:
-        if frame.f_code.co_name == "__del__":
+        if frame.f_code.co_name == "__del__" or frame.f_code in callbacks:
             return True
         frame = frame.f_back
     return False

@@ -181,3 +181,38 @@ def test_deadlines_nest():
             while True:  # the outer deadline still stands
                 time.sleep(0.01)
     assert time.monotonic() - started < 5  # a guard against a hang, not a timing measurement
+
+
+def test_a_deadline_that_falls_in_a_garbage_collector_callback_waits_for_the_next_tick():
+    """A library's gc callback (Hypothesis registers one) running when the deadline fires: an
+    exception raised there is dropped by Python ("Exception ignored" on stderr, as CI showed);
+    the deadline is raised after it, where it stops the work, and nothing is dropped."""
+    import gc
+    import sys
+    import time
+
+    import pytest
+
+    from pipeline.resources import deadline
+
+    class Late(BaseException):
+        pass
+
+    dropped = []
+
+    def slow_callback(phase, info):
+        if phase == "start":
+            time.sleep(0.3)  # the deadline (0.1 s) fires in here
+
+    previous_hook, sys.unraisablehook = sys.unraisablehook, dropped.append
+    gc.callbacks.append(slow_callback)
+    try:
+        with pytest.raises(Late):
+            with deadline(0.1, Late):
+                gc.collect()
+                while True:
+                    time.sleep(0.01)
+    finally:
+        gc.callbacks.remove(slow_callback)
+        sys.unraisablehook = previous_hook
+    assert dropped == []
