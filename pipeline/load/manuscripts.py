@@ -23,8 +23,8 @@ from ..model import Article, Book, BookConfig
 from ..resources import (HardLinked, ImageRejected, NotFound, OutsideBook, ResourceRefused, deadline, inside,
                          inspect_image, read_bytes, resolve_path)
 from ..text.sourcetext import ConfigSource, NotUtf8, decode, position
-from .sites import (Site, book_elsewhere, chosen_section, detect, folder_named, is_mdbook, ordered, path_date,
-                    site_manuscripts, without_listings)
+from .sites import (FOLDER_PAGES, Site, book_elsewhere, chosen_section, detect, folder_named, is_mdbook, ordered,
+                    path_date, site_manuscripts, without_listings)
 from .structure import ArticleText, split_articles, title_block
 
 MAX_MANUSCRIPT_BYTES = 2 * 1024 * 1024  # about 300,000 words: far beyond an article
@@ -562,9 +562,6 @@ def _slug(path: Path, part: ArticleText, own: dict, several: bool, home: Path | 
             return slugify(part.heading_id), True
         return slugify(f"{_unnumbered(page_name(path, home))} {part.heading}"), False
     return slugify(_unnumbered(page_name(path, home))), False
-
-
-FOLDER_PAGES = ("index", "_index", "readme")  # a page that stands for its folder, as a website shows it
 
 
 def page_name(path: Path, home: Path | None = None) -> str:

@@ -16,6 +16,7 @@ only; YAML with unknown tags, such as MkDocs' `!ENV`, reads them as nothing).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tomllib
@@ -370,44 +371,53 @@ def _load(path: Path | None, root: Path) -> dict[str, Any]:
     can give, never validated as ours)."""
     if path is None:
         return {}
+    data, _ = _parsed(path, root)
+    return data if isinstance(data, dict) else {}
+
+
+def _parsed(path: Path, root: Path) -> tuple[Any, Exception | None]:
+    """The file's data, or its parser's error: parsed once while the file is
+    unchanged (a site's config is read by several of the readers above, and
+    by `config_problem`). The data is shared: nothing may change it."""
+    try:
+        stat = path.stat()
+        version = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        version = (0, -1)
+    return _parsed_version(path, root, version)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_version(path: Path, root: Path, version: tuple[int, int]) -> tuple[Any, Exception | None]:
+    import yaml
+
     text = _text(path, root)
     try:
         if path.suffix == ".toml":
-            data = tomllib.loads(text)
-        elif path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            data = _yaml(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError, RecursionError):
-        return {}
-    return data if isinstance(data, dict) else {}
+            return tomllib.loads(text), None
+        if path.suffix == ".json":
+            return json.loads(text), None
+        return yaml.load(text, Loader=_site_loader()), None  # noqa: S506 (a SafeLoader)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError, ValueError, RecursionError) as exc:
+        return None, exc
 
 
 def config_problem(path: Path, root: Path) -> Diagnostic | None:
     """C013, a warning, where the site's config cannot be read (TOML, YAML
     or JSON), at the line and column its parser names: the book then takes
     nothing from it (its title, language, authors), which went unsaid."""
-    text = _text(path, root)
-    line, column, said = 1, 1, ""
-    try:
-        if path.suffix == ".toml":
-            tomllib.loads(text)
-        elif path.suffix == ".json":
-            json.loads(text)
-        else:
-            import yaml
-
-            yaml.load(text, Loader=_site_loader())  # noqa: S506 (a SafeLoader)
+    _, exc = _parsed(path, root)
+    if exc is None:
         return None
-    except tomllib.TOMLDecodeError as exc:
-        said = str(exc)
+    line, column, said = 1, 1, str(exc)
+    if isinstance(exc, tomllib.TOMLDecodeError):
         found = re.search(r"\(at line (\d+), column (\d+)\)", said)
         if found:
             line, column = int(found.group(1)), int(found.group(2))
             said = said[:found.start()].strip()
-    except json.JSONDecodeError as exc:
+    elif isinstance(exc, json.JSONDecodeError):
         line, column, said = exc.lineno, exc.colno, exc.msg
-    except Exception as exc:  # YAML's errors (a MarkedYAMLError carries its place), a value too deep
+    else:  # YAML's errors (a MarkedYAMLError carries its place), a value too deep
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)  # where it began
         if mark is not None:
             line, column = mark.line + 1, mark.column + 1
@@ -415,16 +425,6 @@ def config_problem(path: Path, root: Path) -> Diagnostic | None:
     return warning("C013", f"the site's config {path.name} cannot be read ({shorten(said, 120)}); the book takes "
                            "nothing from it (title, language, authors)", path=path, line=line, column=column,
                    hint=f"correct {path.name} there (the site's own build would stop on it too)")
-
-
-def _yaml(text: str) -> Any:
-    """YAML of a site's config, None when it is not valid."""
-    import yaml
-
-    try:
-        return yaml.load(text, Loader=_site_loader())  # noqa: S506 (a SafeLoader)
-    except (yaml.YAMLError, ValueError, RecursionError):
-        return None
 
 
 def _string(value: Any) -> str:
@@ -678,6 +678,7 @@ NOT_PAGES = frozenset({"README", "LICENSE", "LICENCE", "CONTRIBUTING", "CHANGELO
                        "SECURITY", "SUPPORT", "CODEOWNERS", "AUTHORS"})
 MAX_FILES = 20_000  # files looked at in a content folder
 INDEX_NAMES = ("index", "_index")
+FOLDER_PAGES = (*INDEX_NAMES, "readme")  # a page that stands for its folder (lower case), as a website shows it
 _LISTING = re.compile(r"<(BlogCard|DocCardList|BlogPostList|PostList|BlogList)\b")
 
 
@@ -755,7 +756,7 @@ def _tree(real: Path, site: Site, order: float | None) -> tuple:
         folder = folder / name
         key.append((1, _category_position(folder, site.root), name))
     # A folder's index first; on GitHub a folder's README is its index (the page GitHub shows for it).
-    index = (real.stem in INDEX_NAMES or site.flavour == "gfm" and real.stem.lower() == "readme") \
+    index = (real.stem in INDEX_NAMES or site.flavour == "gfm" and real.stem.lower() in FOLDER_PAGES) \
         and site.flavour != "plain"
     key.append((0 if index else 1, float("inf") if order is None else order, parts[-1]))
     return tuple(key)
