@@ -56,9 +56,8 @@ def decode(raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        encoding = likely_encoding(raw)
-        raise NotUtf8(raw[exc.start], line, column, encoding, _sample(raw, encoding),
-                      other_encoding(raw, encoding) if encoding else "") from None
+        encoding, other = likely_encodings(raw)
+        raise NotUtf8(raw[exc.start], line, column, encoding, _sample(raw, encoding), other) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -77,21 +76,25 @@ _OTHER = 0.1  # another encoding whose reading is this close is named beside it 
 def likely_encoding(raw: bytes) -> str:
     """The encoding `raw` was most likely written in, as iconv names it
     ('CP1252'), by charset-normalizer; '' if none reads it."""
+    return likely_encodings(raw)[0]
+
+
+def likely_encodings(raw: bytes) -> tuple[str, str]:
+    """`likely_encoding`, and a more common encoding that reads `raw`
+    nearly as well ('' if none), from one reading by charset-normalizer:
+    French in Latin-1 reads best as CP1257 to it ('crčme brūlée'), and
+    nearly as well as CP1252."""
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(raw, cp_isolation=list(_COMMON)))
     if not matches:
-        return ""
-    return _iconv_name(_named(matches, _TIE))
+        return "", ""
+    named = _iconv_name(_named(matches, _TIE))
+    return named, _other(matches, named)
 
 
-def other_encoding(raw: bytes, named: str) -> str:
-    """A more common encoding than `named` (iconv's name) that reads `raw`
-    nearly as well, '' if none: French in Latin-1 reads best as CP1257 to
-    charset-normalizer ('crčme brūlée'), and nearly as well as CP1252."""
-    from charset_normalizer import from_bytes
-
-    matches = list(from_bytes(raw, cp_isolation=list(_COMMON)))
+def _other(matches: list, named: str) -> str:
+    """A more common encoding than `named` among `matches` within _OTHER of the best, '' if none."""
     others = [m for m in matches if named not in (_iconv_name(n) for n in m.could_be_from_charset)]
     other = _named(others, _OTHER, best=matches[0]) if others else ""
     if not other or _COMMON.index(other) > min(_COMMON.index(n) for n in _COMMON if _iconv_name(n) == named):
