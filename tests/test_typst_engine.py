@@ -15,7 +15,7 @@ from pipeline import build
 from pipeline.build import BuildOptions
 from pipeline.export.typst.markup import text
 
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, write_book
 from pdfglyphs import bad_glyphs
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -575,19 +575,22 @@ def test_a_mistake_in_the_books_own_typst_template_is_located_there(tmp_path):
     assert "opener" in problem.hint
 
 
+def _narrow_table_book(folder: Path, columns: int, first: str, rest: str) -> Path:
+    """A book of one article holding a table of `columns` columns on A5: `first` in the first
+    cell of its one row, `rest` in the others."""
+    table = ("| " + " | ".join(f"Col {i}" for i in range(columns)) + " |\n|" + "---|" * columns + "\n"
+             + f"| {first} | " + " | ".join([rest] * (columns - 1)) + " |\n")
+    return write_book(folder, '[book]\ntitle = "T"\nlanguage = "en"\n',
+                      {"01-a.md": f"---\ntitle: A\n---\n\nA table.\n\n{table}\nAfter.\n"})
+
+
 def test_a_long_word_in_a_narrow_table_cell_breaks_inside_its_cell(tmp_path):
     """Ten columns on A5 and a word longer than its column: Typst hyphenates
     it inside its cell, as print.css does (tables are set ragged, which in
     Typst also turned hyphenation off: the word overprinted the next cell)."""
     import pypdfium2 as pdfium
 
-    columns = 10
-    table = ("| " + " | ".join(f"Col {i}" for i in range(columns)) + " |\n|" + "---|" * columns + "\n"
-             + "| supercalifragilisticexpialidocious | " + " | ".join(["end"] * (columns - 1)) + " |\n")
-    book = tmp_path / "book"
-    book.mkdir()
-    (book / "book.toml").write_text('[book]\ntitle = "T"\nlanguage = "en"\n')
-    (book / "01-a.md").write_text(f"---\ntitle: A\n---\n\nA table.\n\n{table}\nAfter.\n", encoding="utf-8")
+    book = _narrow_table_book(tmp_path / "book", 10, "supercalifragilisticexpialidocious", "end")
     result = build(book, tmp_path / "out", TYPST)
     assert result.ok, [d.format() for d in result.diagnostics]
     document = pdfium.PdfDocument(result.outputs[0])
@@ -606,13 +609,7 @@ def test_a_long_word_in_a_narrow_table_cell_breaks_inside_its_cell(tmp_path):
 def test_a_web_address_in_a_narrow_cell_breaks_without_a_hyphen(engine, tmp_path):
     """Eight columns, an address in the first: it breaks at its slashes or anywhere, never with
     a hyphen put in ("ht-tps://ex-ample.org/light-house" reads as another address)."""
-    columns = 8
-    table = ("| " + " | ".join(f"C{i}" for i in range(columns)) + " |\n|" + "---|" * columns + "\n"
-             + "| https://example.org/observatory/lighthouse/station | " + " | ".join(["x"] * (columns - 1)) + " |\n")
-    book = tmp_path / "book"
-    book.mkdir()
-    (book / "book.toml").write_text('[book]\ntitle = "T"\nlanguage = "en"\n')
-    (book / "01-a.md").write_text(f"---\ntitle: A\n---\n\nA table.\n\n{table}\nAfter.\n", encoding="utf-8")
+    book = _narrow_table_book(tmp_path / "book", 8, "https://example.org/observatory/lighthouse/station", "x")
     result = build(book, tmp_path / "out", BuildOptions(formats=("pdf",), pdf_engine=engine, cache=False))
     assert result.ok, [d.format() for d in result.diagnostics]
     text = "".join(page.extract_text() for page in PdfReader(result.outputs[0]).pages).replace("\n", "")
