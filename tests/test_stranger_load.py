@@ -327,3 +327,22 @@ def test_a_raw_control_character_in_front_matter_is_located(tmp_path):
     _, diagnostics = load_book(book)
     [found] = [d for d in diagnostics if d.is_error]
     assert (found.code, found.line, found.column) == ("M002", 3, 12) and "U+0007" in found.message, found.format()
+
+
+def test_a_site_config_nested_200000_deep_is_refused_at_once_not_parsed_for_minutes(tmp_path):
+    """A stranger's _config.yml of 200,000 nested brackets: PyYAML's own scanner and parser took
+    about 100 s over it (twice: the loader and the renderer's site syntax); the nesting is found by
+    libyaml's scanner first, C013 says where, and the book builds without the config."""
+    import time
+
+    from pipeline.commands.check import check_book
+
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_posts" / "2024-01-01-x.md").write_text("---\ntitle: X\n---\n\nText.\n", encoding="utf-8")
+    (site / "_config.yml").write_text("title: " + "[" * 200_000 + "]" * 200_000 + "\n", encoding="utf-8")
+    started = time.monotonic()
+    found = check_book(site)
+    assert [(d.code, d.line, d.column) for d in found] == [("C013", 1, 107)], [d.format() for d in found]
+    assert "nested more than 100 levels deep" in found[0].message
+    assert time.monotonic() - started < 60  # a guard against the old minutes, not a timing measurement

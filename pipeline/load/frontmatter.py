@@ -298,22 +298,30 @@ MAX_DEPTH = 50  # nested lists and mappings in front matter: a page's metadata h
 
 
 def _too_deep(block: str, path: Path) -> Diagnostic | None:
-    """M001 where collections nest more than MAX_DEPTH deep (`[[[[...` or
-    `- - - -...`), found by YAML's scanner, which keeps no stack: PyYAML's
-    parser recurses once a level (a RecursionError at about a thousand) and
-    libyaml's composer in C (a crash of the process at some tens of
-    thousands). None if the YAML is invalid: the parser then reports it."""
+    """M001 where collections nest more than MAX_DEPTH deep (`nested_past`)."""
+    mark = nested_past(block, MAX_DEPTH)
+    if mark is None:
+        return None
+    return error("M001", f"invalid YAML front matter: lists and mappings nested more than {MAX_DEPTH} levels deep",
+                 hint="a page's metadata needs two or three", path=path, line=mark.line + 2, column=mark.column + 1)
+
+
+def nested_past(text: str, limit: int) -> yaml.Mark | None:
+    """Where YAML `text`'s collections first nest more than `limit` deep
+    (`[[[[...` or `- - - -...`), found by YAML's scanner, which keeps no
+    stack: PyYAML's parser recurses once a level (a RecursionError at about
+    a thousand, after minutes on 200,000 brackets) and libyaml's composer in
+    C (a crash of the process at some tens of thousands). None if they do
+    not, or if the YAML is invalid (the parser then says so)."""
     depth = 0
     opening = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken, yaml.BlockSequenceStartToken,
                yaml.BlockMappingStartToken)
     try:
-        for token in yaml.scan(block, Loader=yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):
+        for token in yaml.scan(text, Loader=yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):
             if isinstance(token, opening):
                 depth += 1
-                if depth > MAX_DEPTH:
-                    return error("M001", f"invalid YAML front matter: lists and mappings nested more than "
-                                         f"{MAX_DEPTH} levels deep", hint="a page's metadata needs two or three",
-                                 path=path, line=token.start_mark.line + 2, column=token.start_mark.column + 1)
+                if depth > limit:
+                    return token.start_mark
             elif isinstance(token, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)):
                 depth -= 1
     except yaml.YAMLError:

@@ -30,6 +30,7 @@ from ..model import FLAVOURS
 from ..output import is_output_folder
 from ..resources import ResourceRefused, read_bytes
 from ..text.sourcetext import NotUtf8, decode
+from .frontmatter import nested_past
 
 NAMES = {"hugo": "a Hugo site", "jekyll": "a Jekyll site", "docusaurus": "a Docusaurus site",
          "astro": "an Astro site", "next": "a Next.js-style blog", "mkdocs": "a MkDocs site",
@@ -397,9 +398,16 @@ def _parsed_version(path: Path, root: Path, version: tuple[int, int]) -> tuple[A
             return tomllib.loads(text), None
         if path.suffix == ".json":
             return json.loads(text), None
+        deep = nested_past(text, MAX_NESTING)
+        if deep is not None:  # (PyYAML's parser would take minutes to give up)
+            return None, yaml.MarkedYAMLError(problem=f"lists and mappings nested more than {MAX_NESTING} levels "
+                                                      "deep", problem_mark=deep)
         return yaml.load(text, Loader=_site_loader()), None  # noqa: S506 (a SafeLoader)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError, ValueError, RecursionError) as exc:
         return None, exc
+
+
+MAX_NESTING = 100  # lists and mappings in a site's YAML config: a real one nests a few levels
 
 
 def config_problem(path: Path, root: Path) -> Diagnostic | None:

@@ -40,6 +40,8 @@ from urllib.parse import quote
 import yaml
 
 from ..diagnostics import Diagnostic, error, warning
+from ..load.frontmatter import nested_past
+from ..load.sites import MAX_NESTING
 from ..model import Article, Book
 from ..resources import HardLinked, NotFound, ResourceRefused, read_bytes
 from ..text.markdown import parse
@@ -137,8 +139,12 @@ _ConfigLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, 
 
 
 def _load_yaml(text: str):
-    """A config's YAML, refusing aliases (one alias can expand to gigabytes)."""
-    if any(isinstance(token, yaml.AliasToken) for token in yaml.scan(text, Loader=_ConfigLoader)):
+    """A config's YAML, refusing aliases (one alias can expand to gigabytes)
+    and nesting deeper than the loader reads (PyYAML takes minutes to give up)."""
+    if nested_past(text, MAX_NESTING) is not None:
+        raise ValueError("a site's config nested too deep")
+    scanner = yaml.CSafeLoader if yaml.__with_libyaml__ else _ConfigLoader  # (tokens only: libyaml's are the same)
+    if any(isinstance(token, yaml.AliasToken) for token in yaml.scan(text, Loader=scanner)):
         raise ValueError("YAML aliases are not read in a site's config")
     return yaml.load(text, Loader=_ConfigLoader)  # noqa: S506 (a SafeLoader)
 
